@@ -1,0 +1,45 @@
+# The two commands of the quick start, `make bench` and `make test`, do all the set-up on a
+# fresh machine: they create .venv when it is missing and install the package with the extra
+# they need (re-installing when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+PYTEST_WORKERS ?= 2
+BENCH_ARGS ?= --quick
+
+.PHONY: test bench docs lint format clean accuracy
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	touch $@
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/python docs/gen_pages.py
+	$(BIN)/python -m mkdocs build --strict --site-dir docs/site
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/python -m ruff check gmath tests benchmarks docs scripts
+	$(BIN)/python -m ruff format --check gmath tests benchmarks docs scripts
+
+format: $(VENV)/.installed-dev
+	$(BIN)/python -m ruff check --fix gmath tests benchmarks docs scripts
+	$(BIN)/python -m ruff format gmath tests benchmarks docs scripts
+
+accuracy: $(VENV)/.installed-test
+	$(BIN)/python scripts/accuracy_table.py
+
+clean:
+	rm -rf $(VENV) docs/site .pytest_cache .hypothesis

@@ -1,0 +1,56 @@
+"""Private shared numerics. Not a public API: import from the subpackages instead."""
+
+from gmath._numerics._dtypes import (
+    broadcast_shapes_named,
+    default_float,
+    float_dtype,
+    is_array_like,
+    promote,
+)
+from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
+from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
+from gmath._numerics._special import (
+    betainc,
+    betaln,
+    digamma,
+    gammainc,
+    gammaincc,
+    gammaln,
+    i0e,
+    i1e,
+    invert_cdf,
+    xlog1py,
+    xlogy,
+)
+from gmath._numerics._tails import log_ndtr, log_ndtr_diff, ndtr, ndtri
+
+__all__ = [
+    "betainc",
+    "betaln",
+    "broadcast_shapes_named",
+    "default_float",
+    "digamma",
+    "float_dtype",
+    "gammainc",
+    "gammaincc",
+    "gammaln",
+    "i0e",
+    "i1e",
+    "invert_cdf",
+    "is_array_like",
+    "log1mexp",
+    "log1pexp",
+    "log_ndtr",
+    "log_ndtr_diff",
+    "logaddexp",
+    "logsubexp",
+    "logsumexp",
+    "ndtr",
+    "ndtri",
+    "promote",
+    "safe_norm",
+    "safe_sqrt",
+    "where_safe",
+    "xlog1py",
+    "xlogy",
+]

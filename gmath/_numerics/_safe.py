@@ -1,0 +1,51 @@
+"""Where-safe elementary functions: zero (not NaN) gradients at the boundary."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["safe_norm", "safe_sqrt", "where_safe"]
+
+
+@jax.custom_jvp
+def safe_sqrt(x):
+    r"""Square root with a zero derivative at 0 (instead of ``inf``, which becomes NaN in chains).
+
+    Examples:
+      >>> import jax
+      >>> float(jax.grad(safe_sqrt)(0.0))
+      0.0
+    """
+    return jnp.sqrt(x)
+
+
+@safe_sqrt.defjvp
+def _safe_sqrt_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    y = jnp.sqrt(x)
+    positive = y > 0
+    return y, jnp.where(positive, dx / (2 * jnp.where(positive, y, 1)), 0)
+
+
+def safe_norm(x, axis=-1, keepdims=False):
+    r"""Euclidean norm :math:`\|x\|_2` along ``axis`` with zero gradient at ``x = 0``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> jax.grad(safe_norm)(jnp.zeros(3)).tolist()
+      [0.0, 0.0, 0.0]
+    """
+    x = jnp.asarray(x)
+    sq = jnp.sum(x * x, axis=axis, keepdims=keepdims)
+    return safe_sqrt(sq)
+
+
+def where_safe(condition, fn, x, safe_value):
+    r"""``where(condition, fn(x), 0)`` with ``fn`` evaluated only at safe points (double-where).
+
+    The classic double-``where``: values of ``x`` where ``condition`` is false are replaced by
+    ``safe_value`` before calling ``fn``, so neither the value nor the gradient there is NaN.
+    Callers then select the out-of-condition value themselves.
+    """
+    return fn(jnp.where(condition, x, safe_value))

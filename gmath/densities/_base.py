@@ -1,0 +1,147 @@
+"""Shared machinery of the distribution records.
+
+A family is a frozen dataclass registered as a JAX pytree (so it passes through ``jit``, ``vmap``
+and ``grad``), decorated with :func:`distribution`, mixing in :class:`Distribution` for the
+methods every family shares. Parameters are stored as given; they broadcast lazily, so a record
+built inside a transformation costs nothing until a method runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+
+from gmath._config import checks_enabled, error_if_not
+from gmath._numerics import broadcast_shapes_named, is_array_like
+
+__all__ = ["Distribution", "distribution", "static_field"]
+
+
+def static_field(**kwargs: Any):
+    """A dataclass field that is pytree metadata (hashable, not traced), e.g. ``total_count``."""
+    return dataclasses.field(metadata={"static": True}, **kwargs)
+
+
+def distribution(cls):
+    """Make ``cls`` a frozen dataclass and register it as a pytree (data fields are leaves)."""
+    cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
+    return jax.tree_util.register_dataclass(cls)
+
+
+class Distribution:
+    """Methods shared by every family.
+
+    A family declares ``_param_event_ndims``: for each parameter field, how many trailing
+    dimensions belong to one distribution (``{"loc": 1, "scale_tril": 2}`` for a multivariate
+    normal); the rest broadcast to ``batch_shape``. It implements ``log_prob``, ``sample``,
+    ``entropy``, ``mean``, ``variance``, ``mode`` and, where it has them, the CDF methods, and
+    lists its parameter constraints in ``_constraints`` for the opt-in check mode.
+    """
+
+    _param_event_ndims: ClassVar[dict[str, int]] = {}
+    _event_ndims: ClassVar[int] = 0
+
+    # ------------------------------------------------------------------ construction
+    def __post_init__(self) -> None:
+        params = self._params()
+        if not params or not all(is_array_like(v) for v in params.values()):
+            return  # a pytree skeleton (vmap in_axes, tree_map sentinels): nothing to validate
+        _ = self.batch_shape  # raises a named ValueError when parameters do not broadcast
+        if checks_enabled():
+            for ok, message in self._constraints():
+                error_if_not(ok, f"{type(self).__name__}: {message}")
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, name)
+            for name in self._param_event_ndims
+            if getattr(self, name) is not None
+        }
+
+    def _constraints(self) -> list[tuple[Any, str]]:
+        """``[(ok, message), ...]`` checked when ``gmath.config.checks(True)``."""
+        return []
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the batch of independent distributions this record holds."""
+        shapes = {}
+        for name, value in self._params().items():
+            shape = jnp.shape(value)
+            k = self._param_event_ndims[name]
+            if len(shape) < k:
+                raise ValueError(
+                    f"{type(self).__name__}: {name} needs at least {k} dimensions, got shape "
+                    f"{tuple(shape)}."
+                )
+            shapes[name] = shape[: len(shape) - k]
+        return broadcast_shapes_named(type(self).__name__, **shapes)
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        """Shape of one draw from one distribution of the batch."""
+        return ()
+
+    def _check_value(self, x, method: str = "log_prob"):
+        """Convert ``x`` to an array and check it broadcasts against the batch and event shapes."""
+        x = jnp.asarray(x)
+        event_shape = self.event_shape
+        k = len(event_shape)
+        if k and tuple(x.shape[x.ndim - k :]) != tuple(event_shape):
+            raise ValueError(
+                f"{type(self).__name__}.{method}: x has shape {tuple(x.shape)}, but its trailing "
+                f"dimensions must equal event_shape {tuple(event_shape)}."
+            )
+        try:
+            jnp.broadcast_shapes(x.shape[: x.ndim - k], self.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"{type(self).__name__}.{method}: x with shape {tuple(x.shape)} does not "
+                f"broadcast with batch_shape {tuple(self.batch_shape)} (event_shape "
+                f"{tuple(event_shape)})."
+            ) from None
+        return x
+
+    def _sample_shape(self, sample_shape) -> tuple[int, ...]:
+        if isinstance(sample_shape, int):
+            sample_shape = (sample_shape,)
+        return tuple(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
+
+    # ------------------------------------------------------------------ shared methods
+    def prob(self, x):
+        r"""Density (or mass) :math:`p(x) = \exp \log p(x)`."""
+        return jnp.exp(self.log_prob(x))
+
+    def score(self, x):
+        r"""Score :math:`\nabla_x \log p(x)`, by automatic differentiation of ``log_prob``.
+
+        Families with a closed form override this. Shape and dtype are those of ``x``
+        broadcast against ``batch_shape + event_shape``.
+        """
+        x = self._check_value(x, "score")
+        full = jnp.broadcast_shapes(x.shape, tuple(self.batch_shape) + tuple(self.event_shape))
+        x = jnp.broadcast_to(x, full)
+        return jax.grad(lambda v: jnp.sum(self.log_prob(v)))(x)
+
+    def stddev(self):
+        r"""Standard deviation :math:`\sqrt{\operatorname{Var}[X]}`."""
+        return jnp.sqrt(self.variance())
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            shape = getattr(value, "shape", None)
+            parts.append(f"{f.name}={value!r}" if not shape else f"{f.name}=<{shape}>")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def num_elements(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)

@@ -1,0 +1,3 @@
+"""gmath.divergences (see DESIGN.md). Populated by its issue."""
+
+__all__: list[str] = []

@@ -1,0 +1,113 @@
+"""Tolerances and assertions for float64 oracles and float32 code under test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["assert_allclose", "assert_transform_consistent", "tolerance"]
+
+_BASE = {
+    np.dtype(np.float64): 1e-10,
+    np.dtype(np.float32): 16 * float(np.finfo(np.float32).eps),
+    np.dtype(np.float16): 8 * float(np.finfo(np.float16).eps),
+    np.dtype(jnp.bfloat16): 8 * float(jnp.finfo(jnp.bfloat16).eps),
+}
+
+
+def tolerance(dtype, *, condition: float = 1.0) -> float:
+    r"""Relative tolerance for comparing a ``dtype`` result with an exact reference.
+
+    float64: ``1e-10`` (a closed form is expected to hold to ~1e-10 relative); float32: 16 ulps;
+    float16/bfloat16: 8 ulps; each multiplied by the ``condition`` number of the function at the
+    point (``|x f'(x) / f(x)|``), which the caller states.
+
+    Examples:
+      >>> tolerance(np.float64)
+      1e-10
+      >>> bool(tolerance(np.float32) == 16 * np.finfo(np.float32).eps)
+      True
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in _BASE:
+        raise ValueError(f"tolerance: no tolerance for dtype {dtype}")
+    if not condition >= 1.0:
+        condition = 1.0
+    return _BASE[dtype] * float(condition)
+
+
+def assert_allclose(actual, desired, *, rtol: float | None = None, atol: float = 0.0, err_msg=""):
+    """``numpy.testing.assert_allclose`` over matching pytrees, dtype-aware by default.
+
+    With ``rtol=None`` the tolerance is :func:`tolerance` of the actual leaf's dtype. Leaves must
+    have the same shape (no silent broadcasting).
+
+    Examples:
+      >>> assert_allclose({"a": np.ones(2)}, {"a": np.ones(2) + 1e-12})
+    """
+    actual_leaves, actual_tree = jax.tree_util.tree_flatten(actual)
+    desired_leaves, desired_tree = jax.tree_util.tree_flatten(desired)
+    if actual_tree != desired_tree:
+        raise AssertionError(f"tree structures differ: {actual_tree} vs {desired_tree}")
+    for i, (a, d) in enumerate(zip(actual_leaves, desired_leaves, strict=True)):
+        a = np.asarray(a)
+        d = np.asarray(d)
+        if a.shape != d.shape:
+            raise AssertionError(f"leaf {i}: shapes differ, {a.shape} vs {d.shape}. {err_msg}")
+        tol = rtol
+        if tol is None:
+            tol = tolerance(a.dtype) if a.dtype in _BASE else 0.0
+        np.testing.assert_allclose(
+            a.astype(np.float64) if a.dtype == jnp.bfloat16 else a,
+            d.astype(np.float64) if d.dtype == jnp.bfloat16 else d,
+            rtol=tol,
+            atol=atol,
+            err_msg=f"leaf {i}. {err_msg}",
+        )
+
+
+def assert_transform_consistent(
+    fn: Callable,
+    *batched_args,
+    in_axes: int | Sequence | None = 0,
+    rtol: float | None = None,
+    atol: float = 0.0,
+):
+    """Assert ``fn`` gives the same result eager, under ``jit``, ``vmap`` and ``jit(vmap)``.
+
+    ``batched_args`` carry a leading batch axis (per ``in_axes``); the reference is a Python loop
+    of eager calls on each slice, stacked.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> assert_transform_consistent(lambda x: jnp.sin(x) ** 2, jnp.linspace(0.0, 1.0, 4))
+    """
+    if not isinstance(in_axes, (list, tuple)):
+        in_axes = (in_axes,) * len(batched_args)
+    sizes = {
+        jax.tree_util.tree_leaves(a)[0].shape[ax]
+        for a, ax in zip(batched_args, in_axes, strict=True)
+        if ax is not None
+    }
+    if len(sizes) != 1:
+        raise ValueError(f"assert_transform_consistent: batched arguments disagree in size {sizes}")
+    (n,) = sizes
+
+    def take(i):
+        return [
+            a if ax is None else jax.tree_util.tree_map(lambda v, ax=ax: jnp.take(v, i, axis=ax), a)
+            for a, ax in zip(batched_args, in_axes, strict=True)
+        ]
+
+    eager = [fn(*take(i)) for i in range(n)]
+    stacked = jax.tree_util.tree_map(lambda *v: jnp.stack(v), *eager)
+    jitted = [jax.jit(fn)(*take(i)) for i in range(n)]
+    vmapped = jax.vmap(fn, in_axes=tuple(in_axes))(*batched_args)
+    jit_vmapped = jax.jit(jax.vmap(fn, in_axes=tuple(in_axes)))(*batched_args)
+    for i in range(n):
+        assert_allclose(jitted[i], eager[i], rtol=rtol, atol=atol, err_msg="jit vs eager")
+    assert_allclose(vmapped, stacked, rtol=rtol, atol=atol, err_msg="vmap vs eager loop")
+    assert_allclose(jit_vmapped, stacked, rtol=rtol, atol=atol, err_msg="jit(vmap) vs eager loop")

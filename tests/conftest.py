@@ -1,0 +1,26 @@
+"""Test harness: x64 on, strict dtype promotion, Hypothesis profiles.
+
+Warnings are errors (``filterwarnings = error`` in pyproject.toml). Profiles, chosen by
+``HYPOTHESIS_PROFILE`` (``make test`` uses ``ci``):
+
+- ``dev``: random, 20 examples, no deadline (JAX compiles on first call).
+- ``ci``: derandomised, 20 examples, no deadline: reproducible on every run.
+- ``thorough``: 10x the examples of ``ci``, random.
+"""
+
+import os
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_COMMON = dict(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.register_profile("dev", max_examples=20, **_COMMON)
+settings.register_profile("ci", max_examples=20, derandomize=True, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=200, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
