@@ -28,7 +28,7 @@ bench: $(VENV)/.installed-bench
 
 docs: $(VENV)/.installed-docs
 	$(BIN)/python docs/gen_pages.py
-	$(BIN)/python -m mkdocs build --strict --site-dir docs/site
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check gmath tests benchmarks docs scripts
@@ -42,4 +42,4 @@ accuracy: $(VENV)/.installed-test
 	$(BIN)/python scripts/accuracy_table.py
 
 clean:
-	rm -rf $(VENV) docs/site .pytest_cache .hypothesis
+	rm -rf $(VENV) docs/_build .pytest_cache .hypothesis

@@ -27,9 +27,9 @@ def _keys(fn: Callable) -> list[str]:
 def citation(*functions: Callable, file=None) -> str:
     r"""Return (and print) BibTeX for gmath and the methods behind ``functions``.
 
-    Docstrings cite papers with keys ``[@key]`` into gmath's bibliography
-    (``gmath/references.bib``); the entries for the keys of the functions given are appended
-    after gmath's own entry.
+    Docstrings cite papers by bibliography key, written in square brackets after an at sign,
+    into gmath's bibliography (``gmath/references.bib``); the entries for the keys of the
+    functions given are appended after gmath's own entry.
 
     Args:
       *functions: public gmath functions or classes whose methods you used.

@@ -6,9 +6,31 @@ Parameters broadcast to ``batch_shape``; ``log_prob(x)`` returns
 """
 
 from gmath.densities._base import Distribution
+from gmath.densities._bernoulli import Bernoulli
+from gmath.densities._categorical import Categorical
+from gmath.densities._cauchy import Cauchy
+from gmath.densities._exponential import Exponential
+from gmath.densities._gumbel import Gumbel
+from gmath.densities._half_normal import HalfNormal
+from gmath.densities._laplace import Laplace
+from gmath.densities._log_normal import LogNormal
+from gmath.densities._logistic import Logistic
+from gmath.densities._multivariate_normal import MultivariateNormal
 from gmath.densities._normal import Normal
+from gmath.densities._uniform import Uniform
 
 __all__ = [
+    "Bernoulli",
+    "Categorical",
+    "Cauchy",
     "Distribution",
+    "Exponential",
+    "Gumbel",
+    "HalfNormal",
+    "Laplace",
+    "LogNormal",
+    "Logistic",
+    "MultivariateNormal",
     "Normal",
+    "Uniform",
 ]

@@ -112,6 +112,59 @@ class Distribution:
             sample_shape = (sample_shape,)
         return tuple(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
 
+    # ------------------------------------------------------------------ the interface
+    def log_prob(self, x):
+        r"""Log-density (or log-mass) :math:`\log p(x)`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array of shape ``broadcast(sample_shape + batch_shape)``; ``-inf`` outside the support.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement log_prob")
+
+    def sample(self, key, sample_shape=()):
+        r"""Draw samples with shape ``sample_shape + batch_shape + event_shape``.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement sample")
+
+    def entropy(self):
+        r"""Differential (or Shannon) entropy :math:`-\mathbb E_p[\log p(X)]`, per batch member."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")
+
+    def mean(self):
+        r"""Mean :math:`\mathbb E[X]` with shape ``batch_shape + event_shape``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement mean")
+
+    def variance(self):
+        r"""Variance :math:`\operatorname{Var}[X]` (per coordinate) with the mean's shape."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement variance")
+
+    def mode(self):
+        r"""A mode :math:`\arg\max_x p(x)` with the mean's shape."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement mode")
+
+    def cdf(self, x):
+        r"""Cumulative distribution function :math:`F(x) = P(X \le x)` (univariate families)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cdf")
+
+    def log_cdf(self, x):
+        r""":math:`\log F(x)`, accurate where :math:`F(x)` is tiny (univariate families)."""
+        raise NotImplementedError(f"{type(self).__name__} has no log_cdf")
+
+    def log_survival(self, x):
+        r""":math:`\log(1 - F(x))`, accurate where :math:`F(x)` is near 1 (univariate families)."""
+        raise NotImplementedError(f"{type(self).__name__} has no log_survival")
+
+    def icdf(self, u):
+        r"""Quantile function :math:`F^{-1}(u)` for :math:`u \in [0, 1]` (univariate continuous)."""
+        raise NotImplementedError(f"{type(self).__name__} has no icdf")
+
     # ------------------------------------------------------------------ shared methods
     def prob(self, x):
         r"""Density (or mass) :math:`p(x) = \exp \log p(x)`."""

@@ -1,3 +1,53 @@
-"""gmath.games (see DESIGN.md). Populated by its issue."""
+r"""Min-max games: game specs, solvers, matrix games, GAN objectives and stability analysis.
 
-__all__: list[str] = []
+Conventions: in :class:`ZeroSumGame` ``f(x, y)`` the first player minimises and the second
+maximises; in a matrix game the row player minimises :math:`x^\top A y`. Every solver is a
+:class:`Solver` ``(init, step)`` of pure functions and accepts a per-player ``optimizer=`` with
+optax's ``init``/``update`` shape.
+"""
+
+from gmath.games._analysis import (
+    Classification,
+    classify_stationary_point,
+    jacobian,
+    linearized_rate,
+)
+from gmath.games._cgd import cgd
+from gmath.games._consensus import consensus
+from gmath.games._extragradient import extragradient
+from gmath.games._game import Game, ZeroSumGame
+from gmath.games._gda import gda
+from gmath.games._hamiltonian import hamiltonian
+from gmath.games._lola import lola
+from gmath.games._lookahead import lookahead
+from gmath.games._optimistic import optimistic_gda
+from gmath.games._proximal import proximal_point
+from gmath.games._ridge import follow_the_ridge
+from gmath.games._sga import sga
+from gmath.games._solve import Trace, solve
+from gmath.games._solver import Solver, SolverState, StepInfo
+
+__all__ = [
+    "Classification",
+    "Game",
+    "Solver",
+    "SolverState",
+    "StepInfo",
+    "Trace",
+    "ZeroSumGame",
+    "cgd",
+    "classify_stationary_point",
+    "consensus",
+    "extragradient",
+    "follow_the_ridge",
+    "gda",
+    "hamiltonian",
+    "jacobian",
+    "linearized_rate",
+    "lola",
+    "lookahead",
+    "optimistic_gda",
+    "proximal_point",
+    "sga",
+    "solve",
+]

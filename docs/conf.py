@@ -1,0 +1,62 @@
+"""Sphinx configuration. Build with ``make docs`` (warnings are errors)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import gmath  # noqa: E402
+
+project = "gmath"
+author = "The gmath developers"
+copyright = "2026, The gmath developers"
+release = gmath.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "sphinxcontrib.bibtex",
+    "myst_parser",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "site", "Thumbs.db", ".DS_Store"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
+autodoc_class_signature = "separated"
+
+bibtex_bibfiles = [str(ROOT / "gmath" / "references.bib")]
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
+
+html_theme = "furo"
+html_title = f"gmath {release}"
+html_static_path = ["_static"]
+
+nitpicky = False
+suppress_warnings = ["myst.header"]
+
+_CITE = re.compile(r"\[@([A-Za-z0-9_:\-]+)\]")
+
+
+def _cite_keys_to_roles(app, what, name, obj, options, lines):
+    """Docstrings cite ``[@key]`` (read by ``gmath.citation``); render them as citations."""
+    for i, line in enumerate(lines):
+        lines[i] = _CITE.sub(lambda m: f":cite:p:`{m.group(1)}`", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _cite_keys_to_roles)

@@ -1,0 +1,157 @@
+"""The categorical distribution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from gmath._numerics import promote
+from gmath.densities._base import Distribution, distribution
+from gmath.densities._discrete import check_logits_or_probs, is_integer, undefined_score
+
+__all__ = ["Categorical"]
+
+
+@distribution
+class Categorical(Distribution):
+    r"""Categorical distribution over :math:`\{0, \dots, K - 1\}`.
+
+    .. math::
+        P(X = k) = \pi_k = \frac{e^{\ell_k}}{\sum_j e^{\ell_j}},
+        \qquad \log p(k) = \ell_k - \operatorname{logsumexp}(\ell),
+        \qquad H = -\sum_k \pi_k \log \pi_k.
+
+    Pass exactly one of ``logits`` (:math:`\ell`, unnormalised log-probabilities) or ``probs``
+    (:math:`\pi`); both are pytree fields, the one not given is ``None``. The category axis is the
+    **last** axis of ``logits``/``probs``: a parameter of shape ``batch_shape + (K,)`` gives
+    ``event_shape == ()`` and ``num_categories == K``. ``probs`` are normalised by their sum
+    (rounding in user-supplied simplex points is harmless); negative ``probs`` give NaN, and under
+    ``gmath.config.checks(True)`` raise, as do ``probs`` whose sum is not 1 to ``1e3 K`` ulps.
+
+    ``log_prob`` accepts integer or integer-valued floating ``x`` (category indices) with shape
+    broadcasting against ``batch_shape``; it is ``-inf`` for non-integers and indices outside
+    :math:`[0, K)`. ``sample`` and ``mode`` return ``int32`` indices; ``mean`` and ``variance``
+    are those of the index, :math:`\sum_k k\pi_k` and :math:`\sum_k (k - \mu)^2\pi_k`.
+    ``score`` raises ``TypeError``: :math:`\nabla_x \log p(x)` is undefined for a discrete ``x``.
+
+    Args:
+      logits: ``batch_shape + (K,)`` unnormalised log-probabilities (``-inf`` allowed).
+      probs: ``batch_shape + (K,)`` nonnegative probabilities summing to 1.
+
+    References:
+      Johnson, Kemp and Kotz (2005). Univariate Discrete Distributions, 3rd ed.
+      [@johnson2005univariate]. Sampling by the Gumbel-max trick, Gumbel (1954), through
+      :func:`jax.random.categorical`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from gmath.densities import Categorical
+      >>> p = Categorical(probs=jnp.array([0.2, 0.3, 0.5]))
+      >>> round(float(p.log_prob(2)), 6)
+      -0.693147
+      >>> p.num_categories, round(float(p.entropy()), 6)
+      (3, 1.029653)
+    """
+
+    logits: Any = None
+    probs: Any = None
+
+    _param_event_ndims = {"logits": 1, "probs": 1}
+
+    def __post_init__(self) -> None:
+        check_logits_or_probs(self)
+        super().__post_init__()
+
+    def _constraints(self):
+        if self.probs is not None:
+            probs = jnp.asarray(self.probs)
+            k = probs.shape[-1]
+            tol = 1e3 * k * jnp.finfo(promote(probs)[0].dtype).eps
+            return [
+                (probs >= 0, "probs must be nonnegative."),
+                (jnp.abs(jnp.sum(probs, -1) - 1) <= tol, "probs must sum to 1 along the last axis."),
+            ]
+        return [(~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN.")]
+
+    @property
+    def num_categories(self) -> int:
+        """Number of categories :math:`K` (the size of the last axis of logits/probs)."""
+        return jnp.shape(self.logits if self.probs is None else self.probs)[-1]
+
+    def _log_probs(self):
+        """Normalised log-probabilities, shape ``batch_shape + (K,)``."""
+        if self.probs is None:
+            (logits,) = promote(self.logits)
+            return jax.nn.log_softmax(logits, axis=-1)
+        (probs,) = promote(self.probs)
+        lp = jnp.log(probs) - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
+        return jnp.where(jnp.all(probs >= 0, axis=-1, keepdims=True), lp, jnp.nan)
+
+    def logits_parameter(self):
+        r"""Normalised log-probabilities :math:`\log\pi_k`, shape ``batch_shape + (K,)``."""
+        lp = self._log_probs()
+        return jnp.broadcast_to(lp, tuple(self.batch_shape) + lp.shape[-1:])
+
+    def probs_parameter(self):
+        r"""Probabilities :math:`\pi_k`, shape ``batch_shape + (K,)``."""
+        if self.probs is None:
+            (logits,) = promote(self.logits)
+            probs = jax.nn.softmax(logits, axis=-1)
+        else:
+            (probs,) = promote(self.probs)
+            probs = probs / jnp.sum(probs, axis=-1, keepdims=True)
+        return jnp.broadcast_to(probs, tuple(self.batch_shape) + probs.shape[-1:])
+
+    def log_prob(self, x):
+        x = self._check_value(x)
+        lp = self._log_probs()
+        k = lp.shape[-1]
+        if jnp.issubdtype(x.dtype, jnp.inexact):
+            valid = is_integer(x) & (x >= 0) & (x <= k - 1)
+        else:
+            x = x.astype(jnp.int32) if x.dtype == jnp.bool_ else x
+            valid = (x >= 0) & (x <= k - 1)
+        index = jnp.where(valid, x, 0).astype(jnp.int32)
+        shape = jnp.broadcast_shapes(index.shape, tuple(self.batch_shape))
+        table = jnp.broadcast_to(lp, shape + (k,))
+        index = jnp.broadcast_to(index, shape)
+        out = jnp.take_along_axis(table, index[..., None], axis=-1)[..., 0]
+        return jnp.where(valid, out, -jnp.inf)
+
+    def score(self, x):
+        """Undefined for a discrete ``x``: raises ``TypeError``."""
+        undefined_score(self)
+
+    def sample(self, key, sample_shape=()):
+        shape = self._sample_shape(sample_shape)
+        draws = jax.random.categorical(key, self._log_probs(), axis=-1, shape=shape)
+        return draws.astype(jnp.int32)
+
+    def entropy(self):
+        r""":math:`H = -\sum_k \pi_k \log \pi_k` (terms with :math:`\pi_k = 0` are 0), exact."""
+        lp = self._log_probs()
+        p = jnp.exp(lp)
+        safe = jnp.where(p > 0, lp, 0.0)  # zero-probability categories: 0 log 0 = 0, no NaN grad
+        return jnp.broadcast_to(-jnp.sum(p * safe, axis=-1), self.batch_shape)
+
+    def _index_moments(self):
+        p = self.probs_parameter()
+        k = jnp.arange(p.shape[-1], dtype=p.dtype)
+        mean = jnp.sum(k * p, axis=-1)
+        var = jnp.sum((k - mean[..., None]) ** 2 * p, axis=-1)
+        return mean, var
+
+    def mean(self):
+        r"""Mean index :math:`\sum_k k\,\pi_k`."""
+        return self._index_moments()[0]
+
+    def variance(self):
+        r"""Variance of the index :math:`\sum_k (k - \mu)^2 \pi_k`."""
+        return self._index_moments()[1]
+
+    def mode(self):
+        r"""Most probable category :math:`\arg\max_k \pi_k` (the first on ties), ``int32``."""
+        lp = self._log_probs()
+        return jnp.broadcast_to(jnp.argmax(lp, axis=-1).astype(jnp.int32), self.batch_shape)

@@ -1,0 +1,195 @@
+r"""Multivariate normal records in one internal form, and the linear algebra KL needs.
+
+Every parameterisation (``scale_tril``, ``covariance_matrix``, ``precision_matrix``,
+``MultivariateNormalDiag``, ``LowRankMultivariateNormal``, ``Independent(Normal, 1)``) becomes a
+:class:`Gaussian`: a mean and :math:`\Sigma = F F^\top + \operatorname{diag}(D)` with either part
+optional, plus what inverting :math:`\Sigma` cheaply needs (a Cholesky factor; the precision's
+Cholesky factor; a diagonal; or the capacitance matrix of the Woodbury identity). Nothing dense
+is formed for diagonal or low-rank records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax.numpy as jnp
+from jax import lax
+
+from gmath.divergences._params import common_dtype
+
+__all__ = ["Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
+
+_MVN_NAMES = ("MultivariateNormal", "MultivariateNormalDiag", "LowRankMultivariateNormal")
+
+
+def _bcast_batch(a, b, a_core: int, b_core: int):
+    """Broadcast the batch dimensions (all but the last ``*_core``) of ``a`` and ``b``."""
+    batch = jnp.broadcast_shapes(a.shape[: a.ndim - a_core], b.shape[: b.ndim - b_core])
+    a = jnp.broadcast_to(a, batch + a.shape[a.ndim - a_core :])
+    b = jnp.broadcast_to(b, batch + b.shape[b.ndim - b_core :])
+    return a, b
+
+
+def _solve_lower(L, X):
+    L, X = _bcast_batch(L, X, 2, 2)
+    return lax.linalg.triangular_solve(L, X, left_side=True, lower=True)
+
+
+def _chol(S):
+    return jnp.linalg.cholesky(0.5 * (S + jnp.swapaxes(S, -1, -2)))
+
+
+@dataclass(frozen=True)
+class Gaussian:
+    """Internal form ``Sigma = factor factor^T + diag(diag)`` (see module docstring)."""
+
+    loc: Any
+    kind: str  # "tril" | "precision" | "diag" | "lowrank"
+    tril: Any = None  # Cholesky factor of Sigma ("tril") or of the precision ("precision")
+    diag: Any = None  # variances ("diag", "lowrank")
+    factor: Any = None  # cov_factor ("lowrank")
+
+    @property
+    def dim(self) -> int:
+        return self.loc.shape[-1]
+
+    # --------------------------------------------------------------- capacitance (low-rank)
+    def _capacitance_chol(self):
+        w_over_d = self.factor / self.diag[..., :, None]
+        cap = jnp.swapaxes(self.factor, -1, -2) @ w_over_d
+        cap = cap + jnp.eye(cap.shape[-1], dtype=cap.dtype)
+        return _chol(cap), w_over_d
+
+    def logdet(self):
+        r""":math:`\log\det\Sigma`."""
+        if self.kind == "tril":
+            return 2 * jnp.sum(jnp.log(jnp.abs(jnp.diagonal(self.tril, axis1=-2, axis2=-1))), -1)
+        if self.kind == "precision":
+            return -2 * jnp.sum(jnp.log(jnp.abs(jnp.diagonal(self.tril, axis1=-2, axis2=-1))), -1)
+        logdet = jnp.sum(jnp.log(self.diag), -1)
+        if self.kind == "lowrank":
+            lc, _ = self._capacitance_chol()
+            logdet = logdet + 2 * jnp.sum(jnp.log(jnp.diagonal(lc, axis1=-2, axis2=-1)), -1)
+        return logdet
+
+    def inv_quad(self, X):
+        r""":math:`\operatorname{tr}(X^\top \Sigma^{-1} X)` for ``X`` of shape ``[..., d, k]``."""
+        if self.kind == "tril":
+            return jnp.sum(_solve_lower(self.tril, X) ** 2, (-2, -1))
+        if self.kind == "precision":
+            L, X = _bcast_batch(self.tril, X, 2, 2)
+            return jnp.sum((jnp.swapaxes(L, -1, -2) @ X) ** 2, (-2, -1))
+        out = jnp.sum(X**2 / self.diag[..., :, None], (-2, -1))
+        if self.kind == "lowrank":
+            lc, w_over_d = self._capacitance_chol()
+            w_t, X = _bcast_batch(jnp.swapaxes(w_over_d, -1, -2), X, 2, 2)
+            Y = w_t @ X
+            out = out - jnp.sum(_solve_lower(lc, Y) ** 2, (-2, -1))
+        return out
+
+    def diag_of_inverse(self):
+        r""":math:`\operatorname{diag}(\Sigma^{-1})`, shape ``[..., d]``."""
+        eye = jnp.eye(self.dim, dtype=self.loc.dtype)
+        if self.kind == "tril":
+            inv = _solve_lower(self.tril, jnp.broadcast_to(eye, self.tril.shape))
+            return jnp.sum(inv**2, -2)
+        if self.kind == "precision":
+            return jnp.sum(self.tril**2, -1)
+        out = 1 / self.diag
+        if self.kind == "lowrank":
+            lc, w_over_d = self._capacitance_chol()
+            z = _solve_lower(lc, jnp.swapaxes(w_over_d, -1, -2))
+            out = out - jnp.sum(z**2, -2)
+        return out
+
+    def sqrt_parts(self):
+        r"""``(F, D)`` with :math:`\Sigma = F F^\top + \operatorname{diag}(D)`; either may be None."""
+        if self.kind == "tril":
+            return self.tril, None
+        if self.kind == "precision":
+            eye = jnp.broadcast_to(jnp.eye(self.dim, dtype=self.tril.dtype), self.tril.shape)
+            f = lax.linalg.triangular_solve(self.tril, eye, left_side=True, lower=True)
+            return jnp.swapaxes(f, -1, -2), None  # L_P^{-T}: (L_P L_P^T)^{-1} = F F^T
+        if self.kind == "diag":
+            return None, self.diag
+        return self.factor, self.diag
+
+    def covariance(self):
+        """Dense covariance ``[..., d, d]``."""
+        f, d = self.sqrt_parts()
+        cov = 0.0
+        if f is not None:
+            cov = f @ jnp.swapaxes(f, -1, -2)
+        if d is not None:
+            cov = cov + d[..., :, None] * jnp.eye(self.dim, dtype=d.dtype)
+        return cov
+
+    def precision(self):
+        """Dense precision ``[..., d, d]``."""
+        if self.kind == "precision":
+            return self.tril @ jnp.swapaxes(self.tril, -1, -2)
+        if self.kind == "diag":
+            return (1 / self.diag)[..., :, None] * jnp.eye(self.dim, dtype=self.diag.dtype)
+        return jnp.linalg.inv(self.covariance())
+
+
+def is_gaussian(d) -> bool:
+    name = type(d).__name__
+    if name in _MVN_NAMES:
+        return True
+    if name == "Independent":
+        return type(d.base).__name__ == "Normal" and int(d.reinterpreted_batch_ndims) == 1
+    return False
+
+
+def as_gaussian(d, dtype=None) -> Gaussian:
+    """The internal form of a multivariate normal record (any parameterisation)."""
+    dtype = dtype or common_dtype(d)
+    name = type(d).__name__
+
+    def arr(v):
+        return None if v is None else jnp.asarray(v, dtype)
+
+    if name == "Independent":
+        base = d.base
+        loc, scale = arr(base.loc), arr(base.scale)
+        loc, scale = jnp.broadcast_arrays(loc, scale)
+        return Gaussian(loc=loc, kind="diag", diag=scale**2)
+    if name == "MultivariateNormalDiag":
+        loc, scale = jnp.broadcast_arrays(arr(d.loc), arr(d.scale_diag))
+        return Gaussian(loc=loc, kind="diag", diag=scale**2)
+    if name == "LowRankMultivariateNormal":
+        loc, diag = jnp.broadcast_arrays(arr(d.loc), arr(d.cov_diag))
+        return Gaussian(loc=loc, kind="lowrank", diag=diag, factor=arr(d.cov_factor))
+    loc = arr(d.loc)
+    if getattr(d, "scale_tril", None) is not None:
+        return Gaussian(loc=loc, kind="tril", tril=arr(d.scale_tril))
+    if getattr(d, "covariance_matrix", None) is not None:
+        return Gaussian(loc=loc, kind="tril", tril=_chol(arr(d.covariance_matrix)))
+    if getattr(d, "precision_matrix", None) is not None:
+        return Gaussian(loc=loc, kind="precision", tril=_chol(arr(d.precision_matrix)))
+    raise ValueError(f"{name}: no covariance parameter set")
+
+
+def gaussian_kl(p: Gaussian, q: Gaussian):
+    r""":math:`KL(\mathcal N(\mu_p, \Sigma_p) \| \mathcal N(\mu_q, \Sigma_q))`.
+
+    .. math::
+        \tfrac12\left[\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)
+        + (\mu_q - \mu_p)^\top\Sigma_q^{-1}(\mu_q - \mu_p) - d
+        + \log\det\Sigma_q - \log\det\Sigma_p\right].
+    """
+    if p.dim != q.dim:
+        raise ValueError(
+            f"kl: multivariate normals of different dimensions {p.dim} and {q.dim}."
+        )
+    f, d = p.sqrt_parts()
+    trace = 0.0
+    if f is not None:
+        trace = trace + q.inv_quad(f)
+    if d is not None:
+        trace = trace + jnp.sum(d * q.diag_of_inverse(), -1)
+    diff = (q.loc - p.loc)[..., :, None]
+    maha = q.inv_quad(diff)
+    return 0.5 * (trace + maha - p.dim + q.logdet() - p.logdet())

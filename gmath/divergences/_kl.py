@@ -1,0 +1,467 @@
+r"""Closed-form KL divergences, registered pair by pair.
+
+Each function reads its records' public parameters, promotes them to one dtype and evaluates the
+formula in a form that is accurate near :math:`p = q` (``expm1(t) - t`` instead of
+``exp(t) - 1 - t``), so that :math:`KL(p \| p) = 0` exactly, with a zero gradient.
+Supports that do not nest give ``+inf``.
+
+References: the formulas are collected in Gil, Alajaji and Linder (2013) [@gil2013renyi] for
+exponential families; Laplace, Gumbel and cross-family pairs are derived from
+:math:`KL(p \| q) = -H(p) - E_p[\log q]`; Cauchy from Chyzak and Nielsen (2019)
+[@chyzak2019cauchy]; von Mises from Kitagawa and Rowley (2022) [@kitagawa2022vonmises].
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+
+from gmath._numerics import betaln, digamma, gammaln, i0e, i1e, xlogy
+from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, gaussian_kl, is_gaussian
+from gmath.divergences._kl_registry import kl, register_kl
+from gmath.divergences._params import (
+    bernoulli_log_probs,
+    categorical_log_probs,
+    common_dtype,
+    params,
+)
+
+__all__: list[str] = []
+
+_EULER = 0.5772156649015329
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def _expm1_minus(t):
+    r""":math:`e^t - 1 - t \ge 0`, accurate near 0 (the ``KL`` of scale families)."""
+    return jnp.expm1(t) - t
+
+
+def _p_log_ratio(lp, lq):
+    r""":math:`p (\log p - \log q)` with the convention :math:`0 \log 0 = 0`."""
+    zero = jnp.isneginf(lp)
+    safe_lp = jnp.where(zero, 0.0, lp)
+    safe_lq = jnp.where(zero, 0.0, lq)
+    return jnp.where(zero, 0.0, jnp.exp(safe_lp) * (safe_lp - safe_lq))
+
+
+def _loc_scale(p, q):
+    dt = common_dtype(p, q)
+    return params(dt, p.loc, p.scale, q.loc, q.scale)
+
+
+# ---------------------------------------------------------------------------- location-scale
+@register_kl("Normal", "Normal")
+def _kl_normal_normal(p, q):
+    r""":math:`\tfrac12 (\mu_p - \mu_q)^2/\sigma_q^2 + \tfrac12 (e^t - 1 - t)`,
+    :math:`t = 2 \log(\sigma_p/\sigma_q)`."""
+    mp, sp, mq, sq = _loc_scale(p, q)
+    t = 2 * (jnp.log(sp) - jnp.log(sq))
+    z = (mp - mq) / sq
+    return 0.5 * z * z + 0.5 * _expm1_minus(t)
+
+
+@register_kl("LogNormal", "LogNormal")
+def _kl_lognormal_lognormal(p, q):
+    """KL is invariant under the bijection exp: that of the underlying normals."""
+    return _kl_normal_normal(p, q)
+
+
+@register_kl("HalfNormal", "HalfNormal")
+def _kl_halfnormal_halfnormal(p, q):
+    dt = common_dtype(p, q)
+    sp, sq = params(dt, p.scale, q.scale)
+    return 0.5 * _expm1_minus(2 * (jnp.log(sp) - jnp.log(sq)))
+
+
+@register_kl("Laplace", "Laplace")
+def _kl_laplace_laplace(p, q):
+    r""":math:`\log\frac{b_q}{b_p} + \frac{\delta}{b_q} + \frac{b_p}{b_q} e^{-\delta/b_p} - 1`,
+    :math:`\delta = |\mu_p - \mu_q|`, written as :math:`(e^u - 1 - u) + \delta (1/b_q - 1/b_p)`
+    with :math:`u = \log(b_p/b_q) - \delta/b_p`."""
+    mp, bp, mq, bq = _loc_scale(p, q)
+    delta = jnp.abs(mp - mq)
+    u = jnp.log(bp) - jnp.log(bq) - delta / bp
+    return _expm1_minus(u) + delta * (1 / bq - 1 / bp)
+
+
+@register_kl("Gumbel", "Gumbel")
+def _kl_gumbel_gumbel(p, q):
+    r""":math:`-\log\rho + \gamma(\rho - 1) + e^{-c}\Gamma(1 + \rho) - 1 + c`,
+    :math:`\rho = \beta_p/\beta_q`, :math:`c = (\mu_p - \mu_q)/\beta_q`."""
+    mp, bp, mq, bq = _loc_scale(p, q)
+    log_rho = jnp.log(bp) - jnp.log(bq)
+    rho = jnp.exp(log_rho)
+    c = (mp - mq) / bq
+    return jnp.expm1(gammaln(1 + rho) - c) + c - log_rho + _EULER * (rho - 1)
+
+
+@register_kl("Cauchy", "Cauchy")
+def _kl_cauchy_cauchy(p, q):
+    r""":math:`\log\frac{(\sigma_p + \sigma_q)^2 + (\mu_p - \mu_q)^2}{4\sigma_p\sigma_q}`
+    (Chyzak and Nielsen 2019), as a ``log1p``."""
+    mp, sp, mq, sq = _loc_scale(p, q)
+    return jnp.log1p(((sp - sq) ** 2 + (mp - mq) ** 2) / (4 * sp * sq))
+
+
+@register_kl("VonMises", "VonMises")
+def _kl_vonmises_vonmises(p, q):
+    r""":math:`\log\frac{I_0(\kappa_q)}{I_0(\kappa_p)} + A(\kappa_p)(\kappa_p - \kappa_q
+    \cos(\mu_p - \mu_q))`, :math:`A = I_1/I_0`."""
+    dt = common_dtype(p, q)
+    mp, kp, mq, kq = params(dt, p.loc, p.concentration, q.loc, q.concentration)
+    log_i0 = lambda k: jnp.log(i0e(k)) + k
+    ratio = i1e(kp) / i0e(kp)
+    return log_i0(kq) - log_i0(kp) + ratio * (kp - kq * jnp.cos(mp - mq))
+
+
+@register_kl("Uniform", "Uniform")
+def _kl_uniform_uniform(p, q):
+    r""":math:`\log\frac{h_q - l_q}{h_p - l_p}` when :math:`[l_p, h_p] \subseteq [l_q, h_q]`,
+    else :math:`+\infty`."""
+    dt = common_dtype(p, q)
+    lp, hp, lq, hq = params(dt, p.low, p.high, q.low, q.high)
+    inside = (lq <= lp) & (hp <= hq)
+    return jnp.where(inside, jnp.log(hq - lq) - jnp.log(hp - lp), jnp.inf)
+
+
+# ---------------------------------------------------------------------------- positive support
+def _gamma_kl(ap, bp, aq, bq):
+    r"""KL between Gamma(shape, rate) laws."""
+    return (
+        (ap - aq) * digamma(ap)
+        - gammaln(ap)
+        + gammaln(aq)
+        + aq * (jnp.log(bp) - jnp.log(bq))
+        + ap * (bq - bp) / bp
+    )
+
+
+@register_kl("Exponential", "Exponential")
+def _kl_exponential_exponential(p, q):
+    r""":math:`e^t - 1 - t`, :math:`t = \log(\lambda_q/\lambda_p)`."""
+    dt = common_dtype(p, q)
+    rp, rq = params(dt, p.rate, q.rate)
+    return _expm1_minus(jnp.log(rq) - jnp.log(rp))
+
+
+@register_kl("Gamma", "Gamma")
+def _kl_gamma_gamma(p, q):
+    r""":math:`(\alpha_p - \alpha_q)\psi(\alpha_p) - \log\Gamma(\alpha_p) + \log\Gamma(\alpha_q)
+    + \alpha_q \log(\beta_p/\beta_q) + \alpha_p (\beta_q - \beta_p)/\beta_p`."""
+    dt = common_dtype(p, q)
+    ap, bp, aq, bq = params(dt, p.concentration, p.rate, q.concentration, q.rate)
+    return _gamma_kl(ap, bp, aq, bq)
+
+
+@register_kl("Exponential", "Gamma")
+def _kl_exponential_gamma(p, q):
+    dt = common_dtype(p, q)
+    rp, aq, bq = params(dt, p.rate, q.concentration, q.rate)
+    return _gamma_kl(jnp.ones_like(rp), rp, aq, bq)
+
+
+@register_kl("Gamma", "Exponential")
+def _kl_gamma_exponential(p, q):
+    dt = common_dtype(p, q)
+    ap, bp, rq = params(dt, p.concentration, p.rate, q.rate)
+    return _gamma_kl(ap, bp, jnp.ones_like(rq), rq)
+
+
+def _beta_entropy(a, b):
+    return betaln(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
+
+
+@register_kl("Beta", "Beta")
+def _kl_beta_beta(p, q):
+    r""":math:`\log\frac{B(a_q, b_q)}{B(a_p, b_p)} + (a_p - a_q)\psi(a_p) + (b_p - b_q)\psi(b_p)
+    + (a_q - a_p + b_q - b_p)\psi(a_p + b_p)`."""
+    dt = common_dtype(p, q)
+    ap, bp, aq, bq = params(dt, p.concentration1, p.concentration0, q.concentration1,
+                            q.concentration0)
+    return (
+        betaln(aq, bq)
+        - betaln(ap, bp)
+        + (ap - aq) * digamma(ap)
+        + (bp - bq) * digamma(bp)
+        + (aq - ap + bq - bp) * digamma(ap + bp)
+    )
+
+
+@register_kl("Dirichlet", "Dirichlet")
+def _kl_dirichlet_dirichlet(p, q):
+    r""":math:`\log\Gamma(\alpha_{p0}) - \log\Gamma(\alpha_{q0}) - \sum_i[\log\Gamma(\alpha_{pi})
+    - \log\Gamma(\alpha_{qi})] + \sum_i (\alpha_{pi} - \alpha_{qi})(\psi(\alpha_{pi})
+    - \psi(\alpha_{p0}))`."""
+    dt = common_dtype(p, q)
+    ap, aq = params(dt, p.concentration, q.concentration)
+    ap, aq = jnp.broadcast_arrays(ap, aq)
+    ap0 = jnp.sum(ap, -1)
+    aq0 = jnp.sum(aq, -1)
+    return (
+        gammaln(ap0)
+        - gammaln(aq0)
+        - jnp.sum(gammaln(ap) - gammaln(aq), -1)
+        + jnp.sum((ap - aq) * (digamma(ap) - digamma(ap0)[..., None]), -1)
+    )
+
+
+# ---------------------------------------------------------------------------- cross-family
+@register_kl("Normal", "Laplace")
+def _kl_normal_laplace(p, q):
+    r""":math:`-\tfrac12\log(2\pi e\sigma^2) + \log 2b + E|X - m|/b`, with
+    :math:`E|X - m| = \sigma\sqrt{2/\pi}\, e^{-\delta^2/2\sigma^2} + \delta\,(1 - 2\Phi(-\delta/
+    \sigma))`, :math:`\delta = \mu - m`."""
+    from jax.scipy.special import erf
+
+    mu, s, m, b = _loc_scale(p, q)
+    delta = mu - m
+    mean_abs = s * math.sqrt(2 / math.pi) * jnp.exp(-0.5 * (delta / s) ** 2) + delta * erf(
+        delta / (s * math.sqrt(2))
+    )
+    return -0.5 * (_LOG_2PI + 1) - jnp.log(s) + jnp.log(2 * b) + mean_abs / b
+
+
+@register_kl("Laplace", "Normal")
+def _kl_laplace_normal(p, q):
+    r""":math:`-(1 + \log 2b) + \tfrac12\log 2\pi\sigma^2 + (2b^2 + (m - \mu)^2)/2\sigma^2`."""
+    m, b, mu, s = _loc_scale(p, q)
+    return -(1 + jnp.log(2 * b)) + 0.5 * _LOG_2PI + jnp.log(s) + (2 * b * b + (m - mu) ** 2) / (
+        2 * s * s
+    )
+
+
+@register_kl("Normal", "Gumbel")
+def _kl_normal_gumbel(p, q):
+    r""":math:`-\tfrac12\log(2\pi e\sigma^2) + \log\beta + c + e^{-c + \sigma^2/2\beta^2}`,
+    :math:`c = (\mu - m)/\beta`."""
+    mu, s, m, b = _loc_scale(p, q)
+    c = (mu - m) / b
+    return -0.5 * (_LOG_2PI + 1) - jnp.log(s) + jnp.log(b) + c + jnp.exp(-c + 0.5 * (s / b) ** 2)
+
+
+# Uniform(l, h) against a density q: -log(h - l) - E_U[log q].
+def _uniform_params(p, q, *names):
+    dt = common_dtype(p, q)
+    lo, hi = params(dt, p.low, p.high)
+    rest = params(dt, *[getattr(q, n) for n in names])
+    if len(names) == 1:
+        rest = (rest,)
+    return (lo, hi, *rest)
+
+
+def _mean_log_x(lo, hi):
+    r""":math:`E_U[\log x]` for :math:`U(l, h)`, :math:`0 \le l`."""
+    prim = lambda x: xlogy(x, x) - x
+    return (prim(hi) - prim(lo)) / (hi - lo)
+
+
+def _from_cross_entropy(lo, hi, mean_log_q, valid=None):
+    out = -jnp.log(hi - lo) - mean_log_q
+    return out if valid is None else jnp.where(valid, out, jnp.inf)
+
+
+@register_kl("Uniform", "Normal")
+def _kl_uniform_normal(p, q):
+    lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
+    second = (hi - lo) ** 2 / 12 + (0.5 * (lo + hi) - m) ** 2
+    return _from_cross_entropy(lo, hi, -0.5 * _LOG_2PI - jnp.log(s) - second / (2 * s * s))
+
+
+@register_kl("Uniform", "Laplace")
+def _kl_uniform_laplace(p, q):
+    lo, hi, m, b = _uniform_params(p, q, "loc", "scale")
+    mid = 0.5 * (lo + hi)
+    inside = ((hi - m) ** 2 + (m - lo) ** 2) / (2 * (hi - lo))
+    mean_abs = jnp.where(m <= lo, mid - m, jnp.where(m >= hi, m - mid, inside))
+    return _from_cross_entropy(lo, hi, -jnp.log(2 * b) - mean_abs / b)
+
+
+@register_kl("Uniform", "Exponential")
+def _kl_uniform_exponential(p, q):
+    lo, hi, r = _uniform_params(p, q, "rate")
+    return _from_cross_entropy(lo, hi, jnp.log(r) - r * 0.5 * (lo + hi), lo >= 0)
+
+
+@register_kl("Uniform", "Gamma")
+def _kl_uniform_gamma(p, q):
+    lo, hi, a, b = _uniform_params(p, q, "concentration", "rate")
+    valid = lo >= 0
+    lo_s = jnp.where(valid, lo, 0.0)
+    mean_log_q = a * jnp.log(b) - gammaln(a) + (a - 1) * _mean_log_x(lo_s, hi) - b * 0.5 * (lo + hi)
+    return _from_cross_entropy(lo, hi, mean_log_q, valid)
+
+
+@register_kl("Uniform", "HalfNormal")
+def _kl_uniform_halfnormal(p, q):
+    lo, hi, s = _uniform_params(p, q, "scale")
+    second = (hi * hi + hi * lo + lo * lo) / 3
+    mean_log_q = 0.5 * math.log(2 / math.pi) - jnp.log(s) - second / (2 * s * s)
+    return _from_cross_entropy(lo, hi, mean_log_q, lo >= 0)
+
+
+@register_kl("Uniform", "LogNormal")
+def _kl_uniform_lognormal(p, q):
+    lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
+    valid = lo >= 0
+    lo_s = jnp.where(valid, lo, 0.0)
+    # primitives of log x and log^2 x (xlogy keeps x = 0 finite)
+    p1 = lambda x: xlogy(x, x) - x
+    p2 = lambda x: xlogy(x, x) * jnp.log(jnp.where(x > 0, x, 1.0)) - 2 * xlogy(x, x) + 2 * x
+    width = hi - lo_s
+    e1 = (p1(hi) - p1(lo_s)) / width
+    e2 = (p2(hi) - p2(lo_s)) / width
+    mean_sq = e2 - 2 * m * e1 + m * m
+    mean_log_q = -e1 - jnp.log(s) - 0.5 * _LOG_2PI - mean_sq / (2 * s * s)
+    return _from_cross_entropy(lo, hi, mean_log_q, valid)
+
+
+@register_kl("Uniform", "Gumbel")
+def _kl_uniform_gumbel(p, q):
+    lo, hi, m, b = _uniform_params(p, q, "loc", "scale")
+    mean_z = (0.5 * (lo + hi) - m) / b
+    mean_exp = b * (jnp.exp(-(lo - m) / b) - jnp.exp(-(hi - m) / b)) / (hi - lo)
+    return _from_cross_entropy(lo, hi, -jnp.log(b) - mean_z - mean_exp)
+
+
+@register_kl("Uniform", "Cauchy")
+def _kl_uniform_cauchy(p, q):
+    lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
+    prim = lambda z: z * jnp.log1p(z * z) - 2 * z + 2 * jnp.arctan(z)
+    mean = s * (prim((hi - m) / s) - prim((lo - m) / s)) / (hi - lo)
+    return _from_cross_entropy(lo, hi, -math.log(math.pi) - jnp.log(s) - mean)
+
+
+@register_kl("Uniform", "StudentT")
+def _kl_uniform_studentt(p, q):
+    lo, hi, df, m, s = _uniform_params(p, q, "df", "loc", "scale")
+    rdf = jnp.sqrt(df)
+    prim = lambda z: z * jnp.log1p(z * z / df) - 2 * z + 2 * rdf * jnp.arctan(z / rdf)
+    mean = s * (prim((hi - m) / s) - prim((lo - m) / s)) / (hi - lo)
+    log_norm = (
+        gammaln(0.5 * (df + 1)) - gammaln(0.5 * df) - 0.5 * jnp.log(df * math.pi) - jnp.log(s)
+    )
+    return _from_cross_entropy(lo, hi, log_norm - 0.5 * (df + 1) * mean)
+
+
+@register_kl("Uniform", "Beta")
+def _kl_uniform_beta(p, q):
+    lo, hi, a, b = _uniform_params(p, q, "concentration1", "concentration0")
+    valid = (lo >= 0) & (hi <= 1)
+    lo_s = jnp.where(valid, lo, 0.25)
+    hi_s = jnp.where(valid, hi, 0.75)
+    mean_log_x = _mean_log_x(lo_s, hi_s)
+    mean_log_1mx = _mean_log_x(1 - hi_s, 1 - lo_s)
+    mean_log_q = (a - 1) * mean_log_x + (b - 1) * mean_log_1mx - betaln(a, b)
+    return _from_cross_entropy(lo, hi, mean_log_q, valid)
+
+
+@register_kl("Beta", "Uniform")
+def _kl_beta_uniform(p, q):
+    r""":math:`-H(p) + \log(h - l)` when :math:`[0, 1] \subseteq [l, h]`, else :math:`+\infty`."""
+    dt = common_dtype(p, q)
+    a, b, lo, hi = params(dt, p.concentration1, p.concentration0, q.low, q.high)
+    return jnp.where((lo <= 0) & (hi >= 1), jnp.log(hi - lo) - _beta_entropy(a, b), jnp.inf)
+
+
+def _infinite(p, q):
+    """Support of p (unbounded) not inside the bounded support of q."""
+    dt = common_dtype(p, q)
+    shape = jnp.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
+    return jnp.full(shape, jnp.inf, dt)
+
+
+for _name in (
+    "Normal", "Laplace", "Gumbel", "Cauchy", "StudentT", "Logistic", "Exponential", "Gamma",
+    "HalfNormal", "LogNormal",
+):  # fmt: skip
+    register_kl(_name, "Uniform")(_infinite)
+
+
+# ---------------------------------------------------------------------------- discrete
+@register_kl("Bernoulli", "Bernoulli")
+def _kl_bernoulli_bernoulli(p, q):
+    r""":math:`p\log\frac{p}{q} + (1 - p)\log\frac{1 - p}{1 - q}`, from log-probabilities."""
+    dt = common_dtype(p, q)
+    lp1, lp0 = bernoulli_log_probs(p, dt)
+    lq1, lq0 = bernoulli_log_probs(q, dt)
+    return _p_log_ratio(lp1, lq1) + _p_log_ratio(lp0, lq0)
+
+
+@register_kl("Categorical", "Categorical")
+def _kl_categorical_categorical(p, q):
+    r""":math:`\sum_k p_k (\log p_k - \log q_k)` over the last axis."""
+    dt = common_dtype(p, q)
+    lp, lq = jnp.broadcast_arrays(categorical_log_probs(p, dt), categorical_log_probs(q, dt))
+    if lp.shape[-1] != lq.shape[-1]:
+        raise ValueError(
+            f"kl: Categoricals over {lp.shape[-1]} and {lq.shape[-1]} categories."
+        )
+    return jnp.sum(_p_log_ratio(lp, lq), -1)
+
+
+@register_kl("Binomial", "Binomial")
+def _kl_binomial_binomial(p, q):
+    r""":math:`n\,KL(\mathrm{Bern}(p) \| \mathrm{Bern}(q))` for equal ``total_count`` n;
+    :math:`+\infty` when :math:`n_p > n_q`; NaN when :math:`n_p < n_q` (no closed form: use
+    :func:`kl_estimate`)."""
+    dt = common_dtype(p, q)
+    n_p, n_q = params(dt, p.total_count, q.total_count)
+    per_trial = _kl_bernoulli_bernoulli(p, q)
+    return jnp.where(n_p == n_q, n_p * per_trial, jnp.where(n_p > n_q, jnp.inf, jnp.nan))
+
+
+@register_kl("Poisson", "Poisson")
+def _kl_poisson_poisson(p, q):
+    r""":math:`\lambda_p \log(\lambda_p/\lambda_q) - (\lambda_p - \lambda_q)`."""
+    dt = common_dtype(p, q)
+    rp, rq = params(dt, p.rate, q.rate)
+    return xlogy(rp, rp) - xlogy(rp, rq) - (rp - rq)
+
+
+def _geometric_log_probs(d, dt):
+    r""":math:`(\log p, \log(1 - p))` of a Geometric record (success probability p)."""
+    return bernoulli_log_probs(d, dt)
+
+
+@register_kl("Geometric", "Geometric")
+def _kl_geometric_geometric(p, q):
+    r""":math:`\frac{1 - p}{p}\log\frac{1 - p}{1 - q} + \log\frac{p}{q}` (the mean number of
+    failures times the log-ratio of failure probabilities)."""
+    dt = common_dtype(p, q)
+    lp1, lp0 = _geometric_log_probs(p, dt)
+    lq1, lq0 = _geometric_log_probs(q, dt)
+    return jnp.exp(lp0 - lp1) * (lp0 - lq0) + lp1 - lq1
+
+
+# ---------------------------------------------------------------------------- multivariate
+def _kl_gaussians(p, q):
+    r"""Multivariate normals in any parameterisation (full, diagonal, low-rank, mixed)."""
+    if not (is_gaussian(p) and is_gaussian(q)):
+        raise NotImplementedError(
+            f"kl: no closed form registered for KL({type(p).__name__} || {type(q).__name__}). "
+            "Use gmath.divergences.kl_estimate(key, p, q, num_samples)."
+        )
+    dt = common_dtype(p, q)
+    return gaussian_kl(as_gaussian(p, dt), as_gaussian(q, dt))
+
+
+for _a in (*_MVN_NAMES, "Independent"):
+    for _b in (*_MVN_NAMES, "Independent"):
+        if not (_a == "Independent" and _b == "Independent"):
+            register_kl(_a, _b)(_kl_gaussians)
+
+
+@register_kl("Independent", "Independent")
+def _kl_independent_independent(p, q):
+    r""":math:`\sum` of the base KLs over the reinterpreted batch dimensions."""
+    n_p, n_q = int(p.reinterpreted_batch_ndims), int(q.reinterpreted_batch_ndims)
+    if n_p != n_q:
+        if is_gaussian(p) and is_gaussian(q):
+            return _kl_gaussians(p, q)
+        raise ValueError(
+            f"kl: Independent records with reinterpreted_batch_ndims {n_p} and {n_q}."
+        )
+    base = kl(p.base, q.base)
+    return jnp.sum(base, axis=tuple(range(base.ndim - n_p, base.ndim))) if n_p else base

@@ -1,0 +1,64 @@
+"""Parameters of distribution records, read through their public attributes only.
+
+Families accept alternative spellings (``logits=`` or ``probs=``; a covariance, its Cholesky
+factor or its precision); the helpers here turn any spelling into the one a formula needs, in the
+promoted dtype of everything involved.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from gmath._numerics import float_dtype
+
+__all__ = [
+    "bernoulli_log_probs",
+    "bernoulli_logits",
+    "categorical_log_probs",
+    "common_dtype",
+    "params",
+]
+
+
+def _leaves(d):
+    return [v for v in jax.tree_util.tree_leaves(d) if v is not None]
+
+
+def common_dtype(*records):
+    """The floating dtype all parameters of ``records`` promote to."""
+    leaves = []
+    for r in records:
+        leaves.extend(_leaves(r))
+    return float_dtype(*leaves)
+
+
+def params(dtype, *values):
+    """``values`` as arrays of ``dtype`` (``None`` passes through)."""
+    out = tuple(None if v is None else jnp.asarray(v, dtype) for v in values)
+    return out if len(out) > 1 else out[0]
+
+
+def bernoulli_logits(d, dtype):
+    r"""Logits :math:`\log p - \log(1 - p)` of a Bernoulli-like record (``logits`` or ``probs``)."""
+    if getattr(d, "logits", None) is not None:
+        return jnp.asarray(d.logits, dtype)
+    probs = jnp.asarray(d.probs, dtype)
+    return jnp.log(probs) - jnp.log1p(-probs)
+
+
+def bernoulli_log_probs(d, dtype):
+    r""":math:`(\log p, \log(1 - p))` of a Bernoulli-like record."""
+    if getattr(d, "logits", None) is not None:
+        logits = jnp.asarray(d.logits, dtype)
+        return -jax.nn.softplus(-logits), -jax.nn.softplus(logits)
+    probs = jnp.asarray(d.probs, dtype)
+    return jnp.log(probs), jnp.log1p(-probs)
+
+
+def categorical_log_probs(d, dtype):
+    """Normalised log-probabilities (last axis) of a Categorical record."""
+    if getattr(d, "logits", None) is not None:
+        return jax.nn.log_softmax(jnp.asarray(d.logits, dtype), axis=-1)
+    probs = jnp.asarray(d.probs, dtype)
+    return jnp.log(probs / jnp.sum(probs, axis=-1, keepdims=True))

@@ -1,0 +1,81 @@
+"""Small pytree arithmetic shared by the game solvers (private)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "tree_add",
+    "tree_all_finite",
+    "tree_axpy",
+    "tree_norm",
+    "tree_scale",
+    "tree_select",
+    "tree_size",
+    "tree_sub",
+    "tree_vdot",
+    "tree_zeros_like",
+]
+
+_map = jax.tree_util.tree_map
+
+
+def tree_add(a, b):
+    return _map(lambda u, v: u + v, a, b)
+
+
+def tree_sub(a, b):
+    return _map(lambda u, v: u - v, a, b)
+
+
+def tree_scale(s, a):
+    """``s * a`` with ``s`` cast to each leaf's dtype (strict promotion safe)."""
+    return _map(lambda u: jnp.asarray(s, u.dtype) * u, a)
+
+
+def tree_axpy(s, a, b):
+    """``s * a + b``."""
+    return _map(lambda u, v: jnp.asarray(s, u.dtype) * u + v, a, b)
+
+
+def tree_vdot(a, b):
+    leaves = [
+        jnp.vdot(u, v)
+        for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True)
+    ]
+    if not leaves:
+        return jnp.zeros(())
+    return sum(leaves[1:], leaves[0])
+
+
+def tree_norm(a):
+    leaves = jax.tree_util.tree_leaves(a)
+    if not leaves:
+        return jnp.zeros(())
+    sq = [jnp.sum(jnp.square(jnp.abs(u))) for u in leaves]
+    return jnp.sqrt(sum(sq[1:], sq[0]))
+
+
+def tree_zeros_like(a):
+    return _map(jnp.zeros_like, a)
+
+
+def tree_select(pred, a, b):
+    """``where(pred, a, b)`` leaf by leaf."""
+    return _map(lambda u, v: jnp.where(pred, u, v), a, b)
+
+
+def tree_all_finite(a):
+    leaves = [
+        jnp.all(jnp.isfinite(u))
+        for u in jax.tree_util.tree_leaves(a)
+        if jnp.issubdtype(jnp.result_type(u), jnp.inexact)
+    ]
+    if not leaves:
+        return jnp.asarray(True)
+    return jnp.all(jnp.stack(leaves))
+
+
+def tree_size(a) -> int:
+    return sum(int(jnp.size(u)) for u in jax.tree_util.tree_leaves(a))

@@ -1,0 +1,247 @@
+r"""Conversions between what a denoising network predicts, given a schedule.
+
+With :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon` every prediction is a linear function of
+the pair :math:`(x_0, \varepsilon)` given :math:`x_t`:
+
+=============  =================================================================================
+``"eps"``      :math:`\varepsilon`
+``"x0"``       :math:`x_0` (also the EDM denoiser output :math:`D(x_t/\alpha_t;\sigma_t/\alpha_t)`)
+``"v"``        :math:`v = \alpha_t\varepsilon - \sigma_t x_0` (Salimans and Ho 2022)
+``"score"``    :math:`\nabla\log p_t(x_t) = -\varepsilon/\sigma_t`
+``"edm"``      raw EDM network output :math:`F = (x_0 - c_{\mathrm{skip}}\hat x)/c_{\mathrm{out}}`,
+               :math:`\hat x = x_t/\alpha_t` (Karras et al. 2022)
+``"velocity"`` flow velocity :math:`u = \dot\alpha_t x_0 + \dot\sigma_t\varepsilon`
+               (= :math:`\varepsilon - x_0` for rectified flow)
+=============  =================================================================================
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from gmath._numerics import promote
+from gmath.scores._schedules import NoiseSchedule
+
+__all__ = [
+    "PREDICTIONS",
+    "EDMPreconditioning",
+    "convert_prediction",
+    "edm_preconditioning",
+    "karras_sigmas",
+    "prediction_target",
+]
+
+PREDICTIONS = ("eps", "x0", "v", "score", "edm", "velocity")
+
+
+class EDMPreconditioning(NamedTuple):
+    """Coefficients of the EDM preconditioning; see :func:`edm_preconditioning`."""
+
+    c_skip: jnp.ndarray
+    c_out: jnp.ndarray
+    c_in: jnp.ndarray
+    c_noise: jnp.ndarray
+    weight: jnp.ndarray
+
+
+def edm_preconditioning(sigma, *, sigma_data: float = 0.5) -> EDMPreconditioning:
+    r"""EDM preconditioning (Karras et al. 2022, Table 1).
+
+    .. math::
+        c_{\mathrm{skip}} = \frac{\sigma_d^2}{\sigma^2 + \sigma_d^2},\;
+        c_{\mathrm{out}} = \frac{\sigma\sigma_d}{\sqrt{\sigma^2 + \sigma_d^2}},\;
+        c_{\mathrm{in}} = \frac{1}{\sqrt{\sigma^2 + \sigma_d^2}},\;
+        c_{\mathrm{noise}} = \tfrac14\ln\sigma,\;
+        w = \frac{\sigma^2 + \sigma_d^2}{(\sigma\sigma_d)^2}.
+
+    The denoiser is :math:`D(x;\sigma) = c_{\mathrm{skip}} x + c_{\mathrm{out}}
+    F(c_{\mathrm{in}} x; c_{\mathrm{noise}})` and :math:`w\,c_{\mathrm{out}}^2 = 1`.
+
+    Args:
+      sigma: EDM noise level(s) :math:`\sigma > 0`, any shape.
+      sigma_data: data standard deviation :math:`\sigma_d`.
+
+    Returns:
+      :class:`EDMPreconditioning` with arrays shaped like ``sigma``.
+
+    References:
+      Karras et al. (2022). Elucidating the design space of diffusion-based generative models.
+      NeurIPS [@karras2022edm].
+
+    Examples:
+      >>> c = edm_preconditioning(0.5, sigma_data=0.5)
+      >>> round(float(c.c_skip), 6), round(float(c.weight * c.c_out**2), 6)
+      (0.5, 1.0)
+    """
+    (sigma,) = promote(sigma)
+    total = sigma * sigma + sigma_data * sigma_data
+    return EDMPreconditioning(
+        c_skip=sigma_data * sigma_data / total,
+        c_out=sigma * sigma_data / jnp.sqrt(total),
+        c_in=1 / jnp.sqrt(total),
+        c_noise=0.25 * jnp.log(sigma),
+        weight=total / (sigma * sigma_data) ** 2,
+    )
+
+
+def karras_sigmas(
+    num_steps: int, *, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
+    dtype=None,
+):
+    r"""The EDM time steps :math:`\sigma_i`, descending, with a final :math:`\sigma_N = 0`.
+
+    .. math::
+        \sigma_i = \Big(\sigma_{\max}^{1/\rho} + \tfrac{i}{N-1}
+        (\sigma_{\min}^{1/\rho} - \sigma_{\max}^{1/\rho})\Big)^{\rho}, \quad i = 0..N-1.
+
+    Args:
+      num_steps: :math:`N \ge 2`.
+      sigma_min, sigma_max: the ends, :math:`0 < \sigma_{\min} < \sigma_{\max}`.
+      rho: the exponent (7 in EDM).
+      dtype: output dtype (default float, float64 with x64).
+
+    Returns:
+      Array of shape ``(num_steps + 1,)``.
+
+    References:
+      Karras et al. (2022), eq. 5 [@karras2022edm].
+
+    Examples:
+      >>> s = karras_sigmas(5, sigma_min=0.002, sigma_max=80.0)
+      >>> [round(float(v), 4) for v in s]
+      [80.0, 17.5405, 2.5209, 0.1576, 0.002, 0.0]
+    """
+    if not (isinstance(num_steps, int) and num_steps >= 2):
+        raise ValueError(f"karras_sigmas: num_steps must be an int >= 2, got {num_steps!r}.")
+    if not 0 < sigma_min < sigma_max:
+        raise ValueError(f"karras_sigmas: need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}.")
+    (ramp,) = promote(jnp.linspace(0.0, 1.0, num_steps, dtype=dtype))
+    inv_rho = 1.0 / rho
+    sig = (sigma_max**inv_rho + ramp * (sigma_min**inv_rho - sigma_max**inv_rho)) ** rho
+    return jnp.concatenate([sig, jnp.zeros((1,), sig.dtype)])
+
+
+def _check_kind(name: str, kind: str) -> None:
+    if kind not in PREDICTIONS:
+        raise ValueError(f"{name}: unknown prediction type {kind!r}; expected one of {PREDICTIONS}.")
+
+
+def _to_x0_eps(pred, x, t, schedule, kind, sigma_data):
+    alpha, sigma = schedule.alpha(t), schedule.sigma(t)
+    if kind == "eps":
+        return (x - sigma * pred) / alpha, pred
+    if kind == "x0":
+        return pred, (x - alpha * pred) / sigma
+    if kind == "v":
+        norm = alpha * alpha + sigma * sigma
+        return (alpha * x - sigma * pred) / norm, (sigma * x + alpha * pred) / norm
+    if kind == "score":
+        eps = -sigma * pred
+        return (x - sigma * eps) / alpha, eps
+    if kind == "edm":
+        c = edm_preconditioning(sigma / alpha, sigma_data=sigma_data)
+        x0 = c.c_skip * (x / alpha) + c.c_out * pred
+        return x0, (x - alpha * x0) / sigma
+    # velocity
+    da, ds = schedule.alpha_derivative(t), schedule.sigma_derivative(t)
+    det = alpha * ds - sigma * da
+    return (ds * x - sigma * pred) / det, (alpha * pred - da * x) / det
+
+
+def _from_x0_eps(x0, eps, x, t, schedule, kind, sigma_data):
+    if kind == "eps":
+        return eps
+    if kind == "x0":
+        return x0
+    alpha, sigma = schedule.alpha(t), schedule.sigma(t)
+    if kind == "v":
+        return alpha * eps - sigma * x0
+    if kind == "score":
+        return -eps / sigma
+    if kind == "edm":
+        c = edm_preconditioning(sigma / alpha, sigma_data=sigma_data)
+        return (x0 - c.c_skip * (x / alpha)) / c.c_out
+    return schedule.alpha_derivative(t) * x0 + schedule.sigma_derivative(t) * eps
+
+
+def convert_prediction(
+    prediction,
+    x_t,
+    t,
+    *,
+    schedule: NoiseSchedule,
+    source: str,
+    target: str,
+    sigma_data: float = 0.5,
+):
+    r"""Convert a network prediction from one parameterisation to another at :math:`(x_t, t)`.
+
+    Goes through :math:`(\hat x_0, \hat\varepsilon)`, solving the linear relations listed in the
+    module docstring; every pair of types round-trips to rounding.
+
+    Args:
+      prediction: array shaped like ``x_t``.
+      x_t: noisy input, shape ``[..., d]`` (any shape).
+      t: time(s), broadcasting against ``x_t`` (a scalar, or ``[batch, 1]`` for a batch).
+      schedule: the :class:`NoiseSchedule`.
+      source, target: one of ``"eps"``, ``"x0"``, ``"v"``, ``"score"``, ``"edm"``,
+        ``"velocity"``.
+      sigma_data: :math:`\sigma_d` of the EDM preconditioning (``"edm"`` only).
+
+    Returns:
+      The ``target`` prediction, shaped like ``x_t``. Needs :math:`\sigma_t > 0` (and
+      :math:`\alpha_t > 0` for types through :math:`x_0`).
+
+    Raises:
+      ValueError: unknown types, or ``prediction`` and ``x_t`` of different shapes.
+
+    References:
+      Salimans, Ho (2022). Progressive distillation for fast sampling of diffusion models. ICLR
+      [@salimans2022progressive]. Karras et al. (2022) [@karras2022edm].
+
+    Examples:
+      >>> from gmath.scores import vp_linear
+      >>> s = vp_linear()
+      >>> v = convert_prediction(0.3, 1.0, 0.5, schedule=s, source="eps", target="v")
+      >>> e = convert_prediction(v, 1.0, 0.5, schedule=s, source="v", target="eps")
+      >>> round(float(e), 12)
+      0.3
+    """
+    _check_kind("convert_prediction", source)
+    _check_kind("convert_prediction", target)
+    if jnp.shape(prediction) != jnp.shape(x_t):
+        raise ValueError(
+            f"convert_prediction: prediction with shape {jnp.shape(prediction)} and x_t with "
+            f"shape {jnp.shape(x_t)} differ."
+        )
+    prediction, x_t, t = promote(prediction, x_t, t)
+    x0, eps = _to_x0_eps(prediction, x_t, t, schedule, source, sigma_data)
+    return _from_x0_eps(x0, eps, x_t, t, schedule, target, sigma_data)
+
+
+def prediction_target(x0, eps, t, *, schedule: NoiseSchedule, prediction: str, sigma_data=0.5):
+    r"""The regression target of a ``prediction`` type for the pair :math:`(x_0, \varepsilon)`.
+
+    Args:
+      x0: clean data, any shape.
+      eps: the noise, shaped like ``x0``.
+      t: time(s), broadcasting against ``x0``.
+      schedule: the :class:`NoiseSchedule`.
+      prediction: a type of :data:`PREDICTIONS`.
+      sigma_data: EDM :math:`\sigma_d`.
+
+    Returns:
+      The target shaped like ``x0`` (for ``"score"``: the conditional score
+      :math:`-\varepsilon/\sigma_t`).
+
+    Examples:
+      >>> from gmath.scores import rectified_flow
+      >>> float(prediction_target(1.0, 3.0, 0.5, schedule=rectified_flow(), prediction="velocity"))
+      2.0
+    """
+    _check_kind("prediction_target", prediction)
+    x0, eps, t = promote(x0, eps, t)
+    x = schedule.alpha(t) * x0 + schedule.sigma(t) * eps
+    return _from_x0_eps(x0, eps, x, t, schedule, prediction, sigma_data)

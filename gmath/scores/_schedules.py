@@ -1,0 +1,673 @@
+r"""Noise schedules keyed on the log signal-to-noise ratio.
+
+Every diffusion forward process with Gaussian marginals is
+
+.. math::
+    x_t = \alpha_t x_0 + \sigma_t \varepsilon, \qquad \varepsilon \sim \mathcal N(0, I),
+    \qquad \lambda_t = \log \frac{\alpha_t^2}{\sigma_t^2},
+
+and the SDE :math:`dx = f(t)\,x\,dt + g(t)\,dw` with these marginals has
+:math:`f = \tfrac{d}{dt}\log\alpha_t` and :math:`g^2 = \tfrac{d\sigma_t^2}{dt} - 2 f \sigma_t^2
+= -\sigma_t^2 \tfrac{d\lambda_t}{dt}`. One :class:`NoiseSchedule` record carries
+:math:`\log\alpha_t`, :math:`\log\sigma_t`, :math:`\lambda_t` and the inverse :math:`t(\lambda)`,
+so every convention (score SDE, DDPM, EDM, VDM, rectified flow) converts exactly through
+:math:`\lambda`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gmath._config import error_if_not
+from gmath._numerics import float_dtype, log1mexp, log1pexp
+
+__all__ = [
+    "NoiseSchedule",
+    "ddpm_discrete",
+    "edm",
+    "rectified_flow",
+    "rescale_zero_terminal_snr",
+    "sub_vp",
+    "vdm",
+    "ve",
+    "vp_cosine",
+    "vp_linear",
+]
+
+
+def _as_time(t):
+    t = jnp.asarray(t)
+    return t.astype(float_dtype(t)) if not jnp.issubdtype(t.dtype, jnp.inexact) else t
+
+
+def _vp_log_snr(log_alpha):
+    # lambda = log(a^2 / (1 - a^2)) for a variance-preserving schedule.
+    return 2 * log_alpha - log1mexp(2 * log_alpha)
+
+
+def _vp_log_sigma(log_alpha):
+    return 0.5 * log1mexp(2 * log_alpha)
+
+
+def _vp_log_alpha_from_log_snr(lam):
+    # alpha^2 = sigmoid(lambda)
+    return -0.5 * log1pexp(-lam)
+
+
+def _derivative(fn, t):
+    return jax.jvp(fn, (t,), (jnp.ones_like(t),))[1]
+
+
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=[],
+    meta_fields=[
+        "name",
+        "log_alpha_fn",
+        "log_sigma_fn",
+        "log_snr_fn",
+        "t_from_log_snr_fn",
+        "diffusion_squared_fn",
+        "t_min",
+        "t_max",
+        "variance_preserving",
+        "clipped",
+    ],
+)
+@dataclasses.dataclass(frozen=True)
+class NoiseSchedule:
+    r"""A diffusion noise schedule :math:`(\alpha_t, \sigma_t)`, keyed on :math:`\lambda_t`.
+
+    Build one with a constructor (:func:`vp_linear`, :func:`vp_cosine`, :func:`sub_vp`,
+    :func:`ve`, :func:`edm`, :func:`vdm`, :func:`rectified_flow`, :func:`ddpm_discrete`,
+    :func:`rescale_zero_terminal_snr`). The record is a pytree with no leaves (its functions are
+    static), so it can be passed to a jitted function or closed over.
+
+    All methods are elementwise in ``t`` and keep its dtype (float32 in, float32 out).
+
+    **Time domain.** Each schedule is defined on ``[t_min, t_max]``. A concrete ``t`` outside
+    it raises ``ValueError``; a traced ``t`` is clamped to the domain (and raises
+    :class:`gmath.config.InvalidParameterError` with ``gmath.config.checks(True)``). At the
+    clean end (``t = 0`` for most schedules) :math:`\sigma_t = 0` and :math:`\lambda_t = +\infty`
+    exactly; conversions that divide by :math:`\sigma_t` need ``t > 0``, so losses and samplers
+    take a ``t_min > 0`` (default ``1e-5`` and ``1e-3``).
+
+    Attributes:
+      name: the constructor's name.
+      t_min, t_max: the time domain.
+      variance_preserving: whether :math:`\alpha_t^2 + \sigma_t^2 = 1`.
+      clipped: number of betas clipped by :func:`ddpm_discrete` (0 otherwise).
+    """
+
+    name: str
+    log_alpha_fn: Callable
+    log_sigma_fn: Callable
+    log_snr_fn: Callable
+    t_from_log_snr_fn: Callable
+    diffusion_squared_fn: Callable | None
+    t_min: float
+    t_max: float
+    variance_preserving: bool
+    clipped: int = 0
+
+    # ------------------------------------------------------------------ domain
+    def _time(self, t):
+        t = _as_time(t)
+        if not isinstance(t, jax.core.Tracer):
+            tn = np.asarray(t, np.float64)
+            if np.any(~((tn >= self.t_min) & (tn <= self.t_max))):
+                raise ValueError(
+                    f"{self.name}: time t={tn!r} outside the schedule's domain "
+                    f"[{self.t_min}, {self.t_max}]."
+                )
+            return t
+        error_if_not(
+            (t >= self.t_min) & (t <= self.t_max),
+            f"{self.name}: time outside the schedule's domain [{self.t_min}, {self.t_max}].",
+        )
+        # where (not clip): gradient 1 on the closed domain, 0 outside.
+        t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
+        return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
+
+    # ------------------------------------------------------------------ marginals
+    def log_alpha(self, t):
+        r""":math:`\log\alpha_t`."""
+        return self.log_alpha_fn(self._time(t))
+
+    def log_sigma(self, t):
+        r""":math:`\log\sigma_t` (``-inf`` at the clean end)."""
+        return self.log_sigma_fn(self._time(t))
+
+    def alpha(self, t):
+        r"""Signal scale :math:`\alpha_t`."""
+        return jnp.exp(self.log_alpha(t))
+
+    def sigma(self, t):
+        r"""Noise scale :math:`\sigma_t`."""
+        return jnp.exp(self.log_sigma(t))
+
+    def log_snr(self, t):
+        r"""Log signal-to-noise ratio :math:`\lambda_t = \log(\alpha_t^2/\sigma_t^2)`."""
+        return self.log_snr_fn(self._time(t))
+
+    def snr(self, t):
+        r""":math:`\mathrm{SNR}(t) = e^{\lambda_t}`."""
+        return jnp.exp(self.log_snr(t))
+
+    def sigma_edm(self, t):
+        r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022)."""
+        return jnp.exp(-0.5 * self.log_snr(t))
+
+    def t_from_log_snr(self, log_snr):
+        r"""Inverse :math:`t(\lambda)`, clamped to ``[t_min, t_max]``."""
+        lam = _as_time(log_snr)
+        t = self.t_from_log_snr_fn(lam)
+        t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
+        return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
+
+    def t_from_sigma_edm(self, sigma):
+        r"""Inverse of :meth:`sigma_edm`: :math:`t(\lambda = -2\log\sigma)`."""
+        sigma = _as_time(sigma)
+        return self.t_from_log_snr(-2 * jnp.log(sigma))
+
+    # ------------------------------------------------------------------ SDE coefficients
+    def drift(self, t):
+        r"""Drift coefficient :math:`f(t) = \tfrac{d}{dt}\log\alpha_t` (the drift is :math:`f x`)."""
+        return _derivative(self.log_alpha_fn, self._time(t))
+
+    def diffusion_squared(self, t):
+        r""":math:`g(t)^2 = \tfrac{d\sigma_t^2}{dt} - 2 f(t)\sigma_t^2 = -\sigma_t^2\lambda'(t)`."""
+        t = self._time(t)
+        if self.diffusion_squared_fn is not None:
+            return self.diffusion_squared_fn(t)
+        if self.variance_preserving:
+            return -2 * _derivative(self.log_alpha_fn, t)
+        sigma_sq = lambda s: jnp.exp(2 * self.log_sigma_fn(s))
+        return _derivative(sigma_sq, t) - 2 * _derivative(self.log_alpha_fn, t) * sigma_sq(t)
+
+    def diffusion(self, t):
+        r"""Diffusion coefficient :math:`g(t)`."""
+        return jnp.sqrt(self.diffusion_squared(t))
+
+    def alpha_derivative(self, t):
+        r""":math:`d\alpha_t/dt = f(t)\,\alpha_t`."""
+        return self.drift(t) * self.alpha(t)
+
+    def sigma_derivative(self, t):
+        r""":math:`d\sigma_t/dt = (g^2 + 2 f\sigma_t^2)/(2\sigma_t)` (needs :math:`\sigma_t > 0`)."""
+        sigma = self.sigma(t)
+        return (self.diffusion_squared(t) + 2 * self.drift(t) * sigma * sigma) / (2 * sigma)
+
+    def perturb(self, x0, eps, t):
+        r"""The forward marginal sample :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`."""
+        return self.alpha(t) * x0 + self.sigma(t) * eps
+
+
+def _check_positive(owner, **values):
+    for name, v in values.items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{owner}: {name} must be a positive finite number, got {v!r}.")
+
+
+def vp_linear(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
+    r"""Variance-preserving SDE with linear :math:`\beta(t)` on :math:`[0, 1]` (Song et al. 2021).
+
+    .. math::
+        B(t) = \beta_{\min} t + \tfrac12(\beta_{\max} - \beta_{\min}) t^2, \quad
+        \alpha_t = e^{-B/2}, \quad \sigma_t^2 = 1 - e^{-B}, \quad
+        \lambda_t = -\log(e^{B} - 1), \quad f = -\beta/2, \quad g^2 = \beta(t).
+
+    The inverse is :math:`B = \log(1 + e^{-\lambda})` and
+    :math:`t = 2B / (\beta_{\min} + \sqrt{\beta_{\min}^2 + 2(\beta_{\max}-\beta_{\min})B})`.
+    DDPM's linear betas :math:`10^{-4} \dots 0.02` over 1000 steps (Ho et al. 2020) discretise
+    ``vp_linear(0.1, 20.0)``.
+
+    Args:
+      beta_min: :math:`\beta(0) > 0`.
+      beta_max: :math:`\beta(1) \ge \beta_{\min}`.
+
+    Returns:
+      A :class:`NoiseSchedule` on ``[0, 1]``.
+
+    References:
+      Song, Sohl-Dickstein, Kingma, Kumar, Ermon, Poole (2021). Score-based generative modeling
+      through stochastic differential equations. ICLR [@song2021scoresde].
+      Ho, Jain, Abbeel (2020). Denoising diffusion probabilistic models. NeurIPS [@ho2020ddpm].
+
+    Examples:
+      >>> s = vp_linear()
+      >>> round(float(s.alpha(0.5) ** 2 + s.sigma(0.5) ** 2), 12)
+      1.0
+      >>> round(float(s.t_from_log_snr(s.log_snr(0.3))), 10)
+      0.3
+    """
+    _check_positive("vp_linear", beta_min=beta_min, beta_max=beta_max)
+    if beta_max < beta_min:
+        raise ValueError(f"vp_linear: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
+    slope = beta_max - beta_min
+
+    def integral(t):
+        return beta_min * t + 0.5 * slope * t * t
+
+    def log_alpha(t):
+        return -0.5 * integral(t)
+
+    def log_sigma(t):
+        return 0.5 * log1mexp(-integral(t))
+
+    def log_snr(t):
+        b = integral(t)
+        return -(b + log1mexp(-b))
+
+    def t_from_log_snr(lam):
+        b = log1pexp(-lam)
+        return 2 * b / (beta_min + jnp.sqrt(beta_min * beta_min + 2 * slope * b))
+
+    return NoiseSchedule(
+        name="vp_linear",
+        log_alpha_fn=log_alpha,
+        log_sigma_fn=log_sigma,
+        log_snr_fn=log_snr,
+        t_from_log_snr_fn=t_from_log_snr,
+        diffusion_squared_fn=lambda t: beta_min + slope * t,
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=True,
+    )
+
+
+def sub_vp(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
+    r"""The sub-VP SDE of Song et al. (2021): :math:`\alpha_t = e^{-B/2}`, :math:`\sigma_t = 1 - e^{-B}`.
+
+    With :math:`B(t)` as in :func:`vp_linear`: :math:`f = -\beta/2`,
+    :math:`g^2 = \beta(t)(1 - e^{-2B(t)})`. The inverse solves
+    :math:`u/(1-u)^2 = e^\lambda` for :math:`u = e^{-B}` (the root below 1).
+
+    Args:
+      beta_min: :math:`\beta(0) > 0`.
+      beta_max: :math:`\beta(1) \ge \beta_{\min}`.
+
+    Returns:
+      A :class:`NoiseSchedule` on ``[0, 1]`` (not variance preserving).
+
+    References:
+      Song et al. (2021). Score-based generative modeling through SDEs. ICLR [@song2021scoresde].
+
+    Examples:
+      >>> s = sub_vp()
+      >>> round(float(s.sigma(0.5) - (1 - s.alpha(0.5) ** 2)), 12)
+      0.0
+    """
+    _check_positive("sub_vp", beta_min=beta_min, beta_max=beta_max)
+    if beta_max < beta_min:
+        raise ValueError(f"sub_vp: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
+    slope = beta_max - beta_min
+
+    def integral(t):
+        return beta_min * t + 0.5 * slope * t * t
+
+    def log_snr(t):
+        b = integral(t)
+        return -b - 2 * log1mexp(-b)
+
+    def t_from_log_snr(lam):
+        # u = e^{-B} = 1 / larger root; written in v = e^{-lambda} (lambda >= 0) or e^{lambda}.
+        pos = lam >= 0
+        v = jnp.exp(-jnp.where(pos, lam, 0.0))
+        root = jnp.sqrt(v * (4 + v))
+        b_pos = -jnp.log1p(-(v + root) / (2 + v + root))
+        e = jnp.exp(jnp.where(pos, 0.0, lam))
+        b_neg = -(jnp.log(2 * e) - jnp.log(2 * e + 1 + jnp.sqrt(4 * e + 1)))
+        b = jnp.where(pos, b_pos, b_neg)
+        return 2 * b / (beta_min + jnp.sqrt(beta_min * beta_min + 2 * slope * b))
+
+    def diffusion_squared(t):
+        return (beta_min + slope * t) * -jnp.expm1(-2 * integral(t))
+
+    return NoiseSchedule(
+        name="sub_vp",
+        log_alpha_fn=lambda t: -0.5 * integral(t),
+        log_sigma_fn=lambda t: log1mexp(-integral(t)),
+        log_snr_fn=log_snr,
+        t_from_log_snr_fn=t_from_log_snr,
+        diffusion_squared_fn=diffusion_squared,
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=False,
+    )
+
+
+def vp_cosine(s: float = 0.008) -> NoiseSchedule:
+    r"""The cosine schedule of Nichol and Dhariwal (2021), continuous in :math:`t \in [0, 1]`.
+
+    .. math::
+        \phi(t) = \frac{t + s}{1 + s}\frac{\pi}{2}, \quad
+        \alpha_t = \frac{\cos\phi(t)}{\cos\phi(0)}, \quad \sigma_t^2 = 1 - \alpha_t^2,
+        \quad g^2 = -2f = \pi\tan\phi(t)/(1 + s).
+
+    :math:`\alpha_1 = 0` exactly (zero terminal SNR, :math:`\lambda_1 = -\infty`).
+
+    Args:
+      s: offset :math:`s \ge 0`.
+
+    Returns:
+      A variance-preserving :class:`NoiseSchedule` on ``[0, 1]``.
+
+    References:
+      Nichol, Dhariwal (2021). Improved denoising diffusion probabilistic models. ICML
+      [@nichol2021improved].
+
+    Examples:
+      >>> s = vp_cosine()
+      >>> float(s.alpha(1.0)), float(s.sigma(0.0))
+      (0.0, 0.0)
+    """
+    if not (isinstance(s, (int, float)) and 0 <= s < 1):
+        raise ValueError(f"vp_cosine: s must be in [0, 1), got {s!r}.")
+    half_pi = 0.5 * math.pi
+    phi0 = s / (1 + s) * half_pi
+    c0, s0 = math.cos(phi0), math.sin(phi0)
+
+    def log_alpha(t):
+        # cos(phi) = sin(pi/2 - phi): exactly 0 at t = 1.
+        return jnp.log(jnp.sin((1 - t) / (1 + s) * half_pi)) - math.log(c0)
+
+    def t_from_log_snr(lam):
+        alpha = jnp.exp(_vp_log_alpha_from_log_snr(lam))
+        sin_phi = jnp.sqrt(s0 * s0 + c0 * c0 * jax.nn.sigmoid(-lam))
+        phi = jnp.arctan2(sin_phi, alpha * c0)
+        return phi / half_pi * (1 + s) - s
+
+    return NoiseSchedule(
+        name="vp_cosine",
+        log_alpha_fn=log_alpha,
+        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
+        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
+        t_from_log_snr_fn=t_from_log_snr,
+        diffusion_squared_fn=None,
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=True,
+    )
+
+
+def ve(sigma_min: float = 0.01, sigma_max: float = 50.0) -> NoiseSchedule:
+    r"""Variance-exploding SDE (Song et al. 2021), with its exact marginals.
+
+    The SDE :math:`dx = g\,dw` with :math:`g^2 = \tfrac{d}{dt}\bar\sigma(t)^2`,
+    :math:`\bar\sigma(t) = \sigma_{\min}(\sigma_{\max}/\sigma_{\min})^t`, started from clean data
+    at :math:`t = 0`, has :math:`\alpha_t = 1` and
+    :math:`\sigma_t^2 = \bar\sigma(t)^2 - \sigma_{\min}^2` (data :math:`\mathcal N(m, S)` becomes
+    :math:`\mathcal N(m, S + (\bar\sigma(t)^2 - \sigma_{\min}^2) I)`). Reference code often uses
+    :math:`\sigma_t = \bar\sigma(t)` instead, i.e. data pre-blurred by :math:`\sigma_{\min}`.
+
+    Args:
+      sigma_min: :math:`\bar\sigma(0) > 0`.
+      sigma_max: :math:`\bar\sigma(1) > \sigma_{\min}`.
+
+    Returns:
+      A :class:`NoiseSchedule` on ``[0, 1]``.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through SDEs. ICLR [@song2021scoresde].
+
+    Examples:
+      >>> s = ve(0.01, 50.0)
+      >>> round(float(s.sigma(1.0) ** 2 + 0.01**2), 8)
+      2500.0
+    """
+    _check_positive("ve", sigma_min=sigma_min, sigma_max=sigma_max)
+    if not sigma_max > sigma_min:
+        raise ValueError(f"ve: need sigma_min < sigma_max, got {sigma_min}, {sigma_max}.")
+    log_ratio = math.log(sigma_max / sigma_min)
+    log_min = math.log(sigma_min)
+
+    def log_sigma(t):
+        return log_min + 0.5 * jnp.log(jnp.expm1(2 * log_ratio * t))
+
+    return NoiseSchedule(
+        name="ve",
+        log_alpha_fn=jnp.zeros_like,
+        log_sigma_fn=log_sigma,
+        log_snr_fn=lambda t: -2 * log_sigma(t),
+        t_from_log_snr_fn=lambda lam: jnp.log1p(jnp.exp(-lam - 2 * log_min)) / (2 * log_ratio),
+        diffusion_squared_fn=lambda t: 2 * log_ratio * jnp.exp(2 * (log_min + log_ratio * t)),
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=False,
+    )
+
+
+def edm() -> NoiseSchedule:
+    r"""The EDM parameterisation of Karras et al. (2022): :math:`\alpha_t = 1`, :math:`\sigma_t = t`.
+
+    Time is the noise level: :math:`\lambda = -2\log t`, :math:`f = 0`, :math:`g^2 = 2t`. Domain
+    :math:`[0, \infty)`. Discretise with :func:`gmath.scores.karras_sigmas`.
+
+    Returns:
+      A :class:`NoiseSchedule`.
+
+    References:
+      Karras, Aittala, Aila, Laine (2022). Elucidating the design space of diffusion-based
+      generative models. NeurIPS [@karras2022edm].
+
+    Examples:
+      >>> s = edm()
+      >>> float(s.sigma_edm(2.5)), float(s.diffusion_squared(2.5))
+      (2.5, 5.0)
+    """
+    return NoiseSchedule(
+        name="edm",
+        log_alpha_fn=jnp.zeros_like,
+        log_sigma_fn=jnp.log,
+        log_snr_fn=lambda t: -2 * jnp.log(t),
+        t_from_log_snr_fn=lambda lam: jnp.exp(-0.5 * lam),
+        diffusion_squared_fn=lambda t: 2 * t,
+        t_min=0.0,
+        t_max=math.inf,
+        variance_preserving=False,
+    )
+
+
+def vdm(gamma_min: float = -13.3, gamma_max: float = 5.0) -> NoiseSchedule:
+    r"""Variational diffusion model schedule with linear :math:`\gamma(t) = -\lambda_t` (Kingma et al. 2021).
+
+    .. math::
+        \gamma(t) = \gamma_{\min} + (\gamma_{\max} - \gamma_{\min}) t, \quad
+        \alpha_t^2 = \operatorname{sigmoid}(-\gamma), \quad \sigma_t^2 = \operatorname{sigmoid}(\gamma),
+        \quad \sigma_{\mathrm{EDM}}^2 = e^{\gamma}, \quad g^2 = \sigma_t^2\gamma'.
+
+    Args:
+      gamma_min: :math:`\gamma(0)`.
+      gamma_max: :math:`\gamma(1) > \gamma_{\min}`.
+
+    Returns:
+      A variance-preserving :class:`NoiseSchedule` on ``[0, 1]``.
+
+    References:
+      Kingma, Salimans, Poole, Ho (2021). Variational diffusion models. NeurIPS
+      [@kingma2021vdm].
+
+    Examples:
+      >>> s = vdm()
+      >>> round(float(s.log_snr(1.0)), 10)
+      -5.0
+    """
+    if not (math.isfinite(gamma_min) and math.isfinite(gamma_max) and gamma_min < gamma_max):
+        raise ValueError(f"vdm: need finite gamma_min < gamma_max, got {gamma_min}, {gamma_max}.")
+    slope = gamma_max - gamma_min
+    gamma = lambda t: gamma_min + slope * t
+    return NoiseSchedule(
+        name="vdm",
+        log_alpha_fn=lambda t: -0.5 * log1pexp(gamma(t)),
+        log_sigma_fn=lambda t: -0.5 * log1pexp(-gamma(t)),
+        log_snr_fn=lambda t: -gamma(t),
+        t_from_log_snr_fn=lambda lam: (-lam - gamma_min) / slope,
+        diffusion_squared_fn=lambda t: slope * jax.nn.sigmoid(gamma(t)),
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=True,
+    )
+
+
+def rectified_flow() -> NoiseSchedule:
+    r"""Rectified flow / flow matching interpolation :math:`x_t = (1 - t) x_0 + t\varepsilon`.
+
+    :math:`\lambda = 2\log((1-t)/t)`, :math:`t(\lambda) = \operatorname{sigmoid}(-\lambda/2)`,
+    :math:`f = -1/(1-t)`, :math:`g^2 = 2t/(1-t)`.
+
+    Returns:
+      A :class:`NoiseSchedule` on ``[0, 1]``.
+
+    References:
+      Liu, Gong, Liu (2023). Flow straight and fast: learning to generate and transfer data with
+      rectified flow. ICLR [@liu2023rectified]. Lipman, Chen, Ben-Hamu, Nickel, Le (2023). Flow
+      matching for generative modeling. ICLR [@lipman2023flow].
+
+    Examples:
+      >>> s = rectified_flow()
+      >>> float(s.alpha(0.25)), float(s.sigma(0.25))
+      (0.75, 0.25)
+    """
+    return NoiseSchedule(
+        name="rectified_flow",
+        log_alpha_fn=lambda t: jnp.log1p(-t),
+        log_sigma_fn=jnp.log,
+        log_snr_fn=lambda t: 2 * (jnp.log1p(-t) - jnp.log(t)),
+        t_from_log_snr_fn=lambda lam: jax.nn.sigmoid(-0.5 * lam),
+        diffusion_squared_fn=lambda t: 2 * t / (1 - t),
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=False,
+    )
+
+
+def ddpm_discrete(betas, *, max_beta: float = 0.999) -> NoiseSchedule:
+    r"""A discrete DDPM schedule :math:`\beta_1..\beta_N` as a continuous-time schedule on [0, 1].
+
+    Step :math:`n` (1-based; index ``n - 1`` in diffusers) sits at :math:`t_n = n/N` with
+    :math:`\bar\alpha_n = \prod_{i \le n}(1 - \beta_i)`; between steps :math:`\log\bar\alpha`
+    is linear in :math:`t` (a piecewise-constant continuous :math:`\beta(t)`), so
+    :math:`\alpha_{t_n}^2 = \bar\alpha_n` exactly and :math:`\lambda` inverts exactly.
+    Betas above ``max_beta`` are clipped to it; the count is reported in
+    ``schedule.clipped``.
+
+    Args:
+      betas: concrete 1-D array of :math:`\beta_n \in (0, 1]`.
+      max_beta: clipping level in ``(0, 1)`` (0.999 as in diffusers).
+
+    Returns:
+      A variance-preserving :class:`NoiseSchedule` on ``[0, 1]``.
+
+    Raises:
+      ValueError: if ``betas`` is not 1-D or has entries outside ``(0, 1]``.
+
+    References:
+      Ho, Jain, Abbeel (2020). Denoising diffusion probabilistic models. NeurIPS [@ho2020ddpm].
+
+    Examples:
+      >>> import numpy as np
+      >>> s = ddpm_discrete(np.linspace(1e-4, 0.02, 1000))
+      >>> round(float(s.alpha(1.0) ** 2), 8), s.clipped
+      (4.036e-05, 0)
+    """
+    b = np.asarray(betas, np.float64)
+    if b.ndim != 1 or b.size < 1:
+        raise ValueError(f"ddpm_discrete: betas must be a non-empty 1-D array, got shape {b.shape}.")
+    if not np.all((b > 0) & (b <= 1)):
+        raise ValueError("ddpm_discrete: every beta must lie in (0, 1].")
+    if not 0 < max_beta < 1:
+        raise ValueError(f"ddpm_discrete: max_beta must be in (0, 1), got {max_beta}.")
+    clipped = int(np.sum(b > max_beta))
+    b = np.minimum(b, max_beta)
+    n = b.size
+    knots_t = np.arange(n + 1, dtype=np.float64) / n
+    knots_log_abar = np.concatenate([[0.0], np.cumsum(np.log1p(-b))])
+
+    def log_alpha(t):
+        return 0.5 * jnp.interp(t, knots_t.astype(t.dtype), knots_log_abar.astype(t.dtype))
+
+    def t_from_log_snr(lam):
+        log_abar = -log1pexp(-lam)
+        return jnp.interp(
+            log_abar, knots_log_abar[::-1].astype(lam.dtype), knots_t[::-1].astype(lam.dtype)
+        )
+
+    return NoiseSchedule(
+        name="ddpm_discrete",
+        log_alpha_fn=log_alpha,
+        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
+        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
+        t_from_log_snr_fn=t_from_log_snr,
+        diffusion_squared_fn=None,
+        t_min=0.0,
+        t_max=1.0,
+        variance_preserving=True,
+        clipped=clipped,
+    )
+
+
+def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
+    r"""Rescale a variance-preserving schedule to zero terminal SNR (Lin et al. 2024).
+
+    .. math::
+        \alpha'_t = \frac{(\alpha_t - \alpha_T)\,\alpha_0}{\alpha_0 - \alpha_T},
+        \qquad \sigma'^2_t = 1 - \alpha'^2_t,
+
+    with :math:`0, T` the ends of the domain: :math:`\alpha'_0 = \alpha_0` and
+    :math:`\alpha'_T = 0` (:math:`\lambda'_T = -\infty`). The inverse goes through the original
+    schedule's :math:`t(\lambda)`.
+
+    Args:
+      schedule: a variance-preserving :class:`NoiseSchedule` with :math:`\alpha_0 > \alpha_T`.
+
+    Returns:
+      The rescaled variance-preserving :class:`NoiseSchedule`.
+
+    References:
+      Lin, Liu, Li, Yang (2024). Common diffusion noise schedules and sample steps are flawed.
+      WACV [@lin2024common].
+
+    Examples:
+      >>> s = rescale_zero_terminal_snr(vp_linear())
+      >>> float(s.alpha(1.0)), float(s.snr(1.0))
+      (0.0, 0.0)
+    """
+    if not isinstance(schedule, NoiseSchedule) or not schedule.variance_preserving:
+        raise ValueError("rescale_zero_terminal_snr: needs a variance-preserving NoiseSchedule.")
+    if not math.isfinite(schedule.t_max):
+        raise ValueError("rescale_zero_terminal_snr: the schedule's domain must be bounded.")
+    with jax.ensure_compile_time_eval():
+        a0 = float(schedule.alpha(np.float64(schedule.t_min)))
+        a_end = float(schedule.alpha(np.float64(schedule.t_max)))
+    if not a0 > a_end:
+        raise ValueError("rescale_zero_terminal_snr: alpha must decrease over the domain.")
+    base = schedule
+
+    def log_alpha(t):
+        value = jnp.log(jnp.exp(base.log_alpha_fn(t)) - a_end) + math.log(a0 / (a0 - a_end))
+        return jnp.where(value > 0, jnp.zeros_like(value), value)  # rounding at alpha_0 = 1
+
+    def t_from_log_snr(lam):
+        alpha_new = jnp.exp(_vp_log_alpha_from_log_snr(lam))
+        alpha = alpha_new * ((a0 - a_end) / a0) + a_end
+        return base.t_from_log_snr_fn(_vp_log_snr(jnp.log(alpha)))
+
+    return NoiseSchedule(
+        name=f"zero_terminal_snr({base.name})",
+        log_alpha_fn=log_alpha,
+        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
+        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
+        t_from_log_snr_fn=t_from_log_snr,
+        diffusion_squared_fn=None,
+        t_min=base.t_min,
+        t_max=base.t_max,
+        variance_preserving=True,
+    )

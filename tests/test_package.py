@@ -1,0 +1,51 @@
+"""Package-level contract: version, lazy testing import, citation, documentation coverage."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import gmath
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gen_pages():
+    spec = importlib.util.spec_from_file_location("gen_pages", ROOT / "docs" / "gen_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_version_and_subpackages():
+    assert isinstance(gmath.__version__, str)
+    for name in ["densities", "divergences", "scores", "games", "config"]:
+        assert hasattr(gmath, name)
+
+
+def test_import_does_not_load_hypothesis():
+    code = "import sys, gmath; print('hypothesis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_citation_prints_gmath_and_method_entries(capsys):
+    text = gmath.citation()
+    assert capsys.readouterr().out.strip() == text.strip()
+    assert text.startswith("@software{gmath,")
+    from gmath._numerics import log1mexp
+
+    log1mexp.__doc__ += "\n    [@machler2012log1mexp]"
+    try:
+        text = gmath.citation(log1mexp, file=False)
+    finally:
+        log1mexp.__doc__ = log1mexp.__doc__.replace("\n    [@machler2012log1mexp]", "")
+    assert "@article{machler2012log1mexp," in text
+
+
+def test_every_public_name_is_documented():
+    assert _gen_pages().undocumented_names() == []
+
+
+def test_every_citation_key_is_in_the_bibliography():
+    assert _gen_pages().unknown_citations() == []
