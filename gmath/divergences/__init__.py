@@ -27,3 +27,12 @@ from gmath.divergences._categorical_logits import (  # noqa: E402
 )
 
 __all__ += ["categorical_js_from_logits", "categorical_kl_from_logits"]
+from gmath.divergences._renyi import (  # noqa: E402
+    bhattacharyya,
+    chi_squared,
+    hellinger_squared,
+    renyi,
+    total_variation,
+)
+
+__all__ += ["bhattacharyya", "chi_squared", "hellinger_squared", "renyi", "total_variation"]

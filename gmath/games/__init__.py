@@ -20,6 +20,13 @@ from gmath.games._gda import gda
 from gmath.games._hamiltonian import hamiltonian
 from gmath.games._lola import lola
 from gmath.games._lookahead import lookahead
+from gmath.games._matrix_games import (
+    MatrixGameSolution,
+    duality_gap,
+    matrix_game_value,
+    play_matrix_game,
+    solve_matrix_game,
+)
 from gmath.games._optimistic import optimistic_gda
 from gmath.games._proximal import proximal_point
 from gmath.games._ridge import follow_the_ridge
@@ -30,6 +37,7 @@ from gmath.games._solver import Solver, SolverState, StepInfo
 __all__ = [
     "Classification",
     "Game",
+    "MatrixGameSolution",
     "Solver",
     "SolverState",
     "StepInfo",
@@ -38,6 +46,7 @@ __all__ = [
     "cgd",
     "classify_stationary_point",
     "consensus",
+    "duality_gap",
     "extragradient",
     "follow_the_ridge",
     "gda",
@@ -46,8 +55,11 @@ __all__ = [
     "linearized_rate",
     "lola",
     "lookahead",
+    "matrix_game_value",
     "optimistic_gda",
+    "play_matrix_game",
     "proximal_point",
     "sga",
     "solve",
+    "solve_matrix_game",
 ]

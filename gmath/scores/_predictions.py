@@ -87,7 +87,11 @@ def edm_preconditioning(sigma, *, sigma_data: float = 0.5) -> EDMPreconditioning
 
 
 def karras_sigmas(
-    num_steps: int, *, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
+    num_steps: int,
+    *,
+    sigma_min: float = 0.002,
+    sigma_max: float = 80.0,
+    rho: float = 7.0,
     dtype=None,
 ):
     r"""The EDM time steps :math:`\sigma_i`, descending, with a final :math:`\sigma_N = 0`.
@@ -111,12 +115,14 @@ def karras_sigmas(
     Examples:
       >>> s = karras_sigmas(5, sigma_min=0.002, sigma_max=80.0)
       >>> [round(float(v), 4) for v in s]
-      [80.0, 17.5405, 2.5209, 0.1576, 0.002, 0.0]
+      [80.0, 17.5278, 2.5152, 0.1698, 0.002, 0.0]
     """
     if not (isinstance(num_steps, int) and num_steps >= 2):
         raise ValueError(f"karras_sigmas: num_steps must be an int >= 2, got {num_steps!r}.")
     if not 0 < sigma_min < sigma_max:
-        raise ValueError(f"karras_sigmas: need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}.")
+        raise ValueError(
+            f"karras_sigmas: need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}."
+        )
     (ramp,) = promote(jnp.linspace(0.0, 1.0, num_steps, dtype=dtype))
     inv_rho = 1.0 / rho
     sig = (sigma_max**inv_rho + ramp * (sigma_min**inv_rho - sigma_max**inv_rho)) ** rho
@@ -125,7 +131,9 @@ def karras_sigmas(
 
 def _check_kind(name: str, kind: str) -> None:
     if kind not in PREDICTIONS:
-        raise ValueError(f"{name}: unknown prediction type {kind!r}; expected one of {PREDICTIONS}.")
+        raise ValueError(
+            f"{name}: unknown prediction type {kind!r}; expected one of {PREDICTIONS}."
+        )
 
 
 def _to_x0_eps(pred, x, t, schedule, kind, sigma_data):

@@ -580,7 +580,9 @@ def ddpm_discrete(betas, *, max_beta: float = 0.999) -> NoiseSchedule:
     """
     b = np.asarray(betas, np.float64)
     if b.ndim != 1 or b.size < 1:
-        raise ValueError(f"ddpm_discrete: betas must be a non-empty 1-D array, got shape {b.shape}.")
+        raise ValueError(
+            f"ddpm_discrete: betas must be a non-empty 1-D array, got shape {b.shape}."
+        )
     if not np.all((b > 0) & (b <= 1)):
         raise ValueError("ddpm_discrete: every beta must lie in (0, 1].")
     if not 0 < max_beta < 1:

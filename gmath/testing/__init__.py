@@ -11,6 +11,17 @@ Users can property-test their own code with the same strategies gmath tests itse
 
 from gmath.testing._arrays import finite_arrays, positive_arrays, simplex_points, spd_matrices
 from gmath.testing._assertions import assert_allclose, assert_transform_consistent, tolerance
+from gmath.testing._diffusion import (
+    gaussian_diffusion_log_prob,
+    gaussian_diffusion_marginal,
+    gaussian_diffusion_score,
+    gaussian_flow_map,
+    gaussian_minimum_denoising_loss,
+    gaussian_optimal_denoiser,
+    mixture_diffusion_log_prob,
+    mixture_diffusion_score,
+    mixture_optimal_denoiser,
+)
 from gmath.testing._families import (
     bernoullis,
     betas,
@@ -60,6 +71,12 @@ __all__ = [
     "finite_arrays",
     "gammas",
     "gauss_legendre_integral",
+    "gaussian_diffusion_log_prob",
+    "gaussian_diffusion_marginal",
+    "gaussian_diffusion_score",
+    "gaussian_flow_map",
+    "gaussian_minimum_denoising_loss",
+    "gaussian_optimal_denoiser",
     "geometrics",
     "gumbels",
     "half_normals",
@@ -67,6 +84,9 @@ __all__ = [
     "log_normals",
     "logistics",
     "low_rank_multivariate_normals",
+    "mixture_diffusion_log_prob",
+    "mixture_diffusion_score",
+    "mixture_optimal_denoiser",
     "mixtures_of_normals",
     "multivariate_normal_diags",
     "multivariate_normals",
