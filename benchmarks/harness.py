@@ -78,8 +78,9 @@ class Impl:
       fn: the callable, run as ``fn(*args)``; ``None`` with ``skip`` set.
       args: its positional arguments (arrays), built once outside the timed region.
       role: ``"gmath"`` (the subject; one per case), ``"peer"`` (checked for agreement against
-        gmath, ratio = its time / gmath's) or ``"limit"`` (a device-limit comparator, not checked,
-        ratio = gmath's time / its time).
+        gmath, ratio = its time / gmath's), ``"variant"`` (another gmath method or option, timed
+        beside the subject, checked only with ``check``, no ratio) or ``"limit"`` (a device-limit
+        comparator, not checked, ratio = gmath's time / its time).
       kind: ``"jax"`` (jitted here: lowering and compilation timed apart from running) or
         ``"python"`` (called as is: numpy/scipy peers, or JAX code with its own jit; the first
         call is reported as the warm-up/compile figure).
@@ -88,8 +89,8 @@ class Impl:
       donate: for a ``"jax"`` limit pass ``x -> f(x)`` of one argument: donate the buffer and chain
         calls, measuring bandwidth without allocating a fresh output each time.
       rtol, atol: agreement tolerances for this peer (default: the case's).
-      work: overrides the case's ``work`` for this implementation (e.g. a peer doing more
-        iterations).
+      work: overrides the case's ``work`` for this implementation: a dict, or a function of the
+        result giving one (an iterative solver's work depends on its iteration count).
       items: overrides the case's items per call.
       skip: the reason this implementation cannot run (shown in the report).
       note: a remark shown in the report.
@@ -433,7 +434,9 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
     if subject is not None:
         ref = _leaves((subject.impl.output or (lambda o: o))(subject.output))
         for p in prepared.values():
-            if p.impl.role != "peer":
+            if p.impl.role not in ("peer", "variant") or (
+                p.impl.role == "variant" and p.impl.check is None
+            ):
                 continue
             try:
                 if p.impl.check is not None:
@@ -508,7 +511,14 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
         items = p.impl.items or case.items
         if items:
             p.record["throughput_per_s"] = items / p.record["median_s"]
-        bound = roofline_bound(p.impl.work or case.work, limits, case.dtype)
+        work = p.impl.work or case.work
+        if callable(work):
+            try:
+                work = work(p.output)
+                p.record["work"] = _jsonable(work)
+            except Exception:
+                work = None
+        bound = roofline_bound(work, limits, case.dtype)
         if bound:
             p.record["roofline"] = {**bound, "fraction": bound["seconds"] / p.record["median_s"]}
         if p.impl.kind == "python" and "first_call_s" in p.record:

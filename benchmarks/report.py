@@ -76,6 +76,20 @@ def _speedup(v: float) -> str:
     return f"**{v:.2f}x**" if v >= 1 else f"{v:.2f}x (slower)"
 
 
+def _agreement_text(agr) -> str:
+    """``✓ 1.2e-07`` (largest relative error) or ``✗ reason``."""
+    if agr is None:
+        return "–"
+    mark = "✓" if agr.get("ok") else "✗"
+    if "max_rel_err" in agr:
+        return f"{mark} {agr['max_rel_err']:.1e}"
+    if "reason" in agr:
+        return f"{mark} {agr['reason']}"
+    figs = [f"{k.replace('_', ' ')} {v:.1e}" for k, v in agr.items()
+            if k != "ok" and isinstance(v, int | float) and not isinstance(v, bool)]
+    return f"{mark} {', '.join(figs)}".strip()
+
+
 def _gmath(case):
     return next((r for r in case["impls"].values() if r.get("role") == "gmath"), {})
 
@@ -235,11 +249,12 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
                             else f"{ratio['value']:.2f}x")
                     roof = r.get("roofline", {}).get("fraction")
                     agr = r.get("agreement")
-                    atxt = ("–" if agr is None else
-                            (f"✓ {agr['max_rel_err']:.1e}" if agr.get("ok") else f"✗ {agr.get('max_rel_err', agr.get('reason', ''))}"))
+                    atxt = _agreement_text(agr)
                     comp = r.get("compile_s", r.get("warmup_overhead_s"))
                     med = _t(r.get("median_s")) if r["status"] == "ok" else r["status"]
                     mem = r.get("memory", {}).get("peak_bytes")
+                    if r.get("throughput_per_s") and r["status"] == "ok":
+                        med += f" ({_rate(r['throughput_per_s'], c.get('items_label') or 'items')}/s)"
                     extra = r.get("extra")
                     if extra:
                         med += " (" + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"

@@ -8,6 +8,7 @@ from gmath._numerics._dtypes import (
     promote,
 )
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
+from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
 from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
 from gmath._numerics._special import (
     betainc,
@@ -47,9 +48,12 @@ __all__ = [
     "logsumexp",
     "ndtr",
     "ndtri",
+    "pairwise_logsumexp",
+    "pairwise_sum",
     "promote",
     "safe_norm",
     "safe_sqrt",
+    "squared_distances",
     "where_safe",
     "xlog1py",
     "xlogy",

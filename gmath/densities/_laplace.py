@@ -25,8 +25,9 @@ class Laplace(Distribution):
         F(x) = \begin{cases} \tfrac12 e^{z} & z < 0 \\ 1 - \tfrac12 e^{-z} & z \ge 0
         \end{cases}, \quad z = \frac{x - \mu}{b}.
 
-    The score :math:`-\operatorname{sign}(x - \mu)/b` uses the subgradient 0 at :math:`x = \mu`
-    (the choice of :func:`jax.grad` of ``abs``). CDF tails are in log space: ``log_cdf`` is
+    The score :math:`-\operatorname{sign}(x - \mu)/b` takes the value 0 at :math:`x = \mu`,
+    the midpoint of the subdifferential :math:`[-1/b, 1/b]` (``jax.grad`` of ``log_prob`` gives
+    :math:`-1/b` there, JAX's one-sided choice for ``abs``). CDF tails are in log space: ``log_cdf`` is
     exactly :math:`z - \log 2` below the location, ``log_survival`` :math:`-z - \log 2` above it.
 
     Args:

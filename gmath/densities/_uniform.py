@@ -56,7 +56,8 @@ class Uniform(Distribution):
     def log_prob(self, x):
         low, high, x = self._prepare(x, "log_prob")
         inside = (x >= low) & (x <= high)
-        return jnp.where(inside, -jnp.log(high - low), -jnp.inf)
+        outside = jnp.where(low < high, -jnp.inf, jnp.nan)  # NaN for invalid parameters
+        return jnp.where(inside, -jnp.log(high - low), outside)
 
     def score(self, x):
         r"""0 everywhere (the density is constant on the support and :math:`-\infty` off it)."""
@@ -66,7 +67,8 @@ class Uniform(Distribution):
     def cdf(self, x):
         r""":math:`(x - a)/(b - a)` clipped to :math:`[0, 1]`."""
         low, high, x = self._prepare(x, "cdf")
-        return jnp.clip((x - low) / (high - low), 0.0, 1.0)
+        value = jnp.clip((x - low) / (high - low), 0.0, 1.0)
+        return jnp.where(low < high, value, jnp.nan)
 
     def log_cdf(self, x):
         r""":math:`\log(x - a) - \log(b - a)` on the support, :math:`-\infty` below, 0 above."""
@@ -84,7 +86,8 @@ class Uniform(Distribution):
         inside = (distance > 0) & (distance < width)
         safe = jnp.where(inside, distance, 0.5 * width)
         value = jnp.log(safe) - jnp.log(width)
-        return jnp.where(inside, value, jnp.where(distance <= 0, -jnp.inf, 0.0))
+        outside = jnp.where(distance <= 0, -jnp.inf, 0.0)
+        return jnp.where(inside, value, jnp.where(width > 0, outside, jnp.nan))
 
     def icdf(self, u):
         r"""Quantile :math:`a + u\,(b - a)`."""

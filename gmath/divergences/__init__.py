@@ -36,3 +36,77 @@ from gmath.divergences._renyi import (  # noqa: E402
 )
 
 __all__ += ["bhattacharyya", "chi_squared", "hellinger_squared", "renyi", "total_variation"]
+from gmath.divergences import _generators as generators  # noqa: E402
+from gmath.divergences._estimators import jensen_shannon_estimate, kl_estimate  # noqa: E402
+from gmath.divergences._f_divergence import f_divergence  # noqa: E402
+from gmath.divergences._mixture_bounds import KLBounds, kl_bounds  # noqa: E402
+from gmath.divergences._variational import (  # noqa: E402
+    donsker_varadhan,
+    fgan_bound,
+    infonce,
+    nwj,
+)
+
+__all__ += [
+    "KLBounds",
+    "donsker_varadhan",
+    "f_divergence",
+    "fgan_bound",
+    "generators",
+    "infonce",
+    "jensen_shannon_estimate",
+    "kl_bounds",
+    "kl_estimate",
+    "nwj",
+]
+
+# --- divergences between samples (optimal transport, kernels, Fréchet, mode coverage) ---
+from gmath.divergences import _kernels as kernels  # noqa: E402
+from gmath.divergences._energy import energy_distance  # noqa: E402
+from gmath.divergences._frechet import RunningMoments, frechet_distance  # noqa: E402
+from gmath.divergences._gaussian_ot import (  # noqa: E402
+    wasserstein_gaussian,
+    wasserstein_gaussian_from_moments,
+)
+from gmath.divergences._ksd import ksd_squared  # noqa: E402
+from gmath.divergences._mmd import MMDTestResult, kid, mmd_squared, mmd_test  # noqa: E402
+from gmath.divergences._modes import (  # noqa: E402
+    ModeCoverage,
+    PrecisionRecall,
+    grid_modes,
+    mode_coverage,
+    precision_recall,
+    ring_modes,
+)
+from gmath.divergences._sinkhorn import (  # noqa: E402
+    SinkhornResult,
+    sinkhorn,
+    sinkhorn_divergence,
+)
+from gmath.divergences._sliced import sliced_wasserstein  # noqa: E402
+from gmath.divergences._wasserstein import wasserstein_1d  # noqa: E402
+
+__all__ += [
+    "MMDTestResult",
+    "ModeCoverage",
+    "PrecisionRecall",
+    "RunningMoments",
+    "SinkhornResult",
+    "energy_distance",
+    "frechet_distance",
+    "grid_modes",
+    "kernels",
+    "kid",
+    "ksd_squared",
+    "mmd_squared",
+    "mmd_test",
+    "mode_coverage",
+    "precision_recall",
+    "ring_modes",
+    "sinkhorn",
+    "sinkhorn_divergence",
+    "sliced_wasserstein",
+    "wasserstein_1d",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_from_moments",
+]

@@ -49,7 +49,9 @@ def _scan_chunks(fn, carry, arrays, chunk: int):
     """Fold ``fn(carry, *slices)`` over chunks of the last axis of ``arrays``."""
     v = arrays[0].shape[-1]
     n_full, rest = _chunks(v, chunk)
-    if n_full:
+    if n_full == 1:
+        carry = fn(carry, *[x[..., :chunk] for x in arrays])
+    elif n_full:
 
         def body(k, c):
             start = k * chunk

@@ -162,14 +162,8 @@ def as_gaussian(d, dtype=None) -> Gaussian:
     if name == "LowRankMultivariateNormal":
         loc, diag = jnp.broadcast_arrays(arr(d.loc), arr(d.cov_diag))
         return Gaussian(loc=loc, kind="lowrank", diag=diag, factor=arr(d.cov_factor))
-    loc = arr(d.loc)
-    if getattr(d, "scale_tril", None) is not None:
-        return Gaussian(loc=loc, kind="tril", tril=arr(d.scale_tril))
-    if getattr(d, "covariance_matrix", None) is not None:
-        return Gaussian(loc=loc, kind="tril", tril=_chol(arr(d.covariance_matrix)))
-    if getattr(d, "precision_matrix", None) is not None:
-        return Gaussian(loc=loc, kind="precision", tril=_chol(arr(d.precision_matrix)))
-    raise ValueError(f"{name}: no covariance parameter set")
+    # MultivariateNormal: its public ``scale_tril`` is derived from whichever matrix was given.
+    return Gaussian(loc=arr(d.loc), kind="tril", tril=arr(d.scale_tril))
 
 
 def gaussian_kl(p: Gaussian, q: Gaussian):

@@ -362,10 +362,11 @@ def sinkhorn(
     Examples:
       >>> import jax.numpy as jnp
       >>> from gmath.divergences import sinkhorn
-      >>> x = jnp.array([[0.0], [1.0]])
-      >>> out = sinkhorn(x, x + 2.0, epsilon=0.01)
-      >>> round(float(out.transport_cost), 6), bool(out.converged)
-      (4.0, True)
+      >>> import jax
+      >>> x = jax.random.normal(jax.random.key(0), (30, 2))
+      >>> out = sinkhorn(x, 0.5 * x + 1.0, epsilon=1.0)
+      >>> round(float(out.reg_cost), 6), bool(out.converged), int(out.num_iters)
+      (4.040755, True, 23)
     """
     x, y, a, b = _prepare(x, y, a, b, "sinkhorn")
     if differentiation not in ("implicit", "unroll"):
@@ -497,4 +498,3 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     xx = sinkhorn(x, x, epsilon=epsilon, a=a, b=a, **kwargs).reg_cost
     yy = sinkhorn(y, y, epsilon=epsilon, a=b, b=b, **kwargs).reg_cost
     return xy - 0.5 * (xx + yy)
-

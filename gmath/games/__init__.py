@@ -16,6 +16,15 @@ from gmath.games._cgd import cgd
 from gmath.games._consensus import consensus
 from gmath.games._extragradient import extragradient
 from gmath.games._game import Game, ZeroSumGame
+from gmath.games._gan_losses import (
+    hinge_loss,
+    least_squares_loss,
+    minimax_loss,
+    non_saturating_loss,
+    optimal_discriminator,
+    relativistic_loss,
+    wasserstein_loss,
+)
 from gmath.games._gda import gda
 from gmath.games._hamiltonian import hamiltonian
 from gmath.games._lola import lola
@@ -28,6 +37,7 @@ from gmath.games._matrix_games import (
     solve_matrix_game,
 )
 from gmath.games._optimistic import optimistic_gda
+from gmath.games._penalties import gradient_penalty, r1, r2
 from gmath.games._proximal import proximal_point
 from gmath.games._ridge import follow_the_ridge
 from gmath.games._sga import sga
@@ -50,16 +60,26 @@ __all__ = [
     "extragradient",
     "follow_the_ridge",
     "gda",
+    "gradient_penalty",
     "hamiltonian",
+    "hinge_loss",
     "jacobian",
+    "least_squares_loss",
     "linearized_rate",
     "lola",
     "lookahead",
     "matrix_game_value",
+    "minimax_loss",
+    "non_saturating_loss",
+    "optimal_discriminator",
     "optimistic_gda",
     "play_matrix_game",
     "proximal_point",
+    "r1",
+    "r2",
+    "relativistic_loss",
     "sga",
     "solve",
     "solve_matrix_game",
+    "wasserstein_loss",
 ]

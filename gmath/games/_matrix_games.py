@@ -483,7 +483,8 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
       Scalar value.
 
     References:
-      Danskin (1967). The Theory of Max-Min and its Application to Weapons Allocation Problems.
+      Danskin (1967). The Theory of Max-Min and its Application to Weapons Allocation Problems
+      [@danskin1967theory].
 
     Examples:
       >>> import jax, jax.numpy as jnp

@@ -8,6 +8,25 @@ a scalar time ``t``; random functions take a PRNG ``key`` first; options are key
 
 from gmath._estimate import Estimate
 from gmath.scores._divergence import divergence
+from gmath.scores._elbo import gaussian_elbo, gaussian_kl_to_standard_normal, iwae_bound
+from gmath.scores._langevin import (
+    LangevinInfo,
+    LangevinKernel,
+    LangevinState,
+    annealed_langevin_sample,
+    langevin_proposal_log_density,
+    mala,
+    mala_log_acceptance,
+    sample_chain,
+    ula,
+)
+from gmath.scores._losses import (
+    WEIGHTINGS,
+    denoising_score_matching_loss,
+    explicit_score_matching_loss,
+    implicit_score_matching_loss,
+    sliced_score_matching_loss,
+)
 from gmath.scores._predictions import (
     PREDICTIONS,
     EDMPreconditioning,
@@ -15,6 +34,18 @@ from gmath.scores._predictions import (
     edm_preconditioning,
     karras_sigmas,
     prediction_target,
+)
+from gmath.scores._samplers import (
+    FlowLikelihood,
+    ancestral_sample,
+    ddim_sample,
+    edm_sample,
+    predictor_corrector_sample,
+    probability_flow_drift,
+    probability_flow_log_likelihood,
+    probability_flow_sample,
+    reverse_sde_sample,
+    time_grid,
 )
 from gmath.scores._schedules import (
     NoiseSchedule,
@@ -33,21 +64,48 @@ from gmath.scores._tweedie import tweedie_denoiser
 
 __all__ = [
     "PREDICTIONS",
+    "WEIGHTINGS",
     "EDMPreconditioning",
     "Estimate",
+    "FlowLikelihood",
+    "LangevinInfo",
+    "LangevinKernel",
+    "LangevinState",
     "NoiseSchedule",
+    "ancestral_sample",
+    "annealed_langevin_sample",
     "convert_prediction",
+    "ddim_sample",
     "ddpm_discrete",
+    "denoising_score_matching_loss",
     "divergence",
     "edm",
     "edm_preconditioning",
+    "edm_sample",
+    "explicit_score_matching_loss",
+    "gaussian_elbo",
+    "gaussian_kl_to_standard_normal",
+    "implicit_score_matching_loss",
+    "iwae_bound",
     "karras_sigmas",
+    "langevin_proposal_log_density",
+    "mala",
+    "mala_log_acceptance",
     "prediction_target",
+    "predictor_corrector_sample",
+    "probability_flow_drift",
+    "probability_flow_log_likelihood",
+    "probability_flow_sample",
     "rectified_flow",
     "rescale_zero_terminal_snr",
+    "reverse_sde_sample",
+    "sample_chain",
     "score",
+    "sliced_score_matching_loss",
     "sub_vp",
+    "time_grid",
     "tweedie_denoiser",
+    "ula",
     "vdm",
     "ve",
     "vp_cosine",

@@ -653,9 +653,15 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
         raise ValueError("rescale_zero_terminal_snr: alpha must decrease over the domain.")
     base = schedule
 
+    log_a0 = math.log(a0)
+    factor = a0 / (a0 - a_end)
+
     def log_alpha(t):
-        value = jnp.log(jnp.exp(base.log_alpha_fn(t)) - a_end) + math.log(a0 / (a0 - a_end))
-        return jnp.where(value > 0, jnp.zeros_like(value), value)  # rounding at alpha_0 = 1
+        # log(alpha') = log1p((alpha - a0) / (a0 - aT)), accurate where alpha' -> 1; exactly -inf
+        # at t_max (clamped against rounding below -1).
+        ratio = factor * jnp.expm1(base.log_alpha_fn(t) - log_a0)
+        ratio = jnp.where((t >= base.t_max) | (ratio < -1), -jnp.ones_like(ratio), ratio)
+        return jnp.log1p(ratio)
 
     def t_from_log_snr(lam):
         alpha_new = jnp.exp(_vp_log_alpha_from_log_snr(lam))

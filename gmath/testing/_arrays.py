@@ -120,7 +120,8 @@ def spd_matrices(
         rng = np.random.default_rng(seed)
         q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
         q = q * np.sign(np.diag(r))
-        low = draw(st.floats(np.log(min_eigenvalue), np.log(max_eigenvalue) - log_span))
+        lo = np.log(min_eigenvalue)  # max(): log(max) - log(max/min) can round below log(min)
+        low = draw(st.floats(lo, max(lo, np.log(max_eigenvalue) - log_span)))
         logs = low + log_span * draw(hnp.arrays(np.float64, (dim,), elements=st.floats(0.0, 1.0)))
         a = (q * np.exp(logs)) @ q.T
         return ((a + a.T) / 2).astype(dtype)

@@ -185,7 +185,7 @@ def test_extreme_scales_finite():
             assert np.isfinite(value)
             gt.assert_allclose(value, np.asarray(-2 * np.log(scale) - np.log(2 * np.pi), dtype))
     p = MultivariateNormal(np.zeros(2), covariance_matrix=1e-60 * np.eye(2))
-    gt.assert_allclose(p.log_prob(np.zeros(2)), np.asarray(120 * np.log(10) - np.log(2 * np.pi)))
+    gt.assert_allclose(p.log_prob(np.zeros(2)), np.asarray(60 * np.log(10) - np.log(2 * np.pi)))
 
 
 def test_shapes_broadcast():
@@ -218,7 +218,7 @@ def test_bad_input():
         MultivariateNormal(jnp.zeros(2), scale_tril=jnp.eye(2), covariance_matrix=jnp.eye(2))
     with pytest.raises(ValueError, match="exactly one"):
         MultivariateNormal(jnp.zeros(2))
-    with pytest.raises(ValueError, match=r"loc with shape \(2, 3\).*scale_tril with shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"loc with shape \(2, 3\).*scale_tril with shape \(4, 3, 3\)"):
         MultivariateNormal(jnp.zeros((2, 3)), scale_tril=jnp.ones((4, 3, 3)))
     p = MultivariateNormal(jnp.zeros(3), scale_tril=jnp.eye(3))
     with pytest.raises(ValueError, match=r"x has shape \(4,\).*event_shape \(3,\)"):
@@ -230,8 +230,8 @@ def test_bad_input():
 
 def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
     bad = jnp.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3 and -1
-    assert np.all(np.isnan(MultivariateNormal(jnp.zeros(2), covariance_matrix=bad).log_prob(0.0)))
-    assert np.all(np.isnan(MultivariateNormal(jnp.zeros(2), precision_matrix=bad).log_prob(0.0)))
+    assert np.all(np.isnan(MultivariateNormal(jnp.zeros(2), covariance_matrix=bad).log_prob(jnp.zeros(2))))
+    assert np.all(np.isnan(MultivariateNormal(jnp.zeros(2), precision_matrix=bad).log_prob(jnp.zeros(2))))
     negative = jnp.array([[-1.0, 0.0], [0.0, 1.0]])
     assert np.isnan(MultivariateNormal(jnp.zeros(2), scale_tril=negative).log_prob(jnp.zeros(2)))
     with gmath.config.checks(True):

@@ -1,0 +1,242 @@
+"""Games: batched matrix games beside scipy's linear programming and nashpy, and solver steps per
+second (issue 6 item 10).
+
+- ``matrix_games``: a batch of random 20x20 zero-sum games (entries standard normal), solved by
+  ``jax.vmap(solve_matrix_game)`` to a certified duality gap of 1e-6; games per second beside
+  ``scipy.optimize.linprog`` (HiGHS) solving the equivalent LP one game at a time. nashpy's support
+  enumeration and Lemke–Howson find no equilibrium of a 20x20 game in reasonable time
+  (BASELINES.md), so nashpy runs on the 5x5 case only. Agreement: the game values of the games both
+  solved, to 1e-5.
+- ``matrix_games_5x5``: the same at 5x5, where nashpy's support enumeration can take part.
+- ``solver_steps``: steps per second of each solver on a bilinear-plus-quadratic zero-sum game
+  ``f(x, y) = x^T A y + 0.05 (|x|^2 - |y|^2)`` with x, y in R^d, d = 64, 1000 steps in
+  ``gmath.games.solve``; beside a hand-written ``lax.scan`` of simultaneous gradient descent-ascent
+  (what a user writes without a library).
+"""
+
+from __future__ import annotations
+
+from benchmarks.harness import Case, Impl, Unavailable, require
+from benchmarks.suites._common import pick
+
+SUITE = "games"
+TOL = 1e-6
+
+
+def _games(batch: int, size: int, dtype: str):
+    import jax
+
+    return jax.random.normal(jax.random.key(30 + size), (batch, size, size), dtype=dtype)
+
+
+def _lp_value(A):
+    """min_x max_y x^T A y as an LP: minimise v s.t. A^T x <= v, sum x = 1, x >= 0."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    m, n = A.shape
+    c = np.zeros(m + 1)
+    c[-1] = 1.0
+    A_ub = np.hstack([A.T, -np.ones((n, 1))])
+    b_ub = np.zeros(n)
+    A_eq = np.hstack([np.ones((1, m)), np.zeros((1, 1))])
+    res = linprog(
+        c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0],
+        bounds=[(0, None)] * m + [(None, None)], method="highs",
+    )
+    return res.x[-1]
+
+
+def _nashpy_value(nash, A):
+    import numpy as np
+
+    # nashpy's row player maximises its payoff; ours minimises x^T A y: payoffs (-A, A).
+    x, y = next(nash.Game(-A, A).support_enumeration())
+    return float(x @ A @ y)
+
+
+def _matrix_case(batch: int, size: int, dtype: str, mode: str, with_nashpy: bool) -> Case:
+    n_lp = pick(mode, 3, 20 if size >= 20 else 50, 100)
+    n_nash = pick(mode, 1, 3, 10)
+
+    def build():
+        import jax
+        import numpy as np
+
+        solve = require("gmath.games", "solve_matrix_game")
+        As = _games(batch, size, dtype)
+        batched = jax.vmap(lambda A: solve(A, tol=TOL))
+
+        def ours(As):
+            sol = batched(As)
+            return sol.value, sol.gap, sol.converged, sol.num_iters
+
+        def extra(o):
+            return {
+                "converged_fraction": float(np.mean(np.asarray(o[2]))),
+                "max_gap": float(np.max(np.asarray(o[1]))),
+                "max_iterations": int(np.max(np.asarray(o[3]))),
+            }
+
+        impls = [Impl("gmath", ours, (As,), role="gmath", extra=extra, items=batch)]
+        An = np.asarray(As, np.float64)
+
+        def agree(k):
+            def check(g, o):
+                err = float(np.max(np.abs(np.asarray(g[0][:k], np.float64) - np.asarray(o))))
+                return {"ok": err <= 1e-5 + 2 * TOL, "max_abs_value_err": err, "games": k}
+
+            return check
+
+        try:
+            require("scipy.optimize", "linprog")
+            impls.append(
+                Impl(
+                    "scipy linprog",
+                    lambda An: np.array([_lp_value(a) for a in An]),
+                    (An[:n_lp],),
+                    kind="python",
+                    items=n_lp,
+                    check=agree(n_lp),
+                    note=f"HiGHS, one game at a time ({n_lp} games timed)",
+                    max_repeats=5,
+                )
+            )
+        except Unavailable as e:
+            impls.append(Impl("scipy linprog", skip=str(e)))
+        if with_nashpy:
+            try:
+                nash = require("nashpy")
+                impls.append(
+                    Impl(
+                        "nashpy",
+                        lambda An: np.array([_nashpy_value(nash, a) for a in An]),
+                        (An[:n_nash],),
+                        kind="python",
+                        items=n_nash,
+                        check=agree(n_nash),
+                        note=f"support enumeration, first equilibrium ({n_nash} games timed)",
+                        max_repeats=3,
+                    )
+                )
+            except Unavailable as e:
+                impls.append(Impl("nashpy", skip=str(e)))
+        else:
+            impls.append(
+                Impl(
+                    "nashpy",
+                    skip=(
+                        "support enumeration / Lemke-Howson found no equilibrium of 20x20 games "
+                        "within 5 s (BASELINES.md); see the 5x5 case"
+                    ),
+                )
+            )
+        return impls
+
+    return Case(
+        SUITE,
+        "matrix_games" if size == 20 else f"matrix_games_{size}x{size}",
+        batch,
+        build,
+        title=f"{size}x{size} zero-sum matrix games to duality gap {TOL:g}, batched ({dtype})",
+        size_label="batch",
+        params={"size": size, "tol": TOL},
+        dtype=dtype,
+        items=batch,
+        items_label="games",
+    )
+
+
+def _bilinear(d: int, dtype: str):
+    import jax
+
+    A = jax.random.normal(jax.random.key(40), (d, d), dtype=dtype) / d**0.5
+
+    def f(x, y):
+        return x @ A @ y + 0.05 * (x @ x - y @ y)
+
+    return A, f
+
+
+SOLVERS = ("gda", "extragradient", "optimistic_gda", "consensus", "sga", "cgd")
+
+
+def _solver_case(d: int, steps: int, dtype: str) -> Case:
+    def build():
+        import jax
+        import jax.numpy as jnp
+
+        gg = require("gmath.games")
+        ZeroSumGame, solve = require("gmath.games", "ZeroSumGame", "solve")
+        A, f = _bilinear(d, dtype)
+        x0 = jnp.ones(d, dtype) / d**0.5
+        y0 = -jnp.ones(d, dtype) / d**0.5
+        lr = 0.05
+        game = ZeroSumGame(f)
+
+        def run(make):
+            solver = make(learning_rate=lr)
+
+            def go(x0, y0):
+                state, _ = solve(game, solver, (x0, y0), num_steps=steps)
+                return state.x, state.y
+
+            return go
+
+        impls = []
+        for i, name in enumerate(SOLVERS):
+            make = getattr(gg, name, None)
+            label = f"gmath {name}"
+            if make is None:
+                impls.append(Impl(label, role="gmath" if i == 0 else "variant",
+                                  skip=f"gmath.games.{name} not available"))
+                continue
+            impls.append(Impl(label, run(make), (x0, y0), role="gmath" if i == 0 else "variant"))
+
+        def by_hand(x, y):
+            gx = jax.grad(f, 0)
+            gy = jax.grad(f, 1)
+
+            def body(c, _):
+                x, y = c
+                return (x - lr * gx(x, y), y + lr * gy(x, y)), None
+
+            (x, y), _ = jax.lax.scan(body, (x, y), None, length=steps)
+            return x, y
+
+        impls.append(
+            Impl(
+                "hand-written gda (lax.scan)",
+                by_hand,
+                (x0, y0),
+                note="simultaneous GDA with jax.grad in a lax.scan: same iterates as gmath gda",
+                rtol=1e-4,
+                atol=1e-5,
+            )
+        )
+        return impls
+
+    return Case(
+        SUITE,
+        "solver_steps",
+        d,
+        build,
+        title=f"solver steps per second, bilinear+quadratic game, {steps} steps ({dtype})",
+        size_label="d",
+        params={"steps": steps, "learning_rate": 0.05},
+        dtype=dtype,
+        items=steps,
+        items_label="steps",
+        rtol=1e-4 if dtype == "float32" else 1e-10,
+        atol=1e-5 if dtype == "float32" else 1e-12,
+    )
+
+
+def cases(mode: str, dtype: str) -> list[Case]:
+    out: list[Case] = []
+    for b in pick(mode, [8], [256], [10**3, 10**4]):
+        out.append(_matrix_case(b, 20, dtype, mode, with_nashpy=False))
+    out.append(_matrix_case(pick(mode, 8, 256, 10**4), 5, dtype, mode, with_nashpy=True))
+    for d in pick(mode, [4], [64], [16, 256, 1024]):
+        out.append(_solver_case(d, pick(mode, 20, 1000, 1000), dtype))
+    return out

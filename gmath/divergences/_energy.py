@@ -1,0 +1,87 @@
+r"""Energy distance between samples."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from gmath._numerics import promote, safe_sqrt
+from gmath._numerics._pairwise import pairwise_sum, squared_distances
+from gmath.divergences._samples import check_points, check_weights
+
+__all__ = ["energy_distance"]
+
+
+def _distance_block(_, xs, ys):
+    (x,), (y, w) = xs, ys
+    return safe_sqrt(squared_distances(x, y)) * w[None, :]
+
+
+def _mean_distance(x, y, a, b, kw):
+    rows = pairwise_sum(_distance_block, (), (x,), (y, b), **kw)
+    return jnp.sum(a * rows)
+
+
+def energy_distance(
+    x,
+    y,
+    *,
+    estimator: str = "biased",
+    a=None,
+    b=None,
+    block_size: int | None = None,
+    materialize: bool | None = None,
+):
+    r"""Energy distance :math:`\mathrm{ED} = 2\,\mathbb E\|X - Y\| - \mathbb E\|X - X'\| -
+    \mathbb E\|Y - Y'\|`.
+
+    ``"biased"`` (default) is the V-statistic: the energy distance between the (weighted)
+    empirical measures, :math:`\ge 0`; in one dimension it equals
+    :math:`2\int (F_n - G_m)^2` (so ``scipy.stats.energy_distance`` is its square root).
+    ``"unbiased"`` uses U-statistics for the within-sample terms (uniform weights only).
+    It is the MMD of the distance-induced kernel and is equivariant of degree one under scaling:
+    :math:`\mathrm{ED}(cX, cY) = |c|\,\mathrm{ED}(X, Y)`. Distances have a zero (not NaN)
+    gradient at coincident points; the tiled engine keeps memory linear in :math:`n + m`.
+
+    Args:
+      x: ``[n, d]`` samples (``[n]`` is read as ``[n, 1]``). y: ``[m, d]`` samples.
+      estimator: ``"biased"`` or ``"unbiased"``.
+      a: ``[n]`` nonnegative weights summing to one (biased only). b: same for ``y``.
+      block_size: tile edge. materialize: force or forbid the materialised path.
+
+    Returns:
+      Scalar energy distance (the squared-distance-like quantity, not its square root).
+
+    References:
+      Székely and Rizzo (2013). Energy statistics: a class of statistics based on distances.
+      J. Stat. Plan. Inference [@szekely2013energy].
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from gmath.divergences import energy_distance
+      >>> round(float(energy_distance(jnp.array([0.0]), jnp.array([1.0]))), 6)
+      2.0
+    """
+    if estimator not in ("biased", "unbiased"):
+        raise ValueError(
+            f"energy_distance: estimator must be 'biased' or 'unbiased', got {estimator!r}."
+        )
+    x, y = check_points(x, y, "energy_distance")
+    x, y, a, b = promote(x, y, a, b)
+    n, m = x.shape[0], y.shape[0]
+    if estimator == "unbiased":
+        if a is not None or b is not None:
+            raise ValueError("energy_distance: weights need estimator='biased'.")
+        if n < 2 or m < 2:
+            raise ValueError(f"energy_distance: unbiased needs n, m >= 2, got {n}, {m}.")
+    a = check_weights(a, n, "energy_distance", "a", x.dtype)
+    b = check_weights(b, m, "energy_distance", "b", x.dtype)
+    shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
+    x, y = x - shift, y - shift
+    kw = dict(block_size=block_size, materialize=materialize)
+    dxy = _mean_distance(x, y, a, b, kw)
+    dxx = _mean_distance(x, x, a, a, kw)
+    dyy = _mean_distance(y, y, b, b, kw)
+    if estimator == "unbiased":  # the diagonal is zero: rescale 1/n^2 -> 1/(n(n-1))
+        dxx, dyy = dxx * (n / (n - 1)), dyy * (m / (m - 1))
+    return 2 * dxy - dxx - dyy

@@ -1,0 +1,293 @@
+r"""Generators of f-divergences, evaluated from log-ratios.
+
+An f-divergence is :math:`D_f(p \| q) = E_q[f(p/q)]` for a convex :math:`f` with
+:math:`f(1) = 0`. Each generator here is a :class:`Generator` called on
+:math:`\log u = \log p - \log q` (never on :math:`u` itself), written so that large
+:math:`|\log u|` neither overflows needlessly nor cancels: ``expm1``, ``softplus`` and ``tanh``
+instead of ``u - 1``, ``log(1 + u)`` and ``(u - 1)/(u + 1)``.
+
+All generators are normalised (:math:`f(1) = 0`, and :math:`f \ge 0` unless stated), so
+:math:`D_f \ge 0` with equality iff :math:`p = q`. Conventions, where sources differ:
+
+- ``jensen_shannon`` is the usual JS, :math:`\tfrac12 KL(p\|m) + \tfrac12 KL(q\|m)` (TFP's
+  generator is twice this);
+- ``squared_hellinger`` is :math:`\tfrac12(\sqrt u - 1)^2`, so that
+  :math:`D_f = 1 - BC =` :func:`hellinger_squared`;
+- ``jeffreys`` is :math:`(u - 1)\log u`, so :math:`D_f = KL(p\|q) + KL(q\|p)`;
+- ``symmetrized(g)`` is :math:`\tfrac12[f(u) + u f(1/u)]` (TFP's convention);
+- ``dual(g)`` is :math:`u f(1/u)`, so :math:`D_{\mathrm{dual}(f)}(p\|q) = D_f(q\|p)`.
+
+Each generator also carries :math:`f(0^+)` and :math:`f'(\infty) = \lim_{u\to\infty} f(u)/u`,
+the values an exact discrete sum needs where one mass vanishes, and where known its Fenchel
+conjugate :math:`f^*(t) = \sup_u\, t u - f(u)` (for :func:`fgan_bound`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "Generator",
+    "amari_alpha",
+    "dual",
+    "jeffreys",
+    "jensen_shannon",
+    "kl_forward",
+    "kl_reverse",
+    "log1p_abs",
+    "modified_gan",
+    "neyman",
+    "pearson",
+    "squared_hellinger",
+    "symmetrized",
+    "t_power",
+    "total_variation",
+    "triangular",
+]
+
+_LOG2 = math.log(2.0)
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class Generator:
+    r"""A convex :math:`f` with :math:`f(1) = 0`, as a function of :math:`\log u`.
+
+    Attributes:
+      name: a readable name.
+      fn: ``log_u -> f(exp(log_u))``, elementwise.
+      at_zero: :math:`f(0^+)` (``inf`` allowed).
+      at_infinity: :math:`\lim_{u\to\infty} f(u)/u` (``inf`` allowed).
+      conjugate: ``t -> f^*(t)`` (Fenchel conjugate, ``inf`` outside its domain) or None.
+
+    Calling a generator evaluates ``fn``.
+    """
+
+    name: str
+    fn: Callable
+    at_zero: float
+    at_infinity: float
+    conjugate: Callable | None = None
+
+    def __call__(self, log_u):
+        return self.fn(jnp.asarray(log_u))
+
+    def __repr__(self) -> str:
+        return f"Generator({self.name})"
+
+
+def _conj_domain(t, ok, value):
+    return jnp.where(ok, value, jnp.inf)
+
+
+def _kl_forward(lu):
+    u = jnp.exp(lu)
+    return jnp.where(jnp.isneginf(lu), 0.0, u * jnp.where(jnp.isneginf(lu), 0.0, lu))
+
+
+kl_forward = Generator(
+    "kl_forward",
+    _kl_forward,
+    at_zero=0.0,
+    at_infinity=_INF,
+    conjugate=lambda t: jnp.exp(t - 1),
+)
+
+kl_reverse = Generator(
+    "kl_reverse",
+    lambda lu: -lu,
+    at_zero=_INF,
+    at_infinity=0.0,
+    conjugate=lambda t: _conj_domain(t, t < 0, -1 - jnp.log(jnp.where(t < 0, -t, 1.0))),
+)
+
+
+def _js(lu):
+    # f(u) = [u log u - (1 + u) log((1 + u)/2)] / 2
+    #      = [-u softplus(-lu) - softplus(lu) + (1 + u) log 2] / 2
+    u = jnp.exp(lu)
+    return 0.5 * (-u * jax.nn.softplus(-lu) - jax.nn.softplus(lu) + (1 + u) * _LOG2)
+
+
+def _js_conjugate(t):
+    ok = t < 0.5 * _LOG2
+    return _conj_domain(t, ok, -0.5 * jnp.log(2 - jnp.exp(2 * jnp.where(ok, t, 0.0))))
+
+
+jensen_shannon = Generator(
+    "jensen_shannon", _js, at_zero=0.5 * _LOG2, at_infinity=0.5 * _LOG2, conjugate=_js_conjugate
+)
+
+total_variation = Generator(
+    "total_variation",
+    lambda lu: 0.5 * jnp.abs(jnp.expm1(lu)),
+    at_zero=0.5,
+    at_infinity=0.5,
+    conjugate=lambda t: _conj_domain(t, jnp.abs(t) <= 0.5, t),
+)
+
+
+def _sh_conjugate(t):
+    ok = t < 0.5
+    return _conj_domain(t, ok, t / (1 - 2 * jnp.where(ok, t, 0.0)))
+
+
+squared_hellinger = Generator(
+    "squared_hellinger",
+    lambda lu: 0.5 * jnp.expm1(0.5 * lu) ** 2,
+    at_zero=0.5,
+    at_infinity=0.5,
+    conjugate=_sh_conjugate,
+)
+
+pearson = Generator(
+    "pearson",
+    lambda lu: jnp.expm1(lu) ** 2,
+    at_zero=1.0,
+    at_infinity=_INF,
+    conjugate=lambda t: t * t / 4 + t,
+)
+
+
+def _neyman_conjugate(t):
+    ok = t < 1
+    return _conj_domain(t, ok, 2 - 2 * jnp.sqrt(1 - jnp.where(ok, t, 0.0)))
+
+
+neyman = Generator(
+    "neyman",
+    lambda lu: 4 * jnp.sinh(0.5 * lu) ** 2,  # (u - 1)^2 / u
+    at_zero=_INF,
+    at_infinity=1.0,
+    conjugate=_neyman_conjugate,
+)
+
+jeffreys = Generator(
+    "jeffreys",
+    lambda lu: jnp.expm1(lu) * lu,
+    at_zero=_INF,
+    at_infinity=_INF,
+)
+
+triangular = Generator(
+    "triangular",
+    lambda lu: jnp.expm1(lu) * jnp.tanh(0.5 * lu),  # (u - 1)^2 / (u + 1)
+    at_zero=1.0,
+    at_infinity=1.0,
+)
+
+log1p_abs = Generator(
+    "log1p_abs",
+    lambda lu: jnp.expm1(jnp.abs(lu)),  # u^sign(u - 1) - 1
+    at_zero=_INF,
+    at_infinity=1.0,
+)
+
+modified_gan = Generator(
+    "modified_gan",
+    # log(1 + u) - log u - log 2 + (u - 1)/2 = softplus(-lu) - log 2 + expm1(lu)/2
+    lambda lu: jax.nn.softplus(-lu) - _LOG2 + 0.5 * jnp.expm1(lu),
+    at_zero=_INF,
+    at_infinity=0.5,
+)
+
+
+def amari_alpha(alpha: float) -> Generator:
+    r"""Amari's :math:`\alpha`-divergence generator.
+
+    .. math::
+        f_\alpha(u) = \frac{u^\alpha - 1 - \alpha(u - 1)}{\alpha(\alpha - 1)},
+        \quad f_1(u) = u\log u - (u - 1), \quad f_0(u) = -\log u + (u - 1).
+
+    :math:`D_{f_\alpha} = \frac{1}{\alpha(\alpha - 1)}(e^{(\alpha - 1) D_\alpha(p\|q)} - 1)`
+    in terms of the Rényi divergence :math:`D_\alpha`.
+
+    Args:
+      alpha: a Python float.
+
+    Returns:
+      A :class:`Generator`.
+
+    References:
+      Amari (2009). α-divergence is unique, belonging to both f-divergence and Bregman
+      divergence classes [@amari2009alpha].
+
+    Examples:
+      >>> g = amari_alpha(0.5)
+      >>> round(float(g(0.0)), 6)
+      0.0
+    """
+    a = float(alpha)
+    if a == 1.0:
+        fn = lambda lu: _kl_forward(lu) - jnp.expm1(lu)
+        return Generator("amari_alpha(1)", fn, at_zero=1.0, at_infinity=_INF)
+    if a == 0.0:
+        fn = lambda lu: -lu + jnp.expm1(lu)
+        return Generator("amari_alpha(0)", fn, at_zero=_INF, at_infinity=1.0)
+    fn = lambda lu: (jnp.expm1(a * lu) - a * jnp.expm1(lu)) / (a * (a - 1))
+    at_zero = (a - 1) / (a * (a - 1)) if a > 0 else _INF  # (-1 + a) / (a (a - 1)) = 1/a
+    at_infinity = 1 / (1 - a) if a < 1 else _INF
+    return Generator(f"amari_alpha({a:g})", fn, at_zero=at_zero, at_infinity=at_infinity)
+
+
+def t_power(t: float) -> Generator:
+    r"""The :math:`t`-power generator :math:`f(u) = s\,[u^t - 1 - t(u - 1)]`,
+    :math:`s = -1` for :math:`0 < t < 1`, else :math:`+1` (convex, :math:`f(1) = f'(1) = 0`).
+
+    Args:
+      t: a Python float.
+
+    Returns:
+      A :class:`Generator`.
+
+    Examples:
+      >>> round(float(t_power(2.0)(jnp.log(3.0))), 6)  # (u - 1)^2
+      4.0
+    """
+    t = float(t)
+    s = -1.0 if 0 < t < 1 else 1.0
+    fn = lambda lu: s * (jnp.expm1(t * lu) - t * jnp.expm1(lu))
+    if t == 0 or t == 1:
+        fn = lambda lu: jnp.zeros_like(lu)
+    at_zero = s * (t - 1) if t > 0 else _INF
+    at_infinity = -s * t if t < 1 else _INF
+    return Generator(f"t_power({t:g})", fn, at_zero=at_zero, at_infinity=at_infinity)
+
+
+def dual(g: Generator) -> Generator:
+    r"""The dual (perspective) generator :math:`f^\diamond(u) = u f(1/u)`.
+
+    :math:`D_{f^\diamond}(p \| q) = D_f(q \| p)`: ``dual(kl_forward)`` is ``kl_reverse``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> round(float(dual(kl_forward)(jnp.log(2.0))), 6) == round(float(kl_reverse(jnp.log(2.0))), 6)
+      True
+    """
+    fn = lambda lu: jnp.exp(lu) * g.fn(-lu)
+    return Generator(f"dual({g.name})", fn, at_zero=g.at_infinity, at_infinity=g.at_zero)
+
+
+def symmetrized(g: Generator) -> Generator:
+    r"""The symmetrised generator :math:`\tfrac12[f(u) + u f(1/u)]`:
+    :math:`D = \tfrac12[D_f(p\|q) + D_f(q\|p)]`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> lu = jnp.log(3.0)
+      >>> bool(jnp.isclose(symmetrized(kl_forward)(lu), 0.5 * jeffreys(lu)))
+      True
+    """
+    d = dual(g)
+    fn = lambda lu: 0.5 * (g.fn(lu) + d.fn(lu))
+    return Generator(
+        f"symmetrized({g.name})",
+        fn,
+        at_zero=0.5 * (g.at_zero + d.at_zero),
+        at_infinity=0.5 * (g.at_infinity + d.at_infinity),
+    )

@@ -1,0 +1,156 @@
+r"""Kernel Stein discrepancy of a sample against a score function."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gmath._numerics import promote
+from gmath._numerics._pairwise import pairwise_sum
+from gmath.divergences._kernels import Kernel, imq
+from gmath.divergences._samples import check_points, check_weights
+
+__all__ = ["ksd_squared", "stein_kernel"]
+
+
+def _derivatives(kernel, r2):
+    """phi, phi', phi'' at r2 (elementwise, forward mode)."""
+    ones = jnp.ones_like(r2)
+
+    def d1(r):
+        return jax.jvp(kernel.phi, (r,), (ones,))
+
+    (phi, dphi), (_, d2phi) = jax.jvp(d1, (r2,), (ones,))
+    return phi, dphi, d2phi
+
+
+def stein_kernel(kernel, x, sx, y, sy):
+    r"""Langevin Stein kernel matrix :math:`u_p(x_i, y_j)` for a radial kernel.
+
+    .. math::
+        u_p(x, y) = s(x)\cdot s(y)\,k + s(x)\cdot\nabla_y k + s(y)\cdot\nabla_x k
+        + \operatorname{tr}\nabla_x\nabla_y k,
+
+    with :math:`k = \phi(r^2)`, :math:`r = x - y`: :math:`\nabla_x k = 2\phi' r`,
+    :math:`\operatorname{tr}\nabla_x\nabla_y k = -2d\phi' - 4\phi'' \|r\|^2`. Computed from
+    matrix products (no ``[n, m, d]`` intermediate).
+
+    Args:
+      kernel: a radial kernel. x: ``[n, d]``. sx: ``[n, d]`` scores at ``x``. y, sy: ``[m, d]``.
+
+    Returns:
+      ``[n, m]``.
+    """
+    hi = lax.Precision.HIGHEST
+    d = x.shape[-1]
+    xx, yy = jnp.sum(x * x, -1), jnp.sum(y * y, -1)
+    r2 = jnp.maximum(xx[:, None] + yy[None, :] - 2 * jnp.matmul(x, y.T, precision=hi), 0)
+    phi, dphi, d2phi = _derivatives(kernel, r2)
+    ss = jnp.matmul(sx, sy.T, precision=hi)
+    # s(x).r = s(x).x - s(x).y ; s(y).r = s(y).x - s(y).y
+    sx_r = jnp.sum(sx * x, -1)[:, None] - jnp.matmul(sx, y.T, precision=hi)
+    sy_r = jnp.matmul(x, sy.T, precision=hi) - jnp.sum(sy * y, -1)[None, :]
+    return ss * phi - 2 * dphi * sx_r + 2 * dphi * sy_r - 2 * d * dphi - 4 * d2phi * r2
+
+
+def _stein_block(kernel, xs, ys):
+    x, sx = xs
+    y, sy, w = ys
+    return stein_kernel(kernel, x, sx, y, sy) * w[None, :]
+
+
+def ksd_squared(
+    x,
+    score,
+    *,
+    kernel: Kernel | None = None,
+    estimator: str = "unbiased",
+    a=None,
+    block_size: int | None = None,
+    materialize: bool | None = None,
+):
+    r"""Squared kernel Stein discrepancy of samples ``x`` against a model with score :math:`s_p`.
+
+    .. math::
+        \mathrm{KSD}^2(q, p) = \mathbb E_{x, x' \sim q}\, u_p(x, x'),
+
+    with the Langevin Stein kernel :math:`u_p` of :func:`stein_kernel`. ``"unbiased"`` is the
+    U-statistic :math:`\frac{1}{n(n-1)}\sum_{i \ne j} u_p(x_i, x_j)`; ``"biased"`` the
+    V-statistic :math:`\sum_{ij} a_i a_j u_p(x_i, x_j)` (:math:`\ge 0`; accepts weights, e.g.
+    quadrature nodes). Needs only the score, not the normalising constant. Tiled engine: memory
+    linear in ``n``.
+
+    Args:
+      x: ``[n, d]`` samples (``[n]`` is read as ``[n, 1]``).
+      score: a function ``[d] -> [d]`` (applied with ``vmap``) or precomputed ``[n, d]`` scores.
+      kernel: a smooth radial kernel (default :func:`~gmath.divergences.kernels.imq`).
+      estimator: ``"unbiased"`` or ``"biased"``.
+      a: ``[n]`` weights summing to one (biased only).
+      block_size: tile edge. materialize: force or forbid the materialised path.
+
+    Returns:
+      Scalar :math:`\widehat{\mathrm{KSD}}^2`.
+
+    References:
+      Liu, Lee and Jordan (2016). A kernelized Stein discrepancy for goodness-of-fit tests. ICML
+      [@liu2016kernelized]. Gorham and Mackey (2017). Measuring sample quality with kernels. ICML
+      [@gorham2017measuring].
+
+    Examples:
+      >>> import jax
+      >>> from gmath.divergences import ksd_squared
+      >>> x = jax.random.normal(jax.random.key(0), (500, 2))
+      >>> abs(float(ksd_squared(x, lambda v: -v))) < 0.01
+      True
+    """
+    kernel = imq() if kernel is None else kernel
+    if not isinstance(kernel, Kernel) or not kernel.radial or not getattr(kernel, "smooth", True):
+        raise ValueError(
+            "ksd_squared: kernel must be a smooth radial kernel (rbf, imq, rational_quadratic or "
+            f"their sums), got {type(kernel).__name__}."
+        )
+    if estimator not in ("unbiased", "biased"):
+        raise ValueError(
+            f"ksd_squared: estimator must be 'unbiased' or 'biased', got {estimator!r}."
+        )
+    x = jnp.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    if callable(score):
+        (x,) = promote(x)
+        check_points(x, x, "ksd_squared", names=("x", "x"))
+        s = jax.vmap(score)(x)
+    else:
+        s = jnp.asarray(score)
+        if s.ndim == 1:
+            s = s[:, None]
+        x, s = check_points(x, s, "ksd_squared", names=("x", "score"))
+        if s.shape != x.shape:
+            raise ValueError(
+                f"ksd_squared: score values must have the shape of x {x.shape}, got {s.shape}."
+            )
+    x, s, a = promote(x, s, a)
+    n = x.shape[0]
+    if estimator == "unbiased":
+        if a is not None:
+            raise ValueError("ksd_squared: weights need estimator='biased'.")
+        if n < 2:
+            raise ValueError(f"ksd_squared: the unbiased estimator needs n >= 2, got {n}.")
+    a = check_weights(a, n, "ksd_squared", "a", x.dtype)
+    xc = x - lax.stop_gradient(jnp.mean(x, 0))
+    rows = pairwise_sum(
+        _stein_block,
+        kernel,
+        (xc, s),
+        (xc, s, a),
+        block_size=block_size,
+        materialize=materialize,
+    )
+    total = jnp.sum(a * rows)
+    if estimator == "biased":
+        return total
+    # diagonal: u_p(x, x) = |s|^2 phi(0) - 2 d phi'(0)
+    phi0, dphi0, _ = _derivatives(kernel, jnp.zeros((), x.dtype))
+    diag = jnp.sum(s * s, -1) * phi0 - 2 * x.shape[1] * dphi0
+    return (total - jnp.mean(diag) / n) * (n / (n - 1))

@@ -1,0 +1,75 @@
+r"""Sliced Wasserstein distance."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gmath._numerics import promote
+from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._wasserstein import _check_p, root, wasserstein_1d_power
+
+__all__ = ["sliced_wasserstein"]
+
+
+def sliced_wasserstein(
+    key, x, y, *, num_projections: int = 100, p: float = 2, a=None, b=None, projections=None
+):
+    r"""Sliced Wasserstein-:math:`p` distance: 1-D optimal transport along random directions.
+
+    .. math::
+        SW_p(\mu, \nu) = \Bigl(\mathbb E_{\theta \sim \mathcal U(S^{d-1})}
+        W_p^p(\theta_\# \mu, \theta_\# \nu)\Bigr)^{1/p},
+
+    estimated with ``num_projections`` directions; all projections are one matrix product
+    ``x @ theta`` (``precision=HIGHEST``), then a sort per direction. For isotropic Gaussians
+    :math:`SW_2^2 = \|m_1 - m_2\|^2/d + (s_1 - s_2)^2`; in general :math:`SW_2^2 \le W_2^2/d`.
+
+    Args:
+      key: a ``jax.random`` key for the directions (ignored when ``projections`` is given).
+      x: ``[n, d]`` samples. y: ``[m, d]`` samples.
+      num_projections: number of directions :math:`L`.
+      p: order :math:`p \ge 1`.
+      a: ``[n]`` weights (default uniform). b: ``[m]`` weights.
+      projections: optional ``[d, L]`` matrix of unit directions to use instead of random ones.
+
+    Returns:
+      Scalar :math:`SW_p` (the distance, not its :math:`p`-th power).
+
+    References:
+      Bonneel et al. (2015). Sliced and Radon Wasserstein barycenters of measures. J. Math.
+      Imaging Vis. [@bonneel2015sliced].
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from gmath.divergences import sliced_wasserstein
+      >>> x = jnp.zeros((4, 2)); y = x + jnp.array([3.0, 4.0])
+      >>> round(float(sliced_wasserstein(None, x, y, projections=jnp.eye(2))), 6)
+      3.535534
+    """
+    p = _check_p(p, "sliced_wasserstein")
+    x, y = check_points(x, y, "sliced_wasserstein")
+    x, y, a, b = promote(x, y, a, b)
+    d = x.shape[1]
+    if projections is None:
+        if int(num_projections) < 1:
+            raise ValueError(
+                f"sliced_wasserstein: num_projections must be >= 1, got {num_projections}."
+            )
+        theta = jax.random.normal(key, (d, int(num_projections)), x.dtype)
+        theta = theta / jnp.linalg.norm(theta, axis=0, keepdims=True)
+    else:
+        theta = jnp.asarray(projections, x.dtype)
+        if theta.ndim != 2 or theta.shape[0] != d:
+            raise ValueError(
+                f"sliced_wasserstein: projections must have shape [{d}, L], got {theta.shape}."
+            )
+    if a is not None:
+        a = check_weights(a, x.shape[0], "sliced_wasserstein", "a", x.dtype)
+    if b is not None:
+        b = check_weights(b, y.shape[0], "sliced_wasserstein", "b", x.dtype)
+    shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
+    px = jnp.matmul(x - shift, theta, precision=lax.Precision.HIGHEST).T
+    py = jnp.matmul(y - shift, theta, precision=lax.Precision.HIGHEST).T
+    return root(jnp.mean(wasserstein_1d_power(px, py, p, a, b)), p)

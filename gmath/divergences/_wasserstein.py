@@ -1,0 +1,106 @@
+r"""Exact optimal transport on the line."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from gmath._numerics import promote
+from gmath.divergences._samples import check_weights
+
+__all__ = ["wasserstein_1d"]
+
+
+def _check_p(p, owner):
+    if not float(p) >= 1.0:
+        raise ValueError(f"{owner}: p must be >= 1, got {p}.")
+    return float(p)
+
+
+def _as_1d(v, owner, name):
+    v = jnp.asarray(v)
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v[:, 0]
+    if v.ndim != 1:
+        raise ValueError(f"{owner}: {name} must have shape [n] (or [n, 1]), got shape {v.shape}.")
+    if v.shape[0] == 0:
+        raise ValueError(f"{owner}: {name} is empty.")
+    return v
+
+
+def root(v, p):
+    """:math:`v^{1/p}` with a zero (not infinite) gradient at ``v = 0``."""
+    if p == 1.0:
+        return v
+    positive = v > 0
+    return jnp.where(positive, jnp.where(positive, v, 1) ** (1 / p), 0)
+
+
+def wasserstein_1d_power(x, y, p, a=None, b=None):
+    r""":math:`W_p^p` between 1-D samples on the last axis (no validation; used by sliced)."""
+    n, m = x.shape[-1], y.shape[-1]
+    if a is None and b is None and n == m:
+        xs, ys = jnp.sort(x, axis=-1), jnp.sort(y, axis=-1)
+        return jnp.mean(jnp.abs(xs - ys) ** p, axis=-1)
+    a = jnp.full((n,), 1.0 / n, x.dtype) if a is None else a
+    b = jnp.full((m,), 1.0 / m, y.dtype) if b is None else b
+    return _quantile_coupling(x, y, a, b, p)
+
+
+def _quantile_coupling(x, y, a, b, p):
+    # W_p^p = int_0^1 |F^{-1}(t) - G^{-1}(t)|^p dt, piecewise constant between the merged
+    # cumulative weights.
+    ix, iy = jnp.argsort(x, axis=-1), jnp.argsort(y, axis=-1)
+    xs, ys = jnp.take_along_axis(x, ix, -1), jnp.take_along_axis(y, iy, -1)
+    wa = jnp.broadcast_to(a, x.shape)
+    wb = jnp.broadcast_to(b, y.shape)
+    wa = jnp.take_along_axis(wa, ix, -1)
+    wb = jnp.take_along_axis(wb, iy, -1)
+    ca = jnp.cumsum(wa, -1) / jnp.sum(wa, -1, keepdims=True)
+    cb = jnp.cumsum(wb, -1) / jnp.sum(wb, -1, keepdims=True)
+    t = jnp.sort(jnp.concatenate([ca, cb], -1), axis=-1)
+    dt = jnp.diff(t, axis=-1, prepend=jnp.zeros_like(t[..., :1]))
+    n, m = x.shape[-1], y.shape[-1]
+    search = jnp.vectorize(
+        lambda c, v: jnp.searchsorted(c, v, side="left"), signature="(k),(l)->(l)"
+    )
+    qa = jnp.take_along_axis(xs, jnp.clip(search(ca, t), 0, n - 1), -1)
+    qb = jnp.take_along_axis(ys, jnp.clip(search(cb, t), 0, m - 1), -1)
+    return jnp.sum(dt * jnp.abs(qa - qb) ** p, axis=-1)
+
+
+def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
+    r"""Wasserstein-:math:`p` distance between weighted samples on the real line (exact).
+
+    .. math::
+        W_p(\mu, \nu) = \Bigl(\int_0^1 |F^{-1}(t) - G^{-1}(t)|^p\,dt\Bigr)^{1/p};
+
+    for equal sizes and uniform weights, :math:`W_p^p = \frac1n\sum_i |x_{(i)} - y_{(i)}|^p` on
+    sorted samples. Otherwise the quantile functions are integrated exactly between the merged
+    cumulative weights (:math:`O((n + m)\log(n + m))`). Returns the distance :math:`W_p` (like
+    ``scipy.stats.wasserstein_distance`` for ``p = 1``), with a finite gradient at zero.
+
+    Args:
+      x: ``[n]`` samples. y: ``[m]`` samples.
+      p: order :math:`p \ge 1`.
+      a: ``[n]`` nonnegative weights (default uniform; normalised). b: ``[m]`` weights.
+
+    Returns:
+      Scalar :math:`W_p`.
+
+    References:
+      Villani (2009). Optimal transport, old and new, Remark 2.19 [@villani2009optimal].
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from gmath.divergences import wasserstein_1d
+      >>> float(wasserstein_1d(jnp.array([0.0, 1.0]), jnp.array([2.0, 3.0, 4.0])))
+      2.5
+    """
+    p = _check_p(p, "wasserstein_1d")
+    x, y = _as_1d(x, "wasserstein_1d", "x"), _as_1d(y, "wasserstein_1d", "y")
+    x, y, a, b = promote(x, y, a, b)
+    if a is not None:
+        a = check_weights(a, x.shape[0], "wasserstein_1d", "a", x.dtype)
+    if b is not None:
+        b = check_weights(b, y.shape[0], "wasserstein_1d", "b", x.dtype)
+    return root(wasserstein_1d_power(x, y, p, a, b), p)

@@ -1,0 +1,217 @@
+"""Gamma: scipy.stats in float64, quadrature, score, quantile round trips and implicit
+derivatives, samples, transforms, edges."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special as sp
+import scipy.stats as ss
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gmath
+import gmath.testing as gt
+from gmath.densities import Gamma
+
+
+def _scipy(p):
+    return ss.gamma(np.asarray(p.concentration), scale=1 / np.asarray(p.rate))
+
+
+@jax.jit
+def _everything(p, x):
+    return (
+        p.log_prob(x),
+        p.cdf(x),
+        p.log_cdf(x),
+        p.log_survival(x),
+        p.entropy(),
+        p.mean(),
+        p.variance(),
+        p.mode(),
+    )
+
+
+_icdf = jax.jit(lambda p, u: p.icdf(u))
+_cdf = jax.jit(lambda p, x: p.cdf(x))
+_score = jax.jit(lambda p, x: p.score(x))
+_grad_log_prob = jax.jit(jax.grad(lambda x, p: jnp.sum(p.log_prob(x))))
+_log_prob = jax.jit(lambda p, x: p.log_prob(x))
+
+
+@given(p=gt.gammas(batch_shape=(3,)), u=gt.finite_arrays(shape=(3,), min_value=1e-6, max_value=1 - 1e-6))
+def test_matches_scipy(p, u):
+    ref = _scipy(p)
+    x = ref.ppf(u)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
+    a, b = np.asarray(p.concentration), np.asarray(p.rate)
+    # log_prob crosses zero: allow the rounding of its largest term, ~1e-13 absolute.
+    terms = np.abs(a * np.log(b)) + np.abs((a - 1) * np.log(x)) + b * x + np.abs(sp.gammaln(a))
+    gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13 * terms.max())
+    gt.assert_allclose(cdf, ref.cdf(x))
+    gt.assert_allclose(log_cdf, ref.logcdf(x))
+    gt.assert_allclose(log_survival, ref.logsf(x))
+    gt.assert_allclose(entropy, ref.entropy(), atol=1e-13)
+    gt.assert_allclose(mean, ref.mean())
+    gt.assert_allclose(variance, ref.var())
+    gt.assert_allclose(mode, np.where(a >= 1, (a - 1) / b, 0.0))
+
+
+@given(p=gt.gammas(batch_shape=(2,)))
+def test_normalised_with_quadrature_moments(p):
+    # Integrate over t = log x (smooth even when concentration < 1) from z_lo to z_hi in
+    # unit-rate units: P(a, z_lo) <= z_lo^a / Gamma(a + 1) = 1e-20; Q(a, 2(a + 46) + 1) < 1e-20.
+    a, b = np.asarray(p.concentration), np.asarray(p.rate)
+    lo = np.log((1e-20 * sp.gamma(a + 1)) ** (1 / a) / b)
+    hi = np.log((2 * (a + 46) + 1) / b)
+    mean, var = np.asarray(p.mean()), np.asarray(p.variance())
+
+    def moment(fn):
+        integrand = lambda t: fn(np.exp(t)) * np.exp(np.asarray(_log_prob(p, np.exp(t))) + t)
+        return gt.gauss_legendre_integral(integrand, lo, hi, num_nodes=100, num_panels=8)
+
+    gt.assert_allclose(moment(lambda x: 1.0), np.ones(2))
+    gt.assert_allclose(moment(lambda x: x), mean)
+    gt.assert_allclose(moment(lambda x: (x - mean) ** 2), var)
+
+
+@given(p=gt.gammas(batch_shape=(3,)), u=gt.finite_arrays(shape=(3,), min_value=1e-6, max_value=1 - 1e-6))
+def test_score_is_grad_log_prob(p, u):
+    x = jnp.asarray(_scipy(p).ppf(u))
+    gt.assert_allclose(_score(p, x), _grad_log_prob(x, p))
+
+
+@given(p=gt.gammas(batch_shape=(3,)), u=st.floats(1e-300, 1 - 1e-12))
+def test_cdf_inverts_icdf(p, u):
+    u = jnp.full(3, u)
+    x = _icdf(p, u)
+    # lower tail: u -> cdf(icdf(u)) has condition 1; upper tail: relative error of 1 - u.
+    gt.assert_allclose(_cdf(p, x), np.asarray(u), rtol=1e-12)
+    if u[0] > 1e-280:  # scipy's ppf is accurate where the quantile is a normal float
+        gt.assert_allclose(x, _scipy(p).ppf(np.asarray(u)), rtol=1e-9)
+
+
+def test_icdf_implicit_derivatives_match_finite_differences():
+    def fd(f, v, h):
+        return (f(v + h) - f(v - h)) / (2 * h)
+
+    for a, b, u in [(0.3, 2.0, 0.2), (2.5, 0.5, 0.7), (40.0, 3.0, 1e-5)]:
+        da = jax.grad(lambda a, b=b, u=u: Gamma(a, b).icdf(u))(a)
+        db = jax.grad(lambda b, a=a, u=u: Gamma(a, b).icdf(u))(b)
+        du = jax.grad(lambda u, a=a, b=b: Gamma(a, b).icdf(u))(u)
+        ppf = lambda a, b, u: ss.gamma(a, scale=1 / b).ppf(u)
+        gt.assert_allclose(da, np.asarray(fd(lambda v: ppf(v, b, u), a, 1e-6 * a)), rtol=1e-6)
+        gt.assert_allclose(db, np.asarray(-ppf(a, b, u) / b))
+        gt.assert_allclose(du, np.asarray(1 / ss.gamma(a, scale=1 / b).pdf(ppf(a, b, u))))
+
+
+def test_samples_match_distribution_and_pathwise_gradient():
+    # False-failure probability 1e-6 per assertion (DKW and Chebyshev bands), fixed key.
+    p = Gamma(jnp.array([0.3, 2.0, 40.0]), jnp.array([1.0, 0.5, 4.0]))
+    x = p.sample(jax.random.key(0), (20_000,))
+    assert x.shape == (20_000, 3)
+    gt.assert_mean_matches(x, p.mean(), p.variance())
+    for i in range(3):
+        gt.assert_samples_match_cdf(x[:, i], _scipy(Gamma(p.concentration[i], p.rate[i])).cdf)
+    # pathwise derivative dx/da = -(dP(a, b x)/da) / pdf(x) (implicit reparameterisation).
+    key = jax.random.key(1)
+    a, b = 1.7, 2.0
+    draw = lambda a: Gamma(a, b).sample(key, (5,))
+    dx = jax.jacfwd(draw)(a)
+    x = draw(a)
+    dcdf = jax.vmap(jax.grad(lambda a, x: Gamma(a, b).cdf(x)), (None, 0))(a, x)
+    gt.assert_allclose(dx, -np.asarray(dcdf) / np.asarray(Gamma(a, b).prob(x)), rtol=1e-8)
+
+
+def test_transforms_agree():
+    a = jnp.array([0.5, 1.0, 3.0, 30.0])
+    b = jnp.array([2.0, 1.0, 0.5, 3.0])
+    xs = jnp.array([0.1, 1.0, 5.0, 9.0])
+    gt.assert_transform_consistent(lambda a, b, x: Gamma(a, b).log_prob(x), a, b, xs)
+    gt.assert_transform_consistent(lambda p, x: (p.cdf(x), p.score(x)), Gamma(a, b), xs)
+    gt.assert_transform_consistent(lambda p, u: p.icdf(u), Gamma(a, b), jnp.linspace(0.1, 0.9, 4))
+
+
+@pytest.mark.parametrize("method", ["log_prob", "prob", "score", "cdf", "log_cdf", "log_survival"])
+def test_float32_stays_float32(method):
+    p = Gamma(jnp.float32(2.5), jnp.float32(2.0))
+    assert getattr(p, method)(jnp.linspace(0.1, 3, 5, dtype=jnp.float32)).dtype == jnp.float32
+    assert p.sample(jax.random.key(0), (3,)).dtype == jnp.float32
+    for m in ("entropy", "mean", "variance", "mode"):
+        assert getattr(p, m)().dtype == jnp.float32
+    u = jnp.float32(0.3)
+    assert p.icdf(u).dtype == jnp.float32
+    gt.assert_allclose(p.cdf(p.icdf(u)), u, rtol=4 * float(jnp.finfo(jnp.float32).eps))
+    assert Gamma(2.0, 1.0).log_prob(jnp.float32(0.2)).dtype == jnp.float32
+
+
+def test_outside_support_and_boundary():
+    x = jnp.array([-1.0, -1e-300])
+    p = Gamma(2.0, 3.0)
+    assert np.all(np.isneginf(p.log_prob(x)))
+    np.testing.assert_array_equal(p.cdf(x), np.zeros(2))
+    np.testing.assert_array_equal(_grad_log_prob(x, p), np.zeros(2))
+    grads = jax.grad(lambda q: jnp.sum(q.log_prob(x)))(p)
+    assert grads.concentration == 0.0 and grads.rate == 0.0
+    # at x = 0: +inf, log(rate), -inf for concentration <, =, > 1
+    at_zero = [float(Gamma(a, 3.0).log_prob(0.0)) for a in (0.5, 1.0, 2.0)]
+    assert at_zero == [np.inf, float(np.log(3.0)), -np.inf]
+    gt.assert_allclose(Gamma(2.0, 3.0).icdf(jnp.array([0.0, 1.0])), np.array([0.0, np.inf]))
+
+
+def test_tails():
+    p = Gamma(3.0, 2.0)
+    gt.assert_allclose(p.log_survival(200.0), np.asarray(ss.gamma(3.0, scale=0.5).logsf(200.0)))
+    gt.assert_allclose(p.log_cdf(1e-50), np.asarray(ss.gamma(3.0, scale=0.5).logcdf(1e-50)))
+
+
+def test_extreme_parameters():
+    for rate in (1e-30, 1e30):
+        for dtype in (jnp.float32, jnp.float64):
+            q = Gamma(jnp.asarray(2.0, dtype), jnp.asarray(rate, dtype))
+            value = q.log_prob(jnp.asarray(2.0 / rate, dtype))
+            assert np.isfinite(value)
+            gt.assert_allclose(value, np.asarray(ss.gamma(2.0, scale=1 / rate).logpdf(2 / rate), dtype))
+    for a in (1e-3, 1e4):
+        assert np.isfinite(Gamma(a, 1.0).log_prob(a))
+        assert np.isfinite(Gamma(a, 1.0).entropy())
+
+
+def test_shapes_broadcast_and_bad_input():
+    p = Gamma(jnp.ones((2, 1)), jnp.ones(3))
+    assert p.batch_shape == (2, 3) and p.event_shape == ()
+    assert p.log_prob(jnp.ones((5, 2, 3))).shape == (5, 2, 3)
+    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
+    assert p.entropy().shape == (2, 3) and p.icdf(0.5).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"concentration with shape \(2,\).*rate with shape \(3,\)"):
+        Gamma(jnp.ones(2), jnp.ones(3))
+    with pytest.raises(ValueError, match=r"x with shape \(4,\).*batch_shape \(3,\)"):
+        Gamma(jnp.ones(3), 1.0).log_prob(jnp.ones(4))
+
+
+def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
+    for a, b in ((-1.5, 1.0), (1.0, -2.0)):
+        p = Gamma(a, b)
+        for value in (p.log_prob(1.0), p.cdf(1.0), p.entropy(), p.mean(), p.icdf(0.5)):
+            assert np.isnan(value)
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="concentration must be positive"):
+            Gamma(-1.0, 1.0)
+
+        @jax.jit
+        def f(b):
+            return Gamma(1.0, b).log_prob(1.0)
+
+        with pytest.raises(Exception, match="rate must be positive"):
+            jax.block_until_ready(f(-1.0))
+        assert np.isfinite(f(1.0))
+
+
+def test_pytree_gradients_closed_form():
+    p = Gamma(jnp.array([0.5, 3.0]), jnp.array([2.0, 0.5]))
+    x = 1.3
+    g = jax.grad(lambda p: jnp.sum(p.log_prob(x)))(p)
+    a, b = np.asarray(p.concentration), np.asarray(p.rate)
+    gt.assert_allclose(g.concentration, np.log(b) + np.log(x) - sp.digamma(a))
+    gt.assert_allclose(g.rate, a / b - x)

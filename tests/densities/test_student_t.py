@@ -1,0 +1,257 @@
+"""StudentT: scipy.stats.t and mpmath in float64, quadrature, score, round trip, samples, edges.
+
+scipy's ``t.cdf`` loses relative accuracy near the median for df = 1 (``t.cdf(1e-8, 1)`` is off
+by 2e-9), so the CDF family is checked against mpmath's regularised incomplete beta function at
+30 digits; scipy is the oracle for ``logpdf``, ``entropy``, moments and ``ppf``.
+"""
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import pytest
+import scipy.stats as ss
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gmath
+import gmath.testing as gt
+from gmath.densities import StudentT
+
+
+def _ftz(x):
+    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
+    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
+
+
+def _scipy(p):
+    return ss.t(np.asarray(p.df), np.asarray(p.loc), np.asarray(p.scale))
+
+
+def _mp_cdfs(df, loc, scale, x):
+    """(cdf, log_cdf, log_survival) of one t law at one point, by mpmath."""
+    with mpmath.workdps(30):
+        nu = mpmath.mpf(float(df))
+        z = (mpmath.mpf(float(x)) - mpmath.mpf(float(loc))) / mpmath.mpf(float(scale))
+        tail = mpmath.betainc(nu / 2, mpmath.mpf(1) / 2, 0, nu / (nu + z * z), regularized=True) / 2
+        lower = tail if z < 0 else 1 - tail
+        upper = tail if z > 0 else 1 - tail
+        return float(lower), float(mpmath.log(lower)), float(mpmath.log(upper))
+
+
+_methods = jax.jit(
+    lambda p, x: (
+        p.log_prob(x),
+        p.cdf(x),
+        p.log_cdf(x),
+        p.log_survival(x),
+        p.entropy(),
+        p.mean(),
+        p.variance(),
+        p.mode(),
+    )
+)
+_log_prob = jax.jit(lambda p, x: p.log_prob(x))
+_score_and_grad = jax.jit(lambda p, x: (p.score(x), jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x)))
+_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
+_icdf_grads = jax.jit(
+    jax.grad(lambda u, loc, scale, df: StudentT(df, loc, scale).icdf(u), argnums=(0, 1, 2))
+)
+
+
+@given(
+    p=gt.student_ts(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-60, max_value=60)
+)
+def test_matches_scipy_and_mpmath(p, x):
+    # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in p.
+    x = _ftz(x)
+    ref = _scipy(p)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
+    gt.assert_allclose(entropy, ref.entropy(), atol=1e-13)
+    df = np.asarray(p.df)
+    gt.assert_allclose(mean, np.where(df > 1, ref.mean(), np.nan))
+    gt.assert_allclose(variance, np.where(df > 1, ref.var(), np.nan))  # scipy: inf on (1, 2]
+    gt.assert_allclose(mode, np.asarray(p.loc))
+    refs = np.array([_mp_cdfs(*args) for args in zip(df, p.loc, p.scale, x, strict=True)])
+    gt.assert_allclose(cdf, refs[:, 0], atol=1e-300)
+    gt.assert_allclose(log_cdf, refs[:, 1], atol=1e-13)
+    gt.assert_allclose(log_survival, refs[:, 2], atol=1e-13)
+
+
+def _quadrature(p, integrands, num_outputs, t_max=70.0):
+    # substitution x = loc + scale sinh(t), t in [-70, 70]: the heavy tails decay like
+    # e^{-df |t|} (e^{(k - df)|t|} for the k-th moment) in t.
+    loc, scale = np.asarray(p.loc), np.asarray(p.scale)
+    lo = np.full((num_outputs, 2), -t_max)
+    hi = np.full((num_outputs, 2), t_max)
+
+    def fn(t):
+        x = loc + scale * np.sinh(t)
+        density = np.exp(np.asarray(_log_prob(p, x[:, 0]))) * scale * np.cosh(t[:, 0])
+        return integrands(x, density)
+
+    return gt.gauss_legendre_integral(fn, lo, hi, num_nodes=100, num_panels=32)
+
+
+@given(p=gt.student_ts(batch_shape=(2,)))
+def test_normalised_with_quadrature(p):
+    # df >= 0.5: the mass beyond |t| = 70 is below e^{-35} ~ 6e-16.
+    (mass,) = _quadrature(p, lambda x, d: d[:, None], 1)
+    gt.assert_allclose(mass, np.ones(2))
+
+
+@given(p=gt.student_ts(batch_shape=(2,), df=(3.0, 30.0)))
+def test_quadrature_moments(p):
+    # df >= 3: the second-moment integrand decays like e^{-|t|}, below 1e-30 at |t| = 70.
+    loc, mean = np.asarray(p.loc), np.asarray(p.mean())
+
+    def integrands(x, d):
+        return np.stack([(x[:, 0] - loc) * d, (x[:, 1] - mean) ** 2 * d], 1)
+
+    first, second = _quadrature(p, integrands, 2)
+    gt.assert_allclose(first, np.zeros(2), atol=1e-12 * float(np.max(p.scale)))
+    gt.assert_allclose(second, np.asarray(p.variance()))
+
+
+@given(
+    p=gt.student_ts(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-60, max_value=60)
+)
+def test_score_is_grad_log_prob(p, x):
+    score, autodiff = _score_and_grad(p, jnp.asarray(_ftz(x)))
+    gt.assert_allclose(score, autodiff, atol=1e-14)
+
+
+@given(p=gt.student_ts(), u=st.floats(1e-12, 1 - 1e-12))
+def test_cdf_inverts_icdf(p, u):
+    x, round_trip = _icdf(p, u)
+    # the round trip has condition 1 (plus |x f(x) / u| <= df + 1 from rounding x)
+    gt.assert_allclose(round_trip, np.asarray(u), rtol=1e-12)
+    z = (x - float(p.loc)) / float(p.scale)
+    ref = (_scipy(p).ppf(u) - float(p.loc)) / float(p.scale)
+    gt.assert_allclose(z, np.asarray(ref), rtol=1e-10, atol=1e-12)
+    # implicit gradients: dx/du = 1/p(x), dx/dloc = 1, dx/dscale = z
+    du, dloc, dscale = _icdf_grads(u, p.loc, p.scale, p.df)
+    gt.assert_allclose(du, np.asarray(1 / _scipy(p).pdf(np.asarray(x))), rtol=1e-9)
+    gt.assert_allclose(dloc, np.asarray(1.0))
+    gt.assert_allclose(dscale, np.asarray(z), atol=1e-12)
+
+
+def test_moments_that_do_not_exist():
+    p = StudentT(jnp.array([0.5, 1.0, 1.5, 2.0, 2.5]), 3.0, 2.0)
+    np.testing.assert_array_equal(p.mean(), [np.nan, np.nan, 3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(p.variance(), [np.nan, np.nan, np.inf, np.inf, 20.0])
+
+
+def test_special_cases():
+    # df = 1 is Cauchy, df -> inf tends to the normal
+    x = jnp.linspace(-30.0, 30.0, 7)
+    gt.assert_allclose(
+        StudentT(1.0, 0.5, 2.0).log_prob(x), np.asarray(ss.cauchy(0.5, 2.0).logpdf(x))
+    )
+    u = np.array([1e-10, 0.3, 0.9])
+    # the Cauchy quantile as -cot(pi u) (tan(pi (u - 1/2)) loses digits near u = 0)
+    gt.assert_allclose(StudentT(1.0, 0.0, 1.0).icdf(u), -1 / np.tan(np.pi * u))
+    gt.assert_allclose(StudentT(1e8, 0.0, 1.0).log_prob(x[2:5]), ss.norm.logpdf(x[2:5]), rtol=1e-7)
+
+
+def test_tails():
+    p = StudentT(3.0, 0.0, 1.0)
+    with mpmath.workdps(50):
+        for z in (-1e5, -1e50, -1e200):
+            nu = mpmath.mpf(3)
+            tail = mpmath.betainc(nu / 2, 0.5, 0, nu / (nu + mpmath.mpf(z) ** 2), regularized=True)
+            ref = float(mpmath.log(tail / 2))
+            gt.assert_allclose(p.log_cdf(z), np.asarray(ref))
+            gt.assert_allclose(p.log_survival(-z), np.asarray(ref))
+        # log p(z) = log Gamma(2) - log Gamma(3/2) - log(3 pi)/2 - 2 log(1 + z^2/3)
+        ref = -mpmath.loggamma(1.5) - mpmath.log(3 * mpmath.pi) / 2
+        ref = float(ref - 2 * mpmath.log1p(mpmath.mpf(1e200) ** 2 / 3))
+    gt.assert_allclose(p.log_prob(1e200), np.asarray(ref))
+    assert np.isfinite(jax.grad(p.log_prob)(1e200)) and np.isfinite(jax.grad(p.log_cdf)(-1e200))
+    gt.assert_allclose(p.score(1e200), np.asarray(-4e-200))
+    # a quantile far in the tail, and the ends of [0, 1]
+    gt.assert_allclose(p.cdf(p.icdf(1e-250)), np.asarray(1e-250), rtol=1e-12)
+    np.testing.assert_array_equal(p.icdf(jnp.array([0.0, 0.5, 1.0])), [-np.inf, 0.0, np.inf])
+    assert np.all(np.isnan(p.icdf(jnp.array([-0.1, 1.1]))))
+
+
+def test_gradient_in_df():
+    # log_prob, entropy and samples differentiate in df; the CDFs cannot (betainc in JAX).
+    d = jax.grad(lambda df: StudentT(df, 0.0, 1.0).log_prob(1.5))(4.0)
+    eps = 1e-6
+    fd = (ss.t.logpdf(1.5, 4.0 + eps) - ss.t.logpdf(1.5, 4.0 - eps)) / (2 * eps)
+    gt.assert_allclose(d, np.asarray(fd), rtol=1e-7)
+    with pytest.raises(ValueError, match="Betainc gradient"):
+        jax.grad(lambda df: StudentT(df, 0.0, 1.0).icdf(0.3))(4.0)
+
+
+def test_samples_match_distribution():
+    # False-failure probability 1e-6 per assertion (DKW and Chebyshev bands), fixed key.
+    p = StudentT(jnp.array([5.0, 1.5]), jnp.array([1.0, -2.0]), jnp.array([0.5, 3.0]))
+    x = p.sample(jax.random.key(0), (20_000,))
+    assert x.shape == (20_000, 2)
+    gt.assert_mean_matches(x[:, 0], p.mean()[0], p.variance()[0])  # df = 1.5: infinite variance
+    for i in range(2):
+        gt.assert_samples_match_cdf(x[:, i], _scipy(StudentT(p.df[i], p.loc[i], p.scale[i])).cdf)
+
+
+def test_transforms_agree():
+    dfs = jnp.array([0.7, 1.0, 3.0, 20.0])
+    locs = jnp.linspace(-1.0, 1.0, 4)
+    scales = jnp.linspace(0.5, 2.0, 4)
+    xs = jnp.linspace(-3.0, 3.0, 4)
+    fn = lambda d, m, s, x: StudentT(d, m, s).log_prob(x)
+    gt.assert_transform_consistent(fn, dfs, locs, scales, xs)
+    gt.assert_transform_consistent(lambda p, x: p.log_cdf(x), StudentT(dfs, locs, scales), xs)
+    us = jnp.array([1e-6, 0.2, 0.5, 0.99])
+    gt.assert_transform_consistent(lambda p, u: p.icdf(u), StudentT(dfs, locs, scales), us)
+
+
+def test_float32_stays_float32():
+    p = StudentT(jnp.float32(3.0), jnp.float32(0.5), jnp.float32(2.0))
+    x = jnp.linspace(-1, 1, 5, dtype=jnp.float32)
+    for method in ("log_prob", "prob", "score", "cdf", "log_cdf", "log_survival"):
+        assert getattr(p, method)(x).dtype == jnp.float32, method
+    u = jnp.array([1e-6, 0.3, 0.9], jnp.float32)
+    assert p.icdf(u).dtype == jnp.float32
+    gt.assert_allclose(p.icdf(u), np.asarray(ss.t(3.0, 0.5, 2.0).ppf(u), np.float32))
+    for method in ("entropy", "mean", "variance", "mode"):
+        assert getattr(p, method)().dtype == jnp.float32, method
+    assert p.sample(jax.random.key(0), (3,)).dtype == jnp.float32
+    assert StudentT(3.0, 0.0, 1.0).log_prob(jnp.float32(0.2)).dtype == jnp.float32
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_extreme_parameters(dtype, scale):
+    p = StudentT(jnp.asarray(4.0, dtype), jnp.asarray(1.0, dtype), jnp.asarray(scale, dtype))
+    value = p.log_prob(jnp.asarray(1.0, dtype))
+    assert np.isfinite(value)
+    ref = ss.t.logpdf(0.0, 4.0) - np.log(scale)
+    gt.assert_allclose(value, np.asarray(ref, dtype), rtol=gt.tolerance(dtype, condition=4))
+
+
+def test_shapes_broadcast():
+    p = StudentT(jnp.full((2, 1), 3.0), 0.0, jnp.ones(3))
+    assert p.batch_shape == (2, 3) and p.event_shape == ()
+    assert p.log_prob(jnp.zeros((5, 2, 3))).shape == (5, 2, 3)
+    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
+    assert p.entropy().shape == (2, 3) and p.variance().shape == (2, 3)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"df with shape \(2,\).*loc with shape \(3,\)"):
+        StudentT(jnp.ones(2), jnp.zeros(3), 1.0)
+    with pytest.raises(ValueError, match=r"x with shape \(4,\).*batch_shape \(3,\)"):
+        StudentT(1.0, jnp.zeros(3), 1.0).log_prob(jnp.zeros(4))
+
+
+def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
+    assert np.isnan(StudentT(3.0, 0.0, -1.0).log_prob(0.5))
+    assert np.isnan(StudentT(-3.0, 0.0, 1.0).log_prob(0.5))
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="df must be positive"):
+            StudentT(0.0, 0.0, 1.0)
+        with pytest.raises(gmath.config.InvalidParameterError, match="scale must be positive"):
+            StudentT(1.0, 0.0, -1.0)

@@ -1,0 +1,259 @@
+"""Noise schedules: identities, closed forms (ORACLES.md, Scores and diffusion), inverses, SDE
+coefficients by autodiff, dtype, domain and NaN safety."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gmath
+import gmath.scores as gs
+import gmath.testing as gt
+
+TOL = gt.tolerance(np.float64)
+DDPM_BETAS = np.linspace(1e-4, 0.02, 1000)
+
+SCHEDULES = {
+    "vp_linear": gs.vp_linear(),
+    "vp_linear_custom": gs.vp_linear(0.5, 12.0),
+    "sub_vp": gs.sub_vp(),
+    "vp_cosine": gs.vp_cosine(),
+    "ve": gs.ve(),
+    "vdm": gs.vdm(),
+    "rectified_flow": gs.rectified_flow(),
+    "ddpm_discrete": gs.ddpm_discrete(DDPM_BETAS),
+    "zero_snr_vp": gs.rescale_zero_terminal_snr(gs.vp_linear()),
+    "zero_snr_cosine": gs.rescale_zero_terminal_snr(gs.vp_cosine()),
+    "zero_snr_ddpm": gs.rescale_zero_terminal_snr(gs.ddpm_discrete(DDPM_BETAS)),
+}
+NAMES = sorted(SCHEDULES)
+VP = {"vp_linear", "vp_linear_custom", "vp_cosine", "vdm", "ddpm_discrete"} | {
+    n for n in NAMES if n.startswith("zero_snr")
+}
+
+
+def _all_quantities(s, t):
+    return {
+        "log_alpha": s.log_alpha(t),
+        "log_sigma": s.log_sigma(t),
+        "log_snr": s.log_snr(t),
+        "alpha": s.alpha(t),
+        "sigma": s.sigma(t),
+        "sigma_edm": s.sigma_edm(t),
+        "drift": s.drift(t),
+        "g2": s.diffusion_squared(t),
+        "t_back": s.t_from_log_snr(s.log_snr(t)),
+    }
+
+
+JITTED = {name: jax.jit(lambda t, s=s: _all_quantities(s, t)) for name, s in SCHEDULES.items()}
+T_INTERIOR = st.floats(0.01, 0.99)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(t=T_INTERIOR)
+def test_log_snr_identities_and_inverse(name, t):
+    s = SCHEDULES[name]
+    q = JITTED[name](np.float64(t))
+    gt.assert_allclose(q["log_snr"], 2 * (q["log_alpha"] - q["log_sigma"]), atol=1e-12)
+    gt.assert_allclose(q["sigma_edm"], q["sigma"] / q["alpha"])
+    gt.assert_allclose(q["alpha"], np.exp(q["log_alpha"]))
+    gt.assert_allclose(q["t_back"], np.asarray(t), rtol=1e-10)
+    gt.assert_allclose(s.t_from_sigma_edm(q["sigma_edm"]), np.asarray(t), rtol=1e-10)
+    if name in VP:
+        gt.assert_allclose(q["alpha"] ** 2 + q["sigma"] ** 2, np.asarray(1.0))
+        # log-SNR is the logit of alpha^2
+        gt.assert_allclose(q["alpha"] ** 2, jax.nn.sigmoid(q["log_snr"]))
+
+
+def _generic_g2(s, t):
+    sigma_sq = lambda u: jnp.exp(2 * s.log_sigma_fn(u))
+    return jax.grad(sigma_sq)(t) - 2 * jax.grad(s.log_alpha_fn)(t) * sigma_sq(t)
+
+
+GENERIC_G2 = {name: jax.jit(lambda t, s=s: _generic_g2(s, t)) for name, s in SCHEDULES.items()}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(t=T_INTERIOR)
+def test_sde_coefficients_match_autodiff_of_marginals(name, t):
+    # f = d log(alpha)/dt and g^2 = d sigma^2/dt - 2 f sigma^2, the latter computed by autodiff.
+    s = SCHEDULES[name]
+    q = JITTED[name](np.float64(t))
+    gt.assert_allclose(q["drift"], jax.grad(s.log_alpha_fn)(np.float64(t)), atol=1e-14)
+    gt.assert_allclose(q["g2"], GENERIC_G2[name](np.float64(t)), rtol=1e-11)
+    # and g^2 = -sigma^2 d(lambda)/dt
+    dlam = jax.grad(s.log_snr_fn)(np.float64(t))
+    gt.assert_allclose(q["g2"], -(q["sigma"] ** 2) * dlam, rtol=1e-10)
+
+
+# XLA on CPU flushes subnormals to zero: times are 0 or normal floats.
+@given(t=st.one_of(st.just(0.0), st.floats(1e-300, 1.0)))
+def test_vp_and_sub_vp_closed_forms(t):
+    b0, b1 = 0.1, 20.0
+    log_m = -(t**2) * (b1 - b0) / 4 - t * b0 / 2
+    m = math.exp(log_m)
+    vp, sub = SCHEDULES["vp_linear"], SCHEDULES["sub_vp"]
+    gt.assert_allclose(vp.alpha(t), np.asarray(m))
+    gt.assert_allclose(vp.sigma(t), np.asarray(math.sqrt(-math.expm1(2 * log_m))))
+    gt.assert_allclose(sub.alpha(t), np.asarray(m))
+    gt.assert_allclose(sub.sigma(t), np.asarray(-math.expm1(2 * log_m)))
+    gt.assert_allclose(vp.diffusion_squared(t), np.asarray(b0 + (b1 - b0) * t))
+
+
+def test_ve_marginal_is_the_integrated_diffusion():
+    # sigma_t^2 = int_0^t g^2 = sigma_bar(t)^2 - sigma_min^2 (the SDE started from clean data).
+    s = gs.ve(0.01, 50.0)
+    g2 = jax.vmap(s.diffusion_squared)
+    for t in (0.1, 0.5, 1.0):
+        integral = gt.gauss_legendre_integral(
+            lambda u: np.asarray(g2(jnp.asarray(u.ravel()))).reshape(u.shape), 0.0, t
+        )
+        exact = 0.01**2 * ((50.0 / 0.01) ** (2 * t) - 1)
+        gt.assert_allclose(np.asarray(s.sigma(t) ** 2), np.asarray(exact))
+        gt.assert_allclose(np.asarray(integral), np.asarray(exact), rtol=1e-11)
+
+
+@given(t=st.floats(0.0, 1.0))
+def test_vdm_and_edm_conventions(t):
+    s = SCHEDULES["vdm"]
+    gamma = -13.3 + 18.3 * t
+    gt.assert_allclose(s.sigma_edm(t) ** 2, np.asarray(math.exp(gamma)))
+    gt.assert_allclose(s.alpha(t) ** 2, np.asarray(1 / (1 + math.exp(gamma))))
+    e = gs.edm()
+    sigma = 0.002 + 80 * t
+    gt.assert_allclose(e.sigma_edm(sigma), np.asarray(sigma))
+    gt.assert_allclose(e.log_snr(sigma), np.asarray(-2 * math.log(sigma)))
+
+
+def test_ddpm_discrete_matches_products_and_vp_linear():
+    s = SCHEDULES["ddpm_discrete"]
+    n = DDPM_BETAS.size
+    steps = np.arange(1, n + 1)
+    abar = np.cumprod(1 - DDPM_BETAS)
+    gt.assert_allclose(s.alpha(steps / n) ** 2, abar, rtol=1e-12)
+    # ... and discretises VP(0.1, 20): |log abar_n + B(t_n)| <= sum beta^2 (log(1-b) >= -b - b^2
+    # for b <= 1/2) + |sum beta_i - B(t_n)| (Riemann sum of the linear beta(t) on the grid).
+    t = steps / n
+    b_int = 0.1 * t + 0.5 * 19.9 * t**2
+    bound = np.cumsum(DDPM_BETAS**2) + np.abs(np.cumsum(DDPM_BETAS) - b_int)
+    assert np.all(np.abs(np.log(abar) + b_int) <= bound * (1 + 1e-9))
+    assert np.max(bound) < 0.15
+    # mid-grid times invert exactly too
+    gt.assert_allclose(s.t_from_log_snr(s.log_snr(0.12345)), np.asarray(0.12345), rtol=1e-12)
+
+
+def test_ddpm_discrete_reports_clipping():
+    betas = np.array([0.1, 0.5, 1.0])
+    s = gs.ddpm_discrete(betas, max_beta=0.4)
+    assert s.clipped == 2
+    gt.assert_allclose(s.alpha(1.0) ** 2, np.asarray(0.9 * 0.6 * 0.6), rtol=1e-12)
+    assert gs.ddpm_discrete(betas).clipped == 1
+    with pytest.raises(ValueError, match="every beta must lie in"):
+        gs.ddpm_discrete(np.array([0.1, 0.0]))
+    with pytest.raises(ValueError, match="1-D"):
+        gs.ddpm_discrete(np.ones((2, 2)) * 0.1)
+
+
+@pytest.mark.parametrize("name", ["vp_cosine", "zero_snr_vp", "zero_snr_cosine", "zero_snr_ddpm"])
+def test_zero_terminal_snr(name):
+    s = SCHEDULES[name]
+    for dtype in (np.float64, np.float32):
+        t1 = np.asarray(1.0, dtype)
+        assert float(s.alpha(t1)) == 0.0 and float(s.snr(t1)) == 0.0
+        assert float(s.log_snr(t1)) == -np.inf and float(s.sigma(t1)) == 1.0
+        assert float(s.alpha(np.asarray(0.0, dtype))) == 1.0
+    if name.startswith("zero_snr"):
+        # Lin et al. (2024): alpha' = (alpha - alpha_T) alpha_0 / (alpha_0 - alpha_T), here alpha_0 = 1
+        base = {"zero_snr_vp": "vp_linear", "zero_snr_cosine": "vp_cosine"}.get(
+            name, "ddpm_discrete"
+        )
+        b = SCHEDULES[base]
+        t = np.linspace(0.0, 1.0, 11)
+        a_end = float(b.alpha(1.0))
+        gt.assert_allclose(s.alpha(t), (b.alpha(t) - a_end) / (1 - a_end), rtol=1e-12, atol=1e-16)
+
+
+def _float32_report(s, t):
+    q = _all_quantities(s, t)
+    grads = {
+        f"d_{fn.__name__}": jax.grad(fn)(t)
+        for fn in (s.alpha, s.sigma, s.log_snr, s.drift, s.diffusion_squared)
+    }
+    return q | grads
+
+
+F32_NAMES = ["vp_linear", "sub_vp", "vp_cosine", "ve", "rectified_flow", "zero_snr_cosine"]
+
+
+@pytest.mark.parametrize("name", F32_NAMES)
+def test_float32_in_float32_out_and_finite_near_t0(name):
+    out = jax.jit(lambda t: _float32_report(SCHEDULES[name], t))(jnp.float32(1e-6))
+    for key, v in out.items():
+        assert v.dtype == jnp.float32, key
+        assert not np.isnan(v), key
+        if key.startswith("d_"):
+            assert np.isfinite(v), key
+    assert gs.edm().sigma_edm(jnp.float32(2.0)).dtype == jnp.float32
+
+
+def test_values_at_clean_end_are_exact():
+    for name in ("vp_linear", "sub_vp", "vp_cosine", "ve", "vdm", "rectified_flow"):
+        s = SCHEDULES[name]
+        if name == "vdm":  # vdm never reaches sigma = 0
+            continue
+        assert float(s.sigma(0.0)) == 0.0 and float(s.log_snr(0.0)) == np.inf
+        assert float(s.t_from_log_snr(np.inf)) == 0.0
+
+
+def _few_quantities(s, t):
+    return (s.log_snr(t), s.sigma(t), s.drift(t), s.diffusion_squared(t))
+
+
+def test_transforms_agree():
+    ts = jnp.linspace(0.05, 0.95, 3)
+    for name in ("vp_linear", "zero_snr_cosine"):
+        gt.assert_transform_consistent(lambda t, s=SCHEDULES[name]: _few_quantities(s, t), ts)
+
+
+def test_schedule_is_a_static_pytree():
+    s = SCHEDULES["vp_linear"]
+    assert jax.tree_util.tree_leaves(s) == []
+    out = jax.jit(lambda sched, t: sched.alpha(t))(s, 0.5)
+    gt.assert_allclose(out, s.alpha(0.5))
+
+
+def test_time_outside_domain_raises_or_clamps():
+    s = SCHEDULES["vp_linear"]
+    with pytest.raises(ValueError, match=r"outside the schedule's domain \[0.0, 1.0\]"):
+        s.alpha(1.5)
+    with pytest.raises(ValueError, match="outside"):
+        s.log_snr(jnp.array([0.5, -0.1]))
+    # traced: clamped (documented), gradient 1 inside and at the ends, 0 outside
+    f = jax.jit(s.log_snr)
+    gt.assert_allclose(f(1.5), s.log_snr(1.0))
+    assert float(jax.grad(lambda t: s._time(t))(1.0)) == 1.0
+    assert float(jax.grad(jax.jit(lambda t: s._time(t)))(1.5)) == 0.0
+    with gmath.config.checks(True):
+        g = jax.jit(lambda t: s.alpha(t))
+        with pytest.raises(Exception, match="outside the schedule's domain"):
+            jax.block_until_ready(g(1.5))
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="beta_min must be a positive"):
+        gs.vp_linear(beta_min=0.0)
+    with pytest.raises(ValueError, match="beta_min <= beta_max"):
+        gs.vp_linear(2.0, 1.0)
+    with pytest.raises(ValueError, match="sigma_min < sigma_max"):
+        gs.ve(1.0, 0.5)
+    with pytest.raises(ValueError, match="gamma_min < gamma_max"):
+        gs.vdm(5.0, -5.0)
+    with pytest.raises(ValueError, match="s must be in"):
+        gs.vp_cosine(-0.1)
+    with pytest.raises(ValueError, match="variance-preserving"):
+        gs.rescale_zero_terminal_snr(gs.ve())
