@@ -55,7 +55,10 @@ def require(module: str, *names: str):
     try:
         mod = importlib.import_module(module)
     except Exception as e:  # ImportError, or a peer broken by this jax version
-        raise Unavailable(f"{module} is not installed or does not import ({type(e).__name__})") from e
+        msg = str(e).splitlines()[0][:160] if str(e) else ""
+        raise Unavailable(
+            f"{module} is not installed or does not import ({type(e).__name__}: {msg})"
+        ) from e
     if not names:
         return mod
     out = []
@@ -545,7 +548,4 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
             rec["roofline_fraction"] = bound["fraction"]
     elif subject is not None and rec["status"] == "ok":
         rec["status"] = "error"
-    for name, r in rec["impls"].items():
-        if r["status"] in ("skipped", "error") and r.get("note"):
-            rec["notes"].append(f"{name} {r['status']}: {r['note']}")
     return rec

@@ -85,7 +85,8 @@ def _agreement_text(agr) -> str:
         return f"{mark} {agr['max_rel_err']:.1e}"
     if "reason" in agr:
         return f"{mark} {agr['reason']}"
-    figs = [f"{k.replace('_', ' ')} {v:.1e}" for k, v in agr.items()
+    figs = [f"{k.replace('_', ' ')} {v:.1e}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+            for k, v in agr.items()
             if k != "ok" and isinstance(v, int | float) and not isinstance(v, bool)]
     return f"{mark} {', '.join(figs)}".strip()
 
@@ -266,11 +267,11 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
                         if "spread" in r else
                         f"| {_size(c['size'])} | {name} | {med} | – | {_t(comp)} | {_bytes(mem)} | – | – | {atxt} |"
                     )
-                    if r.get("note") and r["status"] != "ok":
-                        notes.append(f"{name} ({c['size_label']} = {_size(c['size'])}): {r['note']}")
+                    if r.get("note"):
+                        state = "" if r["status"] == "ok" else f"{r['status']}: "
+                        notes.append(f"{name}: {state}{r['note']}")
                 for n in c["notes"]:
-                    if not any(n.endswith(x) for x in notes):
-                        notes.append(f"{c['size_label']} = {_size(c['size'])}: {n}")
+                    notes.append(f"{c['size_label']} = {_size(c['size'])}: {n}")
             out.append("")
             if notes:
                 out += [f"- {n}" for n in dict.fromkeys(notes)] + [""]

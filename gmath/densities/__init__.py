@@ -7,9 +7,11 @@ Parameters broadcast to ``batch_shape``; ``log_prob(x)`` returns
 
 from gmath.densities._base import Distribution
 from gmath.densities._bernoulli import Bernoulli
+from gmath.densities._beta import Beta
 from gmath.densities._binomial import Binomial
 from gmath.densities._categorical import Categorical
 from gmath.densities._cauchy import Cauchy
+from gmath.densities._dirichlet import Dirichlet
 from gmath.densities._exponential import Exponential
 from gmath.densities._gamma import Gamma
 from gmath.densities._geometric import Geometric
@@ -19,6 +21,7 @@ from gmath.densities._independent import Independent
 from gmath.densities._laplace import Laplace
 from gmath.densities._log_normal import LogNormal
 from gmath.densities._logistic import Logistic
+from gmath.densities._low_rank_multivariate_normal import LowRankMultivariateNormal
 from gmath.densities._mixture_same_family import MixtureSameFamily
 from gmath.densities._multivariate_normal import MultivariateNormal
 from gmath.densities._multivariate_normal_diag import MultivariateNormalDiag
@@ -29,9 +32,11 @@ from gmath.densities._uniform import Uniform
 
 __all__ = [
     "Bernoulli",
+    "Beta",
     "Binomial",
     "Categorical",
     "Cauchy",
+    "Dirichlet",
     "Distribution",
     "Exponential",
     "Gamma",
@@ -42,6 +47,7 @@ __all__ = [
     "Laplace",
     "LogNormal",
     "Logistic",
+    "LowRankMultivariateNormal",
     "MixtureSameFamily",
     "MultivariateNormal",
     "MultivariateNormalDiag",

@@ -57,14 +57,19 @@ def _log_tail(df, z):
     w_big = jnp.where(w2_inv_big, jnp.abs(w), 2.0)
     w_small = jnp.where(w2_inv_big, 0.0, w)
     r = (1.0 / w_big) ** 2  # = 1 / w^2 < 1
-    # centre: 1 - I_{1-x}(1/2, a), 1 - x = w^2 / (1 + w^2)
+    # one betainc call serves both regimes: the centre 1 - I_{1-x}(1/2, a) with
+    # 1 - x = w^2 / (1 + w^2), and the tail I_x(a, 1/2) with x = r / (1 + r)
     one_minus_x = w_small * w_small / (1.0 + w_small * w_small)
-    centre = jnp.log1p(-betainc(0.5, a, one_minus_x))
-    # tail: x = r / (1 + r)
     x = r / (1.0 + r)
-    use_series = x < _SERIES_BELOW
+    use_series = w2_inv_big & (x < _SERIES_BELOW)
     x_direct = jnp.where(use_series, _SERIES_BELOW, x)
-    direct = jnp.log(betainc(a, 0.5, x_direct))
+    beta = betainc(
+        jnp.where(w2_inv_big, a, 0.5),
+        jnp.where(w2_inv_big, 0.5, a),
+        jnp.where(w2_inv_big, x_direct, one_minus_x),
+    )
+    centre = jnp.log1p(-jnp.where(w2_inv_big, 0.0, beta))
+    direct = jnp.log(jnp.where(w2_inv_big, beta, 1.0))
     log_x = -2.0 * jnp.log(w_big) - jnp.log1p(r)
     log_1mx = -jnp.log1p(r)
     x_series = jnp.where(use_series, x, 0.0)

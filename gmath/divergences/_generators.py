@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from gmath.divergences._params import expm1_minus, log_cosh
+
 __all__ = [
     "Generator",
     "amari_alpha",
@@ -107,11 +109,22 @@ kl_reverse = Generator(
 )
 
 
+_JS_SERIES = [1.0 / (k * (2 * k - 1)) for k in range(1, 29)]
+
+
 def _js(lu):
     # f(u) = [u log u - (1 + u) log((1 + u)/2)] / 2
-    #      = [-u softplus(-lu) - softplus(lu) + (1 + u) log 2] / 2
+    #      = [-u softplus(-lu) - softplus(lu) + (1 + u) log 2] / 2            (|lu| large)
+    #      = (1 + u)/4 * sum_k e^(2k) / (k (2k - 1)),  e = tanh(lu/2)        (|lu| < 1.0986)
+    # the series, (1+e) log(1+e) + (1-e) log(1-e), avoids the cancellation near u = 1.
     u = jnp.exp(lu)
-    return 0.5 * (-u * jax.nn.softplus(-lu) - jax.nn.softplus(lu) + (1 + u) * _LOG2)
+    direct = 0.5 * (-u * jax.nn.softplus(-lu) - jax.nn.softplus(lu) + (1 + u) * _LOG2)
+    small = jnp.abs(lu) < 1.0986
+    e2 = jnp.tanh(0.5 * jnp.where(small, lu, 0.0)) ** 2
+    acc = jnp.zeros_like(e2)
+    for c in reversed(_JS_SERIES):
+        acc = (acc + c) * e2
+    return jnp.where(small, 0.25 * (1 + u) * acc, direct)
 
 
 def _js_conjugate(t):
@@ -190,8 +203,8 @@ log1p_abs = Generator(
 
 modified_gan = Generator(
     "modified_gan",
-    # log(1 + u) - log u - log 2 + (u - 1)/2 = softplus(-lu) - log 2 + expm1(lu)/2
-    lambda lu: jax.nn.softplus(-lu) - _LOG2 + 0.5 * jnp.expm1(lu),
+    # log(1 + u) - log u - log 2 + (u - 1)/2 = log cosh(lu/2) + (e^lu - 1 - lu)/2
+    lambda lu: log_cosh(0.5 * lu) + 0.5 * expm1_minus(lu),
     at_zero=_INF,
     at_infinity=0.5,
 )
@@ -224,12 +237,13 @@ def amari_alpha(alpha: float) -> Generator:
     """
     a = float(alpha)
     if a == 1.0:
-        fn = lambda lu: _kl_forward(lu) - jnp.expm1(lu)
+        fn = lambda lu: lu * jnp.expm1(lu) - expm1_minus(lu)  # u log u - (u - 1)
         return Generator("amari_alpha(1)", fn, at_zero=1.0, at_infinity=_INF)
     if a == 0.0:
-        fn = lambda lu: -lu + jnp.expm1(lu)
+        fn = expm1_minus  # -log u + (u - 1)
         return Generator("amari_alpha(0)", fn, at_zero=_INF, at_infinity=1.0)
-    fn = lambda lu: (jnp.expm1(a * lu) - a * jnp.expm1(lu)) / (a * (a - 1))
+    # (u^a - 1 - a (u - 1)) = E(a lu) - a E(lu), E(t) = e^t - 1 - t: no first-order cancellation
+    fn = lambda lu: (expm1_minus(a * lu) - a * expm1_minus(lu)) / (a * (a - 1))
     at_zero = (a - 1) / (a * (a - 1)) if a > 0 else _INF  # (-1 + a) / (a (a - 1)) = 1/a
     at_infinity = 1 / (1 - a) if a < 1 else _INF
     return Generator(f"amari_alpha({a:g})", fn, at_zero=at_zero, at_infinity=at_infinity)
@@ -251,7 +265,7 @@ def t_power(t: float) -> Generator:
     """
     t = float(t)
     s = -1.0 if 0 < t < 1 else 1.0
-    fn = lambda lu: s * (jnp.expm1(t * lu) - t * jnp.expm1(lu))
+    fn = lambda lu: s * (expm1_minus(t * lu) - t * expm1_minus(lu))
     if t == 0 or t == 1:
         fn = lambda lu: jnp.zeros_like(lu)
     at_zero = s * (t - 1) if t > 0 else _INF

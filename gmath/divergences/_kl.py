@@ -24,6 +24,7 @@ from gmath.divergences._params import (
     bernoulli_log_probs,
     categorical_log_probs,
     common_dtype,
+    expm1_minus,
     params,
 )
 
@@ -33,9 +34,7 @@ _EULER = 0.5772156649015329
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _expm1_minus(t):
-    r""":math:`e^t - 1 - t \ge 0`, accurate near 0 (the ``KL`` of scale families)."""
-    return jnp.expm1(t) - t
+_expm1_minus = expm1_minus  # e^t - 1 - t, accurate near 0 (the KL of scale families)
 
 
 def _p_log_ratio(lp, lq):

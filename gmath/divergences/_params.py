@@ -7,6 +7,8 @@ promoted dtype of everything involved.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -17,6 +19,8 @@ __all__ = [
     "bernoulli_logits",
     "categorical_log_probs",
     "common_dtype",
+    "expm1_minus",
+    "log_cosh",
     "params",
 ]
 
@@ -62,3 +66,33 @@ def categorical_log_probs(d, dtype):
         return jax.nn.log_softmax(jnp.asarray(d.logits, dtype), axis=-1)
     probs = jnp.asarray(d.probs, dtype)
     return jnp.log(probs / jnp.sum(probs, axis=-1, keepdims=True))
+
+
+def expm1_minus(t):
+    r""":math:`e^t - 1 - t \ge 0`, to a few ulps also near 0 (where it is :math:`t^2/2`).
+
+    Below :math:`|t| = 1/2` a Horner-evaluated Taylor series (17 terms, truncation below
+    :math:`10^{-19}` relative); above, ``expm1(t) - t`` (no significant cancellation there).
+    """
+    t = jnp.asarray(t)
+    small = jnp.abs(t) < 0.5
+    ts = jnp.where(small, t, 0.0)
+    acc = jnp.ones_like(ts)
+    for k in range(18, 2, -1):  # 1 + t/3 (1 + t/4 (1 + ...))
+        acc = 1 + ts / k * acc
+    series = 0.5 * ts * ts * acc
+    tl = jnp.where(small, 1.0, t)
+    return jnp.where(small, series, jnp.expm1(tl) - tl)
+
+
+def log_cosh(x):
+    r""":math:`\log\cosh x`, accurate near 0 and without overflow for large :math:`|x|`."""
+    x = jnp.abs(jnp.asarray(x))
+    small = x < 1
+    xs = jnp.where(small, x, 0.0)
+    xl = jnp.where(small, 1.0, x)
+    return jnp.where(
+        small,
+        jnp.log1p(2 * jnp.sinh(0.5 * xs) ** 2),
+        xl + jnp.log1p(jnp.exp(-2 * xl)) - math.log(2.0),
+    )

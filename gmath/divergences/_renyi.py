@@ -88,13 +88,18 @@ def renyi(p, q, alpha):
     if type(p).__name__ == "Uniform" and type(q).__name__ == "Uniform":
         return _uniform_renyi(p, q, alpha)
     try:
-        return exponential_family_renyi(p, q, alpha)
+        value = exponential_family_renyi(p, q, alpha)
     except NotImplementedError:
         raise NotImplementedError(
             f"renyi: no closed form for ({type(p).__name__}, {type(q).__name__}). Closed forms "
             "exist within one exponential family and between Uniforms; for other pairs use "
             "gmath.divergences.f_divergence with generators.amari_alpha(alpha) (Monte Carlo)."
         ) from None
+    try:
+        closed = kl(p, q)  # at alpha = 1, the hand-written KL (exact at p = q)
+    except NotImplementedError:
+        return value
+    return jnp.where(jnp.asarray(alpha) == 1, closed, value)
 
 
 def bhattacharyya(p, q):

@@ -495,6 +495,72 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     """
     kwargs.pop("return_plan", None)
     xy = sinkhorn(x, y, epsilon=epsilon, a=a, b=b, **kwargs).reg_cost
-    xx = sinkhorn(x, x, epsilon=epsilon, a=a, b=a, **kwargs).reg_cost
-    yy = sinkhorn(y, y, epsilon=epsilon, a=b, b=b, **kwargs).reg_cost
+    if (
+        kwargs.get("tau_a", 1.0) != 1.0
+        or kwargs.get("tau_b", 1.0) != 1.0
+        or (kwargs.get("differentiation", "implicit") == "unroll")
+    ):
+        xx = sinkhorn(x, x, epsilon=epsilon, a=a, b=a, **kwargs).reg_cost
+        yy = sinkhorn(y, y, epsilon=epsilon, a=b, b=b, **kwargs).reg_cost
+    else:
+        xx = self_transport(x, a, epsilon=epsilon, **kwargs)
+        yy = self_transport(y, b, epsilon=epsilon, **kwargs)
     return xy - 0.5 * (xx + yy)
+
+
+def self_transport(
+    x,
+    a=None,
+    *,
+    epsilon,
+    tolerance: float = 1e-6,
+    max_iterations: int = 2000,
+    materialize=None,
+    block_size=None,
+    **unused,
+):
+    r""":math:`\mathrm{OT}_\varepsilon(a, a)` by the symmetric (averaged) Sinkhorn iteration.
+
+    The self-transport problem has a symmetric optimum :math:`f = g`; iterating
+    :math:`f \leftarrow \tfrac12\bigl(f - \varepsilon\log\sum_j a_j e^{(f_j - C_{ij})/\varepsilon}\bigr)`
+    converges far faster than alternating updates, which oscillate on this problem (Feydy et al.
+    2019). Returns the dual :math:`2\langle f, a\rangle - \varepsilon(\langle P, 1\rangle - 1)`
+    with :math:`f` held fixed (envelope-theorem gradients).
+    """
+    del unused
+    x, _, a, _ = _prepare(x, x, a, a, "sinkhorn_divergence")
+    dtype = x.dtype
+    eps = check_positive(jnp.asarray(epsilon, dtype), "sinkhorn_divergence", "epsilon")
+    xc = x - lax.stop_gradient(jnp.mean(x, 0))
+    la = safe_log(a)
+
+    def solve(xc, la, eps):
+        geom = _geometry(xc, xc, materialize, block_size)
+
+        def step(f):
+            return -eps * geom.row_lse(f + eps * la, eps)
+
+        def cond(state):
+            _, k, err = state
+            return (k < max_iterations) & (err > tolerance) & ~jnp.isnan(err)
+
+        def body(state):
+            f, k, _ = state
+            tf = step(f)
+            err = _residual(f, tf, la, eps)
+            return 0.5 * (f + tf), k + 1, err
+
+        init = (
+            jnp.zeros(x.shape[0], dtype),
+            jnp.asarray(0, jnp.int32),
+            jnp.asarray(jnp.inf, dtype),
+        )
+        f, _, _ = lax.while_loop(cond, body, init)
+        return step(f)  # one full step: the fixed point's image, marginals to second order
+
+    f = lax.stop_gradient(
+        solve(lax.stop_gradient(xc), lax.stop_gradient(la), lax.stop_gradient(eps))
+    )
+    geom = _geometry(xc, xc, materialize, block_size)
+    rows, _, _, _ = geom.plan_sums(f, f, la, la, eps)
+    return 2 * jnp.sum(jnp.where(a > 0, a * f, 0)) - eps * (jnp.sum(rows) - jnp.sum(a) ** 2)

@@ -14,6 +14,7 @@ from gmath.games._analysis import (
 )
 from gmath.games._cgd import cgd
 from gmath.games._consensus import consensus
+from gmath.games._exploitability import exploitability
 from gmath.games._extragradient import extragradient
 from gmath.games._game import Game, ZeroSumGame
 from gmath.games._gan_losses import (
@@ -27,6 +28,7 @@ from gmath.games._gan_losses import (
 )
 from gmath.games._gda import gda
 from gmath.games._hamiltonian import hamiltonian
+from gmath.games._logit import LogitEquilibrium, logit_equilibrium
 from gmath.games._lola import lola
 from gmath.games._lookahead import lookahead
 from gmath.games._matrix_games import (
@@ -47,6 +49,7 @@ from gmath.games._solver import Solver, SolverState, StepInfo
 __all__ = [
     "Classification",
     "Game",
+    "LogitEquilibrium",
     "MatrixGameSolution",
     "Solver",
     "SolverState",
@@ -57,6 +60,7 @@ __all__ = [
     "classify_stationary_point",
     "consensus",
     "duality_gap",
+    "exploitability",
     "extragradient",
     "follow_the_ridge",
     "gda",
@@ -66,6 +70,7 @@ __all__ = [
     "jacobian",
     "least_squares_loss",
     "linearized_rate",
+    "logit_equilibrium",
     "lola",
     "lookahead",
     "matrix_game_value",

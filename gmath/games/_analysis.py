@@ -86,6 +86,11 @@ def step_jacobian(solver, game, players, *, period: int = 1, count: int = 1) -> 
     return jax.jacfwd(one_cycle)(flat)
 
 
+_step_jacobian_jit = jax.jit(
+    step_jacobian, static_argnums=(0, 1), static_argnames=("period", "count")
+)
+
+
 def linearized_rate(solver, game, players, *, period: int = 1) -> jax.Array:
     r"""Spectral radius of one solver step's Jacobian at a fixed point: the local linear rate.
 
@@ -115,7 +120,7 @@ def linearized_rate(solver, game, players, *, period: int = 1) -> jax.Array:
     """
     if int(period) != period or period < 1:
         raise ValueError(f"linearized_rate: period must be a positive integer, got {period!r}.")
-    jac = np.asarray(step_jacobian(solver, game, players, period=int(period)))
+    jac = np.asarray(_step_jacobian_jit(solver, game, tuple(players), period=int(period)))
     radius = float(np.max(np.abs(np.linalg.eigvals(jac)))) if jac.size else 0.0
     dtype = jnp.result_type(jax.tree_util.tree_leaves(players)[0])
     if not jnp.issubdtype(dtype, jnp.inexact):

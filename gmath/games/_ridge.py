@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax
+
 from gmath.games._game import is_zero_sum
 from gmath.games._linsolve import solve_linear
 from gmath.games._solver import (
@@ -97,7 +99,7 @@ def follow_the_ridge(
         u = solve_linear(
             matvec,
             game.block_jvp(z, 1, 0, v[0]),
-            state.aux,
+            jax.lax.stop_gradient(state.aux),
             symmetric=True,
             tol=tol,
             maxiter=maxiter,

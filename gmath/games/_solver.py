@@ -83,7 +83,8 @@ def check_rate(rate, name: str) -> None:
 
 
 def check_optimizer(optimizer, name: str) -> None:
-    opts = optimizer if isinstance(optimizer, (tuple, list)) else (optimizer,)
+    single = optimizer is None or hasattr(optimizer, "update")
+    opts = (optimizer,) if single or not isinstance(optimizer, (tuple, list)) else optimizer
     for o in opts:
         if o is not None and not (hasattr(o, "init") and hasattr(o, "update")):
             raise TypeError(

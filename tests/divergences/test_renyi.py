@@ -88,7 +88,9 @@ def test_renyi_identities_on_gaussians(p, q):
     np.testing.assert_allclose(d[1], 2 * np.asarray(gv.bhattacharyya(p, q)), rtol=1e-12)
     # D_2 = log(1 + chi^2)
     chi2 = np.asarray(gv.chi_squared(p, q))
-    np.testing.assert_allclose(np.log1p(chi2), d[5], rtol=1e-10)
+    small = d[5] < 700  # chi^2 = e^{D_2} - 1 overflows float64 beyond
+    np.testing.assert_allclose(np.log1p(chi2[small]), d[5][small], rtol=1e-10)
+    assert np.all(chi2[~small] == np.inf)
 
 
 def test_renyi_near_one_tends_to_kl():
@@ -247,10 +249,10 @@ def test_total_variation_discrete_matches_exact_sums():
 
 def test_gradients_transforms_and_dtypes():
     f = lambda m1, s1, m2, s2, a: gv.renyi(gd.Normal(m1, s1), gd.Normal(m2, s2), a)
-    check_grads(f, (0.3, 1.2, -0.5, 0.9, 0.7), order=1, modes=("rev",))
+    check_grads(jax.jit(f), (0.3, 1.2, -0.5, 0.9, 0.7), order=1, modes=("rev",))
     g = lambda m1, s1, m2, s2: gv.total_variation(gd.Normal(m1, s1), gd.Normal(m2, s2))
-    check_grads(g, (0.3, 1.2, -0.5, 0.9), order=1, modes=("rev",))
-    locs = jnp.linspace(-1.0, 1.0, 3)
+    check_grads(jax.jit(g), (0.3, 1.2, -0.5, 0.9), order=1, modes=("rev",))
+    locs = jnp.linspace(-1.0, 1.0, 2)
     fn = lambda m: jnp.stack([
         gv.renyi(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3), 0.7),
         gv.hellinger_squared(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3)),

@@ -22,61 +22,66 @@ SCHEDULES = {
 PAIRS = list(itertools.permutations(gs.PREDICTIONS, 2))
 
 
-def _round_trip(schedule, pred, x, t, source, target):
-    out = gs.convert_prediction(pred, x, t, schedule=schedule, source=source, target=target)
-    back = gs.convert_prediction(out, x, t, schedule=schedule, source=target, target=source)
-    return back
+def _arrays(shape, bound):
+    # XLA on CPU flushes subnormals to zero; draw normal floats (or exact zeros) only.
+    flush = lambda a: np.where(np.abs(a) < 1e-300, 0.0, a)
+    return gt.finite_arrays(shape=shape, min_value=-bound, max_value=bound).map(flush)
 
 
-ROUND_TRIP = jax.jit(_round_trip, static_argnums=(0, 4, 5))
+def _all_round_trips(schedule, pred, x, t):
+    out = []
+    for source, target in PAIRS:
+        y = gs.convert_prediction(pred, x, t, schedule=schedule, source=source, target=target)
+        out.append(gs.convert_prediction(y, x, t, schedule=schedule, source=target, target=source))
+    return jnp.stack(out)
+
+
+ROUND_TRIPS = jax.jit(_all_round_trips, static_argnums=0)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
-@given(
-    x=gt.finite_arrays(shape=(3,), min_value=-5, max_value=5),
-    pred=gt.finite_arrays(shape=(3,), min_value=-5, max_value=5),
-    t=st.floats(0.05, 0.95),
-)
+@given(x=_arrays((3,), 5), pred=_arrays((3,), 5), t=st.floats(0.05, 0.95))
 def test_round_trips_are_exact(name, x, pred, t):
-    s = SCHEDULES[name]
-    for source, target in PAIRS:
-        back = ROUND_TRIP(s, pred, x, np.float64(t), source, target)
-        gt.assert_allclose(back, pred, rtol=1e-9, atol=1e-9, err_msg=f"{source}->{target}")
+    back = np.asarray(ROUND_TRIPS(SCHEDULES[name], pred, x, np.float64(t)))
+    for i, (source, target) in enumerate(PAIRS):
+        gt.assert_allclose(back[i], pred, rtol=1e-9, atol=1e-9, err_msg=f"{source}->{target}")
 
 
 def _targets(schedule, x0, eps, t):
-    return {k: gs.prediction_target(x0, eps, t, schedule=schedule, prediction=k) for k in
-            gs.PREDICTIONS}
+    tg = {
+        k: gs.prediction_target(x0, eps, t, schedule=schedule, prediction=k) for k in gs.PREDICTIONS
+    }
+    x = schedule.alpha(t) * x0 + schedule.sigma(t) * eps
+    converted = {
+        (a, b): gs.convert_prediction(tg[a], x, t, schedule=schedule, source=a, target=b)
+        for a, b in PAIRS
+    }
+    da = jax.grad(schedule.alpha)(t)
+    ds = jax.grad(schedule.sigma)(t)
+    return tg, converted, da, ds
 
 
 TARGETS = jax.jit(_targets, static_argnums=0)
 
 
-@pytest.mark.parametrize("name", sorted(SCHEDULES))
-@given(
-    x0=gt.finite_arrays(shape=(2,), min_value=-3, max_value=3),
-    eps=gt.finite_arrays(shape=(2,), min_value=-3, max_value=3),
-    t=st.floats(0.05, 0.95),
-)
+@pytest.mark.parametrize("name", ["vp_linear", "rectified_flow"])
+@given(x0=_arrays((2,), 3), eps=_arrays((2,), 3), t=st.floats(0.05, 0.95))
 def test_targets_follow_definitions(name, x0, eps, t):
     s = SCHEDULES[name]
     a, sg = float(s.alpha(t)), float(s.sigma(t))
     x = a * x0 + sg * eps
-    tg = TARGETS(s, x0, eps, np.float64(t))
+    tg, converted, da, ds = TARGETS(s, x0, eps, np.float64(t))
     gt.assert_allclose(tg["eps"], eps)
     gt.assert_allclose(tg["x0"], x0)
     gt.assert_allclose(tg["v"], a * eps - sg * x0, atol=1e-14)
     gt.assert_allclose(tg["score"], -eps / sg)
-    # flow velocity = d/dt (alpha_t x0 + sigma_t eps), by autodiff of the schedule
-    da = jax.grad(lambda u: s.alpha(u))(np.float64(t))
-    ds = jax.grad(lambda u: s.sigma(u))(np.float64(t))
+    # flow velocity = d/dt (alpha_t x0 + sigma_t eps), with the derivatives by autodiff
     gt.assert_allclose(tg["velocity"], da * x0 + ds * eps, rtol=1e-9, atol=1e-12)
     # EDM raw output: D = c_skip x/alpha + c_out F equals x0
     c = gs.edm_preconditioning(sg / a)
     gt.assert_allclose(c.c_skip * x / a + c.c_out * tg["edm"], x0, rtol=1e-9, atol=1e-12)
     # each target converts into every other
-    for source, target in PAIRS:
-        out = gs.convert_prediction(tg[source], x, t, schedule=s, source=source, target=target)
+    for (source, target), out in converted.items():
         gt.assert_allclose(out, tg[target], rtol=1e-8, atol=1e-9, err_msg=f"{source}->{target}")
 
 
@@ -114,13 +119,15 @@ def test_karras_sigmas_formula():
 def test_float32_and_transforms():
     s = SCHEDULES["vp_linear"]
     x = jnp.linspace(-1, 1, 3, dtype=jnp.float32)
-    for source, target in PAIRS:
-        out = gs.convert_prediction(x, x, jnp.float32(0.4), schedule=s, source=source,
-                                    target=target)
+    for source, target in [("eps", "x0"), ("v", "edm"), ("velocity", "score")]:
+        out = gs.convert_prediction(
+            x, x, jnp.float32(0.4), schedule=s, source=source, target=target
+        )
         assert out.dtype == jnp.float32
     fn = lambda p, x, t: gs.convert_prediction(p, x, t, schedule=s, source="v", target="edm")
-    gt.assert_transform_consistent(fn, jnp.ones((3, 2)), jnp.ones((3, 2)) * 0.5,
-                                   jnp.array([0.2, 0.5, 0.8]))
+    gt.assert_transform_consistent(
+        fn, jnp.ones((3, 2)), jnp.ones((3, 2)) * 0.5, jnp.array([0.2, 0.5, 0.8])
+    )
 
 
 def test_bad_input():

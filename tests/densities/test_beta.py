@@ -1,0 +1,220 @@
+"""Beta: scipy.stats in float64, quadrature, score, quantile round trips, samples, transforms,
+edges."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special as sp
+import scipy.stats as ss
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gmath
+import gmath.testing as gt
+from gmath.densities import Beta
+
+EPS = np.finfo(np.float64).eps
+
+
+def _scipy(p):
+    return ss.beta(np.asarray(p.concentration1), np.asarray(p.concentration0))
+
+
+@jax.jit
+def _everything(p, x):
+    return (
+        p.log_prob(x),
+        p.cdf(x),
+        p.log_cdf(x),
+        p.log_survival(x),
+        p.entropy(),
+        p.mean(),
+        p.variance(),
+        p.mode(),
+    )
+
+
+_icdf = jax.jit(lambda p, u: p.icdf(u))
+_cdf = jax.jit(lambda p, x: (p.cdf(x), p.log_survival(x)))
+_score = jax.jit(lambda p, x: p.score(x))
+_grad_log_prob = jax.jit(jax.grad(lambda x, p: jnp.sum(p.log_prob(x))))
+_log_prob = jax.jit(lambda p, x: p.log_prob(x))
+
+QUANTILES = gt.finite_arrays(shape=(3,), min_value=1e-6, max_value=1 - 1e-6)
+
+
+@given(p=gt.betas(batch_shape=(3,)), u=QUANTILES)
+def test_matches_scipy(p, u):
+    ref = _scipy(p)
+    x = ref.ppf(u)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
+    a, b = np.asarray(p.concentration1), np.asarray(p.concentration0)
+    # log_prob crosses zero: allow the rounding of its largest term.
+    terms = np.abs((a - 1) * np.log(x)) + np.abs((b - 1) * np.log1p(-x)) + np.abs(sp.betaln(a, b))
+    gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13 * terms.max())
+    gt.assert_allclose(cdf, ref.cdf(x))
+    gt.assert_allclose(log_cdf, ref.logcdf(x))
+    gt.assert_allclose(log_survival, ref.logsf(x))
+    gt.assert_allclose(entropy, ref.entropy(), atol=1e-13)
+    gt.assert_allclose(mean, ref.mean())
+    gt.assert_allclose(variance, ref.var())
+    expected_mode = np.where(
+        (a > 1) & (b > 1),
+        (a - 1) / np.where((a > 1) & (b > 1), a + b - 2, 1),
+        np.where(a <= 1, np.where(b > 1, 0.0, np.nan), np.where(a > 1, 1.0, np.nan)),
+    )
+    gt.assert_allclose(mode, expected_mode)
+
+
+@given(p=gt.betas(batch_shape=(2,)))
+def test_normalised_with_quadrature_moments(p):
+    # Integrate over t = logit(x): smooth, with algebraic endpoint singularities removed. The mass
+    # beyond |t| = T is at most e^{-a T}/(a B) + e^{-b T}/(b B) (p(x) <= x^(a-1)(1-x)^(b-1)/B);
+    # T is chosen so that it is below 1e-20.
+    a, b = np.asarray(p.concentration1), np.asarray(p.concentration0)
+    log_b = sp.betaln(a, b)
+    t_lo = (np.log(1e-20) + np.log(a) + log_b) / a
+    t_hi = -(np.log(1e-20) + np.log(b) + log_b) / b
+    mean, var = np.asarray(p.mean()), np.asarray(p.variance())
+
+    def moment(fn):
+        def integrand(t):
+            x = sp.expit(t)
+            jac = -np.logaddexp(0, -t) - np.logaddexp(0, t)  # log x(1 - x)
+            return fn(x) * np.exp(np.asarray(_log_prob(p, x)) + jac)
+
+        return gt.gauss_legendre_integral(integrand, t_lo, t_hi, num_nodes=100, num_panels=8)
+
+    gt.assert_allclose(moment(lambda x: 1.0), np.ones(2))
+    gt.assert_allclose(moment(lambda x: x), mean)
+    gt.assert_allclose(moment(lambda x: (x - mean) ** 2), var)
+
+
+@given(p=gt.betas(batch_shape=(3,)), u=QUANTILES)
+def test_score_is_grad_log_prob(p, u):
+    x = jnp.asarray(_scipy(p).ppf(u))
+    gt.assert_allclose(_score(p, x), _grad_log_prob(x, p))
+
+
+@given(p=gt.betas(batch_shape=(3,)), u=st.floats(1e-300, 1 - 1e-6))
+def test_cdf_inverts_icdf(p, u):
+    u = jnp.full(3, u)
+    x = np.asarray(_icdf(p, u))
+    cdf, log_survival = map(np.asarray, _cdf(p, x))
+    normal = x >= np.finfo(np.float64).tiny  # smaller quantiles round to 0
+    assert np.all(normal | (x == 0))
+    if u[0] <= 0.5:  # condition 1 in u
+        gt.assert_allclose(cdf[normal], np.asarray(u)[normal], rtol=1e-12)
+    else:
+        # in 1 - u, with the rounding of x near 1: relative spacing eps / (1 - x), amplified by b.
+        b = np.asarray(p.concentration0)
+        rtol = 1e-12 + 4 * np.max(np.maximum(b, 1) * EPS / (1 - x))
+        gt.assert_allclose(np.exp(log_survival), 1 - np.asarray(u), rtol=rtol)
+    if 1e-12 <= u[0] <= 1 - 1e-12:
+        gt.assert_allclose(x, _scipy(p).ppf(np.asarray(u)), rtol=1e-9)
+
+
+def test_icdf_derivative_in_u():
+    for a, b, u in [(0.3, 2.0, 0.2), (2.5, 0.5, 0.7), (15.0, 3.0, 1e-5)]:
+        du = jax.grad(lambda u, a=a, b=b: Beta(a, b).icdf(u))(u)
+        gt.assert_allclose(du, np.asarray(1 / ss.beta(a, b).pdf(ss.beta(a, b).ppf(u))))
+
+
+def test_samples_match_distribution_and_pathwise_gradient():
+    # False-failure probability 1e-6 per assertion (DKW and Chebyshev bands), fixed key.
+    p = Beta(jnp.array([0.3, 2.0, 15.0]), jnp.array([1.0, 0.5, 4.0]))
+    x = p.sample(jax.random.key(0), (20_000,))
+    assert x.shape == (20_000, 3)
+    gt.assert_mean_matches(x, p.mean(), p.variance())
+    for i in range(3):
+        ref = ss.beta(float(p.concentration1[i]), float(p.concentration0[i]))
+        gt.assert_samples_match_cdf(x[:, i], ref.cdf)
+    # samples are differentiable in the parameters (implicit reparameterisation through gammas)
+    g = jax.grad(lambda a: jnp.sum(Beta(a, 2.0).sample(jax.random.key(1), (4,))))(1.5)
+    assert np.isfinite(g)
+
+
+def test_transforms_agree():
+    a = jnp.array([0.5, 1.0, 3.0, 15.0])
+    b = jnp.array([2.0, 1.0, 0.5, 3.0])
+    xs = jnp.array([0.1, 0.5, 0.9, 0.7])
+    gt.assert_transform_consistent(lambda a, b, x: Beta(a, b).log_prob(x), a, b, xs)
+    gt.assert_transform_consistent(lambda p, x: (p.cdf(x), p.score(x)), Beta(a, b), xs)
+    gt.assert_transform_consistent(lambda p, u: p.icdf(u), Beta(a, b), jnp.linspace(0.1, 0.9, 4))
+
+
+@pytest.mark.parametrize("method", ["log_prob", "prob", "score", "cdf", "log_cdf", "log_survival"])
+def test_float32_stays_float32(method):
+    p = Beta(jnp.float32(2.5), jnp.float32(2.0))
+    assert getattr(p, method)(jnp.linspace(0.1, 0.9, 5, dtype=jnp.float32)).dtype == jnp.float32
+    if method == "log_prob":
+        assert p.sample(jax.random.key(0), (3,)).dtype == jnp.float32
+        for m in ("entropy", "mean", "variance", "mode"):
+            assert getattr(p, m)().dtype == jnp.float32
+        u = jnp.float32(0.3)
+        assert p.icdf(u).dtype == jnp.float32
+        gt.assert_allclose(p.cdf(p.icdf(u)), u, rtol=4 * float(jnp.finfo(jnp.float32).eps))
+
+
+def test_outside_support_and_boundary():
+    x = jnp.array([-1.0, -1e-300, 1.0 + 1e-15, 2.0])
+    p = Beta(2.0, 3.0)
+    assert np.all(np.isneginf(p.log_prob(x)))
+    np.testing.assert_array_equal(p.cdf(x), np.array([0.0, 0.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(_grad_log_prob(x, p), np.zeros(4))
+    grads = jax.grad(lambda q: jnp.sum(q.log_prob(x)))(p)
+    assert grads.concentration1 == 0.0 and grads.concentration0 == 0.0
+    at_zero = [float(Beta(a, 3.0).log_prob(0.0)) for a in (0.5, 1.0, 2.0)]
+    assert at_zero == [np.inf, float(np.log(3.0)), -np.inf]
+    gt.assert_allclose(Beta(2.0, 3.0).icdf(jnp.array([0.0, 1.0])), np.array([0.0, 1.0]))
+
+
+def test_extreme_parameters():
+    for a, b in ((1e-3, 1e-3), (1e4, 1e4), (1e-3, 1e4)):
+        p = Beta(a, b)
+        x = min(max(a / (a + b), 1e-300), 0.5)
+        assert np.isfinite(p.log_prob(x))
+        gt.assert_allclose(p.log_prob(x), np.asarray(ss.beta(a, b).logpdf(x)), rtol=1e-9)
+        assert np.isfinite(p.entropy())
+
+
+def test_shapes_broadcast_and_bad_input():
+    p = Beta(jnp.ones((2, 1)), jnp.ones(3))
+    assert p.batch_shape == (2, 3) and p.event_shape == ()
+    assert p.log_prob(jnp.full((5, 2, 3), 0.5)).shape == (5, 2, 3)
+    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
+    assert p.entropy().shape == (2, 3) and p.icdf(0.5).shape == (2, 3)
+    with pytest.raises(
+        ValueError, match=r"concentration1 with shape \(2,\).*concentration0 with shape \(3,\)"
+    ):
+        Beta(jnp.ones(2), jnp.ones(3))
+    with pytest.raises(ValueError, match=r"x with shape \(4,\).*batch_shape \(3,\)"):
+        Beta(jnp.ones(3), 1.0).log_prob(jnp.ones(4))
+
+
+def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
+    for a, b in ((-1.5, 1.0), (1.0, -2.0)):
+        p = Beta(a, b)
+        for value in (p.log_prob(0.5), p.cdf(0.5), p.entropy(), p.mean(), p.icdf(0.5)):
+            assert np.isnan(value)
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="concentration1 must be"):
+            Beta(-1.0, 1.0)
+
+        @jax.jit
+        def f(b):
+            return Beta(1.0, b).log_prob(0.5)
+
+        with pytest.raises(Exception, match="concentration0 must be positive"):
+            jax.block_until_ready(f(-1.0))
+        assert np.isfinite(f(1.0))
+
+
+def test_pytree_gradients_closed_form():
+    p = Beta(jnp.array([0.5, 3.0]), jnp.array([2.0, 0.5]))
+    x = 0.3
+    g = jax.grad(lambda p: jnp.sum(p.log_prob(x)))(p)
+    a, b = np.asarray(p.concentration1), np.asarray(p.concentration0)
+    gt.assert_allclose(g.concentration1, np.log(x) - sp.digamma(a) + sp.digamma(a + b))
+    gt.assert_allclose(g.concentration0, np.log1p(-x) - sp.digamma(b) + sp.digamma(a + b))

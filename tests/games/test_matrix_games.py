@@ -1,0 +1,243 @@
+"""Matrix games: invariances (Hypothesis), known equilibria, LP reference, regret identity,
+Danskin's theorem, logit equilibria with implicit differentiation, exploitability."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.optimize
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gmath.testing as gt
+from gmath import games as gg
+
+M, N = 4, 5
+_solve = jax.jit(lambda A: gg.solve_matrix_game(A, tol=1e-12))
+
+
+def _value(A):
+    return float(_solve(jnp.asarray(A)).value)
+
+
+def _lp_value(A):
+    """Reference: min t s.t. A^T x <= t 1, sum x = 1, x >= 0 (scipy HiGHS)."""
+    m, n = A.shape
+    c = np.zeros(m + 1)
+    c[-1] = 1.0
+    A_ub = np.hstack([A.T, -np.ones((n, 1))])
+    A_eq = np.hstack([np.ones((1, m)), np.zeros((1, 1))])
+    res = scipy.optimize.linprog(
+        c,
+        A_ub=A_ub,
+        b_ub=np.zeros(n),
+        A_eq=A_eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * m + [(None, None)],
+        method="highs",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+    )
+    assert res.success
+    return res.fun
+
+
+matrices = gt.finite_arrays(shape=(M, N), min_value=-10.0, max_value=10.0)
+
+
+def _atol(A):
+    return 1e-9 * (1.0 + float(np.max(np.abs(A))))
+
+
+@given(A=matrices)
+def test_certified_and_agrees_with_linear_programming(A):
+    sol = _solve(jnp.asarray(A))
+    assert bool(sol.converged)
+    assert float(sol.gap) <= 1e-12 * (1 + np.max(np.abs(A)))
+    np.testing.assert_allclose(float(jnp.sum(sol.x)), 1.0, rtol=1e-14)
+    assert bool(jnp.all(sol.x >= 0)) and bool(jnp.all(sol.y >= 0))
+    np.testing.assert_allclose(float(sol.value), _lp_value(A), atol=_atol(A))
+    np.testing.assert_allclose(
+        float(gg.duality_gap(A, sol.x, sol.y)), float(sol.gap), atol=1e-15
+    )
+
+
+@given(
+    A=matrices,
+    a=st.floats(0.1, 10.0),
+    b=st.floats(-10.0, 10.0),
+    perm_rows=st.permutations(range(M)),
+    perm_cols=st.permutations(range(N)),
+)
+def test_value_invariances(A, a, b, perm_rows, perm_cols):
+    v = _value(A)
+    np.testing.assert_allclose(_value(a * A + b), a * v + b, atol=_atol(a * A + b))
+    # transpose-negate swaps the roles: v(-A^T) = -v(A)
+    sol_t = jax.jit(lambda B: gg.solve_matrix_game(B, tol=1e-12))(jnp.asarray(-A.T))
+    np.testing.assert_allclose(float(sol_t.value), -v, atol=_atol(A))
+    permuted = A[np.ix_(perm_rows, perm_cols)]
+    np.testing.assert_allclose(_value(permuted), v, atol=_atol(A))
+    # permuting rows/columns permutes the equilibrium
+    sol = _solve(jnp.asarray(A))
+    x_p = np.asarray(sol.x)[list(perm_rows)]
+    y_p = np.asarray(sol.y)[list(perm_cols)]
+    assert float(gg.duality_gap(permuted, x_p, y_p)) <= _atol(A)
+
+
+@given(B=gt.finite_arrays(shape=(M, M), min_value=-10.0, max_value=10.0))
+def test_skew_symmetric_value_is_zero(B):
+    S = B - B.T
+    np.testing.assert_allclose(
+        float(jax.jit(lambda S: gg.solve_matrix_game(S, tol=1e-12))(jnp.asarray(S)).value),
+        0.0,
+        atol=_atol(S),
+    )
+
+
+@pytest.mark.parametrize("method", ["simplex", "extragradient", "omwu", "rm+", "fictitious_play"])
+def test_known_equilibria(method):
+    rps = jnp.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0]])
+    biased = jnp.array([[0.0, -0.25, 0.5], [0.25, 0.0, -0.05], [-0.5, 0.05, 0.0]])
+    a, b, c, d = 3.0, -1.0, -2.0, 1.0
+    two = jnp.array([[a, b], [c, d]])
+    pennies = jnp.array([[1.0, -1.0], [-1.0, 1.0]])
+    games = [
+        (rps, np.full(3, 1 / 3), np.full(3, 1 / 3), 0.0),
+        (biased, np.array([1, 10, 5]) / 16, np.array([1, 10, 5]) / 16, 0.0),
+        (pennies, np.full(2, 0.5), np.full(2, 0.5), 0.0),
+    ]
+    p = (d - c) / (a - b - c + d)
+    q = (d - b) / (a - b - c + d)
+    games.append((two, np.array([p, 1 - p]), np.array([q, 1 - q]), (a * d - b * c) / (a - b - c + d)))
+    for A, x, y, v in games:
+        sol = gg.solve_matrix_game(A, method=method, tol=1e-12, max_iters=20_000)
+        assert bool(sol.converged), (method, A)
+        np.testing.assert_allclose(sol.x, x, atol=1e-10)
+        np.testing.assert_allclose(sol.y, y, atol=1e-10)
+        np.testing.assert_allclose(float(sol.value), v, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["extragradient", "omwu", "rm+", "fictitious_play"])
+def test_regret_identity(method):
+    A = np.random.default_rng(0).normal(size=(M, N))
+    T = 60
+    xs, ys = gg.play_matrix_game(jnp.asarray(A), method=method, num_steps=T)
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    played = np.einsum("ti,ij,tj->", xs, A, ys)
+    regret_x = played - np.min(A @ ys.sum(0))
+    regret_y = np.max(xs.sum(0) @ A) - played
+    gap = float(gg.duality_gap(A, xs.mean(0), ys.mean(0)))
+    np.testing.assert_allclose(T * gap, regret_x + regret_y, rtol=1e-12)
+
+
+def test_danskin_gradient_matches_finite_differences_of_lp():
+    A = np.random.default_rng(5).normal(size=(M, N))
+    grad = np.asarray(jax.grad(gg.matrix_game_value)(jnp.asarray(A)))
+    sol = gg.solve_matrix_game(A, tol=1e-13)
+    np.testing.assert_allclose(grad, np.outer(sol.x, sol.y), rtol=1e-12)
+    h = 1e-6
+    fd = np.zeros_like(A)
+    for i in range(M):
+        for j in range(N):
+            E = np.zeros_like(A)
+            E[i, j] = h
+            fd[i, j] = (_lp_value(A + E) - _lp_value(A - E)) / (2 * h)
+    np.testing.assert_allclose(grad, fd, atol=1e-6)
+
+
+def test_batched_solve_eager_jit_vmap():
+    As = jax.random.normal(jax.random.key(1), (3, M, N))
+    gt.assert_transform_consistent(
+        lambda A: gg.solve_matrix_game(A, tol=1e-12).value, As, rtol=0, atol=1e-12
+    )
+
+
+def test_float32_in_float32_out():
+    A = jax.random.normal(jax.random.key(2), (M, N), jnp.float32)
+    sol = gg.solve_matrix_game(A, tol=1e-5)
+    assert sol.x.dtype == sol.y.dtype == sol.value.dtype == sol.gap.dtype == jnp.float32
+    assert float(sol.gap) < 1e-5
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="non-finite"):
+        gg.solve_matrix_game(jnp.array([[1.0, jnp.nan], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="matrix"):
+        gg.solve_matrix_game(jnp.ones(3))
+    with pytest.raises(ValueError, match="method"):
+        gg.solve_matrix_game(jnp.eye(2), method="bogus")
+    with pytest.raises(ValueError, match="duality_gap"):
+        gg.duality_gap(jnp.eye(2), jnp.ones(3) / 3, jnp.ones(2) / 2)
+
+
+# --- logit (quantal response) equilibria ------------------------------------------------
+
+A_LOGIT = jnp.asarray(np.random.default_rng(11).normal(size=(3, 4)))
+_logit = jax.jit(lambda A, t: gg.logit_equilibrium(A, temperature=t))
+
+
+def test_logit_equilibrium_fixed_point_and_limit():
+    eq = _logit(A_LOGIT, 0.3)
+    assert bool(eq.converged)
+    np.testing.assert_allclose(eq.x, jax.nn.softmax(-(A_LOGIT @ eq.y) / 0.3), rtol=1e-12)
+    np.testing.assert_allclose(eq.y, jax.nn.softmax((eq.x @ A_LOGIT) / 0.3), rtol=1e-12)
+    # small temperature: close to Nash, duality gap O(tau log n)
+    cold = _logit(A_LOGIT, 0.01)
+    assert float(gg.duality_gap(A_LOGIT, cold.x, cold.y)) <= 2 * 0.01 * np.log(4)
+
+
+def test_logit_equilibrium_implicit_gradients():
+    def first_x(A, t):
+        return _logit(A, t).x[0]
+
+    gA, gt_ = jax.grad(first_x, argnums=(0, 1))(A_LOGIT, 0.3)
+    h = 1e-6
+    fd = np.zeros((3, 4))
+    for i in range(3):
+        for j in range(4):
+            E = jnp.zeros((3, 4)).at[i, j].set(h)
+            fd[i, j] = (first_x(A_LOGIT + E, 0.3) - first_x(A_LOGIT - E, 0.3)) / (2 * h)
+    np.testing.assert_allclose(gA, fd, rtol=1e-6, atol=1e-9)
+    fd_t = (first_x(A_LOGIT, 0.3 + h) - first_x(A_LOGIT, 0.3 - h)) / (2 * h)
+    np.testing.assert_allclose(gt_, fd_t, rtol=1e-6)
+    # envelope theorem: d value / dA = x y^T
+    eq = _logit(A_LOGIT, 0.3)
+    g_value = jax.grad(lambda A: _logit(A, 0.3).value)(A_LOGIT)
+    np.testing.assert_allclose(g_value, np.outer(eq.x, eq.y), rtol=1e-10)
+
+
+def test_logit_equilibrium_vmap():
+    As = jax.random.normal(jax.random.key(3), (2, 3, 4))
+    gt.assert_transform_consistent(
+        lambda A: gg.logit_equilibrium(A, temperature=0.5).x, As, atol=1e-12, rtol=0
+    )
+
+
+# --- exploitability ---------------------------------------------------------------------
+
+
+def test_exploitability_two_player_is_duality_gap():
+    A = np.random.default_rng(2).normal(size=(3, 4))
+    x = np.array([0.2, 0.5, 0.3])
+    y = np.array([0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_allclose(
+        float(gg.exploitability(np.stack([A, -A]), [x, y])),
+        float(gg.duality_gap(A, x, y)),
+        rtol=1e-12,
+    )
+
+
+def test_exploitability_three_players_brute_force():
+    rng = np.random.default_rng(4)
+    costs = rng.normal(size=(3, 2, 3, 2))
+    s = [np.array([0.3, 0.7]), np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.4])]
+    joint = np.einsum("a,b,c->abc", *s)
+    expected = 0.0
+    for i in range(3):
+        u = np.sum(costs[i] * joint)
+        best = np.inf
+        for a in range(costs.shape[1 + i]):
+            pure = [si.copy() for si in s]
+            pure[i] = np.eye(costs.shape[1 + i])[a]
+            best = min(best, np.sum(costs[i] * np.einsum("a,b,c->abc", *pure)))
+        expected += u - best
+    np.testing.assert_allclose(float(gg.exploitability(costs, s)), expected, rtol=1e-12)
