@@ -33,13 +33,15 @@ __all__ = [
     "Impl",
     "TimingConfig",
     "Unavailable",
+    "recompute_roofline",
     "require",
     "run_case",
     "time_callable",
+    "x64",
 ]
 
 
-class Unavailable(Exception):  # noqa: N818 (reads better at the raise site)
+class Unavailable(Exception):
     """Raised while building a case or an implementation that cannot run (missing function/peer)."""
 
 
@@ -212,7 +214,9 @@ def time_callable(call: Callable[[], Any], timing: TimingConfig, max_repeats: in
     cap = timing.max_repeats if max_repeats is None else min(timing.max_repeats, max_repeats)
     times: list[float] = []
     total = 0.0
-    while len(times) < min(timing.min_repeats, cap) or (len(times) < cap and total < timing.budget_s):
+    while len(times) < min(timing.min_repeats, cap) or (
+        len(times) < cap and total < timing.budget_s
+    ):
         t0 = time.perf_counter()
         out = call()
         dt = time.perf_counter() - t0
@@ -375,8 +379,44 @@ def roofline_bound(work: dict | None, limits: dict | None, dtype: str) -> dict |
     return best
 
 
+def recompute_roofline(rec: dict, limits: dict) -> None:
+    """Redo a case record's roofline fractions with (re-measured) ``limits``, in place."""
+    for r in rec["impls"].values():
+        work = r.get("work") or rec.get("work")
+        bound = roofline_bound(work, limits, rec["dtype"]) if r.get("median_s") else None
+        if bound:
+            r["roofline"] = {**bound, "fraction": bound["seconds"] / r["median_s"]}
+            if r.get("role") == "gmath":
+                rec["roofline_fraction"] = r["roofline"]["fraction"]
+
+
+def x64(enabled: bool):
+    """Context in which 64-bit types are on or off: float64 cases run with x64, float32 cases
+    without it, as users run them (JAX's default)."""
+    import contextlib
+
+    import jax
+
+    ctx = getattr(jax, "enable_x64", None)
+    if ctx is None:  # older jax
+        from jax.experimental import disable_x64, enable_x64
+
+        return enable_x64() if enabled else disable_x64()
+    try:
+        return ctx(enabled)
+    except TypeError:
+        return contextlib.nullcontext()
+
+
 def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=None) -> dict:
-    """Run one case end to end and return its JSON-ready record (see the module docstring)."""
+    """Run one case end to end and return its JSON-ready record (see the module docstring).
+
+    The case runs with 64-bit types enabled exactly when its dtype is float64."""
+    with x64(case.dtype == "float64"):
+        return _run_case(case, timing, limits, log)
+
+
+def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dict:
     log = log or (lambda msg: None)
     rec: dict[str, Any] = {
         "suite": case.suite,
@@ -422,7 +462,9 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
                 p.prepare(case.memory)
         except Exception as e:
             p.record["status"] = "error"
-            p.record["note"] = f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+            p.record["note"] = (
+                f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+            )
             continue
         prepared[impl.name] = p
 
@@ -430,7 +472,11 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
     gmath_impl = next((i for i in impls if i.role == "gmath"), None)
     if subject is None:
         rec["status"] = "skipped" if gmath_impl is None or gmath_impl.skip else "error"
-        why = (gmath_impl.skip or rec["impls"].get(gmath_impl.name, {}).get("note")) if gmath_impl else None
+        why = (
+            (gmath_impl.skip or rec["impls"].get(gmath_impl.name, {}).get("note"))
+            if gmath_impl
+            else None
+        )
         rec["notes"].append(f"gmath implementation did not run: {why or 'missing'}")
 
     # -- agreement before timing
@@ -448,7 +494,9 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
                     p.record["agreement"] = agr
                     if not agr["ok"]:
                         p.record["status"] = "disagrees"
-                        rec["notes"].append(f"{p.impl.name} disagrees with gmath ({agr}): not timed")
+                        rec["notes"].append(
+                            f"{p.impl.name} disagrees with gmath ({agr}): not timed"
+                        )
                     continue
                 got = _leaves((p.impl.output or (lambda o: o))(p.output))
                 agr = _agreement(
@@ -462,10 +510,8 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
             p.record["agreement"] = agr
             if not agr["ok"]:
                 p.record["status"] = "disagrees"
-                rec["notes"].append(
-                    f"{p.impl.name} disagrees with gmath "
-                    f"({agr.get('reason') or 'max rel err %.3g' % agr['max_rel_err']}): not timed"
-                )
+                why = agr.get("reason") or "max rel err {:.3g}".format(agr["max_rel_err"])
+                rec["notes"].append(f"{p.impl.name} disagrees with gmath ({why}): not timed")
 
     # -- timing, interleaved: one call of each implementation per round, so that a change of
     # load on a shared machine falls on all of them alike and the ratios stay fair
@@ -525,7 +571,9 @@ def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=N
         if bound:
             p.record["roofline"] = {**bound, "fraction": bound["seconds"] / p.record["median_s"]}
         if p.impl.kind == "python" and "first_call_s" in p.record:
-            p.record["warmup_overhead_s"] = max(p.record["first_call_s"] - p.record["median_s"], 0.0)
+            p.record["warmup_overhead_s"] = max(
+                p.record["first_call_s"] - p.record["median_s"], 0.0
+            )
     for p in prepared.values():
         p.call = None  # free the inputs captured by the closures early
         p.output = None

@@ -17,7 +17,26 @@ import time
 
 import numpy as np
 
-__all__ = ["measure_limits", "elementwise_pass"]
+__all__ = ["best_of", "elementwise_pass", "measure_limits"]
+
+
+def best_of(first: dict, second: dict) -> dict:
+    """Limits measured twice (start and end of a run) combined: the larger of each figure, since
+    a limit is a best case and a shared machine only ever makes a measurement slower."""
+    out = dict(first)
+    for k in ("bandwidth_Bps", "fresh_output_pass_Bps"):
+        out[k] = max(first.get(k, 0), second.get(k, 0))
+    out["dtypes"] = {}
+    for dt in set(first.get("dtypes", {})) | set(second.get("dtypes", {})):
+        a, b = first["dtypes"].get(dt, {}), second["dtypes"].get(dt, {})
+        out["dtypes"][dt] = {
+            **a,
+            **{k: max(a.get(k, 0), b.get(k, 0)) for k in ("exps_per_s", "flops_per_s")},
+        }
+    out["measurements"] = [
+        {k: v for k, v in m.items() if k not in ("method", "measurements")} for m in (first, second)
+    ]
+    return out
 
 
 def _best(call, repeats: int) -> float:
@@ -62,20 +81,29 @@ def measure_limits(
     g = jax.jit(elementwise_pass(False))
     t_fresh = _best(lambda: g(x).block_until_ready(), repeats)
     out["fresh_output_pass_Bps"] = nbytes / t_fresh
-    del state, x
+    from benchmarks.harness import x64
+
     for dt in dtypes:
-        d = jnp.dtype(dt)
-        a = jnp.linspace(0.0, 1.0, exp_n, dtype=d)
-        b = jnp.linspace(0.0, 2.0, exp_n, dtype=d)
-        h = jax.jit(lambda a, b: jnp.sum(jnp.exp(a[:, None] - b[None, :])))
-        t_exp = _best(lambda: h(a, b).block_until_ready(), repeats)
-        m = jnp.asarray(np.random.default_rng(0).standard_normal((matmul_n, matmul_n)), dtype=d)
-        mm = jax.jit(lambda u, v: u @ v)
-        t_mm = _best(lambda: mm(m, m).block_until_ready(), max(2, repeats // 2))
-        out["dtypes"][str(d)] = {
-            "exps_per_s": exp_n * exp_n / t_exp,
-            "exp_n": exp_n,
-            "flops_per_s": 2.0 * matmul_n**3 / t_mm,
-            "matmul_n": matmul_n,
-        }
+        with x64(dt == "float64"):
+            out["dtypes"][dt] = _compute_limits(dt, exp_n, matmul_n, repeats)
     return out
+
+
+def _compute_limits(dt, exp_n, matmul_n, repeats):
+    import jax
+    import jax.numpy as jnp
+
+    d = jnp.dtype(dt)
+    a = jnp.linspace(0.0, 1.0, exp_n, dtype=d)
+    b = jnp.linspace(0.0, 2.0, exp_n, dtype=d)
+    h = jax.jit(lambda a, b: jnp.sum(jnp.exp(a[:, None] - b[None, :])))
+    t_exp = _best(lambda: h(a, b).block_until_ready(), repeats)
+    m = jnp.asarray(np.random.default_rng(0).standard_normal((matmul_n, matmul_n)), dtype=d)
+    mm = jax.jit(lambda u, v: u @ v)
+    t_mm = _best(lambda: mm(m, m).block_until_ready(), max(2, repeats // 2))
+    return {
+        "exps_per_s": exp_n * exp_n / t_exp,
+        "exp_n": exp_n,
+        "flops_per_s": 2.0 * matmul_n**3 / t_mm,
+        "matmul_n": matmul_n,
+    }

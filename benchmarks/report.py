@@ -72,6 +72,20 @@ def _rate(x, unit) -> str:
     return f"{x:.3g} {unit}"
 
 
+def _roof(frac) -> str:
+    """Roofline fraction as a percentage; a dagger above 100% (the limit was under-measured)."""
+    if not frac:
+        return "–"
+    return f"{100 * frac:.0f}%" + ("†" if frac > 1.0 else "")
+
+
+_DAGGER = (
+    "† Above 100%: this case ran faster than the limit measured in the same run, which happens "
+    "when the machine was busier while the limit was measured (or the case's data stayed in cache); "
+    "read it as 'at the limit'."
+)
+
+
 def _speedup(v: float) -> str:
     return f"**{v:.2f}x**" if v >= 1 else f"{v:.2f}x (slower)"
 
@@ -85,9 +99,11 @@ def _agreement_text(agr) -> str:
         return f"{mark} {agr['max_rel_err']:.1e}"
     if "reason" in agr:
         return f"{mark} {agr['reason']}"
-    figs = [f"{k.replace('_', ' ')} {v:.1e}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
-            for k, v in agr.items()
-            if k != "ok" and isinstance(v, int | float) and not isinstance(v, bool)]
+    figs = [
+        f"{k.replace('_', ' ')} {v:.1e}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+        for k, v in agr.items()
+        if k != "ok" and isinstance(v, int | float) and not isinstance(v, bool)
+    ]
     return f"{mark} {', '.join(figs)}".strip()
 
 
@@ -131,7 +147,9 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
                     if n not in names:
                         names.append(n)
             for n in names:
-                pts = [(c["size"], c["impls"][n]) for c in cs if c["impls"].get(n, {}).get("median_s")]
+                pts = [
+                    (c["size"], c["impls"][n]) for c in cs if c["impls"].get(n, {}).get("median_s")
+                ]
                 if not pts:
                     continue
                 xs = [p[0] for p in pts]
@@ -139,14 +157,21 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
                 lo = [max(y - p[1].get("q25_s", y), 0) for y, p in zip(ys, pts, strict=True)]
                 hi = [max(p[1].get("q75_s", y) - y, 0) for y, p in zip(ys, pts, strict=True)]
                 role = pts[0][1].get("role")
-                style = {"gmath": dict(lw=2.4, color="C3", zorder=5),
-                         "limit": dict(ls=":", color="0.45")}.get(role, {})
+                style = {
+                    "gmath": dict(lw=2.4, color="C3", zorder=5),
+                    "limit": dict(ls=":", color="0.45"),
+                }.get(role, {})
                 ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", ms=4, capsize=2, label=n, **style)
             roof = [(c["size"], _gmath(c).get("roofline", {}).get("seconds")) for c in cs]
             roof = [(x, y) for x, y in roof if y]
             if roof:
-                ax.plot([p[0] for p in roof], [p[1] for p in roof], "k--", lw=1.2,
-                        label=f"roofline ({_gmath(cs[-1]).get('roofline', {}).get('resource', '')})")
+                ax.plot(
+                    [p[0] for p in roof],
+                    [p[1] for p in roof],
+                    "k--",
+                    lw=1.2,
+                    label=f"roofline ({_gmath(cs[-1]).get('roofline', {}).get('resource', '')})",
+                )
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel(cs[0]["size_label"])
@@ -156,8 +181,10 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
             ax.legend(fontsize=7)
         for ax in list(axes.flat)[k:]:
             ax.set_visible(False)
-        fig.suptitle(f"gmath {suite} — {run['device']['device_kind']} ({run['slug']}, {run['mode']})",
-                     fontsize=11)
+        fig.suptitle(
+            f"gmath {suite} — {run['device']['device_kind']} ({run['slug']}, {run['mode']})",
+            fontsize=11,
+        )
         fig.tight_layout()
         path = out_dir / f"{stem}-{suite}.png"
         fig.savefig(path, dpi=110)
@@ -170,7 +197,9 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
 def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: int = 2) -> list[str]:
     h = "#" * level
     d, v, g = run["device"], run["versions"], run.get("git", {})
-    rev = (g.get("revision") or "unknown")[:10] + (" (uncommitted changes)" if g.get("dirty") else "")
+    rev = (g.get("revision") or "unknown")[:10] + (
+        " (uncommitted changes)" if g.get("dirty") else ""
+    )
     out = [
         f"{h} {d['device_kind']} — `{run['slug']}`, {run['mode']} mode, {run['dtype']}",
         "",
@@ -211,19 +240,26 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
             continue
         c = max(ok, key=lambda c: c["size"])
         gm = _gmath(c)
-        peers = ", ".join(f"{k} {_speedup(r['value'])}" for k, r in c["ratios"].items()
-                          if r["type"] == "speedup")
-        bad = [f"{k} {r['status']}" for k, r in c["impls"].items()
-               if r.get("role") == "peer" and r["status"] in ("disagrees", "error")]
-        lim_ = ", ".join(f"{r['value']:.2f}x" for r in c["ratios"].values()
-                         if r["type"] == "time_over_limit")
-        roof = f"{100 * c['roofline_fraction']:.0f}%" if "roofline_fraction" in c else "–"
-        out.append(f"| {c['title']} | {c['size_label']} = {_size(c['size'])} | {_t(gm.get('median_s'))} "
-                   f"| {', '.join([p for p in [peers, *bad] if p]) or '–'} | {lim_ or '–'} | {roof} |")
+        peers = ", ".join(
+            f"{k} {_speedup(r['value'])}" for k, r in c["ratios"].items() if r["type"] == "speedup"
+        )
+        bad = [
+            f"{k} {r['status']}"
+            for k, r in c["impls"].items()
+            if r.get("role") == "peer" and r["status"] in ("disagrees", "error")
+        ]
+        lim_ = ", ".join(
+            f"{r['value']:.2f}x" for r in c["ratios"].values() if r["type"] == "time_over_limit"
+        )
+        roof = _roof(c.get("roofline_fraction"))
+        out.append(
+            f"| {c['title']} | {c['size_label']} = {_size(c['size'])} | {_t(gm.get('median_s'))} "
+            f"| {', '.join([p for p in [peers, *bad] if p]) or '–'} | {lim_ or '–'} | {roof} |"
+        )
     out.append("")
 
     suites = []
-    for (suite, _n, _d) in groups:
+    for suite, _n, _d in groups:
         if suite not in suites:
             suites.append(suite)
     for suite in suites:
@@ -246,8 +282,13 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
             for c in sorted(cs, key=lambda c: c["size"]):
                 for name, r in c["impls"].items():
                     ratio = c["ratios"].get(name)
-                    rtxt = ("–" if not ratio else _speedup(ratio["value"]) if ratio["type"] == "speedup"
-                            else f"{ratio['value']:.2f}x")
+                    rtxt = (
+                        "–"
+                        if not ratio
+                        else _speedup(ratio["value"])
+                        if ratio["type"] == "speedup"
+                        else f"{ratio['value']:.2f}x"
+                    )
                     roof = r.get("roofline", {}).get("fraction")
                     agr = r.get("agreement")
                     atxt = _agreement_text(agr)
@@ -255,17 +296,25 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
                     med = _t(r.get("median_s")) if r["status"] == "ok" else r["status"]
                     mem = r.get("memory", {}).get("peak_bytes")
                     if r.get("throughput_per_s") and r["status"] == "ok":
-                        med += f" ({_rate(r['throughput_per_s'], c.get('items_label') or 'items')}/s)"
+                        med += (
+                            f" ({_rate(r['throughput_per_s'], c.get('items_label') or 'items')}/s)"
+                        )
                     extra = r.get("extra")
                     if extra:
-                        med += " (" + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                                                for k, v in extra.items()) + ")"
+                        med += (
+                            " ("
+                            + ", ".join(
+                                f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in extra.items()
+                            )
+                            + ")"
+                        )
                     out.append(
                         f"| {_size(c['size'])} | {name}{' (gmath)' if r.get('role') == 'gmath' and name != 'gmath' else ''} "
                         f"| {med} | {100 * r['spread']:.0f}% | {_t(comp)} | {_bytes(mem)} | {rtxt} "
-                        f"| {f'{100 * roof:.0f}%' if roof else '–'} | {atxt} |"
-                        if "spread" in r else
-                        f"| {_size(c['size'])} | {name} | {med} | – | {_t(comp)} | {_bytes(mem)} | – | – | {atxt} |"
+                        f"| {_roof(roof)} | {atxt} |"
+                        if "spread" in r
+                        else f"| {_size(c['size'])} | {name} | {med} | – | {_t(comp)} | {_bytes(mem)} | – | – | {atxt} |"
                     )
                     if r.get("note"):
                         state = "" if r["status"] == "ok" else f"{r['status']}: "
@@ -275,6 +324,12 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
             out.append("")
             if notes:
                 out += [f"- {n}" for n in dict.fromkeys(notes)] + [""]
+    if any(
+        (r.get("roofline") or {}).get("fraction", 0) > 1.0
+        for c in run["cases"]
+        for r in c["impls"].values()
+    ):
+        out += [_DAGGER, ""]
     out += [f"{h}# Versions", "", "| package | version |", "|---|---|"]
     out += [f"| {k} | {val or 'not installed'} |" for k, val in v.items()]
     out.append("")
@@ -310,10 +365,16 @@ def write_report(run_or_runs, path, *, plots: bool = True, title=None) -> Path:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("results", nargs="+", help="results JSON files written by python -m benchmarks")
-    p.add_argument("-o", "--output", default=None,
-                   help="Markdown page to write (default: beside the first file, .md)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="Markdown page to write (default: beside the first file, .md)",
+    )
     p.add_argument("--title", default=None)
     p.add_argument("--no-plots", action="store_true")
     args = p.parse_args(argv)

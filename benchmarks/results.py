@@ -94,9 +94,13 @@ def compare(old: dict, new: dict, *, threshold: float = 1.25) -> tuple[list[str]
                 r = t_new / t_old
                 if r > threshold:
                     regressions += 1
-                    lines.append(f"REGRESSION {label}: gmath {t_old:.4g}s -> {t_new:.4g}s ({r:.2f}x slower)")
+                    lines.append(
+                        f"REGRESSION {label}: gmath {t_old:.4g}s -> {t_new:.4g}s ({r:.2f}x slower)"
+                    )
                 elif r < 1 / threshold:
-                    lines.append(f"improved   {label}: gmath {t_old:.4g}s -> {t_new:.4g}s ({1 / r:.2f}x faster)")
+                    lines.append(
+                        f"improved   {label}: gmath {t_old:.4g}s -> {t_new:.4g}s ({1 / r:.2f}x faster)"
+                    )
         for peer, rn in c.get("ratios", {}).items():
             ro = o.get("ratios", {}).get(peer)
             if not ro:

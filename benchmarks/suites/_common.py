@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchmarks.harness import Impl
 from benchmarks.limits import elementwise_pass
 
-__all__ = ["pick", "same_size_pass", "itemsize"]
+__all__ = ["itemsize", "pick", "same_size_pass"]
 
 
 def pick(mode: str, smoke, quick, full):

@@ -39,7 +39,9 @@ def _normal_case(n: int, dtype: str) -> Case:
         ]
         try:
             nd = require("numpyro.distributions")
-            impls.append(Impl("numpyro", lambda x, m, s: nd.Normal(m, s).log_prob(x), (x, loc, scale)))
+            impls.append(
+                Impl("numpyro", lambda x, m, s: nd.Normal(m, s).log_prob(x), (x, loc, scale))
+            )
         except Unavailable as e:
             impls.append(Impl("numpyro", skip=str(e)))
         impls.append(same_size_pass(x))

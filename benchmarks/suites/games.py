@@ -9,6 +9,8 @@ second (issue 6 item 10).
   support enumeration returns no equilibrium at all on these random games). Agreement: the game values of the games both
   solved, to 1e-5.
 - ``matrix_games_5x5``: the same at 5x5, where nashpy's support enumeration can take part.
+- ``solver_rate``: steps each solver takes to reach a gradient norm of 1e-5 on that game, beside
+  the count predicted from ``linearized_rate`` (log(tol / |g0|) / log(rate)).
 - ``solver_steps``: steps per second of each solver on a bilinear-plus-quadratic zero-sum game
   ``f(x, y) = x^T A y + 0.05 (|x|^2 - |y|^2)`` with x, y in R^d, d = 64, 1000 steps in
   ``gmath.games.solve``; beside a hand-written ``lax.scan`` of simultaneous gradient descent-ascent
@@ -16,6 +18,8 @@ second (issue 6 item 10).
 """
 
 from __future__ import annotations
+
+import math
 
 from benchmarks.harness import Case, Impl, Unavailable, require
 from benchmarks.suites._common import pick
@@ -42,8 +46,13 @@ def _lp_value(A):
     b_ub = np.zeros(n)
     A_eq = np.hstack([np.ones((1, m)), np.zeros((1, 1))])
     res = linprog(
-        c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0],
-        bounds=[(0, None)] * m + [(None, None)], method="highs",
+        c,
+        A_ub=A_ub,
+        b_ub=b_ub,
+        A_eq=A_eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * m + [(None, None)],
+        method="highs",
     )
     return res.x[-1]
 
@@ -206,8 +215,13 @@ def _solver_case(d: int, steps: int, dtype: str) -> Case:
             make = getattr(gg, name, None)
             label = f"gmath {name}"
             if make is None:
-                impls.append(Impl(label, role="gmath" if i == 0 else "variant",
-                                  skip=f"gmath.games.{name} not available"))
+                impls.append(
+                    Impl(
+                        label,
+                        role="gmath" if i == 0 else "variant",
+                        skip=f"gmath.games.{name} not available",
+                    )
+                )
                 continue
             impls.append(Impl(label, run(make), (x0, y0), role="gmath" if i == 0 else "variant"))
 
@@ -250,6 +264,69 @@ def _solver_case(d: int, steps: int, dtype: str) -> Case:
     )
 
 
+def _rate_case(d: int, dtype: str) -> Case:
+    """Steps to reach a gradient norm of 1e-5 beside the count the linear rate predicts."""
+    tol, lr, max_steps = 1e-5, 0.05, 20_000
+
+    def build():
+        import jax.numpy as jnp
+        import numpy as np
+
+        gg = require("gmath.games")
+        ZeroSumGame, solve, rate_of = require(
+            "gmath.games", "ZeroSumGame", "solve", "linearized_rate"
+        )
+        _, f = _bilinear(d, dtype)
+        game = ZeroSumGame(f)
+        x0 = jnp.ones(d, dtype) / d**0.5
+        y0 = -jnp.ones(d, dtype) / d**0.5
+        zero = (jnp.zeros(d, dtype), jnp.zeros(d, dtype))
+        impls = []
+        for i, name in enumerate(SOLVERS):
+            role = "gmath" if i == 0 else "variant"
+            make = getattr(gg, name, None)
+            if make is None:
+                impls.append(Impl(f"gmath {name}", role=role, skip="not available"))
+                continue
+            solver = make(learning_rate=lr)
+            try:
+                rho = float(rate_of(solver, game, zero))
+            except Exception as e:
+                impls.append(Impl(f"gmath {name}", role=role, skip=f"linearized_rate: {e}"))
+                continue
+
+            def go(x0, y0, solver=solver):
+                _, trace = solve(game, solver, (x0, y0), num_steps=max_steps, tol=tol)
+                return trace.num_steps, trace.converged, trace.diverged, trace.grad_norm[0]
+
+            def extra(o, rho=rho):
+                steps, conv, div, g0 = (np.asarray(v) for v in o)
+                pred = math.log(tol / float(g0)) / math.log(rho) if 0 < rho < 1 else float("inf")
+                return {
+                    "rate": rho,
+                    "predicted_steps": round(pred, 1) if math.isfinite(pred) else "never",
+                    "steps": int(steps),
+                    "converged": bool(conv),
+                    "diverged": bool(div),
+                }
+
+            impls.append(Impl(f"gmath {name}", go, (x0, y0), role=role, extra=extra))
+        return impls
+
+    return Case(
+        SUITE,
+        "solver_rate",
+        d,
+        build,
+        title=(
+            f"steps to gradient norm 1e-5 against the linear-rate prediction, lr {lr} ({dtype})"
+        ),
+        size_label="d",
+        params={"tol": tol, "learning_rate": lr, "max_steps": max_steps},
+        dtype=dtype,
+    )
+
+
 def cases(mode: str, dtype: str) -> list[Case]:
     out: list[Case] = []
     for b in pick(mode, [8], [64], [10**3, 10**4]):
@@ -257,4 +334,5 @@ def cases(mode: str, dtype: str) -> list[Case]:
     out.append(_matrix_case(pick(mode, 8, 64, 10**4), 5, dtype, mode, with_nashpy=True))
     for d in pick(mode, [4], [64], [16, 256, 1024]):
         out.append(_solver_case(d, pick(mode, 20, 1000, 1000), dtype))
+    out.append(_rate_case(pick(mode, 4, 16, 64), dtype))
     return out

@@ -50,7 +50,13 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
 
         def ours(x, y):
             out = sinkhorn(x, y, epsilon=EPSILON, tolerance=TOLERANCE, max_iterations=5000)
-            return (out.reg_cost, out.transport_cost, out.num_iters, out.marginal_error, out.converged)
+            return (
+                out.reg_cost,
+                out.transport_cost,
+                out.num_iters,
+                out.marginal_error,
+                out.converged,
+            )
 
         def extra(o):
             return {"iterations": int(o[2]), "marginal_error": float(o[3]), "converged": bool(o[4])}
@@ -107,7 +113,9 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
             impls.append(Impl("ott-jax", skip=str(e)))
         # ---- POT
         if n > 10_000:
-            impls.append(Impl("pot", skip="n > 10^4: the n x m float64 cost matrix and minutes/solve"))
+            impls.append(
+                Impl("pot", skip="n > 10^4: the n x m float64 cost matrix and minutes/solve")
+            )
         else:
             try:
                 ot = require("ot")
@@ -117,7 +125,12 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                 def pot(x, y):
                     M = ot.dist(x, y)  # squared Euclidean
                     P = ot.sinkhorn(
-                        a, a, M, EPSILON, numItermax=20000, stopThr=TOLERANCE / math.sqrt(n),
+                        a,
+                        a,
+                        M,
+                        EPSILON,
+                        numItermax=20000,
+                        stopThr=TOLERANCE / math.sqrt(n),
                         warn=False,
                     )
                     err = np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - a).sum()
@@ -197,7 +210,9 @@ def _mmd_case(n: int, d: int, dtype: str) -> Case:
         gram_bytes = 3 * n * n * (4 if dtype == "float32" else 8)
         if gram_bytes > 8e9:
             impls.append(
-                Impl("naive jax", skip=f"would materialise 3 n^2 floats = {gram_bytes / 1e9:.0f} GB")
+                Impl(
+                    "naive jax", skip=f"would materialise 3 n^2 floats = {gram_bytes / 1e9:.0f} GB"
+                )
             )
         else:
             impls.append(

@@ -1,12 +1,13 @@
 """Scores: divergence methods against d, sampler steps per second, MALA beside blackjax
 (issue 5 item 10).
 
-- ``divergence``: the divergence of a one-hidden-layer MLP vector field
-  ``f(x) = W2 tanh(W1 x + b)`` (width d), at a batch of 16 points, against d: gmath's exact method
+- ``divergence``: the divergence of a score-like vector field
+  ``f(x) = -x + W2 tanh(W1 x + b) / 2`` (an MLP of width d), at a batch of 16 points, against d: gmath's exact method
   (d Jacobian-vector products of one linearisation) beside the full Jacobian a user would form
   (``trace(jacfwd(f)(x))``), with the Hutchinson (8 Rademacher probes) and Hutch++ (9 probes)
-  estimates timed beside them; their error against the exact value is reported with their own
-  standard errors (the check passes when the errors are consistent with the reported stderr).
+  estimates timed beside them; their relative RMS error against the exact value is reported, with
+  the RMS of error / reported stderr (the check passes when their mean error over the batch is
+  consistent with zero: unbiased).
 - ``samplers``: steps per second of the probability-flow ODE (Euler, Heun), the reverse SDE and DDIM
   on a small MLP score (2 -> 64 -> 64 -> 2, batch 512, VP-linear schedule, 100 steps), beside a
   hand-written Euler loop of the probability-flow ODE on the same time grid (agreement checked).
@@ -33,8 +34,8 @@ def _mlp_field(d: int, dtype: str):
     W2 = jax.random.normal(k2, (d, d), dtype=dtype) / math.sqrt(d)
     b = jax.random.normal(k3, (d,), dtype=dtype) * 0.1
 
-    def f(x):
-        return W2 @ jnp.tanh(W1 @ x + b)
+    def f(x):  # score-like: a Gaussian score plus an MLP correction
+        return -x + 0.5 * (W2 @ jnp.tanh(W1 @ x + b))
 
     return f
 
@@ -54,19 +55,26 @@ def _divergence_case(d: int, batch: int, dtype: str) -> Case:
 
         def stochastic(method, k):
             def run(X, keys):
-                est = jax.vmap(lambda x, key: div(f, x, method=method, key=key, num_probes=k))(X, keys)
+                est = jax.vmap(lambda x, key: div(f, x, method=method, key=key, num_probes=k))(
+                    X, keys
+                )
                 return est.value, est.stderr
 
             return run
 
         def consistent(g, o):
+            """Unbiased within the batch's own scatter: |mean error| <= 4 sd / sqrt(batch)."""
             exact = np.asarray(g, np.float64)
             value, stderr = (np.asarray(v, np.float64) for v in o)
-            z = (value - exact) / np.maximum(stderr, 1e-12 * np.abs(exact) + 1e-30)
-            rms_rel = float(np.sqrt(np.mean((value - exact) ** 2)) / np.sqrt(np.mean(exact**2)))
-            # the z-scores of an unbiased estimate have RMS about 1 (t-distributed, few dof)
-            return {"ok": float(np.sqrt(np.mean(z**2))) < 4.0, "rms_z": float(np.sqrt(np.mean(z**2))),
-                    "rms_rel_err": rms_rel}
+            err = value - exact
+            bound = 4.0 * np.std(err, ddof=1) / np.sqrt(err.size) + 1e-6 * np.abs(exact).mean()
+            z = err / np.maximum(stderr, 1e-30)
+            return {
+                "ok": abs(float(err.mean())) <= bound,
+                "mean_err": float(err.mean()),
+                "rms_rel_err": float(np.sqrt(np.mean(err**2) / np.mean(exact**2))),
+                "rms_z": float(np.sqrt(np.mean(z**2))),
+            }
 
         return [
             Impl("gmath exact", jax.vmap(lambda x: div(f, x, method="exact")), (X,), role="gmath"),
@@ -76,10 +84,20 @@ def _divergence_case(d: int, batch: int, dtype: str) -> Case:
                 (X,),
                 note="the full d x d Jacobian, then its trace",
             ),
-            Impl(f"gmath hutchinson ({probes} probes)", stochastic("hutchinson", probes), (X, keys),
-                 role="variant", check=consistent),
-            Impl(f"gmath hutch++ ({probes + 1} probes)", stochastic("hutch++", probes + 1),
-                 (X, keys), role="variant", check=consistent),
+            Impl(
+                f"gmath hutchinson ({probes} probes)",
+                stochastic("hutchinson", probes),
+                (X, keys),
+                role="variant",
+                check=consistent,
+            ),
+            Impl(
+                f"gmath hutch++ ({probes + 1} probes)",
+                stochastic("hutch++", probes + 1),
+                (X, keys),
+                role="variant",
+                check=consistent,
+            ),
         ]
 
     return Case(
@@ -146,21 +164,37 @@ def _sampler_case(steps: int, batch: int, dtype: str) -> Case:
             return x
 
         return [
-            Impl("gmath pf-ode euler",
-                 lambda x, ts: pf(score, x, schedule=schedule, times=ts, method="euler"),
-                 (x0, times), role="gmath"),
-            Impl("hand-written euler", by_hand, (x0, times),
-                 note="lax.scan of x += h (f(t) x - g(t)^2 s(x, t) / 2), same grid"),
-            Impl("gmath pf-ode heun",
-                 lambda x, ts: pf(score, x, schedule=schedule, times=ts, method="heun"),
-                 (x0, times), role="variant", items=steps * 2,
-                 note="two score evaluations per step (items = evaluations)"),
-            Impl("gmath reverse sde",
-                 lambda x, ts: sde(key, score, x, schedule=schedule, times=ts),
-                 (x0, times), role="variant"),
-            Impl("gmath ddim",
-                 lambda x, ts: ddim(score, x, schedule=schedule, times=ts),
-                 (x0, times), role="variant"),
+            Impl(
+                "gmath pf-ode euler",
+                lambda x, ts: pf(score, x, schedule=schedule, times=ts, method="euler"),
+                (x0, times),
+                role="gmath",
+            ),
+            Impl(
+                "hand-written euler",
+                by_hand,
+                (x0, times),
+                note="lax.scan of x += h (f(t) x - g(t)^2 s(x, t) / 2), same grid",
+            ),
+            Impl(
+                "gmath pf-ode heun",
+                lambda x, ts: pf(score, x, schedule=schedule, times=ts, method="heun"),
+                (x0, times),
+                role="variant",
+                note="two score evaluations per step",
+            ),
+            Impl(
+                "gmath reverse sde",
+                lambda x, ts: sde(key, score, x, schedule=schedule, times=ts),
+                (x0, times),
+                role="variant",
+            ),
+            Impl(
+                "gmath ddim",
+                lambda x, ts: ddim(score, x, schedule=schedule, times=ts),
+                (x0, times),
+                role="variant",
+            ),
         ]
 
     return Case(

@@ -34,9 +34,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._numerics._safe import safe_sqrt
+
 __all__ = [
     "BLOCK_SIZE",
+    "DIRECT_DISTANCE_MAX_DIM",
     "MATERIALIZE_MAX_ELEMENTS",
+    "direct_distance_plan",
+    "distances",
     "pairwise_logsumexp",
     "pairwise_sum",
     "squared_distances",
@@ -65,6 +70,42 @@ def squared_distances(x, y):
     yy = jnp.sum(y * y, axis=-1)
     xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
     return jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
+
+
+#: Up to this dimension :func:`distances` subtracts coordinates directly.
+DIRECT_DISTANCE_MAX_DIM = 16
+
+
+def distances(x, y):
+    r"""Matrix of Euclidean distances :math:`\|x_i - y_j\|` with a zero gradient at zero.
+
+    For dimensions up to :data:`DIRECT_DISTANCE_MAX_DIM` the coordinates are subtracted directly
+    (an ``[n, m, d]`` intermediate), so coincident points give exactly 0: the matmul form of
+    :func:`squared_distances` leaves rounding noise of order :math:`\epsilon\|x\|^2` whose square
+    root (:math:`\sqrt\epsilon \|x\|`) would dominate. Larger dimensions use the matmul form.
+
+    Args:
+      x: ``[n, d]``. y: ``[m, d]``.
+
+    Returns:
+      ``[n, m]``.
+    """
+    if x.shape[-1] <= DIRECT_DISTANCE_MAX_DIM:
+        sq = jnp.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=-1)
+    else:
+        sq = squared_distances(x, y)
+    return safe_sqrt(sq)
+
+
+def direct_distance_plan(n: int, m: int, d: int, materialize, block_size):
+    """``(materialize, block_size)`` keeping :func:`distances`' ``[b, b, d]`` blocks in budget."""
+    if d > DIRECT_DISTANCE_MAX_DIM:
+        return materialize, block_size
+    if materialize is None:
+        materialize = max(n, m) ** 2 * d <= MATERIALIZE_MAX_ELEMENTS
+    if block_size is None:
+        block_size = max(64, int((MATERIALIZE_MAX_ELEMENTS / (4 * d)) ** 0.5))
+    return materialize, block_size
 
 
 def _leading(tree) -> int:

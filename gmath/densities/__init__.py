@@ -28,7 +28,9 @@ from gmath.densities._multivariate_normal_diag import MultivariateNormalDiag
 from gmath.densities._normal import Normal
 from gmath.densities._poisson import Poisson
 from gmath.densities._student_t import StudentT
+from gmath.densities._truncated_normal import TruncatedNormal
 from gmath.densities._uniform import Uniform
+from gmath.densities._von_mises import VonMises
 
 __all__ = [
     "Bernoulli",
@@ -54,5 +56,7 @@ __all__ = [
     "Normal",
     "Poisson",
     "StudentT",
+    "TruncatedNormal",
     "Uniform",
+    "VonMises",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from gmath._numerics import promote, safe_sqrt
-from gmath._numerics._pairwise import pairwise_sum, squared_distances
+from gmath._numerics import promote
+from gmath._numerics._pairwise import direct_distance_plan, distances, pairwise_sum
 from gmath.divergences._samples import check_points, check_weights
 
 __all__ = ["energy_distance"]
@@ -14,7 +14,7 @@ __all__ = ["energy_distance"]
 
 def _distance_block(_, xs, ys):
     (x,), (y, w) = xs, ys
-    return safe_sqrt(squared_distances(x, y)) * w[None, :]
+    return distances(x, y) * w[None, :]
 
 
 def _mean_distance(x, y, a, b, kw):
@@ -78,6 +78,7 @@ def energy_distance(
     b = check_weights(b, m, "energy_distance", "b", x.dtype)
     shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
     x, y = x - shift, y - shift
+    materialize, block_size = direct_distance_plan(n, m, x.shape[1], materialize, block_size)
     kw = dict(block_size=block_size, materialize=materialize)
     dxy = _mean_distance(x, y, a, b, kw)
     dxx = _mean_distance(x, x, a, a, kw)

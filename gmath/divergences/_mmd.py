@@ -10,7 +10,11 @@ from jax import lax
 
 from gmath._estimate import Estimate
 from gmath._numerics import promote
-from gmath._numerics._pairwise import MATERIALIZE_MAX_ELEMENTS, pairwise_sum
+from gmath._numerics._pairwise import (
+    MATERIALIZE_MAX_ELEMENTS,
+    direct_distance_plan,
+    pairwise_sum,
+)
 from gmath.divergences._kernels import Kernel, polynomial
 from gmath.divergences._samples import check_points, check_weights
 
@@ -110,6 +114,8 @@ def mmd_squared(
         if p < 1:
             raise ValueError(f"mmd_squared: the linear estimator needs n, m >= 2, got {n}, {m}.")
         return jnp.mean(_linear_terms(kernel, x, y, p))
+    if not getattr(kernel, "smooth", True):  # Laplace: direct differences, [b, b, d] blocks
+        materialize, block_size = direct_distance_plan(n, m, x.shape[1], materialize, block_size)
     kw = dict(block_size=block_size, materialize=materialize)
     a = check_weights(a, n, "mmd_squared", "a", x.dtype)
     b = check_weights(b, m, "mmd_squared", "b", x.dtype)

@@ -97,8 +97,9 @@ def infonce(scores):
     .. math::
         I(X; Y) \ge \frac1B\sum_i \left[T(x_i, y_i) - \log\frac1B\sum_j e^{T(x_i, y_j)}\right],
 
-    which never exceeds :math:`\log B`. At the optimal critic :math:`T = \log p(y\mid x) + c(y)`
-    the bound is within :math:`O(1/B)`-type bias of the mutual information when
+    which never exceeds :math:`\log B`. The optimal critic is the pointwise mutual information
+    up to a function of x, :math:`T = \log\frac{p(y \mid x)}{p(y)} + c(x)` (for instance
+    :math:`\log p(x \mid y)`); there the bound is close to the mutual information when
     :math:`I \ll \log B` (Poole et al. 2019).
 
     Args:

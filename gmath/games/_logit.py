@@ -2,6 +2,7 @@ r"""Entropy-regularised (logit, quantal-response) equilibria of zero-sum matrix 
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -130,6 +131,11 @@ def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 10
     A, tau = promote(A, temperature)
     if not isinstance(tau, jax.core.Tracer) and not bool(tau > 0):
         raise ValueError(f"logit_equilibrium: temperature must be positive, got {temperature!r}.")
+    return _logit_jit(A, tau, tol=float(tol), max_iters=int(max_iters))
+
+
+@functools.partial(jax.jit, static_argnames=("tol", "max_iters"))
+def _logit_jit(A, tau, *, tol, max_iters):
     m, n = A.shape
     z0 = (jnp.full((m,), 1.0 / m, A.dtype), jnp.full((n,), 1.0 / n, A.dtype))
 
@@ -137,7 +143,7 @@ def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 10
         return _residual(A, tau, z)
 
     def solve(_, __):
-        return _iterate(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), tol, int(max_iters))
+        return _iterate(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), tol, max_iters)
 
     def tangent_solve(g, rhs):
         flat, unravel = ravel_pytree(rhs)

@@ -14,6 +14,7 @@ once), and is bounded in iterations.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -449,25 +450,39 @@ def solve_matrix_game(
     if int(check_every) < 1 or int(max_iters) < 1:
         raise ValueError("solve_matrix_game: max_iters and check_every must be positive.")
     A = _check_matrix(A)
+    return _solve_jit(
+        A,
+        jnp.asarray(tol, A.dtype),
+        method=method,
+        max_iters=int(max_iters),
+        check_every=int(check_every),
+        polish=bool(polish),
+    )
+
+
+def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
     shift = jnp.mean(A)
     scale = jnp.max(jnp.abs(A - shift))
     safe_scale = jnp.where(scale > 0, scale, 1.0)
     An = (A - shift) / safe_scale
     if method == "simplex":
-        x, y, iters = _simplex(An, int(max_iters))
+        x, y, iters = _simplex(An, max_iters)
     else:
         (x, y, _), iters = _solve_normalised(
             An,
             method=method,
-            tol=jnp.asarray(tol, A.dtype) / safe_scale,
-            max_iters=int(max_iters),
-            check_every=int(check_every),
+            tol=tol / safe_scale,
+            max_iters=max_iters,
+            check_every=check_every,
             polish=polish,
         )
     gap = _gap(A, x, y)
     value = x @ A @ y
     converged = gap <= tol
     return MatrixGameSolution(x, y, value, gap, iters, converged)
+
+
+_solve_jit = jax.jit(_solve_impl, static_argnames=("method", "max_iters", "check_every", "polish"))
 
 
 def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
@@ -496,25 +511,30 @@ def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
     if method not in METHODS:
         raise ValueError(f"play_matrix_game: method must be one of {METHODS}, got {method!r}.")
     A = _check_matrix(A, "play_matrix_game")
+    return _play_jit(A, method=method, num_steps=int(num_steps))
+
+
+@functools.partial(jax.jit, static_argnames=("method", "num_steps"))
+def _play_jit(A, *, method, num_steps):
     init, step = _DYNAMICS[method]
 
     def body(c, _):
         c = step(c, A)
         return c, (c["px"], c["py"])
 
-    _, (xs, ys) = jax.lax.scan(body, init(A), None, length=int(num_steps))
+    _, (xs, ys) = jax.lax.scan(body, init(A), None, length=num_steps)
     return xs, ys
 
 
-@jax.custom_jvp
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _value(A, tol):
     return solve_matrix_game(A, tol=tol).value
 
 
 @_value.defjvp
-def _value_jvp(primals, tangents):
-    A, tol = primals
-    dA, _ = tangents
+def _value_jvp(tol, primals, tangents):
+    (A,) = primals
+    (dA,) = tangents
     sol = solve_matrix_game(A, tol=tol)
     return sol.value, sol.x @ dA @ sol.y
 
@@ -549,4 +569,4 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
       [[0.25, 0.25], [0.25, 0.25]]
     """
     A = _check_matrix(A, "matrix_game_value")
-    return _value(A, jnp.asarray(tol, A.dtype))
+    return _value(A, float(tol))

@@ -90,6 +90,14 @@ def solve(
         for p in players
     )
     game.check(players)
+    try:
+        hash((game, solver, gap_fn))
+    except TypeError:  # unhashable user objects: run without the compilation cache
+        return _solve_impl(game, solver, players, num_steps, tol, gap_fn)
+    return _solve_jit(game, solver, players, num_steps, tol, gap_fn)
+
+
+def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
     state = solver.init(players)
     nan = jnp.asarray(jnp.nan, _norm_dtype(players))
 
@@ -143,6 +151,9 @@ def solve(
     )
     state, diverged, converged, taken, gnorms, gaps = jax.lax.while_loop(cond, body, carry)
     return state, Trace(gnorms, gaps, diverged, converged, taken)
+
+
+_solve_jit = jax.jit(_solve_impl, static_argnums=(0, 1, 3, 4, 5))
 
 
 def _norm_dtype(players):

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import promote
 from gmath.scores._divergence import divergence
-from gmath.scores._predictions import PREDICTIONS, _from_x0_eps, _to_x0_eps
+from gmath.scores._predictions import PREDICTIONS, _from_x0_eps
 from gmath.scores._schedules import NoiseSchedule
 
 __all__ = [
@@ -185,21 +185,47 @@ def sliced_score_matching_loss(
     return jnp.mean(jax.vmap(per_example)(x, v))
 
 
-def _eps_weight(weighting, t, schedule, gamma, sigma_data):
-    lam = schedule.log_snr(t)
+_LOG_SNR_CLIP = 60.0  # |log SNR| beyond this is clipped in the weights (SNR ~ 1e26)
+
+
+def _loss_factor(kind, weighting, t, schedule, gamma, sigma_data):
+    """Weight of ||pred - target||^2 in the prediction's own space, finite at SNR = 0.
+
+    The loss is w_x0 ||x0_hat - x0||^2 = w_x0 q_K ||pred_K - target_K||^2 with
+    q_K = ||dx0||^2 / ||dK||^2 at fixed x_t; both factors are written to stay finite at SNR = 0.
+    """
+    if weighting == "native":
+        return jnp.ones_like(t)
+    lam = jnp.clip(schedule.log_snr(t), -_LOG_SNR_CLIP, _LOG_SNR_CLIP)
+    snr, inv_snr = jnp.exp(lam), jnp.exp(-lam)
+    alpha, sigma = schedule.alpha(t), schedule.sigma(t)
+    sd2 = sigma_data * sigma_data
+    if kind == "eps":
+        q = inv_snr
+    elif kind == "x0":
+        q = jnp.ones_like(t)
+    elif kind == "v":
+        q = sigma * sigma / (alpha * alpha + sigma * sigma) ** 2
+    elif kind == "score":
+        q = sigma * sigma * inv_snr
+    elif kind == "edm":
+        q = sd2 / (1 + sd2 * snr)  # c_out^2 at sigma_edm^2 = 1 / SNR
+    else:
+        det = alpha * schedule.sigma_derivative(t) - sigma * schedule.alpha_derivative(t)
+        q = sigma * sigma / (det * det)
     if callable(weighting):
-        return weighting(lam)
-    if weighting == "uniform":
-        return jnp.exp(-lam)
-    if weighting == "snr":
-        return jnp.ones_like(lam)
-    if weighting == "min_snr":
-        return jnp.minimum(1.0, gamma * jnp.exp(-lam))
-    if weighting == "edm":
-        return (jnp.exp(-lam) + sigma_data * sigma_data) / (sigma_data * sigma_data)
-    # likelihood: g^2/2 ||s_hat - s||^2 = g^2/(2 sigma^2) ||eps_hat - eps||^2
-    sigma = schedule.sigma(t)
-    return schedule.diffusion_squared(t) / (2 * sigma * sigma)
+        w = weighting(schedule.log_snr(t)) * snr
+    elif weighting == "uniform":
+        w = jnp.ones_like(t)
+    elif weighting == "snr":
+        w = snr
+    elif weighting == "min_snr":
+        w = jnp.minimum(snr, gamma)
+    elif weighting == "edm":
+        w = snr + 1 / sd2
+    else:  # likelihood: g^2/2 ||s_hat - s||^2 = g^2 SNR / (2 sigma^2) ||x0_hat - x0||^2
+        w = schedule.diffusion_squared(t) * snr / (2 * sigma * sigma)
+    return w * q
 
 
 def denoising_score_matching_loss(
@@ -222,8 +248,9 @@ def denoising_score_matching_loss(
     :math:`\varepsilon \sim \mathcal N(0, I)`, forms :math:`x_t = \alpha_t x_0 + \sigma_t
     \varepsilon` and scores ``model_fn(x_t, t)``, a prediction of type ``prediction``.
     Weightings, written as the weight :math:`w` of :math:`\|\hat x_0 - x_0\|^2` (equivalently
-    :math:`w/\mathrm{SNR}` on :math:`\|\hat\varepsilon - \varepsilon\|^2`, which is how it is
-    computed, finite at SNR = 0):
+    :math:`w/\mathrm{SNR}` on :math:`\|\hat\varepsilon - \varepsilon\|^2`); the loss is
+    computed as a weighted squared error of the prediction itself, the weight written to stay
+    finite at SNR = 0 (log-SNR clipped to :math:`\pm 60` inside the weight only):
 
     ==================  =========================================  ============================
     ``"native"``        MSE of the prediction itself               DDPM :math:`L_{\text{simple}}`
@@ -316,13 +343,9 @@ def denoising_score_matching_loss(
                 f"expected {x_t.shape}."
             )
         pred = jnp.asarray(pred, x0.dtype)
-        if weighting == "native":
-            target = _from_x0_eps(x0_i, eps_i, x_t, t_i, schedule, prediction, sigma_data)
-            err = pred - target
-            return jnp.sum(err * err)
-        _, eps_hat = _to_x0_eps(pred, x_t, t_i, schedule, prediction, sigma_data)
-        err = eps_hat - eps_i
-        weight = _eps_weight(weighting, t_i, schedule, gamma, sigma_data)
-        return weight * jnp.sum(err * err)
+        target = _from_x0_eps(x0_i, eps_i, x_t, t_i, schedule, prediction, sigma_data)
+        err = pred - target
+        factor = _loss_factor(prediction, weighting, t_i, schedule, gamma, sigma_data)
+        return factor * jnp.sum(err * err)
 
     return jnp.mean(jax.vmap(per_example)(x0, eps, t))

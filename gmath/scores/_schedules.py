@@ -79,6 +79,8 @@ def _derivative(fn, t):
         "t_max",
         "variance_preserving",
         "clipped",
+        "alpha_fn",
+        "sigma_fn",
     ],
 )
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +106,8 @@ class NoiseSchedule:
       t_min, t_max: the time domain.
       variance_preserving: whether :math:`\alpha_t^2 + \sigma_t^2 = 1`.
       clipped: number of betas clipped by :func:`ddpm_discrete` (0 otherwise).
+      alpha_fn, sigma_fn: optional direct forms of :math:`\alpha_t, \sigma_t` (used for values
+        and time derivatives where the log form is singular, e.g. :math:`\alpha_1 = 0`).
     """
 
     name: str
@@ -116,6 +120,8 @@ class NoiseSchedule:
     t_max: float
     variance_preserving: bool
     clipped: int = 0
+    alpha_fn: Callable | None = None
+    sigma_fn: Callable | None = None
 
     # ------------------------------------------------------------------ domain
     def _time(self, t):
@@ -147,10 +153,14 @@ class NoiseSchedule:
 
     def alpha(self, t):
         r"""Signal scale :math:`\alpha_t`."""
+        if self.alpha_fn is not None:
+            return self.alpha_fn(self._time(t))
         return jnp.exp(self.log_alpha(t))
 
     def sigma(self, t):
         r"""Noise scale :math:`\sigma_t`."""
+        if self.sigma_fn is not None:
+            return self.sigma_fn(self._time(t))
         return jnp.exp(self.log_sigma(t))
 
     def log_snr(self, t):
@@ -198,11 +208,17 @@ class NoiseSchedule:
 
     def alpha_derivative(self, t):
         r""":math:`d\alpha_t/dt = f(t)\,\alpha_t`."""
+        if self.alpha_fn is not None:
+            return _derivative(self.alpha_fn, self._time(t))
         return self.drift(t) * self.alpha(t)
 
     def sigma_derivative(self, t):
         r""":math:`d\sigma_t/dt = (g^2 + 2 f\sigma_t^2)/(2\sigma_t)` (needs :math:`\sigma_t > 0`)."""
+        if self.sigma_fn is not None:
+            return _derivative(self.sigma_fn, self._time(t))
         sigma = self.sigma(t)
+        if self.variance_preserving:  # sigma^2 = 1 - alpha^2, finite at alpha = 0
+            return -self.alpha(t) * self.alpha_derivative(t) / sigma
         return (self.diffusion_squared(t) + 2 * self.drift(t) * sigma * sigma) / (2 * sigma)
 
     def perturb(self, x0, eps, t):
@@ -375,8 +391,11 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
     phi0 = s / (1 + s) * half_pi
     c0, s0 = math.cos(phi0), math.sin(phi0)
 
-    def log_alpha(t):
+    def alpha(t):
         # cos(phi) = sin(pi/2 - phi): exactly 0 at t = 1.
+        return jnp.sin((1 - t) / (1 + s) * half_pi) / c0
+
+    def log_alpha(t):
         return jnp.log(jnp.sin((1 - t) / (1 + s) * half_pi)) - math.log(c0)
 
     def t_from_log_snr(lam):
@@ -395,6 +414,7 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
         t_min=0.0,
         t_max=1.0,
         variance_preserving=True,
+        alpha_fn=alpha,
     )
 
 
@@ -473,6 +493,8 @@ def edm() -> NoiseSchedule:
         t_min=0.0,
         t_max=math.inf,
         variance_preserving=False,
+        alpha_fn=jnp.ones_like,
+        sigma_fn=lambda t: t,
     )
 
 
@@ -546,6 +568,8 @@ def rectified_flow() -> NoiseSchedule:
         t_min=0.0,
         t_max=1.0,
         variance_preserving=False,
+        alpha_fn=lambda t: 1 - t,
+        sigma_fn=lambda t: t,
     )
 
 
@@ -656,12 +680,15 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     log_a0 = math.log(a0)
     factor = a0 / (a0 - a_end)
 
+    def ratio(t):
+        # alpha' = 1 + (alpha - a0) / (a0 - aT): log1p of it is accurate where alpha' -> 1; exactly
+        # alpha' = 0 at t_max (clamped against rounding below -1).
+        r = factor * jnp.expm1(base.log_alpha_fn(t) - log_a0)
+        # value -1 (keeping the derivative of r) at the end point and below it
+        return jnp.where((t >= base.t_max) | (r < -1), r - jax.lax.stop_gradient(r) - 1, r)
+
     def log_alpha(t):
-        # log(alpha') = log1p((alpha - a0) / (a0 - aT)), accurate where alpha' -> 1; exactly -inf
-        # at t_max (clamped against rounding below -1).
-        ratio = factor * jnp.expm1(base.log_alpha_fn(t) - log_a0)
-        ratio = jnp.where((t >= base.t_max) | (ratio < -1), -jnp.ones_like(ratio), ratio)
-        return jnp.log1p(ratio)
+        return jnp.log1p(ratio(t))
 
     def t_from_log_snr(lam):
         alpha_new = jnp.exp(_vp_log_alpha_from_log_snr(lam))
@@ -678,4 +705,5 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
         t_min=base.t_min,
         t_max=base.t_max,
         variance_preserving=True,
+        alpha_fn=lambda t: 1 + ratio(t),
     )

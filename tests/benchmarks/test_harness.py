@@ -143,7 +143,9 @@ def test_compare_flags_regressions_and_report_renders(tmp_path):
 
 def test_cli_smoke_writes_json_report_and_plots(tmp_path, capsys):
     out = tmp_path / "smoke.json"
-    rc = main(["--smoke", "--suite", "densities", "--filter", "normal_log_prob", "--output", str(out)])
+    rc = main(
+        ["--smoke", "--suite", "densities", "--filter", "normal_log_prob", "--output", str(out)]
+    )
     assert rc == 0
     run = results.load(out)
     assert run["mode"] == "smoke" and run["limits"]["bandwidth_Bps"] > 0
@@ -152,9 +154,22 @@ def test_cli_smoke_writes_json_report_and_plots(tmp_path, capsys):
     assert gm["status"] == "ok", gm
     assert out.with_suffix(".md").exists()
     assert (tmp_path / "smoke-densities.png").exists()
-    rc = main(["--smoke", "--suite", "densities", "--filter", "normal_log_prob", "--output",
-               str(tmp_path / "again.json"), "--no-report", "--compare-to", str(out),
-               "--threshold", "1e9"])
+    rc = main(
+        [
+            "--smoke",
+            "--suite",
+            "densities",
+            "--filter",
+            "normal_log_prob",
+            "--output",
+            str(tmp_path / "again.json"),
+            "--no-report",
+            "--compare-to",
+            str(out),
+            "--threshold",
+            "1e9",
+        ]
+    )
     assert rc == 0
     assert "compared to" in capsys.readouterr().err
     assert main(["--list", "--suite", "games"]) == 0

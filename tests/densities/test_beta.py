@@ -51,8 +51,11 @@ def test_matches_scipy(p, u):
     log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
     a, b = np.asarray(p.concentration1), np.asarray(p.concentration0)
     # log_prob crosses zero: allow the rounding of its largest term.
-    terms = np.abs((a - 1) * np.log(x)) + np.abs((b - 1) * np.log1p(-x)) + np.abs(sp.betaln(a, b))
-    gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13 * terms.max())
+    with np.errstate(divide="ignore"):  # x may round to 0 or 1, where log_prob is infinite
+        terms = 1 + np.abs((a - 1) * np.log(x)) + np.abs((b - 1) * np.log1p(-x))
+        terms = terms + np.abs(sp.gammaln(a))
+    atol = 1e-13 * np.max(terms, where=np.isfinite(terms), initial=1.0)
+    gt.assert_allclose(log_prob, ref.logpdf(x), atol=atol)
     gt.assert_allclose(cdf, ref.cdf(x))
     gt.assert_allclose(log_cdf, ref.logcdf(x))
     gt.assert_allclose(log_survival, ref.logsf(x))
@@ -67,7 +70,16 @@ def test_matches_scipy(p, u):
     gt.assert_allclose(mode, expected_mode)
 
 
-@given(p=gt.betas(batch_shape=(2,)))
+@given(
+    p=st.builds(
+        Beta,
+        gt.positive_arrays(shape=(2,), min_value=0.2, max_value=20.0),
+        # concentration0 >= 1: for concentration0 < 1 a visible share of the mass lies within one
+        # float spacing of x = 1 (e.g. (1e-16)^0.2 ~ 6e-4), which no evaluation at a float x
+        # can resolve; near 0 the floats are fine, so concentration1 keeps its full range.
+        gt.positive_arrays(shape=(2,), min_value=1.0, max_value=20.0),
+    )
+)
 def test_normalised_with_quadrature_moments(p):
     # Integrate over t = logit(x): smooth, with algebraic endpoint singularities removed. The mass
     # beyond |t| = T is at most e^{-a T}/(a B) + e^{-b T}/(b B) (p(x) <= x^(a-1)(1-x)^(b-1)/B);
@@ -109,8 +121,11 @@ def test_cdf_inverts_icdf(p, u):
     else:
         # in 1 - u, with the rounding of x near 1: relative spacing eps / (1 - x), amplified by b.
         b = np.asarray(p.concentration0)
-        rtol = 1e-12 + 4 * np.max(np.maximum(b, 1) * EPS / (1 - x))
-        gt.assert_allclose(np.exp(log_survival), 1 - np.asarray(u), rtol=rtol)
+        below_one = x < 1  # where x rounds to 1 the upper tail is lost to the representation
+        rtol = 1e-12 + 4 * np.max(np.maximum(b, 1) * EPS / (1 - x[below_one]), initial=0.0)
+        gt.assert_allclose(
+            np.exp(log_survival)[below_one], 1 - np.asarray(u)[below_one], rtol=rtol
+        )
     if 1e-12 <= u[0] <= 1 - 1e-12:
         gt.assert_allclose(x, _scipy(p).ppf(np.asarray(u)), rtol=1e-9)
 
@@ -165,8 +180,8 @@ def test_outside_support_and_boundary():
     np.testing.assert_array_equal(_grad_log_prob(x, p), np.zeros(4))
     grads = jax.grad(lambda q: jnp.sum(q.log_prob(x)))(p)
     assert grads.concentration1 == 0.0 and grads.concentration0 == 0.0
-    at_zero = [float(Beta(a, 3.0).log_prob(0.0)) for a in (0.5, 1.0, 2.0)]
-    assert at_zero == [np.inf, float(np.log(3.0)), -np.inf]
+    at_zero = np.array([float(Beta(a, 3.0).log_prob(0.0)) for a in (0.5, 1.0, 2.0)])
+    gt.assert_allclose(at_zero, np.array([np.inf, np.log(3.0), -np.inf]))
     gt.assert_allclose(Beta(2.0, 3.0).icdf(jnp.array([0.0, 1.0])), np.array([0.0, 1.0]))
 
 

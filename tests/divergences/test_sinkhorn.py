@@ -203,7 +203,7 @@ def test_large_eps_limit_is_mean_distance():
 def test_divergence_properties():
     x, y = _cloud(15, 12), _cloud(16, 10, scale=0.5)
     perm = jax.random.permutation(jax.random.key(17), 10)
-    assert abs(float(_divergence(y, y[perm], 0.2))) < 1e-12  # zero on equal inputs
+    assert abs(float(_divergence(y, y[perm], 0.2))) < 1e-11  # zero on equal inputs
     sxy = _divergence(x, y, 0.2)
     gt.assert_allclose(_divergence(y, x, 0.2), sxy, rtol=1e-10)  # symmetric
     assert float(sxy) > 0

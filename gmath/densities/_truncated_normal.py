@@ -1,0 +1,272 @@
+"""The truncated normal distribution."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import erf
+
+from gmath._numerics import log1mexp, log_ndtr, log_ndtr_diff, ndtri, promote
+from gmath.densities._base import Distribution, distribution
+
+__all__ = ["TruncatedNormal"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_LOG_HALF = -math.log(2.0)
+_NEWTON_STEPS = 4
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def _log_phi(z):
+    return -0.5 * z * z - _HALF_LOG_2PI
+
+
+def _log_ndtri_lower(lp):
+    r"""Solve :math:`\log\Phi(z) = \ell` for :math:`\ell \le \log\tfrac12` (so :math:`z \le 0`).
+
+    Start from ``ndtri(exp(l))`` where :math:`e^\ell` is a normal float, else from the
+    asymptotic :math:`z_0 = -\sqrt{t - \log t - \log 2\pi}`, :math:`t = -2\ell`; then Newton
+    steps on the concave :math:`\log\Phi`, which converge monotonically from below.
+    """
+    tiny = float(jnp.finfo(lp.dtype).tiny)
+    normal = lp > math.log(tiny) + 1.0
+    z_normal = ndtri(jnp.exp(jnp.where(normal, lp, _LOG_HALF)))
+    t = -2.0 * jnp.where(normal, -1000.0, lp)
+    z_asymptotic = -jnp.sqrt(t - jnp.log(t) - 2.0 * _HALF_LOG_2PI)
+    z = jnp.where(normal, z_normal, z_asymptotic)
+    for _ in range(_NEWTON_STEPS):
+        log_cdf = log_ndtr(z)
+        z = z + (lp - log_cdf) * jnp.exp(log_cdf - _log_phi(z))
+    return z
+
+
+@jax.custom_jvp
+def _log_ndtri(lp):
+    r"""Inverse of :math:`\log\Phi`: the :math:`z` with :math:`\log\Phi(z) = \ell`, accurate in
+    both tails (the upper half by symmetry, :math:`z = -\log\Phi^{-1}(\log(1 - e^\ell))`)."""
+    lower = lp <= _LOG_HALF
+    lp_lower = jnp.where(lower, lp, _LOG_HALF)
+    lp_upper = log1mexp(jnp.where(lower, _LOG_HALF, jnp.minimum(lp, 0.0)))
+    z = jnp.where(lower, _log_ndtri_lower(lp_lower), -_log_ndtri_lower(lp_upper))
+    z = jnp.where(lp == 0, jnp.inf, jnp.where(jnp.isneginf(lp), -jnp.inf, z))
+    return jnp.where(lp > 0, jnp.nan, z)
+
+
+@_log_ndtri.defjvp
+def _log_ndtri_jvp(primals, tangents):
+    (lp,), (dlp,) = primals, tangents
+    z = _log_ndtri(lp)
+    # dz/dl = Phi(z) / phi(z) = exp(l - log phi(z))
+    slope = jnp.exp(lp - _log_phi(z))
+    return z, jnp.where(jnp.isfinite(z), slope * dlp, 0.0)
+
+
+def _log_ndtr_diff(a, b):
+    r""":math:`\log(\Phi(b) - \Phi(a))`; for :math:`a \le 0 \le b` as
+    :math:`\log\tfrac12(\operatorname{erf}(b/\sqrt2) - \operatorname{erf}(a/\sqrt2))`, a sum of
+    two same-sign terms without cancellation (``log_ndtr_diff`` loses digits when both ends
+    are near 0, e.g. 2e-4 relative for :math:`\Phi(10^{-12}) - \Phi(0)`), else
+    ``log_ndtr_diff``, which works in the tail away from the mode."""
+    straddle = (a <= 0) & (b >= 0)
+    a_s = jnp.where(straddle, a, -1.0)
+    b_s = jnp.where(straddle, b, 1.0)
+    central = jnp.log(0.5 * (erf(b_s * _SQRT_HALF) - erf(a_s * _SQRT_HALF)))
+    a_t = jnp.where(straddle, 1.0, a)
+    b_t = jnp.where(straddle, 2.0, b)
+    return jnp.where(straddle, central, log_ndtr_diff(a_t, b_t))
+
+
+def _interior(alpha, beta):
+    """A point strictly inside (alpha, beta) for each element, also for infinite ends."""
+    fa, fb = jnp.isfinite(alpha), jnp.isfinite(beta)
+    a = jnp.where(fa, alpha, 0.0)
+    b = jnp.where(fb, beta, 0.0)
+    return jnp.where(
+        fa & fb, a + 0.5 * (b - a), jnp.where(fa, a + 1.0, jnp.where(fb, b - 1.0, 0.0))
+    )
+
+
+def _times_ratio(t, log_phi_t, log_z):
+    r""":math:`t\,\varphi(t)/Z`, with 0 for infinite :math:`t` (where :math:`\varphi = 0`)."""
+    finite = jnp.isfinite(t)
+    return jnp.where(finite, jnp.where(finite, t, 0.0) * jnp.exp(log_phi_t - log_z), 0.0)
+
+
+# Kernels on promoted arrays, jitted at module level so that eager calls reuse one compilation.
+
+
+def _standard(loc, scale, low, high):
+    alpha = (low - loc) / scale
+    beta = (high - loc) / scale
+    return alpha, beta, _log_ndtr_diff(alpha, beta)
+
+
+@jax.jit
+def _log_prob(loc, scale, low, high, x):
+    _, _, log_z = _standard(loc, scale, low, high)
+    z = (x - loc) / scale
+    inside = (x >= low) & (x <= high)
+    return jnp.where(inside, _log_phi(z) - jnp.log(scale) - log_z, -jnp.inf)
+
+
+@functools.partial(jax.jit, static_argnames="upper")
+def _log_mass(loc, scale, low, high, x, *, upper):
+    # log P(a < X < x) (or log P(x < X < b)), double-where at and beyond the ends
+    alpha, beta, log_z = _standard(loc, scale, low, high)
+    z = (x - loc) / scale
+    strictly = (z > alpha) & (z < beta)
+    z_safe = jnp.where(strictly, z, _interior(alpha, beta))
+    if upper:
+        value = _log_ndtr_diff(z_safe, beta) - log_z
+        edge = jnp.where(z <= alpha, 0.0, -jnp.inf)
+    else:
+        value = _log_ndtr_diff(alpha, z_safe) - log_z
+        edge = jnp.where(z <= alpha, -jnp.inf, 0.0)
+    return jnp.where(strictly, value, edge)
+
+
+@jax.jit
+def _icdf(loc, scale, low, high, u):
+    alpha, beta, log_z = _standard(loc, scale, low, high)
+    log_lower = jnp.logaddexp(log_ndtr(alpha), jnp.log(u) + log_z)
+    log_upper = jnp.logaddexp(log_ndtr(-beta), jnp.log1p(-u) + log_z)
+    use_lower = log_lower <= _LOG_HALF
+    z_lower = _log_ndtri(jnp.where(use_lower, log_lower, _LOG_HALF))
+    z_upper = -_log_ndtri(jnp.where(use_lower, _LOG_HALF, log_upper))
+    z = jnp.clip(jnp.where(use_lower, z_lower, z_upper), alpha, beta)
+    z = jnp.where((u >= 0) & (u <= 1), z, jnp.nan)
+    return loc + scale * z
+
+
+@jax.jit
+def _moments(loc, scale, low, high):
+    """(entropy, mean, variance)."""
+    alpha, beta, log_z = _standard(loc, scale, low, high)
+    r_a = jnp.exp(_log_phi(alpha) - log_z)
+    r_b = jnp.exp(_log_phi(beta) - log_z)
+    a_r_a = _times_ratio(alpha, _log_phi(alpha), log_z)
+    b_r_b = _times_ratio(beta, _log_phi(beta), log_z)
+    d = r_a - r_b
+    entropy = 0.5 + _HALF_LOG_2PI + jnp.log(scale) + log_z + 0.5 * (a_r_a - b_r_b)
+    return entropy, loc + scale * d, scale * scale * (1.0 + a_r_a - b_r_b - d * d)
+
+
+@distribution
+class TruncatedNormal(Distribution):
+    r"""Normal distribution :math:`\mathcal N(\mu, \sigma^2)` truncated to :math:`[a, b]`.
+
+    With :math:`z = (x - \mu)/\sigma`, :math:`\alpha = (a - \mu)/\sigma`,
+    :math:`\beta = (b - \mu)/\sigma` and :math:`Z = \Phi(\beta) - \Phi(\alpha)`:
+
+    .. math::
+        \log p(x) = -\tfrac12 z^2 - \tfrac12\log 2\pi - \log\sigma - \log Z
+        \quad (a \le x \le b), \qquad
+        F(x) = \frac{\Phi(z) - \Phi(\alpha)}{Z}.
+
+    :math:`\log Z` and the log-CDFs use ``log_ndtr_diff``, which takes differences in the tail
+    away from the mode (and ``erf`` for intervals around the mode), so an interval 10 or 40 standard deviations from :math:`\mu` keeps its
+    digits. The quantile solves :math:`\log\Phi(z) = \log(\Phi(\alpha) + uZ)` (or the mirrored
+    equation for the upper survival function, whichever side of the median the answer lies)
+    with an inverse of :math:`\log\Phi` (``ndtri`` start, Newton polish in log space), so
+    sampling by inverse CDF is exact in far tails. Outside :math:`[a, b]` ``log_prob`` is
+    :math:`-\infty` with a zero gradient. ``low = -inf`` and ``high = inf`` are allowed.
+
+    Moments, with :math:`r_\alpha = \varphi(\alpha)/Z`, :math:`r_\beta = \varphi(\beta)/Z`
+    (computed as exponentials of log-ratios):
+
+    .. math::
+        \mathbb E X = \mu + \sigma(r_\alpha - r_\beta), \qquad
+        \operatorname{Var} X = \sigma^2\bigl(1 + \alpha r_\alpha - \beta r_\beta
+        - (r_\alpha - r_\beta)^2\bigr),
+
+    .. math::
+        H = \tfrac12\log 2\pi e + \log\sigma + \log Z + \tfrac12(\alpha r_\alpha - \beta r_\beta).
+
+    The variance formula cancels when the interval lies far in a tail (relative error about
+    :math:`\epsilon\,\alpha^4` for a one-sided truncation at :math:`\alpha \gg 1`, 1e-12 at
+    :math:`\alpha = 10` in float64).
+
+    Args:
+      loc: mean :math:`\mu` of the parent normal; all four parameters broadcast together.
+      scale: standard deviation :math:`\sigma > 0` of the parent normal.
+      low: lower end :math:`a` (may be ``-inf``).
+      high: upper end :math:`b > a` (may be ``inf``).
+
+    References:
+      Johnson, Kotz and Balakrishnan (1994). Continuous Univariate Distributions, vol. 1,
+      sec. 13.10 [@johnson1994continuous1].
+
+    Examples:
+      >>> from gmath.densities import TruncatedNormal
+      >>> p = TruncatedNormal(loc=0.0, scale=1.0, low=-1.0, high=2.0)
+      >>> round(float(p.log_prob(0.0)), 6), round(float(p.mean()), 6)
+      (-0.718772, 0.229637)
+      >>> q = TruncatedNormal(0.0, 1.0, 10.0, float("inf"))  # 10 sigma out
+      >>> round(float(q.log_prob(10.0)), 6), round(float(q.mean()), 6)
+      (2.312347, 10.098093)
+    """
+
+    loc: Any = 0.0
+    scale: Any = 1.0
+    low: Any = -1.0
+    high: Any = 1.0
+
+    _param_event_ndims = {"loc": 0, "scale": 0, "low": 0, "high": 0}
+
+    def _constraints(self):
+        return [
+            (jnp.asarray(self.scale) > 0, "scale must be positive."),
+            (jnp.asarray(self.low) < jnp.asarray(self.high), "low must be below high."),
+        ]
+
+    def _promoted(self, *extra):
+        return promote(self.loc, self.scale, self.low, self.high, *extra)
+
+    def log_prob(self, x):
+        return _log_prob(*self._promoted(self._check_value(x, "log_prob")))
+
+    def score(self, x):
+        r""":math:`-(x - \mu)/\sigma^2` on :math:`[a, b]`, 0 outside."""
+        loc, scale, low, high, x = self._promoted(self._check_value(x, "score"))
+        inside = (x >= low) & (x <= high)
+        return jnp.where(inside, -(x - loc) / (scale * scale), 0.0)
+
+    def cdf(self, x):
+        r""":math:`(\Phi(z) - \Phi(\alpha))/Z`, 0 below :math:`a` and 1 above :math:`b`."""
+        return jnp.exp(_log_mass(*self._promoted(self._check_value(x, "cdf")), upper=False))
+
+    def log_cdf(self, x):
+        return _log_mass(*self._promoted(self._check_value(x, "log_cdf")), upper=False)
+
+    def log_survival(self, x):
+        return _log_mass(*self._promoted(self._check_value(x, "log_survival")), upper=True)
+
+    def icdf(self, u):
+        r"""Quantile: :math:`z = \log\Phi^{-1}(\log(\Phi(\alpha) + uZ))` below the parent median,
+        :math:`z = -\log\Phi^{-1}(\log(\Phi(-\beta) + (1 - u)Z))` above it, clipped to
+        :math:`[\alpha, \beta]`; :math:`x = \mu + \sigma z`."""
+        return _icdf(*self._promoted(self._check_value(u, "icdf")))
+
+    def sample(self, key, sample_shape=()):
+        r"""Inverse-CDF sampling: exact also when :math:`[a, b]` is far in a tail."""
+        loc, scale, low, high = self._promoted()
+        u = jax.random.uniform(key, self._sample_shape(sample_shape), loc.dtype)
+        return _icdf(loc, scale, low, high, u)
+
+    def entropy(self):
+        return jnp.broadcast_to(_moments(*self._promoted())[0], self.batch_shape)
+
+    def mean(self):
+        return jnp.broadcast_to(_moments(*self._promoted())[1], self.batch_shape)
+
+    def variance(self):
+        return jnp.broadcast_to(_moments(*self._promoted())[2], self.batch_shape)
+
+    def mode(self):
+        r""":math:`\mu` clipped to :math:`[a, b]`."""
+        loc, scale, low, high = promote(self.loc, self.scale, self.low, self.high)
+        return jnp.broadcast_to(jnp.clip(loc, low, high), self.batch_shape)
