@@ -87,7 +87,9 @@ _DAGGER = (
 
 
 def _speedup(v: float) -> str:
-    return f"**{v:.2f}x**" if v >= 1 else f"{v:.2f}x (slower)"
+    if abs(v - 1.0) < 0.05:
+        return f"{v:.2f}x (even)"
+    return f"**{v:.2f}x**" if v > 1 else f"{v:.2f}x (slower)"
 
 
 def _agreement_text(agr) -> str:
@@ -228,15 +230,17 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
         "",
         f"{h}# Headlines",
         "",
-        "| workload | size | gmath | speed-up vs peers | × limit | roofline |",
-        "|---|---|---|---|---|---|",
+        "| workload | size | gmath | speed-up vs peers | × limit | roofline | peak memory |",
+        "|---|---|---|---|---|---|---|",
     ]
     groups = _groups(run)
     for (_suite, _name, _dt), cs in groups.items():
         ok = [c for c in cs if c["status"] == "ok"]
         if not ok:
             c = cs[-1]
-            out.append(f"| {c['title']} | – | {c['status']}: {'; '.join(c['notes'])[:140]} | | | |")
+            out.append(
+                f"| {c['title']} | – | {c['status']}: {'; '.join(c['notes'])[:140]} | | | | |"
+            )
             continue
         c = max(ok, key=lambda c: c["size"])
         gm = _gmath(c)
@@ -252,9 +256,15 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
             f"{r['value']:.2f}x" for r in c["ratios"].values() if r["type"] == "time_over_limit"
         )
         roof = _roof(c.get("roofline_fraction"))
+        mems = [
+            f"{k} {_bytes(r['memory']['peak_bytes'])}"
+            for k, r in c["impls"].items()
+            if r.get("role") in ("gmath", "peer") and r.get("memory", {}).get("peak_bytes")
+        ]
         out.append(
             f"| {c['title']} | {c['size_label']} = {_size(c['size'])} | {_t(gm.get('median_s'))} "
-            f"| {', '.join([p for p in [peers, *bad] if p]) or '–'} | {lim_ or '–'} | {roof} |"
+            f"| {', '.join([p for p in [peers, *bad] if p]) or '–'} | {lim_ or '–'} | {roof} "
+            f"| {'; '.join(mems) or '–'} |"
         )
     out.append("")
 

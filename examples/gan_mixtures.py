@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 from typing import NamedTuple
 
@@ -132,7 +133,7 @@ class Config(NamedTuple):
 
 
 FULL = Config(steps=3000, batch=256, hidden=128, latent=16, lr=1e-3, eval_samples=2500)
-FAST = Config(steps=30, batch=64, hidden=16, latent=4, lr=1e-3, eval_samples=500)
+FAST = Config(steps=10, batch=32, hidden=8, latent=2, lr=1e-3, eval_samples=200)
 
 
 def train(key, solver_name, target, cfg):
@@ -157,6 +158,9 @@ def train(key, solver_name, target, cfg):
     return state.x, grad_norms
 
 
+_train_jit = jax.jit(train, static_argnums=(1, 2, 3))
+
+
 def _mmd_squared(x, y, bandwidth=0.5):
     try:  # the shared implementation, once gmath.divergences provides it
         from gmath.divergences import kernels, mmd_squared
@@ -172,6 +176,18 @@ def _mmd_squared(x, y, bandwidth=0.5):
 
 
 def evaluate(key, generator, target, cfg):
+    arrays, samples = _evaluate_arrays(key, generator, target, cfg)
+    captured, num_modes, high_quality, mmd2 = (float(a) for a in arrays)
+    return {
+        "modes_captured": int(captured),
+        "num_modes": int(num_modes),
+        "high_quality": high_quality,
+        "mmd2": mmd2,
+    }, samples
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _evaluate_arrays(key, generator, target, cfg):
     k1, k2 = jax.random.split(key)
     z = jax.random.normal(k1, (cfg.eval_samples, cfg.latent))
     samples = mlp(generator, z)
@@ -179,20 +195,12 @@ def evaluate(key, generator, target, cfg):
     dist = jnp.linalg.norm(samples[:, None, :] - mu[None], axis=-1)
     nearest = jnp.argmin(dist, axis=1)
     good = jnp.min(dist, axis=1) <= 3 * std
-    counts = (
-        jnp.zeros(mu.shape[0])
-        .at[nearest]
-        .add(good.astype(jnp.float64 if jax.config.jax_enable_x64 else jnp.float32))
-    )
+    counts = jnp.zeros(mu.shape[0], samples.dtype).at[nearest].add(good.astype(samples.dtype))
     expected = cfg.eval_samples / mu.shape[0]
-    captured = int(jnp.sum(counts >= 0.25 * expected))
+    captured = jnp.sum(counts >= 0.25 * expected)
     reference = sample_target(k2, target, cfg.eval_samples)
-    return {
-        "modes_captured": captured,
-        "num_modes": int(mu.shape[0]),
-        "high_quality": float(jnp.mean(good)),
-        "mmd2": float(_mmd_squared(samples, reference)),
-    }, samples
+    mmd2 = _mmd_squared(samples, reference)
+    return (captured, mu.shape[0], jnp.mean(good), mmd2), samples
 
 
 def run(*, fast=False, figure=None, seed=0, solvers=SOLVERS, targets=TARGETS):
@@ -205,7 +213,7 @@ def run(*, fast=False, figure=None, seed=0, solvers=SOLVERS, targets=TARGETS):
     key = jax.random.key(seed)
     for target in targets:
         for name in solvers:
-            generator, grad_norms = jax.jit(train, static_argnums=(1, 2, 3))(key, name, target, cfg)
+            generator, grad_norms = _train_jit(key, name, target, cfg)
             metrics, xs = evaluate(jax.random.fold_in(key, 1), generator, target, cfg)
             metrics["final_grad_norm"] = float(grad_norms[-1])
             results[(target, name)] = metrics

@@ -170,4 +170,11 @@ def wasserstein_gaussian(p, q):
     if _is_diag(p) and _is_diag(q):
         mp, mq, sp, sq = promote(p.mean(), q.mean(), p.stddev(), q.stddev())
         return jnp.sum((mp - mq) ** 2 + (sp - sq) ** 2, -1)
-    return wasserstein_gaussian_from_moments(p.mean(), p.covariance(), q.mean(), q.covariance())
+    return wasserstein_gaussian_from_moments(p.mean(), _covariance(p), q.mean(), _covariance(q))
+
+
+def _covariance(p):
+    if _is_diag(p) or not hasattr(p, "covariance"):
+        var = p.variance()
+        return var[..., :, None] * jnp.eye(var.shape[-1], dtype=var.dtype)
+    return p.covariance()

@@ -21,6 +21,7 @@ from gmath.divergences._params import (
     bernoulli_logits,
     categorical_log_probs,
     common_dtype,
+    expm1_minus,
     params,
 )
 
@@ -42,6 +43,36 @@ def _uniform_renyi(p, q, alpha):
     finite = jnp.where(a > 1, nested, overlap > 0)
     value = jnp.where(finite, value, jnp.inf)
     return jnp.where(not_one, value, kl(p, q))
+
+
+def _log1p_minus(x):
+    r""":math:`\log(1 + x) - x`, accurate near 0: :math:`-(e^t - 1 - t)` at :math:`t = \log(1 + x)`."""
+    return -expm1_minus(jnp.log1p(x))
+
+
+def _normal_renyi(p, q, alpha):
+    r"""Gil et al. (2013) for normals, written without first-order cancellation near p = q.
+
+    With :math:`\delta = \sigma_p^2/\sigma_q^2 - 1`, :math:`L(x) = \log(1 + x) - x`:
+    :math:`D_\alpha = \frac{(1 - \alpha) L(\delta) - L((1 - \alpha)\delta)}{2(\alpha - 1)}
+    + \frac{\alpha(\mu_p - \mu_q)^2}{2\sigma_\alpha^2}`,
+    :math:`\sigma_\alpha^2 = \alpha\sigma_q^2 + (1 - \alpha)\sigma_p^2 > 0` (else
+    :math:`+\infty`).
+    """
+    dt = common_dtype(p, q)
+    m1, s1, m2, s2 = params(dt, p.loc, p.scale, q.loc, q.scale)
+    alpha = jnp.asarray(alpha, dt)
+    delta = jnp.expm1(2 * (jnp.log(s1) - jnp.log(s2)))
+    one_minus = 1 - alpha
+    ratio = 1 + one_minus * delta  # sigma_alpha^2 / sigma_q^2
+    valid = ratio > 0
+    safe_ratio = jnp.where(valid, ratio, 1.0)
+    x = jnp.where(valid, one_minus * delta, 0.0)
+    not_one = alpha != 1
+    denom = 2 * jnp.where(not_one, alpha - 1, 1.0)
+    scale_part = (one_minus * _log1p_minus(delta) - _log1p_minus(x)) / denom
+    value = scale_part + alpha * (m1 - m2) ** 2 / (2 * s2 * s2 * safe_ratio)
+    return jnp.where(valid, value, jnp.inf)
 
 
 def renyi(p, q, alpha):
@@ -85,10 +116,14 @@ def renyi(p, q, alpha):
       >>> round(float(gv.renyi(Normal(0.0, 1.0), Normal(1.0, 1.0), 2.0)), 6)  # alpha d^2 / 2
       1.0
     """
-    if type(p).__name__ == "Uniform" and type(q).__name__ == "Uniform":
+    name_p, name_q = type(p).__name__, type(q).__name__
+    if name_p == name_q == "Uniform":
         return _uniform_renyi(p, q, alpha)
     try:
-        value = exponential_family_renyi(p, q, alpha)
+        if name_p == name_q and name_p in ("Normal", "LogNormal"):
+            value = _normal_renyi(p, q, alpha)
+        else:
+            value = exponential_family_renyi(p, q, alpha)
     except NotImplementedError:
         raise NotImplementedError(
             f"renyi: no closed form for ({type(p).__name__}, {type(q).__name__}). Closed forms "

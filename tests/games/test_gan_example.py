@@ -19,9 +19,11 @@ def _load():
 def test_fast_mode_runs_and_writes_figure(tmp_path):
     example = _load()
     figure = tmp_path / "gan.png"
-    results = example.run(fast=True, figure=figure, targets=("ring",))
+    # two of the five solvers (compilation dominates; every solver is covered in test_solvers)
+    solvers = ("gda", "cgd")
+    results = example.run(fast=True, figure=figure, targets=("ring",), solvers=solvers)
     assert figure.exists() and figure.stat().st_size > 0
-    assert set(results) == {("ring", s) for s in example.SOLVERS}
+    assert set(results) == {("ring", s) for s in solvers}
     for m in results.values():
         assert 0 <= m["modes_captured"] <= m["num_modes"] == 8
         assert math.isfinite(m["mmd2"]) and m["mmd2"] >= 0
