@@ -140,6 +140,8 @@ class Case:
       items_label: what an item is (``"points"``, ``"games"``).
       rtol, atol: default agreement tolerances.
       memory: record peak memory (XLA's memory analysis, or tracemalloc for Python peers).
+      post: ``record -> None``, adds derived figures to the finished record (e.g. the time an
+        estimator needs for a given error).
     """
 
     suite: str
@@ -156,6 +158,7 @@ class Case:
     rtol: float = 1e-5
     atol: float = 1e-6
     memory: bool = True
+    post: Callable[[dict], None] | None = None
 
     @property
     def key(self) -> str:
@@ -536,7 +539,8 @@ def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dic
     while active:
         rounds += 1
         log(f"timing round {rounds}")
-        for p in list(active):
+        shift = (rounds - 1) % len(active)  # rotate who goes first: no seat is favoured
+        for p in active[shift:] + active[:shift]:
             name = p.impl.name
             try:
                 t0 = time.perf_counter()
@@ -596,4 +600,9 @@ def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dic
             rec["roofline_fraction"] = bound["fraction"]
     elif subject is not None and rec["status"] == "ok":
         rec["status"] = "error"
+    if case.post is not None:
+        try:
+            case.post(rec)
+        except Exception as e:
+            rec["notes"].append(f"derived figures failed: {type(e).__name__}: {e}")
     return rec

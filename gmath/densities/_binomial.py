@@ -44,13 +44,7 @@ def _log_pmf(x, n, p, q, log_p, log_q):
     interior = (x > 0) & (x < n)
     xi = jnp.where(interior, x, 1.0)
     ni = jnp.where(interior, n, 2.0)
-    lc = (
-        stirlerr(ni)
-        - stirlerr(xi)
-        - stirlerr(ni - xi)
-        - bd0(xi, ni * p)
-        - bd0(ni - xi, ni * q)
-    )
+    lc = stirlerr(ni) - stirlerr(xi) - stirlerr(ni - xi) - bd0(xi, ni * p) - bd0(ni - xi, ni * q)
     lf = _LOG_2PI + jnp.log(xi) + jnp.log1p(-xi / ni)
     at_zero = jnp.where(n == 0, 0.0, n * log_q)
     at_n = jnp.where(n == 0, 0.0, n * log_p)
@@ -69,9 +63,7 @@ def _log_prob(x, n, p, q, log_p, log_q):
 def _entropy(n, p, q, log_p, log_q):
     n, p, q, log_p, log_q = jnp.broadcast_arrays(n, p, q, log_p, log_q)
     e = [v[..., None] for v in (n, p, q, log_p, log_q)]
-    h = lattice_entropy(
-        lambda k: _log_pmf(k, *e), n * p, jnp.sqrt(n * p * q), jnp.zeros_like(n), n
-    )
+    h = lattice_entropy(lambda k: _log_pmf(k, *e), n * p, jnp.sqrt(n * p * q), jnp.zeros_like(n), n)
     ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
     return jnp.where(ok, h, jnp.nan)
 

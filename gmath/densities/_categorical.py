@@ -71,7 +71,10 @@ class Categorical(Distribution):
             tol = 1e3 * k * jnp.finfo(promote(probs)[0].dtype).eps
             return [
                 (probs >= 0, "probs must be nonnegative."),
-                (jnp.abs(jnp.sum(probs, -1) - 1) <= tol, "probs must sum to 1 along the last axis."),
+                (
+                    jnp.abs(jnp.sum(probs, -1) - 1) <= tol,
+                    "probs must sum to 1 along the last axis.",
+                ),
             ]
         return [(~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN.")]
 

@@ -55,8 +55,11 @@ class Independent(Distribution):
             raise ValueError(
                 f"Independent: reinterpreted_batch_ndims must be a non-negative int, got {n!r}."
             )
-        leaves = jax.tree_util.tree_leaves(self.base)
-        if not isinstance(self.base, Distribution) or not all(map(is_array_like, leaves)):
+        if not isinstance(self.base, Distribution):
+            raise TypeError(
+                f"Independent: base must be a distribution record, got {type(self.base).__name__}."
+            )
+        if not all(map(is_array_like, jax.tree_util.tree_leaves(self.base))):
             return  # a pytree skeleton: nothing to validate
         batch = tuple(self.base.batch_shape)
         if n > len(batch):

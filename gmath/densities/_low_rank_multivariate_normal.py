@@ -190,7 +190,9 @@ class LowRankMultivariateNormal(Distribution):
         g = solve_triangular(chol, _mT(a), lower=True)  # L_C^{-1} A^T, (r, d)
         inner = jnp.eye(d, dtype=a.dtype) - jnp.matmul(_mT(g), g, precision=_HIGHEST)
         s = 1 / jnp.sqrt(delta)
-        return jnp.broadcast_to(s[..., :, None] * inner * s[..., None, :], self.batch_shape + (d, d))
+        return jnp.broadcast_to(
+            s[..., :, None] * inner * s[..., None, :], self.batch_shape + (d, d)
+        )
 
     @property
     def scale_tril(self):

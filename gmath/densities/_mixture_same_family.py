@@ -60,7 +60,7 @@ class MixtureSameFamily(Distribution):
       >>> round(float(p.variance()), 5)
       2.89
       >>> round(float(p.cdf(2.0)), 4)
-      0.6489
+      0.6496
     """
 
     mixture_logits: Any
@@ -69,8 +69,12 @@ class MixtureSameFamily(Distribution):
     _param_event_ndims = {"mixture_logits": 1}
 
     def __post_init__(self) -> None:
-        leaves = jax.tree_util.tree_leaves(self)
-        if not isinstance(self.components, Distribution) or not all(map(is_array_like, leaves)):
+        if not isinstance(self.components, Distribution):
+            raise TypeError(
+                "MixtureSameFamily: components must be a distribution record, got "
+                f"{type(self.components).__name__}."
+            )
+        if not all(map(is_array_like, jax.tree_util.tree_leaves(self))):
             return  # a pytree skeleton: nothing to validate
         super().__post_init__()
 
@@ -320,7 +324,9 @@ class MixtureSameFamily(Distribution):
           True
         """
         if not isinstance(num_samples, int) or num_samples < 2:
-            raise ValueError(f"entropy_estimate: num_samples must be an int >= 2, got {num_samples}.")
+            raise ValueError(
+                f"entropy_estimate: num_samples must be an int >= 2, got {num_samples}."
+            )
         log_p = self.log_prob(self.sample(key, (num_samples,)))
         value = -jnp.mean(log_p, axis=0)
         stderr = jnp.std(log_p, axis=0, ddof=1) / jnp.sqrt(num_samples)

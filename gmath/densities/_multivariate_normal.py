@@ -61,7 +61,7 @@ def _tril_solve(tril, v):
     is cheaper. XLA's CPU triangular solve with many right-hand sides is slow (d = 64,
     n = 10^5: 158 ms against 21 ms for the product, float32, 2-core CPU) while the product is
     as accurate on covariances with condition number up to about 10^4 (1-6 ulps of ``log_prob``
-    against 1-3 ulps; see the module docstring).
+    against 1-3 ulps; see :class:`MultivariateNormal`).
     """
     tril3, v3, rows, bt = _as_rows(tril, v)
     d = tril3.shape[-1]
@@ -141,6 +141,7 @@ class MultivariateNormal(Distribution):
     Args:
       loc: mean :math:`\mu`, shape ``batch + (d,)``.
       scale_tril: lower-triangular :math:`L` with positive diagonal, shape ``batch + (d, d)``.
+        Keyword-only, as are the other two matrices.
       covariance_matrix: symmetric positive definite :math:`\Sigma`, shape ``batch + (d, d)``.
       precision_matrix: symmetric positive definite :math:`\Sigma^{-1}`, shape
         ``batch + (d, d)``.
@@ -182,16 +183,17 @@ class MultivariateNormal(Distribution):
     def __init__(
         self,
         loc,
+        *,
         scale_tril=None,
         covariance_matrix=None,
         precision_matrix=None,
-        *,
         _scale_tril=None,
         _covariance_matrix=None,
         _precision_matrix=None,
     ):
-        # The underscored keywords are the stored field names: pytree unflattening and
-        # dataclasses.replace pass them.
+        # The matrix is keyword-only (peers disagree on the positional order). The underscored
+        # keywords are the stored field names: pytree unflattening and dataclasses.replace pass
+        # them.
         object.__setattr__(self, "loc", loc)
         values = {
             "scale_tril": scale_tril if scale_tril is not None else _scale_tril,

@@ -10,14 +10,17 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf
 
-from gmath._numerics import log1mexp, log_ndtr, log_ndtr_diff, ndtri, promote
+from gmath._numerics import log_ndtr, log_ndtr_diff, ndtri, promote
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["TruncatedNormal"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_HALF = -math.log(2.0)
-_NEWTON_STEPS = 4
+_NEWTON_STEPS = 3
+_CF_DEPTH = 60
+_TAIL_START = 4.0
+_TAIL_GAP = 40.0  # e^-40: the far end's share of the mass is below rounding
 _SQRT_HALF = math.sqrt(0.5)
 
 
@@ -25,59 +28,62 @@ def _log_phi(z):
     return -0.5 * z * z - _HALF_LOG_2PI
 
 
+@jax.custom_jvp
 def _log_ndtri_lower(lp):
     r"""Solve :math:`\log\Phi(z) = \ell` for :math:`\ell \le \log\tfrac12` (so :math:`z \le 0`).
 
     Start from ``ndtri(exp(l))`` where :math:`e^\ell` is a normal float, else from the
     asymptotic :math:`z_0 = -\sqrt{t - \log t - \log 2\pi}`, :math:`t = -2\ell`; then Newton
-    steps on the concave :math:`\log\Phi`, which converge monotonically from below.
+    steps on the concave :math:`\log\Phi`, which converge monotonically from below. The upper
+    half follows by symmetry, :math:`z = -\log\Phi^{-1}(\log(1 - e^\ell))`.
     """
     tiny = float(jnp.finfo(lp.dtype).tiny)
     normal = lp > math.log(tiny) + 1.0
     z_normal = ndtri(jnp.exp(jnp.where(normal, lp, _LOG_HALF)))
-    t = -2.0 * jnp.where(normal, -1000.0, lp)
+    t = -2.0 * jnp.where(normal | ~jnp.isfinite(lp), -1000.0, lp)
     z_asymptotic = -jnp.sqrt(t - jnp.log(t) - 2.0 * _HALF_LOG_2PI)
     z = jnp.where(normal, z_normal, z_asymptotic)
     for _ in range(_NEWTON_STEPS):
         log_cdf = log_ndtr(z)
         z = z + (lp - log_cdf) * jnp.exp(log_cdf - _log_phi(z))
-    return z
+    return jnp.where(jnp.isneginf(lp), -jnp.inf, jnp.where(lp > _LOG_HALF, jnp.nan, z))
 
 
-@jax.custom_jvp
-def _log_ndtri(lp):
-    r"""Inverse of :math:`\log\Phi`: the :math:`z` with :math:`\log\Phi(z) = \ell`, accurate in
-    both tails (the upper half by symmetry, :math:`z = -\log\Phi^{-1}(\log(1 - e^\ell))`)."""
-    lower = lp <= _LOG_HALF
-    lp_lower = jnp.where(lower, lp, _LOG_HALF)
-    lp_upper = log1mexp(jnp.where(lower, _LOG_HALF, jnp.minimum(lp, 0.0)))
-    z = jnp.where(lower, _log_ndtri_lower(lp_lower), -_log_ndtri_lower(lp_upper))
-    z = jnp.where(lp == 0, jnp.inf, jnp.where(jnp.isneginf(lp), -jnp.inf, z))
-    return jnp.where(lp > 0, jnp.nan, z)
-
-
-@_log_ndtri.defjvp
-def _log_ndtri_jvp(primals, tangents):
+@_log_ndtri_lower.defjvp
+def _log_ndtri_lower_jvp(primals, tangents):
     (lp,), (dlp,) = primals, tangents
-    z = _log_ndtri(lp)
+    z = _log_ndtri_lower(lp)
     # dz/dl = Phi(z) / phi(z) = exp(l - log phi(z))
-    slope = jnp.exp(lp - _log_phi(z))
+    slope = jnp.exp(lp - _log_phi(jnp.where(jnp.isfinite(z), z, 0.0)))
     return z, jnp.where(jnp.isfinite(z), slope * dlp, 0.0)
 
 
+def _log_ndtr(t):
+    """``log_ndtr`` with a zero (not NaN) gradient at ``t = -inf``."""
+    neginf = jnp.isneginf(t)
+    return jnp.where(neginf, -jnp.inf, log_ndtr(jnp.where(neginf, 0.0, t)))
+
+
 def _log_ndtr_diff(a, b):
-    r""":math:`\log(\Phi(b) - \Phi(a))`; for :math:`a \le 0 \le b` as
-    :math:`\log\tfrac12(\operatorname{erf}(b/\sqrt2) - \operatorname{erf}(a/\sqrt2))`, a sum of
-    two same-sign terms without cancellation (``log_ndtr_diff`` loses digits when both ends
-    are near 0, e.g. 2e-4 relative for :math:`\Phi(10^{-12}) - \Phi(0)`), else
-    ``log_ndtr_diff``, which works in the tail away from the mode."""
+    r""":math:`\log(\Phi(b) - \Phi(a))`, accurate everywhere, with finite gradients at infinite
+    ends.
+
+    For :math:`a \le 0 \le b` as :math:`\log\tfrac12(\operatorname{erf}(b/\sqrt2) -
+    \operatorname{erf}(a/\sqrt2))`, a sum of two same-sign terms without cancellation
+    (``log_ndtr_diff`` loses digits when both ends are near 0, e.g. 2e-4 relative for
+    :math:`\Phi(10^{-12}) - \Phi(0)`); one-sided tails as ``log_ndtr``; otherwise
+    ``log_ndtr_diff``, which takes the difference in the tail away from the mode."""
     straddle = (a <= 0) & (b >= 0)
     a_s = jnp.where(straddle, a, -1.0)
     b_s = jnp.where(straddle, b, 1.0)
     central = jnp.log(0.5 * (erf(b_s * _SQRT_HALF) - erf(a_s * _SQRT_HALF)))
-    a_t = jnp.where(straddle, 1.0, a)
-    b_t = jnp.where(straddle, 2.0, b)
-    return jnp.where(straddle, central, log_ndtr_diff(a_t, b_t))
+    upper_tail = ~straddle & jnp.isposinf(b)  # a > 0
+    lower_tail = ~straddle & jnp.isneginf(a)  # b < 0
+    one_sided = _log_ndtr(jnp.where(upper_tail, -a, jnp.where(lower_tail, b, 0.0)))
+    two_sided = ~(straddle | upper_tail | lower_tail)
+    a_t = jnp.where(two_sided, a, 1.0)
+    b_t = jnp.where(two_sided, b, 2.0)
+    return jnp.where(straddle, central, jnp.where(two_sided, log_ndtr_diff(a_t, b_t), one_sided))
 
 
 def _interior(alpha, beta):
@@ -132,19 +138,38 @@ def _log_mass(loc, scale, low, high, x, *, upper):
 @jax.jit
 def _icdf(loc, scale, low, high, u):
     alpha, beta, log_z = _standard(loc, scale, low, high)
-    log_lower = jnp.logaddexp(log_ndtr(alpha), jnp.log(u) + log_z)
-    log_upper = jnp.logaddexp(log_ndtr(-beta), jnp.log1p(-u) + log_z)
+    log_lower = jnp.logaddexp(_log_ndtr(alpha), jnp.log(u) + log_z)
+    log_upper = jnp.logaddexp(_log_ndtr(-beta), jnp.log1p(-u) + log_z)
+    # one inverse serves both sides: Phi(z) = e^lower below the median, Phi(-z) = e^upper above
     use_lower = log_lower <= _LOG_HALF
-    z_lower = _log_ndtri(jnp.where(use_lower, log_lower, _LOG_HALF))
-    z_upper = -_log_ndtri(jnp.where(use_lower, _LOG_HALF, log_upper))
-    z = jnp.clip(jnp.where(use_lower, z_lower, z_upper), alpha, beta)
+    z = _log_ndtri_lower(jnp.minimum(jnp.where(use_lower, log_lower, log_upper), _LOG_HALF))
+    z = jnp.clip(jnp.where(use_lower, z, -z), alpha, beta)
     z = jnp.where((u >= 0) & (u <= 1), z, jnp.nan)
     return loc + scale * z
 
 
+def _mills_continued_fraction(t):
+    r"""``(c, d)`` with :math:`1/M(t) = t + c`, :math:`c = 1/(t + d)`, for the Mills ratio
+    :math:`M(t) = (1 - \Phi(t))/\varphi(t)`, by Laplace's continued fraction
+    :math:`M(t) = 1/(t + 1/(t + 2/(t + 3/(t + \cdots))))` evaluated backwards from depth
+    60 (exact to rounding for :math:`t \ge 4`)."""
+    d = jnp.zeros_like(t)
+    for j in range(_CF_DEPTH, 1, -1):
+        d = j / (t + d)
+    return 1.0 / (t + d), d
+
+
 @jax.jit
 def _moments(loc, scale, low, high):
-    """(entropy, mean, variance)."""
+    r"""(entropy, mean, variance).
+
+    General case: the closed forms with :math:`r = \varphi/Z`. One-sided tail case (the interval
+    starts at least 4 scales from the mode and the far end carries no mass to rounding):
+    with :math:`t` the near end's distance and Laplace's continued fraction,
+    :math:`\mathbb E|z| = t + c`, :math:`\operatorname{Var} z = (d - c)/(t + d)` and
+    :math:`H = \tfrac12 + \log\sigma - \log(t + c) + tc/2`, free of the cancellation of
+    :math:`1 + \alpha r_\alpha - r_\alpha^2` (which loses :math:`\alpha^4` ulps).
+    """
     alpha, beta, log_z = _standard(loc, scale, low, high)
     r_a = jnp.exp(_log_phi(alpha) - log_z)
     r_b = jnp.exp(_log_phi(beta) - log_z)
@@ -152,7 +177,21 @@ def _moments(loc, scale, low, high):
     b_r_b = _times_ratio(beta, _log_phi(beta), log_z)
     d = r_a - r_b
     entropy = 0.5 + _HALF_LOG_2PI + jnp.log(scale) + log_z + 0.5 * (a_r_a - b_r_b)
-    return entropy, loc + scale * d, scale * scale * (1.0 + a_r_a - b_r_b - d * d)
+    mean = d
+    variance = 1.0 + a_r_a - b_r_b - d * d
+    # one-sided tails: upper (alpha >= 4, beta far beyond) or lower (mirrored)
+    upper = (alpha >= _TAIL_START) & (0.5 * (beta * beta - alpha * alpha) > _TAIL_GAP)
+    lower = (beta <= -_TAIL_START) & (0.5 * (alpha * alpha - beta * beta) > _TAIL_GAP)
+    tail = upper | lower
+    t = jnp.where(upper, alpha, jnp.where(lower, -beta, _TAIL_START))
+    c, dd = _mills_continued_fraction(t)
+    tail_mean = jnp.where(upper, t + c, -(t + c))
+    tail_variance = (dd - c) / (t + dd)
+    tail_entropy = 0.5 + jnp.log(scale) - jnp.log(t + c) + 0.5 * t * c
+    entropy = jnp.where(tail, tail_entropy, entropy)
+    mean = jnp.where(tail, tail_mean, mean)
+    variance = jnp.where(tail, tail_variance, variance)
+    return entropy, loc + scale * mean, scale * scale * variance
 
 
 @distribution
@@ -186,9 +225,11 @@ class TruncatedNormal(Distribution):
     .. math::
         H = \tfrac12\log 2\pi e + \log\sigma + \log Z + \tfrac12(\alpha r_\alpha - \beta r_\beta).
 
-    The variance formula cancels when the interval lies far in a tail (relative error about
-    :math:`\epsilon\,\alpha^4` for a one-sided truncation at :math:`\alpha \gg 1`, 1e-12 at
-    :math:`\alpha = 10` in float64).
+    In a one-sided tail (the interval starts 4 or more scales from :math:`\mu`, the far end
+    carries no mass to rounding) the moments and the entropy use Laplace's continued fraction
+    for the Mills ratio instead, which keeps them exact to rounding 10 or 40 scales out (the
+    closed form above cancels :math:`\alpha^4` ulps there). Narrow intervals far in a tail
+    but with both ends carrying mass still use the closed form.
 
     Args:
       loc: mean :math:`\mu` of the parent normal; all four parameters broadcast together.

@@ -239,8 +239,9 @@ def categorical_kl_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size
       >>> round(float(categorical_kl_from_logits(a, b)), 6)  # log 3 - H(p)
       0.058892
     """
-    a, b, chunk, out_dtype = _prepare("categorical_kl_from_logits", logits_p, logits_q, axis,
-                                      chunk_size)
+    a, b, chunk, out_dtype = _prepare(
+        "categorical_kl_from_logits", logits_p, logits_q, axis, chunk_size
+    )
     return _kl_rows(a, b, chunk).astype(out_dtype)
 
 
@@ -273,6 +274,7 @@ def categorical_js_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size
       >>> round(float(categorical_js_from_logits(a, b)), 6)  # disjoint supports: log 2
       0.693147
     """
-    a, b, chunk, out_dtype = _prepare("categorical_js_from_logits", logits_p, logits_q, axis,
-                                      chunk_size)
+    a, b, chunk, out_dtype = _prepare(
+        "categorical_js_from_logits", logits_p, logits_q, axis, chunk_size
+    )
     return _js_rows(a, b, chunk).astype(out_dtype)

@@ -31,6 +31,7 @@ from gmath._numerics import gammaln, i0e, log1mexp, safe_norm
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
 from gmath.divergences._params import bernoulli_logits, categorical_log_probs, common_dtype
 
+
 def betaln(a, b):
     r""":math:`\log B(a, b)` from ``gammaln``: ``jax.scipy.special.betaln`` errs by up to ~3e-6
     relative on the test domain (a, b in [0.2, 50]); this sum, by ~5e-11."""
@@ -122,9 +123,7 @@ def _family(d, dt) -> _Family:
             lambda t: jnp.all(t > -1, -1),
         )
     if name == "Bernoulli":
-        return _Family(
-            name, (bernoulli_logits(d, dt),), jax.nn.softplus, lambda t: jnp.isfinite(t)
-        )
+        return _Family(name, (bernoulli_logits(d, dt),), jax.nn.softplus, lambda t: jnp.isfinite(t))
     if name == "Binomial":
         n = jnp.asarray(d.total_count, dt)
         return _Family(

@@ -49,9 +49,7 @@ def _terms(lp, lq, g: Generator):
     return jnp.where(
         both,
         regular,
-        jnp.where(
-            only_p, limit(lp, g.at_infinity), jnp.where(only_q, limit(lq, g.at_zero), 0.0)
-        ),
+        jnp.where(only_p, limit(lp, g.at_infinity), jnp.where(only_q, limit(lq, g.at_zero), 0.0)),
     )
 
 

@@ -175,9 +175,7 @@ def gaussian_kl(p: Gaussian, q: Gaussian):
         + \log\det\Sigma_q - \log\det\Sigma_p\right].
     """
     if p.dim != q.dim:
-        raise ValueError(
-            f"kl: multivariate normals of different dimensions {p.dim} and {q.dim}."
-        )
+        raise ValueError(f"kl: multivariate normals of different dimensions {p.dim} and {q.dim}.")
     f, d = p.sqrt_parts()
     trace = 0.0
     if f is not None:

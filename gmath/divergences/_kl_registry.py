@@ -79,8 +79,13 @@ def kl_pairs() -> list[tuple[str, str]]:
       >>> ("Normal", "Normal") in gv.kl_pairs()
       True
     """
-    names = {(k[0] if isinstance(k[0], str) else k[0].__name__,
-              k[1] if isinstance(k[1], str) else k[1].__name__) for k in _REGISTRY}
+    names = {
+        (
+            k[0] if isinstance(k[0], str) else k[0].__name__,
+            k[1] if isinstance(k[1], str) else k[1].__name__,
+        )
+        for k in _REGISTRY
+    }
     return sorted(names)
 
 
@@ -129,11 +134,14 @@ def kl(p, q):
     """
     fn = _lookup(p, q)
     if fn is None:
+        extra = ""
+        if "MixtureSameFamily" in (type(p).__name__, type(q).__name__):
+            extra = " For Gaussian mixtures, gmath.divergences.kl_bounds gives certified bounds."
         raise NotImplementedError(
             f"kl: no closed form registered for KL({type(p).__name__} || {type(q).__name__}). "
             "Use gmath.divergences.kl_estimate(key, p, q, num_samples) for a Monte Carlo "
             "estimate with its standard error, or register one with "
-            "gmath.divergences.register_kl."
+            "gmath.divergences.register_kl." + extra
         )
     out = jnp.asarray(fn(p, q))
     shape = jnp.broadcast_shapes(_batch_shape(p), _batch_shape(q))

@@ -51,7 +51,13 @@ def _components(mix, dt):
         return logw, loc[..., None], (scale * scale)[..., None, None]
     if is_gaussian(comp):
         g = as_gaussian(comp, dt)
-        return logw, g.loc, g.covariance()
+        loc, cov = g.loc, g.covariance()
+        batch = jnp.broadcast_shapes(loc.shape[:-1], cov.shape[:-2])
+        return (
+            logw,
+            jnp.broadcast_to(loc, batch + loc.shape[-1:]),
+            jnp.broadcast_to(cov, batch + cov.shape[-2:]),
+        )
     raise NotImplementedError(
         f"kl_bounds: mixture components must be Normal or multivariate normal, got {name}."
     )

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gmath._numerics import promote
+from gmath._numerics import default_float, promote
 from gmath._numerics._pairwise import squared_distances
 from gmath.divergences._samples import check_points
 
@@ -196,9 +196,9 @@ def ring_modes(*, num_modes: int = 8, radius: float = 2.0, dtype=None):
       >>> ring_modes(num_modes=4, radius=1.0).round(6).tolist()
       [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
     """
-    angles = 2 * math.pi * jnp.arange(num_modes) / num_modes
-    out = radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=1)
-    return out if dtype is None else out.astype(dtype)
+    dtype = default_float() if dtype is None else dtype
+    angles = 2 * math.pi * jnp.arange(num_modes, dtype=dtype) / num_modes
+    return radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=1)
 
 
 def grid_modes(*, num_per_side: int = 5, spacing: float = 2.0, dtype=None):
@@ -212,7 +212,7 @@ def grid_modes(*, num_per_side: int = 5, spacing: float = 2.0, dtype=None):
       >>> grid_modes(num_per_side=2, spacing=2.0).tolist()
       [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]
     """
-    ticks = spacing * (jnp.arange(num_per_side) - (num_per_side - 1) / 2)
+    dtype = default_float() if dtype is None else dtype
+    ticks = spacing * (jnp.arange(num_per_side, dtype=dtype) - (num_per_side - 1) / 2)
     gx, gy = jnp.meshgrid(ticks, ticks, indexing="ij")
-    out = jnp.stack([gx.ravel(), gy.ravel()], axis=1)
-    return out if dtype is None else out.astype(dtype)
+    return jnp.stack([gx.ravel(), gy.ravel()], axis=1)

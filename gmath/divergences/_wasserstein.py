@@ -32,7 +32,7 @@ def root(v, p):
     if p == 1.0:
         return v
     positive = v > 0
-    return jnp.where(positive, jnp.where(positive, v, 1) ** (1 / p), 0)
+    return jnp.where(positive, jnp.where(positive, v, 1) ** (1 / p), jnp.where(v == 0, 0, jnp.nan))
 
 
 def wasserstein_1d_power(x, y, p, a=None, b=None):

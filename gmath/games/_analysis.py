@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -45,6 +46,11 @@ def jacobian(game, players, *, part: str = "full") -> jax.Array:
     """
     if part not in ("full", "symmetric", "antisymmetric"):
         raise ValueError(f"jacobian: part must be full, symmetric or antisymmetric, got {part!r}.")
+    return _jacobian_jit(game, tuple(players), part)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 2))
+def _jacobian_jit(game, players, part):
     field, z = _flat_field(game, players)
     jac = jax.jacfwd(field)(z)
     if part == "symmetric":
@@ -186,8 +192,12 @@ def classify_stationary_point(game, players, *, tol: float = 1e-8) -> Classifica
       >>> gg.classify_stationary_point(game, (0.0, 0.0)).label
       'local minimax'
     """
-    players = tuple(players)
-    jac = jacobian(game, players)
+    return _classify_jit(game, tuple(players), float(tol))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 2))
+def _classify_jit(game, players, tol):
+    jac = _jacobian_jit(game, players, "full")
     sizes = [ravel_pytree(p)[0].size for p in players]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     blocks = [

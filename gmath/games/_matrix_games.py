@@ -402,7 +402,8 @@ def solve_matrix_game(
     simplex pivots (Dantzig's rule, then Bland's rule, which cannot cycle): with
     :math:`B = c - A > 0`, the column player's LP :math:`\max 1^\top q` s.t.
     :math:`Bq \le 1, q \ge 0` gives :math:`y = q/1^\top q`, its duals give :math:`x`. Every
-    game in a ``vmap`` batch pivots in lock-step; a random 20 x 20 game needs about 20-35 pivots.
+    game in a ``vmap`` batch pivots in lock-step; a random 20 x 20 game needs about 20-40 pivots.
+    In float64 the gap is at rounding level (~1e-14); in float32, ~1e-5 relative.
 
     The iterative methods run in blocks of ``check_every`` steps; after each block the duality
     gap of the last and the average iterate is evaluated and, with ``polish=True``, the supports

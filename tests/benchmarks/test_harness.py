@@ -160,7 +160,7 @@ def test_cli_smoke_writes_json_report_and_plots(tmp_path, capsys):
             "--suite",
             "densities",
             "--filter",
-            "normal_log_prob",
+            "normal_log_prob_f64",
             "--output",
             str(tmp_path / "again.json"),
             "--no-report",

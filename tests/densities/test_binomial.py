@@ -156,9 +156,15 @@ def test_gradients_and_edges():
     g = jax.vmap(jax.grad(lambda q, k: Binomial(20, probs=q).log_prob(k)), (None, 0))(0.3, k)
     gt.assert_allclose(g, np.asarray(k) / 0.3 - (20 - np.asarray(k)) / 0.7)
     # n = 0: all mass at 0; p in {0, 1}: degenerate
-    gt.assert_allclose(Binomial(0, probs=0.3).log_prob(jnp.array([0.0, 1.0])), np.array([0.0, -np.inf]))
-    gt.assert_allclose(Binomial(4, probs=1.0).log_prob(jnp.array([4.0, 3.0])), np.array([0.0, -np.inf]))
-    gt.assert_allclose(Binomial(4, probs=0.0).log_prob(jnp.array([0.0, 1.0])), np.array([0.0, -np.inf]))
+    gt.assert_allclose(
+        Binomial(0, probs=0.3).log_prob(jnp.array([0.0, 1.0])), np.array([0.0, -np.inf])
+    )
+    gt.assert_allclose(
+        Binomial(4, probs=1.0).log_prob(jnp.array([4.0, 3.0])), np.array([0.0, -np.inf])
+    )
+    gt.assert_allclose(
+        Binomial(4, probs=0.0).log_prob(jnp.array([0.0, 1.0])), np.array([0.0, -np.inf])
+    )
     assert float(Binomial(4, probs=1.0).entropy()) == 0.0
     # extreme logits and counts stay finite
     p = Binomial(1e12, logits=jnp.array([-60.0, 0.0, 60.0]))

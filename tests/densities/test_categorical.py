@@ -42,9 +42,7 @@ def _reference_probs(p):
 def test_matches_scipy(p, x):
     x = np.asarray(x)
     probs = _reference_probs(p)
-    log_probs = (
-        sp.log_softmax(np.asarray(p.logits), axis=-1) if p.probs is None else np.log(probs)
-    )
+    log_probs = sp.log_softmax(np.asarray(p.logits), axis=-1) if p.probs is None else np.log(probs)
     log_prob, prob, entropy, mean, variance, mode = _summaries(p, x)
     gt.assert_allclose(log_prob, np.take_along_axis(log_probs, x[:, None], -1)[:, 0])
     gt.assert_allclose(prob, np.take_along_axis(probs, x[:, None], -1)[:, 0])

@@ -102,14 +102,16 @@ def test_samples_match_distribution():
     gt.assert_allclose(x.sum(-1), np.ones(20_000), rtol=1e-14)
     gt.assert_mean_matches(x, p.mean(), p.variance())
     gt.assert_samples_match_cdf(x[:, 0], ss.beta(0.5, 6.0).cdf)
-    tiny = np.asarray(Dirichlet(jnp.array([0.01, 0.01], jnp.float32)).sample(jax.random.key(1), 100))
+    tiny = np.asarray(
+        Dirichlet(jnp.array([0.01, 0.01], jnp.float32)).sample(jax.random.key(1), 100)
+    )
     assert np.all(np.isfinite(tiny)) and np.allclose(tiny.sum(-1), 1, atol=1e-6)
 
 
 def test_transforms_agree():
     rng = np.random.default_rng(0)
-    alpha = rng.uniform(0.5, 5.0, size=(4, 3))
-    xs = rng.dirichlet(np.ones(3), size=4)
+    alpha = rng.uniform(0.5, 5.0, size=(2, 3))
+    xs = rng.dirichlet(np.ones(3), size=2)
     p = Dirichlet(alpha)
     gt.assert_transform_consistent(lambda p, x: (p.log_prob(x), p.score(x), p.entropy()), p, xs)
 

@@ -50,8 +50,12 @@ def test_matches_hand_logsumexp_and_scipy(p, data):
     gt.assert_allclose(out["cdf"], np.sum(w * comp.cdf(xk), -1), atol=1e-300)
     # log F near 0 from log1p(-survival), elsewhere a logsumexp of the components' log-CDFs
     cdf, sf = np.sum(w * comp.cdf(xk), -1), np.sum(w * comp.sf(xk), -1)
-    log_cdf = np.where(sf < 0.5, np.log1p(-np.minimum(sf, 0.5)), sp.logsumexp(np.log(w) + comp.logcdf(xk), -1))
-    log_sf = np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), sp.logsumexp(np.log(w) + comp.logsf(xk), -1))
+    log_cdf = np.where(
+        sf < 0.5, np.log1p(-np.minimum(sf, 0.5)), sp.logsumexp(np.log(w) + comp.logcdf(xk), -1)
+    )
+    log_sf = np.where(
+        cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), sp.logsumexp(np.log(w) + comp.logsf(xk), -1)
+    )
     gt.assert_allclose(out["log_cdf"], log_cdf, atol=1e-300)
     gt.assert_allclose(out["log_survival"], log_sf, atol=1e-300)
     # ORACLES.md: s(x) = sum_k r_k(x) (-(x - m_k) / s_k^2), r = softmax(log w_k + log N_k(x))
@@ -129,7 +133,9 @@ def test_samples_match_distribution():
 
 
 def test_entropy_estimate_against_quadrature():
-    p = MixtureSameFamily(jnp.array([0.0, 1.0]), Normal(jnp.array([-2.0, 1.0]), jnp.array([1.0, 0.5])))
+    p = MixtureSameFamily(
+        jnp.array([0.0, 1.0]), Normal(jnp.array([-2.0, 1.0]), jnp.array([1.0, 0.5]))
+    )
     with pytest.raises(NotImplementedError, match="entropy_estimate"):
         p.entropy()
     with pytest.raises(NotImplementedError, match="mode"):
@@ -164,8 +170,11 @@ def test_vector_components():
         for b in range(2)
     ]
     log_joint = np.stack(
-        [np.stack([np.log(w[b, k]) + comp[b][k].logpdf(x[:, b]) for k in range(3)], -1)
-         for b in range(2)], 1
+        [
+            np.stack([np.log(w[b, k]) + comp[b][k].logpdf(x[:, b]) for k in range(3)], -1)
+            for b in range(2)
+        ],
+        1,
     )
     out = jax.jit(lambda p, x: (p.log_prob(x), p.score(x)))(p, x)
     gt.assert_allclose(out[0], sp.logsumexp(log_joint, -1))
@@ -255,6 +264,8 @@ def test_removed_component_and_outside_support():
 
 
 def test_bad_input():
+    with pytest.raises(TypeError, match="components must be a distribution"):
+        MixtureSameFamily(jnp.zeros(2), jnp.zeros(2))
     with pytest.raises(ValueError, match=r"mixture_logits with shape \(3,\).*2 components"):
         MixtureSameFamily(jnp.zeros(3), Normal(jnp.zeros(2), 1.0))
     with pytest.raises(ValueError, match=r"batch_shape \(\)"):

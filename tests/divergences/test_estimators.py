@@ -131,8 +131,15 @@ def test_score_gradient_for_a_discrete_family():
     logits_q = jnp.array([0.5, -1.0, 0.0])
 
     def one(key):
-        f = lambda l: gv.kl_estimate(key, gd.Categorical(logits=l), gd.Categorical(logits=logits_q),
-                                     2000, gradient="score").value
+        f = lambda l: (
+            gv.kl_estimate(
+                key,
+                gd.Categorical(logits=l),
+                gd.Categorical(logits=logits_q),
+                2000,
+                gradient="score",
+            ).value
+        )
         return jax.grad(f)(jnp.array([0.2, 0.1, -0.4]))
 
     g = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(3), 20)))

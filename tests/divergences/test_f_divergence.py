@@ -152,13 +152,15 @@ def test_exact_sums_reproduce_closed_forms():
 def test_f_duality_and_affine_invariance(p, q):
     for g in (G.kl_forward, G.jensen_shannon, G.pearson, G.triangular, G.amari_alpha(0.3)):
         d_pq = float(gv.f_divergence(p, q, g))
-        np.testing.assert_allclose(float(gv.f_divergence(q, p, G.dual(g))), d_pq, rtol=1e-10,
-                                   atol=1e-14)
+        np.testing.assert_allclose(
+            float(gv.f_divergence(q, p, G.dual(g))), d_pq, rtol=1e-10, atol=1e-14
+        )
         shifted = gv.generators.Generator(
             "shifted", lambda lu, g=g: g(lu) + 0.7 * jnp.expm1(lu), g.at_zero - 0.7, np.inf
         )
-        np.testing.assert_allclose(float(gv.f_divergence(p, q, shifted)), d_pq, rtol=1e-10,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            float(gv.f_divergence(p, q, shifted)), d_pq, rtol=1e-10, atol=1e-12
+        )
         assert d_pq >= -1e-15
 
 
@@ -168,23 +170,32 @@ def test_zero_masses_use_the_limits():
     p, q = _cat(a), _cat(b)
     # TV = 1/2, JS: terms q f(0) = 0.5 * log2/2 and p f'(inf) = 0.5 * log2/2
     np.testing.assert_allclose(float(gv.f_divergence(p, q, G.total_variation)), 0.5, rtol=1e-14)
-    np.testing.assert_allclose(float(gv.f_divergence(p, q, G.jensen_shannon)), 0.5 * math.log(2),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        float(gv.f_divergence(p, q, G.jensen_shannon)), 0.5 * math.log(2), rtol=1e-14
+    )
     assert float(gv.f_divergence(p, q, G.kl_forward)) == np.inf
     assert float(gv.f_divergence(p, q, G.kl_reverse)) == np.inf
-    np.testing.assert_allclose(float(gv.f_divergence(p, q, G.squared_hellinger)),
-                               float(gv.hellinger_squared(p, q)), rtol=1e-14)
+    np.testing.assert_allclose(
+        float(gv.f_divergence(p, q, G.squared_hellinger)),
+        float(gv.hellinger_squared(p, q)),
+        rtol=1e-14,
+    )
 
 
 def test_bernoulli_and_binomial_exact():
     p, q = gd.Bernoulli(probs=0.3), gd.Bernoulli(logits=1.0)
-    np.testing.assert_allclose(float(gv.f_divergence(p, q, G.kl_forward)), float(gv.kl(p, q)),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        float(gv.f_divergence(p, q, G.kl_forward)), float(gv.kl(p, q)), rtol=1e-13
+    )
     if hasattr(gd, "Binomial"):
         p, q = gd.Binomial(12.0, probs=0.3), gd.Binomial(12.0, probs=0.55)
         k = np.arange(13)
-        ref = float(np.sum(ss.binom(12, 0.55).pmf(k) * (ss.binom(12, 0.3).pmf(k)
-                                                          / ss.binom(12, 0.55).pmf(k) - 1) ** 2))
+        ref = float(
+            np.sum(
+                ss.binom(12, 0.55).pmf(k)
+                * (ss.binom(12, 0.3).pmf(k) / ss.binom(12, 0.55).pmf(k) - 1) ** 2
+            )
+        )
         np.testing.assert_allclose(float(gv.f_divergence(p, q, G.pearson)), ref, rtol=1e-10)
         # unequal counts: q has more support; KL(q || p) = inf, KL(p || q) finite
         small = gd.Binomial(5.0, probs=0.4)
@@ -198,8 +209,10 @@ def _moment(p, q, a):
 
 
 _MC = jax.jit(
-    lambda key, p, q: [gv.f_divergence(p, q, g, key=key, num_samples=20_000)
-                       for g in (G.pearson, G.squared_hellinger)]
+    lambda key, p, q: [
+        gv.f_divergence(p, q, g, key=key, num_samples=20_000)
+        for g in (G.pearson, G.squared_hellinger)
+    ]
 )
 
 
@@ -232,6 +245,5 @@ def test_errors_and_dtypes():
     assert gv.f_divergence(p32, q32, G.jensen_shannon).dtype == jnp.float32
     assert G.jensen_shannon(jnp.float32(0.5)).dtype == jnp.float32
     n32 = lambda m: gd.Normal(jnp.float32(m), jnp.float32(1.0))
-    est = gv.f_divergence(n32(0.0), n32(1.0),
-                          G.pearson, key=jax.random.key(0), num_samples=10)
+    est = gv.f_divergence(n32(0.0), n32(1.0), G.pearson, key=jax.random.key(0), num_samples=10)
     assert est.value.dtype == jnp.float32

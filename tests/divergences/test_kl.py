@@ -9,6 +9,7 @@ Bretagnolle–Huber; Independent = sum; gradients against finite differences; br
 eager = jit = vmap, float32 preserved; unsupported pairs and non-nested supports.
 """
 
+import dataclasses
 import math
 import warnings
 
@@ -108,64 +109,231 @@ def _fam(name):
 
 # (id, p, q, lower and upper limits of p's support, break points)
 _CONTINUOUS = [
-    ("Normal-Normal", lambda: _fam("Normal")(0.3, 1.2), lambda: _fam("Normal")(-1.0, 0.7),
-     -np.inf, np.inf, (0.3,)),
-    ("LogNormal-LogNormal", lambda: _fam("LogNormal")(0.2, 0.5),
-     lambda: _fam("LogNormal")(-0.3, 0.9), 0.0, np.inf, (1.0,)),
-    ("HalfNormal-HalfNormal", lambda: _fam("HalfNormal")(1.5), lambda: _fam("HalfNormal")(0.6),
-     0.0, np.inf, ()),
-    ("Laplace-Laplace", lambda: _fam("Laplace")(0.5, 1.3), lambda: _fam("Laplace")(-0.4, 0.8),
-     -np.inf, np.inf, (0.5, -0.4)),
-    ("Exponential-Exponential", lambda: _fam("Exponential")(2.0),
-     lambda: _fam("Exponential")(0.7), 0.0, np.inf, ()),
-    ("Gamma-Gamma", lambda: _fam("Gamma")(2.5, 1.5), lambda: _fam("Gamma")(0.8, 0.6),
-     0.0, np.inf, (1.0,)),
-    ("Exponential-Gamma", lambda: _fam("Exponential")(1.3), lambda: _fam("Gamma")(2.2, 0.9),
-     0.0, np.inf, ()),
-    ("Gamma-Exponential", lambda: _fam("Gamma")(3.0, 2.0), lambda: _fam("Exponential")(0.4),
-     0.0, np.inf, (1.0,)),
-    ("Beta-Beta", lambda: _fam("Beta")(2.5, 1.5), lambda: _fam("Beta")(0.9, 3.0), 0.0, 1.0,
-     (0.5,)),
-    ("Gumbel-Gumbel", lambda: _fam("Gumbel")(0.5, 1.5), lambda: _fam("Gumbel")(-1.0, 0.8),
-     -np.inf, np.inf, (0.5,)),
-    ("Cauchy-Cauchy", lambda: _fam("Cauchy")(0.5, 1.5), lambda: _fam("Cauchy")(-1.0, 0.8),
-     -np.inf, np.inf, (0.5, -1.0)),
-    ("VonMises-VonMises", lambda: _fam("VonMises")(0.5, 2.0), lambda: _fam("VonMises")(-1.0, 0.7),
-     -np.pi, np.pi, (0.5,)),
-    ("Uniform-Uniform", lambda: _fam("Uniform")(0.2, 0.9), lambda: _fam("Uniform")(-1.0, 2.0),
-     0.2, 0.9, ()),
-    ("Normal-Laplace", lambda: _fam("Normal")(0.3, 1.2), lambda: _fam("Laplace")(-0.5, 0.9),
-     -np.inf, np.inf, (0.3, -0.5)),
-    ("Laplace-Normal", lambda: _fam("Laplace")(0.3, 1.2), lambda: _fam("Normal")(-0.5, 0.9),
-     -np.inf, np.inf, (0.3,)),
-    ("Normal-Gumbel", lambda: _fam("Normal")(0.3, 1.2), lambda: _fam("Gumbel")(-0.5, 1.9),
-     -np.inf, np.inf, (0.3,)),
-    ("Uniform-Normal", lambda: _fam("Uniform")(-0.5, 2.0), lambda: _fam("Normal")(0.3, 1.2),
-     -0.5, 2.0, ()),
-    ("Uniform-Laplace(inside)", lambda: _fam("Uniform")(-0.5, 2.0),
-     lambda: _fam("Laplace")(0.3, 1.2), -0.5, 2.0, (0.3,)),
-    ("Uniform-Laplace(left)", lambda: _fam("Uniform")(-0.5, 2.0),
-     lambda: _fam("Laplace")(-1.3, 1.2), -0.5, 2.0, ()),
-    ("Uniform-Laplace(right)", lambda: _fam("Uniform")(-0.5, 2.0),
-     lambda: _fam("Laplace")(3.3, 0.4), -0.5, 2.0, ()),
-    ("Uniform-Exponential", lambda: _fam("Uniform")(0.5, 2.0), lambda: _fam("Exponential")(1.7),
-     0.5, 2.0, ()),
-    ("Uniform-Gamma", lambda: _fam("Uniform")(0.0, 2.0), lambda: _fam("Gamma")(2.7, 1.1),
-     0.0, 2.0, ()),
-    ("Uniform-HalfNormal", lambda: _fam("Uniform")(0.5, 3.0), lambda: _fam("HalfNormal")(1.1),
-     0.5, 3.0, ()),
-    ("Uniform-LogNormal", lambda: _fam("Uniform")(0.0, 3.0), lambda: _fam("LogNormal")(0.2, 0.7),
-     0.0, 3.0, (1.0,)),
-    ("Uniform-Gumbel", lambda: _fam("Uniform")(-1.0, 3.0), lambda: _fam("Gumbel")(0.2, 0.7),
-     -1.0, 3.0, ()),
-    ("Uniform-Cauchy", lambda: _fam("Uniform")(-1.0, 3.0), lambda: _fam("Cauchy")(0.2, 0.7),
-     -1.0, 3.0, (0.2,)),
-    ("Uniform-StudentT", lambda: _fam("Uniform")(-1.0, 3.0),
-     lambda: _fam("StudentT")(3.5, 0.2, 0.7), -1.0, 3.0, (0.2,)),
-    ("Uniform-Beta", lambda: _fam("Uniform")(0.1, 0.7), lambda: _fam("Beta")(2.2, 0.7),
-     0.1, 0.7, ()),
-    ("Beta-Uniform", lambda: _fam("Beta")(2.2, 0.7), lambda: _fam("Uniform")(-0.5, 1.5),
-     0.0, 1.0, ()),
+    (
+        "Normal-Normal",
+        lambda: _fam("Normal")(0.3, 1.2),
+        lambda: _fam("Normal")(-1.0, 0.7),
+        -np.inf,
+        np.inf,
+        (0.3,),
+    ),
+    (
+        "LogNormal-LogNormal",
+        lambda: _fam("LogNormal")(0.2, 0.5),
+        lambda: _fam("LogNormal")(-0.3, 0.9),
+        0.0,
+        np.inf,
+        (1.0,),
+    ),
+    (
+        "HalfNormal-HalfNormal",
+        lambda: _fam("HalfNormal")(1.5),
+        lambda: _fam("HalfNormal")(0.6),
+        0.0,
+        np.inf,
+        (),
+    ),
+    (
+        "Laplace-Laplace",
+        lambda: _fam("Laplace")(0.5, 1.3),
+        lambda: _fam("Laplace")(-0.4, 0.8),
+        -np.inf,
+        np.inf,
+        (0.5, -0.4),
+    ),
+    (
+        "Exponential-Exponential",
+        lambda: _fam("Exponential")(2.0),
+        lambda: _fam("Exponential")(0.7),
+        0.0,
+        np.inf,
+        (),
+    ),
+    (
+        "Gamma-Gamma",
+        lambda: _fam("Gamma")(2.5, 1.5),
+        lambda: _fam("Gamma")(0.8, 0.6),
+        0.0,
+        np.inf,
+        (1.0,),
+    ),
+    (
+        "Exponential-Gamma",
+        lambda: _fam("Exponential")(1.3),
+        lambda: _fam("Gamma")(2.2, 0.9),
+        0.0,
+        np.inf,
+        (),
+    ),
+    (
+        "Gamma-Exponential",
+        lambda: _fam("Gamma")(3.0, 2.0),
+        lambda: _fam("Exponential")(0.4),
+        0.0,
+        np.inf,
+        (1.0,),
+    ),
+    ("Beta-Beta", lambda: _fam("Beta")(2.5, 1.5), lambda: _fam("Beta")(0.9, 3.0), 0.0, 1.0, (0.5,)),
+    (
+        "Gumbel-Gumbel",
+        lambda: _fam("Gumbel")(0.5, 1.5),
+        lambda: _fam("Gumbel")(-1.0, 0.8),
+        -np.inf,
+        np.inf,
+        (0.5,),
+    ),
+    (
+        "Cauchy-Cauchy",
+        lambda: _fam("Cauchy")(0.5, 1.5),
+        lambda: _fam("Cauchy")(-1.0, 0.8),
+        -np.inf,
+        np.inf,
+        (0.5, -1.0),
+    ),
+    (
+        "VonMises-VonMises",
+        lambda: _fam("VonMises")(0.5, 2.0),
+        lambda: _fam("VonMises")(-1.0, 0.7),
+        -np.pi,
+        np.pi,
+        (0.5,),
+    ),
+    (
+        "Uniform-Uniform",
+        lambda: _fam("Uniform")(0.2, 0.9),
+        lambda: _fam("Uniform")(-1.0, 2.0),
+        0.2,
+        0.9,
+        (),
+    ),
+    (
+        "Normal-Laplace",
+        lambda: _fam("Normal")(0.3, 1.2),
+        lambda: _fam("Laplace")(-0.5, 0.9),
+        -np.inf,
+        np.inf,
+        (0.3, -0.5),
+    ),
+    (
+        "Laplace-Normal",
+        lambda: _fam("Laplace")(0.3, 1.2),
+        lambda: _fam("Normal")(-0.5, 0.9),
+        -np.inf,
+        np.inf,
+        (0.3,),
+    ),
+    (
+        "Normal-Gumbel",
+        lambda: _fam("Normal")(0.3, 1.2),
+        lambda: _fam("Gumbel")(-0.5, 1.9),
+        -np.inf,
+        np.inf,
+        (0.3,),
+    ),
+    (
+        "Uniform-Normal",
+        lambda: _fam("Uniform")(-0.5, 2.0),
+        lambda: _fam("Normal")(0.3, 1.2),
+        -0.5,
+        2.0,
+        (),
+    ),
+    (
+        "Uniform-Laplace(inside)",
+        lambda: _fam("Uniform")(-0.5, 2.0),
+        lambda: _fam("Laplace")(0.3, 1.2),
+        -0.5,
+        2.0,
+        (0.3,),
+    ),
+    (
+        "Uniform-Laplace(left)",
+        lambda: _fam("Uniform")(-0.5, 2.0),
+        lambda: _fam("Laplace")(-1.3, 1.2),
+        -0.5,
+        2.0,
+        (),
+    ),
+    (
+        "Uniform-Laplace(right)",
+        lambda: _fam("Uniform")(-0.5, 2.0),
+        lambda: _fam("Laplace")(3.3, 0.4),
+        -0.5,
+        2.0,
+        (),
+    ),
+    (
+        "Uniform-Exponential",
+        lambda: _fam("Uniform")(0.5, 2.0),
+        lambda: _fam("Exponential")(1.7),
+        0.5,
+        2.0,
+        (),
+    ),
+    (
+        "Uniform-Gamma",
+        lambda: _fam("Uniform")(0.0, 2.0),
+        lambda: _fam("Gamma")(2.7, 1.1),
+        0.0,
+        2.0,
+        (),
+    ),
+    (
+        "Uniform-HalfNormal",
+        lambda: _fam("Uniform")(0.5, 3.0),
+        lambda: _fam("HalfNormal")(1.1),
+        0.5,
+        3.0,
+        (),
+    ),
+    (
+        "Uniform-LogNormal",
+        lambda: _fam("Uniform")(0.0, 3.0),
+        lambda: _fam("LogNormal")(0.2, 0.7),
+        0.0,
+        3.0,
+        (1.0,),
+    ),
+    (
+        "Uniform-Gumbel",
+        lambda: _fam("Uniform")(-1.0, 3.0),
+        lambda: _fam("Gumbel")(0.2, 0.7),
+        -1.0,
+        3.0,
+        (),
+    ),
+    (
+        "Uniform-Cauchy",
+        lambda: _fam("Uniform")(-1.0, 3.0),
+        lambda: _fam("Cauchy")(0.2, 0.7),
+        -1.0,
+        3.0,
+        (0.2,),
+    ),
+    (
+        "Uniform-StudentT",
+        lambda: _fam("Uniform")(-1.0, 3.0),
+        lambda: _fam("StudentT")(3.5, 0.2, 0.7),
+        -1.0,
+        3.0,
+        (0.2,),
+    ),
+    (
+        "Uniform-Beta",
+        lambda: _fam("Uniform")(0.1, 0.7),
+        lambda: _fam("Beta")(2.2, 0.7),
+        0.1,
+        0.7,
+        (),
+    ),
+    (
+        "Beta-Uniform",
+        lambda: _fam("Beta")(2.2, 0.7),
+        lambda: _fam("Uniform")(-0.5, 1.5),
+        0.0,
+        1.0,
+        (),
+    ),
 ]
 
 
@@ -337,8 +505,13 @@ def test_batch_broadcasting_and_transforms():
     out = gv.kl(p, q)
     assert out.shape == (3, 4)
     loop = np.array(
-        [[float(gv.kl(gd.Normal(p.loc[i, 0], p.scale[i, 0]), gd.Normal(q.loc[j], 1.3)))
-          for j in range(4)] for i in range(3)]
+        [
+            [
+                float(gv.kl(gd.Normal(p.loc[i, 0], p.scale[i, 0]), gd.Normal(q.loc[j], 1.3)))
+                for j in range(4)
+            ]
+            for i in range(3)
+        ]
     )
     gt.assert_allclose(out, loop)
     locs = jnp.linspace(-1.0, 1.0, 4)
@@ -430,3 +603,54 @@ def test_multivariate_normals_every_parameterisation(data):
     # condition numbers up to 100 on each covariance: allow 1e-9 relative
     np.testing.assert_allclose(value, ref, rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(gv.exponential_family_kl(p, q), ref, rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------- remaining families
+@given(p=gt.binomials(batch_shape=(3,)), q=gt.binomials(batch_shape=(3,)))
+def test_binomial_matches_bregman_route_for_equal_counts(p, q):
+    q = dataclasses.replace(q, total_count=p.total_count)
+    value, ref = _KL(p, q), _BREGMAN(p, q)
+    np.testing.assert_allclose(value, ref, rtol=1e-10, atol=1e-13 * _bregman_scale(p, q).max())
+
+
+def test_binomial_exact_sum_and_unequal_counts():
+    k = np.arange(0, 21)
+    for p1, p2 in [(0.3, 0.55), (0.9, 0.2)]:
+        ref = _exact_sum(ss.binom(20, p1).logpmf, ss.binom(20, p2).logpmf, k)
+        _check_close(gv.kl(gd.Binomial(20.0, probs=p1), gd.Binomial(20.0, probs=p2)), ref)
+    # more trials under p than under q: p puts mass where q has none
+    assert gv.kl(gd.Binomial(21.0, probs=0.3), gd.Binomial(20.0, probs=0.3)) == np.inf
+    assert np.isnan(gv.kl(gd.Binomial(19.0, probs=0.3), gd.Binomial(20.0, probs=0.3)))
+
+
+def test_geometric_matches_exact_sum():
+    k = np.arange(0, 2000)
+    for p1, p2 in [(0.3, 0.55), (0.9, 0.05)]:
+        # failures before the first success: scipy nbinom(1, p)
+        ref = _exact_sum(ss.nbinom(1, p1).logpmf, ss.nbinom(1, p2).logpmf, k)
+        _check_close(gv.kl(gd.Geometric(probs=p1), gd.Geometric(logits=math.log(p2 / (1 - p2)))), ref)
+
+
+def test_dirichlet_in_two_dimensions_is_beta():
+    a, b = jnp.array([[1.3, 0.4], [5.0, 2.0]]), jnp.array([[0.7, 2.2], [1.0, 9.0]])
+    value = gv.kl(gd.Dirichlet(a), gd.Dirichlet(b))
+    ref = gv.kl(gd.Beta(a[:, 0], a[:, 1]), gd.Beta(b[:, 0], b[:, 1]))
+    gt.assert_allclose(value, ref)
+
+
+def test_independent_of_other_bases_and_mismatches():
+    base_p = gd.Gamma(jnp.array([[1.0, 2.0], [3.0, 0.5]]), 1.5)
+    base_q = gd.Gamma(2.0, jnp.array([[0.5, 1.0], [2.0, 1.0]]))
+    value = gv.kl(gd.Independent(base_p, 2), gd.Independent(base_q, 2))
+    assert value.shape == ()
+    gt.assert_allclose(value, np.asarray(np.sum(np.asarray(gv.kl(base_p, base_q)))))
+    with pytest.raises(ValueError, match="reinterpreted_batch_ndims 2 and 1"):
+        gv.kl(gd.Independent(base_p, 2), gd.Independent(base_q, 1))
+    with pytest.raises(NotImplementedError, match="KL\\(Independent \\|\\| MultivariateNormal\\)"):
+        gv.kl(gd.Independent(base_p, 1), gd.MultivariateNormal(jnp.zeros(2), jnp.eye(2)))
+
+
+def test_unbounded_supports_against_uniform_are_infinite():
+    for d in (gd.StudentT(3.0, 0.0, 1.0), gd.Logistic(0.0, 1.0), gd.Gamma(2.0, 1.0),
+              gd.LogNormal(0.0, 1.0), gd.HalfNormal(1.0), gd.Cauchy(0.0, 1.0)):
+        assert gv.kl(d, gd.Uniform(0.0, 1.0)) == np.inf

@@ -50,9 +50,7 @@ def _renyi_quad(sp, sq, alpha, lo, hi, points=()):
 def _gil_normal(m1, s1, m2, s2, a):
     sa2 = a * s2**2 + (1 - a) * s1**2
     return (
-        math.log(s2 / s1)
-        + math.log(s2**2 / sa2) / (2 * (a - 1))
-        + a * (m1 - m2) ** 2 / (2 * sa2)
+        math.log(s2 / s1) + math.log(s2**2 / sa2) / (2 * (a - 1)) + a * (m1 - m2) ** 2 / (2 * sa2)
     )
 
 
@@ -81,10 +79,15 @@ def test_renyi_identities_on_gaussians(p, q):
     # D_{1/2} = 2 B = -2 log BC; Hellinger^2 = 1 - BC (ORACLES formula)
     m1, s1 = np.asarray(p.loc), np.asarray(p.scale)
     m2, s2 = np.asarray(q.loc), np.asarray(q.scale)
-    bc = np.sqrt(2 * s1 * s2 / (s1**2 + s2**2)) * np.exp(-((m1 - m2) ** 2) / (4 * (s1**2 + s2**2)))
-    np.testing.assert_allclose(np.asarray(gv.bhattacharyya(p, q)), -np.log(bc), rtol=1e-10)
-    np.testing.assert_allclose(np.asarray(gv.hellinger_squared(p, q)), 1 - bc, rtol=1e-9,
-                               atol=1e-15)
+    # -log BC of the ORACLES formula, sqrt(2 s1 s2/(s1^2+s2^2)) exp(-(m1-m2)^2/(4(s1^2+s2^2))),
+    # rearranged so that it is accurate when BC is close to 1
+    minus_log_bc = (m1 - m2) ** 2 / (4 * (s1**2 + s2**2)) + 0.5 * np.log1p(
+        (s1 - s2) ** 2 / (2 * s1 * s2)
+    )
+    np.testing.assert_allclose(np.asarray(gv.bhattacharyya(p, q)), minus_log_bc, rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(gv.hellinger_squared(p, q)), -np.expm1(-minus_log_bc), rtol=1e-10
+    )
     np.testing.assert_allclose(d[1], 2 * np.asarray(gv.bhattacharyya(p, q)), rtol=1e-12)
     # D_2 = log(1 + chi^2)
     chi2 = np.asarray(gv.chi_squared(p, q))
@@ -112,23 +115,48 @@ def test_chi_squared_matches_quadrature_and_diverges():
 
 
 _EXP_CASES = [
-    ("Exponential", lambda: (gd.Exponential(2.0), gd.Exponential(0.7)),
-     lambda: (ss.expon(scale=0.5), ss.expon(scale=1 / 0.7)), 0.0, np.inf),
-    ("Gamma", lambda: (gd.Gamma(2.5, 1.5), gd.Gamma(0.8, 0.6)),
-     lambda: (ss.gamma(2.5, scale=1 / 1.5), ss.gamma(0.8, scale=1 / 0.6)), 0.0, np.inf),
-    ("Beta", lambda: (gd.Beta(2.5, 1.5), gd.Beta(0.9, 3.0)),
-     lambda: (ss.beta(2.5, 1.5), ss.beta(0.9, 3.0)), 0.0, 1.0),
-    ("LogNormal", lambda: (gd.LogNormal(0.2, 0.5), gd.LogNormal(-0.3, 0.9)),
-     lambda: (ss.lognorm(0.5, scale=math.exp(0.2)), ss.lognorm(0.9, scale=math.exp(-0.3))),
-     0.0, np.inf),
-    ("HalfNormal", lambda: (gd.HalfNormal(0.9), gd.HalfNormal(1.5)),
-     lambda: (ss.halfnorm(scale=0.9), ss.halfnorm(scale=1.5)), 0.0, np.inf),
+    (
+        "Exponential",
+        lambda: (gd.Exponential(2.0), gd.Exponential(0.7)),
+        lambda: (ss.expon(scale=0.5), ss.expon(scale=1 / 0.7)),
+        0.0,
+        np.inf,
+    ),
+    (
+        "Gamma",
+        lambda: (gd.Gamma(2.5, 1.5), gd.Gamma(0.8, 0.6)),
+        lambda: (ss.gamma(2.5, scale=1 / 1.5), ss.gamma(0.8, scale=1 / 0.6)),
+        0.0,
+        np.inf,
+    ),
+    (
+        "Beta",
+        lambda: (gd.Beta(2.5, 1.5), gd.Beta(0.9, 3.0)),
+        lambda: (ss.beta(2.5, 1.5), ss.beta(0.9, 3.0)),
+        0.0,
+        1.0,
+    ),
+    (
+        "LogNormal",
+        lambda: (gd.LogNormal(0.2, 0.5), gd.LogNormal(-0.3, 0.9)),
+        lambda: (ss.lognorm(0.5, scale=math.exp(0.2)), ss.lognorm(0.9, scale=math.exp(-0.3))),
+        0.0,
+        np.inf,
+    ),
+    (
+        "HalfNormal",
+        lambda: (gd.HalfNormal(0.9), gd.HalfNormal(1.5)),
+        lambda: (ss.halfnorm(scale=0.9), ss.halfnorm(scale=1.5)),
+        0.0,
+        np.inf,
+    ),
 ]
 _EXP_HERE = [c for c in _EXP_CASES if hasattr(gd, c[0])]
 
 
-@pytest.mark.parametrize(("name", "make", "make_ref", "lo", "hi"), _EXP_HERE,
-                         ids=[c[0] for c in _EXP_HERE])
+@pytest.mark.parametrize(
+    ("name", "make", "make_ref", "lo", "hi"), _EXP_HERE, ids=[c[0] for c in _EXP_HERE]
+)
 def test_exponential_family_renyi_matches_quadrature(name, make, make_ref, lo, hi):
     p, q = make()
     sp, sq = make_ref()
@@ -167,12 +195,14 @@ def test_discrete_renyi_matches_exact_sums():
     ]
     if hasattr(gd, "Binomial"):
         j = np.arange(0, 13)
-        cases.append((
-            gd.Binomial(12.0, probs=0.3),
-            gd.Binomial(12.0, probs=0.55),
-            ss.binom(12, 0.3).logpmf(j),
-            ss.binom(12, 0.55).logpmf(j),
-        ))
+        cases.append(
+            (
+                gd.Binomial(12.0, probs=0.3),
+                gd.Binomial(12.0, probs=0.55),
+                ss.binom(12, 0.3).logpmf(j),
+                ss.binom(12, 0.55).logpmf(j),
+            )
+        )
     for p, q, lp, lq in cases:
         for alpha in (0.5, 2.0, 3.0):
             gt.assert_allclose(gv.renyi(p, q, alpha), np.asarray(_discrete_renyi(lp, lq, alpha)))
@@ -198,7 +228,7 @@ def test_total_variation_closed_forms():
         np.asarray(erf(1.4 / (2 * math.sqrt(2) * 1.7))),
     )
     # unequal scales, and Exponential: quadrature of |p - q| / 2
-    for (m1, s1, m2, s2) in [(0.3, 1.2, -1.0, 0.5), (0.0, 1.0, 0.0, 3.0), (2.0, 0.3, 0.0, 1.0)]:
+    for m1, s1, m2, s2 in [(0.3, 1.2, -1.0, 0.5), (0.0, 1.0, 0.0, 3.0), (2.0, 0.3, 0.0, 1.0)]:
         sp, sq = ss.norm(m1, s1), ss.norm(m2, s2)
         tv = gv.total_variation(gd.Normal(m1, s1), gd.Normal(m2, s2))
         # the crossing points of the densities (roots of log p - log q) are the kinks of |p - q|
@@ -213,8 +243,9 @@ def test_total_variation_closed_forms():
     l1, l2 = 2.0, 0.7
     x = math.log(l1 / l2) / (l1 - l2)
     ref = 0.5 * _quad(lambda t: abs(l1 * math.exp(-l1 * t) - l2 * math.exp(-l2 * t)), 0, 200, (x,))
-    np.testing.assert_allclose(float(gv.total_variation(gd.Exponential(l1), gd.Exponential(l2))),
-                               ref, rtol=1e-10)
+    np.testing.assert_allclose(
+        float(gv.total_variation(gd.Exponential(l1), gd.Exponential(l2))), ref, rtol=1e-10
+    )
 
 
 def test_total_variation_discrete_matches_exact_sums():
@@ -222,16 +253,19 @@ def test_total_variation_discrete_matches_exact_sums():
     half_l1 = lambda a, b: 0.5 * float(np.sum(np.abs(a - b)))
     for r1, r2 in [(3.5, 7.2), (40.0, 31.0), (0.2, 2.0)]:
         ref = half_l1(ss.poisson(r1).pmf(k), ss.poisson(r2).pmf(k))
-        gt.assert_allclose(gv.total_variation(gd.Poisson(r1), gd.Poisson(r2)), np.asarray(ref),
-                           rtol=1e-9)
+        gt.assert_allclose(
+            gv.total_variation(gd.Poisson(r1), gd.Poisson(r2)), np.asarray(ref), rtol=1e-9
+        )
     for p1, p2 in [(0.3, 0.6), (0.9, 0.05)]:
         ref = half_l1(ss.nbinom(1, p1).pmf(k), ss.nbinom(1, p2).pmf(k))
         gt.assert_allclose(
             gv.total_variation(gd.Geometric(probs=p1), gd.Geometric(probs=p2)),
-            np.asarray(ref), rtol=1e-9,
+            np.asarray(ref),
+            rtol=1e-9,
         )
-    gt.assert_allclose(gv.total_variation(gd.Bernoulli(probs=0.3), gd.Bernoulli(logits=0.0)),
-                       np.asarray(0.2))
+    gt.assert_allclose(
+        gv.total_variation(gd.Bernoulli(probs=0.3), gd.Bernoulli(logits=0.0)), np.asarray(0.2)
+    )
     a, b = np.array([0.1, 0.2, 0.7]), np.array([0.3, 0.3, 0.4])
     gt.assert_allclose(
         gv.total_variation(gd.Categorical(probs=a), gd.Categorical(probs=b)),
@@ -243,7 +277,9 @@ def test_total_variation_discrete_matches_exact_sums():
             ref = half_l1(ss.binom(20, p1).pmf(j), ss.binom(20, p2).pmf(j))
             gt.assert_allclose(
                 gv.total_variation(gd.Binomial(20.0, probs=p1), gd.Binomial(20.0, probs=p2)),
-                np.asarray(ref), rtol=1e-9, atol=1e-15,
+                np.asarray(ref),
+                rtol=1e-9,
+                atol=1e-15,
             )
 
 
@@ -253,11 +289,13 @@ def test_gradients_transforms_and_dtypes():
     g = lambda m1, s1, m2, s2: gv.total_variation(gd.Normal(m1, s1), gd.Normal(m2, s2))
     check_grads(jax.jit(g), (0.3, 1.2, -0.5, 0.9), order=1, modes=("rev",))
     locs = jnp.linspace(-1.0, 1.0, 2)
-    fn = lambda m: jnp.stack([
-        gv.renyi(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3), 0.7),
-        gv.hellinger_squared(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3)),
-        gv.total_variation(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3)),
-    ])
+    fn = lambda m: jnp.stack(
+        [
+            gv.renyi(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3), 0.7),
+            gv.hellinger_squared(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3)),
+            gv.total_variation(gd.Normal(m, 1.0), gd.Normal(0.5, 1.3)),
+        ]
+    )
     gt.assert_transform_consistent(fn, locs)
     p32 = gd.Normal(jnp.float32(0.0), jnp.float32(1.0))
     q32 = gd.Normal(jnp.float32(1.0), jnp.float32(2.0))

@@ -21,8 +21,15 @@ import gmath.divergences as gv
 import gmath.testing as gt
 
 G = gv.generators
-_CONJUGATES = ["kl_forward", "kl_reverse", "jensen_shannon", "total_variation",
-               "squared_hellinger", "pearson", "neyman"]
+_CONJUGATES = [
+    "kl_forward",
+    "kl_reverse",
+    "jensen_shannon",
+    "total_variation",
+    "squared_hellinger",
+    "pearson",
+    "neyman",
+]
 
 
 def _derivative(g, u):
@@ -131,8 +138,11 @@ def test_infonce_at_the_optimal_critic():
 def test_shapes_dtypes_and_errors():
     tp = jnp.ones((5, 2), jnp.float32)
     tq = jnp.zeros((7, 2), jnp.float32)
-    for out in (gv.donsker_varadhan(tp, tq), gv.nwj(tp, tq),
-                gv.fgan_bound(tp * 0.1, tq, G.pearson)):
+    for out in (
+        gv.donsker_varadhan(tp, tq),
+        gv.nwj(tp, tq),
+        gv.fgan_bound(tp * 0.1, tq, G.pearson),
+    ):
         assert out.shape == (2,) and out.dtype == jnp.float32
     assert gv.infonce(jnp.zeros((4, 3, 3), jnp.float32)).shape == (4,)
     with pytest.raises(ValueError, match="no Fenchel conjugate"):

@@ -200,12 +200,10 @@ def test_logit_equilibrium_implicit_gradients():
 
     gA, gt_ = jax.grad(first_x, argnums=(0, 1))(A_LOGIT, 0.3)
     h = 1e-6
-    fd = np.zeros((3, 4))
-    for i in range(3):
-        for j in range(4):
-            E = jnp.zeros((3, 4)).at[i, j].set(h)
-            fd[i, j] = (first_x(A_LOGIT + E, 0.3) - first_x(A_LOGIT - E, 0.3)) / (2 * h)
-    np.testing.assert_allclose(gA, fd, rtol=1e-6, atol=1e-9)
+    for i, j in [(0, 0), (1, 2), (2, 3)]:
+        E = jnp.zeros((3, 4)).at[i, j].set(h)
+        fd = (first_x(A_LOGIT + E, 0.3) - first_x(A_LOGIT - E, 0.3)) / (2 * h)
+        np.testing.assert_allclose(gA[i, j], fd, rtol=1e-6, atol=1e-9)
     fd_t = (first_x(A_LOGIT, 0.3 + h) - first_x(A_LOGIT, 0.3 - h)) / (2 * h)
     np.testing.assert_allclose(gt_, fd_t, rtol=1e-6)
     # envelope theorem: d value / dA = x y^T

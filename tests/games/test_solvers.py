@@ -254,11 +254,13 @@ def test_optax_sgd_equals_plain_learning_rate():
 def test_extra_adam_reaches_the_saddle():
     z0 = (jnp.array([1.0, -1.0]), jnp.array([2.0, 0.0, -1.0]))
     with jax.numpy_dtype_promotion("standard"):
-        schedule = optax.exponential_decay(0.05, transition_steps=200, decay_rate=0.5)
+        schedule = optax.exponential_decay(0.05, transition_steps=300, decay_rate=0.5)
         solver = gg.extragradient(optimizer=optax.adam(schedule))
-        state, trace = gg.solve(QUAD, solver, z0, num_steps=2000)
-    # Adam's normalised steps only settle as the step size decays
-    np.testing.assert_allclose(np.concatenate(state.players), SADDLE, atol=1e-3)
+        state, trace = gg.solve(QUAD, solver, z0, num_steps=3000)
+    # Adam's normalised steps only settle as its step size decays: the error shrinks 1000-fold
+    error0 = np.linalg.norm(np.concatenate(z0) - SADDLE)
+    error = np.linalg.norm(np.concatenate(state.players) - SADDLE)
+    assert error < 1e-3 * error0
 
 
 def test_extra_adam_matches_hand_written():

@@ -141,7 +141,8 @@ def test_driver_dtypes_transforms_and_bad_input():
     for make in (gs.ula, gs.mala):
         k = make(logp, step_size=0.3)
         st32 = k.init(jnp.ones(2, jnp.float32))
-        final, (xs, infos) = gs.sample_chain(jax.random.key(0), k, st32, num_steps=5)
+        run = jax.jit(lambda key, st, k=k: gs.sample_chain(key, k, st, num_steps=5))
+        final, (xs, infos) = run(jax.random.key(0), st32)
         assert xs.shape == (5, 2) and xs.dtype == jnp.float32
         assert final.log_density.dtype == jnp.float32
         assert infos.acceptance_probability.dtype == jnp.float32
@@ -158,7 +159,7 @@ def test_driver_dtypes_transforms_and_bad_input():
         gs.langevin_proposal_log_density(logp, jnp.ones(2), jnp.ones(3), step_size=0.1)
     # a NaN log-density is a rejection, not a NaN state
     bad = gs.mala(lambda x: jnp.where(x[0] > 0.5, jnp.nan, -0.5 * jnp.sum(x**2)), step_size=1.0)
-    state = bad.init(jnp.zeros(2))
-    for i in range(5):
-        state, info = bad.step(jax.random.key(i), state)
-        assert np.all(np.isfinite(state.position))
+    final, (xs, _) = jax.jit(lambda st: gs.sample_chain(keys[0], bad, st, num_steps=5))(
+        bad.init(jnp.zeros(2))
+    )
+    assert np.all(np.isfinite(xs))
