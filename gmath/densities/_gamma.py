@@ -40,6 +40,65 @@ def _cdf(x, a, b):
     return gammainc(a, b * jnp.maximum(x, 0.0))
 
 
+_TAIL_TERMS = 80
+_UNDERFLOW = 1e-250  # below this P or Q are recomputed in log space
+
+
+def _log_lower_series(a, z):
+    r""":math:`\log P(a, z) = a\log z - z - \log\Gamma(a+1) + \log\sum_{n\ge0}
+    \frac{z^n}{(a+1)\cdots(a+n)}`, for the region where :math:`P` underflows (there
+    :math:`z < a/2` unless :math:`a > 2000`, so 80 terms reach rounding)."""
+
+    def body(n, carry):
+        term, total = carry
+        term = term * z / (a + n)
+        return term, total + term
+
+    one = jnp.ones_like(a * z)
+    _, total = jax.lax.fori_loop(1, _TAIL_TERMS + 1, body, (one, one))
+    return a * jnp.log(z) - z - gammaln(a + 1) + jnp.log(total)
+
+
+def _log_upper_fraction(a, z):
+    r""":math:`\log Q(a, z) = a\log z - z - \log\Gamma(a) - \log C` with Legendre's continued
+    fraction :math:`C = z + 1 - a - \frac{1(1-a)}{z + 3 - a -}\frac{2(2-a)}{z + 5 - a -}\cdots`
+    (modified Lentz, 80 steps), for the region where :math:`Q` underflows (:math:`z \gg a`)."""
+    tiny = 1e-300 if z.dtype == jnp.float64 else 1e-30
+    b0 = z + 1 - a
+    f = jnp.where(b0 == 0, tiny, b0)
+    c, d = f, jnp.zeros_like(f)
+
+    def body(n, carry):
+        f, c, d = carry
+        an = -n * (n - a)
+        bn = z + 2 * n + 1 - a
+        d = bn + an * d
+        d = 1 / jnp.where(d == 0, tiny, d)
+        c = bn + an / jnp.where(c == 0, tiny, c)
+        return f * c * d, c, d
+
+    f, _, _ = jax.lax.fori_loop(1, _TAIL_TERMS + 1, body, (f, c, d))
+    return a * jnp.log(z) - z - gammaln(a) - jnp.log(f)
+
+
+@jax.jit
+def _log_cdf(x, a, b):
+    z = b * jnp.maximum(x, 0.0)
+    tiny = (jax.lax.stop_gradient(gammainc(a, z)) < _UNDERFLOW) & (z > 0)
+    series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
+    out = jnp.where(tiny, series, jnp.log(gammainc(a, jnp.where(tiny, a, z))))  # NaN-free grads
+    return jnp.where(_valid(a, b), out, jnp.nan)
+
+
+@jax.jit
+def _log_survival(x, a, b):
+    z = b * jnp.maximum(x, 0.0)
+    tiny = (jax.lax.stop_gradient(gammaincc(a, z)) < _UNDERFLOW) & (z > a + 1)
+    fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
+    out = jnp.where(tiny, fraction, jnp.log(gammaincc(a, jnp.where(tiny, a, z))))
+    return jnp.where(_valid(a, b), out, jnp.nan)
+
+
 def _pdf(x, a, b):
     return jnp.exp(_log_prob(x, a, b))
 
@@ -161,14 +220,17 @@ class Gamma(Distribution):
         return jnp.where(_valid(a, b), _cdf(x, a, b), jnp.nan)
 
     def log_cdf(self, x):
-        r""":math:`\log P(\alpha, \beta x)`."""
-        return jnp.log(self.cdf(x))
+        r""":math:`\log P(\alpha, \beta x)`; where :math:`P` would underflow, its power series
+        in log space (accurate deep in the lower tail)."""
+        a, b, x = self._promoted(x, "log_cdf")
+        return _log_cdf(x, a, b)
 
     def log_survival(self, x):
-        r""":math:`\log Q(\alpha, \beta x)` (upper incomplete gamma, no :math:`1 - P` cancellation)."""
+        r""":math:`\log Q(\alpha, \beta x)` (upper incomplete gamma, no :math:`1 - P`
+        cancellation); where :math:`Q` would underflow, Legendre's continued fraction in log
+        space (accurate deep in the upper tail)."""
         a, b, x = self._promoted(x, "log_survival")
-        out = jnp.log(gammaincc(a, b * jnp.maximum(x, 0.0)))
-        return jnp.where(_valid(a, b), out, jnp.nan)
+        return _log_survival(x, a, b)
 
     def icdf(self, u):
         r"""Quantile :math:`P^{-1}(\alpha, u)/\beta`, with implicit derivatives."""

@@ -71,8 +71,8 @@ class Geometric(Distribution):
     Examples:
       >>> from gmath.densities import Geometric
       >>> p = Geometric(probs=0.25)
-      >>> round(float(p.log_prob(2)), 6)  # 0.75^2 * 0.25
-      -1.961658
+      >>> round(float(p.log_prob(1)), 6)  # log(0.75 * 0.25)
+      -1.673976
       >>> round(float(p.mean()), 6), round(float(p.entropy()), 6)
       (3.0, 2.249340)
     """

@@ -105,9 +105,17 @@ def _times_ratio(t, log_phi_t, log_z):
 # Kernels on promoted arrays, jitted at module level so that eager calls reuse one compilation.
 
 
+def _standardize_end(end, loc, scale):
+    # (end - loc) / scale; an infinite end stays infinite with no gradient path (else the
+    # derivative inf * 0 of the division poisons the gradients of loc and scale with NaN)
+    finite = jnp.isfinite(end)
+    z = (jnp.where(finite, end, 0.0) - loc) / scale
+    return jnp.where(finite, z, jax.lax.stop_gradient(end))
+
+
 def _standard(loc, scale, low, high):
-    alpha = (low - loc) / scale
-    beta = (high - loc) / scale
+    alpha = _standardize_end(low, loc, scale)
+    beta = _standardize_end(high, loc, scale)
     return alpha, beta, _log_ndtr_diff(alpha, beta)
 
 

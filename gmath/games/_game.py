@@ -146,6 +146,9 @@ class ZeroSumGame(_GameMixin):
     and every solver in :mod:`gmath.games` moves against it. A point with :math:`v = 0` where
     :math:`\nabla^2_{xx} f \succ 0 \succ \nabla^2_{yy} f` is a local Nash equilibrium (saddle).
 
+    Games are static, hashable objects (not pytrees): to solve many games under ``vmap``, build
+    the game inside the mapped function, closing over the batched data.
+
     Args:
       f: ``f(x, y) -> scalar``.
 

@@ -1,4 +1,4 @@
-"""The proximal point method, with a Newton–GMRES inner solve."""
+"""The proximal point method, with a matrix-free Newton inner solve."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def proximal_point(
     r"""Proximal point method: the implicit step :math:`z_{k+1} = z_k - \eta\, v(z_{k+1})`.
 
     The implicit equation :math:`w - z_k + \eta\, v(w) = 0` is solved by ``inner_steps`` Newton
-    steps from :math:`w = z_k`, each a matrix-free GMRES solve of
-    :math:`(I + \eta J(w))\,\delta = -(w - z_k + \eta\, v(w))`. On a bilinear (or any quadratic)
+    steps from :math:`w = z_k`, each a matrix-free solve of
+    :math:`(I + \eta J(w))\,\delta = -(w - z_k + \eta\, v(w))` by conjugate gradients on the
+    normal equations (Jacobian-vector and vector-Jacobian products only). On a bilinear (or any quadratic)
     game one Newton step is exact. On a bilinear game the spectral radius per singular value
     :math:`s` is :math:`(1 + \eta^2 s^2)^{-1/2}`: it converges for every step size.
 
@@ -43,8 +44,8 @@ def proximal_point(
       learning_rate: step size :math:`\eta`, a schedule, or a tuple per player (then
         :math:`\eta` is a diagonal matrix).
       inner_steps: Newton steps per proximal step.
-      tol: relative tolerance of each GMRES solve.
-      maxiter: GMRES restart cycles (default: enough for the dimension).
+      tol: relative tolerance of each inner linear solve.
+      maxiter: bound on its conjugate-gradient iterations (default: 10 x the dimension).
       optimizer: optax-shaped transformation applied to :math:`(z_k - z_{k+1})/\eta`.
 
     Returns:
@@ -87,7 +88,12 @@ def proximal_point(
                 return tree_add(t, _scale_players(lrs, game.jvp(w, t)))
 
             delta = solve_linear(
-                matvec, tree_scale(-1.0, residual), symmetric=False, tol=tol, maxiter=maxiter
+                matvec,
+                tree_scale(-1.0, residual),
+                symmetric=False,
+                normal=True,
+                tol=tol,
+                maxiter=maxiter,
             )
             w = tree_add(w, delta)
         # direction d with z_{k+1} = z_k - lr * d

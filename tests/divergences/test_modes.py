@@ -33,7 +33,7 @@ def _brute(real, fake, k):
 def test_matches_brute_force_definitions():
     real = jax.random.normal(jax.random.key(0), (700, 2))  # > one row block of 512
     fake = 1.3 * jax.random.normal(jax.random.key(1), (600, 2)) + 0.4
-    out = precision_recall(real, fake, k=3)
+    out = jax.jit(precision_recall, static_argnames="k")(real, fake, k=3)
     ref = _brute(real, fake, 3)
     for got, want in zip(out, ref, strict=True):
         gt.assert_allclose(got, np.asarray(want, np.float64), rtol=1e-12)
@@ -49,6 +49,9 @@ def test_identical_and_disjoint_sets():
     assert float(far.density) == 0.0 and float(far.coverage) == 0.0
 
 
+_coverage = jax.jit(mode_coverage, static_argnames=("threshold", "min_count"))
+
+
 def test_ring_and_grid_mode_counting():
     ring = ring_modes(num_modes=8, radius=2.0)
     gt.assert_allclose(jnp.linalg.norm(ring, axis=1), np.full(8, 2.0), rtol=1e-14)
@@ -59,13 +62,13 @@ def test_ring_and_grid_mode_counting():
     idx = jnp.arange(500) % 5
     samples = ring[idx] + 0.02 * jax.random.normal(key, (500, 2))
     samples = jnp.concatenate([samples, jnp.zeros((50, 2))])
-    out = mode_coverage(samples, ring, std=0.02)
+    out = _coverage(samples, ring, std=0.02)
     assert int(out.num_modes_captured) == 5
     # high quality: within 3 std -> P(chi_2 <= 9) = 1 - exp(-4.5) of the 500 mode samples
     expected = 500 * (1 - np.exp(-4.5)) / 550
     assert abs(float(out.high_quality_fraction) - expected) < 0.03  # > 5 binomial sd
     assert np.asarray(out.counts)[5:].sum() == 0
-    full = mode_coverage(grid + 0.01, grid, std=0.05, min_count=1)
+    full = _coverage(grid + 0.01, grid, std=0.05)
     assert int(full.num_modes_captured) == 25
 
 

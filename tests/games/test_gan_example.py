@@ -20,7 +20,7 @@ def test_fast_mode_runs_and_writes_figure(tmp_path):
     example = _load()
     figure = tmp_path / "gan.png"
     # one of the five solvers (compilation dominates; every solver is covered in test_solvers)
-    solvers = ("cgd",)
+    solvers = ("gda",)
     results = example.run(fast=True, figure=figure, targets=("ring",), solvers=solvers)
     assert figure.exists() and figure.stat().st_size > 0
     assert set(results) == {("ring", s) for s in solvers}

@@ -372,3 +372,32 @@ def test_bad_input():
             (1.0, 1.0, 1.0),
             num_steps=1,
         )
+
+
+def test_cgd_general_sum_gmres_matches_zero_sum_cg():
+    z0 = (jnp.array([1.0, -1.0]), jnp.array([2.0, 0.0, -1.0]))
+    general = gg.Game([quadratic, lambda x, y: -quadratic(x, y)])
+    s1, _ = gg.solve(QUAD, gg.cgd(learning_rate=0.3), z0, num_steps=5)
+    s2, _ = gg.solve(general, gg.cgd(learning_rate=0.3), z0, num_steps=5)
+    gt.assert_allclose(s1.players, s2.players, rtol=1e-10)
+
+
+def test_trace_gap_and_tolerance():
+    A = jnp.array([[2.0, 0.0], [0.0, 1.0]])
+
+    def gap(x, y):  # a certificate that vanishes only at the saddle (0, 0)
+        return jnp.sum(x**2) + jnp.sum(y**2)
+
+    game = gg.ZeroSumGame(lambda x, y: x @ A @ y + 0.5 * x @ x - 0.5 * y @ y)
+    state, trace = gg.solve(
+        game,
+        gg.extragradient(learning_rate=0.2),
+        (jnp.ones(2), jnp.ones(2)),
+        num_steps=500,
+        tol=1e-10,
+        gap_fn=gap,
+    )
+    assert bool(trace.converged) and not bool(trace.diverged)
+    k = int(trace.num_steps)
+    assert 0 < k < 500 and float(trace.gap[k - 1]) <= 1e-10
+    assert bool(jnp.all(jnp.isnan(trace.gap[k:]))) and bool(jnp.all(jnp.isnan(trace.grad_norm[k:])))

@@ -2,6 +2,7 @@
 (ORACLES.md: Gaussian 2||J_s||_F^2, Rademacher 2(||J_s||_F^2 - sum J_ii^2)), Hutch++."""
 
 import itertools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -167,3 +168,16 @@ def test_dtype_transforms_and_bad_input():
         gs.divergence(field, jnp.ones(D), method="hutchinson", probes=jnp.ones((1, 3)))
     with pytest.raises(TypeError, match="must be callable"):
         gs.score(3.0)
+
+
+def test_stein_identity_with_gauss_hermite_nodes():
+    # E_p[s_p(x) f(x) + f'(x)] = 0 for p = N(m, v); exact on Gauss–Hermite nodes for polynomial f
+    m, v = 0.7, 2.5
+    nodes, weights = np.polynomial.hermite_e.hermegauss(8)
+    x = m + math.sqrt(v) * nodes
+    weights = weights / weights.sum()
+    s = jax.vmap(gs.score(lambda u: -0.5 * (u - m) ** 2 / v))
+    f = lambda u: 1.0 - 2.0 * u + 0.5 * u**3
+    df = jax.vmap(lambda u: gs.divergence(lambda w: f(w), u[None]))(jnp.asarray(x)[:, None])
+    total = np.sum(weights * (np.asarray(s(jnp.asarray(x))) * f(x) + np.asarray(df)))
+    assert abs(total) < 1e-12

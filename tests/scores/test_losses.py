@@ -66,24 +66,25 @@ def test_hyvarinen_identity_and_linear_model_minimum(cov, mean, a, b):
     assert np.max(np.abs(gb)) < 1e-10 * np.max(np.abs(prec)) ** 2 * 10
 
 
-def test_stochastic_traces_and_sliced_sm_are_exact_where_probes_are():
-    mean, cov = np.array([0.5, -1.0, 2.0]), np.diag([0.5, 2.0, 1.0])
-    x = sigma_points(mean, cov)
-    a = np.diag([1.5, 0.3, -0.7])  # diagonal Jacobian: Rademacher probes are exact
-    model = _linear_model(a, np.zeros(3))
+def _stochastic_traces(key, x, x1):
+    a = jnp.diag(jnp.array([1.5, 0.3, -0.7]))  # diagonal Jacobian: Rademacher probes are exact
+    model = _linear_model(a, jnp.zeros(3))
     exact = gs.implicit_score_matching_loss(model, x)
-    key = jax.random.key(3)
     hutch = gs.implicit_score_matching_loss(model, x, method="hutchinson", key=key, num_probes=2)
-    gt.assert_allclose(hutch, exact, atol=1e-14)
     ssm_vr = gs.sliced_score_matching_loss(key, model, x, probe="rademacher", num_projections=3)
-    gt.assert_allclose(ssm_vr, exact, atol=1e-14)
     # non-VR sliced SM in 1-D with Rademacher probes: (v s)^2 = s^2 exactly
-    x1 = np.array([[1.0], [-2.0], [0.5]])
     m1 = lambda v: -2.0 * v + 0.3
-    gt.assert_allclose(
-        gs.sliced_score_matching_loss(key, m1, x1, variance_reduced=False, probe="rademacher"),
-        gs.implicit_score_matching_loss(m1, x1),
-    )
+    ssm_1d = gs.sliced_score_matching_loss(key, m1, x1, variance_reduced=False, probe="rademacher")
+    return exact, hutch, ssm_vr, ssm_1d, gs.implicit_score_matching_loss(m1, x1)
+
+
+def test_stochastic_traces_and_sliced_sm_are_exact_where_probes_are():
+    x = sigma_points(np.array([0.5, -1.0, 2.0]), np.diag([0.5, 2.0, 1.0]))
+    x1 = np.array([[1.0], [-2.0], [0.5]])
+    exact, hutch, ssm_vr, ssm_1d, ism_1d = jax.jit(_stochastic_traces)(jax.random.key(3), x, x1)
+    gt.assert_allclose(hutch, exact, atol=1e-14)
+    gt.assert_allclose(ssm_vr, exact, atol=1e-14)
+    gt.assert_allclose(ssm_1d, ism_1d)
 
 
 def test_sliced_sm_gaussian_probes_unbiased():
@@ -143,20 +144,23 @@ def test_dsm_minimum_is_the_closed_form_at_the_tweedie_denoiser(t):
     assert abs(float(x0_loss) - minimum / snr) <= band / snr
 
 
-def test_tweedie_denoiser_is_the_loss_minimiser():
-    # Perturbing the optimal prediction by delta raises the eps-loss by E||delta||^2 in
-    # expectation; with common random numbers the difference is ||delta||^2 - 2 E[delta . e]
-    # with e independent of x_t, so for a constant delta it is ||delta||^2 - 2 delta . mean(e).
-    key = jax.random.key(2)
+def _perturbed_losses(key):
     x0 = jax.random.multivariate_normal(key, MEAN, COV, (4096,))
-    base = gs.denoising_score_matching_loss(
-        key, optimal_eps, x0, schedule=S, t=0.4, weighting="snr"
-    )
-    for delta in (np.array([0.1, 0.0]), np.array([-0.05, 0.2])):
-        worse = gs.denoising_score_matching_loss(
-            key, lambda x, t, d=delta: optimal_eps(x, t) + d, x0, schedule=S, t=0.4, weighting="snr"
-        )
-        assert float(worse) > float(base)
+    kw = dict(schedule=S, t=0.4, weighting="snr")
+    losses = [gs.denoising_score_matching_loss(key, optimal_eps, x0, **kw)]
+    for delta in (jnp.array([0.5, 0.0]), jnp.array([-0.25, 0.4])):
+        model = lambda x, t, d=delta: optimal_eps(x, t) + d
+        losses.append(gs.denoising_score_matching_loss(key, model, x0, **kw))
+    return jnp.stack(losses)
+
+
+def test_tweedie_denoiser_is_the_loss_minimiser():
+    # Perturbing the optimal prediction by a constant delta changes the eps-loss (common random
+    # numbers) by ||delta||^2 - 2 delta . mean(e), e = eps - E[eps | x_t] ~ N(0, P) with
+    # ||P|| < 1: delta . mean(e) has sd <= ||delta|| / 64 at n = 4096, so the change is positive
+    # unless a normal deviate exceeds ||delta|| * 32 >= 15 sd (probability < 1e-6).
+    losses = np.asarray(jax.jit(_perturbed_losses)(jax.random.key(2)))
+    assert np.all(losses[1:] > losses[0])
 
 
 def _all_predictions(key, x0, t, schedule, weighting):
