@@ -201,12 +201,12 @@ class Beta(Distribution):
 
     ``log_prob`` is ``-inf`` (zero gradient) outside :math:`[0, 1]`. ``icdf`` solves for
     :math:`t = \operatorname{logit} x` on a log-probability scale by safeguarded Newton
-    (:func:`gmath._numerics.invert_cdf`), accurate near both ends; its derivative with respect to
-    ``u`` follows from the implicit function theorem. JAX does not differentiate
-    :math:`I_x(\alpha, \beta)` with respect to :math:`\alpha, \beta`, so ``cdf`` and ``icdf``
-    have no parameter gradients (JAX raises); ``log_prob``, ``entropy``, moments and
-    ``sample`` (:func:`jax.random.beta`, from two gamma variates with implicit
-    reparameterisation gradients) do.
+    (:func:`gmath._numerics.invert_cdf`), accurate near both ends; its derivatives with respect to
+    ``u`` and both concentrations follow from the implicit function theorem. Since
+    :func:`jax.scipy.special.betainc` has no derivatives in :math:`\alpha, \beta`, ``cdf`` takes
+    them from automatic differentiation of the continued fraction for :math:`I_x` (value still
+    from ``betainc``). ``sample`` is :func:`jax.random.beta` (two gamma variates, with implicit
+    reparameterisation gradients).
 
     Args:
       concentration1: :math:`\alpha > 0`, any shape broadcasting with ``concentration0``.
@@ -273,7 +273,7 @@ class Beta(Distribution):
         return jnp.where(_valid(a, b), out, jnp.nan)
 
     def icdf(self, u):
-        r"""Quantile :math:`I^{-1}_u(\alpha, \beta)`, with the implicit derivative in ``u``."""
+        r"""Quantile :math:`I^{-1}_u(\alpha, \beta)`, with implicit derivatives."""
         a, b, u = self._promoted(u, "icdf")
         return _icdf(u, a, b)
 

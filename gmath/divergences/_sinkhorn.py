@@ -178,7 +178,7 @@ def _residual(f, f_new, la, eps):
 
 
 def _update(geom, own, other, log_w, eps, tau, *, rows):
-    """One half-iteration: the new potential of one side given the other side's potential.
+    r"""One half-iteration: the new potential of one side given the other side's potential.
 
     Materialised path: the logsumexp is shifted by the current potential instead of by a row
     maximum, :math:`f_i^+ = f_i - \varepsilon\log\sum_j e^{(f_i + g_j - C_{ij})/\varepsilon + \log

@@ -18,6 +18,7 @@ from gmath.games._exploitability import exploitability
 from gmath.games._extragradient import extragradient
 from gmath.games._game import Game, ZeroSumGame
 from gmath.games._gan_losses import (
+    f_gan_loss,
     hinge_loss,
     least_squares_loss,
     minimax_loss,
@@ -62,6 +63,7 @@ __all__ = [
     "duality_gap",
     "exploitability",
     "extragradient",
+    "f_gan_loss",
     "follow_the_ridge",
     "gda",
     "gradient_penalty",

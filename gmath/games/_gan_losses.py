@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from gmath._numerics import promote
 
 __all__ = [
+    "f_gan_loss",
     "hinge_loss",
     "least_squares_loss",
     "minimax_loss",
@@ -292,6 +293,74 @@ def relativistic_loss(real_logits, fake_logits, *, average: bool = True):
             f"relativistic_loss: paired mode needs equal shapes, got {real.shape} and {fake.shape}."
         )
     return jnp.mean(jax.nn.softplus(-(real - fake))), jnp.mean(jax.nn.softplus(-(fake - real)))
+
+
+_LOG2 = 0.6931471805599453
+
+# divergence -> (output activation g_f(v), f*(g_f(v)) written stably in v)
+_F_GAN = {
+    "kl": (lambda v: v, lambda v: jnp.exp(v - 1.0)),
+    "reverse_kl": (lambda v: -jnp.exp(-v), lambda v: v - 1.0),
+    "pearson": (lambda v: v, lambda v: 0.25 * v * v + v),
+    "squared_hellinger": (lambda v: -jnp.expm1(-v), jnp.expm1),
+    "jensen_shannon": (
+        lambda v: _LOG2 - jax.nn.softplus(-v),
+        lambda v: jax.nn.softplus(v) - _LOG2,
+    ),
+    "gan": (lambda v: -jax.nn.softplus(-v), jax.nn.softplus),
+}
+
+
+def f_gan_loss(
+    real_logits,
+    fake_logits,
+    *,
+    divergence: str = "jensen_shannon",
+    real_weights=None,
+    fake_weights=None,
+):
+    r"""f-GAN (Nowozin et al. 2016): variational estimation of an f-divergence.
+
+    With :math:`T = g_f(C)` (the divergence's output activation) and :math:`f^*` the convex
+    conjugate of :math:`f`,
+
+    .. math::
+        F(T) = \mathbb E_p T - \mathbb E_q f^*(T) \le D_f(P \| Q), \qquad
+        d\_loss = -F, \quad g\_loss = -\mathbb E_q f^*(T),
+
+    with equality at :math:`T^\star = f'(p/q)`. Activations (Nowozin et al., Table 2):
+    ``kl`` :math:`v`, ``reverse_kl`` :math:`-e^{-v}`, ``pearson`` :math:`v`,
+    ``squared_hellinger`` :math:`1 - e^{-v}`, ``jensen_shannon``
+    :math:`\log 2 - \log(1 + e^{-v})`, ``gan`` :math:`-\log(1 + e^{-v})`;
+    :math:`f^*(g_f(v))` is evaluated in a stable closed form.
+
+    Args:
+      real_logits, fake_logits: critic outputs :math:`C`; weights as in :func:`minimax_loss`.
+      divergence: one of the names above.
+
+    Returns:
+      ``(d_loss, g_loss)`` scalars.
+
+    References:
+      Nowozin, Cseke and Tomioka (2016). f-GAN: training generative neural samplers using
+      variational divergence minimization. NeurIPS [@nowozin2016fgan].
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from gmath import games as gg
+      >>> d, g = gg.f_gan_loss(jnp.array([0.0]), jnp.array([0.0]), divergence="gan")
+      >>> round(float(d), 6), round(float(g), 6)
+      (1.386294, -0.693147)
+    """
+    if divergence not in _F_GAN:
+        raise ValueError(
+            f"f_gan_loss: divergence must be one of {sorted(_F_GAN)}, got {divergence!r}."
+        )
+    real, fake = _prepare("f_gan_loss", real_logits, fake_logits)
+    activation, conjugate = _F_GAN[divergence]
+    fake_term = _mean(conjugate(fake), fake_weights)
+    bound = _mean(activation(real), real_weights) - fake_term
+    return -bound, -fake_term
 
 
 def optimal_discriminator(log_p, log_q):

@@ -74,8 +74,145 @@ _methods = jax.jit(
 )
 _log_prob = jax.jit(lambda p, x: p.log_prob(x))
 _score_and_grads = jax.jit(
+    lambda p, x: (
+        p.score(x),
+        jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x),
+        jax.grad(lambda v: jnp.sum(p.log_cdf(v) + p.log_survival(v)))(x),
+    )
+)
+_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
+_sample = jax.jit(lambda p, key: p.sample(key, (20_000,)))
+_grads = jax.jit(
     jax.grad(lambda p, u: jnp.sum(p.icdf(u) + p.entropy() + p.log_cdf(u)), argnums=(0, 1))
 )
+
+
+@given(
+    p=gt.truncated_normals(batch_shape=(3,)),
+    t=gt.finite_arrays(shape=(3,), min_value=-0.2, max_value=1.2),
+)
+def test_matches_scipy_and_mpmath(p, t):
+    low, high = np.asarray(p.low), np.asarray(p.high)
+    x = _points(p, t)
+    ref = _scipy(p)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in p.
+    gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
+    # scipy's truncnorm.logcdf loses digits (or returns -inf) just above low when [low, high]
+    # contains loc (Phi(z) - Phi(alpha) cancels): the CDFs are checked against mpmath.
+    refs = np.array([_mp_cdfs(*args) for args in zip(p.loc, p.scale, low, high, x, strict=True)])
+    # Conditioning near an end: x - low is only known to eps (|x| + |loc| + |low|) after
+    # standardising, so log F has absolute error up to that times f(x)/F(x).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale_x = 4e-16 * (np.abs(x) + np.abs(np.asarray(p.loc)))
+        cond_lo = np.nan_to_num((scale_x + 4e-16 * np.abs(low)) * np.exp(log_prob - refs[:, 1]))
+        cond_hi = np.nan_to_num((scale_x + 4e-16 * np.abs(high)) * np.exp(log_prob - refs[:, 2]))
+    assert np.all(np.isfinite(log_cdf) == np.isfinite(refs[:, 1]))
+    assert np.all(np.isfinite(log_survival) == np.isfinite(refs[:, 2]))
+    for actual, desired, cond in (
+        (log_cdf, refs[:, 1], cond_lo),
+        (log_survival, refs[:, 2], cond_hi),
+    ):
+        finite = np.isfinite(desired)
+        bound = 1e-10 * np.abs(desired) + 1e-13 + cond
+        assert np.all(np.abs(actual - desired)[finite] <= bound[finite])
+    gt.assert_allclose(cdf, refs[:, 0], rtol=1e-10 + float(np.max(cond_lo)), atol=1e-300)
+    gt.assert_allclose(entropy, ref.entropy(), atol=1e-13)
+    gt.assert_allclose(mean, ref.mean())
+    gt.assert_allclose(variance, ref.var())
+    gt.assert_allclose(mode, np.clip(np.asarray(p.loc), low, high))
+
+
+@given(p=gt.truncated_normals(batch_shape=(2,)))
+def test_normalised_with_quadrature_moments(p):
+    # Gauss-Legendre on exactly [low, high] (width at most 6 scale)
+    low, high = np.asarray(p.low), np.asarray(p.high)
+    mean = np.asarray(p.mean())
+    lo, hi = np.broadcast_to(low, (3, 2)), np.broadcast_to(high, (3, 2))
+
+    def integrands(x):
+        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        return np.stack([density, (x[:, 1] - low) * density, (x[:, 2] - mean) ** 2 * density], 1)
+
+    mass, first, second = gt.gauss_legendre_integral(integrands, lo, hi, num_nodes=60, num_panels=2)
+    gt.assert_allclose(mass, np.ones(2))
+    gt.assert_allclose(first + low, mean, atol=1e-13 * float(np.max(np.abs(mean)) + 1))
+    gt.assert_allclose(second, np.asarray(p.variance()))
+
+
+@given(
+    p=gt.truncated_normals(batch_shape=(3,)),
+    t=gt.finite_arrays(shape=(3,), min_value=-0.2, max_value=1.2),
+)
+def test_score_is_grad_log_prob(p, t):
+    low, high = np.asarray(p.low), np.asarray(p.high)
+    x = jnp.asarray(_points(p, t))
+    score, autodiff, tails = _score_and_grads(p, x)
+    gt.assert_allclose(score, autodiff, atol=1e-14)
+    assert np.all(np.isfinite(tails))
+    outside = (np.asarray(x) < low) | (np.asarray(x) > high)
+    assert np.all(np.asarray(score)[outside] == 0) and np.all(np.asarray(tails)[outside] == 0)
+
+
+@given(p=gt.truncated_normals(), u=st.floats(0.0, 1.0))
+def test_cdf_inverts_icdf(p, u):
+    x, round_trip = _icdf(p, u)
+    assert float(p.low) <= x <= float(p.high)
+    # the round trip is exact up to the rounding of x = loc + scale z: relative |x p(x) / u|
+    # times eps; within 1e-12 + 1e-14/u here
+    gt.assert_allclose(round_trip, np.asarray(u), rtol=1e-12, atol=1e-14)
+    gt.assert_allclose(x, np.asarray(_scipy(p).ppf(u)), rtol=1e-11, atol=1e-12)
+
+
+def _mp_truncnorm(alpha, beta):
+    """log Z, mean, variance and entropy of the standard normal truncated to [alpha, beta]."""
+    with mpmath.workdps(60):
+        a = mpmath.mpf(alpha)
+        b = mpmath.mpf(beta) if np.isfinite(beta) else mpmath.inf
+        z = mpmath.ncdf(-a) - (mpmath.ncdf(-b) if b != mpmath.inf else 0)
+        phi = lambda t: mpmath.npdf(t) if t != mpmath.inf else mpmath.mpf(0)
+        tphi = lambda t: t * mpmath.npdf(t) if t != mpmath.inf else mpmath.mpf(0)
+        mean = (phi(a) - phi(b)) / z
+        var = 1 + (tphi(a) - tphi(b)) / z - mean**2
+        entropy = mpmath.log(mpmath.sqrt(2 * mpmath.pi * mpmath.e) * z)
+        entropy += (tphi(a) - tphi(b)) / (2 * z)
+        return [float(v) for v in (mpmath.log(z), mean, var, entropy)]
+
+
+@pytest.mark.parametrize(("alpha", "beta"), [(10.0, np.inf), (40.0, 41.0), (-3.0, 3.0), (5.0, 5.5)])
+def test_far_tail_truncation(alpha, beta):
+    # an interval far from the mode: finite log_prob, exact moments, exact samples
+    p = TruncatedNormal(*_f64([1.0] * 3, [2.0] * 3, [1.0 + 2 * alpha] * 3, [1.0 + 2 * beta] * 3))
+    log_z, mean, var, entropy = _mp_truncnorm(alpha, beta)
+    x = 1.0 + 2 * np.array([alpha, alpha + 0.05, min(alpha + 0.5, beta)])
+    log_prob, _, log_cdf, log_survival, h, m, v, _ = _methods(p, x)
+    z = (x - 1.0) / 2
+    gt.assert_allclose(log_prob, -0.5 * z * z - 0.5 * np.log(2 * np.pi) - np.log(2.0) - log_z)
+    gt.assert_allclose(m, np.full(3, 1.0 + 2 * mean))
+    gt.assert_allclose(v, np.full(3, 4 * var))
+    gt.assert_allclose(h, np.full(3, entropy + np.log(2.0)), atol=1e-13)
+    with mpmath.workdps(60):
+        b = mpmath.mpf(beta) if np.isfinite(beta) else mpmath.inf
+
+        def mass(lo, hi):
+            if lo <= 0 <= hi:
+                return (mpmath.erf(hi / mpmath.sqrt(2)) - mpmath.erf(lo / mpmath.sqrt(2))) / 2
+            return mpmath.ncdf(-mpmath.mpf(lo)) - (0 if hi == mpmath.inf else mpmath.ncdf(-hi))
+
+        total = mass(alpha, b)
+        ref_cdf = [
+            float(mpmath.log(mass(alpha, mpmath.mpf(zi)) / total)) if zi > alpha else -np.inf
+            for zi in z
+        ]
+        ref_sf = [float(mpmath.log(mass(mpmath.mpf(zi), b) / total)) for zi in z]
+    gt.assert_allclose(log_cdf, np.array(ref_cdf), atol=1e-13)
+    gt.assert_allclose(log_survival, np.array(ref_sf), atol=1e-13)
+    # False-failure probability 1e-6 per assertion (DKW and Chebyshev bands), fixed key.
+    samples = _sample(p, jax.random.key(1))
+    assert np.all((samples >= 1.0 + 2 * alpha) & (samples <= 1.0 + 2 * beta))
+    gt.assert_mean_matches(samples[:, 0], 1.0 + 2 * mean, 4 * var)
+    # scipy's truncnorm.cdf is good to far better than the DKW band here
+    gt.assert_samples_match_cdf(samples[:, 0], ss.truncnorm(alpha, beta, 1.0, 2.0).cdf)
 
 
 def test_gradients():

@@ -490,7 +490,7 @@ def test_gradients_match_finite_differences():
     def f(m1, s1, m2, s2):
         return gv.kl(gd.Normal(m1, s1), gd.Normal(m2, s2))
 
-    check_grads(jax.jit(f), (0.3, 1.2, -0.5, 0.7), order=2, modes=("fwd", "rev"))
+    check_grads(jax.jit(f), (0.3, 1.2, -0.5, 0.7), order=1, modes=("rev",))
     if _available("Gamma"):
         g = lambda a1, b1, a2, b2: gv.kl(gd.Gamma(a1, b1), gd.Gamma(a2, b2))
         check_grads(jax.jit(g), (2.3, 1.2, 0.5, 0.7), order=1, modes=("rev",))

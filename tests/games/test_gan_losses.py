@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import scipy.spatial.distance
+import scipy.special
 from hypothesis import given
 
 import gmath.testing as gt
@@ -58,7 +58,8 @@ def test_value_at_optimal_discriminator_is_2js_minus_log4(p, q):
     p, q = p / p.sum(), q / q.sum()
     logits = gg.optimal_discriminator(jnp.log(p), jnp.log(q))
     d_loss, _ = gg.minimax_loss(logits, logits, real_weights=p, fake_weights=q)
-    js = scipy.spatial.distance.jensenshannon(p, q) ** 2  # scipy returns sqrt(JS), natural log
+    m = 0.5 * (p + q)
+    js = 0.5 * np.sum(scipy.special.rel_entr(p, m)) + 0.5 * np.sum(scipy.special.rel_entr(q, m))
     np.testing.assert_allclose(float(-d_loss), 2 * js - np.log(4), rtol=1e-10, atol=1e-12)
     # V(D) <= V(D*) for any other discriminator
     other = logits + jnp.asarray(np.linspace(-1, 1, 6))
@@ -177,3 +178,36 @@ def test_dirac_gan_eigenvalues(gamma):
     disc = np.sqrt(complex(gamma**2 / 4 - 0.25))
     oracle = np.array([-gamma / 2 + disc, -gamma / 2 - disc])
     np.testing.assert_allclose(np.sort_complex(-eig), np.sort_complex(oracle), atol=1e-12)
+
+
+def _f_and_inverse_activation(name):
+    # f(u) and the logit v with g_f(v) = f'(u), written out independently from Nowozin Table 2
+    table = {
+        "kl": (lambda u: u * np.log(u), lambda u: 1 + np.log(u)),
+        "reverse_kl": (lambda u: -np.log(u), lambda u: np.log(u)),  # g = -exp(-v) = -1/u
+        "pearson": (lambda u: (u - 1) ** 2, lambda u: 2 * (u - 1)),
+        "squared_hellinger": (lambda u: (np.sqrt(u) - 1) ** 2, lambda u: np.log(np.sqrt(u))),
+        "jensen_shannon": (
+            lambda u: -(u + 1) * np.log((1 + u) / 2) + u * np.log(u),
+            lambda u: np.log(u),  # g = log 2 - log(1 + 1/u) = log(2u/(1+u)) = f'(u)
+        ),
+        "gan": (lambda u: u * np.log(u) - (u + 1) * np.log(u + 1), lambda u: np.log(u)),
+    }
+    return table[name]
+
+
+@pytest.mark.parametrize(
+    "name", ["kl", "reverse_kl", "pearson", "squared_hellinger", "jensen_shannon", "gan"]
+)
+def test_f_gan_supremum_is_the_f_divergence(name):
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    q = np.array([0.25, 0.25, 0.3, 0.2])
+    f, logit_of_ratio = _f_and_inverse_activation(name)
+    u = p / q
+    v = jnp.asarray(logit_of_ratio(u))
+    d_loss, _ = gg.f_gan_loss(v, v, divergence=name, real_weights=p, fake_weights=q)
+    np.testing.assert_allclose(float(-d_loss), np.sum(q * f(u)), rtol=1e-12, atol=1e-15)
+    # any other critic gives a smaller bound
+    other = v + jnp.array([0.3, -0.2, 0.1, 0.05])
+    d_other, _ = gg.f_gan_loss(other, other, divergence=name, real_weights=p, fake_weights=q)
+    assert float(-d_other) <= float(-d_loss)
