@@ -203,12 +203,13 @@ def _evaluate_arrays(key, generator, target, cfg):
     return (captured, mu.shape[0], jnp.mean(good), mmd2), samples
 
 
-def run(*, fast=False, figure=None, seed=0, solvers=SOLVERS, targets=TARGETS):
+def run(*, fast=False, figure=None, seed=0, solvers=SOLVERS, targets=TARGETS, config=None):
     """Train every solver on every target; return ``{(target, solver): metrics}``.
 
+    ``fast=True`` uses tiny networks and a few steps (for tests); ``config`` overrides both.
     Writes a scatter-plot grid to ``figure`` when given.
     """
-    cfg = FAST if fast else FULL
+    cfg = config if config is not None else (FAST if fast else FULL)
     results, samples = {}, {}
     key = jax.random.key(seed)
     for target in targets:
@@ -255,8 +256,13 @@ def main(argv=None):
     parser.add_argument("--fast", action="store_true", help="tiny networks, a few steps")
     parser.add_argument("--figure", default=None, help="where to write the figure (PNG)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated targets")
+    parser.add_argument("--steps", type=int, default=None, help="override the number of steps")
     args = parser.parse_args(argv)
-    results = run(fast=args.fast, figure=args.figure, seed=args.seed)
+    cfg = (FAST if args.fast else FULL)._replace(**({"steps": args.steps} if args.steps else {}))
+    results = run(
+        config=cfg, figure=args.figure, seed=args.seed, targets=tuple(args.targets.split(","))
+    )
     print(f"{'target':6} {'solver':15} {'modes':>7} {'high-q':>7} {'MMD^2':>9}")
     for (target, name), m in results.items():
         print(

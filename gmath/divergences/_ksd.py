@@ -100,7 +100,7 @@ def ksd_squared(
     Examples:
       >>> import jax
       >>> from gmath.divergences import ksd_squared
-      >>> x = jax.random.normal(jax.random.key(0), (500, 2))
+      >>> x = jax.random.normal(jax.random.key(0), (100, 2))
       >>> abs(float(ksd_squared(x, lambda v: -v))) < 0.01
       True
     """

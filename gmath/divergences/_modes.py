@@ -100,7 +100,7 @@ def precision_recall(real, fake, *, k: int = 5) -> PrecisionRecall:
     Examples:
       >>> import jax
       >>> from gmath.divergences import precision_recall
-      >>> x = jax.random.normal(jax.random.key(0), (200, 2))
+      >>> x = jax.random.normal(jax.random.key(0), (50, 2))
       >>> out = precision_recall(x, x, k=3)
       >>> float(out.precision), float(out.recall), float(out.coverage)
       (1.0, 1.0, 1.0)

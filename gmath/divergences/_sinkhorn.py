@@ -518,7 +518,7 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from gmath.divergences import sinkhorn_divergence
-      >>> x = jax.random.normal(jax.random.key(0), (50, 2))
+      >>> x = jax.random.normal(jax.random.key(0), (10, 2))
       >>> round(float(sinkhorn_divergence(x, x + jnp.array([1.0, 2.0]), epsilon=0.5)), 6)
       5.0
     """
