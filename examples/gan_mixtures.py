@@ -132,7 +132,7 @@ class Config(NamedTuple):
     eval_samples: int
 
 
-FULL = Config(steps=3000, batch=256, hidden=128, latent=16, lr=1e-3, eval_samples=2500)
+FULL = Config(steps=4000, batch=256, hidden=128, latent=2, lr=2e-3, eval_samples=2500)
 FAST = Config(steps=10, batch=32, hidden=8, latent=2, lr=1e-3, eval_samples=200)
 
 

@@ -454,6 +454,19 @@ def _values(dist, fn_name, x):
     return getattr(dist, fn_name)(x)
 
 
+def _central_differences(f, args, which, rel_step=1e-6):
+    fj = jax.jit(f)
+    out = []
+    for i in which:
+        h = rel_step * np.maximum(np.abs(args[i]), 1e-3)
+        up = [jnp.asarray(a) for a in args]
+        down = [jnp.asarray(a) for a in args]
+        up[i] = jnp.asarray(args[i] + h)
+        down[i] = jnp.asarray(args[i] - h)
+        out.append((np.asarray(fj(*up)) - np.asarray(fj(*down))) / (2 * h))
+    return out
+
+
 def _excess_bits(spec: Spec, fn_name: str, params64: dict, x64: np.ndarray):
     """Worst excess bits over the grid, and where it occurs."""
     ref_dist = spec.reference(**params64)
@@ -473,10 +486,14 @@ def _excess_bits(spec: Spec, fn_name: str, params64: dict, x64: np.ndarray):
     )
     differentiable = [0] if not spec.discrete else []
     differentiable += [i + 1 for i, n in enumerate(names) if n != "n"]
-    grads = jax.jit(jax.vmap(jax.grad(lambda *a: f(*a), argnums=tuple(differentiable))))(
-        jnp.asarray(x64), *[jnp.broadcast_to(t, x64.shape) for t in theta64]
-    )
     args = [x64] + [np.broadcast_to(np.asarray(t), x64.shape) for t in theta64]
+    try:
+        grads = jax.jit(jax.vmap(jax.grad(lambda *a: f(*a), argnums=tuple(differentiable))))(
+            jnp.asarray(x64), *[jnp.broadcast_to(t, x64.shape) for t in theta64]
+        )
+    except ValueError:
+        # no autodiff rule (JAX's betainc in its shape parameters): float64 central differences
+        grads = _central_differences(f, args, differentiable)
     sensitivity = sum(
         np.abs(np.asarray(args[i]) * np.asarray(g))
         for i, g in zip(differentiable, grads, strict=True)

@@ -32,6 +32,11 @@ def _bcast_batch(a, b, a_core: int, b_core: int):
 
 
 def _solve_lower(L, X):
+    if L.ndim == 2 and X.ndim > 2:  # one factor for a batch: one solve on stacked columns
+        d, k = X.shape[-2], X.shape[-1]
+        cols = jnp.moveaxis(X, -2, 0).reshape(d, -1)
+        out = lax.linalg.triangular_solve(L, cols, left_side=True, lower=True)
+        return jnp.moveaxis(out.reshape((d,) + X.shape[:-2] + (k,)), 0, -2)
     L, X = _bcast_batch(L, X, 2, 2)
     return lax.linalg.triangular_solve(L, X, left_side=True, lower=True)
 

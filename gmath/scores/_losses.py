@@ -252,18 +252,15 @@ def denoising_score_matching_loss(
     computed as a weighted squared error of the prediction itself, the weight written to stay
     finite at SNR = 0 (log-SNR clipped to :math:`\pm 60` inside the weight only):
 
-    ==================  =========================================  ============================
-    ``"native"``        MSE of the prediction itself               DDPM :math:`L_{\text{simple}}`
-                                                                   for eps, flow matching for
-                                                                   velocity
-    ``"uniform"``       :math:`w = 1`                              :math:`x_0`-MSE
-    ``"snr"``           :math:`w = \mathrm{SNR}`                   :math:`\varepsilon`-MSE
-    ``"min_snr"``       :math:`w = \min(\mathrm{SNR}, \gamma)`     Hang et al. (2023)
-    ``"edm"``           :math:`w = (\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, :math:`\sigma =
-                        \sigma_t/\alpha_t`                         Karras et al. (2022)
-    ``"likelihood"``    :math:`\tfrac12 g^2\|\hat s - s\|^2`        Song et al. (2021)
-    callable            ``w(log_snr)`` on the :math:`\varepsilon`-MSE
-    ==================  =========================================  ============================
+    - ``"native"``: MSE of the prediction itself (DDPM :math:`L_{\text{simple}}` for eps,
+      flow matching for velocity);
+    - ``"uniform"``: :math:`w = 1`, the :math:`x_0`-MSE;
+    - ``"snr"``: :math:`w = \mathrm{SNR}`, the :math:`\varepsilon`-MSE;
+    - ``"min_snr"``: :math:`w = \min(\mathrm{SNR}, \gamma)` (Hang et al. 2023);
+    - ``"edm"``: :math:`w = (\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2` with
+      :math:`\sigma = \sigma_t/\alpha_t` (Karras et al. 2022);
+    - ``"likelihood"``: :math:`\tfrac12 g^2\|\hat s - s\|^2` (Song et al. 2021);
+    - a callable: ``w(log_snr)`` on the :math:`\varepsilon`-MSE.
 
     With ``"likelihood"`` and :math:`t \sim U(t_{\min}, T)`, :math:`(T - t_{\min})` times the
     loss is the score term of the negative log-likelihood bound of Song et al. (2021). The loss

@@ -133,10 +133,10 @@ def test_extreme_parameters():
 def test_shapes_broadcast():
     p = Bernoulli(logits=jnp.zeros((2, 3)))
     assert p.batch_shape == (2, 3) and p.event_shape == ()
-    assert p.log_prob(jnp.zeros((5, 2, 3))).shape == (5, 2, 3)
-    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
-    assert p.entropy().shape == (2, 3)
-    assert Bernoulli(logits=0.0).log_prob(jnp.zeros(4)).shape == (4,)
+    assert jax.eval_shape(lambda: p.log_prob(jnp.zeros((5, 2, 3)))).shape == (5, 2, 3)
+    assert jax.eval_shape(lambda: p.sample(jax.random.key(1), (4,))).shape == (4, 2, 3)
+    assert jax.eval_shape(lambda: p.entropy()).shape == (2, 3)
+    assert jax.eval_shape(lambda: Bernoulli(logits=0.0).log_prob(jnp.zeros(4))).shape == (4,)
 
 
 def test_bad_input():

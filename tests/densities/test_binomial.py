@@ -175,9 +175,11 @@ def test_gradients_and_edges():
 def test_shapes_broadcast():
     p = Binomial(jnp.full((2, 1), 7.0), logits=jnp.zeros(3))
     assert p.batch_shape == (2, 3) and p.event_shape == ()
-    assert p.log_prob(jnp.zeros((5, 2, 3), jnp.int32)).shape == (5, 2, 3)
-    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
-    assert p.entropy().shape == (2, 3) and p.mode().shape == (2, 3)
+    assert jax.eval_shape(lambda: p.log_prob(jnp.zeros((5, 2, 3), jnp.int32))).shape == (5, 2, 3)
+    assert jax.eval_shape(lambda: p.sample(jax.random.key(1), (4,))).shape == (4, 2, 3)
+    assert jax.eval_shape(lambda: p.entropy()).shape == (2, 3) and jax.eval_shape(
+        lambda: p.mode()
+    ).shape == (2, 3)
 
 
 def test_bad_input():

@@ -142,11 +142,13 @@ def test_zero_probabilities_and_extreme_logits():
 def test_shapes_broadcast():
     p = Categorical(logits=jnp.zeros((2, 3, 5)))
     assert p.batch_shape == (2, 3) and p.event_shape == () and p.num_categories == 5
-    assert p.log_prob(jnp.zeros((7, 2, 3), jnp.int32)).shape == (7, 2, 3)
-    assert p.log_prob(jnp.zeros((7, 1, 1))).shape == (7, 2, 3)
-    assert p.sample(jax.random.key(1), (4,)).shape == (4, 2, 3)
-    assert p.entropy().shape == (2, 3) and p.mode().shape == (2, 3)
-    assert p.probs_parameter().shape == (2, 3, 5)
+    assert jax.eval_shape(lambda: p.log_prob(jnp.zeros((7, 2, 3), jnp.int32))).shape == (7, 2, 3)
+    assert jax.eval_shape(lambda: p.log_prob(jnp.zeros((7, 1, 1)))).shape == (7, 2, 3)
+    assert jax.eval_shape(lambda: p.sample(jax.random.key(1), (4,))).shape == (4, 2, 3)
+    assert jax.eval_shape(lambda: p.entropy()).shape == (2, 3) and jax.eval_shape(
+        lambda: p.mode()
+    ).shape == (2, 3)
+    assert jax.eval_shape(lambda: p.probs_parameter()).shape == (2, 3, 5)
 
 
 def test_bad_input():

@@ -1,8 +1,8 @@
 """Cauchy: scipy.stats.cauchy in float64, quadrature, score, round trip, samples, edges."""
 
 import jax
-import mpmath
 import jax.numpy as jnp
+import mpmath
 import numpy as np
 import pytest
 import scipy.stats as ss

@@ -628,7 +628,9 @@ def test_geometric_matches_exact_sum():
     for p1, p2 in [(0.3, 0.55), (0.9, 0.05)]:
         # failures before the first success: scipy nbinom(1, p)
         ref = _exact_sum(ss.nbinom(1, p1).logpmf, ss.nbinom(1, p2).logpmf, k)
-        _check_close(gv.kl(gd.Geometric(probs=p1), gd.Geometric(logits=math.log(p2 / (1 - p2)))), ref)
+        _check_close(
+            gv.kl(gd.Geometric(probs=p1), gd.Geometric(logits=math.log(p2 / (1 - p2)))), ref
+        )
 
 
 def test_dirichlet_in_two_dimensions_is_beta():
@@ -647,10 +649,51 @@ def test_independent_of_other_bases_and_mismatches():
     with pytest.raises(ValueError, match="reinterpreted_batch_ndims 2 and 1"):
         gv.kl(gd.Independent(base_p, 2), gd.Independent(base_q, 1))
     with pytest.raises(NotImplementedError, match="KL\\(Independent \\|\\| MultivariateNormal\\)"):
-        gv.kl(gd.Independent(base_p, 1), gd.MultivariateNormal(jnp.zeros(2), jnp.eye(2)))
+        gv.kl(gd.Independent(base_p, 1), gd.MultivariateNormal(jnp.zeros(2), scale_tril=jnp.eye(2)))
 
 
 def test_unbounded_supports_against_uniform_are_infinite():
-    for d in (gd.StudentT(3.0, 0.0, 1.0), gd.Logistic(0.0, 1.0), gd.Gamma(2.0, 1.0),
-              gd.LogNormal(0.0, 1.0), gd.HalfNormal(1.0), gd.Cauchy(0.0, 1.0)):
+    for d in (
+        gd.StudentT(3.0, 0.0, 1.0),
+        gd.Logistic(0.0, 1.0),
+        gd.Gamma(2.0, 1.0),
+        gd.LogNormal(0.0, 1.0),
+        gd.HalfNormal(1.0),
+        gd.Cauchy(0.0, 1.0),
+    ):
         assert gv.kl(d, gd.Uniform(0.0, 1.0)) == np.inf
+
+
+def test_multivariate_batch_against_a_single_q():
+    key = jax.random.split(jax.random.key(0), 2)
+    a = jax.random.normal(key[0], (3, 4, 4))
+    cov = a @ jnp.swapaxes(a, -1, -2) + jnp.eye(4)
+    loc = jax.random.normal(key[1], (3, 4))
+    p = gd.MultivariateNormal(loc, covariance_matrix=cov)
+    for q in (
+        gd.MultivariateNormal(jnp.ones(4), covariance_matrix=cov[0] + jnp.eye(4)),
+        gd.LowRankMultivariateNormal(jnp.ones(4), a[0, :, :2], jnp.full(4, 0.5)),
+    ):
+        out = gv.kl(p, q)
+        assert out.shape == (3,)
+        loop = [
+            float(gv.kl(gd.MultivariateNormal(loc[i], covariance_matrix=cov[i]), q))
+            for i in range(3)
+        ]
+        gt.assert_allclose(out, np.asarray(loop))
+        gt.assert_allclose(out, _dense_kl_batch(p, q))
+
+
+def _dense_kl_batch(p, q):
+    mp, cp = _dense(p)
+    mq, cq = _dense(q)
+    inv = np.linalg.inv(cq)
+    diff = mq - mp
+    d = mp.shape[-1]
+    return 0.5 * (
+        np.trace(inv @ cp, axis1=-2, axis2=-1)
+        + np.einsum("...i,...ij,...j->...", diff, inv, diff)
+        - d
+        + np.linalg.slogdet(cq)[1]
+        - np.linalg.slogdet(cp)[1]
+    )
