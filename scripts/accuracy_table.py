@@ -55,6 +55,10 @@ class Spec:
     reference: Any  # (**params) -> scipy frozen distribution (vectorised)
     discrete: bool = False
     functions: tuple[str, ...] = ("log_prob", "cdf")
+
+    def __post_init__(self):
+        if self.discrete:
+            self.functions = ("log_prob",)
     support: Any = None  # discrete: (**params) -> integer points array per parameter row
     extra: dict = field(default_factory=dict)
 
