@@ -31,12 +31,12 @@ docs: $(VENV)/.installed-docs
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/python -m ruff check gmath tests benchmarks docs scripts
-	$(BIN)/python -m ruff format --check gmath tests benchmarks docs scripts
+	$(BIN)/python -m ruff check gmath tests benchmarks docs scripts examples
+	$(BIN)/python -m ruff format --check gmath tests benchmarks docs scripts examples
 
 format: $(VENV)/.installed-dev
-	$(BIN)/python -m ruff check --fix gmath tests benchmarks docs scripts
-	$(BIN)/python -m ruff format gmath tests benchmarks docs scripts
+	$(BIN)/python -m ruff check --fix gmath tests benchmarks docs scripts examples
+	$(BIN)/python -m ruff format gmath tests benchmarks docs scripts examples
 
 accuracy: $(VENV)/.installed-test
 	$(BIN)/python scripts/accuracy_table.py

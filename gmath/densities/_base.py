@@ -33,13 +33,41 @@ def distribution(cls):
 
 
 class Distribution:
-    """Methods shared by every family.
+    r"""Methods shared by every family.
 
     A family declares ``_param_event_ndims``: for each parameter field, how many trailing
     dimensions belong to one distribution (``{"loc": 1, "scale_tril": 2}`` for a multivariate
     normal); the rest broadcast to ``batch_shape``. It implements ``log_prob``, ``sample``,
     ``entropy``, ``mean``, ``variance``, ``mode`` and, where it has them, the CDF methods, and
     lists its parameter constraints in ``_constraints`` for the opt-in check mode.
+
+    **Shapes.** A record holds a batch of independent distributions. Its ``batch_shape`` is the
+    broadcast of the parameters' leading dimensions, its ``event_shape`` the shape of one draw;
+    ``log_prob(x)`` takes ``x`` of shape ``sample_shape + batch_shape + event_shape``
+    (broadcasting) and returns ``sample_shape + batch_shape``. The shared methods are defined
+    from the family's ones:
+
+    .. math::
+        p(x) = e^{\log p(x)}, \qquad \operatorname{score}(x) = \nabla_x \log p(x),
+        \qquad \operatorname{stddev} = \sqrt{\operatorname{Var}[X]}.
+
+    **Dtypes.** Parameters and arguments are promoted together (``gmath._numerics.promote``);
+    float32 in gives float32 out, and integers are promoted to the default float dtype.
+
+    References:
+      Dillon, J. V. et al. (2017). TensorFlow Distributions. arXiv:1711.10604, sec. 3.3 (batch
+      and event shapes) [@dillon2017tensorflow].
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from gmath.densities import Normal
+      >>> p = Normal(jnp.zeros(3), 1.0)
+      >>> p.batch_shape, p.event_shape
+      ((3,), ())
+      >>> p.log_prob(jnp.zeros((5, 3))).shape
+      (5, 3)
+      >>> [round(float(v), 6) for v in p.score(jnp.array([1.0, 0.0, -2.0]))]
+      [-1.0, 0.0, 2.0]
     """
 
     _param_event_ndims: ClassVar[dict[str, int]] = {}
@@ -130,51 +158,117 @@ class Distribution:
         Args:
           key: a ``jax.random`` key.
           sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape`` with the parameters'
+          dtype (integer-valued families return floats holding integers).
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement sample")
 
     def entropy(self):
-        r"""Differential (or Shannon) entropy :math:`-\mathbb E_p[\log p(X)]`, per batch member."""
+        r"""Differential (or Shannon) entropy :math:`-\mathbb E_p[\log p(X)]`, per batch member.
+
+        Returns:
+          Array of shape ``batch_shape``,
+          dtype of the parameters (float32 in, float32 out).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")
 
     def mean(self):
-        r"""Mean :math:`\mathbb E[X]` with shape ``batch_shape + event_shape``."""
+        r"""Mean :math:`\mathbb E[X]` with shape ``batch_shape + event_shape``.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape`` (NaN where the mean does not exist),
+          dtype of the parameters (float32 in, float32 out).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement mean")
 
     def variance(self):
-        r"""Variance :math:`\operatorname{Var}[X]` (per coordinate) with the mean's shape."""
+        r"""Variance :math:`\operatorname{Var}[X]` (per coordinate) with the mean's shape.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape`` (NaN or ``inf`` where it does not exist),
+          dtype of the parameters (float32 in, float32 out).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement variance")
 
     def mode(self):
-        r"""A mode :math:`\arg\max_x p(x)` with the mean's shape."""
+        r"""A mode :math:`\arg\max_x p(x)` with the mean's shape.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``,
+          dtype of the parameters (float32 in, float32 out).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement mode")
 
     def cdf(self, x):
-        r"""Cumulative distribution function :math:`F(x) = P(X \le x)` (univariate families)."""
+        r"""Cumulative distribution function :math:`F(x) = P(X \le x)` (univariate families).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape, dtype of the parameters and ``x``.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no cdf")
 
     def log_cdf(self, x):
-        r""":math:`\log F(x)`, accurate where :math:`F(x)` is tiny (univariate families)."""
+        r"""Log CDF :math:`\log F(x)`, accurate where :math:`F(x)` is tiny (univariate families).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape, :math:`\le 0`.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no log_cdf")
 
     def log_survival(self, x):
-        r""":math:`\log(1 - F(x))`, accurate where :math:`F(x)` is near 1 (univariate families)."""
+        r"""Log survival :math:`\log(1 - F(x))`, accurate where :math:`F(x)` is near 1 (univariate).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape, :math:`\le 0`.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no log_survival")
 
     def icdf(self, u):
-        r"""Quantile function :math:`F^{-1}(u)` for :math:`u \in [0, 1]` (univariate continuous)."""
+        r"""Quantile function :math:`F^{-1}(u)` for :math:`u \in [0, 1]` (univariate continuous).
+
+        Args:
+          u: probabilities in :math:`[0, 1]`, shape ``sample_shape + batch_shape``
+            (broadcasting); ``icdf(0)`` and ``icdf(1)`` are the ends of the support.
+
+        Returns:
+          Array of the broadcast shape, dtype of the parameters and ``u``.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no icdf")
 
     # ------------------------------------------------------------------ shared methods
     def prob(self, x):
-        r"""Density (or mass) :math:`p(x) = \exp \log p(x)`."""
+        r"""Density (or mass) :math:`p(x) = \exp \log p(x)`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array of shape ``broadcast(sample_shape + batch_shape)``; 0 outside the support.
+        """
         return jnp.exp(self.log_prob(x))
 
     def score(self, x):
         r"""Score :math:`\nabla_x \log p(x)`, by automatic differentiation of ``log_prob``.
 
-        Families with a closed form override this. Shape and dtype are those of ``x``
-        broadcast against ``batch_shape + event_shape``.
+        Families with a closed form override this.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``, and
+          its dtype.
         """
         x = self._check_value(x, "score")
         full = jnp.broadcast_shapes(x.shape, tuple(self.batch_shape) + tuple(self.event_shape))
@@ -182,7 +276,12 @@ class Distribution:
         return jax.grad(lambda v: jnp.sum(self.log_prob(v)))(x)
 
     def stddev(self):
-        r"""Standard deviation :math:`\sqrt{\operatorname{Var}[X]}`."""
+        r"""Standard deviation :math:`\sqrt{\operatorname{Var}[X]}`.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``,
+          dtype of the parameters (float32 in, float32 out).
+        """
         return jnp.sqrt(self.variance())
 
     def __repr__(self) -> str:

@@ -97,7 +97,14 @@ class Dirichlet(Distribution):
         return jnp.where(inside[..., 0], value, -jnp.inf)
 
     def score(self, x):
-        r""":math:`(\alpha - 1)/x` (ambient gradient); 0 outside the support."""
+        r""":math:`(\alpha - 1)/x` (ambient gradient); 0 outside the support.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
+        """
         x = self._check_value(x, "score")
         alpha, x = promote(self.concentration, x)
         inside = jnp.all((x >= 0) & (x <= 1), axis=-1, keepdims=True)
@@ -106,7 +113,15 @@ class Dirichlet(Distribution):
         return jnp.where(inside & (a1 != 0), a1 / safe_x, 0.0)
 
     def sample(self, key, sample_shape=()):
-        r""":math:`x = \operatorname{softmax}(\log G)`, :math:`G_i \sim \operatorname{Gamma}(\alpha_i)`."""
+        r""":math:`x = \operatorname{softmax}(\log G)`, :math:`G_i \sim \operatorname{Gamma}(\alpha_i)`.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
+        """
         (alpha,) = promote(self.concentration)
         shape = self._sample_shape(sample_shape)
         log_gamma = jax.random.loggamma(key, jnp.broadcast_to(alpha, shape), shape, alpha.dtype)
@@ -134,7 +149,11 @@ class Dirichlet(Distribution):
         return self._full(mean * (1 - mean) / (total + 1))
 
     def covariance(self):
-        r""":math:`(\operatorname{diag}(m) - m m^\top)/(\alpha_0 + 1)`, :math:`m = \alpha/\alpha_0`."""
+        r""":math:`(\operatorname{diag}(m) - m m^\top)/(\alpha_0 + 1)`, :math:`m = \alpha/\alpha_0`.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         (alpha,) = promote(self.concentration)
         total = jnp.sum(alpha, -1, keepdims=True)
         m = self._full(alpha / total)
@@ -145,7 +164,11 @@ class Dirichlet(Distribution):
 
     def mode(self):
         r""":math:`(\alpha_i - 1)/(\alpha_0 - K)` when every :math:`\alpha_i > 1`; NaN otherwise
-        (the density is then unbounded or maximal on the boundary)."""
+        (the density is then unbounded or maximal on the boundary).
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``.
+        """
         (alpha,) = promote(self.concentration)
         alpha = self._full(alpha)
         k = alpha.shape[-1]

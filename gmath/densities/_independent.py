@@ -84,7 +84,15 @@ class Independent(Distribution):
         return jnp.sum(value, axis=tuple(range(-n, 0))) if n else value
 
     def log_prob(self, x):
-        r""":math:`\sum_i \log p_i(x_i)` over the reinterpreted dimensions."""
+        r""":math:`\sum_i \log p_i(x_i)` over the reinterpreted dimensions.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array of shape ``broadcast(sample_shape + batch_shape)``, dtype of the parameters
+            and ``x``; ``-inf`` outside the support.
+        """
         x = self._check_value(x)
         return self._reduce(self.base.log_prob(x))
 
@@ -96,7 +104,11 @@ class Independent(Distribution):
         return self.base.sample(key, sample_shape)
 
     def entropy(self):
-        r""":math:`\sum_i H[p_i]` over the reinterpreted dimensions."""
+        r""":math:`\sum_i H[p_i]` over the reinterpreted dimensions.
+
+        Returns:
+          Array of shape ``batch_shape``.
+        """
         return self._reduce(self.base.entropy())
 
     def mean(self):

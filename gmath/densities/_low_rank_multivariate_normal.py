@@ -137,7 +137,14 @@ class LowRankMultivariateNormal(Distribution):
         return -0.5 * jnp.sum(z * z, -1) - self._half_log_det(delta, chol) - 0.5 * d * _LOG_2PI
 
     def score(self, x):
-        r""":math:`-\Sigma^{-1}(x - \mu) = -D^{-1/2}\big(u - A C^{-1} A^\top u\big)` (Woodbury)."""
+        r""":math:`-\Sigma^{-1}(x - \mu) = -D^{-1/2}\big(u - A C^{-1} A^\top u\big)` (Woodbury).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
+        """
         u, a, chol, delta = self._whitened(x, "score")
         inverse = _tril_inverse(chol)
         c_inv = jnp.matmul(_mT(inverse), inverse, precision=_HIGHEST)
@@ -147,7 +154,15 @@ class LowRankMultivariateNormal(Distribution):
 
     def sample(self, key, sample_shape=()):
         r""":math:`\mu + W\varepsilon_1 + \sqrt\delta\odot\varepsilon_2`, standard normal
-        :math:`\varepsilon_1 \in \mathbb R^r`, :math:`\varepsilon_2 \in \mathbb R^d`."""
+        :math:`\varepsilon_1 \in \mathbb R^r`, :math:`\varepsilon_2 \in \mathbb R^d`.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
+        """
         loc, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
         shape = self._sample_shape(sample_shape)
         key_w, key_d = jax.random.split(key)
@@ -156,7 +171,11 @@ class LowRankMultivariateNormal(Distribution):
         return loc + _matvec(w, eps_w) + jnp.sqrt(delta) * eps_d
 
     def entropy(self):
-        r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`."""
+        r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`.
+
+        Returns:
+          Array of shape ``batch_shape``.
+        """
         _, _, delta, _, chol = self._factors()
         d = self.event_shape[0]
         value = 0.5 * d * (1.0 + _LOG_2PI) + self._half_log_det(delta, chol)
@@ -170,12 +189,20 @@ class LowRankMultivariateNormal(Distribution):
         return self.mean()
 
     def variance(self):
-        r""":math:`\Sigma_{ii} = \delta_i + \sum_j W_{ij}^2`."""
+        r""":math:`\Sigma_{ii} = \delta_i + \sum_j W_{ij}^2`.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``.
+        """
         _, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
         return jnp.broadcast_to(delta + jnp.sum(w * w, -1), self.batch_shape + self.event_shape)
 
     def covariance(self):
-        r""":math:`W W^\top + D`, shape ``batch + (d, d)`` (forms the dense matrix)."""
+        r""":math:`W W^\top + D`, shape ``batch + (d, d)`` (forms the dense matrix).
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         _, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
         d = self.event_shape[0]
         cov = jnp.matmul(w, _mT(w), precision=_HIGHEST) + delta[..., :, None] * jnp.eye(
@@ -184,7 +211,11 @@ class LowRankMultivariateNormal(Distribution):
         return jnp.broadcast_to(cov, self.batch_shape + (d, d))
 
     def precision_matrix(self):
-        r""":math:`D^{-1} - D^{-1} W C^{-1} W^\top D^{-1}` (Woodbury), shape ``batch + (d, d)``."""
+        r""":math:`D^{-1} - D^{-1} W C^{-1} W^\top D^{-1}` (Woodbury), shape ``batch + (d, d)``.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         _, w, delta, a, chol = self._factors()
         d = self.event_shape[0]
         g = solve_triangular(chol, _mT(a), lower=True)  # L_C^{-1} A^T, (r, d)

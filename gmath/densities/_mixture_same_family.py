@@ -152,14 +152,28 @@ class MixtureSameFamily(Distribution):
         return logsumexp(joint, axis=-1)
 
     def responsibilities(self, x):
-        r"""Posterior component probabilities :math:`r_k(x)`, shape ``S + batch + (K,)``."""
+        r"""Posterior component probabilities :math:`r_k(x)`, shape ``S + batch + (K,)``.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + (K,)``, summing to 1 over the last axis.
+        """
         joint, _ = self._component_log_probs(x, "responsibilities")
         total = logsumexp(joint, axis=-1, keepdims=True)
         log_r = jnp.where(jnp.isneginf(total), -jnp.inf, joint - total)
         return jnp.exp(log_r)
 
     def score(self, x):
-        r""":math:`\sum_k r_k(x)\,\nabla_x\log p_k(x)` (responsibility-weighted component scores)."""
+        r""":math:`\sum_k r_k(x)\,\nabla_x\log p_k(x)` (responsibility-weighted component scores).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
+        """
         r = self.responsibilities(x)
         x = jnp.asarray(x)
         scores = self.components.score(self._expand(x))
@@ -168,7 +182,14 @@ class MixtureSameFamily(Distribution):
         return jnp.sum(terms, axis=-1 - len(self.event_shape))
 
     def cdf(self, x):
-        r""":math:`F(x) = \sum_k w_k F_k(x)` (univariate components)."""
+        r""":math:`F(x) = \sum_k w_k F_k(x)` (univariate components).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         self._univariate("cdf")
         x = self._check_value(x, "cdf")
         w, cdfs = self._weights_for(self.components.cdf(self._expand(x)))
@@ -195,13 +216,26 @@ class MixtureSameFamily(Distribution):
         Where :math:`F(x) > 1/2` it is :math:`\log(1 - \sum_k w_k (1 - F_k(x)))` by
         ``log1mexp`` of the log-survival, which keeps full relative accuracy as
         :math:`\log F \to 0`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
         """
         lc, ls = self._log_cdf_and_survival(x, "log_cdf")
         return self._complement(lc, ls)
 
     def log_survival(self, x):
         r""":math:`\log(1 - F(x))`: ``logsumexp`` of the components' log-survival functions, or
-        ``log1mexp`` of :meth:`log_cdf` where :math:`F(x) < 1/2` (univariate)."""
+        ``log1mexp`` of :meth:`log_cdf` where :math:`F(x) < 1/2` (univariate).
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         lc, ls = self._log_cdf_and_survival(x, "log_survival")
         return self._complement(ls, lc)
 
@@ -212,6 +246,12 @@ class MixtureSameFamily(Distribution):
         The bracket is exact: :math:`F \le u` at its left end and :math:`F \ge u` at its right.
         Differentiable through the implicit function theorem,
         :math:`\partial x / \partial\theta = -\partial_\theta F(x) / p(x)`.
+
+        Args:
+          u: probabilities in :math:`[0, 1]`, shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
         """
         self._univariate("icdf")
         u = self._check_value(u, "icdf")
@@ -231,7 +271,15 @@ class MixtureSameFamily(Distribution):
 
     # ------------------------------------------------------------------ sampling
     def sample(self, key, sample_shape=()):
-        r"""Draw :math:`k \sim \operatorname{Categorical}(w)`, then :math:`x \sim p_k`."""
+        r"""Draw :math:`k \sim \operatorname{Categorical}(w)`, then :math:`x \sim p_k`.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
+        """
         if isinstance(sample_shape, int):
             sample_shape = (sample_shape,)
         s = tuple(sample_shape)
@@ -258,13 +306,21 @@ class MixtureSameFamily(Distribution):
 
     # ------------------------------------------------------------------ moments
     def mean(self):
-        r""":math:`\sum_k w_k \mu_k`, shape ``batch + event``."""
+        r""":math:`\sum_k w_k \mu_k`, shape ``batch + event``.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``.
+        """
         w, means = self._weights_for(self.components.mean())
         out = jnp.sum(w * means, axis=-1 - len(self.event_shape))
         return jnp.broadcast_to(out, self.batch_shape + self.event_shape)
 
     def variance(self):
-        r""":math:`\sum_k w_k \sigma_k^2 + \sum_k w_k (\mu_k - \mathbb E X)^2`, per coordinate."""
+        r""":math:`\sum_k w_k \sigma_k^2 + \sum_k w_k (\mu_k - \mathbb E X)^2`, per coordinate.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``.
+        """
         axis = -1 - len(self.event_shape)
         w, means = self._weights_for(self.components.mean())
         _, variances = self._weights_for(self.components.variance())
@@ -276,7 +332,11 @@ class MixtureSameFamily(Distribution):
 
     def covariance(self):
         r""":math:`\sum_k w_k \big(\Sigma_k + (\mu_k - \mu)(\mu_k - \mu)^\top\big)` (vector events,
-        components with a ``covariance`` method)."""
+        components with a ``covariance`` method).
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         if len(self.event_shape) != 1:
             raise NotImplementedError("MixtureSameFamily.covariance needs a vector event_shape.")
         w, means = self._weights_for(self.components.mean())
@@ -288,13 +348,25 @@ class MixtureSameFamily(Distribution):
         return jnp.broadcast_to(out, self.batch_shape + self.event_shape * 2)
 
     def mode(self):
-        """Not available: a mixture's mode has no closed form (and need not be unique)."""
+        """Not available: a mixture's mode has no closed form (and need not be unique).
+
+        Raises:
+          NotImplementedError: always.
+        """
         raise NotImplementedError(
             "MixtureSameFamily.mode has no closed form; maximise log_prob numerically."
         )
 
     def entropy(self):
-        """Not available in closed form: use :meth:`entropy_estimate`."""
+        r"""Not available in closed form: use :meth:`entropy_estimate`.
+
+        :math:`H = -\int p\log p` has no closed form for a mixture; it is bracketed by
+        :math:`\sum_k w_k H_k \le H \le \sum_k w_k H_k + H(w)` (Huber et al. 2008)
+        [@huber2008entropy].
+
+        Raises:
+          NotImplementedError: always.
+        """
         raise NotImplementedError(
             "MixtureSameFamily.entropy has no closed form; use "
             "entropy_estimate(key, num_samples), a Monte Carlo estimate with its standard error."

@@ -309,7 +309,14 @@ class MultivariateNormal(Distribution):
         return -0.5 * jnp.sum(z * z, -1) - half_log_det - 0.5 * d * _LOG_2PI
 
     def score(self, x):
-        r""":math:`-\Sigma^{-1}(x - \mu)`, shape of ``x`` broadcast with ``batch + (d,)``."""
+        r""":math:`-\Sigma^{-1}(x - \mu)`, shape of ``x`` broadcast with ``batch + (d,)``.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
+        """
         x = self._check_value(x, "score")
         loc, _ = self._promoted()
         loc, x = promote(loc, x)
@@ -319,14 +326,26 @@ class MultivariateNormal(Distribution):
         return jnp.broadcast_to(out, full)
 
     def sample(self, key, sample_shape=()):
-        r""":math:`\mu + L\varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`."""
+        r""":math:`\mu + L\varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
+        """
         loc, _ = self._promoted()
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         out = loc + _matvec(self.scale_tril, eps)
         return jnp.broadcast_to(out, eps.shape)
 
     def entropy(self):
-        r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`."""
+        r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`.
+
+        Returns:
+          Array of shape ``batch_shape``.
+        """
         half_log_det, _ = self._half_log_det()
         d = self.event_shape[0]
         return jnp.broadcast_to(0.5 * d * (1.0 + _LOG_2PI) + half_log_det, self.batch_shape)
@@ -339,7 +358,11 @@ class MultivariateNormal(Distribution):
         return self.mean()
 
     def covariance(self):
-        r"""Covariance :math:`\Sigma = L L^\top`, shape ``batch + (d, d)``."""
+        r"""Covariance :math:`\Sigma = L L^\top`, shape ``batch + (d, d)``.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         name, _ = self._given
         _, matrix = self._promoted()
         if name == "covariance_matrix":
@@ -354,7 +377,11 @@ class MultivariateNormal(Distribution):
         return jnp.broadcast_to(cov, self.batch_shape + (d, d))
 
     def precision_matrix(self):
-        r"""Precision :math:`\Sigma^{-1} = L^{-\top} L^{-1}`, shape ``batch + (d, d)``."""
+        r"""Precision :math:`\Sigma^{-1} = L^{-\top} L^{-1}`, shape ``batch + (d, d)``.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         name, _ = self._given
         _, matrix = self._promoted()
         if name == "precision_matrix":
@@ -366,7 +393,11 @@ class MultivariateNormal(Distribution):
         return jnp.broadcast_to(prec, self.batch_shape + (d, d))
 
     def variance(self):
-        r"""Marginal variances :math:`\Sigma_{ii} = \sum_j L_{ij}^2`, shape ``batch + (d,)``."""
+        r"""Marginal variances :math:`\Sigma_{ii} = \sum_j L_{ij}^2`, shape ``batch + (d,)``.
+
+        Returns:
+          Array of shape ``batch_shape + event_shape``.
+        """
         name, _ = self._given
         _, matrix = self._promoted()
         if name == "covariance_matrix":

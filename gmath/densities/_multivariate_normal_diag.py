@@ -98,18 +98,37 @@ class MultivariateNormalDiag(Distribution):
         return -0.5 * jnp.sum(z * z, -1) - log_scale - 0.5 * d * _LOG_2PI
 
     def score(self, x):
-        r""":math:`-(x - \mu)/s^2`."""
+        r""":math:`-(x - \mu)/s^2`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape + event_shape`` (broadcasting).
+
+        Returns:
+          Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
+        """
         z, scale = self._standardize(x, "score")
         return -z / scale
 
     def sample(self, key, sample_shape=()):
-        r""":math:`\mu + s \odot \varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`."""
+        r""":math:`\mu + s \odot \varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`.
+
+        Args:
+          key: a ``jax.random`` key.
+          sample_shape: leading shape of independent draws (an int or a tuple).
+
+        Returns:
+          Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
+        """
         loc, scale = promote(self.loc, self.scale_diag)
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
     def entropy(self):
-        r""":math:`\tfrac d2(1 + \log 2\pi) + \sum_i \log s_i`."""
+        r""":math:`\tfrac d2(1 + \log 2\pi) + \sum_i \log s_i`.
+
+        Returns:
+          Array of shape ``batch_shape``.
+        """
         loc, scale = promote(self.loc, self.scale_diag)
         d = self.event_shape[0]
         log_scale = jnp.sum(self._full(jnp.log(scale)), -1)
@@ -134,11 +153,19 @@ class MultivariateNormalDiag(Distribution):
         return scale[..., :, None] * jnp.eye(scale.shape[-1], dtype=scale.dtype)
 
     def covariance(self):
-        r""":math:`\operatorname{diag}(s^2)`, shape ``batch + (d, d)``."""
+        r""":math:`\operatorname{diag}(s^2)`, shape ``batch + (d, d)``.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         var = self.variance()
         return var[..., :, None] * jnp.eye(var.shape[-1], dtype=var.dtype)
 
     def precision_matrix(self):
-        r""":math:`\operatorname{diag}(s^{-2})`, shape ``batch + (d, d)``."""
+        r""":math:`\operatorname{diag}(s^{-2})`, shape ``batch + (d, d)``.
+
+        Returns:
+          Array of shape ``batch_shape + (d, d)``.
+        """
         var = self.variance()
         return (1 / var)[..., :, None] * jnp.eye(var.shape[-1], dtype=var.dtype)

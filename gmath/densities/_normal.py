@@ -28,11 +28,20 @@ class Normal(Distribution):
       loc: mean :math:`\mu`, any shape broadcasting with ``scale``.
       scale: standard deviation :math:`\sigma > 0`.
 
-    The CDF uses :func:`jax.scipy.special.log_ndtr`, accurate to :math:`x \approx -10^{19}`
-    (``Normal().log_cdf(-200.)`` matches ``scipy.stats.norm.logcdf`` to rounding).
+    Moments and entropy: :math:`\mathbb E X = \text{mode} = \mu`,
+    :math:`\operatorname{Var} X = \sigma^2`, :math:`H = \tfrac12 + \tfrac12\log 2\pi + \log\sigma`;
+    :math:`F(x) = \Phi((x - \mu)/\sigma)` and :math:`F^{-1}(u) = \mu + \sigma\Phi^{-1}(u)`.
+    ``sample`` is the reparameterised :math:`\mu + \sigma\varepsilon`.
+
+    The log-CDF and log-survival use gmath's own ``log_ndtr`` (``gmath._numerics``; JAX's
+    ``jax.scipy.special.log_ndtr`` is inaccurate in parts of its range): an asymptotic series
+    below :math:`z = -30` (float64), so ``Normal().log_cdf(-200.)`` matches
+    ``scipy.stats.norm.logcdf`` to rounding and the lower tail stays finite down to
+    :math:`z \approx -10^{150}`.
 
     References:
-      Johnson, Kotz and Balakrishnan (1994). Continuous Univariate Distributions, vol. 1, ch. 13.
+      Johnson, Kotz and Balakrishnan (1994). Continuous Univariate Distributions, vol. 1, 2nd
+      ed., ch. 13. Wiley [@johnson1994continuous1].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -66,22 +75,50 @@ class Normal(Distribution):
         return -z / scale
 
     def cdf(self, x):
-        r""":math:`\Phi((x - \mu)/\sigma)`."""
+        r""":math:`\Phi((x - \mu)/\sigma)`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         z, _ = self._standardize(x)
         return ndtr(z)
 
     def log_cdf(self, x):
-        r""":math:`\log\Phi((x - \mu)/\sigma)`, accurate deep in the lower tail."""
+        r""":math:`\log\Phi((x - \mu)/\sigma)`, accurate deep in the lower tail.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         z, _ = self._standardize(x)
         return log_ndtr(z)
 
     def log_survival(self, x):
-        r""":math:`\log(1 - \Phi((x - \mu)/\sigma)) = \log\Phi(-(x - \mu)/\sigma)`."""
+        r""":math:`\log(1 - \Phi((x - \mu)/\sigma)) = \log\Phi(-(x - \mu)/\sigma)`.
+
+        Args:
+          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         z, _ = self._standardize(x)
         return log_ndtr(-z)
 
     def icdf(self, u):
-        r"""Quantile :math:`\mu + \sigma\,\Phi^{-1}(u)`."""
+        r"""Quantile :math:`\mu + \sigma\,\Phi^{-1}(u)`.
+
+        Args:
+          u: probabilities in :math:`[0, 1]`, shape ``sample_shape + batch_shape`` (broadcasting).
+
+        Returns:
+          Array of the broadcast shape.
+        """
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
         return loc + scale * ndtri(u)
 
@@ -91,7 +128,11 @@ class Normal(Distribution):
         return loc + scale * eps
 
     def entropy(self):
-        r""":math:`\tfrac12 + \tfrac12\log 2\pi + \log\sigma`."""
+        r""":math:`\tfrac12 + \tfrac12\log 2\pi + \log\sigma`.
+
+        Returns:
+          Array of shape ``batch_shape``.
+        """
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(0.5 + _HALF_LOG_2PI + jnp.log(scale), self.batch_shape)
 

@@ -153,7 +153,8 @@ def _icdf(loc, scale, low, high, u):
     z = _log_ndtri_lower(jnp.minimum(jnp.where(use_lower, log_lower, log_upper), _LOG_HALF))
     z = jnp.clip(jnp.where(use_lower, z, -z), alpha, beta)
     z = jnp.where((u >= 0) & (u <= 1), z, jnp.nan)
-    return loc + scale * z
+    # loc + scale * alpha can round past low: clip in x too, so samples stay in [low, high]
+    return jnp.clip(loc + scale * z, low, high)
 
 
 def _mills_continued_fraction(t):

@@ -61,6 +61,14 @@ def _lse_block(inv_eps, xs, ys):
     return (h[None, :] - cost) * inv_eps
 
 
+def _shifted_block(inv_eps, xs, ys):
+    x, xx, own = xs
+    y, yy, other, lw = ys
+    xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+    cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
+    return jnp.exp((own[:, None] + other[None, :] - cost) * inv_eps + lw[None, :])
+
+
 def _plan_block(inv_eps, xs, ys):
     x, xx, fx, la = xs
     y, yy, gy, lb = ys
@@ -71,24 +79,27 @@ def _plan_block(inv_eps, xs, ys):
 
 
 class _Dense:
-    """Materialised cost matrix (the fast path for small problems)."""
+    """Materialised cost matrix (the fast path for small problems).
+
+    Keeps ``C`` and ``C^T`` so that both half-iterations reduce along contiguous rows (a column
+    reduction of a matrix larger than the cache is markedly slower on CPU).
+    """
 
     def __init__(self, x, y):
         self.cost = squared_distances(x, y)
+        self.cost_t = self.cost.T
 
     def row_lse(self, h, eps):  # LSE_j (h_j - C_ij)/eps  -> [n]
         return jax.nn.logsumexp((h[None, :] - self.cost) * (1 / eps), axis=1)
 
     def col_lse(self, h, eps):  # LSE_i (h_i - C_ij)/eps  -> [m]
-        return jax.nn.logsumexp((h[:, None] - self.cost) * (1 / eps), axis=0)
+        return jax.nn.logsumexp((h[None, :] - self.cost_t) * (1 / eps), axis=1)
 
     def shifted_sums(self, own, other, log_w, eps, *, rows):
         """Row (or column) sums of exp((f_i + g_j - C_ij)/eps + log w) for the shifted update."""
-        if rows:
-            z = (own[:, None] + other[None, :] - self.cost) * (1 / eps) + log_w[None, :]
-            return jnp.sum(jnp.exp(z), axis=1)
-        z = (other[:, None] + own[None, :] - self.cost) * (1 / eps) + log_w[:, None]
-        return jnp.sum(jnp.exp(z), axis=0)
+        cost = self.cost if rows else self.cost_t
+        z = (own[:, None] + other[None, :] - cost) * (1 / eps) + log_w[None, :]
+        return jnp.sum(jnp.exp(z), axis=1)
 
     def plan_sums(self, f, g, la, lb, eps):
         p = jnp.exp((f[:, None] + g[None, :] - self.cost) / eps + la[:, None] + lb[None, :])
@@ -117,6 +128,13 @@ class _Tiled:
             _lse_block, 1 / eps, (self.y, self.yy), (self.x, self.xx, h), **self.kw
         )
 
+    def shifted_sums(self, own, other, log_w, eps, *, rows):
+        if rows:
+            xs, ys = (self.x, self.xx, own), (self.y, self.yy, other, log_w)
+        else:
+            xs, ys = (self.y, self.yy, own), (self.x, self.xx, other, log_w)
+        return pairwise_sum(_shifted_block, 1 / eps, xs, ys, **self.kw)
+
     def plan_sums(self, f, g, la, lb, eps):
         rows = pairwise_sum(
             _plan_block, 1 / eps, (self.x, self.xx, f, la), (self.y, self.yy, g, lb), **self.kw
@@ -130,9 +148,15 @@ class _Tiled:
         return _Dense(self.x, self.y).plan(f, g, la, lb, eps)
 
 
+#: Sinkhorn keeps its cost matrix only up to this size: re-reading a larger one each iteration is
+#: slower than recomputing tiles from the points (measured on CPU: at n = m = 2000, d = 3 the
+#: tiled path runs an iteration about twice as fast as the materialised one).
+DENSE_MAX_ELEMENTS = min(MATERIALIZE_MAX_ELEMENTS, 1 << 20)
+
+
 def _geometry(x, y, materialize, block_size):
     n, m = x.shape[0], y.shape[0]
-    dense = n * m <= MATERIALIZE_MAX_ELEMENTS if materialize is None else bool(materialize)
+    dense = n * m <= DENSE_MAX_ELEMENTS if materialize is None else bool(materialize)
     return _Dense(x, y) if dense else _Tiled(x, y, block_size)
 
 
@@ -180,7 +204,7 @@ def _residual(f, f_new, la, eps):
 def _update(geom, own, other, log_w, eps, tau, *, rows):
     r"""One half-iteration: the new potential of one side given the other side's potential.
 
-    Materialised path: the logsumexp is shifted by the current potential instead of by a row
+    The logsumexp is shifted by the current potential instead of by a row
     maximum, :math:`f_i^+ = f_i - \varepsilon\log\sum_j e^{(f_i + g_j - C_{ij})/\varepsilon + \log
     b_j}`: after the previous half-iteration every term is at most :math:`\log n`, so one pass
     over the matrix (no max pass) is safe; a sum that underflows or overflows (early iterations,
@@ -188,8 +212,6 @@ def _update(geom, own, other, log_w, eps, tau, *, rows):
     """
     lse = geom.row_lse if rows else geom.col_lse
     full = lambda: -tau * eps * lse(other + eps * log_w, eps)
-    if not isinstance(geom, _Dense):
-        return full()
     sums = geom.shifted_sums(own, other, log_w, eps, rows=rows)
     info = jnp.finfo(sums.dtype)
     ok = jnp.all((sums > info.tiny / info.eps) & (sums < info.max / 4))

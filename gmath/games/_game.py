@@ -165,11 +165,13 @@ class ZeroSumGame(_GameMixin):
     num_players = 2
 
     def loss(self, i, players):
+        r"""Loss of player ``i``: :math:`f(x, y)` for the minimiser (0), :math:`-f(x, y)` for 1."""
         x, y = players
         value = self.f(x, y)
         return value if i == 0 else -value
 
     def vector_field(self, players):
+        r"""Simultaneous gradient :math:`v(x, y) = (\nabla_x f, -\nabla_y f)` (descent field)."""
         x, y = players
         gx, gy = jax.grad(self.f, argnums=(0, 1))(x, y)
         return (gx, jax.tree_util.tree_map(jnp.negative, gy))
@@ -207,9 +209,11 @@ class Game(_GameMixin):
         return len(self.losses_fns)
 
     def loss(self, i, players):
+        r"""Loss :math:`\ell_i(z_1, \dots, z_n)` of player ``i``."""
         return self.losses_fns[i](*tuple(players))
 
     def vector_field(self, players):
+        r"""Simultaneous gradient :math:`v(z) = (\nabla_{z_1}\ell_1, \dots, \nabla_{z_n}\ell_n)`."""
         players = tuple(players)
         return tuple(self.player_gradient(players, i) for i in range(self.num_players))
 

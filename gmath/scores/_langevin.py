@@ -30,7 +30,26 @@ __all__ = [
 
 
 class LangevinState(NamedTuple):
-    """State of a Langevin chain: position, its log-density and its score."""
+    r"""State of a Langevin chain: position, its log-density and its score.
+
+    Caching :math:`\log\pi(x)` and :math:`\nabla\log\pi(x)` lets a step use one
+    ``value_and_grad`` evaluation, at the proposal only.
+
+    Attributes:
+      position: :math:`x`, any shape (the shape of the initial position).
+      log_density: scalar :math:`\log\pi(x)` (unnormalised), dtype of ``position``.
+      score: :math:`\nabla_x\log\pi(x)`, shaped like ``position``.
+
+    References:
+      Roberts, Tweedie (1996). Exponential convergence of Langevin distributions and their
+      discrete approximations. Bernoulli [@roberts1996langevin].
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> s = ula(lambda x: -0.5 * jnp.sum(x**2), step_size=0.1).init(jnp.array([1.0, 2.0]))
+      >>> float(s.log_density), s.score.tolist()
+      (-2.5, [-1.0, -2.0])
+    """
 
     position: jnp.ndarray
     log_density: jnp.ndarray
@@ -38,7 +57,24 @@ class LangevinState(NamedTuple):
 
 
 class LangevinInfo(NamedTuple):
-    """Per-step information: Metropolis acceptance probability (1 for ULA), decision, proposal."""
+    r"""Per-step information: Metropolis acceptance probability (1 for ULA), decision, proposal.
+
+    Attributes:
+      acceptance_probability: scalar :math:`\alpha(x, y) = \min(1, \frac{\pi(y) q(x\mid y)}
+        {\pi(x) q(y\mid x)})` (see :func:`mala_log_acceptance`); 1 for ULA.
+      is_accepted: scalar bool, whether the proposal was taken.
+      proposal: the proposed point :math:`y`, shaped like the position.
+
+    References:
+      Roberts, Tweedie (1996) [@roberts1996langevin].
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> k = ula(lambda x: -0.5 * jnp.sum(x**2), step_size=0.1)
+      >>> _, info = k.step(jax.random.key(0), k.init(jnp.zeros(2)))
+      >>> float(info.acceptance_probability), bool(info.is_accepted)
+      (1.0, True)
+    """
 
     acceptance_probability: jnp.ndarray
     is_accepted: jnp.ndarray
@@ -46,7 +82,28 @@ class LangevinInfo(NamedTuple):
 
 
 class LangevinKernel(NamedTuple):
-    """``init(position) -> LangevinState``; ``step(key, state) -> (LangevinState, LangevinInfo)``."""
+    r"""A Langevin transition kernel as a pair of pure functions.
+
+    ``init(position) -> LangevinState``; ``step(key, state) -> (LangevinState, LangevinInfo)``.
+    The step proposes :math:`y = x + h\nabla\log\pi(x) + \sqrt{2h}\,\xi`,
+    :math:`\xi\sim\mathcal N(0, I)` (step-size convention: :math:`h`, not :math:`h/2`, on the
+    gradient), and accepts it always (:func:`ula`) or with the Metropolis probability
+    (:func:`mala`).
+
+    Attributes:
+      init: ``position -> LangevinState``.
+      step: ``(key, state) -> (state, info)``; ``jit``- and ``vmap``-compatible.
+
+    References:
+      Roberts, Tweedie (1996) [@roberts1996langevin].
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> k = mala(lambda x: -0.5 * jnp.sum(x**2), step_size=0.5)
+      >>> state, info = jax.jit(k.step)(jax.random.key(0), k.init(jnp.zeros(3)))
+      >>> state.position.shape
+      (3,)
+    """
 
     init: Callable
     step: Callable
@@ -80,7 +137,12 @@ def langevin_proposal_log_density(log_prob_fn: Callable, x, y, *, step_size):
       step_size: :math:`h > 0`.
 
     Returns:
-      Scalar.
+      Scalar, dtype of ``x``:
+      :math:`-\|y - x - h\nabla\log\pi(x)\|^2/(4h) - \tfrac d2\log(4\pi h)`, ``d = x.size``.
+
+    References:
+      Roberts, Tweedie (1996). Exponential convergence of Langevin distributions and their
+      discrete approximations. Bernoulli [@roberts1996langevin].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -231,7 +293,12 @@ def sample_chain(key, kernel: LangevinKernel, state: LangevinState, *, num_steps
       num_steps: number of steps.
 
     Returns:
-      ``(final_state, (positions [num_steps, ...], infos))``.
+      ``(final_state, (positions [num_steps, ...], infos))``: the positions
+      :math:`x_1, \dots, x_n` after each step (the initial state is not included) and the
+      infos stacked along a leading axis of length ``num_steps``.
+
+    References:
+      Roberts, Tweedie (1996) [@roberts1996langevin].
 
     Examples:
       >>> import jax, jax.numpy as jnp

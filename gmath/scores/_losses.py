@@ -259,14 +259,18 @@ def denoising_score_matching_loss(
     - ``"min_snr"``: :math:`w = \min(\mathrm{SNR}, \gamma)` (Hang et al. 2023);
     - ``"edm"``: :math:`w = (\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2` with
       :math:`\sigma = \sigma_t/\alpha_t` (Karras et al. 2022);
-    - ``"likelihood"``: :math:`\tfrac12 g^2\|\hat s - s\|^2` (Song et al. 2021);
+    - ``"likelihood"``: :math:`\tfrac12 g^2\|\hat s - s\|^2`, i.e.
+      :math:`w = g^2\,\mathrm{SNR}/(2\sigma_t^2)` (Song, Durkan et al. 2021);
     - a callable: ``w(log_snr)`` on the :math:`\varepsilon`-MSE.
 
     With ``"likelihood"`` and :math:`t \sim U(t_{\min}, T)`, :math:`(T - t_{\min})` times the
-    loss is the score term of the negative log-likelihood bound of Song et al. (2021). The loss
-    is minimised by the Tweedie (posterior-mean) prediction; its minimum for the
-    :math:`\varepsilon`-MSE at one :math:`t` and Gaussian data :math:`\mathcal N(m, S)` is
-    :math:`\sum_i \mathrm{SNR}\,l_i/(\mathrm{SNR}\,l_i + 1)`.
+    loss is the score term of the negative log-likelihood bound of Song, Durkan et al. (2021,
+    Theorem 1). The loss is minimised by the Tweedie (posterior-mean) prediction; its minimum
+    for the :math:`\varepsilon`-MSE at one :math:`t` and Gaussian data :math:`\mathcal N(m, S)`
+    is :math:`\sum_i \mathrm{SNR}\,l_i/(\mathrm{SNR}\,l_i + 1)`, with :math:`l_i` the
+    eigenvalues of :math:`S`. Note the factor conventions: the per-example error is *summed*
+    over the event (not averaged) and carries no factor :math:`\tfrac12` except in
+    ``"likelihood"``.
 
     Args:
       key: PRNG key (times and noise).
@@ -287,8 +291,10 @@ def denoising_score_matching_loss(
     References:
       Vincent (2011). A connection between score matching and denoising autoencoders. Neural
       Computation [@vincent2011]. Ho et al. (2020) [@ho2020ddpm]. Song et al. (2021)
-      [@song2021scoresde]. Hang et al. (2023). Efficient diffusion training via min-SNR weighting
-      strategy. ICCV [@hang2023minsnr]. Karras et al. (2022) [@karras2022edm]. Salimans and Ho
+      [@song2021scoresde]. Song, Durkan, Murray, Ermon (2021). Maximum likelihood training of
+      score-based diffusion models. NeurIPS [@song2021maximum]. Hang et al. (2023). Efficient
+      diffusion training via min-SNR weighting strategy. ICCV [@hang2023minsnr]. Karras et al.
+      (2022) [@karras2022edm]. Salimans and Ho
       (2022) [@salimans2022progressive]. Lipman et al. (2023) [@lipman2023flow].
 
     Examples:

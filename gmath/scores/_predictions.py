@@ -37,7 +37,28 @@ PREDICTIONS = ("eps", "x0", "v", "score", "edm", "velocity")
 
 
 class EDMPreconditioning(NamedTuple):
-    """Coefficients of the EDM preconditioning; see :func:`edm_preconditioning`."""
+    r"""Coefficients of the EDM preconditioning; see :func:`edm_preconditioning`.
+
+    The denoiser is :math:`D(x;\sigma) = c_{\mathrm{skip}}(\sigma)\,x + c_{\mathrm{out}}(\sigma)
+    F\big(c_{\mathrm{in}}(\sigma)\,x;\ c_{\mathrm{noise}}(\sigma)\big)`, trained with loss weight
+    :math:`w(\sigma)` on :math:`\|D - x_0\|^2`.
+
+    Attributes:
+      c_skip: skip-connection scale :math:`c_{\mathrm{skip}}`, shaped like ``sigma``.
+      c_out: output scale :math:`c_{\mathrm{out}}`.
+      c_in: input scale :math:`c_{\mathrm{in}}`.
+      c_noise: noise conditioning :math:`c_{\mathrm{noise}} = \tfrac14\ln\sigma`.
+      weight: loss weight :math:`w = 1/c_{\mathrm{out}}^2`.
+
+    References:
+      Karras et al. (2022). Elucidating the design space of diffusion-based generative models.
+      NeurIPS, Table 1 [@karras2022edm].
+
+    Examples:
+      >>> c = edm_preconditioning(1.0, sigma_data=1.0)
+      >>> round(float(c.c_skip), 6), round(float(c.c_out), 6), round(float(c.c_in), 6)
+      (0.5, 0.707107, 0.707107)
+    """
 
     c_skip: jnp.ndarray
     c_out: jnp.ndarray
@@ -242,7 +263,13 @@ def prediction_target(x0, eps, t, *, schedule: NoiseSchedule, prediction: str, s
 
     Returns:
       The target shaped like ``x0`` (for ``"score"``: the conditional score
-      :math:`-\varepsilon/\sigma_t`).
+      :math:`\nabla_{x_t}\log q(x_t\mid x_0) = -\varepsilon/\sigma_t`), evaluated at
+      :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`; see the table in the module docstring.
+
+    References:
+      Salimans, Ho (2022). Progressive distillation for fast sampling of diffusion models. ICLR
+      (``"v"``) [@salimans2022progressive]. Karras et al. (2022) (``"edm"``) [@karras2022edm].
+      Lipman et al. (2023) (``"velocity"``) [@lipman2023flow].
 
     Examples:
       >>> from gmath.scores import rectified_flow

@@ -63,7 +63,12 @@ def time_grid(
       dtype: float dtype (default: float64 with x64, else float32).
 
     Returns:
-      Array of shape ``(num_steps + 1,)``.
+      Array of shape ``(num_steps + 1,)``: :math:`t_i = t_{\text{start}} + \tfrac{i}{N}
+      (t_{\text{end}} - t_{\text{start}})`, decreasing by default (noise to data).
+
+    References:
+      Song et al. (2021). Score-based generative modeling through SDEs. ICLR, App. C, which
+      stops at :math:`\epsilon = 10^{-3}` for VP schedules [@song2021scoresde].
 
     Examples:
       >>> from gmath.scores import vp_linear
@@ -106,6 +111,10 @@ def probability_flow_drift(score_fn: Callable, *, schedule: NoiseSchedule) -> Ca
 
     Returns:
       ``(x, t) -> v(x, t)``, shaped like ``x``.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 13 [@song2021scoresde].
 
     Examples:
       >>> from gmath.scores import edm
@@ -344,8 +353,11 @@ def ancestral_sample(
 
     The Gaussian posterior of the forward process with mean
     :math:`\frac{\alpha_{t|s}\sigma_s^2}{\sigma_t^2}x_t + \frac{\alpha_s\sigma_{t|s}^2}{\sigma_t^2}
-    \hat x_0` and variance :math:`\sigma_{t|s}^2\sigma_s^2/\sigma_t^2`, i.e. :func:`ddim_sample`
-    with ``eta = 1``.
+    \hat x_0` and variance :math:`\sigma_{t|s}^2\sigma_s^2/\sigma_t^2`, where
+    :math:`\alpha_{t|s} = \alpha_t/\alpha_s` and
+    :math:`\sigma_{t|s}^2 = \sigma_t^2 - \alpha_{t|s}^2\sigma_s^2` (Kingma et al. 2021, eq. 27),
+    with :math:`\hat x_0` from Tweedie's formula; i.e. :func:`ddim_sample` with ``eta = 1``.
+    Every step, the last one included, adds noise (no final noise-free denoising step).
 
     Args:
       key: PRNG key.
@@ -399,6 +411,13 @@ def predictor_corrector_sample(
     :math:`x \leftarrow x + \epsilon s + \sqrt{2\epsilon}z` with the step
     :math:`\epsilon = 2(r\|z\|/\|s\|)^2` set by the target signal-to-noise ratio ``snr`` =
     :math:`r`, then one reverse-SDE Euler–Maruyama predictor step.
+
+    Conventions: the corrector runs *before* the predictor at each grid time, as in the
+    reference implementation of Song et al. (``pc_sampler``), so there is a corrector at
+    ``times[0]`` and none at ``times[-1]`` (the paper's Algorithms 2–3 run the predictor first).
+    The step uses :math:`\epsilon = 2(r\|z\|/\|s\|)^2` for every schedule, i.e. the VE
+    corrector (Algorithm 4); the VP corrector (Algorithm 5) would scale it by :math:`\alpha_i`.
+    The norms are taken over the whole ``x`` (one chain), and the final step adds noise.
 
     Args:
       key: PRNG key.
@@ -534,6 +553,18 @@ class FlowLikelihood(NamedTuple):
       prior_log_prob: :math:`\log p_T(x_T)` under the prior.
       delta_log_prob: :math:`\int_{t_0}^T \nabla\cdot v(x_t, t)\,dt`.
       x_end: :math:`x_T`, the end of the flow.
+
+    The instantaneous change of variables gives
+    :math:`\log p_{t_0}(x) = \log p_T(x_T) + \int_{t_0}^T \nabla\cdot v(x_t, t)\,dt`
+    (Chen et al. 2018 [@chen2018neural]; Grathwohl et al. 2019 [@grathwohl2019ffjord]). All
+    fields are scalars
+    except ``x_end``, shaped like the input ``x``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> r = FlowLikelihood(jnp.array(-1.5), jnp.array(-1.0), jnp.array(-0.5), jnp.zeros(2))
+      >>> float(r.prior_log_prob + r.delta_log_prob) == float(r.log_prob)
+      True
     """
 
     log_prob: jnp.ndarray

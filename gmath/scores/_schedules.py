@@ -108,6 +108,32 @@ class NoiseSchedule:
       clipped: number of betas clipped by :func:`ddpm_discrete` (0 otherwise).
       alpha_fn, sigma_fn: optional direct forms of :math:`\alpha_t, \sigma_t` (used for values
         and time derivatives where the log form is singular, e.g. :math:`\alpha_1 = 0`).
+
+    **Conventions.** Time runs forward from data (``t_min``) to noise (``t_max``); samplers
+    integrate it backwards. :math:`\lambda_t` is the log of the *squared* ratio
+    :math:`\alpha_t^2/\sigma_t^2` (VDM's :math:`\gamma = -\lambda`); the EDM noise level is
+    :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}`. The forward SDE is
+    :math:`dx = f(t)\,x\,dt + g(t)\,dw` with :math:`f = \tfrac{d}{dt}\log\alpha_t` and
+    :math:`g^2 = \tfrac{d\sigma_t^2}{dt} - 2f\sigma_t^2 = -\sigma_t^2\lambda'(t)`.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR [@song2021scoresde]. Kingma, Salimans, Poole, Ho (2021). Variational
+      diffusion models. NeurIPS [@kingma2021vdm]. Karras et al. (2022). Elucidating the design
+      space of diffusion-based generative models. NeurIPS [@karras2022edm].
+
+    Examples:
+      >>> from gmath.scores import vp_linear
+      >>> s = vp_linear()
+      >>> a, sg = s.alpha(0.5), s.sigma(0.5)
+      >>> round(float(s.log_snr(0.5) - 2 * (s.log_alpha(0.5) - s.log_sigma(0.5))), 12)
+      0.0
+      >>> round(float(s.sigma_edm(0.5) - sg / a), 12)
+      0.0
+      >>> round(float(s.diffusion_squared(0.5)), 10)  # beta(1/2) = 0.1 + 19.9 / 2
+      10.05
+      >>> round(float(s.drift(0.5)), 10)  # f = -beta / 2
+      -5.025
     """
 
     name: str
@@ -144,56 +170,206 @@ class NoiseSchedule:
 
     # ------------------------------------------------------------------ marginals
     def log_alpha(self, t):
-        r""":math:`\log\alpha_t`."""
+        r"""Log signal scale :math:`\log\alpha_t`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(vp_linear().log_alpha(1.0)), 10)  # -(0.1 + 19.9 / 2) / 2
+          -5.025
+        """
         return self.log_alpha_fn(self._time(t))
 
     def log_sigma(self, t):
-        r""":math:`\log\sigma_t` (``-inf`` at the clean end)."""
+        r"""Log noise scale :math:`\log\sigma_t` (``-inf`` at the clean end, :math:`\sigma = 0`).
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(edm().log_sigma(1.0))
+          0.0
+        """
         return self.log_sigma_fn(self._time(t))
 
     def alpha(self, t):
-        r"""Signal scale :math:`\alpha_t`."""
+        r"""Signal scale :math:`\alpha_t` (exact zeros where the schedule has them).
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().alpha(0.25))
+          0.75
+        """
         if self.alpha_fn is not None:
             return self.alpha_fn(self._time(t))
         return jnp.exp(self.log_alpha(t))
 
     def sigma(self, t):
-        r"""Noise scale :math:`\sigma_t`."""
+        r"""Noise scale :math:`\sigma_t` (the standard deviation of :math:`x_t` given :math:`x_0`).
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().sigma(0.25))
+          0.25
+        """
         if self.sigma_fn is not None:
             return self.sigma_fn(self._time(t))
         return jnp.exp(self.log_sigma(t))
 
     def log_snr(self, t):
-        r"""Log signal-to-noise ratio :math:`\lambda_t = \log(\alpha_t^2/\sigma_t^2)`."""
+        r"""Log signal-to-noise ratio :math:`\lambda_t = \log(\alpha_t^2/\sigma_t^2)`.
+
+        Decreasing in :math:`t`; :math:`+\infty` at the clean end.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(vdm().log_snr(0.0)), 10)  # -gamma_min
+          13.3
+        """
         return self.log_snr_fn(self._time(t))
 
     def snr(self, t):
-        r""":math:`\mathrm{SNR}(t) = e^{\lambda_t}`."""
+        r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = e^{\lambda_t} = \alpha_t^2/\sigma_t^2`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(edm().snr(2.0)), 12)  # 1 / sigma^2
+          0.25
+        """
         return jnp.exp(self.log_snr(t))
 
     def sigma_edm(self, t):
-        r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022)."""
+        r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022).
+
+        The noise level of the rescaled state :math:`x_t/\alpha_t = x_0 + (\sigma_t/\alpha_t)
+        \varepsilon` [@karras2022edm].
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(vp_linear().sigma_edm(0.5) ** -2 - vp_linear().snr(0.5)), 8)
+          0.0
+        """
         return jnp.exp(-0.5 * self.log_snr(t))
 
     def t_from_log_snr(self, log_snr):
-        r"""Inverse :math:`t(\lambda)`, clamped to ``[t_min, t_max]``."""
+        r"""Inverse :math:`t(\lambda)` of :meth:`log_snr`, clamped to ``[t_min, t_max]``.
+
+        Args:
+          log_snr: log-SNR value(s) :math:`\lambda`, any shape (``+inf`` maps to the clean end).
+
+        Returns:
+          Times shaped like ``log_snr``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(vdm().t_from_log_snr(-5.0)), 10)
+          1.0
+        """
         lam = _as_time(log_snr)
         t = self.t_from_log_snr_fn(lam)
         t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
         return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
 
     def t_from_sigma_edm(self, sigma):
-        r"""Inverse of :meth:`sigma_edm`: :math:`t(\lambda = -2\log\sigma)`."""
+        r"""Inverse of :meth:`sigma_edm`: :math:`t(\lambda = -2\log\sigma)`, clamped to the domain.
+
+        Args:
+          sigma: EDM noise level(s) :math:`\sigma \ge 0`, any shape.
+
+        Returns:
+          Times shaped like ``sigma``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(edm().t_from_sigma_edm(3.0)), 10)
+          3.0
+        """
         sigma = _as_time(sigma)
         return self.t_from_log_snr(-2 * jnp.log(sigma))
 
     # ------------------------------------------------------------------ SDE coefficients
     def drift(self, t):
-        r"""Drift coefficient :math:`f(t) = \tfrac{d}{dt}\log\alpha_t` (the drift is :math:`f x`)."""
+        r"""Drift coefficient :math:`f(t) = \tfrac{d}{dt}\log\alpha_t` (the drift is :math:`f x`).
+
+        Computed by forward-mode differentiation of :math:`\log\alpha_t`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().drift(0.5))  # -1 / (1 - t)
+          -2.0
+        """
         return _derivative(self.log_alpha_fn, self._time(t))
 
     def diffusion_squared(self, t):
-        r""":math:`g(t)^2 = \tfrac{d\sigma_t^2}{dt} - 2 f(t)\sigma_t^2 = -\sigma_t^2\lambda'(t)`."""
+        r"""Squared diffusion coefficient :math:`g(t)^2 = \tfrac{d\sigma_t^2}{dt} - 2 f(t)\sigma_t^2 = -\sigma_t^2\lambda'(t)`.
+
+        For a variance-preserving schedule this is :math:`-2f(t) = \beta(t)`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(vp_linear().diffusion_squared(1.0)), 10)  # beta_max
+          20.0
+        """
         t = self._time(t)
         if self.diffusion_squared_fn is not None:
             return self.diffusion_squared_fn(t)
@@ -203,17 +379,59 @@ class NoiseSchedule:
         return _derivative(sigma_sq, t) - 2 * _derivative(self.log_alpha_fn, t) * sigma_sq(t)
 
     def diffusion(self, t):
-        r"""Diffusion coefficient :math:`g(t)`."""
+        r"""Diffusion coefficient :math:`g(t) = \sqrt{g(t)^2}` (see :meth:`diffusion_squared`).
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> round(float(edm().diffusion(2.0)), 12)  # sqrt(2 t)
+          2.0
+        """
         return jnp.sqrt(self.diffusion_squared(t))
 
     def alpha_derivative(self, t):
-        r""":math:`d\alpha_t/dt = f(t)\,\alpha_t`."""
+        r"""Time derivative of the signal scale, :math:`d\alpha_t/dt = f(t)\,\alpha_t`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().alpha_derivative(0.3))
+          -1.0
+        """
         if self.alpha_fn is not None:
             return _derivative(self.alpha_fn, self._time(t))
         return self.drift(t) * self.alpha(t)
 
     def sigma_derivative(self, t):
-        r""":math:`d\sigma_t/dt = (g^2 + 2 f\sigma_t^2)/(2\sigma_t)` (needs :math:`\sigma_t > 0`)."""
+        r"""Time derivative of the noise scale, :math:`\dot\sigma_t = (g^2 + 2f\sigma_t^2)/(2\sigma_t)`.
+
+        Needs :math:`\sigma_t > 0` unless the schedule has a direct form of :math:`\sigma_t`;
+        variance-preserving schedules use :math:`-\alpha_t\dot\alpha_t/\sigma_t`.
+
+        Args:
+          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
+            default float dtype.
+
+        Returns:
+          Array shaped like ``t``, with its float dtype.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().sigma_derivative(0.3))
+          1.0
+        """
         if self.sigma_fn is not None:
             return _derivative(self.sigma_fn, self._time(t))
         sigma = self.sigma(t)
@@ -222,7 +440,21 @@ class NoiseSchedule:
         return (self.diffusion_squared(t) + 2 * self.drift(t) * sigma * sigma) / (2 * sigma)
 
     def perturb(self, x0, eps, t):
-        r"""The forward marginal sample :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`."""
+        r"""The forward marginal sample :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`.
+
+        Args:
+          x0: clean data, any shape.
+          eps: standard normal noise :math:`\varepsilon`, shaped like ``x0``.
+          t: time(s) broadcasting against ``x0`` (``[batch, 1]`` for a batch of vectors).
+
+        Returns:
+          :math:`x_t`, the broadcast shape of ``x0`` and ``t``.
+
+        Examples:
+          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> float(rectified_flow().perturb(2.0, 1.0, 0.25))  # 0.75 * 2 + 0.25 * 1
+          1.75
+        """
         return self.alpha(t) * x0 + self.sigma(t) * eps
 
 

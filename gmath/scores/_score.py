@@ -20,7 +20,12 @@ def score(log_prob_fn: Callable) -> Callable:
       log_prob_fn: ``x -> log p(x)`` (normalising constants do not matter).
 
     Returns:
-      ``x, *args -> grad_x log_prob_fn(x, *args)``, shaped like ``x``.
+      ``x, *args -> grad_x log_prob_fn(x, *args)``, shaped like ``x`` with its dtype.
+
+    References:
+      Hyvärinen (2005). Estimation of non-normalized statistical models by score matching. JMLR
+      (the score :math:`\psi(x) = \nabla_x\log p(x)` is independent of the normaliser)
+      [@hyvarinen2005].
 
     Examples:
       >>> import jax.numpy as jnp

@@ -37,10 +37,18 @@ def _check_shape(shape) -> tuple[int, ...]:
 def finite_arrays(
     *, shape=(), dtype=np.float64, min_value: float = -1e3, max_value: float = 1e3
 ) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of finite floats in ``[min_value, max_value]`` (no NaN, infinity or subnormal).
+    r"""Arrays of finite floats in ``[min_value, max_value]`` (no NaN, infinity or subnormal).
 
     Subnormal numbers are excluded because XLA flushes them to zero on CPU and GPU, so a test
     comparing against a float64 reference would see an input the code never received.
+
+    Args:
+      shape: array shape (a tuple of ints).
+      dtype: float dtype, ``np.float64``, ``np.float32`` or ``np.float16``.
+      min_value, max_value: closed range, each representable in ``dtype``.
+
+    Returns:
+      A Hypothesis strategy of ``np.ndarray`` of ``shape`` and ``dtype``.
 
     Examples:
       >>> from hypothesis import find
@@ -66,10 +74,22 @@ def finite_arrays(
 def positive_arrays(
     *, shape=(), dtype=np.float64, min_value: float = 1e-3, max_value: float = 1e3
 ) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of floats in ``[min_value, max_value]`` with ``0 < min_value``, log-uniform spread.
+    r"""Arrays of floats in ``[min_value, max_value]`` with ``0 < min_value``, log-uniform spread.
 
     Values are drawn as ``exp(u)`` with ``u`` uniform in log space, so every order of magnitude
     between the bounds is exercised.
+
+    With :math:`[a, b]` = ``[min_value, max_value]``: :math:`x = e^u`,
+    :math:`u \in [\log a, \log b]` drawn by Hypothesis (clipped to :math:`[a, b]` before the
+    cast to ``dtype``).
+
+    Args:
+      shape: array shape (a tuple of ints).
+      dtype: float dtype.
+      min_value, max_value: :math:`0 < a \le b`.
+
+    Returns:
+      A Hypothesis strategy of positive ``np.ndarray`` of ``shape`` and ``dtype``.
 
     Examples:
       >>> from hypothesis import find
@@ -102,6 +122,21 @@ def spd_matrices(
     matrix (QR of a Gaussian matrix, sign-fixed) and eigenvalues log-uniform in
     ``[min_eigenvalue, max_eigenvalue]``, further limited so that
     :math:`\lambda_{\max}/\lambda_{\min} \le` ``max_condition``.
+
+    Args:
+      dim: matrix size :math:`d`.
+      dtype: float dtype of the result (built in float64, then cast).
+      min_eigenvalue, max_eigenvalue: spectrum range, :math:`0 < \lambda_{\min} \le
+        \lambda_{\max}`.
+      max_condition: optional bound on :math:`\lambda_{\max}/\lambda_{\min}`.
+
+    Returns:
+      A Hypothesis strategy of symmetric ``(dim, dim)`` arrays.
+
+    References:
+      Mezzadri (2007). How to generate random matrices from the classical compact groups.
+      Notices of the AMS (QR of a Gaussian matrix with the sign fix gives Haar-distributed
+      :math:`Q`) [@mezzadri2007generate].
 
     Examples:
       >>> from hypothesis import find
@@ -140,7 +175,18 @@ def spd_matrices(
 def simplex_points(
     *, dim: int, dtype=np.float64, min_prob: float = 0.0
 ) -> st.SearchStrategy[np.ndarray]:
-    """Points of the probability simplex in ``dim`` dimensions, each coordinate ``>= min_prob``.
+    r"""Points of the probability simplex in ``dim`` dimensions, each coordinate ``>= min_prob``.
+
+    A point is :math:`p = m + (1 - d\,m)\,w/\sum_i w_i` with :math:`m` = ``min_prob`` and
+    positive weights :math:`w`, so :math:`\sum_i p_i = 1` and :math:`p_i \ge m`.
+
+    Args:
+      dim: number of coordinates :math:`d \ge 1`.
+      dtype: float dtype.
+      min_prob: lower bound :math:`m` on each coordinate, :math:`0 \le m < 1/d`.
+
+    Returns:
+      A Hypothesis strategy of ``(dim,)`` arrays on the simplex.
 
     Examples:
       >>> from hypothesis import find

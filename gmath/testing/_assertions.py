@@ -25,6 +25,21 @@ def tolerance(dtype, *, condition: float = 1.0) -> float:
     float16/bfloat16: 8 ulps; each multiplied by the ``condition`` number of the function at the
     point (``|x f'(x) / f(x)|``), which the caller states.
 
+    .. math::
+        \mathrm{rtol} = c \cdot \begin{cases} 10^{-10} & \text{float64} \\
+        16\,\epsilon_{\mathrm{mach}} & \text{float32} \\
+        8\,\epsilon_{\mathrm{mach}} & \text{float16, bfloat16} \end{cases}
+
+    with :math:`c` = ``condition``.
+
+    Args:
+      dtype: the dtype of the result under test (anything ``np.dtype`` accepts).
+      condition: condition number :math:`c` of the function at the point (values below 1,
+        and NaN, count as 1).
+
+    Returns:
+      The relative tolerance, a Python float.
+
     Examples:
       >>> tolerance(np.float64)
       1e-10
@@ -40,10 +55,23 @@ def tolerance(dtype, *, condition: float = 1.0) -> float:
 
 
 def assert_allclose(actual, desired, *, rtol: float | None = None, atol: float = 0.0, err_msg=""):
-    """``numpy.testing.assert_allclose`` over matching pytrees, dtype-aware by default.
+    r"""``numpy.testing.assert_allclose`` over matching pytrees, dtype-aware by default.
 
     With ``rtol=None`` the tolerance is :func:`tolerance` of the actual leaf's dtype. Leaves must
     have the same shape (no silent broadcasting).
+
+    Each leaf must satisfy :math:`|a - d| \le \mathrm{atol} + \mathrm{rtol}\,|d|` elementwise.
+
+    Args:
+      actual: pytree of arrays under test.
+      desired: pytree of reference arrays with the same structure and leaf shapes.
+      rtol: relative tolerance; ``None`` uses :func:`tolerance` of each actual leaf's dtype
+        (0, i.e. exact, for integer and boolean leaves).
+      atol: absolute tolerance.
+      err_msg: message prefixed to a failure.
+
+    Returns:
+      ``None``; raises ``AssertionError`` on a mismatch of structure, shape or value.
 
     Examples:
       >>> assert_allclose({"a": np.ones(2)}, {"a": np.ones(2) + 1e-12})
@@ -76,10 +104,19 @@ def assert_transform_consistent(
     rtol: float | None = None,
     atol: float = 0.0,
 ):
-    """Assert ``fn`` gives the same result eager, under ``jit``, ``vmap`` and ``jit(vmap)``.
+    r"""Assert ``fn`` gives the same result eager, under ``jit``, ``vmap`` and ``jit(vmap)``.
 
     ``batched_args`` carry a leading batch axis (per ``in_axes``); the reference is a Python loop
     of eager calls on each slice, stacked.
+
+    Args:
+      fn: the function under test, called on one slice of each batched argument.
+      *batched_args: arrays (or pytrees) with a leading batch axis as given by ``in_axes``.
+      in_axes: ``vmap``'s ``in_axes`` (0, ``None`` for an unbatched argument, or a sequence).
+      rtol, atol: tolerances as in :func:`assert_allclose` (``rtol=None``: dtype-aware).
+
+    Returns:
+      ``None``; raises ``AssertionError`` when a transform disagrees with the eager loop.
 
     Examples:
       >>> import jax.numpy as jnp

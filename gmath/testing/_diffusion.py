@@ -84,6 +84,10 @@ def gaussian_diffusion_marginal(mean, cov, t, *, schedule):
     Returns:
       ``(mean_t [d], cov_t [d, d])``.
 
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 29 (Gaussian transition kernels) [@song2021scoresde].
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from gmath.scores import ve
@@ -109,6 +113,10 @@ def gaussian_diffusion_log_prob(x, mean, cov, t, *, schedule):
 
     Returns:
       Array of shape ``[...]``.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 29 (Gaussian transition kernels) [@song2021scoresde].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -136,6 +144,10 @@ def gaussian_diffusion_score(x, mean, cov, t, *, schedule):
     Returns:
       Array shaped like ``x``.
 
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 29 (Gaussian transition kernels) [@song2021scoresde].
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from gmath.scores import edm
@@ -160,6 +172,11 @@ def gaussian_optimal_denoiser(x, mean, cov, t, *, schedule):
 
     Returns:
       Array shaped like ``x``.
+
+    References:
+      Efron (2011). Tweedie's formula and selection bias. JASA [@efron2011tweedie].
+      Karras et al. (2022). Elucidating the design space of diffusion-based generative models.
+      NeurIPS, App. B.3 (ideal denoiser) [@karras2022edm].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -192,6 +209,10 @@ def gaussian_flow_map(x, mean, cov, s, t, *, schedule):
 
     Returns:
       The points at time ``t``, shaped like ``x``.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through SDEs. ICLR, sec. 4.3
+      (probability-flow ODE) [@song2021scoresde].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -226,6 +247,11 @@ def gaussian_minimum_denoising_loss(cov, t, *, schedule, prediction: str = "eps"
 
     Returns:
       Scalar array.
+
+    References:
+      Kingma, Salimans, Poole, Ho (2021). Variational diffusion models. NeurIPS
+      [@kingma2021vdm]. Vincent (2011). A connection between score matching and denoising
+      autoencoders. Neural Computation [@vincent2011].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -272,6 +298,10 @@ def mixture_diffusion_log_prob(x, weights, means, covs, t, *, schedule):
     Returns:
       Array of shape ``[...]``.
 
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 29 (Gaussian transition kernels) [@song2021scoresde].
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from gmath.scores import vp_linear
@@ -299,6 +329,10 @@ def mixture_diffusion_score(x, weights, means, covs, t, *, schedule):
 
     Returns:
       Array shaped like ``x``.
+
+    References:
+      Song et al. (2021). Score-based generative modeling through stochastic differential
+      equations. ICLR, eq. 29 (Gaussian transition kernels) [@song2021scoresde].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -331,6 +365,9 @@ def mixture_optimal_denoiser(x, weights, means, covs, t, *, schedule):
 
     Returns:
       Array shaped like ``x``.
+
+    References:
+      Efron (2011). Tweedie's formula and selection bias. JASA [@efron2011tweedie].
 
     Examples:
       >>> import jax.numpy as jnp

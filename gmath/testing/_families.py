@@ -67,44 +67,151 @@ def _loc_scale(family: str, *, batch_shape, dtype, loc=(-10.0, 10.0), scale=(0.1
 def normals(*, batch_shape=(), dtype=np.float64, loc=(-10.0, 10.0), scale=(0.1, 10.0)):
     """``Normal(loc, scale)`` records; ``loc`` uniform and ``scale`` log-uniform on the ranges.
 
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      loc: ``(low, high)`` range of ``loc`` (uniform).
+      scale: ``(low, high)`` range of ``scale`` (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Normal` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
     Examples:
       >>> from hypothesis import find
-      >>> p = find(normals(batch_shape=(3,)), lambda p: True)
-      >>> p.batch_shape
-      (3,)
+      >>> p = find(normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Normal', (2,))
     """
     return _loc_scale("Normal", batch_shape=batch_shape, dtype=dtype, loc=loc, scale=scale)
 
 
 def log_normals(*, batch_shape=(), dtype=np.float64):
-    """``LogNormal(loc, scale)`` with loc in [-2, 2], scale in [0.1, 2]."""
+    """``LogNormal(loc, scale)`` with loc in [-2, 2], scale in [0.1, 2].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.LogNormal` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(log_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('LogNormal', (2,))
+    """
     return _loc_scale(
         "LogNormal", batch_shape=batch_shape, dtype=dtype, loc=(-2, 2), scale=(0.1, 2)
     )
 
 
 def cauchys(*, batch_shape=(), dtype=np.float64):
-    """``Cauchy(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10]."""
+    """``Cauchy(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Cauchy` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(cauchys(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Cauchy', (2,))
+    """
     return _loc_scale("Cauchy", batch_shape=batch_shape, dtype=dtype)
 
 
 def laplaces(*, batch_shape=(), dtype=np.float64):
-    """``Laplace(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10]."""
+    """``Laplace(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Laplace` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(laplaces(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Laplace', (2,))
+    """
     return _loc_scale("Laplace", batch_shape=batch_shape, dtype=dtype)
 
 
 def logistics(*, batch_shape=(), dtype=np.float64):
-    """``Logistic(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10]."""
+    """``Logistic(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Logistic` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(logistics(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Logistic', (2,))
+    """
     return _loc_scale("Logistic", batch_shape=batch_shape, dtype=dtype)
 
 
 def gumbels(*, batch_shape=(), dtype=np.float64):
-    """``Gumbel(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10]."""
+    """``Gumbel(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Gumbel` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(gumbels(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Gumbel', (2,))
+    """
     return _loc_scale("Gumbel", batch_shape=batch_shape, dtype=dtype)
 
 
 def half_normals(*, batch_shape=(), dtype=np.float64):
-    """``HalfNormal(scale)`` with scale in [0.1, 10]."""
+    """``HalfNormal(scale)`` with scale in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.HalfNormal` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(half_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('HalfNormal', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10.0).map(
         lambda s: _gd().HalfNormal(scale=s)
@@ -112,8 +219,27 @@ def half_normals(*, batch_shape=(), dtype=np.float64):
 
 
 def truncated_normals(*, batch_shape=(), dtype=np.float64):
-    """``TruncatedNormal(loc, scale, low, high)``: loc in [-5, 5], scale in [0.1, 5], and bounds
-    ``low = loc + a scale``, ``high = low + w scale`` with a in [-4, 2], w in [0.1, 6]."""
+    """``TruncatedNormal(loc, scale, low, high)`` records with a well-conditioned window.
+
+    loc in [-5, 5], scale in [0.1, 5], and bounds ``low = loc + a scale``,
+    ``high = low + w scale`` with a in [-4, 2] and w in [0.1, 6] (standardised window
+    :math:`[a, a + w]`).
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.TruncatedNormal` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(truncated_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('TruncatedNormal', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
 
     def build(loc, scale, a, w):
@@ -132,8 +258,26 @@ def truncated_normals(*, batch_shape=(), dtype=np.float64):
 
 
 def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)):
-    """``StudentT(df, loc, scale)``: df log-uniform on ``df``, loc in [-10, 10], scale in
-    [0.1, 10]."""
+    """``StudentT(df, loc, scale)`` records: df log-uniform on ``df``, loc in [-10, 10].
+
+    scale in [0.1, 10], log-uniform.
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      df: ``(low, high)`` range of the degrees of freedom (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.StudentT` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(student_ts(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('StudentT', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda d, l, s: _gd().StudentT(df=d, loc=l, scale=s),
@@ -144,7 +288,23 @@ def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)):
 
 
 def exponentials(*, batch_shape=(), dtype=np.float64):
-    """``Exponential(rate)`` with rate in [0.1, 10]."""
+    """``Exponential(rate)`` with rate in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Exponential` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(exponentials(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Exponential', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10).map(
         lambda r: _gd().Exponential(rate=r)
@@ -152,7 +312,25 @@ def exponentials(*, batch_shape=(), dtype=np.float64):
 
 
 def gammas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=(0.1, 10.0)):
-    """``Gamma(concentration, rate)`` with both log-uniform on the given ranges."""
+    """``Gamma(concentration, rate)`` with both log-uniform on the given ranges.
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      concentration: ``(low, high)`` range of the shape (log-uniform).
+      rate: ``(low, high)`` range of the rate (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Gamma` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(gammas(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Gamma', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda c, r: _gd().Gamma(concentration=c, rate=r),
@@ -164,7 +342,24 @@ def gammas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=
 
 
 def betas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)):
-    """``Beta(concentration1, concentration0)``, each log-uniform on ``concentration``."""
+    """``Beta(concentration1, concentration0)``, each log-uniform on ``concentration``.
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      concentration: ``(low, high)`` range of both concentrations (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Beta` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(betas(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Beta', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     c = positive_arrays(
         shape=shape, dtype=dtype, min_value=concentration[0], max_value=concentration[1]
@@ -173,7 +368,23 @@ def betas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)):
 
 
 def uniforms(*, batch_shape=(), dtype=np.float64):
-    """``Uniform(low, high)``: low in [-10, 10], width in [0.1, 10]."""
+    """``Uniform(low, high)``: low in [-10, 10], width in [0.1, 10].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Uniform` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(uniforms(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Uniform', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda lo, w: _gd().Uniform(low=lo, high=(lo + w).astype(dtype)),
@@ -183,7 +394,24 @@ def uniforms(*, batch_shape=(), dtype=np.float64):
 
 
 def von_mises(*, batch_shape=(), dtype=np.float64, concentration=(0.01, 50.0)):
-    """``VonMises(loc, concentration)``: loc in [-pi, pi], concentration log-uniform."""
+    r"""``VonMises(loc, concentration)``: loc in [-pi, pi], concentration log-uniform.
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      concentration: ``(low, high)`` range of :math:`\kappa` (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.VonMises` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(von_mises(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('VonMises', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda l, k: _gd().VonMises(loc=l, concentration=k),
@@ -206,7 +434,23 @@ def _logits_or_probs(family, logits, probs, extra=None):
 
 
 def bernoullis(*, batch_shape=(), dtype=np.float64):
-    """``Bernoulli`` by ``logits`` in [-10, 10] or ``probs`` in [0.01, 0.99] (either spelling)."""
+    """``Bernoulli`` by ``logits`` in [-10, 10] or ``probs`` in [0.01, 0.99] (either spelling).
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Bernoulli` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(bernoullis(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Bernoulli', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return _logits_or_probs(
         "Bernoulli",
@@ -216,7 +460,23 @@ def bernoullis(*, batch_shape=(), dtype=np.float64):
 
 
 def geometrics(*, batch_shape=(), dtype=np.float64):
-    """``Geometric`` by ``logits`` in [-5, 5] or ``probs`` in [0.05, 0.95]."""
+    """``Geometric`` by ``logits`` in [-5, 5] or ``probs`` in [0.05, 0.95].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Geometric` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(geometrics(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Geometric', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return _logits_or_probs(
         "Geometric",
@@ -226,7 +486,25 @@ def geometrics(*, batch_shape=(), dtype=np.float64):
 
 
 def categoricals(*, num_categories: int = 4, batch_shape=(), dtype=np.float64):
-    """``Categorical`` over ``num_categories`` by ``logits`` in [-10, 10] or simplex ``probs``."""
+    r"""``Categorical`` over ``num_categories`` by ``logits`` in [-10, 10] or simplex ``probs``.
+
+    Args:
+      num_categories: number of categories :math:`K \ge 1` (the event axis of
+        ``logits``/``probs``).
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Categorical` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(categoricals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Categorical', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     if num_categories < 1:
         raise InvalidArgument(f"num_categories={num_categories} must be >= 1")
@@ -246,7 +524,24 @@ def categoricals(*, num_categories: int = 4, batch_shape=(), dtype=np.float64):
 
 
 def binomials(*, batch_shape=(), dtype=np.float64, max_count: int = 50):
-    """``Binomial(total_count, logits=|probs=)`` with total_count in [1, max_count]."""
+    """``Binomial(total_count, logits=|probs=)`` with total_count in [1, max_count].
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      max_count: largest ``total_count`` (shared by the batch, drawn in ``[1, max_count]``).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Binomial` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(binomials(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Binomial', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.integers(1, max_count).flatmap(
         lambda n: _logits_or_probs(
@@ -259,7 +554,24 @@ def binomials(*, batch_shape=(), dtype=np.float64, max_count: int = 50):
 
 
 def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)):
-    """``Poisson(rate)`` with rate log-uniform on ``rate``."""
+    """``Poisson(rate)`` with rate log-uniform on ``rate``.
+
+    Args:
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      rate: ``(low, high)`` range of the rate (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Poisson` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(poissons(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('Poisson', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return positive_arrays(shape=shape, dtype=dtype, min_value=rate[0], max_value=rate[1]).map(
         lambda r: _gd().Poisson(rate=r)
@@ -269,9 +581,28 @@ def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)):
 def multivariate_normals(
     *, dim: int = 3, batch_shape=(), dtype=np.float64, parameterization: str = "scale_tril"
 ):
-    """``MultivariateNormal(loc, scale_tril=|covariance_matrix=|precision_matrix=)``.
+    r"""``MultivariateNormal(loc, scale_tril=|covariance_matrix=|precision_matrix=)``.
 
-    Covariances are SPD with eigenvalues in [0.1, 10] (condition number at most 100).
+    loc in [-5, 5]; covariances :math:`Q\operatorname{diag}(\lambda)Q^\top` with eigenvalues
+    log-uniform in [0.1, 10] (condition number at most 100), see :func:`spd_matrices`.
+
+    Args:
+      dim: event dimension :math:`d`.
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      parameterization: which matrix the record is given: ``"scale_tril"``,
+        ``"covariance_matrix"`` or ``"precision_matrix"``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.MultivariateNormal` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(multivariate_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape, p.event_shape
+      ('MultivariateNormal', (2,), (3,))
     """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     if parameterization not in {"scale_tril", "covariance_matrix", "precision_matrix"}:
@@ -298,7 +629,24 @@ def multivariate_normals(
 
 
 def multivariate_normal_diags(*, dim: int = 3, batch_shape=(), dtype=np.float64):
-    """``MultivariateNormalDiag(loc, scale_diag)``: loc in [-5, 5], scale_diag in [0.1, 10]."""
+    """``MultivariateNormalDiag(loc, scale_diag)``: loc in [-5, 5], scale_diag in [0.1, 10].
+
+    Args:
+      dim: event dimension :math:`d`.
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.MultivariateNormalDiag`
+      records with ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no
+      claim is made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(multivariate_normal_diags(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape, p.event_shape
+      ('MultivariateNormalDiag', (2,), (3,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda l, s: _gd().MultivariateNormalDiag(loc=l, scale_diag=s),
@@ -308,7 +656,25 @@ def multivariate_normal_diags(*, dim: int = 3, batch_shape=(), dtype=np.float64)
 
 
 def low_rank_multivariate_normals(*, dim: int = 4, rank: int = 2, batch_shape=(), dtype=np.float64):
-    """``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``, factor entries in [-2, 2]."""
+    """``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``, factor entries in [-2, 2].
+
+    Args:
+      dim: event dimension :math:`d`.
+      rank: number of columns :math:`r` of ``cov_factor``.
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.LowRankMultivariateNormal`
+      records with ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no
+      claim is made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(low_rank_multivariate_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape, p.event_shape
+      ('LowRankMultivariateNormal', (2,), (4,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return st.builds(
         lambda l, w, d: _gd().LowRankMultivariateNormal(loc=l, cov_factor=w, cov_diag=d),
@@ -319,7 +685,25 @@ def low_rank_multivariate_normals(*, dim: int = 4, rank: int = 2, batch_shape=()
 
 
 def dirichlets(*, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=(0.3, 20.0)):
-    """``Dirichlet(concentration)`` with entries log-uniform on ``concentration``."""
+    """``Dirichlet(concentration)`` with entries log-uniform on ``concentration``.
+
+    Args:
+      dim: number of categories :math:`K` (the event dimension).
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+      concentration: ``(low, high)`` range of the entries (log-uniform).
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.Dirichlet` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(dirichlets(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape, p.event_shape
+      ('Dirichlet', (2,), (3,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     return positive_arrays(
         shape=shape + (dim,), dtype=dtype, min_value=concentration[0], max_value=concentration[1]
@@ -327,7 +711,25 @@ def dirichlets(*, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=
 
 
 def mixtures_of_normals(*, num_components: int = 3, batch_shape=(), dtype=np.float64):
-    """``MixtureSameFamily(mixture_logits, Normal(...))`` with ``num_components`` components."""
+    """``MixtureSameFamily(mixture_logits, Normal(...))`` with ``num_components`` components.
+
+    Args:
+      num_components: number of components :math:`K`; logits in [-3, 3], component
+        ``loc`` in [-5, 5] and ``scale`` in [0.3, 3].
+      batch_shape: batch shape of the drawn records (a tuple; ``()`` for one law).
+      dtype: float dtype of the parameters, ``np.float64`` or ``np.float32``.
+
+    Returns:
+      A Hypothesis ``SearchStrategy`` of :class:`gmath.densities.MixtureSameFamily` records with
+      ``batch_shape`` and parameters of ``dtype`` (a test domain, not a prior: no claim is
+      made about the distribution of the draws beyond their ranges).
+
+    Examples:
+      >>> from hypothesis import find
+      >>> p = find(mixtures_of_normals(batch_shape=(2,)), lambda p: True)
+      >>> type(p).__name__, p.batch_shape
+      ('MixtureSameFamily', (2,))
+    """
     shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     k = (num_components,)
     return st.builds(

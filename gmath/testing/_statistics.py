@@ -23,9 +23,16 @@ def dkw_epsilon(num_samples: int, false_failure: float) -> float:
     :math:`\varepsilon = \sqrt{\log(2/\delta) / (2n)}` for false-failure probability
     :math:`\delta`.
 
+    Args:
+      num_samples: sample size :math:`n \ge 1`.
+      false_failure: probability :math:`\delta \in (0, 1)` that a correct sampler fails.
+
+    Returns:
+      :math:`\varepsilon`, a Python float.
+
     References:
       Massart, P. (1990). The tight constant in the Dvoretzky–Kiefer–Wolfowitz inequality.
-      Annals of Probability 18(3).
+      Annals of Probability 18(3) [@massart1990tight].
 
     Examples:
       >>> round(dkw_epsilon(10_000, 1e-6), 4)
@@ -41,6 +48,23 @@ def assert_samples_match_cdf(samples, cdf: Callable, *, false_failure: float = 1
 
     Works for continuous and discrete laws (for a discrete law pass the right-continuous CDF;
     the statistic is evaluated at the sample points from both sides). Returns the statistic.
+
+    The statistic is the Kolmogorov–Smirnov distance
+    :math:`D_n = \sup_x |F_n(x) - F(x)|`, checked against :math:`\varepsilon` of
+    :func:`dkw_epsilon`; the DKW bound holds for any :math:`F`, so a correct sampler fails with
+    probability at most ``false_failure``.
+
+    Args:
+      samples: 1-D (or flattened) array of draws.
+      cdf: vectorised CDF ``x -> F(x)`` on float64 arrays.
+      false_failure: probability :math:`\delta` of a false failure.
+
+    Returns:
+      The statistic :math:`D_n`, a Python float.
+
+    References:
+      Massart (1990). The tight constant in the Dvoretzky–Kiefer–Wolfowitz inequality.
+      Annals of Probability [@massart1990tight].
 
     Examples:
       >>> rng = np.random.default_rng(0)
@@ -76,6 +100,22 @@ def assert_mean_matches(
     ``method="chebyshev"`` it is :math:`\sigma\sqrt{k / (n\delta)}`, valid for any law with
     finite variance but far wider (use it for heavy tails).
 
+    Args:
+      samples: draws with the sample axis ``axis``.
+      mean: the true mean, broadcasting against the per-coordinate sample mean.
+      variance: the true per-coordinate variance :math:`\sigma^2` (same broadcasting).
+      false_failure: probability :math:`\delta` that a correct sampler fails (union bound
+        over the :math:`k` coordinates).
+      axis: the sample axis (:math:`n` = its length).
+      method: ``"clt"`` or ``"chebyshev"``.
+
+    Returns:
+      ``None``; raises ``AssertionError`` when a coordinate lies outside its band.
+
+    References:
+      Chebyshev's inequality and the Bonferroni (union) bound; e.g. Wasserman (2004). All of
+      Statistics, ch. 4. Springer [@wasserman2004all].
+
     Examples:
       >>> rng = np.random.default_rng(1)
       >>> assert_mean_matches(rng.normal(2.0, 3.0, size=20_000), 2.0, 9.0)
@@ -109,6 +149,27 @@ def gauss_legendre_integral(fn: Callable, low, high, *, num_nodes: int = 200, nu
     ``fn`` receives an array of nodes with shape ``(num_panels * num_nodes,) + shape(low)`` and
     must return values of the same shape. Exact for polynomials of degree ``2 num_nodes - 1``
     on each panel.
+
+    .. math::
+        \int_a^b f(x)\,dx \approx \sum_{p=1}^{P}\frac{h}{2}\sum_{i=1}^{n} w_i\,
+        f\Big(a + (p - \tfrac12)h + \tfrac h2 \xi_i\Big), \qquad h = \frac{b - a}{P},
+
+    with :math:`(\xi_i, w_i)` the :math:`n`-point Gauss–Legendre nodes and weights on
+    :math:`[-1, 1]`.
+
+    Args:
+      fn: vectorised integrand (see above for the node shape).
+      low, high: integration limits :math:`a, b` (arrays broadcasting together: one integral
+        per element).
+      num_nodes: nodes per panel :math:`n`.
+      num_panels: number of equal panels :math:`P`.
+
+    Returns:
+      The integral(s), shape of ``broadcast(low, high)``.
+
+    References:
+      Davis, Rabinowitz (1984). Methods of Numerical Integration, 2nd ed., sec. 2.7.
+      Academic Press [@davis1984methods].
 
     Examples:
       >>> round(float(gauss_legendre_integral(lambda x: x**2, 0.0, 3.0)), 12)

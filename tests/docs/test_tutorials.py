@@ -44,3 +44,12 @@ def test_matrix_games_tutorial(tmp_path):
     np.testing.assert_allclose(out["x"], [1 / 16, 10 / 16, 5 / 16], atol=1e-6)
     assert abs(out["value"]) <= 1e-6 and out["gap"] <= 1e-6
     assert out["batch_max_gap"] <= 1e-6
+
+
+def test_gan_tutorial(tmp_path):
+    out = _load("gan_mixtures").main(fast=True, out_dir=tmp_path, solvers=("gda",))
+    assert (tmp_path / "gan_mixtures.png").exists()
+    for metrics in out.values():
+        assert 0 <= metrics["modes_captured"] <= metrics["num_modes"]
+        assert 0.0 <= metrics["high_quality"] <= 1.0
+        assert metrics["mmd2"] >= 0.0  # biased MMD^2 is a squared RKHS norm
