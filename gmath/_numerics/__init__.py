@@ -20,6 +20,7 @@ from gmath._numerics._special import (
     i0e,
     i1e,
     invert_cdf,
+    stirlerr,
     xlog1py,
     xlogy,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "safe_norm",
     "safe_sqrt",
     "squared_distances",
+    "stirlerr",
     "where_safe",
     "xlog1py",
     "xlogy",

@@ -7,6 +7,7 @@ quantile function has no closed form (Gamma, Beta, StudentT, VonMises) invert th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import jax
@@ -23,12 +24,12 @@ __all__ = [
     "i0e",
     "i1e",
     "invert_cdf",
+    "stirlerr",
     "xlog1py",
     "xlogy",
 ]
 
 betainc = jsp.betainc
-betaln = jsp.betaln
 digamma = jsp.digamma
 gammainc = jsp.gammainc
 gammaincc = jsp.gammaincc
@@ -37,6 +38,56 @@ i0e = jsp.i0e
 i1e = jsp.i1e
 xlogy = jsp.xlogy
 xlog1py = jsp.xlog1py
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def stirlerr(x):
+    r"""Stirling-series remainder :math:`\log\Gamma(x + 1) - (x + \tfrac12)\log x + x -
+    \tfrac12\log 2\pi` for :math:`x > 0`.
+
+    The series :math:`\frac{1}{12x} - \frac{1}{360x^3} + \frac{1}{1260x^5} - \frac{1}{1680x^7}
+    + \frac{1}{1188x^9}` above 15 (truncation below 1e-17), ``gammaln`` below (absolute error
+    a few ulps of :math:`\log\Gamma(16) \approx 28`). Loader (2000) [@loader2000binomial].
+
+    Examples:
+      >>> round(float(stirlerr(1.0)), 12)  # 1 - log(sqrt(2 pi))
+      0.081061466795
+    """
+    big = x > 15
+    xb = jnp.where(big, x, 16.0)
+    xs = jnp.where(big, 1.0, x)
+    x2 = xb * xb
+    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * x2)) / x2) / x2) / x2) / xb
+    direct = gammaln(xs + 1) - (xs + 0.5) * jnp.log(xs) + xs - _HALF_LOG_2PI
+    return jnp.where(big, series, direct)
+
+
+def betaln(a, b):
+    r""":math:`\log B(a, b)` to a few ulps for all positive arguments.
+
+    With :math:`s = \min(a, b)`, :math:`t = \max(a, b)`:
+    :math:`\log B = \log\Gamma(s) - [\log\Gamma(s + t) - \log\Gamma(t)]`, the bracket written
+    with the Stirling remainder :math:`\delta` (:func:`stirlerr`) as
+    :math:`\delta(s+t) - \delta(t) + (t - \tfrac12)\log(1 + s/t) + s\log(s + t) - s`, which
+    does not cancel when :math:`t \gg s`. (``jax.scipy.special.betaln`` errs by up to ~2e-7
+    relative even in float64, e.g. at (1, 12).)
+
+    Examples:
+      >>> round(float(betaln(2.0, 3.0)), 12)  # log(1/12)
+      -2.48490664979
+    """
+    small = jnp.minimum(a, b)
+    big = jnp.maximum(a, b)
+    total = small + big
+    diff = (
+        stirlerr(total)
+        - stirlerr(big)
+        + (big - 0.5) * jnp.log1p(small / big)
+        + small * jnp.log(total)
+        - small
+    )
+    return gammaln(small) - diff
 
 
 def invert_cdf(

@@ -14,6 +14,26 @@ from gmath.densities._discrete import check_logits_or_probs, is_integer, undefin
 __all__ = ["Categorical"]
 
 
+def _log_softmax(logits):
+    r""":math:`\log\operatorname{softmax}(\ell)_i = (\ell_i - \ell_m)
+    - \log(1 + \sum_{j \ne m} e^{\ell_j - \ell_m})` with :math:`m` the (first) largest logit.
+
+    ``logits - logsumexp(logits)`` cancels at the dominant class, whose log-probability is
+    close to 0: here it is ``-log1p(...)``, accurate to a few ulps (see
+    ``scripts/accuracy_table.py``). The largest logit is not a stopped gradient: the formula is
+    exact in :math:`\ell` (the :math:`j = m` term is the constant 1), so autodiff is exact.
+    """
+    k = logits.shape[-1]
+    arg = jnp.argmax(logits, axis=-1, keepdims=True)
+    top = jnp.take_along_axis(logits, arg, axis=-1)
+    finite = jnp.isfinite(top)
+    shifted = logits - jnp.where(finite, top, 0.0)
+    others = jnp.arange(k) != arg
+    total = jnp.sum(jnp.where(others, jnp.exp(jnp.where(others, shifted, 0.0)), 0.0), axis=-1)
+    out = shifted - jnp.log1p(total)[..., None]
+    return jnp.where(finite, out, jax.nn.log_softmax(logits, axis=-1))
+
+
 @distribution
 class Categorical(Distribution):
     r"""Categorical distribution over :math:`\{0, \dots, K - 1\}`.
@@ -87,7 +107,7 @@ class Categorical(Distribution):
         """Normalised log-probabilities, shape ``batch_shape + (K,)``."""
         if self.probs is None:
             (logits,) = promote(self.logits)
-            return jax.nn.log_softmax(logits, axis=-1)
+            return _log_softmax(logits)
         (probs,) = promote(self.probs)
         lp = jnp.log(probs) - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
         return jnp.where(jnp.all(probs >= 0, axis=-1, keepdims=True), lp, jnp.nan)

@@ -9,13 +9,11 @@ r"""Shared machinery of the discrete families (Bernoulli, Categorical, Binomial,
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmath._numerics import float_dtype, gammaln
+from gmath._numerics import float_dtype, stirlerr
 
 __all__ = [
     "bd0",
@@ -26,8 +24,6 @@ __all__ = [
     "stirlerr",
     "undefined_score",
 ]
-
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def check_logits_or_probs(record) -> None:
@@ -72,23 +68,6 @@ def undefined_score(record):
 
 
 # ---------------------------------------------------------------------------- Loader's saddle point
-def stirlerr(x):
-    r"""Stirling-series remainder :math:`\log\Gamma(x + 1) - (x + \tfrac12)\log x + x -
-    \tfrac12\log 2\pi` for :math:`x > 0`.
-
-    The series :math:`\frac{1}{12x} - \frac{1}{360x^3} + \frac{1}{1260x^5} - \frac{1}{1680x^7}
-    + \frac{1}{1188x^9}` above 15 (truncation below 1e-17), ``gammaln`` below (absolute error
-    a few ulps of :math:`\log\Gamma(16) \approx 28`). Loader (2000).
-    """
-    big = x > 15
-    xb = jnp.where(big, x, 16.0)
-    xs = jnp.where(big, 1.0, x)
-    x2 = xb * xb
-    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * x2)) / x2) / x2) / x2) / xb
-    direct = gammaln(xs + 1) - (xs + 0.5) * jnp.log(xs) + xs - _HALF_LOG_2PI
-    return jnp.where(big, series, direct)
-
-
 def bd0(x, m):
     r"""Deviance term :math:`x\log(x/m) + m - x \ge 0` without cancellation (Loader 2000).
 

@@ -27,16 +27,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import gammaln, i0e, log1mexp, safe_norm
+from gmath._numerics import betaln, gammaln, i0e, log1mexp, safe_norm
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
 from gmath.divergences._params import bernoulli_logits, categorical_log_probs, common_dtype
-
-
-def betaln(a, b):
-    r""":math:`\log B(a, b)` from ``gammaln``: ``jax.scipy.special.betaln`` errs by up to ~3e-6
-    relative on the test domain (a, b in [0.2, 50]); this sum, by ~5e-11."""
-    return gammaln(a) + gammaln(b) - gammaln(a + b)
-
 
 __all__ = ["exponential_family_kl", "exponential_family_renyi", "natural_parameters"]
 

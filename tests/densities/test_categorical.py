@@ -190,3 +190,31 @@ def test_pytree_through_jit_vmap_grad():
     gt.assert_allclose(g.logits, expected, atol=1e-15)
     out = jax.vmap(lambda p: p.log_prob(1))(p)
     gt.assert_allclose(out, p.log_prob(1))
+
+
+_EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _categorical_log_probs(logits):
+    return Categorical(logits=logits).log_prob(jnp.arange(logits.shape[-1]))
+
+
+_cat_lp = jax.jit(jax.vmap(_categorical_log_probs))
+_cat_jac = jax.jit(jax.vmap(jax.jacrev(_categorical_log_probs)))
+
+
+def test_log_prob_float32_excess_bits():
+    # scripts/accuracy_table.py: float32 error <= 4 bits beyond the conditioning
+    # max(|f|, sum_i |l_i d f / d l_i|); logits - logsumexp cancelled at the dominant class.
+    rng = np.random.default_rng(3)
+    base = np.array([6.36, -5.08, 7.2, -6.45, -0.4, -7.37])
+    logits = base + rng.uniform(-3, 3, (64, 6))
+    logits[:, 2] += np.linspace(0, 12, 64)  # dominant class log-probability down to ~-1e-8
+    logits = logits.astype(np.float32).astype(np.float64)
+    out = _cat_lp(jnp.asarray(logits, jnp.float32))
+    assert out.dtype == jnp.float32
+    out32 = np.asarray(out, np.float64)
+    ref = sp.log_softmax(logits, axis=-1)
+    sens = np.abs(np.asarray(_cat_jac(jnp.asarray(logits))) * logits[:, None, :]).sum(-1)
+    bound = 16 * _EPS32 * np.maximum(np.abs(ref), sens)
+    assert np.all(np.abs(out32 - ref) <= bound)

@@ -60,8 +60,9 @@ def test_matches_scipy(p, t):
     log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-14 * (1 + k.max()))
     # Both are Hill's series, exact in absolute terms only (they sum O(1) terms); scipy's errs by
-    # up to ~6e-14 absolute against mpmath (ours by ~6e-16: test_cdf_against_mpmath).
-    gt.assert_allclose(cdf, ref.cdf(x), atol=1e-13)
+    # up to ~2e-13 absolute against mpmath (e.g. k = 33.1, x = -1), ours by ~6e-16
+    # (test_cdf_against_mpmath holds ours to 2e-15).
+    gt.assert_allclose(cdf, ref.cdf(x), atol=5e-13)
     big = ref.cdf(x) > 1e-3
     gt.assert_allclose(np.asarray(log_cdf)[big], ref.logcdf(x)[big], atol=1e-12)
     small = ref.sf(x) > 1e-3
@@ -168,10 +169,8 @@ def test_transforms_agree():
     k = jnp.array([0.0, 1.0, 20.0, 200.0])
     xs = jnp.array([0.1, 1.0, -2.0, 2.1])
     gt.assert_transform_consistent(lambda m, k, x: VonMises(m, k).log_prob(x), loc, k, xs)
-    gt.assert_transform_consistent(lambda p, x: (p.cdf(x), p.score(x)), VonMises(loc, k), xs)
-    gt.assert_transform_consistent(
-        lambda p, u: p.icdf(u), VonMises(loc, k), jnp.linspace(0.1, 0.9, 4)
-    )
+    fns = lambda p, x, u: (p.cdf(x), p.score(x), p.icdf(u))
+    gt.assert_transform_consistent(fns, VonMises(loc, k), xs, jnp.linspace(0.1, 0.9, 4))
 
 
 @pytest.mark.parametrize("method", ["log_prob", "prob", "score", "cdf", "log_cdf", "log_survival"])
