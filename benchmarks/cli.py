@@ -229,7 +229,7 @@ def main(argv=None) -> int:
 
     timing = {
         "smoke": TimingConfig(min_repeats=1, max_repeats=1, budget_s=0.0, warmup=1),
-        "quick": TimingConfig(min_repeats=5, max_repeats=30, budget_s=0.4, warmup=2),
+        "quick": TimingConfig(min_repeats=7, max_repeats=40, budget_s=1.0, warmup=2),
         "full": TimingConfig(min_repeats=10, max_repeats=100, budget_s=2.0, warmup=3),
     }[args.mode]
     t_start = time.perf_counter()

@@ -172,6 +172,9 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
                     [p[1] for p in roof],
                     "k--",
                     lw=1.2,
+                    marker="_",
+                    ms=18,
+                    mew=1.6,
                     label=f"roofline ({_gmath(cs[-1]).get('roofline', {}).get('resource', '')})",
                 )
             ax.set_xscale("log")

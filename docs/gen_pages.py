@@ -98,28 +98,15 @@ def write_accuracy_page() -> None:
 
 
 def write_performance_page() -> None:
+    """Render ``docs/performance.md`` (and its plots) from ``benchmarks/results/*.json``."""
     results = sorted((ROOT / "benchmarks" / "results").glob("*.json"))
-    lines = [
-        "# Performance",
-        "",
-        "Generated from the committed results in `benchmarks/results/` "
-        "(`python -m benchmarks`); do not edit by hand. Every figure is a ratio measured in one "
-        "run on the device named.",
-        "",
-    ]
-    try:
-        report = importlib.import_module("benchmarks.report")
-    except ImportError:
-        report = None
+    page = DOCS / "performance.md"
     if not results:
-        lines.append("No benchmark results are committed yet.")
-    for path in results:
-        if report is not None and hasattr(report, "render_markdown"):
-            text = report.render_markdown(json.loads(path.read_text()), heading_level=2)
-            lines += [text, ""]
-        else:
-            lines += [f"## {path.stem}", "", f"See `benchmarks/results/{path.name}`.", ""]
-    (DOCS / "performance.md").write_text("\n".join(lines) + "\n")
+        page.write_text("# Performance\n\nNo benchmark results are committed yet.\n")
+        return
+    report = importlib.import_module("benchmarks.report")
+    runs = [report.load(path) for path in results]
+    report.write_report(runs, page, plots=True, title="Performance")
 
 
 def write_tutorials_page() -> None:

@@ -15,6 +15,8 @@ import jax
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
+import mpmath  # noqa: E402
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 _COMMON = dict(
@@ -24,3 +26,11 @@ settings.register_profile("dev", max_examples=20, **_COMMON)
 settings.register_profile("ci", max_examples=20, derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=200, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _isolate_mpmath_precision():
+    """mpmath's precision is process-global: a test that sets ``mp.dps`` must not leak it."""
+    dps = mpmath.mp.dps
+    yield
+    mpmath.mp.dps = dps

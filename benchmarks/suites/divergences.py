@@ -185,7 +185,7 @@ def _cat_kl_case(batch: int, vocab: int, dtype: str, grad: bool) -> Case:
 def cases(mode: str, dtype: str) -> list[Case]:
     out: list[Case] = []
     d = pick(mode, 8, 64, 64)
-    for b in pick(mode, [16], [100], [10**3, 10**4]):
+    for b in pick(mode, [16], [300], [10**3, 10**4]):
         out.append(_mvn_kl_case(b, d, dtype))
     vocab = pick(mode, 1024, VOCAB, VOCAB)
     for b in pick(mode, [4], [8, 32], [8, 64, 256]):

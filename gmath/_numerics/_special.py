@@ -42,25 +42,68 @@ xlog1py = jsp.xlog1py
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def _stirling_series(x):
+    """Five terms of Stirling's series for the remainder (x >= 5: truncation below 3e-9
+    relative; x > 15: below 1e-17)."""
+    x2 = x * x
+    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * x2)) / x2) / x2) / x2) / x
+
+
+_STEP_TERMS = 20
+
+
+def _stirlerr_step(y):
+    r""":math:`\delta(y) - \delta(y + 1) = (y + \tfrac12)\log(1 + 1/y) - 1` without cancellation:
+    with :math:`u = 1/(2y + 1)` it is :math:`\sum_{j\ge1} u^{2j}/(2j + 1)` (20 terms for
+    :math:`y \ge 1/3`, :math:`u \le 0.6`: truncation below 1e-9 relative), the direct formula
+    below (where the result exceeds 0.15)."""
+    series_ok = y >= 1 / 3
+    ys = jnp.where(series_ok, y, 1.0)
+    u = 1 / (2 * ys + 1)
+    u2 = u * u
+    total = jnp.zeros_like(u2)
+    for j in range(_STEP_TERMS, 0, -1):
+        total = (total + 1.0 / (2 * j + 1)) * u2
+    yd = jnp.where(series_ok, 1.0, y)
+    direct = (yd + 0.5) * jnp.log1p(1 / yd) - 1
+    return jnp.where(series_ok, total, direct)
+
+
+_RECURRENCE_FROM = 5
+
+
 def stirlerr(x):
-    r"""Stirling-series remainder :math:`\log\Gamma(x + 1) - (x + \tfrac12)\log x + x -
-    \tfrac12\log 2\pi` for :math:`x > 0`.
+    r"""Stirling-series remainder :math:`\delta(x) = \log\Gamma(x + 1) - (x + \tfrac12)\log x + x
+    - \tfrac12\log 2\pi` for :math:`x > 0`.
 
     The series :math:`\frac{1}{12x} - \frac{1}{360x^3} + \frac{1}{1260x^5} - \frac{1}{1680x^7}
-    + \frac{1}{1188x^9}` above 15 (truncation below 1e-17), ``gammaln`` below (absolute error
-    a few ulps of :math:`\log\Gamma(16) \approx 28`). Loader (2000) [@loader2000binomial].
+    + \frac{1}{1188x^9}` above 15 (truncation below 1e-17). Below, in float64, ``gammaln``
+    (absolute error a few ulps of :math:`\log\Gamma(16) \approx 28`); in lower precision that
+    cancellation would cost all but a few bits, so the series is used from 5 up (truncation below
+    3e-9 relative) and smaller :math:`x` climb there by the recurrence
+    :math:`\delta(y) = \delta(y + 1) + (y + \tfrac12)\log(1 + 1/y) - 1`, each step summed
+    without cancellation. Loader (2000) [@loader2000binomial].
 
     Examples:
       >>> round(float(stirlerr(1.0)), 12)  # 1 - log(sqrt(2 pi))
       0.081061466795
     """
-    big = x > 15
-    xb = jnp.where(big, x, 16.0)
-    xs = jnp.where(big, 1.0, x)
-    x2 = xb * xb
-    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * x2)) / x2) / x2) / x2) / xb
-    direct = gammaln(xs + 1) - (xs + 0.5) * jnp.log(xs) + xs - _HALF_LOG_2PI
-    return jnp.where(big, series, direct)
+    x = jnp.asarray(x)
+    if jnp.dtype(x.dtype) == jnp.float64:
+        big = x > 15
+        xb = jnp.where(big, x, 16.0)
+        xs = jnp.where(big, 1.0, x)
+        direct = gammaln(xs + 1) - (xs + 0.5) * jnp.log(xs) + xs - _HALF_LOG_2PI
+        return jnp.where(big, _stirling_series(xb), direct)
+    positive = x > 0
+    y = jnp.where(positive, x, 1.0)  # 0 and below: NaN / inf from gammaln below
+    yk = y[..., None] + jnp.arange(_RECURRENCE_FROM, dtype=y.dtype)  # all steps at once
+    climb = yk < _RECURRENCE_FROM
+    steps = jnp.sum(jnp.where(climb, _stirlerr_step(jnp.where(climb, yk, 1.0)), 0.0), axis=-1)
+    top = jnp.where(y < _RECURRENCE_FROM, y + jnp.ceil(_RECURRENCE_FROM - y), y)
+    out = _stirling_series(top) + steps
+    at_zero = gammaln(x + 1) - (x + 0.5) * jnp.log(x) + x - _HALF_LOG_2PI
+    return jnp.where(positive, out, at_zero)
 
 
 def betaln(a, b):

@@ -18,6 +18,7 @@ from gmath._numerics import (
     xlogy,
 )
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._discrete import bd0, stirlerr
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Beta"]
@@ -34,6 +35,17 @@ def _log_prob(x, a, b):
     # xlogy/xlog1py: at x = 0 (or 1) the value is +inf, -log B(1, b) = log b, or -inf for
     # concentration1 <, =, > 1 (resp. concentration0).
     body = xlogy(a - 1, xs) + xlog1py(b - 1, -xs) - betaln(a, b)
+    # a, b > 2: Loader's saddle-point form (R's dbeta), p(x) = (a + b - 1) binom(a - 1; a + b - 2,
+    # x) with the binomial in stirlerr/bd0 terms: float32 does not cancel the log B term (with
+    # a or b near 1 the stirlerr terms grow large and the direct form is better, as in R).
+    loader = (a > 2) & (b > 2) & (xs > 0) & (xs < 1)
+    k = jnp.where(loader, a - 1, 1.0)
+    j = jnp.where(loader, b - 1, 1.0)
+    xl = jnp.where(loader, xs, 0.5)
+    n = k + j
+    lc = stirlerr(n) - stirlerr(k) - stirlerr(j) - bd0(k, n * xl) - bd0(j, n * (1 - xl))
+    lf = jnp.log(2 * jnp.pi * k) + jnp.log1p(-k / n)
+    body = jnp.where(loader, jnp.log1p(n) + lc - 0.5 * lf, body)
     out = jnp.where(inside, body, -jnp.inf)
     return jnp.where(_valid(a, b), out, jnp.nan)
 

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import digamma, gammainc, gammaincc, gammaln, invert_cdf, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._discrete import bd0, stirlerr
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Gamma"]
@@ -22,7 +23,14 @@ def _valid(a, b):
 def _log_prob(x, a, b):
     positive = x > 0
     xs = jnp.where(positive, x, 1.0)
-    body = a * jnp.log(b) + (a - 1) * jnp.log(xs) - b * xs - gammaln(a)
+    # a > 1: Loader's saddle-point form (R's dgamma), p(x) = b pois(a - 1; bx) with
+    # log pois(k; m) = -stirlerr(k) - bd0(k, m) - log(2 pi k) / 2: no cancellation between large
+    # log-gamma and log terms in float32. a <= 1: the direct form (small log-gamma terms).
+    above = a > 1
+    k = jnp.where(above, a - 1, 1.0)
+    loader = jnp.log(b) - stirlerr(k) - bd0(k, b * xs) - 0.5 * jnp.log(2 * jnp.pi * k)
+    direct = a * jnp.log(b) + (a - 1) * jnp.log(xs) - b * xs - gammaln(a)
+    body = jnp.where(above, loader, direct)
     # x = 0: +inf for a < 1, log(rate) for a = 1, -inf for a > 1.
     at_zero = jnp.where(a < 1, jnp.inf, jnp.where(a == 1, jnp.log(b), -jnp.inf))
     out = jnp.where(positive, body, jnp.where(x == 0, at_zero, -jnp.inf))

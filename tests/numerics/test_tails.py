@@ -15,22 +15,24 @@ from hypothesis import strategies as st
 import gmath.testing as gt
 from gmath._numerics import log_ndtr, log_ndtr_diff
 
-mp.mp.dps = 150
+DPS = 150  # mpmath precision, set locally (mp.workdps): other modules share mpmath's state
 _log_ndtr = jax.jit(log_ndtr)
 
 
 def _ref_log_ndtr(x: float) -> float:
-    x = mp.mpf(x)
-    return float(mp.log1p(-mp.ncdf(-x)) if x > 0 else mp.log(mp.ncdf(x)))
+    with mp.workdps(DPS):
+        x = mp.mpf(x)
+        return float(mp.log1p(-mp.ncdf(-x)) if x > 0 else mp.log(mp.ncdf(x)))
 
 
 def _condition(x: float) -> float:
-    x = mp.mpf(x)
-    phi = mp.npdf(x)
-    cdf = mp.ncdf(x)
-    value = mp.log(cdf)
-    # relative condition of x -> log Phi(x): |x (phi / Phi) / log Phi|
-    return max(1.0, float(abs(x * phi / cdf / value)))
+    with mp.workdps(DPS):
+        x = mp.mpf(x)
+        phi = mp.npdf(x)
+        cdf = mp.ncdf(x)
+        value = mp.log1p(-mp.ncdf(-x)) if x > 0 else mp.log(cdf)
+        # relative condition of x -> log Phi(x): |x (phi / Phi) / log Phi|
+        return max(1.0, float(abs(x * phi / cdf / value)))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -57,6 +59,7 @@ def test_log_ndtr_hypothesis_float64(x):
     gt.assert_allclose(_log_ndtr(x), np.asarray(ref), rtol=tol, atol=1e-300)
 
 
+@mp.workdps(DPS)
 def test_log_ndtr_gradient_is_inverse_mills():
     for x in [-300.0, -35.0, -12.0, -1.0, 0.0, 3.0, 9.0]:
         g = jax.grad(log_ndtr)(x)
@@ -65,6 +68,7 @@ def test_log_ndtr_gradient_is_inverse_mills():
 
 
 @given(a=st.floats(-40, 40), w=st.floats(1e-6, 30))
+@mp.workdps(DPS)
 def test_log_ndtr_diff(a, w):
     b = a + w
     # reference mass from the tail nearer to the interval (Phi(26) = 1 - 1e-149 needs it)
@@ -79,6 +83,7 @@ def test_log_ndtr_diff(a, w):
     gt.assert_allclose(log_ndtr_diff(a, b), np.asarray(float(ref)), rtol=rtol)
 
 
+@mp.workdps(DPS)
 def test_log_ndtr_diff_narrow_intervals():
     for m in [-30.0, -3.0, 0.0, 0.5, 8.0]:
         for w in [1e-12, 1e-6, 1e-4]:
