@@ -59,6 +59,7 @@ class Spec:
     def __post_init__(self):
         if self.discrete:
             self.functions = ("log_prob",)
+
     support: Any = None  # discrete: (**params) -> integer points array per parameter row
     extra: dict = field(default_factory=dict)
 
