@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from gmath._config import checks_enabled, error_if_not
 from gmath._numerics import broadcast_shapes_named, is_array_like
+from gmath._pytree import register_record
 
 __all__ = ["Distribution", "distribution", "static_field"]
 
@@ -29,7 +30,8 @@ def static_field(**kwargs: Any):
 def distribution(cls):
     """Make ``cls`` a frozen dataclass and register it as a pytree (data fields are leaves)."""
     cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
-    return jax.tree_util.register_dataclass(cls)
+    # not jax.tree_util.register_dataclass: see gmath._pytree (wrong executables under jit)
+    return register_record(cls)
 
 
 class Distribution:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 
 from gmath._numerics import promote, safe_sqrt
 from gmath._numerics._pairwise import distances, squared_distances
+from gmath._pytree import register_record
 
 __all__ = [
     "IMQ",
@@ -47,7 +47,7 @@ __all__ = [
 
 def _record(cls):
     cls = dataclasses.dataclass(frozen=True)(cls)
-    return jax.tree_util.register_dataclass(cls)
+    return register_record(cls)  # not register_dataclass: see gmath._pytree
 
 
 def _static(**kw):
