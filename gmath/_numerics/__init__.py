@@ -1,5 +1,6 @@
 """Private shared numerics. Not a public API: import from the subpackages instead."""
 
+from gmath._numerics._betainc import betainc
 from gmath._numerics._dtypes import (
     broadcast_shapes_named,
     default_float,
@@ -11,7 +12,7 @@ from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, 
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
 from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
 from gmath._numerics._special import (
-    betainc,
+    bd0,
     betaln,
     digamma,
     gammainc,
@@ -27,6 +28,7 @@ from gmath._numerics._special import (
 from gmath._numerics._tails import log_ndtr, log_ndtr_diff, ndtr, ndtri
 
 __all__ = [
+    "bd0",
     "betainc",
     "betaln",
     "broadcast_shapes_named",

@@ -140,7 +140,7 @@ def _standard_icdf_jvp(primals, tangents):
 
     if type(du) is SymbolicZero:
         du = jnp.zeros_like(z)
-    if type(ddf) is SymbolicZero:  # skip: betainc has no derivative in df
+    if type(ddf) is SymbolicZero:  # skip: betainc has no derivative in df (it raises)
         return z, du / density
     _, dcdf = jax.jvp(cdf_of_df, (df,), (ddf,))
     return z, (du - dcdf) / density
@@ -184,7 +184,8 @@ class StudentT(Distribution):
 
     Gradients with respect to ``df`` exist for ``log_prob``, ``score``, ``entropy``, the moments
     and ``sample`` (through :func:`jax.random.gamma`), but not for ``cdf``, ``log_cdf``,
-    ``log_survival`` and ``icdf``: JAX's ``betainc`` has no derivative in its shape parameters.
+    ``log_survival`` and ``icdf``: ``betainc`` (:func:`gmath._numerics.betainc`, float32-accurate)
+    has no derivative in its shape parameters and raises ``ValueError``.
 
     Args:
       df: degrees of freedom :math:`\nu > 0`, any shape broadcasting with ``loc`` and ``scale``.
