@@ -113,6 +113,32 @@ def _gmath(case):
     return next((r for r in case["impls"].values() if r.get("role") == "gmath"), {})
 
 
+def _is_family(case) -> bool:
+    """A per-family case (``params["family"]``): rendered together, one row per family."""
+    return "family" in (case.get("params") or {})
+
+
+def _family_rows(cases) -> list[dict]:
+    """For each family (in run order), its case at the largest size that ran."""
+    best: dict[str, dict] = {}
+    for c in cases:
+        fam = c["params"]["family"]
+        if fam not in best or (c["status"] == "ok", c["size"]) > (
+            best[fam]["status"] == "ok",
+            best[fam]["size"],
+        ):
+            best[fam] = c
+    return list(best.values())
+
+
+def _family_speedup(case):
+    """``(peer name, speed-up)`` of the first peer with a ratio, or ``(None, None)``."""
+    for name, r in case.get("ratios", {}).items():
+        if r["type"] == "speedup":
+            return name, r["value"]
+    return None, None
+
+
 def _groups(run):
     groups = defaultdict(list)
     for c in run["cases"]:
@@ -133,15 +159,22 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     by_suite = defaultdict(list)
+    families = defaultdict(list)
     for (suite, _name, _dt), cs in _groups(run).items():
-        if any(c["status"] == "ok" for c in cs):
+        if all(_is_family(c) for c in cs):
+            families[suite] += [c for c in cs if c["status"] == "ok"]
+        elif any(c["status"] == "ok" for c in cs):
             by_suite[suite].append(sorted(cs, key=lambda c: c["size"]))
     paths = {}
-    for suite, groups in by_suite.items():
-        k = len(groups)
+    for suite in list(by_suite) + [s for s in families if s not in by_suite]:
+        groups = by_suite.get(suite, [])
+        fam = _family_rows(families[suite]) if families.get(suite) else []
+        k = len(groups) + (1 if fam else 0)
         cols = min(k, 3)
         rows = (k + cols - 1) // cols
         fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
+        if fam:
+            _family_bars(list(axes.flat)[len(groups)], fam)
         for ax, cs in zip(axes.flat, groups, strict=False):
             names = []
             for c in cs:
@@ -198,6 +231,33 @@ def make_plots(run: dict, out_dir, stem: str) -> dict[str, Path]:
     return paths
 
 
+def _family_bars(ax, cases) -> None:
+    """Horizontal bars: each family's speed-up against its peer (log scale, 1 = even)."""
+    rows = [(c["params"]["family"], *_family_speedup(c)) for c in cases]
+    rows = [r for r in rows if r[2]]
+    if not rows:
+        ax.set_visible(False)
+        return
+    names = [r[0] for r in rows]
+    values = [r[2] for r in rows]
+    colors = ["C2" if v >= 0.95 else "C3" for v in values]
+    # bars from 1 (even) to the speed-up: right of the line gmath is faster, left it is slower
+    ax.barh(
+        range(len(rows)),
+        [abs(v - 1.0) for v in values],
+        left=[min(v, 1.0) for v in values],
+        color=colors,
+    )
+    ax.set_yticks(range(len(rows)), names, fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="k", lw=1)
+    ax.set_xlabel(f"speed-up vs {rows[0][1]} (> 1: gmath faster)")
+    sizes = sorted({_size(c["size"]) for c in cases})
+    ax.set_title(f"log_prob of every family, n = {', '.join(sizes)}", fontsize=9)
+    ax.grid(True, axis="x", which="both", alpha=0.25)
+
+
 # ----------------------------------------------------------------------------- markdown
 def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: int = 2) -> list[str]:
     h = "#" * level
@@ -237,7 +297,17 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
         "|---|---|---|---|---|---|---|",
     ]
     groups = _groups(run)
-    for (_suite, _name, _dt), cs in groups.items():
+    fam_cases = defaultdict(list)
+    for (suite, _name, _dt), cs in groups.items():
+        if all(_is_family(c) for c in cs):
+            fam_cases[suite] += cs
+    headlined = set()
+    for (suite, _name, _dt), cs in groups.items():
+        if all(_is_family(c) for c in cs):
+            if suite not in headlined:  # one row for all the families, where the first one is
+                headlined.add(suite)
+                out.append(_family_headline(_family_rows(fam_cases[suite])))
+            continue
         ok = [c for c in cs if c["status"] == "ok"]
         if not ok:
             c = cs[-1]
@@ -280,8 +350,10 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
         if suite in plots:
             rel = os.path.relpath(plots[suite], page_dir)
             out += [f"![{suite}: time against size]({rel})", ""]
+        if fam_cases.get(suite):
+            out += _family_table(_family_rows(fam_cases[suite]))
         for (s, _name, _dt), cs in groups.items():
-            if s != suite:
+            if s != suite or all(_is_family(c) for c in cs):
                 continue
             out += [f"**{cs[0]['title']}**", ""]
             if all(c["status"] == "skipped" for c in cs):
@@ -346,6 +418,69 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
     out += [f"{h}# Versions", "", "| package | version |", "|---|---|"]
     out += [f"| {k} | {val or 'not installed'} |" for k, val in v.items()]
     out.append("")
+    return out
+
+
+def _family_headline(cases) -> str:
+    ok = [c for c in cases if c["status"] == "ok" and _family_speedup(c)[1]]
+    sizes = ", ".join(sorted({_size(c["size"]) for c in ok})) or "–"
+    slower = sorted(
+        (c for c in ok if _family_speedup(c)[1] < 0.95), key=lambda c: _family_speedup(c)[1]
+    )
+    peer = _family_speedup(ok[0])[0] if ok else "peer"
+    text = f"{len(ok) - len(slower)} of {len(ok)} at least even with {peer}"
+    if slower:
+        text += "; slower: " + ", ".join(
+            f"{c['params']['family']} {_family_speedup(c)[1]:.2f}x" for c in slower
+        )
+    bad = [
+        f"{c['params']['family']} ({c['status']})"
+        for c in cases
+        if c["status"] != "ok" or not _family_speedup(c)[1]
+    ]
+    if bad:
+        text += "; not compared: " + ", ".join(bad)
+    return f"| `log_prob` of every family (table below) | n = {sizes} | – | {text} | – | – | – |"
+
+
+def _family_table(cases) -> list[str]:
+    out = [
+        "**`log_prob` of every family beside numpyro** (same parameters, float32 unless stated; "
+        "n scalars, or n / d points of dimension d)",
+        "",
+        "| family | size | gmath | spread | peer | speed-up | compile (gmath) | agreement |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for c in cases:
+        fam = c["params"]["family"] + (
+            f" (d = {c['params']['d']})" if c["params"].get("d", 1) > 1 else ""
+        )
+        g = _gmath(c)
+        peer_name, sp = _family_speedup(c)
+        peer = c["impls"].get(peer_name) if peer_name else None
+        if c["status"] != "ok" or not g.get("median_s"):
+            out.append(f"| {fam} | {_size(c['size'])} | {c['status']} | – | – | – | – | – |")
+            notes += [f"{fam}: {n}" for n in c["notes"]]
+            continue
+        if peer is None:
+            others = [(k, r) for k, r in c["impls"].items() if r.get("role") == "peer"]
+            peer_txt = ", ".join(f"{k}: {r['status']}" for k, r in others) or "–"
+            agr = next((r.get("agreement") for _k, r in others if r.get("agreement")), None)
+            out.append(
+                f"| {fam} | {_size(c['size'])} | {_t(g['median_s'])} | {100 * g['spread']:.0f}% "
+                f"| {peer_txt} | – | {_t(g.get('compile_s'))} | {_agreement_text(agr)} |"
+            )
+        else:
+            out.append(
+                f"| {fam} | {_size(c['size'])} | {_t(g['median_s'])} | {100 * g['spread']:.0f}% "
+                f"| {peer_name} {_t(peer['median_s'])} | {_speedup(sp)} | {_t(g.get('compile_s'))} "
+                f"| {_agreement_text(peer.get('agreement'))} |"
+            )
+        notes += [f"{fam}: {n}" for n in c["notes"]]
+    out.append("")
+    if notes:
+        out += [f"- {n}" for n in dict.fromkeys(notes)] + [""]
     return out
 
 
