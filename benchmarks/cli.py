@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--filter", default=None, help="run only cases whose name contains this text")
     p.add_argument(
+        "--max-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="skip cases whose size exceeds N (e.g. a --full sweep on a CPU up to 10^4 points)",
+    )
+    p.add_argument(
         "--device",
         default=None,
         choices=["cpu", "gpu", "cuda", "rocm", "tpu"],
@@ -222,6 +229,8 @@ def main(argv=None) -> int:
     cases = load_cases(args.suite, args.mode, args.dtype)
     if args.filter:
         cases = [c for c in cases if args.filter in c.name]
+    if args.max_size is not None:
+        cases = [c for c in cases if c.size <= args.max_size]
     if args.list:
         for c in cases:
             print(f"{c.suite}/{c.name} {c.size_label}={_fmt_size(c.size)}  {c.title}")
@@ -288,6 +297,8 @@ def main(argv=None) -> int:
         "mode": args.mode,
         "dtype": args.dtype,
         "note": args.note,
+        "max_size": args.max_size,
+        "suites": list(args.suite),
         "device": info,
         "slug": slug,
         "versions": environment.versions(),
@@ -297,7 +308,8 @@ def main(argv=None) -> int:
         "cases": records,
         "wall_s": time.perf_counter() - t_start,
     }
-    out = Path(args.output) if args.output else RESULTS_DIR / f"{slug}-{args.mode}.json"
+    default_name = f"{slug}-{args.mode}" + (f"-max{args.max_size:g}" if args.max_size else "")
+    out = Path(args.output) if args.output else RESULTS_DIR / f"{default_name}.json"
     results.save(run, out)
     print("\n" + summary_table(records), file=sys.stderr)
     print(f"\nresults: {out}", file=sys.stderr)
