@@ -18,7 +18,12 @@ import operator
 
 import jax
 
-__all__ = ["register_record"]
+__all__ = ["register_record", "static_field"]
+
+
+def static_field(**kwargs):
+    """A dataclass field that is pytree metadata (hashable, not traced), e.g. ``total_count``."""
+    return dataclasses.field(metadata={"static": True}, **kwargs)
 
 
 def _getter(names: tuple[str, ...]):

@@ -25,7 +25,7 @@ from gmath._numerics._special import (
     xlog1py,
     xlogy,
 )
-from gmath._numerics._tails import log_ndtr, log_ndtr_diff, ndtr, ndtri
+from gmath._numerics._tails import log_ndtr, log_ndtr_diff, log_ndtri, ndtr, ndtri
 
 __all__ = [
     "bd0",
@@ -46,6 +46,7 @@ __all__ = [
     "log1pexp",
     "log_ndtr",
     "log_ndtr_diff",
+    "log_ndtri",
     "logaddexp",
     "logsubexp",
     "logsumexp",

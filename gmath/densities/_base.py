@@ -17,14 +17,9 @@ import jax.numpy as jnp
 
 from gmath._config import checks_enabled, error_if_not
 from gmath._numerics import broadcast_shapes_named, is_array_like
-from gmath._pytree import register_record
+from gmath._pytree import register_record, static_field
 
 __all__ = ["Distribution", "distribution", "static_field"]
-
-
-def static_field(**kwargs: Any):
-    """A dataclass field that is pytree metadata (hashable, not traced), e.g. ``total_count``."""
-    return dataclasses.field(metadata={"static": True}, **kwargs)
 
 
 def distribution(cls):

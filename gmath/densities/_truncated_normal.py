@@ -8,82 +8,21 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import erf
 
-from gmath._numerics import log_ndtr, log_ndtr_diff, ndtri, promote
+from gmath._numerics import log_ndtr, log_ndtr_diff, log_ndtri, promote
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["TruncatedNormal"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_HALF = -math.log(2.0)
-_NEWTON_STEPS = 3
 _CF_DEPTH = 60
 _TAIL_START = 4.0
 _TAIL_GAP = 40.0  # e^-40: the far end's share of the mass is below rounding
-_SQRT_HALF = math.sqrt(0.5)
 
 
 def _log_phi(z):
     return -0.5 * z * z - _HALF_LOG_2PI
-
-
-@jax.custom_jvp
-def _log_ndtri_lower(lp):
-    r"""Solve :math:`\log\Phi(z) = \ell` for :math:`\ell \le \log\tfrac12` (so :math:`z \le 0`).
-
-    Start from ``ndtri(exp(l))`` where :math:`e^\ell` is a normal float, else from the
-    asymptotic :math:`z_0 = -\sqrt{t - \log t - \log 2\pi}`, :math:`t = -2\ell`; then Newton
-    steps on the concave :math:`\log\Phi`, which converge monotonically from below. The upper
-    half follows by symmetry, :math:`z = -\log\Phi^{-1}(\log(1 - e^\ell))`.
-    """
-    tiny = float(jnp.finfo(lp.dtype).tiny)
-    normal = lp > math.log(tiny) + 1.0
-    z_normal = ndtri(jnp.exp(jnp.where(normal, lp, _LOG_HALF)))
-    t = -2.0 * jnp.where(normal | ~jnp.isfinite(lp), -1000.0, lp)
-    z_asymptotic = -jnp.sqrt(t - jnp.log(t) - 2.0 * _HALF_LOG_2PI)
-    z = jnp.where(normal, z_normal, z_asymptotic)
-    for _ in range(_NEWTON_STEPS):
-        log_cdf = log_ndtr(z)
-        z = z + (lp - log_cdf) * jnp.exp(log_cdf - _log_phi(z))
-    return jnp.where(jnp.isneginf(lp), -jnp.inf, jnp.where(lp > _LOG_HALF, jnp.nan, z))
-
-
-@_log_ndtri_lower.defjvp
-def _log_ndtri_lower_jvp(primals, tangents):
-    (lp,), (dlp,) = primals, tangents
-    z = _log_ndtri_lower(lp)
-    # dz/dl = Phi(z) / phi(z) = exp(l - log phi(z))
-    slope = jnp.exp(lp - _log_phi(jnp.where(jnp.isfinite(z), z, 0.0)))
-    return z, jnp.where(jnp.isfinite(z), slope * dlp, 0.0)
-
-
-def _log_ndtr(t):
-    """``log_ndtr`` with a zero (not NaN) gradient at ``t = -inf``."""
-    neginf = jnp.isneginf(t)
-    return jnp.where(neginf, -jnp.inf, log_ndtr(jnp.where(neginf, 0.0, t)))
-
-
-def _log_ndtr_diff(a, b):
-    r""":math:`\log(\Phi(b) - \Phi(a))`, accurate everywhere, with finite gradients at infinite
-    ends.
-
-    For :math:`a \le 0 \le b` as :math:`\log\tfrac12(\operatorname{erf}(b/\sqrt2) -
-    \operatorname{erf}(a/\sqrt2))`, a sum of two same-sign terms without cancellation
-    (``log_ndtr_diff`` loses digits when both ends are near 0, e.g. 2e-4 relative for
-    :math:`\Phi(10^{-12}) - \Phi(0)`); one-sided tails as ``log_ndtr``; otherwise
-    ``log_ndtr_diff``, which takes the difference in the tail away from the mode."""
-    straddle = (a <= 0) & (b >= 0)
-    a_s = jnp.where(straddle, a, -1.0)
-    b_s = jnp.where(straddle, b, 1.0)
-    central = jnp.log(0.5 * (erf(b_s * _SQRT_HALF) - erf(a_s * _SQRT_HALF)))
-    upper_tail = ~straddle & jnp.isposinf(b)  # a > 0
-    lower_tail = ~straddle & jnp.isneginf(a)  # b < 0
-    one_sided = _log_ndtr(jnp.where(upper_tail, -a, jnp.where(lower_tail, b, 0.0)))
-    two_sided = ~(straddle | upper_tail | lower_tail)
-    a_t = jnp.where(two_sided, a, 1.0)
-    b_t = jnp.where(two_sided, b, 2.0)
-    return jnp.where(straddle, central, jnp.where(two_sided, log_ndtr_diff(a_t, b_t), one_sided))
 
 
 def _interior(alpha, beta):
@@ -116,7 +55,7 @@ def _standardize_end(end, loc, scale):
 def _standard(loc, scale, low, high):
     alpha = _standardize_end(low, loc, scale)
     beta = _standardize_end(high, loc, scale)
-    return alpha, beta, _log_ndtr_diff(alpha, beta)
+    return alpha, beta, log_ndtr_diff(alpha, beta)
 
 
 @jax.jit
@@ -135,10 +74,10 @@ def _log_mass(loc, scale, low, high, x, *, upper):
     strictly = (z > alpha) & (z < beta)
     z_safe = jnp.where(strictly, z, _interior(alpha, beta))
     if upper:
-        value = _log_ndtr_diff(z_safe, beta) - log_z
+        value = log_ndtr_diff(z_safe, beta) - log_z
         edge = jnp.where(z <= alpha, 0.0, -jnp.inf)
     else:
-        value = _log_ndtr_diff(alpha, z_safe) - log_z
+        value = log_ndtr_diff(alpha, z_safe) - log_z
         edge = jnp.where(z <= alpha, -jnp.inf, 0.0)
     return jnp.where(strictly, value, edge)
 
@@ -146,11 +85,11 @@ def _log_mass(loc, scale, low, high, x, *, upper):
 @jax.jit
 def _icdf(loc, scale, low, high, u):
     alpha, beta, log_z = _standard(loc, scale, low, high)
-    log_lower = jnp.logaddexp(_log_ndtr(alpha), jnp.log(u) + log_z)
-    log_upper = jnp.logaddexp(_log_ndtr(-beta), jnp.log1p(-u) + log_z)
+    log_lower = jnp.logaddexp(log_ndtr(alpha), jnp.log(u) + log_z)
+    log_upper = jnp.logaddexp(log_ndtr(-beta), jnp.log1p(-u) + log_z)
     # one inverse serves both sides: Phi(z) = e^lower below the median, Phi(-z) = e^upper above
     use_lower = log_lower <= _LOG_HALF
-    z = _log_ndtri_lower(jnp.minimum(jnp.where(use_lower, log_lower, log_upper), _LOG_HALF))
+    z = log_ndtri(jnp.minimum(jnp.where(use_lower, log_lower, log_upper), _LOG_HALF))
     z = jnp.clip(jnp.where(use_lower, z, -z), alpha, beta)
     z = jnp.where((u >= 0) & (u <= 1), z, jnp.nan)
     # loc + scale * alpha can round past low: clip in x too, so samples stay in [low, high]

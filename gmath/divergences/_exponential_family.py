@@ -29,7 +29,12 @@ import jax.numpy as jnp
 
 from gmath._numerics import betaln, gammaln, i0e, log1mexp, safe_norm
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
-from gmath.divergences._params import bernoulli_logits, categorical_log_probs, common_dtype
+from gmath.divergences._params import (
+    bernoulli_log_probs,
+    bernoulli_logits,
+    categorical_log_probs,
+    common_dtype,
+)
 
 __all__ = ["exponential_family_kl", "exponential_family_renyi", "natural_parameters"]
 
@@ -138,8 +143,6 @@ def _family(d, dt) -> _Family:
         return _Family(name, (jnp.log(rate),), jnp.exp, lambda t: t < jnp.inf)
     if name == "Geometric":
         # T(k) = k (failures before the first success), theta = log(1 - p).
-        from gmath.divergences._params import bernoulli_log_probs
-
         _, log_fail = bernoulli_log_probs(d, dt)
         return _Family(name, (log_fail,), lambda t: -log1mexp(t), lambda t: t < 0)
     if name == "VonMises":

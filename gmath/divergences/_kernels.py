@@ -23,7 +23,7 @@ from jax import lax
 
 from gmath._numerics import promote, safe_sqrt
 from gmath._numerics._pairwise import distances, squared_distances
-from gmath._pytree import register_record
+from gmath._pytree import register_record, static_field
 
 __all__ = [
     "IMQ",
@@ -48,10 +48,6 @@ __all__ = [
 def _record(cls):
     cls = dataclasses.dataclass(frozen=True)(cls)
     return register_record(cls)  # not register_dataclass: see gmath._pytree
-
-
-def _static(**kw):
-    return dataclasses.field(metadata={"static": True}, **kw)
 
 
 class Kernel:
@@ -169,7 +165,7 @@ class Polynomial(Kernel):
 
     scale: Any = None
     offset: Any = 1.0
-    degree: int = _static(default=3)
+    degree: int = static_field(default=3)
     translation_invariant = False
 
     def _gamma(self, x):

@@ -1,8 +1,9 @@
-"""Parameters of distribution records, read through their public attributes only.
+"""Parameters of distribution records, read through their public attributes and methods.
 
 Families accept alternative spellings (``logits=`` or ``probs=``; a covariance, its Cholesky
 factor or its precision); the helpers here turn any spelling into the one a formula needs, in the
-promoted dtype of everything involved.
+promoted dtype of everything involved. Log-probabilities and log-odds come from the density
+classes' own methods (``logits_parameter``, ``log_prob``), cast to that dtype first.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import float_dtype
+from gmath.densities import Bernoulli
 
 __all__ = [
+    "as_dtype",
     "bernoulli_log_probs",
     "bernoulli_logits",
     "categorical_log_probs",
@@ -43,29 +46,29 @@ def params(dtype, *values):
     return out if len(out) > 1 else out[0]
 
 
+def as_dtype(d, dtype):
+    """The record ``d`` with every parameter cast to ``dtype``, so its methods compute in it."""
+    return jax.tree_util.tree_map(lambda v: jnp.asarray(v, dtype), d)
+
+
 def bernoulli_logits(d, dtype):
-    r"""Logits :math:`\log p - \log(1 - p)` of a Bernoulli-like record (``logits`` or ``probs``)."""
-    if getattr(d, "logits", None) is not None:
-        return jnp.asarray(d.logits, dtype)
-    probs = jnp.asarray(d.probs, dtype)
-    return jnp.log(probs) - jnp.log1p(-probs)
+    r"""Log-odds :math:`\log p - \log(1 - p)` of a Bernoulli, Binomial or Geometric record."""
+    return as_dtype(d, dtype).logits_parameter()
 
 
 def bernoulli_log_probs(d, dtype):
-    r""":math:`(\log p, \log(1 - p))` of a Bernoulli-like record."""
-    if getattr(d, "logits", None) is not None:
-        logits = jnp.asarray(d.logits, dtype)
-        return -jax.nn.softplus(-logits), -jax.nn.softplus(logits)
-    probs = jnp.asarray(d.probs, dtype)
-    return jnp.log(probs), jnp.log1p(-probs)
+    r""":math:`(\log p, \log(1 - p))` of a Bernoulli, Binomial or Geometric record.
+
+    The log-probabilities of one trial, by :meth:`gmath.densities.Bernoulli.log_prob` (from
+    whichever of ``logits`` and ``probs`` the record holds).
+    """
+    coin = as_dtype(Bernoulli(logits=d.logits, probs=d.probs), dtype)
+    return coin.log_prob(1.0), coin.log_prob(0.0)
 
 
 def categorical_log_probs(d, dtype):
-    """Normalised log-probabilities (last axis) of a Categorical record."""
-    if getattr(d, "logits", None) is not None:
-        return jax.nn.log_softmax(jnp.asarray(d.logits, dtype), axis=-1)
-    probs = jnp.asarray(d.probs, dtype)
-    return jnp.log(probs / jnp.sum(probs, axis=-1, keepdims=True))
+    """Normalised log-probabilities (last axis) of a Categorical record (``logits_parameter``)."""
+    return as_dtype(d, dtype).logits_parameter()
 
 
 def expm1_minus(t):

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from gmath._config import error_if_not
 from gmath._numerics import promote
+from gmath._pytree import register_record
 
 __all__ = [
     "MatrixGameSolution",
@@ -77,7 +78,7 @@ def duality_gap(A, x, y) -> jax.Array:
     return jnp.max(x @ A) - jnp.min(A @ y)
 
 
-@jax.tree_util.register_dataclass
+@register_record  # not jax.tree_util.register_dataclass: see gmath._pytree
 @dataclasses.dataclass(frozen=True)
 class MatrixGameSolution:
     """Result of :func:`solve_matrix_game`; unpacks as ``x, y, value, gap``.

@@ -17,7 +17,6 @@ so every convention (score SDE, DDPM, EDM, VDM, rectified flow) converts exactly
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable
 
@@ -26,7 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._config import error_if_not
-from gmath._numerics import float_dtype, log1mexp, log1pexp
+from gmath._numerics import float_dtype, invert_cdf, log1mexp, log1pexp
+from gmath._pytree import register_record
 
 __all__ = [
     "NoiseSchedule",
@@ -65,24 +65,25 @@ def _derivative(fn, t):
     return jax.jvp(fn, (t,), (jnp.ones_like(t),))[1]
 
 
-@functools.partial(
-    jax.tree_util.register_dataclass,
-    data_fields=[],
-    meta_fields=[
-        "name",
-        "log_alpha_fn",
-        "log_sigma_fn",
-        "log_snr_fn",
-        "t_from_log_snr_fn",
-        "diffusion_squared_fn",
-        "t_min",
-        "t_max",
-        "variance_preserving",
-        "clipped",
-        "alpha_fn",
-        "sigma_fn",
-    ],
-)
+def _invert_log_snr(log_snr_fn, lam, t_min, t_max):
+    r"""Generic :math:`t(\lambda)` for a decreasing :math:`\lambda_t` on a bounded domain.
+
+    Safeguarded Newton on :math:`-\lambda_t = -\lambda`, with the implicit-function gradient
+    :math:`dt/d\lambda = 1/\lambda'(t)`.
+    """
+    neg = lambda t: -log_snr_fn(t)
+    lo, hi = jnp.full_like(lam, t_min), jnp.full_like(lam, t_max)
+    t = invert_cdf(neg, lambda t: _derivative(neg, t), -jax.lax.stop_gradient(lam), lo, hi)
+    slope = jax.lax.stop_gradient(_derivative(log_snr_fn, t))
+    slope = jnp.where(jnp.isfinite(slope) & (slope != 0), slope, -1.0)
+    return t + (lam - jax.lax.stop_gradient(lam)) / slope  # value t, gradient 1 / lambda'(t)
+
+
+# field(metadata=_STATIC) is gmath._pytree.static_field, spelled out for dataclass linters
+_STATIC = {"static": True}
+
+
+@register_record  # not jax.tree_util.register_dataclass: see gmath._pytree
 @dataclasses.dataclass(frozen=True)
 class NoiseSchedule:
     r"""A diffusion noise schedule :math:`(\alpha_t, \sigma_t)`, keyed on :math:`\lambda_t`.
@@ -103,7 +104,15 @@ class NoiseSchedule:
 
     Attributes:
       name: the constructor's name.
-      t_min, t_max: the time domain.
+      log_alpha_fn, log_sigma_fn, log_snr_fn: :math:`\log\alpha_t`, :math:`\log\sigma_t`,
+        :math:`\lambda_t` (unchecked ``t``). Only ``log_alpha_fn`` is required: a missing
+        ``log_sigma_fn`` is :math:`\tfrac12\log(1 - \alpha_t^2)` (variance-preserving schedules
+        only) and a missing ``log_snr_fn`` is :math:`2(\log\alpha_t - \log\sigma_t)` (for VP,
+        :math:`\log\alpha_t^2 - \log(1 - \alpha_t^2)`).
+      t_from_log_snr_fn: the inverse :math:`t(\lambda)`; if missing, solved numerically
+        (safeguarded Newton on the bounded domain, implicit-function gradient).
+      diffusion_squared_fn: optional closed form of :math:`g(t)^2` (else by autodiff).
+      t_min, t_max: the time domain (default ``[0, 1]``).
       variance_preserving: whether :math:`\alpha_t^2 + \sigma_t^2 = 1`.
       clipped: number of betas clipped by :func:`ddpm_discrete` (0 otherwise).
       alpha_fn, sigma_fn: optional direct forms of :math:`\alpha_t, \sigma_t` (used for values
@@ -136,18 +145,39 @@ class NoiseSchedule:
       -5.025
     """
 
-    name: str
-    log_alpha_fn: Callable
-    log_sigma_fn: Callable
-    log_snr_fn: Callable
-    t_from_log_snr_fn: Callable
-    diffusion_squared_fn: Callable | None
-    t_min: float
-    t_max: float
-    variance_preserving: bool
-    clipped: int = 0
-    alpha_fn: Callable | None = None
-    sigma_fn: Callable | None = None
+    # every field is static (pytree metadata): the record has no leaves
+    name: str = dataclasses.field(metadata=_STATIC)
+    log_alpha_fn: Callable = dataclasses.field(metadata=_STATIC)
+    log_sigma_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    log_snr_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    t_from_log_snr_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    diffusion_squared_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    t_min: float = dataclasses.field(default=0.0, metadata=_STATIC)
+    t_max: float = dataclasses.field(default=1.0, metadata=_STATIC)
+    variance_preserving: bool = dataclasses.field(default=False, metadata=_STATIC)
+    clipped: int = dataclasses.field(default=0, metadata=_STATIC)
+    alpha_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    sigma_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+
+    def __post_init__(self):
+        # Derive what the defining formulas imply, once (unflattening passes the results back).
+        log_alpha, log_sigma, log_snr = self.log_alpha_fn, self.log_sigma_fn, self.log_snr_fn
+        if log_sigma is None:
+            if not self.variance_preserving:
+                raise ValueError(f"{self.name}: log_sigma_fn is required if not VP.")
+            log_sigma = lambda t: _vp_log_sigma(log_alpha(t))
+        if log_snr is None and self.variance_preserving:
+            log_snr = lambda t: _vp_log_snr(log_alpha(t))
+        elif log_snr is None:
+            log_snr = lambda t: 2 * (log_alpha(t) - log_sigma(t))
+        t_from_log_snr, t_min, t_max = self.t_from_log_snr_fn, self.t_min, self.t_max
+        if t_from_log_snr is None:
+            if not (math.isfinite(t_min) and math.isfinite(t_max)):
+                raise ValueError(f"{self.name}: t_from_log_snr_fn is required, unbounded domain.")
+            t_from_log_snr = lambda lam: _invert_log_snr(log_snr, lam, t_min, t_max)
+        object.__setattr__(self, "log_sigma_fn", log_sigma)
+        object.__setattr__(self, "log_snr_fn", log_snr)
+        object.__setattr__(self, "t_from_log_snr_fn", t_from_log_snr)
 
     # ------------------------------------------------------------------ domain
     def _time(self, t):
@@ -464,6 +494,25 @@ def _check_positive(owner, **values):
             raise ValueError(f"{owner}: {name} must be a positive finite number, got {v!r}.")
 
 
+def _linear_beta(owner, beta_min, beta_max):
+    r"""Linear :math:`\beta(t)`, its integral :math:`B(t)` and the inverse :math:`t(B)`."""
+    _check_positive(owner, beta_min=beta_min, beta_max=beta_max)
+    if beta_max < beta_min:
+        raise ValueError(f"{owner}: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
+    slope = beta_max - beta_min
+
+    def beta(t):
+        return beta_min + slope * t
+
+    def integral(t):
+        return beta_min * t + 0.5 * slope * t * t
+
+    def integral_inverse(b):  # the positive root of B(t) = b, without cancellation
+        return 2 * b / (beta_min + jnp.sqrt(beta_min * beta_min + 2 * slope * b))
+
+    return beta, integral, integral_inverse
+
+
 def vp_linear(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
     r"""Variance-preserving SDE with linear :math:`\beta(t)` on :math:`[0, 1]` (Song et al. 2021).
 
@@ -496,37 +545,12 @@ def vp_linear(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
       >>> round(float(s.t_from_log_snr(s.log_snr(0.3))), 10)
       0.3
     """
-    _check_positive("vp_linear", beta_min=beta_min, beta_max=beta_max)
-    if beta_max < beta_min:
-        raise ValueError(f"vp_linear: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
-    slope = beta_max - beta_min
-
-    def integral(t):
-        return beta_min * t + 0.5 * slope * t * t
-
-    def log_alpha(t):
-        return -0.5 * integral(t)
-
-    def log_sigma(t):
-        return 0.5 * log1mexp(-integral(t))
-
-    def log_snr(t):
-        b = integral(t)
-        return -(b + log1mexp(-b))
-
-    def t_from_log_snr(lam):
-        b = log1pexp(-lam)
-        return 2 * b / (beta_min + jnp.sqrt(beta_min * beta_min + 2 * slope * b))
-
+    beta, integral, integral_inverse = _linear_beta("vp_linear", beta_min, beta_max)
     return NoiseSchedule(
         name="vp_linear",
-        log_alpha_fn=log_alpha,
-        log_sigma_fn=log_sigma,
-        log_snr_fn=log_snr,
-        t_from_log_snr_fn=t_from_log_snr,
-        diffusion_squared_fn=lambda t: beta_min + slope * t,
-        t_min=0.0,
-        t_max=1.0,
+        log_alpha_fn=lambda t: -0.5 * integral(t),
+        t_from_log_snr_fn=lambda lam: integral_inverse(log1pexp(-lam)),
+        diffusion_squared_fn=beta,
         variance_preserving=True,
     )
 
@@ -553,17 +577,7 @@ def sub_vp(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
       >>> round(float(s.sigma(0.5) - (1 - s.alpha(0.5) ** 2)), 12)
       0.0
     """
-    _check_positive("sub_vp", beta_min=beta_min, beta_max=beta_max)
-    if beta_max < beta_min:
-        raise ValueError(f"sub_vp: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
-    slope = beta_max - beta_min
-
-    def integral(t):
-        return beta_min * t + 0.5 * slope * t * t
-
-    def log_snr(t):
-        b = integral(t)
-        return -b - 2 * log1mexp(-b)
+    beta, integral, integral_inverse = _linear_beta("sub_vp", beta_min, beta_max)
 
     def t_from_log_snr(lam):
         # u = e^{-B} = 1 / larger root; written in v = e^{-lambda} (lambda >= 0) or e^{lambda}.
@@ -573,22 +587,14 @@ def sub_vp(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
         b_pos = -jnp.log1p(-(v + root) / (2 + v + root))
         e = jnp.exp(jnp.where(pos, 0.0, lam))
         b_neg = -(jnp.log(2 * e) - jnp.log(2 * e + 1 + jnp.sqrt(4 * e + 1)))
-        b = jnp.where(pos, b_pos, b_neg)
-        return 2 * b / (beta_min + jnp.sqrt(beta_min * beta_min + 2 * slope * b))
-
-    def diffusion_squared(t):
-        return (beta_min + slope * t) * -jnp.expm1(-2 * integral(t))
+        return integral_inverse(jnp.where(pos, b_pos, b_neg))
 
     return NoiseSchedule(
         name="sub_vp",
         log_alpha_fn=lambda t: -0.5 * integral(t),
         log_sigma_fn=lambda t: log1mexp(-integral(t)),
-        log_snr_fn=log_snr,
         t_from_log_snr_fn=t_from_log_snr,
-        diffusion_squared_fn=diffusion_squared,
-        t_min=0.0,
-        t_max=1.0,
-        variance_preserving=False,
+        diffusion_squared_fn=lambda t: beta(t) * -jnp.expm1(-2 * integral(t)),
     )
 
 
@@ -639,12 +645,7 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
     return NoiseSchedule(
         name="vp_cosine",
         log_alpha_fn=log_alpha,
-        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
-        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
         t_from_log_snr_fn=t_from_log_snr,
-        diffusion_squared_fn=None,
-        t_min=0.0,
-        t_max=1.0,
         variance_preserving=True,
         alpha_fn=alpha,
     )
@@ -688,12 +689,8 @@ def ve(sigma_min: float = 0.01, sigma_max: float = 50.0) -> NoiseSchedule:
         name="ve",
         log_alpha_fn=jnp.zeros_like,
         log_sigma_fn=log_sigma,
-        log_snr_fn=lambda t: -2 * log_sigma(t),
         t_from_log_snr_fn=lambda lam: jnp.log1p(jnp.exp(-lam - 2 * log_min)) / (2 * log_ratio),
         diffusion_squared_fn=lambda t: 2 * log_ratio * jnp.exp(2 * (log_min + log_ratio * t)),
-        t_min=0.0,
-        t_max=1.0,
-        variance_preserving=False,
     )
 
 
@@ -719,12 +716,9 @@ def edm() -> NoiseSchedule:
         name="edm",
         log_alpha_fn=jnp.zeros_like,
         log_sigma_fn=jnp.log,
-        log_snr_fn=lambda t: -2 * jnp.log(t),
         t_from_log_snr_fn=lambda lam: jnp.exp(-0.5 * lam),
         diffusion_squared_fn=lambda t: 2 * t,
-        t_min=0.0,
         t_max=math.inf,
-        variance_preserving=False,
         alpha_fn=jnp.ones_like,
         sigma_fn=lambda t: t,
     )
@@ -765,8 +759,6 @@ def vdm(gamma_min: float = -13.3, gamma_max: float = 5.0) -> NoiseSchedule:
         log_snr_fn=lambda t: -gamma(t),
         t_from_log_snr_fn=lambda lam: (-lam - gamma_min) / slope,
         diffusion_squared_fn=lambda t: slope * jax.nn.sigmoid(gamma(t)),
-        t_min=0.0,
-        t_max=1.0,
         variance_preserving=True,
     )
 
@@ -794,12 +786,8 @@ def rectified_flow() -> NoiseSchedule:
         name="rectified_flow",
         log_alpha_fn=lambda t: jnp.log1p(-t),
         log_sigma_fn=jnp.log,
-        log_snr_fn=lambda t: 2 * (jnp.log1p(-t) - jnp.log(t)),
         t_from_log_snr_fn=lambda lam: jax.nn.sigmoid(-0.5 * lam),
         diffusion_squared_fn=lambda t: 2 * t / (1 - t),
-        t_min=0.0,
-        t_max=1.0,
-        variance_preserving=False,
         alpha_fn=lambda t: 1 - t,
         sigma_fn=lambda t: t,
     )
@@ -861,12 +849,7 @@ def ddpm_discrete(betas, *, max_beta: float = 0.999) -> NoiseSchedule:
     return NoiseSchedule(
         name="ddpm_discrete",
         log_alpha_fn=log_alpha,
-        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
-        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
         t_from_log_snr_fn=t_from_log_snr,
-        diffusion_squared_fn=None,
-        t_min=0.0,
-        t_max=1.0,
         variance_preserving=True,
         clipped=clipped,
     )
@@ -930,10 +913,7 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     return NoiseSchedule(
         name=f"zero_terminal_snr({base.name})",
         log_alpha_fn=log_alpha,
-        log_sigma_fn=lambda t: _vp_log_sigma(log_alpha(t)),
-        log_snr_fn=lambda t: _vp_log_snr(log_alpha(t)),
         t_from_log_snr_fn=t_from_log_snr,
-        diffusion_squared_fn=None,
         t_min=base.t_min,
         t_max=base.t_max,
         variance_preserving=True,

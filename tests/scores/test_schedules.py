@@ -1,6 +1,7 @@
 """Noise schedules: identities, closed forms (ORACLES.md, Scores and diffusion), inverses, SDE
 coefficients by autodiff, dtype, domain and NaN safety."""
 
+import dataclasses
 import math
 
 import jax
@@ -257,3 +258,45 @@ def test_bad_constructor_arguments():
         gs.vp_cosine(-0.1)
     with pytest.raises(ValueError, match="variance-preserving"):
         gs.rescale_zero_terminal_snr(gs.ve())
+
+
+# A schedule given only by its defining formulas: the inverse t(lambda) is solved numerically.
+GENERIC = {
+    name: dataclasses.replace(SCHEDULES[name], t_from_log_snr_fn=None)
+    for name in ("vp_linear", "sub_vp", "vp_cosine", "ve", "rectified_flow", "ddpm_discrete")
+    + ("zero_snr_cosine",)
+}
+T_GRID = np.linspace(0.0313, 0.9713, 7)  # off the ddpm knots n / 1000 (kinks of its t(lambda))
+
+
+def _inverse_and_slope(s, lam):
+    return s.t_from_log_snr(lam), jax.vmap(jax.grad(s.t_from_log_snr))(lam)
+
+
+@pytest.mark.parametrize("name", sorted(GENERIC))
+def test_generic_inverse_matches_the_closed_form(name):
+    closed, generic = SCHEDULES[name], GENERIC[name]
+    lam = closed.log_snr(T_GRID)
+    t_c, dt_c = _inverse_and_slope(closed, lam)
+    t_g, dt_g = jax.jit(lambda x: _inverse_and_slope(generic, x))(lam)
+    gt.assert_allclose(t_g, T_GRID, rtol=1e-10)
+    gt.assert_allclose(t_g, t_c, rtol=1e-10)
+    # implicit-function gradient 1 / lambda'(t) against the closed form's autodiff
+    gt.assert_allclose(dt_g, dt_c, rtol=1e-8)
+    t32 = generic.t_from_log_snr(lam.astype(np.float32))
+    assert t32.dtype == jnp.float32
+    gt.assert_allclose(t32, T_GRID, rtol=1e-5)
+
+
+def test_defining_formulas_imply_the_rest():
+    vp = gs.vp_linear()
+    minimal = gs.NoiseSchedule("custom", vp.log_alpha_fn, variance_preserving=True)
+    for method in ("log_sigma", "log_snr", "sigma", "drift", "diffusion_squared"):
+        gt.assert_allclose(getattr(minimal, method)(T_GRID), getattr(vp, method)(T_GRID))
+    gt.assert_allclose(minimal.t_from_log_snr(vp.log_snr(T_GRID)), T_GRID, rtol=1e-10)
+    rf = gs.rectified_flow()
+    gt.assert_allclose(rf.log_snr(T_GRID), 2 * np.log((1 - T_GRID) / T_GRID))
+    with pytest.raises(ValueError, match="log_sigma_fn is required"):
+        gs.NoiseSchedule("custom", jnp.zeros_like)
+    with pytest.raises(ValueError, match="t_from_log_snr_fn is required"):
+        gs.NoiseSchedule("custom", jnp.zeros_like, jnp.log, t_max=math.inf)
