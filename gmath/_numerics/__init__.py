@@ -8,6 +8,7 @@ from gmath._numerics._dtypes import (
     is_array_like,
     promote,
 )
+from gmath._numerics._linalg import gauss_solve
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
 from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
@@ -38,6 +39,7 @@ __all__ = [
     "gammainc",
     "gammaincc",
     "gammaln",
+    "gauss_solve",
     "i0e",
     "i1e",
     "invert_cdf",

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._config import error_if_not
-from gmath._numerics import promote
+from gmath._numerics import gauss_solve, promote
 from gmath._pytree import register_record
 
 __all__ = [
@@ -296,7 +296,7 @@ def _polish(A, sx, sy):
     sums = sums.at[0, :m].set(1.0).at[1, m : m + n].set(1.0)
     M = jnp.concatenate([top, mid, sums], axis=0)
     rhs = jnp.zeros((size,), dt).at[m + n].set(1.0).at[m + n + 1].set(1.0)
-    sol = jnp.linalg.solve(M, rhs)
+    sol = gauss_solve(M, rhs)  # not jnp.linalg.solve: see gmath._numerics._linalg
     ok = jnp.all(jnp.isfinite(sol))
     sol = jnp.where(ok, sol, 0.0)
     return _normalise(sol[:m]), _normalise(sol[m : m + n])
