@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -17,47 +18,116 @@ from gmath._numerics import (
     xlog1py,
     xlogy,
 )
-from gmath._numerics._betainc import _log_prefactor
+from gmath._numerics._special import log1pmx
 from gmath.densities._base import Distribution, distribution
-from gmath.densities._discrete import bd0, stirlerr
+from gmath.densities._discrete import stirlerr
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Beta"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def _valid(a, b):
     return (a > 0) & (b > 0)
 
 
-@jax.jit
-def _log_prob(x, a, b):
-    inside = (x >= 0) & (x <= 1)
-    xs = jnp.where(inside, x, 0.5)
-    # xlogy/xlog1py: at x = 0 (or 1) the value is +inf, -log B(1, b) = log b, or -inf for
-    # concentration1 <, =, > 1 (resp. concentration0).
-    body = xlogy(a - 1, xs) + xlog1py(b - 1, -xs) - betaln(a, b)
-    # a, b > 2: Loader's saddle-point form (R's dbeta), p(x) = (a + b - 1) binom(a - 1; a + b - 2,
-    # x) with the binomial in stirlerr/bd0 terms: float32 does not cancel the log B term (with
-    # a or b near 1 the stirlerr terms grow large and the direct form is better, as in R).
-    loader = (a > 2) & (b > 2) & (xs > 0) & (xs < 1)
-    k = jnp.where(loader, a - 1, 1.0)
-    j = jnp.where(loader, b - 1, 1.0)
-    xl = jnp.where(loader, xs, 0.5)
+def _coefficients(a, b):
+    r"""Parameter-only terms of ``log_prob`` (computed once, broadcast over points):
+    ``(c, p1, q1, s1, p2, q2, s2)`` with :math:`\log p(x) = c + p_1\log t_1 - q_1(t_1 - 1)
+    + p_2\log t_2 - q_2(t_2 - 1)`, :math:`t_1 = s_1 x`, :math:`t_2 = s_2(1 - x)`.
+
+    For :math:`\alpha, \beta > 2` it is Loader's saddle-point form of R's ``dbeta``,
+    :math:`p(x) = (n + 1)\binom{n}{k}x^k(1 - x)^j` with :math:`k = \alpha - 1`,
+    :math:`j = \beta - 1`, :math:`n = k + j`, the binomial written with stirlerr (:math:`\delta`)
+    and :math:`\mathrm{bd0}(k, nx) = -k[\log t_1 - (t_1 - 1)]`, :math:`t_1 = nx/k`: so
+    :math:`p_1 = q_1 = k`, :math:`s_1 = n/k` (likewise :math:`j`). Otherwise it is betainc's
+    prefactor :math:`x^\alpha(1 - x)^\beta / B(\alpha, \beta)` in the same form in
+    :math:`\alpha, \beta` (``_log_prefactor``), over :math:`x(1 - x)`: :math:`q_1 = \alpha`,
+    :math:`p_1 = \alpha - 1`, :math:`s_1 = (\alpha + \beta)/\alpha`, the :math:`-\log x` merged
+    into :math:`\log t_1` and :math:`c`. Either way no large terms cancel per point: the
+    linear terms sum to 0 but are kept, so that the rounding of :math:`t_1, t_2` moves the
+    result only by :math:`p/t - q` times it (small near the mode), and in Loader's form
+    :math:`\log t - (t - 1)` is summed as a series near :math:`t = 1` (:func:`log1pmx`).
+    """
+    loader = (a > 2) & (b > 2)
+    valid = _valid(a, b)
+    a = jnp.where(valid, a, 3.0)
+    b = jnp.where(valid, b, 3.0)
+    # Loader, in k = a - 1, j = b - 1 (both > 1 where used)
+    k = jnp.where(loader, a - 1, 2.0)
+    j = jnp.where(loader, b - 1, 2.0)
     n = k + j
-    lc = stirlerr(n) - stirlerr(k) - stirlerr(j) - bd0(k, n * xl) - bd0(j, n * (1 - xl))
-    lf = jnp.log(2 * jnp.pi * k) + jnp.log1p(-k / n)
-    body = jnp.where(loader, jnp.log1p(n) + lc - 0.5 * lf, body)
-    # otherwise (a or b <= 2) inside (0, 1): the value of x^a (1 - x)^b / B(a, b) in the
-    # saddle-point form of betainc's prefactor (stirlerr/bd0 terms in a, b themselves, never
-    # near 0), over x (1 - x); the derivatives of the direct form (exact score, e.g. 0 at a = b = 1).
-    other = ~loader & (xs > 0) & (xs < 1)
-    xo = jnp.where(other, xs, 0.5)
-    ao = jnp.where(other, a, 1.0)
-    bo = jnp.where(other, b, 1.0)
-    saddle = _log_prefactor(ao, bo, xo) - jnp.log(xo) - jnp.log1p(-xo)
-    body = jnp.where(other, body + jax.lax.stop_gradient(saddle - body), body)
-    out = jnp.where(inside, body, -jnp.inf)
+    # the logarithms merged into one: (n + 1) sqrt(n / (2 pi k j)), n - k = j (fewer roundings
+    # than log1p(n) - log(2 pi k (1 - k/n)) / 2, whose terms are larger than their sum)
+    c_loader = (
+        stirlerr(n)
+        - stirlerr(k)
+        - stirlerr(j)
+        + jnp.log((n + 1) * jnp.sqrt(n / k) * jax.lax.rsqrt(2 * jnp.pi * j))
+    )
+    # betainc's prefactor over x (1 - x), in a, b themselves (any a, b > 0)
+    m = a + b
+    # 0.5 log(a) + 0.5 log(b / m) - log(2 pi) / 2 - log(a / m) - log(b / m) in one logarithm
+    # (no quotient of quotients: XLA rewrites (m / a) / (2 pi b) as m / (2 pi a b), which
+    # underflows for tiny a, b)
+    c_other = (
+        stirlerr(m)
+        - stirlerr(a)
+        - stirlerr(b)
+        + jnp.log(m * jnp.sqrt(m / a) * jax.lax.rsqrt(2 * jnp.pi * b))
+    )
+    c = jnp.where(loader, c_loader, c_other)
+    q1 = jnp.where(loader, k, a)
+    q2 = jnp.where(loader, j, b)
+    return c, a - 1, q1, jnp.where(loader, n, m) / q1, b - 1, q2, jnp.where(loader, n, m) / q2
+
+
+@jax.custom_jvp
+def _log_prob_value(x, a, b):
+    c, p1, q1, s1, p2, q2, s2 = _coefficients(a, b)
+    interior = (x > 0) & (x < 1)
+    xs = jnp.where(interior, x, 0.5)
+    # two logarithms per point (numpyro's count); max: float32 flushes a subnormal s1 x to 0
+    t1 = jnp.maximum(s1 * xs, jnp.finfo(xs.dtype).tiny)
+    t2 = s2 * (1 - xs)
+    l1 = jnp.log(t1)
+    l2 = jnp.log(t2)
+    u1 = t1 - 1
+    u2 = t2 - 1
+    body = jnp.where(
+        (a > 2) & (b > 2),  # Loader's form (p = q): see _coefficients
+        c + (q1 * log1pmx(u1, l1) + q2 * log1pmx(u2, l2)),
+        (c + (p1 * l1 - q1 * u1)) + (p2 * l2 - q2 * u2),
+    )
+    # x = 0 (or 1): +inf, -log B(1, b) = log b, or -inf for concentration1 <, =, > 1
+    # (resp. concentration0); parameter-only.
+    at_0 = jnp.where(a < 1, jnp.inf, jnp.where(a == 1, jnp.log(b), -jnp.inf))
+    at_1 = jnp.where(b < 1, jnp.inf, jnp.where(b == 1, jnp.log(a), -jnp.inf))
+    out = jnp.where(interior, body, jnp.where(x == 0, at_0, jnp.where(x == 1, at_1, -jnp.inf)))
     return jnp.where(_valid(a, b), out, jnp.nan)
+
+
+@_log_prob_value.defjvp
+def _log_prob_jvp(primals, tangents):
+    r"""The derivatives of the direct form :math:`(\alpha - 1)\log x + (\beta - 1)\log(1 - x)
+    - \log B(\alpha, \beta)` (exact: e.g. 0 in :math:`x` at :math:`\alpha = \beta = 1`), 0
+    outside :math:`(0, 1)`."""
+    x, a, b = primals
+    dx, da, db = tangents
+    value = _log_prob_value(x, a, b)
+    interior = (x > 0) & (x < 1) & _valid(a, b)
+    xs = jnp.where(interior, x, 0.5)
+    both = digamma(a + b)
+    tangent = (
+        ((a - 1) / xs - (b - 1) / (1 - xs)) * dx
+        + (jnp.log(xs) - digamma(a) + both) * da
+        + (jnp.log1p(-xs) - digamma(b) + both) * db
+    )
+    return value, jnp.where(interior, tangent, 0.0)
+
+
+_log_prob = jax.jit(_log_prob_value)
 
 
 @jax.jit
@@ -208,8 +278,11 @@ class Beta(Distribution):
     :math:`\alpha - 1, \beta - 1`) and otherwise :math:`\log[x^\alpha(1-x)^\beta/B(\alpha,
     \beta)] - \log x - \log(1 - x)`, the first term in the same stirlerr/bd0 form (in
     :math:`\alpha, \beta`), so that float32 cancels no large log-gamma terms (at most 1.5
-    excess bits in ``scripts/accuracy_table.py``). ``sample`` is :func:`jax.random.beta` (two gamma variates, with implicit
-    reparameterisation gradients).
+    excess bits in ``scripts/accuracy_table.py``). All its stirlerr terms depend on the
+    parameters alone (computed once per distribution); per point it takes two logarithms, as
+    the direct form does. Its derivatives are those of the direct form (exact: e.g. 0 in
+    :math:`x` at :math:`\alpha = \beta = 1`). ``sample`` is :func:`jax.random.beta` (two gamma
+    variates, with implicit reparameterisation gradients).
 
     Args:
       concentration1: :math:`\alpha > 0`, any shape broadcasting with ``concentration0``.

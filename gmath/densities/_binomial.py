@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import log1pexp, promote
+from gmath._numerics._special import bd0_scaled
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
     bd0,
@@ -67,8 +68,8 @@ def _log_prob(x, n, p, q, log_p, log_q):
         stirlerr_at_integers(ns)
         - stirlerr_at_integers(xi)
         - stirlerr_at_integers(yi)
-        - bd0(xi, ns * p)
-        - bd0(yi, ns * q)
+        - bd0_scaled(xi, ns * p)
+        - bd0_scaled(yi, ns * q)
     )
     lf = _LOG_2PI + jnp.log(xi * yi / ns)
     at_zero = jnp.where(n == 0, 0.0, n * log_q)

@@ -104,9 +104,9 @@ def stirlerr_at_integers(k):
     index = jnp.where(small, k, 0.0).astype(jnp.int32)  # NaN and negatives: masked by callers
     table = jnp.asarray(_STIRLERR_TABLE, k.dtype)
     at_table = jnp.take(table, index, mode="clip")
-    kb = jnp.where(small, float(_TABLE_SIZE), k)
-    k2 = kb * kb
-    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * k2)) / k2) / k2) / k2) / kb
+    r = 1 / jnp.where(small, float(_TABLE_SIZE), k)  # one division per point, then Horner
+    r2 = r * r
+    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - r2 / 1188) * r2) * r2) * r2) * r
     return jnp.where(small, at_table, series)
 
 

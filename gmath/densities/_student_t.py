@@ -17,6 +17,7 @@ from gmath.densities._discrete import bd0, stirlerr
 __all__ = ["StudentT"]
 
 _LOG_HALF = -math.log(2.0)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _SERIES_TERMS = 6
 _SERIES_BELOW = 1e-4  # x = df / (df + z^2) under which the tail is summed in log space
 
@@ -70,22 +71,30 @@ def _log_tail(df, z):
     return _LOG_HALF + jnp.where(w2_inv_big, tail, centre)
 
 
+def _log_norm(df):
+    r""":math:`\log[\Gamma(\frac{\nu+1}2)/(\Gamma(\frac\nu2)\sqrt{\nu\pi})]` in Loader's
+    saddle-point form (R's ``dt``): :math:`\delta(\tfrac{n+1}{2}) - \delta(\tfrac n2)
+    - \mathrm{bd0}(\tfrac n2, \tfrac{n+1}2) - \tfrac12\log 2\pi`, :math:`n = \nu`, with no
+    large log-gamma terms to cancel in float32 (parameter-only)."""
+    half = 0.5 * df
+    return stirlerr(half + 0.5) - stirlerr(half) - bd0(half, half + 0.5) - _HALF_LOG_2PI
+
+
 @jax.jit
 def _log_pdf(df, z):
-    r"""Loader's saddle-point form (R's ``dt``): with :math:`n = \nu`,
-    :math:`\log p = t - u - \tfrac12\log 2\pi - \tfrac12\log(1 + z^2/n)`,
-    :math:`t = \delta(\tfrac{n+1}{2}) - \delta(\tfrac n2) - \mathrm{bd0}(\tfrac n2, \tfrac{n+1}2)`,
-    :math:`u = \tfrac n2\log(1 + z^2/n)`, written :math:`z^2/2 - \mathrm{bd0}(\tfrac n2,
-    \tfrac{n + z^2}2)` for :math:`z^2/n \le 0.2`. No large log-gamma terms cancel, so float32
-    keeps its accuracy near the mode (``scripts/accuracy_table.py``)."""
-    half = 0.5 * df
-    t = stirlerr(half + 0.5) - stirlerr(half) - bd0(half, half + 0.5)
-    w = z / jnp.sqrt(df)
-    l_x2n = 0.5 * _log1p_square(w)
-    near = w * w <= 0.2
-    zn = jnp.where(near, z, 0.0)
-    u = jnp.where(near, 0.5 * zn * zn - bd0(half, half + 0.5 * zn * zn), df * l_x2n)
-    return t - u - 0.5 * math.log(2 * math.pi) - l_x2n
+    r""":math:`\log p = c(\nu) - \frac{\nu + 1}{2}\log(1 + z^2/\nu)` with the constant
+    :func:`_log_norm` and one ``log1p`` per point (:func:`_log1p_square`, accurate relative to
+    its value, so that near the mode nothing cancels; R's ``dt`` needs ``bd0`` there only
+    because it takes :math:`\log(1 + z^2/\nu)` without ``log1p``)."""
+    return _log_norm(df) - (0.5 * df + 0.5) * _log1p_square(z / jnp.sqrt(df))
+
+
+@jax.jit
+def _log_prob(x, df, loc, scale):
+    r"""``log_prob``: :func:`_log_pdf` at :math:`w = (x - \mu)/(\sigma\sqrt\nu)` (one
+    division per point), the constants parameter-only."""
+    w = (x - loc) / (scale * jnp.sqrt(df))
+    return (_log_norm(df) - jnp.log(scale)) - (0.5 * df + 0.5) * _log1p_square(w)
 
 
 def _solve_lower(df, log_q):
@@ -223,8 +232,8 @@ class StudentT(Distribution):
         return df, (x - loc) / scale, scale
 
     def log_prob(self, x):
-        df, z, scale = self._standardize(x, "log_prob")
-        return _log_pdf(df, z) - jnp.log(scale)
+        x = self._check_value(x, "log_prob")
+        return _log_prob(*promote(x, self.df, self.loc, self.scale))
 
     def score(self, x):
         r""":math:`-(\nu + 1) z / (\sigma(\nu + z^2))`, without overflow for large :math:`z`."""
