@@ -24,6 +24,13 @@ from benchmarks import SUITE_NAMES
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
+# jaxlib 0.10.2 on CPU: two independent batched LAPACK calls in one computation can deadlock
+# (each waits in its parallel batch map for threads of the same intra-op pool; reliably with 2
+# cores, e.g. the batched MVN KL). XLA's concurrency-optimised scheduler off avoids it; the flag
+# is recorded with the results (``xla_flags``).
+_NO_DEADLOCK = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -211,6 +218,10 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.device and "jax" not in sys.modules:
         os.environ["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(args.device, args.device)
+    if "jax" not in sys.modules and _NO_DEADLOCK.split("=")[0] not in os.environ.get(
+        "XLA_FLAGS", ""
+    ):
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_NO_DEADLOCK}".strip()
     import jax
 
     # 64-bit types are switched on per case (float64 cases only), as users run float32 code
@@ -298,6 +309,7 @@ def main(argv=None) -> int:
         "dtype": args.dtype,
         "note": args.note,
         "max_size": args.max_size,
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "suites": list(args.suite),
         "device": info,
         "slug": slug,

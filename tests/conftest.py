@@ -10,7 +10,14 @@ Warnings are errors (``filterwarnings = error`` in pyproject.toml). Profiles, ch
 
 import os
 
-import jax
+# jaxlib 0.10.2 on CPU: two independent batched LAPACK calls in one computation can deadlock
+# (both wait in their parallel batch map for threads of the same intra-op pool; reliably with
+# 2 cores). Turning off XLA's concurrency-optimised scheduler avoids it. Set before jax loads.
+_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
