@@ -385,7 +385,27 @@ def _simplex(An, max_pivots):
     T, basis, k = jax.lax.while_loop(cond, body, (T, basis, jnp.zeros((), jnp.int32)))
     q = jnp.zeros((n + m,), dt).at[basis].set(T[:m, -1])[:n]
     p = T[m, n : n + m]
-    return _normalise(p), _normalise(q), k
+    return _normalise(p), _normalise(q), k, basis
+
+
+def _reinvert(An, basis):
+    r"""Primal and dual solutions of the final simplex basis, from the data, not the tableau.
+
+    The tableau carries the rounding of all its pivots (gaps near 1e-5 in float32 on degenerate
+    bases). Solving :math:`B_\mathcal{B} q_\mathcal{B} = 1` and
+    :math:`B_\mathcal{B}^\top p = c_\mathcal{B}` with the basic columns of :math:`[B \; I]`
+    directly ("reinversion", as simplex codes do periodically) removes it.
+    """
+    m, n = An.shape
+    dt = An.dtype
+    Bb = jnp.concatenate([2.0 - An, jnp.eye(m, dtype=dt)], axis=1)[:, basis]
+    qb = gauss_solve(Bb, jnp.ones((m,), dt))
+    p = gauss_solve(Bb.T, (basis < n).astype(dt))
+    q = jnp.zeros((n + m,), dt).at[basis].set(qb)[:n]
+    ok = jnp.all(jnp.isfinite(qb)) & jnp.all(jnp.isfinite(p))
+    x = _normalise(jnp.where(ok, jnp.maximum(p, 0.0), 1.0))
+    y = _normalise(jnp.where(ok, jnp.maximum(q, 0.0), 1.0))
+    return x, y
 
 
 def solve_matrix_game(
@@ -404,7 +424,9 @@ def solve_matrix_game(
     :math:`B = c - A > 0`, the column player's LP :math:`\max 1^\top q` s.t.
     :math:`Bq \le 1, q \ge 0` gives :math:`y = q/1^\top q`, its duals give :math:`x`. Every
     game in a ``vmap`` batch pivots in lock-step; a random 20 x 20 game needs about 20-40 pivots.
-    In float64 the gap is at rounding level (~1e-14); in float32, ~1e-5 relative.
+    In float64 the gap is at rounding level (~1e-14). In float32 (with ``polish=True``) the
+    final basis is re-solved from the data rather than read from the tableau: a random 20 x 20
+    game is certified to a gap of 1e-6 in 99.9% of cases (94% from the tableau alone).
 
     The iterative methods run in blocks of ``check_every`` steps; after each block the duality
     gap of the last and the average iterate is evaluated and, with ``polish=True``, the supports
@@ -425,7 +447,8 @@ def solve_matrix_game(
       tol: target duality gap (absolute, in the units of ``A``).
       max_iters: bound on iterations (pivots for the simplex method).
       check_every: iterations between certificate checks (iterative methods).
-      polish: try exact support solves at each check (iterative methods).
+      polish: try exact support solves at each check (iterative methods); re-solve the final
+        basis from the data (simplex, below float64).
 
     Returns:
       A :class:`MatrixGameSolution` ``(x, y, value, gap)`` with ``num_iters`` and ``converged``.
@@ -468,7 +491,12 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
     safe_scale = jnp.where(scale > 0, scale, 1.0)
     An = (A - shift) / safe_scale
     if method == "simplex":
-        x, y, iters = _simplex(An, max_iters)
+        x, y, iters, basis = _simplex(An, max_iters)
+        # below float64 the tableau's rounding matters (gaps ~1e-5 in float32): keep the
+        # re-solved basis when its certified gap is smaller (in float64 it gains nothing and
+        # costs 40% of the time)
+        if polish and jnp.finfo(An.dtype).bits < 64:
+            x, y, _ = _better((x, y, _gap(An, x, y)), _reinvert(An, basis), An)
     else:
         (x, y, _), iters = _solve_normalised(
             An,
