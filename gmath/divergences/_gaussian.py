@@ -187,6 +187,12 @@ def gaussian_kl(p: Gaussian, q: Gaussian):
         raise ValueError(f"kl: multivariate normals of different dimensions {p.dim} and {q.dim}.")
     f, d = p.sqrt_parts()
     diff = (q.loc - p.loc)[..., :, None]
+    if d is not None and q.kind in ("tril", "lowrank"):
+        # tr(S_q^-1 diag(d)) = ||L_q^-1 diag(sqrt d)||_F^2: a factor like the others, so that
+        # the solves below stay one batched call
+        extra = jnp.sqrt(d)[..., :, None] * jnp.eye(p.dim, dtype=d.dtype)
+        f = extra if f is None else jnp.concatenate(_bcast_batch(f, extra, 2, 2), axis=-1)
+        d = None
     trace = 0.0
     if f is not None:
         # one solve against [F_p | mu_q - mu_p]: one batched LAPACK call, not two (faster, and
