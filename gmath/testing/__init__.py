@@ -10,7 +10,12 @@ Users can property-test their own code with the same strategies gmath tests itse
 """
 
 from gmath.testing._arrays import finite_arrays, positive_arrays, simplex_points, spd_matrices
-from gmath.testing._assertions import assert_allclose, assert_transform_consistent, tolerance
+from gmath.testing._assertions import (
+    assert_allclose,
+    assert_float32_excess_bits,
+    assert_transform_consistent,
+    tolerance,
+)
 from gmath.testing._diffusion import (
     gaussian_diffusion_log_prob,
     gaussian_diffusion_marginal,
@@ -57,6 +62,7 @@ from gmath.testing._statistics import (
 
 __all__ = [
     "assert_allclose",
+    "assert_float32_excess_bits",
     "assert_mean_matches",
     "assert_samples_match_cdf",
     "assert_transform_consistent",

@@ -8,7 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["assert_allclose", "assert_transform_consistent", "tolerance"]
+__all__ = [
+    "assert_allclose",
+    "assert_float32_excess_bits",
+    "assert_transform_consistent",
+    "tolerance",
+]
 
 _BASE = {
     np.dtype(np.float64): 1e-10,
@@ -148,3 +153,54 @@ def assert_transform_consistent(
         assert_allclose(jitted[i], eager[i], rtol=rtol, atol=atol, err_msg="jit vs eager")
     assert_allclose(vmapped, stacked, rtol=rtol, atol=atol, err_msg="vmap vs eager loop")
     assert_allclose(jit_vmapped, stacked, rtol=rtol, atol=atol, err_msg="jit(vmap) vs eager loop")
+
+
+def assert_float32_excess_bits(
+    f: Callable, reference: Callable, args: Sequence, *, differentiable, max_excess_bits=4
+) -> None:
+    r"""Assert that float32 ``f`` is within ``max_excess_bits`` of what float32 rounding allows.
+
+    ``args`` (broadcast together) are rounded to float32; ``f`` runs on them in float32 (under
+    ``jit`` and ``vmap``, so ``f`` takes scalars) and must return float32; ``reference`` (numpy,
+    float64) runs on the same rounded values, so input rounding is not counted. The error is
+    measured against the function's conditioning, as in ``scripts/accuracy_table.py``:
+
+    .. math::
+        rac{|f_{32} - f|}{arepsilon_{32} \max(|f|, \sum_{i} |	heta_i\,\partial f /
+        \partial	heta_i|)} \le 2^{	ext{max\_excess\_bits}},
+
+    the sum over the argument positions in ``differentiable`` (derivatives by autodiff of ``f``
+    in float64, which needs x64 enabled).
+
+    Args:
+      f: scalar function of scalar arguments, e.g. ``lambda x, a: Gamma(a, 1.0).log_prob(x)``.
+      reference: float64 numpy function of the broadcast argument arrays.
+      args: arrays (or scalars) broadcast together.
+      differentiable: tuple of argument positions that enter the conditioning.
+      max_excess_bits: allowed bits beyond the conditioning (the library's goal is 4).
+
+    Raises:
+      AssertionError: naming the worst ratio and its arguments.
+
+    Examples:
+      >>> import jax, numpy as np
+      >>> jax.config.update("jax_enable_x64", True)
+      >>> assert_float32_excess_bits(
+      ...     lambda x: jax.numpy.log1p(x), np.log1p, [np.linspace(1e-6, 3, 7)], differentiable=(0,)
+      ... )
+    """
+    eps32 = float(np.finfo(np.float32).eps)
+    args32 = [np.asarray(a, np.float32) for a in np.broadcast_arrays(*args)]
+    args64 = [a.astype(np.float64) for a in args32]
+    out = jax.jit(jax.vmap(f))(*map(jnp.asarray, args32))
+    assert out.dtype == jnp.float32, f"float32 inputs gave {out.dtype}"
+    grads = jax.jit(jax.vmap(jax.grad(f, argnums=differentiable)))(*map(jnp.asarray, args64))
+    sens = sum(
+        np.abs(args64[i] * np.asarray(g)) for i, g in zip(differentiable, grads, strict=True)
+    )
+    expected = reference(*args64)
+    ratio = np.abs(np.asarray(out, np.float64) - expected) / (
+        eps32 * np.maximum(np.abs(expected), sens)
+    )
+    worst = int(np.argmax(ratio))
+    assert ratio[worst] <= 2.0**max_excess_bits, (ratio[worst], [a[worst] for a in args64])

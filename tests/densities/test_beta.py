@@ -259,38 +259,15 @@ def test_pytree_gradients_closed_form():
     gt.assert_allclose(g.concentration0, np.log1p(-x) - sp.digamma(b) + sp.digamma(a + b))
 
 
-_EPS32 = float(np.finfo(np.float32).eps)
-
-
-def _assert_float32_within_4_excess_bits(f, reference, args, differentiable):
-    """float32 ``f`` against the float64 ``reference`` at the same float32-rounded inputs, with
-    at most 4 bits beyond the conditioning max(|f|, sum_i |theta_i d f / d theta_i|): the
-    measure of scripts/accuracy_table.py (goal: <= 4 excess bits for every family)."""
-    args32 = [np.asarray(a, np.float32) for a in np.broadcast_arrays(*args)]
-    args64 = [a.astype(np.float64) for a in args32]
-    out = jax.jit(jax.vmap(f))(*map(jnp.asarray, args32))
-    assert out.dtype == jnp.float32
-    grads = jax.jit(jax.vmap(jax.grad(f, argnums=differentiable)))(*map(jnp.asarray, args64))
-    sens = sum(
-        np.abs(args64[i] * np.asarray(g)) for i, g in zip(differentiable, grads, strict=True)
-    )
-    expected = reference(*args64)
-    ratio = np.abs(np.asarray(out, np.float64) - expected) / (
-        _EPS32 * np.maximum(np.abs(expected), sens)
-    )
-    worst = int(np.argmax(ratio))
-    assert ratio[worst] <= 16, (ratio[worst], [a[worst] for a in args64])
-
-
 def test_log_prob_float32_excess_bits():
     # scripts/accuracy_table.py worst point before the saddle-point form: x = 0.668,
     # concentration1 = 14.5, concentration0 = 7.53 (5.5 excess bits).
     a = np.array([2.5, 5.8, 9.9, 14.5, 20.0])[:, None, None]
     b = np.array([1.76, 2.4, 5.4, 7.53, 15.0])[None, :, None]
     x = np.linspace(0.05, 0.95, 10)[None, None, :]
-    _assert_float32_within_4_excess_bits(
+    gt.assert_float32_excess_bits(
         lambda x, a, b: Beta(a, b).log_prob(x),
         lambda x, a, b: ss.beta.logpdf(x, a, b),
         [v.ravel() for v in np.broadcast_arrays(x, a, b)],
-        (0, 1, 2),
+        differentiable=(0, 1, 2),
     )

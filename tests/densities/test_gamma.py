@@ -253,29 +253,6 @@ def test_pytree_gradients_closed_form():
     gt.assert_allclose(g.rate, a / b - x)
 
 
-_EPS32 = float(np.finfo(np.float32).eps)
-
-
-def _assert_float32_within_4_excess_bits(f, reference, args, differentiable):
-    """float32 ``f`` against the float64 ``reference`` at the same float32-rounded inputs, with
-    at most 4 bits beyond the conditioning max(|f|, sum_i |theta_i d f / d theta_i|): the
-    measure of scripts/accuracy_table.py (goal: <= 4 excess bits for every family)."""
-    args32 = [np.asarray(a, np.float32) for a in np.broadcast_arrays(*args)]
-    args64 = [a.astype(np.float64) for a in args32]
-    out = jax.jit(jax.vmap(f))(*map(jnp.asarray, args32))
-    assert out.dtype == jnp.float32
-    grads = jax.jit(jax.vmap(jax.grad(f, argnums=differentiable)))(*map(jnp.asarray, args64))
-    sens = sum(
-        np.abs(args64[i] * np.asarray(g)) for i, g in zip(differentiable, grads, strict=True)
-    )
-    expected = reference(*args64)
-    ratio = np.abs(np.asarray(out, np.float64) - expected) / (
-        _EPS32 * np.maximum(np.abs(expected), sens)
-    )
-    worst = int(np.argmax(ratio))
-    assert ratio[worst] <= 16, (ratio[worst], [a[worst] for a in args64])
-
-
 def test_log_prob_float32_excess_bits():
     # scripts/accuracy_table.py worst points: (x, concentration, rate) = (10.3, 43.3, 4.207) before
     # the saddle-point form (6.2 excess bits), and (0.045, 0.309, 1.513) on the direct branch.
@@ -283,9 +260,9 @@ def test_log_prob_float32_excess_bits():
     b = np.array([0.5, 1.513, 4.207])[None, :, None]
     x = a / b * np.linspace(0.3, 2.0, 9)
     args = [v.ravel() for v in np.broadcast_arrays(x, a, b)]
-    _assert_float32_within_4_excess_bits(
+    gt.assert_float32_excess_bits(
         lambda x, a, b: Gamma(a, b).log_prob(x),
         lambda x, a, b: ss.gamma.logpdf(x, a, scale=1 / b),
         args,
-        (0, 1, 2),
+        differentiable=(0, 1, 2),
     )

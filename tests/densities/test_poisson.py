@@ -164,37 +164,14 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
         assert np.isfinite(f(0.5))
 
 
-_EPS32 = float(np.finfo(np.float32).eps)
-
-
-def _assert_float32_within_4_excess_bits(f, reference, args, differentiable):
-    """float32 ``f`` against the float64 ``reference`` at the same float32-rounded inputs, with
-    at most 4 bits beyond the conditioning max(|f|, sum_i |theta_i d f / d theta_i|): the
-    measure of scripts/accuracy_table.py (goal: <= 4 excess bits for every family)."""
-    args32 = [np.asarray(a, np.float32) for a in np.broadcast_arrays(*args)]
-    args64 = [a.astype(np.float64) for a in args32]
-    out = jax.jit(jax.vmap(f))(*map(jnp.asarray, args32))
-    assert out.dtype == jnp.float32
-    grads = jax.jit(jax.vmap(jax.grad(f, argnums=differentiable)))(*map(jnp.asarray, args64))
-    sens = sum(
-        np.abs(args64[i] * np.asarray(g)) for i, g in zip(differentiable, grads, strict=True)
-    )
-    expected = reference(*args64)
-    ratio = np.abs(np.asarray(out, np.float64) - expected) / (
-        _EPS32 * np.maximum(np.abs(expected), sens)
-    )
-    worst = int(np.argmax(ratio))
-    assert ratio[worst] <= 16, (ratio[worst], [a[worst] for a in args64])
-
-
 def test_log_prob_float32_excess_bits():
     # scripts/accuracy_table.py worst point before the float32 stirlerr: x = 13, rate = 12.93
     # (4.4 excess bits).
     x = np.arange(0.0, 45.0)[:, None]
     rate = np.array([0.3, 4.5, 12.93, 20.93, 30.0])[None, :]
-    _assert_float32_within_4_excess_bits(
+    gt.assert_float32_excess_bits(
         lambda x, rate: Poisson(rate).log_prob(x),
         lambda x, rate: ss.poisson.logpmf(x, rate),
         [v.ravel() for v in np.broadcast_arrays(x, rate)],
-        (1,),
+        differentiable=(1,),
     )

@@ -295,40 +295,17 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
             StudentT(1.0, 0.0, -1.0)
 
 
-_EPS32 = float(np.finfo(np.float32).eps)
-
-
-def _assert_float32_within_4_excess_bits(f, reference, args, differentiable):
-    """float32 ``f`` against the float64 ``reference`` at the same float32-rounded inputs, with
-    at most 4 bits beyond the conditioning max(|f|, sum_i |theta_i d f / d theta_i|): the
-    measure of scripts/accuracy_table.py (goal: <= 4 excess bits for every family)."""
-    args32 = [np.asarray(a, np.float32) for a in np.broadcast_arrays(*args)]
-    args64 = [a.astype(np.float64) for a in args32]
-    out = jax.jit(jax.vmap(f))(*map(jnp.asarray, args32))
-    assert out.dtype == jnp.float32
-    grads = jax.jit(jax.vmap(jax.grad(f, argnums=differentiable)))(*map(jnp.asarray, args64))
-    sens = sum(
-        np.abs(args64[i] * np.asarray(g)) for i, g in zip(differentiable, grads, strict=True)
-    )
-    expected = reference(*args64)
-    ratio = np.abs(np.asarray(out, np.float64) - expected) / (
-        _EPS32 * np.maximum(np.abs(expected), sens)
-    )
-    worst = int(np.argmax(ratio))
-    assert ratio[worst] <= 16, (ratio[worst], [a[worst] for a in args64])
-
-
 def test_log_prob_float32_excess_bits():
     # scripts/accuracy_table.py worst point before the saddle-point form: x = 4.8025, df = 23,
     # loc = 4.882, scale = 1.489 (4.5 excess bits, near the mode).
     df = np.array([0.99, 3.0, 23.0, 29.7])[:, None]
     z = np.concatenate([np.linspace(-0.2, 0.2, 9), [-50.0, -3.0, 2.0, 400.0]])[None, :]
     x = 4.882 + 1.489 * z
-    _assert_float32_within_4_excess_bits(
+    gt.assert_float32_excess_bits(
         lambda x, df, loc, scale: StudentT(df, loc, scale).log_prob(x),
         lambda x, df, loc, scale: ss.t.logpdf(x, df, loc, scale),
         [v.ravel() for v in np.broadcast_arrays(x, df, 4.882, 1.489)],
-        (0, 1, 2, 3),
+        differentiable=(0, 1, 2, 3),
     )
 
 
@@ -338,9 +315,9 @@ def test_cdf_float32_excess_bits_in_the_tail():
     # The df term is left out of the conditioning (betainc has no df derivative): stricter.
     z = np.linspace(-9.0, -2.5, 14)[None, :]
     df = np.array([5.0, 29.66, 100.0])[:, None]
-    _assert_float32_within_4_excess_bits(
+    gt.assert_float32_excess_bits(
         lambda x, df, loc, scale: StudentT(df, loc, scale).cdf(x),
         lambda x, df, loc, scale: ss.t.cdf(x, df, loc, scale),
         [v.ravel() for v in np.broadcast_arrays(-0.069 + 2.207 * z, df, -0.069, 2.207)],
-        (0, 2, 3),
+        differentiable=(0, 2, 3),
     )
