@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gmath import config, densities, divergences, games, scores
+from gmath import config
 from gmath._citation import citation
 from gmath._version import __version__
 
@@ -25,8 +25,16 @@ __all__ = [
 ]
 
 
+_SUBPACKAGES = ("densities", "divergences", "games", "scores", "testing")
+
+
 def __getattr__(name: str) -> Any:
-    # gmath.testing imports hypothesis; load it only when asked for.
-    if name == "testing":
-        return importlib.import_module("gmath.testing")
+    # Subpackages load on first use, so that ``import gmath`` costs little beyond ``import jax``
+    # (and gmath.testing, which imports hypothesis, only when asked for).
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"gmath.{name}")
     raise AttributeError(f"module 'gmath' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
