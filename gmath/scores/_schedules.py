@@ -118,6 +118,10 @@ class NoiseSchedule:
       alpha_fn, sigma_fn: optional direct forms of :math:`\alpha_t, \sigma_t` (used for values
         and time derivatives where the log form is singular, e.g. :math:`\alpha_1 = 0`).
 
+    **Methods of t.** Every method taking ``t`` accepts times in ``[t_min, t_max]`` of any
+    shape (an integer ``t`` is promoted to the default float dtype) and returns an array shaped
+    like ``t``, in its float dtype.
+
     **Conventions.** Time runs forward from data (``t_min``) to noise (``t_max``); samplers
     integrate it backwards. :math:`\lambda_t` is the log of the *squared* ratio
     :math:`\alpha_t^2/\sigma_t^2` (VDM's :math:`\gamma = -\lambda`); the EDM noise level is
@@ -202,15 +206,8 @@ class NoiseSchedule:
     def log_alpha(self, t):
         r"""Log signal scale :math:`\log\alpha_t`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import vp_linear
           >>> round(float(vp_linear().log_alpha(1.0)), 10)  # -(0.1 + 19.9 / 2) / 2
           -5.025
         """
@@ -219,15 +216,8 @@ class NoiseSchedule:
     def log_sigma(self, t):
         r"""Log noise scale :math:`\log\sigma_t` (``-inf`` at the clean end, :math:`\sigma = 0`).
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import edm
           >>> float(edm().log_sigma(1.0))
           0.0
         """
@@ -236,15 +226,8 @@ class NoiseSchedule:
     def alpha(self, t):
         r"""Signal scale :math:`\alpha_t` (exact zeros where the schedule has them).
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().alpha(0.25))
           0.75
         """
@@ -255,15 +238,8 @@ class NoiseSchedule:
     def sigma(self, t):
         r"""Noise scale :math:`\sigma_t` (the standard deviation of :math:`x_t` given :math:`x_0`).
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().sigma(0.25))
           0.25
         """
@@ -276,15 +252,8 @@ class NoiseSchedule:
 
         Decreasing in :math:`t`; :math:`+\infty` at the clean end.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import vdm
           >>> round(float(vdm().log_snr(0.0)), 10)  # -gamma_min
           13.3
         """
@@ -293,15 +262,8 @@ class NoiseSchedule:
     def snr(self, t):
         r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = e^{\lambda_t} = \alpha_t^2/\sigma_t^2`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import edm
           >>> round(float(edm().snr(2.0)), 12)  # 1 / sigma^2
           0.25
         """
@@ -313,15 +275,8 @@ class NoiseSchedule:
         The noise level of the rescaled state :math:`x_t/\alpha_t = x_0 + (\sigma_t/\alpha_t)
         \varepsilon` [@karras2022edm].
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import vp_linear
           >>> round(float(vp_linear().sigma_edm(0.5) ** -2 - vp_linear().snr(0.5)), 8)
           0.0
         """
@@ -337,7 +292,7 @@ class NoiseSchedule:
           Times shaped like ``log_snr``, with its float dtype.
 
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import vdm
           >>> round(float(vdm().t_from_log_snr(-5.0)), 10)
           1.0
         """
@@ -356,7 +311,7 @@ class NoiseSchedule:
           Times shaped like ``sigma``, with its float dtype.
 
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import edm
           >>> round(float(edm().t_from_sigma_edm(3.0)), 10)
           3.0
         """
@@ -369,15 +324,8 @@ class NoiseSchedule:
 
         Computed by forward-mode differentiation of :math:`\log\alpha_t`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().drift(0.5))  # -1 / (1 - t)
           -2.0
         """
@@ -388,15 +336,8 @@ class NoiseSchedule:
 
         For a variance-preserving schedule this is :math:`-2f(t) = \beta(t)`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import vp_linear
           >>> round(float(vp_linear().diffusion_squared(1.0)), 10)  # beta_max
           20.0
         """
@@ -411,15 +352,8 @@ class NoiseSchedule:
     def diffusion(self, t):
         r"""Diffusion coefficient :math:`g(t) = \sqrt{g(t)^2}` (see :meth:`diffusion_squared`).
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import edm
           >>> round(float(edm().diffusion(2.0)), 12)  # sqrt(2 t)
           2.0
         """
@@ -428,15 +362,8 @@ class NoiseSchedule:
     def alpha_derivative(self, t):
         r"""Time derivative of the signal scale, :math:`d\alpha_t/dt = f(t)\,\alpha_t`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().alpha_derivative(0.3))
           -1.0
         """
@@ -450,15 +377,8 @@ class NoiseSchedule:
         Needs :math:`\sigma_t > 0` unless the schedule has a direct form of :math:`\sigma_t`;
         variance-preserving schedules use :math:`-\alpha_t\dot\alpha_t/\sigma_t`.
 
-        Args:
-          t: time(s) in ``[t_min, t_max]``, any shape; an integer ``t`` is promoted to the
-            default float dtype.
-
-        Returns:
-          Array shaped like ``t``, with its float dtype.
-
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().sigma_derivative(0.3))
           1.0
         """
@@ -481,7 +401,7 @@ class NoiseSchedule:
           :math:`x_t`, the broadcast shape of ``x0`` and ``t``.
 
         Examples:
-          >>> from gmath.scores import edm, rectified_flow, vdm, vp_linear
+          >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().perturb(2.0, 1.0, 0.25))  # 0.75 * 2 + 0.25 * 1
           1.75
         """
