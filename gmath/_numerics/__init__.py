@@ -14,6 +14,7 @@ from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_
 from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
 from gmath._numerics._special import (
     bd0,
+    bd0_scaled,
     betaln,
     digamma,
     gammainc,
@@ -22,6 +23,7 @@ from gmath._numerics._special import (
     i0e,
     i1e,
     invert_cdf,
+    log1pmx,
     stirlerr,
     xlog1py,
     xlogy,
@@ -30,6 +32,7 @@ from gmath._numerics._tails import log_ndtr, log_ndtr_diff, log_ndtri, ndtr, ndt
 
 __all__ = [
     "bd0",
+    "bd0_scaled",
     "betainc",
     "betaln",
     "broadcast_shapes_named",
@@ -46,6 +49,7 @@ __all__ = [
     "is_array_like",
     "log1mexp",
     "log1pexp",
+    "log1pmx",
     "log_ndtr",
     "log_ndtr_diff",
     "log_ndtri",

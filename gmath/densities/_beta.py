@@ -14,13 +14,13 @@ from gmath._numerics import (
     digamma,
     invert_cdf,
     log1pexp,
+    log1pmx,
     promote,
+    stirlerr,
     xlog1py,
     xlogy,
 )
-from gmath._numerics._special import log1pmx
 from gmath.densities._base import Distribution, distribution
-from gmath.densities._discrete import stirlerr
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Beta"]

@@ -8,16 +8,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1pexp, promote
-from gmath._numerics._special import bd0_scaled
+from gmath._numerics import bd0, bd0_scaled, log1pexp, promote, stirlerr
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
-    bd0,
     check_logits_or_probs,
     is_integer,
     lattice_entropy,
     promote_value,
-    stirlerr,
     stirlerr_at_integers,
     undefined_score,
 )

@@ -9,21 +9,20 @@ r"""Shared machinery of the discrete families (Bernoulli, Categorical, Binomial,
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmath._numerics import bd0, float_dtype, stirlerr
+from gmath._numerics import float_dtype
 
 __all__ = [
-    "bd0",
     "check_logits_or_probs",
     "is_integer",
     "lattice_entropy",
     "promote_value",
-    "stirlerr",
     "stirlerr_at_integers",
     "undefined_score",
 ]
@@ -60,6 +59,7 @@ def is_integer(x):
     return jnp.isfinite(x) & (x == jnp.floor(x))
 
 
+@functools.cache
 def _stirlerr_table(count: int) -> np.ndarray:
     r""":math:`\delta(k)` for :math:`k = 0, \dots, count - 1` (``inf`` at 0), correctly rounded
     to float64: :math:`\log k! - (k + \tfrac12)\log k + k - \tfrac12\log 2\pi` in 50-digit decimal
@@ -77,8 +77,7 @@ def _stirlerr_table(count: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-_TABLE_SIZE = 32
-_STIRLERR_TABLE = _stirlerr_table(_TABLE_SIZE)
+_TABLE_SIZE = 32  # the table is built on first trace, not at import
 
 
 def stirlerr_at_integers(k):
@@ -102,7 +101,7 @@ def stirlerr_at_integers(k):
     """
     small = k < _TABLE_SIZE
     index = jnp.where(small, k, 0.0).astype(jnp.int32)  # NaN and negatives: masked by callers
-    table = jnp.asarray(_STIRLERR_TABLE, k.dtype)
+    table = jnp.asarray(_stirlerr_table(_TABLE_SIZE), k.dtype)
     at_table = jnp.take(table, index, mode="clip")
     r = 1 / jnp.where(small, float(_TABLE_SIZE), k)  # one division per point, then Horner
     r2 = r * r

@@ -7,9 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import digamma, gammainc, gammaincc, gammaln, invert_cdf, promote
+from gmath._numerics import digamma, gammainc, gammaincc, gammaln, invert_cdf, promote, stirlerr
 from gmath.densities._base import Distribution, distribution
-from gmath.densities._discrete import stirlerr
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Gamma"]

@@ -8,14 +8,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import bd0, promote, stirlerr
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
-    bd0,
     is_integer,
     lattice_entropy,
     promote_value,
-    stirlerr,
     stirlerr_at_integers,
     undefined_score,
 )

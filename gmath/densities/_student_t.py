@@ -9,10 +9,9 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from gmath._numerics import betainc, betaln, digamma, invert_cdf, log1mexp, promote
+from gmath._numerics import bd0, betainc, betaln, digamma, invert_cdf, log1mexp, promote, stirlerr
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._cauchy import _log1p_square, _z_over_1p_square
-from gmath.densities._discrete import bd0, stirlerr
 
 __all__ = ["StudentT"]
 
