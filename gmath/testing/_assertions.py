@@ -166,8 +166,9 @@ def assert_float32_excess_bits(
     measured against the function's conditioning, as in ``scripts/accuracy_table.py``:
 
     .. math::
-        rac{|f_{32} - f|}{arepsilon_{32} \max(|f|, \sum_{i} |	heta_i\,\partial f /
-        \partial	heta_i|)} \le 2^{	ext{max\_excess\_bits}},
+
+        \frac{|f_{32} - f|}{\varepsilon_{32} \max(|f|, \sum_i |\theta_i \partial f / \partial\theta_i|)}
+        \le 2^{\text{max\_excess\_bits}},
 
     the sum over the argument positions in ``differentiable`` (derivatives by autodiff of ``f``
     in float64, which needs x64 enabled).
