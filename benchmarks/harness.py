@@ -100,6 +100,9 @@ class Impl:
       skip: the reason this implementation cannot run (shown in the report).
       note: a remark shown in the report.
       max_repeats: cap on timed repeats (slow peers).
+      single_call: the measurement is the one call made after ahead-of-time compilation (for
+        ``"jax"``) or the first call (for ``"python"``): no warm-ups or repeats, for sizes where
+        one call takes minutes. Reported with ``repeats = 1`` and no spread.
       check: ``(gmath_result, result) -> {"ok": bool, ...}``, a custom agreement test (stochastic
         estimates, iterative solvers stopped by different criteria) replacing the elementwise one.
     """
@@ -119,6 +122,7 @@ class Impl:
     skip: str | None = None
     note: str | None = None
     max_repeats: int | None = None
+    single_call: bool = False
     check: Callable | None = None
 
 
@@ -520,6 +524,10 @@ def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dic
     # load on a shared machine falls on all of them alike and the ratios stay fair
     active = [p for p in prepared.values() if p.record["status"] == "ok"]
     times: dict[str, list[float]] = {p.impl.name: [] for p in active}
+    for p in [p for p in active if p.impl.single_call]:
+        times[p.impl.name].append(p.record["first_call_s"])
+        p.record["single_call"] = True
+        active.remove(p)
     spent = dict.fromkeys(times, 0.0)
 
     def cap(p):

@@ -29,8 +29,9 @@ __all__ = ["main", "make_plots", "render_markdown", "write_report"]
 _READING = (
     "**How to read.** Every figure comes from one run on the named device, all implementations "
     "side by side. Times are medians of the steady state after compilation "
-    "(`block_until_ready`); spread is the interquartile range over the median; compile time is "
-    "reported apart. *Speed-up* = peer time / gmath time (above 1: gmath is faster). "
+    '(`block_until_ready`); spread is the interquartile range over the median ("one call": a '
+    "size where a single call takes minutes is timed once, on the first call after the "
+    "ahead-of-time compilation); compile time is reported apart. *Speed-up* = peer time / gmath time (above 1: gmath is faster). "
     "*× limit* = gmath time / time of the same-size elementwise pass `x*2+1` (1 is the "
     "memory-bandwidth floor for a function that reads its input and writes a fresh output). "
     "*Roofline* = the fastest time the device's measured memory bandwidth, exp or FLOP "
@@ -394,9 +395,12 @@ def _device_section(run: dict, plots: dict[str, Path], page_dir: Path, level: in
                             )
                             + ")"
                         )
+                    spread = (
+                        "one call" if r.get("single_call") else f"{100 * r.get('spread', 0):.0f}%"
+                    )
                     out.append(
                         f"| {_size(c['size'])} | {name}{' (gmath)' if r.get('role') == 'gmath' and name != 'gmath' else ''} "
-                        f"| {med} | {100 * r['spread']:.0f}% | {_t(comp)} | {_bytes(mem)} | {rtxt} "
+                        f"| {med} | {spread} | {_t(comp)} | {_bytes(mem)} | {rtxt} "
                         f"| {_roof(roof)} | {atxt} |"
                         if "spread" in r
                         else f"| {_size(c['size'])} | {name} | {med} | – | {_t(comp)} | {_bytes(mem)} | – | – | {atxt} |"

@@ -21,6 +21,8 @@ from benchmarks.suites._common import pick
 SUITE = "samples"
 EPSILON = 0.1
 TOLERANCE = 1e-5
+#: From this size on one call takes minutes on a CPU: it is timed once (``Impl.single_call``).
+SINGLE_CALL_SIZE = 10**5
 
 
 def _clouds(n: int, d: int, dtype: str, seed: int):
@@ -40,6 +42,7 @@ def _rel(a, b) -> float:
 def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
     d = 3
     rtol = 2e-3 if dtype == "float32" else 1e-4
+    single = n >= SINGLE_CALL_SIZE
 
     def build():
         import jax.numpy as jnp
@@ -69,6 +72,7 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                 role="gmath",
                 extra=extra,
                 work=lambda o: {"exps": 2.0 * n * n * int(o[2])},
+                single_call=single,
             )
         ]
         # ---- OTT-JAX
@@ -107,6 +111,7 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                     },
                     work=lambda o: {"exps": 2.0 * n * n * int(o[1])},
                     note="dense geometry" if not online else "online geometry (batch 1024)",
+                    single_call=single,
                 )
             )
         except Unavailable as e:
@@ -205,6 +210,7 @@ def _mmd_case(n: int, d: int, dtype: str) -> Case:
                 lambda x, y: mmd(x, y, kernel=kern, estimator="unbiased"),
                 (x, y),
                 role="gmath",
+                single_call=n >= SINGLE_CALL_SIZE,
             )
         ]
         gram_bytes = 3 * n * n * (4 if dtype == "float32" else 8)

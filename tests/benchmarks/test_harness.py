@@ -67,6 +67,40 @@ def test_run_case_times_agreeing_impls_and_reports_the_rest():
     json.dumps(rec)  # JSON-ready
 
 
+def test_single_call_impls_are_timed_once_on_their_first_call(tmp_path):
+    calls = {"gmath": 0, "numpy": 0}
+
+    def counted(name, fn):
+        def call(x):
+            calls[name] += 1
+            return fn(x)
+
+        return call
+
+    def build():
+        x = jnp.linspace(0.0, 1.0, 1000, dtype=jnp.float64)
+        return [
+            harness.Impl("gmath", _double, (x,), role="gmath", single_call=True),
+            harness.Impl(
+                "numpy",
+                counted("numpy", lambda x: 2.0 * x),
+                (np.asarray(x),),
+                kind="python",
+                single_call=True,
+            ),
+        ]
+
+    rec = harness.run_case(_case(build), TIMING, LIMITS)
+    for name in ("gmath", "numpy"):
+        r = rec["impls"][name]
+        assert r["single_call"] and r["repeats"] == 1
+        assert r["median_s"] == r["first_call_s"]
+    # the python peer: its one timed call plus the tracemalloc call, no warm-ups or repeats
+    assert calls["numpy"] == 2
+    assert "numpy" in rec["ratios"]
+    assert "| one call |" in report.render_markdown([_run_dict(rec)], [{}], tmp_path)
+
+
 def test_missing_function_skips_the_case_with_a_note():
     def build():
         harness.require("json", "NoSuchFunction")
