@@ -6,7 +6,8 @@ implementation (issue 4 item 10).
   (1e-5; POT's criterion is an L2 norm, so it gets stopThr = 1e-5 / sqrt(n), which guarantees the
   L1 target). Reported: time per solve, iterations, final marginal error, memory, and the fraction of
   the exp roofline (2 n m exps per iteration). OTT: dense geometry up to n = 10^4, its online mode
-  beyond; POT: ``ot.sinkhorn`` (default method) in float64 numpy on the host, up to n = 10^4.
+  beyond (with a one-line compatibility shim for JAX 0.10, see ``_ott_online_compat``); POT:
+  ``ot.sinkhorn`` (default method) in float64 numpy on the host, up to n = 10^4.
 - ``mmd``: unbiased RBF MMD^2, d = 16, n = m, beside the naive implementation that materialises the
   three Gram matrices (skipped where they would not fit).
 """
@@ -37,6 +38,24 @@ def _clouds(n: int, d: int, dtype: str, seed: int):
 def _rel(a, b) -> float:
     a, b = float(a), float(b)
     return abs(a - b) / max(abs(a), 1e-30)
+
+
+def _ott_online_compat() -> str | None:
+    """OTT-JAX 0.6.0's online geometry calls ``jax.interpreters.batching.is_vmappable``, which
+    JAX 0.10 no longer exports (it is still ``jax._src.interpreters.batching.is_vmappable``).
+    Re-export JAX's own function under the old name, changing nothing else; returns a note
+    for the report when it did."""
+    from jax.interpreters import batching
+
+    if hasattr(batching, "is_vmappable"):
+        return None
+    from jax._src.interpreters import batching as internal
+
+    batching.is_vmappable = internal.is_vmappable
+    return (
+        "jax.interpreters.batching.is_vmappable, removed from JAX's public module and called by "
+        "OTT's online mode, re-exported from jax._src"
+    )
 
 
 def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
@@ -81,6 +100,7 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
             linear_problem = require("ott.problems.linear.linear_problem")
             ott_sinkhorn = require("ott.solvers.linear.sinkhorn")
             online = n > 10_000
+            compat = _ott_online_compat() if online else None
             solver = ott_sinkhorn.Sinkhorn(
                 threshold=TOLERANCE, max_iterations=5000, inner_iterations=10
             )
@@ -110,7 +130,9 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                         "reg_cost_rel_err": _rel(g[0], o[0]),
                     },
                     work=lambda o: {"exps": 2.0 * n * n * int(o[1])},
-                    note="dense geometry" if not online else "online geometry (batch 1024)",
+                    note="dense geometry"
+                    if not online
+                    else "online geometry (batch 1024)" + (f"; {compat}" if compat else ""),
                     single_call=single,
                 )
             )

@@ -8,6 +8,7 @@ from gmath._numerics._dtypes import (
     is_array_like,
     promote,
 )
+from gmath._numerics._heavy_tails import log1p_square, z_over_1p_square
 from gmath._numerics._linalg import gauss_solve
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
@@ -48,6 +49,7 @@ __all__ = [
     "invert_cdf",
     "is_array_like",
     "log1mexp",
+    "log1p_square",
     "log1pexp",
     "log1pmx",
     "log_ndtr",
@@ -68,4 +70,5 @@ __all__ = [
     "where_safe",
     "xlog1py",
     "xlogy",
+    "z_over_1p_square",
 ]

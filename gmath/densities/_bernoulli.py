@@ -9,13 +9,18 @@ import jax.numpy as jnp
 
 from gmath._numerics import log1pexp, promote, xlog1py, xlogy
 from gmath.densities._base import Distribution, distribution
-from gmath.densities._discrete import check_logits_or_probs, promote_value, undefined_score
+from gmath.densities._discrete import (
+    SuccessProbability,
+    check_logits_or_probs,
+    promote_value,
+    undefined_score,
+)
 
 __all__ = ["Bernoulli"]
 
 
 @distribution
-class Bernoulli(Distribution):
+class Bernoulli(SuccessProbability, Distribution):
     r"""Bernoulli distribution on :math:`\{0, 1\}` with :math:`P(X = 1) = p = \sigma(\ell)`.
 
     .. math::
@@ -75,24 +80,6 @@ class Bernoulli(Distribution):
         valid = (param >= 0) & (param <= 1)  # NaN (not a finite value) for invalid probs
         nan = jnp.nan
         return jnp.where(valid, jnp.log(param), nan), jnp.where(valid, jnp.log1p(-param), nan)
-
-    def logits_parameter(self):
-        r"""Log-odds :math:`\ell = \log p - \log(1 - p)`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-        else:
-            (probs,) = promote(self.probs)
-            logits = jnp.log(probs) - jnp.log1p(-probs)
-        return jnp.broadcast_to(logits, self.batch_shape)
-
-    def probs_parameter(self):
-        r"""Success probability :math:`p = \sigma(\ell)`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-            probs = jax.nn.sigmoid(logits)
-        else:
-            (probs,) = promote(self.probs)
-        return jnp.broadcast_to(probs, self.batch_shape)
 
     def log_prob(self, x):
         param, x = promote_value(self._check_value(x), self._param())

@@ -8,9 +8,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import bd0, bd0_scaled, log1pexp, promote, stirlerr
+from gmath._numerics import bd0, bd0_scaled, log1pexp, stirlerr
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
+    SuccessProbability,
     check_logits_or_probs,
     is_integer,
     lattice_entropy,
@@ -87,7 +88,7 @@ def _entropy(n, p, q, log_p, log_q):
 
 
 @distribution
-class Binomial(Distribution):
+class Binomial(SuccessProbability, Distribution):
     r"""Binomial distribution: successes in :math:`n` Bernoulli(:math:`p`) trials.
 
     .. math::
@@ -163,24 +164,6 @@ class Binomial(Distribution):
             return (n, *_p_q(param, self.probs is None))
         n, param, x = promote_value(x, self.total_count, self._param())
         return (n, *_p_q(param, self.probs is None), x)
-
-    def logits_parameter(self):
-        r"""Log-odds :math:`\log p - \log(1 - p)`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-        else:
-            (probs,) = promote(self.probs)
-            logits = jnp.log(probs) - jnp.log1p(-probs)
-        return jnp.broadcast_to(logits, self.batch_shape)
-
-    def probs_parameter(self):
-        r"""Success probability :math:`p`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-            probs = jax.nn.sigmoid(logits)
-        else:
-            (probs,) = promote(self.probs)
-        return jnp.broadcast_to(probs, self.batch_shape)
 
     def log_prob(self, x):
         *params, x = self._promoted(self._check_value(x))

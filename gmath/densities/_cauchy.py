@@ -8,34 +8,19 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import promote, z_over_1p_square
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._location_scale import LocationScale
 
 __all__ = ["Cauchy"]
 
 _LOG_PI = math.log(math.pi)
 
 
-def _log1p_square(z):
-    r""":math:`\log(1 + z^2)` without overflow, with one logarithm per point: ``log1p(z**2)``
-    for :math:`|z| \le 1/\varepsilon` (computed directly it is accurate: the relative condition
-    number of :math:`\log(1 + y)` is below 1), and :math:`2\log|z| \approx 2\,\mathrm{log1p}(|z|)`
-    above, where both omitted terms, :math:`\log(1 + z^{-2})` and
-    :math:`\log(1 + |z|^{-1}) < \varepsilon`, are below a 30th of an ulp of the result
-    (:math:`2\log|z| > 31`). Both branches share one ``log1p``; :math:`z^2` is taken of
-    :math:`\min(|z|, 1/\varepsilon)`, so neither it nor its derivative overflows."""
-    a = jnp.abs(z)
-    top = 1.0 / jnp.finfo(a.dtype).eps
-    big = a > top
-    a_small = jnp.minimum(a, top)
-    log_term = jnp.log1p(jnp.where(big, a, a_small * a_small))
-    return jnp.where(big, 2.0 * log_term, log_term)
-
-
 def _log_cauchy_kernel(z):
     r""":math:`\log(1 + z^2)` for Cauchy's ``log_prob``: ``log(1 + z**2)``, one ``log`` per
     point (cheaper than ``log1p`` on XLA:CPU), and :math:`2\log|z|` above :math:`1/\varepsilon`
-    as in :func:`_log1p_square`. Rounding :math:`1 + z^2` costs at most half an ulp of 1 in
+    as in :func:`gmath._numerics.log1p_square`. Rounding :math:`1 + z^2` costs at most half an ulp of 1 in
     absolute terms, within the conditioning of the Cauchy log-density: its derivative in
     :math:`\log\gamma` is :math:`2z^2/(1 + z^2) - 1`, of size 1 where :math:`z^2 \ll 1`
     (Student's t, whose factor :math:`(\nu + 1)/2` would amplify it, keeps ``log1p``)."""
@@ -47,16 +32,8 @@ def _log_cauchy_kernel(z):
     return jnp.where(big, 2.0 * log_term, log_term)
 
 
-def _z_over_1p_square(z):
-    r""":math:`z/(1 + z^2)`, as :math:`1/(z + 1/z)` for :math:`|z| > 1`."""
-    big = jnp.abs(z) > 1
-    z_big = jnp.where(big, z, 2.0)
-    z_small = jnp.where(big, 0.0, z)
-    return jnp.where(big, 1.0 / (z_big + 1.0 / z_big), z_small / (1.0 + z_small * z_small))
-
-
 @distribution
-class Cauchy(Distribution):
+class Cauchy(LocationScale, Distribution):
     r"""Cauchy distribution with location :math:`\mu` and scale :math:`\gamma`.
 
     .. math::
@@ -92,16 +69,6 @@ class Cauchy(Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    _param_event_ndims = {"loc": 0, "scale": 0}
-
-    def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
-
-    def _standardize(self, x, method):
-        x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale, x)
-        return (x - loc) / scale, scale
-
     def log_prob(self, x):
         x = self._check_value(x, "log_prob")
         loc, scale, x = promote(self.loc, self.scale, x)
@@ -110,7 +77,7 @@ class Cauchy(Distribution):
     def score(self, x):
         r""":math:`-2z / (\gamma(1 + z^2))`."""
         z, scale = self._standardize(x, "score")
-        return -2.0 * _z_over_1p_square(z) / scale
+        return -2.0 * z_over_1p_square(z) / scale
 
     def cdf(self, x):
         z, _ = self._standardize(x, "cdf")

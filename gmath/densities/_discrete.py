@@ -16,9 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmath._numerics import float_dtype
+from gmath._numerics import float_dtype, promote
 
 __all__ = [
+    "SuccessProbability",
     "check_logits_or_probs",
     "is_integer",
     "lattice_entropy",
@@ -36,6 +37,30 @@ def check_logits_or_probs(record) -> None:
             f"{type(record).__name__}: pass exactly one of logits= or probs=, got "
             f"{'both' if given else 'neither'}."
         )
+
+
+class SuccessProbability:
+    r"""The two parameterisations of a success probability, for the families with one
+    (Bernoulli, Binomial, Geometric): a record with fields ``logits`` and ``probs``, exactly one
+    of them ``None``."""
+
+    def logits_parameter(self):
+        r"""Log-odds :math:`\ell = \log p - \log(1 - p)`, broadcast to ``batch_shape``."""
+        if self.probs is None:
+            (logits,) = promote(self.logits)
+        else:
+            (probs,) = promote(self.probs)
+            logits = jnp.log(probs) - jnp.log1p(-probs)
+        return jnp.broadcast_to(logits, self.batch_shape)
+
+    def probs_parameter(self):
+        r"""Success probability :math:`p = \sigma(\ell)`, broadcast to ``batch_shape``."""
+        if self.probs is None:
+            (logits,) = promote(self.logits)
+            probs = jax.nn.sigmoid(logits)
+        else:
+            (probs,) = promote(self.probs)
+        return jnp.broadcast_to(probs, self.batch_shape)
 
 
 def promote_value(x, *params):

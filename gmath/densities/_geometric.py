@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from gmath._numerics import log1pexp, promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
+    SuccessProbability,
     check_logits_or_probs,
     is_integer,
     promote_value,
@@ -39,7 +40,7 @@ def _log_prob(x, log_p, log_q):
 
 
 @distribution
-class Geometric(Distribution):
+class Geometric(SuccessProbability, Distribution):
     r"""Geometric distribution: the number of **failures before the first success** in
     Bernoulli(:math:`p`) trials, supported on :math:`\{0, 1, 2, \dots\}` (as numpyro, TFP and
     ``scipy.stats.nbinom(1, p)``; ``scipy.stats.geom`` counts trials instead, ``k + 1``).
@@ -94,24 +95,6 @@ class Geometric(Distribution):
 
     def _param(self):
         return self.logits if self.probs is None else self.probs
-
-    def logits_parameter(self):
-        r"""Log-odds :math:`\log p - \log(1 - p)`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-        else:
-            (probs,) = promote(self.probs)
-            logits = jnp.log(probs) - jnp.log1p(-probs)
-        return jnp.broadcast_to(logits, self.batch_shape)
-
-    def probs_parameter(self):
-        r"""Success probability :math:`p`, broadcast to ``batch_shape``."""
-        if self.probs is None:
-            (logits,) = promote(self.logits)
-            probs = jax.nn.sigmoid(logits)
-        else:
-            (probs,) = promote(self.probs)
-        return jnp.broadcast_to(probs, self.batch_shape)
 
     def log_prob(self, x):
         param, x = promote_value(self._check_value(x), self._param())

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import log1mexp, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._location_scale import LocationScale
 
 __all__ = ["Gumbel"]
 
@@ -18,7 +19,7 @@ _PI_SQ_OVER_6 = math.pi**2 / 6.0
 
 
 @distribution
-class Gumbel(Distribution):
+class Gumbel(LocationScale, Distribution):
     r"""Gumbel distribution (of maxima; ``scipy.stats.gumbel_r``), location :math:`\mu`, scale
     :math:`\beta`.
 
@@ -50,16 +51,6 @@ class Gumbel(Distribution):
 
     loc: Any = 0.0
     scale: Any = 1.0
-
-    _param_event_ndims = {"loc": 0, "scale": 0}
-
-    def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
-
-    def _standardize(self, x, method):
-        x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale, x)
-        return (x - loc) / scale, scale
 
     def log_prob(self, x):
         z, scale = self._standardize(x, "log_prob")

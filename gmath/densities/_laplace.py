@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._location_scale import LocationScale
 
 __all__ = ["Laplace"]
 
@@ -17,7 +18,7 @@ _LOG_2 = math.log(2.0)
 
 
 @distribution
-class Laplace(Distribution):
+class Laplace(LocationScale, Distribution):
     r"""Laplace distribution with location :math:`\mu` and scale :math:`b`.
 
     .. math::
@@ -49,16 +50,6 @@ class Laplace(Distribution):
 
     loc: Any = 0.0
     scale: Any = 1.0
-
-    _param_event_ndims = {"loc": 0, "scale": 0}
-
-    def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
-
-    def _standardize(self, x, method):
-        x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale, x)
-        return (x - loc) / scale, scale
 
     def log_prob(self, x):
         z, scale = self._standardize(x, "log_prob")

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import log_ndtr, ndtr, ndtri, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._location_scale import LocationScale
 
 __all__ = ["Normal"]
 
@@ -17,7 +18,7 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 @distribution
-class Normal(Distribution):
+class Normal(LocationScale, Distribution):
     r"""Normal distribution :math:`\mathcal N(\mu, \sigma^2)`.
 
     .. math::
@@ -55,16 +56,6 @@ class Normal(Distribution):
 
     loc: Any = 0.0
     scale: Any = 1.0
-
-    _param_event_ndims = {"loc": 0, "scale": 0}
-
-    def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
-
-    def _standardize(self, x):
-        x = self._check_value(x)
-        loc, scale, x = promote(self.loc, self.scale, x)
-        return (x - loc) / scale, scale
 
     def log_prob(self, x):
         z, scale = self._standardize(x)

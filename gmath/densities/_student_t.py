@@ -9,9 +9,19 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from gmath._numerics import bd0, betainc, betaln, digamma, invert_cdf, log1mexp, promote, stirlerr
+from gmath._numerics import (
+    bd0,
+    betainc,
+    betaln,
+    digamma,
+    invert_cdf,
+    log1mexp,
+    log1p_square,
+    promote,
+    stirlerr,
+    z_over_1p_square,
+)
 from gmath.densities._base import Distribution, distribution
-from gmath.densities._cauchy import _log1p_square, _z_over_1p_square
 
 __all__ = ["StudentT"]
 
@@ -82,10 +92,10 @@ def _log_norm(df):
 @jax.jit
 def _log_pdf(df, z):
     r""":math:`\log p = c(\nu) - \frac{\nu + 1}{2}\log(1 + z^2/\nu)` with the constant
-    :func:`_log_norm` and one ``log1p`` per point (:func:`_log1p_square`, accurate relative to
+    :func:`_log_norm` and one ``log1p`` per point (:func:`gmath._numerics.log1p_square`, accurate relative to
     its value, so that near the mode nothing cancels; R's ``dt`` needs ``bd0`` there only
     because it takes :math:`\log(1 + z^2/\nu)` without ``log1p``)."""
-    return _log_norm(df) - (0.5 * df + 0.5) * _log1p_square(z / jnp.sqrt(df))
+    return _log_norm(df) - (0.5 * df + 0.5) * log1p_square(z / jnp.sqrt(df))
 
 
 @jax.jit
@@ -93,7 +103,7 @@ def _log_prob(x, df, loc, scale):
     r"""``log_prob``: :func:`_log_pdf` at :math:`w = (x - \mu)/(\sigma\sqrt\nu)` (one
     division per point), the constants parameter-only."""
     w = (x - loc) / (scale * jnp.sqrt(df))
-    return (_log_norm(df) - jnp.log(scale)) - (0.5 * df + 0.5) * _log1p_square(w)
+    return (_log_norm(df) - jnp.log(scale)) - (0.5 * df + 0.5) * log1p_square(w)
 
 
 def _solve_lower(df, log_q):
@@ -238,7 +248,7 @@ class StudentT(Distribution):
         r""":math:`-(\nu + 1) z / (\sigma(\nu + z^2))`, without overflow for large :math:`z`."""
         df, z, scale = self._standardize(x, "score")
         sqrt_df = jnp.sqrt(df)
-        return -(df + 1.0) / (scale * sqrt_df) * _z_over_1p_square(z / sqrt_df)
+        return -(df + 1.0) / (scale * sqrt_df) * z_over_1p_square(z / sqrt_df)
 
     def cdf(self, x):
         df, z, _ = self._standardize(x, "cdf")

@@ -14,6 +14,8 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import Beta
 
+import _univariate as uv
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -21,25 +23,8 @@ def _scipy(p):
     return ss.beta(np.asarray(p.concentration1), np.asarray(p.concentration0))
 
 
-@jax.jit
-def _everything(p, x):
-    return (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-
-
 _icdf = jax.jit(lambda p, u: p.icdf(u))
 _cdf = jax.jit(lambda p, x: (p.cdf(x), p.log_survival(x)))
-_score = jax.jit(lambda p, x: p.score(x))
-_grad_log_prob = jax.jit(jax.grad(lambda x, p: jnp.sum(p.log_prob(x))))
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
 
 QUANTILES = gt.finite_arrays(shape=(3,), min_value=1e-6, max_value=1 - 1e-6)
 
@@ -48,7 +33,7 @@ QUANTILES = gt.finite_arrays(shape=(3,), min_value=1e-6, max_value=1 - 1e-6)
 def test_matches_scipy(p, u):
     ref = _scipy(p)
     x = ref.ppf(u)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     a, b = np.asarray(p.concentration1), np.asarray(p.concentration0)
     # log_prob crosses zero: allow the rounding of its largest term.
     with np.errstate(divide="ignore"):  # x may round to 0 or 1, where log_prob is infinite
@@ -94,7 +79,7 @@ def test_normalised_with_quadrature_moments(p):
         def integrand(t):
             x = sp.expit(t)
             jac = -np.logaddexp(0, -t) - np.logaddexp(0, t)  # log x(1 - x)
-            return fn(x) * np.exp(np.asarray(_log_prob(p, x)) + jac)
+            return fn(x) * np.exp(np.asarray(uv.log_prob(p, x)) + jac)
 
         return gt.gauss_legendre_integral(integrand, t_lo, t_hi, num_nodes=100, num_panels=8)
 
@@ -108,7 +93,7 @@ def test_score_is_grad_log_prob(p, u):
     # quantiles may round to 0 or 1 (e.g. concentration0 < 1/2 at u = 1 - 1e-6), where log_prob
     # is infinite and score is 0 by convention: compare on the open interval.
     x = jnp.asarray(np.clip(_scipy(p).ppf(u), np.finfo(np.float64).tiny, np.nextafter(1.0, 0.0)))
-    gt.assert_allclose(_score(p, x), _grad_log_prob(x, p))
+    gt.assert_allclose(*uv.score_and_grad(p, x))
 
 
 @given(p=gt.betas(batch_shape=(3,)), u=st.floats(1e-300, 1 - 1e-6))
@@ -199,7 +184,7 @@ def test_outside_support_and_boundary():
     p = Beta(2.0, 3.0)
     assert np.all(np.isneginf(p.log_prob(x)))
     np.testing.assert_array_equal(p.cdf(x), np.array([0.0, 0.0, 1.0, 1.0]))
-    np.testing.assert_array_equal(_grad_log_prob(x, p), np.zeros(4))
+    np.testing.assert_array_equal(uv.score_and_grad(p, x)[1], np.zeros(4))
     grads = jax.grad(lambda q: jnp.sum(q.log_prob(x)))(p)
     assert grads.concentration1 == 0.0 and grads.concentration0 == 0.0
     at_zero = np.array([float(Beta(a, 3.0).log_prob(0.0)) for a in (0.5, 1.0, 2.0)])

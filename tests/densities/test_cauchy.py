@@ -13,40 +13,20 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import Cauchy
 
-
-def _ftz(x):
-    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
-    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
+import _univariate as uv
 
 
 def _scipy(p):
     return ss.cauchy(np.asarray(p.loc), np.asarray(p.scale))
 
 
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
-_score_and_grad = jax.jit(lambda p, x: (p.score(x), jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x)))
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
-
-
 @given(p=gt.cauchys(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-60, max_value=60))
 def test_matches_scipy(p, x):
     # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in
     # p, and log p crosses 0 where its relative error is meaningless.
-    x = _ftz(x)
+    x = uv.flush_subnormals(x)
     ref = _scipy(p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
     gt.assert_allclose(cdf, ref.cdf(x), atol=1e-300)
     gt.assert_allclose(log_cdf, ref.logcdf(x), atol=1e-13)
@@ -66,7 +46,7 @@ def test_normalised_with_quadrature(p):
     lo, hi = np.broadcast_to(loc - 50 * scale, (2, 2)), np.broadcast_to(loc + 50 * scale, (2, 2))
 
     def integrands(x):
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0])))
         return np.stack([density, (x[:, 1] - loc) * density / scale], 1)
 
     mass, first = gt.gauss_legendre_integral(integrands, lo, hi, num_nodes=100, num_panels=16)
@@ -77,7 +57,7 @@ def test_normalised_with_quadrature(p):
 
 @given(p=gt.cauchys(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-60, max_value=60))
 def test_score_is_grad_log_prob(p, x):
-    score, autodiff = _score_and_grad(p, jnp.asarray(_ftz(x)))
+    score, autodiff = uv.score_and_grad(p, jnp.asarray(uv.flush_subnormals(x)))
     gt.assert_allclose(score, autodiff, atol=1e-13)
 
 
@@ -85,7 +65,7 @@ def test_score_is_grad_log_prob(p, x):
 def test_cdf_inverts_icdf(p, u):
     # scipy's ppf, loc + scale tan(pi (u - 1/2)), loses up to 1e-4 relative near u = 0 and 1
     # (the pole of tan): the reference is mpmath at 30 digits.
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     # rounding x (absolute eps (|x| + |loc|)) moves F by f(x) times that: relative condition
     cond = 4e-16 * (abs(float(x)) + abs(float(p.loc))) * float(_scipy(p).pdf(x)) / u
     gt.assert_allclose(round_trip, np.asarray(u), rtol=1e-13 + cond)

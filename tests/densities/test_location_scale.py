@@ -18,6 +18,8 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import Gumbel, Laplace, Logistic
 
+import _univariate as uv
+
 
 class Spec(NamedTuple):
     cls: type
@@ -35,31 +37,10 @@ SPECS = {
 parametrize = pytest.mark.parametrize("spec", list(SPECS.values()), ids=list(SPECS))
 
 
-def _ftz(x):
-    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
-    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
-
-
 def _scipy(spec, p):
     return spec.scipy(np.asarray(p.loc), np.asarray(p.scale))
 
 
-# one jit for every family: each record class gets its own trace (gmath._pytree)
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
-_score_and_grad = jax.jit(lambda p, x: (p.score(x), jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x)))
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
 _X3 = gt.finite_arrays(shape=(3,), min_value=-60, max_value=60)
 
 
@@ -69,9 +50,9 @@ def test_matches_scipy(spec, data, x):
     # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in
     # p, and log p crosses 0 where its relative error is meaningless.
     p = data.draw(spec.records(batch_shape=(3,)), label="p")
-    x = _ftz(x)
+    x = uv.flush_subnormals(x)
     ref = _scipy(spec, p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
     gt.assert_allclose(cdf, ref.cdf(x), atol=1e-300)
     gt.assert_allclose(log_cdf, ref.logcdf(x), atol=1e-13)
@@ -94,7 +75,7 @@ def test_normalised_with_quadrature_moments(spec, data):
     hi = np.broadcast_to(loc + hi_k * scale, (3, 2))
 
     def integrands(x):
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0])))
         return np.stack([density, (x[:, 1] - loc) * density, (x[:, 2] - mean) ** 2 * density], 1)
 
     mass, first, second = gt.gauss_legendre_integral(
@@ -109,8 +90,8 @@ def test_normalised_with_quadrature_moments(spec, data):
 @given(data=st.data(), x=_X3)
 def test_score_is_grad_log_prob(spec, data, x):
     p = data.draw(spec.records(batch_shape=(3,)), label="p")
-    x = jnp.asarray(_ftz(x))
-    score, autodiff = _score_and_grad(p, x)
+    x = jnp.asarray(uv.flush_subnormals(x))
+    score, autodiff = uv.score_and_grad(p, x)
     if spec.kink_at_loc:
         # At x = loc the score is 0 (midpoint of the subdifferential); jax.grad picks -1/scale.
         # z = (x - loc)/scale below the smallest normal float is flushed to 0 by XLA
@@ -126,7 +107,7 @@ def test_score_is_grad_log_prob(spec, data, x):
 @given(data=st.data(), u=st.floats(1e-12, 1 - 1e-12))
 def test_cdf_inverts_icdf(spec, data, u):
     p = data.draw(spec.records(), label="p")
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     # condition of u -> icdf(u) is |u / (x f(x))|; the round trip has condition 1 up to the
     # rounding of x.
     # rounding x (absolute eps (|x| + |loc|)) moves F by f(x) times that: relative condition

@@ -17,6 +17,8 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import MixtureSameFamily, MultivariateNormalDiag, Normal
 
+import _univariate as uv
+
 
 def _parts(p):
     w = sp.softmax(np.asarray(p.mixture_logits), axis=-1)
@@ -74,7 +76,7 @@ def test_normalised_with_quadrature_moments(p):
     _, loc, scale = _parts(p)
     lo = np.min(loc - 40 * scale, -1)
     hi = np.max(loc + 40 * scale, -1)
-    density = lambda x: np.exp(np.asarray(_log_prob(p, x)))
+    density = lambda x: np.exp(np.asarray(uv.log_prob(p, x)))
     kw = dict(num_nodes=100, num_panels=16)
     mass = gt.gauss_legendre_integral(density, lo, hi, **kw)
     mean = np.asarray(p.mean())
@@ -83,9 +85,6 @@ def test_normalised_with_quadrature_moments(p):
     gt.assert_allclose(mass, np.ones(2))
     gt.assert_allclose(first, np.zeros(2), atol=1e-10 * float(np.max(scale)))
     gt.assert_allclose(second, np.asarray(p.variance()))
-
-
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
 
 
 @jax.jit
@@ -102,7 +101,7 @@ def test_cdf_inverts_icdf(p, u):
     # implicit function theorem: dx/du = 1/p(x). (Deep in a tail x itself is only determined
     # to about eps / p(x), which moves p(x) by |score| eps / p(x): check where that is small.)
     if 1e-6 < u[0] < 1 - 1e-6:
-        gt.assert_allclose(dxdu, 1 / np.exp(np.asarray(_log_prob(p, x))), rtol=1e-8)
+        gt.assert_allclose(dxdu, 1 / np.exp(np.asarray(uv.log_prob(p, x))), rtol=1e-8)
 
 
 def test_icdf_parameter_gradient_matches_finite_differences():

@@ -21,6 +21,8 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import Exponential, HalfNormal, LogNormal
 
+import _univariate as uv
+
 
 class Spec(NamedTuple):
     cls: type
@@ -124,38 +126,15 @@ SPECS = {
 parametrize = pytest.mark.parametrize("spec", list(SPECS.values()), ids=list(SPECS))
 
 
-def _ftz(x):
-    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
-    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
-
-
-# one jit for every family: each record class gets its own trace (gmath._pytree)
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
-_score_and_grad = jax.jit(lambda p, x: (p.score(x), jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x)))
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
-
-
 @parametrize
 @given(data=st.data())
 def test_matches_scipy(spec, data):
     # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in
     # p, and log p crosses 0 (for the exponential, rate ~ 1 and x ~ 0 cancel in log(rate) - rate x).
     p = data.draw(spec.records(batch_shape=(3,)), label="p")
-    x = _ftz(data.draw(spec.xs, label="x"))
+    x = uv.flush_subnormals(data.draw(spec.xs, label="x"))
     ref = spec.scipy(p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
     gt.assert_allclose(cdf, ref.cdf(x), **spec.cdf_tol)
     gt.assert_allclose(log_cdf, ref.logcdf(x), atol=1e-13)
@@ -177,7 +156,7 @@ def test_normalised_with_quadrature_moments(spec, data):
 
     def integrands(y):
         x = np.exp(y) if spec.log_x else y
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0])))
         if spec.log_x:
             density = density * x[:, 0]
         return np.stack([density, x[:, 1] * density, (x[:, 2] - mean) ** 2 * density], 1)
@@ -194,8 +173,8 @@ def test_normalised_with_quadrature_moments(spec, data):
 @given(data=st.data())
 def test_score_is_grad_log_prob(spec, data):
     p = data.draw(spec.records(batch_shape=(3,)), label="p")
-    x = _ftz(data.draw(spec.xs, label="x"))
-    score, autodiff = _score_and_grad(p, jnp.asarray(x))
+    x = uv.flush_subnormals(data.draw(spec.xs, label="x"))
+    score, autodiff = uv.score_and_grad(p, jnp.asarray(x))
     gt.assert_allclose(score, autodiff)
     assert np.all(score[~spec.support(x)] == 0)
     if spec.score is not None:
@@ -206,7 +185,7 @@ def test_score_is_grad_log_prob(spec, data):
 @given(data=st.data(), u=st.floats(1e-12, 1 - 1e-12))
 def test_cdf_inverts_icdf(spec, data, u):
     p = data.draw(spec.records(), label="p")
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     round_trip_rtol, icdf_rtol = spec.icdf_rtol
     gt.assert_allclose(round_trip, np.asarray(u), rtol=round_trip_rtol)
     ref = spec.scipy(p).ppf(u) if spec.ppf is None else spec.ppf(p, u)

@@ -18,10 +18,7 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import StudentT
 
-
-def _ftz(x):
-    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
-    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
+import _univariate as uv
 
 
 def _scipy(p):
@@ -39,21 +36,6 @@ def _mp_cdfs(df, loc, scale, x):
         return float(lower), float(mpmath.log(lower)), float(mpmath.log(upper))
 
 
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
-_score_and_grad = jax.jit(lambda p, x: (p.score(x), jax.grad(lambda v: jnp.sum(p.log_prob(v)))(x)))
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
 _icdf_grads = jax.jit(
     jax.grad(lambda u, loc, scale, df: StudentT(df, loc, scale).icdf(u), argnums=(0, 1, 2))
 )
@@ -64,9 +46,9 @@ _icdf_grads = jax.jit(
 )
 def test_matches_scipy_and_mpmath(p, x):
     # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in p.
-    x = _ftz(x)
+    x = uv.flush_subnormals(x)
     ref = _scipy(p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
     gt.assert_allclose(entropy, ref.entropy(), atol=1e-13)
     df = np.asarray(p.df)
@@ -88,7 +70,7 @@ def _quadrature(p, integrands, num_outputs, t_max=70.0):
 
     def fn(t):
         x = loc + scale * np.sinh(t)
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0]))) * scale * np.cosh(t[:, 0])
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0]))) * scale * np.cosh(t[:, 0])
         return integrands(x, density)
 
     return gt.gauss_legendre_integral(fn, lo, hi, num_nodes=100, num_panels=32)
@@ -118,13 +100,13 @@ def test_quadrature_moments(p):
     p=gt.student_ts(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-60, max_value=60)
 )
 def test_score_is_grad_log_prob(p, x):
-    score, autodiff = _score_and_grad(p, jnp.asarray(_ftz(x)))
+    score, autodiff = uv.score_and_grad(p, jnp.asarray(uv.flush_subnormals(x)))
     gt.assert_allclose(score, autodiff, atol=1e-14)
 
 
 @given(p=gt.student_ts(), u=st.floats(1e-12, 1 - 1e-12))
 def test_cdf_inverts_icdf(p, u):
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     # the round trip has condition 1 (plus |x f(x) / u| <= df + 1 from rounding x)
     # rounding x (absolute eps (|x| + |loc|)) moves F by f(x) times that: relative condition
     cond = 4e-16 * (abs(float(x)) + abs(float(p.loc))) * float(_scipy(p).pdf(x)) / u
@@ -167,8 +149,8 @@ def test_tails():
     # through the module-level jitted functions (batch (3,) and scalar) to avoid recompiles
     p = StudentT(*_f64([3.0] * 3, [0.0] * 3, [1.0] * 3))
     z = np.array([-1e5, -1e50, -1e200])
-    log_prob, _, log_cdf, _, *_ = _methods(p, z)
-    _, _, _, log_survival, *_ = _methods(p, -z)
+    log_prob, _, log_cdf, _, *_ = uv.methods(p, z)
+    _, _, _, log_survival, *_ = uv.methods(p, -z)
     with mpmath.workdps(50):
         nu = mpmath.mpf(3)
         for i, zi in enumerate(z):
@@ -180,16 +162,16 @@ def test_tails():
             ref = -mpmath.loggamma(1.5) - mpmath.log(3 * mpmath.pi) / 2
             ref = float(ref - 2 * mpmath.log1p(mpmath.mpf(zi) ** 2 / 3))
             gt.assert_allclose(log_prob[i], np.asarray(ref))
-    score, autodiff = _score_and_grad(p, -z)
+    score, autodiff = uv.score_and_grad(p, -z)
     gt.assert_allclose(score, 4 / (z + 3 / z))  # -(df + 1) z / (df + z^2) at -z
     gt.assert_allclose(autodiff, 4 / (z + 3 / z))
     # a quantile far in the tail, and the ends of [0, 1]
     p = StudentT(*_f64(3.0, 0.0, 1.0))
-    x, round_trip = _icdf(p, 1e-250)
+    x, round_trip = uv.icdf_round_trip(p, 1e-250)
     gt.assert_allclose(round_trip, np.asarray(1e-250), rtol=1e-12)
     for u, expected in ((0.0, -np.inf), (0.5, 0.0), (1.0, np.inf)):
-        assert _icdf(p, u)[0] == expected
-    assert np.isnan(_icdf(p, -0.1)[0]) and np.isnan(_icdf(p, 1.1)[0])
+        assert uv.icdf_round_trip(p, u)[0] == expected
+    assert np.isnan(uv.icdf_round_trip(p, -0.1)[0]) and np.isnan(uv.icdf_round_trip(p, 1.1)[0])
 
 
 def test_gradient_in_df():
@@ -228,7 +210,7 @@ def test_transforms_agree():
 
 _float32_methods = jax.jit(
     lambda p, x, u, key: (
-        _methods(p, x),
+        uv.methods(p, x),
         p.prob(x),
         p.score(x),
         p.icdf(u),

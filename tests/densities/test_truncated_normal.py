@@ -14,10 +14,7 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import TruncatedNormal
 
-
-def _ftz(x):
-    # XLA on CPU flushes subnormals to zero; Hypothesis draws them, scipy keeps them.
-    return np.where(np.abs(x) < np.finfo(np.asarray(x).dtype).tiny, 0.0, x)
+import _univariate as uv
 
 
 def _scipy(p):
@@ -49,7 +46,7 @@ def _mp_cdfs(loc, scale, low, high, x):
 
 def _flush(p):
     # parameters as XLA sees them (subnormals flushed to zero), for the oracles
-    return jax.tree_util.tree_map(lambda v: _ftz(np.asarray(v)), p)
+    return jax.tree_util.tree_map(lambda v: uv.flush_subnormals(np.asarray(v)), p)
 
 
 def _points(p, t):
@@ -58,26 +55,13 @@ def _points(p, t):
     # z = (x - loc)/scale rounds across alpha), for every implementation and oracle alike.
     low, high = np.asarray(p.low), np.asarray(p.high)
     t = np.where(np.abs(t) < 1e-9, 0.0, np.where(np.abs(t - 1) < 1e-9, 1.0, t))
-    return _ftz(low + t * (high - low))
+    return uv.flush_subnormals(low + t * (high - low))
 
 
 def _f64(*values):
     return [np.asarray(v, np.float64) for v in values]
 
 
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
 _score_and_grads = jax.jit(
     lambda p, x: (
         p.score(x),
@@ -85,7 +69,6 @@ _score_and_grads = jax.jit(
         jax.grad(lambda v: jnp.sum(p.log_cdf(v) + p.log_survival(v)))(x),
     )
 )
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
 _sample = jax.jit(lambda p, key: p.sample(key, (20_000,)))
 _grads = jax.jit(jax.grad(lambda p, u: jnp.sum(p.icdf(u)), argnums=(0, 1)))
 
@@ -99,7 +82,7 @@ def test_matches_scipy_and_mpmath(p, t):
     low, high = np.asarray(p.low), np.asarray(p.high)
     x = _points(p, t)
     ref = _scipy(p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     # Log-quantities also get atol=1e-13: an absolute error d in log p is a relative error d in p.
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-13)
     # scipy's truncnorm.logcdf loses digits (or returns -inf) just above low when [low, high]
@@ -135,7 +118,7 @@ def test_normalised_with_quadrature_moments(p):
     lo, hi = np.broadcast_to(low, (3, 2)), np.broadcast_to(high, (3, 2))
 
     def integrands(x):
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0])))
         return np.stack([density, (x[:, 1] - low) * density, (x[:, 2] - mean) ** 2 * density], 1)
 
     mass, first, second = gt.gauss_legendre_integral(integrands, lo, hi, num_nodes=60, num_panels=2)
@@ -162,7 +145,7 @@ def test_score_is_grad_log_prob(p, t):
 @given(p=gt.truncated_normals(), u=st.floats(0.0, 1.0))
 def test_cdf_inverts_icdf(p, u):
     p = _flush(p)
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     assert float(p.low) <= x <= float(p.high)
     # the round trip is exact up to the rounding of x = loc + scale z: relative |x p(x) / u|
     # times eps; within 1e-12 + 1e-14/u here
@@ -191,7 +174,7 @@ def test_far_tail_truncation(alpha, beta):
     p = TruncatedNormal(*_f64([1.0] * 3, [2.0] * 3, [1.0 + 2 * alpha] * 3, [1.0 + 2 * beta] * 3))
     log_z, mean, var, entropy = _mp_truncnorm(alpha, beta)
     x = 1.0 + 2 * np.array([alpha, alpha + 0.05, min(alpha + 0.5, beta)])
-    log_prob, _, log_cdf, log_survival, h, m, v, _ = _methods(p, x)
+    log_prob, _, log_cdf, log_survival, h, m, v, _ = uv.methods(p, x)
     z = (x - 1.0) / 2
     gt.assert_allclose(log_prob, -0.5 * z * z - 0.5 * np.log(2 * np.pi) - np.log(2.0) - log_z)
     gt.assert_allclose(m, np.full(3, 1.0 + 2 * mean))
@@ -228,8 +211,8 @@ def test_gradients():
     )
     u = np.array([0.3, 0.7, 0.5])
     grad_p, grad_u = _grads(p, u)
-    x, _ = _icdf(p, u)
-    gt.assert_allclose(grad_u, 1 / np.exp(np.asarray(_log_prob(p, x))), rtol=1e-9)
+    x, _ = uv.icdf_round_trip(p, u)
+    gt.assert_allclose(grad_u, 1 / np.exp(np.asarray(uv.log_prob(p, x))), rtol=1e-9)
     for leaf in jax.tree_util.tree_leaves(grad_p):
         assert np.all(np.isfinite(leaf))
 
@@ -263,7 +246,7 @@ def test_transforms_agree():
 
 
 _float32_methods = jax.jit(
-    lambda p, x, u, key: (_methods(p, x), p.prob(x), p.score(x), p.icdf(u), p.sample(key, (3,)))
+    lambda p, x, u, key: (uv.methods(p, x), p.prob(x), p.score(x), p.icdf(u), p.sample(key, (3,)))
 )
 
 
@@ -304,7 +287,7 @@ _outside_grads = jax.jit(
 def test_outside_support():
     p = TruncatedNormal(*_f64([0.0] * 3, [1.0] * 3, [-1.0] * 3, [2.0] * 3))
     x = np.array([-3.0, -1.0, 2.5])
-    log_prob, cdf, log_cdf, log_survival, *_ = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, *_ = uv.methods(p, x)
     assert log_prob[0] == -np.inf and np.isfinite(log_prob[1]) and log_prob[2] == -np.inf
     np.testing.assert_array_equal(cdf, [0.0, 0.0, 1.0])
     np.testing.assert_array_equal(log_cdf, [-np.inf, -np.inf, 0.0])

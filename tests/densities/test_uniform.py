@@ -12,25 +12,14 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import Uniform
 
+import _univariate as uv
+
 
 def _scipy(p):
     low, high = np.asarray(p.low), np.asarray(p.high)
     return ss.uniform(low, high - low)
 
 
-_methods = jax.jit(
-    lambda p, x: (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-)
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
 _grads = jax.jit(
     lambda p, x: (
         p.score(x),
@@ -38,13 +27,12 @@ _grads = jax.jit(
         jax.grad(lambda v: jnp.sum(p.log_cdf(v) + p.log_survival(v)))(x),
     )
 )
-_icdf = jax.jit(lambda p, u: (p.icdf(u), p.cdf(p.icdf(u))))
 
 
 @given(p=gt.uniforms(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-15, max_value=25))
 def test_matches_scipy(p, x):
     ref = _scipy(p)
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _methods(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     # scipy's support is [low, low + (high - low)], which may round differently from high.
     inside = (x > np.asarray(p.low)) & (x < np.asarray(p.high))
     gt.assert_allclose(
@@ -71,7 +59,7 @@ def test_normalised_with_quadrature_moments(p):
     lo, hi = np.broadcast_to(low, (3, 2)), np.broadcast_to(high, (3, 2))
 
     def integrands(x):
-        density = np.exp(np.asarray(_log_prob(p, x[:, 0])))
+        density = np.exp(np.asarray(uv.log_prob(p, x[:, 0])))
         return np.stack([density, (x[:, 1] - low) * density, (x[:, 2] - mean) ** 2 * density], 1)
 
     mass, first, second = gt.gauss_legendre_integral(integrands, lo, hi, num_nodes=8)
@@ -90,7 +78,7 @@ def test_score_is_grad_log_prob_and_zero(p, x):
 
 @given(p=gt.uniforms(), u=st.floats(0.0, 1.0))
 def test_cdf_inverts_icdf(p, u):
-    x, round_trip = _icdf(p, u)
+    x, round_trip = uv.icdf_round_trip(p, u)
     width = float(p.high) - float(p.low)
     # rounding of low + u (b - a) is absolute, relative to max(|a|, |b|) / (b - a) in u.
     scale = (abs(float(p.low)) + abs(float(p.high))) / width

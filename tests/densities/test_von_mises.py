@@ -15,30 +15,15 @@ import gmath
 import gmath.testing as gt
 from gmath.densities import VonMises
 
+import _univariate as uv
+
 # scipy's cdf switches to a normal approximation (error ~1e-6) at concentration 50, so scipy is
 # the cdf oracle below 49; mpmath quadrature is the oracle above (test_large_concentration_cdf).
 SCIPY_RANGE = (0.01, 49.0)
 
 
-@jax.jit
-def _everything(p, x):
-    return (
-        p.log_prob(x),
-        p.cdf(x),
-        p.log_cdf(x),
-        p.log_survival(x),
-        p.entropy(),
-        p.mean(),
-        p.variance(),
-        p.mode(),
-    )
-
-
 _icdf = jax.jit(lambda p, u: p.icdf(u))
 _cdf = jax.jit(lambda p, x: p.cdf(x))
-_score = jax.jit(lambda p, x: p.score(x))
-_grad_log_prob = jax.jit(jax.grad(lambda x, p: jnp.sum(p.log_prob(x))))
-_log_prob = jax.jit(lambda p, x: p.log_prob(x))
 
 
 def _scipy(p):
@@ -57,7 +42,7 @@ def test_matches_scipy(p, t):
     ref = _scipy(p)
     loc, k = np.asarray(p.loc), np.asarray(p.concentration)
     x = loc + t
-    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = _everything(p, x)
+    log_prob, cdf, log_cdf, log_survival, entropy, mean, variance, mode = uv.methods(p, x)
     gt.assert_allclose(log_prob, ref.logpdf(x), atol=1e-14 * (1 + k.max()))
     # Both are Hill's series, exact in absolute terms only (they sum O(1) terms); scipy's errs by
     # up to ~2e-13 absolute against mpmath (e.g. k = 33.1, x = -1), ours by ~6e-16
@@ -97,7 +82,7 @@ def test_normalised_with_quadrature_circular_moments(p):
     kw = dict(num_nodes=100, num_panels=8)
 
     def integral(fn):
-        density = lambda x: fn(x) * np.exp(np.asarray(_log_prob(p, x)))
+        density = lambda x: fn(x) * np.exp(np.asarray(uv.log_prob(p, x)))
         return gt.gauss_legendre_integral(density, loc - np.pi, loc + np.pi, **kw)
 
     gt.assert_allclose(integral(lambda x: 1.0), np.ones(2))
@@ -107,7 +92,7 @@ def test_normalised_with_quadrature_circular_moments(p):
     gt.assert_allclose(integral(lambda x: np.sin(x - loc)), np.zeros(2), rtol=0, atol=1e-14)
     gt.assert_allclose(integral(lambda x: x), loc, atol=1e-13)
     # entropy by quadrature
-    h = integral(lambda x: -np.asarray(_log_prob(p, x)))
+    h = integral(lambda x: -np.asarray(uv.log_prob(p, x)))
     gt.assert_allclose(h, np.asarray(p.entropy()))
 
 
@@ -115,9 +100,9 @@ def test_normalised_with_quadrature_circular_moments(p):
     p=gt.von_mises(batch_shape=(3,)), x=gt.finite_arrays(shape=(3,), min_value=-10, max_value=10)
 )
 def test_score_is_grad_log_prob_and_log_prob_is_periodic(p, x):
-    gt.assert_allclose(_score(p, x), _grad_log_prob(jnp.asarray(x), p), atol=1e-13)
+    gt.assert_allclose(*uv.score_and_grad(p, x), atol=1e-13)
     k = np.asarray(p.concentration)
-    gt.assert_allclose(_log_prob(p, x + 2 * np.pi), _log_prob(p, x), atol=1e-13 * (1 + k.max()))
+    gt.assert_allclose(uv.log_prob(p, x + 2 * np.pi), uv.log_prob(p, x), atol=1e-13 * (1 + k.max()))
 
 
 @given(p=gt.von_mises(batch_shape=(3,), concentration=(0.01, 1e4)), u=st.floats(0.0, 1.0))

@@ -1,0 +1,26 @@
+r"""What the location-scale families share: a standard law moved by ``loc`` and stretched by
+``scale``, :math:`X = \mu + \sigma Z` (Normal, Cauchy, Laplace, Logistic, Gumbel)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from gmath._numerics import promote
+
+__all__ = ["LocationScale"]
+
+
+class LocationScale:
+    r"""Mixin for a record with scalar fields ``loc`` and ``scale``: their event dimensions, the
+    constraint ``scale > 0`` and the standardisation :math:`z = (x - \mu)/\sigma`."""
+
+    _param_event_ndims = {"loc": 0, "scale": 0}
+
+    def _constraints(self):
+        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
+
+    def _standardize(self, x, method: str = "log_prob"):
+        """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype."""
+        x = self._check_value(x, method)
+        loc, scale, x = promote(self.loc, self.scale, x)
+        return (x - loc) / scale, scale
