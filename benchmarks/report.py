@@ -36,7 +36,9 @@ _READING = (
     "memory-bandwidth floor for a function that reads its input and writes a fresh output). "
     "*Roofline* = the fastest time the device's measured memory bandwidth, exp or FLOP "
     "throughput allows for the case's work, over the measured time (100% is the device's limit). "
-    "Peers are checked for agreement with gmath before timing; a peer that disagrees is not timed."
+    "Peers are checked for agreement with gmath before timing; a peer that disagrees is not timed. "
+    "*Agreement* shows the largest relative difference from gmath's output, each value measured "
+    "against max(|gmath's value|, atol / rtol) so that values near zero do not inflate it."
 )
 
 

@@ -4,6 +4,7 @@ from gmath._numerics._betainc import betainc
 from gmath._numerics._dtypes import (
     broadcast_shapes_named,
     default_float,
+    float64_scope,
     float_dtype,
     is_array_like,
     promote,
@@ -38,6 +39,7 @@ __all__ = [
     "betaln",
     "broadcast_shapes_named",
     "default_float",
+    "float64_scope",
     "digamma",
     "float_dtype",
     "gammainc",

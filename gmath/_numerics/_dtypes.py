@@ -12,12 +12,37 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["broadcast_shapes_named", "default_float", "float_dtype", "is_array_like", "promote"]
+__all__ = [
+    "broadcast_shapes_named",
+    "default_float",
+    "float64_scope",
+    "float_dtype",
+    "is_array_like",
+    "promote",
+]
 
 
 def default_float() -> np.dtype:
     """The default floating dtype: float64 when x64 is enabled, else float32."""
     return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+
+
+def float64_scope():
+    """A context in which float64 arrays exist whatever the process's x64 setting.
+
+    For the few computations whose result is only meaningful in double precision (the Fréchet
+    distance's moments and eigenvalues): values are cast to float64 inside the scope and the
+    result cast back to the caller's dtype before leaving it. Thread-local and restored on exit;
+    it also works while tracing under ``jit``, ``vmap`` and ``grad`` (the traced computation
+    holds float64 operations, its inputs and outputs keep the caller's dtypes). A float64 array
+    must not leave the scope when x64 is disabled: outside it JAX truncates it to float32.
+    """
+    ctx = getattr(jax, "enable_x64", None)
+    if ctx is not None:
+        return ctx(True)
+    from jax.experimental import enable_x64  # jax < 0.7
+
+    return enable_x64()
 
 
 def float_dtype(*args) -> np.dtype:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
-from gmath._numerics import default_float, promote
+from gmath._numerics import default_float, float64_scope
 from gmath.divergences._gaussian_ot import wasserstein_gaussian_from_moments
 
 __all__ = ["RunningMoments", "frechet_distance"]
@@ -17,8 +20,10 @@ class RunningMoments(NamedTuple):
 
     Batches are merged with the parallel (Chan et al.) update
     :math:`\delta = \bar x_B - \bar x_A`, :math:`M_2 \leftarrow M_{2,A} + M_{2,B} +
-    \delta\delta^\top n_A n_B / n`, exact in any batch order and numerically stable. Kept in
-    float64 when x64 is enabled.
+    \delta\delta^\top n_A n_B / n`, exact in any batch order and numerically stable. Each batch's
+    moments and each merge are computed in float64 whatever the x64 setting; the record is stored
+    in the default float dtype (float64 with x64 enabled, else float32), or wider if the features
+    are, so with x64 disabled a long stream adds one float32 rounding per merge.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -35,49 +40,68 @@ class RunningMoments(NamedTuple):
     @classmethod
     def empty(cls, dim: int, dtype=None) -> RunningMoments:
         """No data yet, features of dimension ``dim``."""
-        dtype = default_float() if dtype is None else dtype
+        dtype = default_float() if dtype is None else _canonical(dtype)
         return cls(jnp.zeros((), dtype), jnp.zeros((dim,), dtype), jnp.zeros((dim, dim), dtype))
 
     @classmethod
     def from_samples(cls, x) -> RunningMoments:
         """Moments of one ``[n, d]`` batch."""
-        x = _features(x, "RunningMoments", min_rows=1)
-        n = x.shape[0]
-        mean = jnp.mean(x, 0)
-        xc = x - mean
-        return cls(jnp.asarray(n, x.dtype), mean, xc.T @ xc)
+        x, dtype = _features(x, "RunningMoments", min_rows=1)
+        store = _wider(default_float(), dtype)
+        with float64_scope():
+            moments = _moments64(x)
+            return cls(*(v.astype(store) for v in moments))
 
     def update(self, batch) -> RunningMoments:
         """Merge a ``[b, d]`` batch."""
-        other = RunningMoments.from_samples(batch)
-        if other.mean.shape != self.mean.shape:
+        batch, batch_dtype = _features(batch, "RunningMoments.update", min_rows=1)
+        if batch.shape[1:] != self.mean.shape:
             raise ValueError(
-                f"RunningMoments.update: batch dimension {other.mean.shape[0]} does not match "
+                f"RunningMoments.update: batch dimension {batch.shape[1]} does not match "
                 f"{self.mean.shape[0]}."
             )
-        count, mean, m2, ocount, omean, om2 = promote(
-            self.count, self.mean, self.m2, other.count, other.mean, other.m2
-        )
-        total = count + ocount
-        delta = omean - mean
-        new_mean = mean + delta * (ocount / total)
-        new_m2 = m2 + om2 + jnp.outer(delta, delta) * (count * ocount / total)
-        return RunningMoments(total, new_mean, new_m2)
+        store = _wider(jnp.result_type(self.mean), batch_dtype)
+        with float64_scope():
+            count, mean, m2 = (jnp.asarray(v).astype(jnp.float64) for v in self)
+            ocount, omean, om2 = _moments64(batch)
+            total = count + ocount
+            delta = omean - mean
+            new_mean = mean + delta * (ocount / total)
+            new_m2 = m2 + om2 + jnp.outer(delta, delta) * (count * ocount / total)
+            return RunningMoments(*(v.astype(store) for v in (total, new_mean, new_m2)))
 
     def covariance(self):
         """Unbiased covariance :math:`M_2 / (n - 1)`."""
         return self.m2 / (self.count - 1)
 
 
+def _canonical(dtype):
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(dtype))
+
+
 def _features(x, owner, min_rows=2):
-    x = jnp.asarray(x)
+    """Checks a feature matrix; returns it (a NumPy array keeps its float64 digits for the float64
+    scope) and the dtype results for it take outside the scope."""
+    if not isinstance(x, jax.Array | jax.core.Tracer):
+        x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{owner}: features must have shape [n, d], got {x.shape}.")
     if x.shape[0] < min_rows or x.shape[1] == 0:
         raise ValueError(
             f"{owner}: need at least {min_rows} feature vectors of dimension >= 1, got {x.shape}."
         )
-    return x.astype(_wider(default_float(), x.dtype))
+    dtype = x.dtype
+    out = _canonical(dtype) if jnp.issubdtype(dtype, jnp.floating) else default_float()
+    return x, out
+
+
+def _moments64(x):
+    """``(n, mean, M2)`` of an ``[n, d]`` batch in float64 (call inside :func:`float64_scope`)."""
+    x = jnp.asarray(x).astype(jnp.float64)
+    mean = jnp.mean(x, 0)
+    xc = x - mean
+    m2 = jnp.matmul(xc.T, xc, precision=lax.Precision.HIGHEST)
+    return jnp.asarray(x.shape[0], jnp.float64), mean, m2
 
 
 def _wider(d1, d2):
@@ -95,7 +119,8 @@ def frechet_distance(x, y):
         - 2\operatorname{tr}\bigl(\Sigma_x^{1/2}\Sigma_y\Sigma_x^{1/2}\bigr)^{1/2},
 
     with unbiased covariances (the FID convention of Heusel et al. 2017, on Inception features).
-    Computed in float64 when x64 is enabled; the trace term comes from the eigenvalues of the
+    Computed in float64 whatever the x64 setting (moments, eigenvalues and the final
+    cancellation), then returned in the input dtype; the trace term comes from the eigenvalues of the
     symmetric PSD matrix :math:`\Sigma_x^{1/2}\Sigma_y\Sigma_x^{1/2}` (clamped at zero), so it is
     never complex, and the result is clamped at zero. ``sqrt(FD)`` is a metric.
 
@@ -104,7 +129,9 @@ def frechet_distance(x, y):
       y: ``[m, d]`` features, or a :class:`RunningMoments`.
 
     Returns:
-      Scalar FD in the input dtype (float32 in, float32 out).
+      Scalar FD in the input dtype (float32 in, float32 out). Differentiable in reverse mode
+      (``grad``, first order) with respect to the features or the moments; the gradient is
+      computed in float64 as well.
 
     References:
       Heusel et al. (2017). GANs trained by a two time-scale update rule converge to a local Nash
@@ -117,21 +144,67 @@ def frechet_distance(x, y):
       >>> round(float(frechet_distance(x, x + 1.0)), 6)
       2.0
     """
-    out_dtypes = []
-    stats = []
+    inputs, dtypes = [], []
     for name, v in (("x", x), ("y", y)):
         if isinstance(v, RunningMoments):
-            out_dtypes.append(jnp.asarray(v.mean).dtype)
-            stats.append(v)
+            dtypes.append(jnp.result_type(v.mean))
         else:
-            v = jnp.asarray(v)
-            out_dtypes.append(v.dtype if jnp.issubdtype(v.dtype, jnp.floating) else default_float())
-            stats.append(RunningMoments.from_samples(_features(v, f"frechet_distance ({name})")))
-    sx, sy = stats
-    if sx.mean.shape != sy.mean.shape:
-        raise ValueError(
-            f"frechet_distance: feature dimensions differ, {sx.mean.shape[0]} and "
-            f"{sy.mean.shape[0]}."
-        )
-    value = wasserstein_gaussian_from_moments(sx.mean, sx.covariance(), sy.mean, sy.covariance())
-    return value.astype(_wider(out_dtypes[0], out_dtypes[1]))
+            v, dtype = _features(v, f"frechet_distance ({name})")
+            dtypes.append(dtype)
+        inputs.append(v)
+    dims = [v.mean.shape[-1] if isinstance(v, RunningMoments) else v.shape[1] for v in inputs]
+    if dims[0] != dims[1]:
+        raise ValueError(f"frechet_distance: feature dimensions differ, {dims[0]} and {dims[1]}.")
+    out = _wider(*dtypes)
+    if not any(isinstance(leaf, jax.Array) for leaf in jax.tree_util.tree_leaves(inputs)):
+        # NumPy features: every digit they carry reaches the float64 computation
+        with float64_scope():
+            return _value64(*inputs).astype(out)
+    inputs = [
+        jax.tree_util.tree_map(lambda a, d=d: jnp.asarray(a).astype(d), v)
+        for v, d in zip(inputs, dtypes, strict=True)
+    ]
+    return _frechet_differentiable(*inputs)
+
+
+def _as_moments64(v):
+    if isinstance(v, RunningMoments):
+        return tuple(jnp.asarray(s).astype(jnp.float64) for s in v)
+    return _moments64(v)
+
+
+def _value64(x, y):
+    """FD in float64 of two feature matrices or :class:`RunningMoments` (inside the scope)."""
+    (nx, mx, m2x), (ny, my, m2y) = (_as_moments64(v) for v in (x, y))
+    return wasserstein_gaussian_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
+
+
+def _result_dtype(x, y):
+    return _wider(*(jnp.result_type(jax.tree_util.tree_leaves(v)[-1]) for v in (x, y)))
+
+
+# Reverse-mode derivatives through the float64 scope: JAX builds the backward pass after the
+# forward function returns, outside the scope, where float64 is truncated when x64 is disabled;
+# the forward pass therefore computes the gradient inside the scope and keeps it (cast to the
+# inputs' dtypes) as the residual.
+@jax.custom_vjp
+def _frechet_differentiable(x, y):
+    with float64_scope():
+        return _value64(x, y).astype(_result_dtype(x, y))
+
+
+def _frechet_fwd(x, y):
+    out = _result_dtype(x, y)
+    dtypes = jax.tree_util.tree_map(lambda a: a.dtype, (x, y))
+    with float64_scope():
+        args = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), (x, y))
+        value, grads = jax.value_and_grad(_value64, argnums=(0, 1))(*args)
+        grads = jax.tree_util.tree_map(lambda g, d: g.astype(d), grads, dtypes)
+        return value.astype(out), grads
+
+
+def _frechet_bwd(grads, ct):
+    return jax.tree_util.tree_map(lambda g: (ct * g).astype(g.dtype), grads)
+
+
+_frechet_differentiable.defvjp(_frechet_fwd, _frechet_bwd)

@@ -537,11 +537,23 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     :math:`-\|x - y\|^2`, :math:`\varepsilon \to \infty`), and satisfies
     :math:`S_\varepsilon(x, x + t) = \|t\|^2` exactly for every :math:`\varepsilon`.
 
+    Unbalanced (``tau_a = tau_b = tau < 1``, marginal KL penalty
+    :math:`\rho = \varepsilon\tau/(1-\tau)`), it is Séjourné et al.'s divergence
+
+    .. math::
+        S_\varepsilon(a, b) = \mathrm{OT}_\varepsilon(a, b)
+        - \tfrac12 \mathrm{OT}_\varepsilon(a, a) - \tfrac12 \mathrm{OT}_\varepsilon(b, b)
+        + \tfrac{\varepsilon}{2}\bigl(m(a) - m(b)\bigr)^2,
+
+    with :math:`m(a) = \sum_i a_i`: the mass term keeps it nonnegative and zero only for equal
+    measures when ``a`` and ``b`` carry different total mass.
+
     Args:
       x: ``[n, d]`` points. y: ``[m, d]`` points.
       epsilon: :math:`\varepsilon > 0`.
       a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
-      **kwargs: passed to :func:`sinkhorn` (``tolerance``, ``max_iterations``, ...).
+      **kwargs: passed to :func:`sinkhorn` (``tolerance``, ``max_iterations``, ...); unbalanced
+        transport needs ``tau_a == tau_b``.
 
     Returns:
       Scalar :math:`S_\varepsilon`; differentiable (envelope theorem) in ``x``, ``y``, ``a``,
@@ -550,7 +562,9 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     References:
       Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
       divergences. AISTATS [@feydy2019interpolating]. Genevay, Peyré and Cuturi (2018). Learning
-      generative models with Sinkhorn divergences. AISTATS [@genevay2018learning].
+      generative models with Sinkhorn divergences. AISTATS [@genevay2018learning]. Séjourné et
+      al. (2019). Sinkhorn divergences for unbalanced optimal transport
+      [@sejourne2019unbalanced].
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -560,18 +574,28 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
       5.0
     """
     kwargs.pop("return_plan", None)
+    tau_a, tau_b = float(kwargs.get("tau_a", 1.0)), float(kwargs.get("tau_b", 1.0))
+    unbalanced = tau_a != 1.0 or tau_b != 1.0
+    if unbalanced and tau_a != tau_b:
+        raise ValueError(
+            "sinkhorn_divergence: unbalanced transport needs one marginal penalty for both "
+            f"sides (the divergence compares x with y symmetrically), got tau_a={tau_a} and "
+            f"tau_b={tau_b}."
+        )
     xy = sinkhorn(x, y, epsilon=epsilon, a=a, b=b, **kwargs).reg_cost
-    if (
-        kwargs.get("tau_a", 1.0) != 1.0
-        or kwargs.get("tau_b", 1.0) != 1.0
-        or (kwargs.get("differentiation", "implicit") == "unroll")
-    ):
+    if unbalanced or kwargs.get("differentiation", "implicit") == "unroll":
         xx = sinkhorn(x, x, epsilon=epsilon, a=a, b=a, **kwargs).reg_cost
         yy = sinkhorn(y, y, epsilon=epsilon, a=b, b=b, **kwargs).reg_cost
     else:
         xx = self_transport(x, a, epsilon=epsilon, **kwargs)
         yy = self_transport(y, b, epsilon=epsilon, **kwargs)
-    return xy - 0.5 * (xx + yy)
+    out = xy - 0.5 * (xx + yy)
+    if unbalanced:
+        # Séjourné et al. (2019), Theorem 1: the mass term makes it nonnegative and definite
+        x, y, a, b = _prepare(x, y, a, b, "sinkhorn_divergence")
+        eps = jnp.asarray(epsilon, x.dtype)
+        out = out + 0.5 * eps * (jnp.sum(a) - jnp.sum(b)) ** 2
+    return out
 
 
 def self_transport(

@@ -3,7 +3,8 @@
 Oracles (ORACLES.md): the Bures formula with scipy.linalg.sqrtm on np.cov (unbiased); the trace
 term equals the nuclear norm ||X1 X2^T||_* / sqrt((n1 - 1)(n2 - 1)) of the centred features;
 FD(x, x) = 0 and never negative or complex, also for rank-deficient covariances (d > n);
-streaming moments over batches equal the one-shot mean and covariance; float32 in -> float32 out.
+streaming moments over batches equal the one-shot mean and covariance; float32 in -> float32 out,
+computed in float64 also with x64 disabled (only the final rounding to float32 remains).
 """
 
 import jax
@@ -68,6 +69,38 @@ def test_float32_in_float32_out_computed_in_float64():
         x.astype(np.float32).astype(np.float64), y.astype(np.float32).astype(np.float64)
     )
     gt.assert_allclose(value, np.float32(ref))
+
+
+def _scipy_fd(x, y):
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    cx, cy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    h = sl.sqrtm(cx).real
+    trace = np.trace(sl.sqrtm(h @ cy @ h).real)
+    return np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(cx) + np.trace(cy) - 2 * trace
+
+
+def test_float64_inside_also_with_x64_disabled():
+    # Features far from the origin with a small FD: computed in float32 the moments and the
+    # cancellation lose ~1% here (5% under jit); the float64 scope leaves only the final rounding
+    # of the float32 result (half an ulp, 2^-24 relative).
+    x = (_features(9, 3000, 16) + 300).astype(np.float32)
+    y = (1.01 * _features(10, 3000, 16) + 300.02).astype(np.float32)
+    want = _scipy_fd(x, y)
+    grad_fn = jax.grad(lambda a, b: frechet_distance(a, b))
+    grad64 = np.asarray(grad_fn(jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)))
+    with jax.enable_x64(False):
+        xj, yj = jnp.asarray(x), jnp.asarray(y)
+        for value in (frechet_distance(xj, yj), jax.jit(frechet_distance)(xj, yj)):
+            assert value.dtype == jnp.float32
+            gt.assert_allclose(value, want, rtol=2.0**-23, atol=0)
+        gt.assert_allclose(frechet_distance(x, y), want, rtol=2.0**-23, atol=0)  # NumPy in
+        grad = jax.jit(grad_fn)(xj, yj)
+        assert grad.dtype == jnp.float32
+        # the gradient is computed in float64 too: only its rounding to float32 remains
+        gt.assert_allclose(grad, grad64, rtol=2.0**-23, atol=2.0**-24 * np.abs(grad64).max())
+        stats = RunningMoments.empty(16).update(xj[:1000]).update(xj[1000:])
+        assert stats.mean.dtype == jnp.float32
+        gt.assert_allclose(stats.mean, x.astype(np.float64).mean(0), rtol=2.0**-23)
 
 
 def test_gradient_finite_at_equal_features():

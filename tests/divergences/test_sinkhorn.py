@@ -280,6 +280,67 @@ def test_unbalanced_strong_duality_and_balanced_limit():
     gt.assert_allclose(almost, sinkhorn(x, y, epsilon=eps, **TIGHT).reg_cost, rtol=1e-7)
 
 
+def _unbalanced_dirac_ot(ma, mb, eps, rho):
+    # OT_eps between m_a delta_0 and m_b delta_0 (zero cost): minimise over the scalar plan p
+    # eps KL(p | m_a m_b) + rho KL(p | m_a) + rho KL(p | m_b), generalised KL(p | q) =
+    # p log(p / q) - p + q; stationarity gives log p = (eps + rho) / (eps + 2 rho) log(m_a m_b).
+    p = np.exp((eps + rho) / (eps + 2 * rho) * np.log(ma * mb))
+
+    def kl(p, q):
+        return p * np.log(p / q) - p + q
+
+    return eps * kl(p, ma * mb) + rho * kl(p, ma) + rho * kl(p, mb)
+
+
+_DIRAC_DIVERGENCE = {
+    tau: jax.jit(
+        lambda a, b, eps, tau=tau: sinkhorn_divergence(
+            jnp.zeros((1, 1)), jnp.zeros((1, 1)), epsilon=eps, a=a, b=b, tau_a=tau, tau_b=tau,
+            **TIGHT,
+        )
+    )
+    for tau in (0.3, 0.9)
+}
+
+
+@pytest.mark.parametrize("tau", [0.3, 0.9])
+@given(
+    ma=st.floats(0.05, 20.0),
+    mb=st.floats(0.05, 20.0),
+    eps=st.floats(0.05, 5.0),
+)
+def test_unbalanced_divergence_closed_form_between_diracs(tau, ma, mb, eps):
+    # Séjourné et al. (2019): S = OT(a, b) - OT(a, a)/2 - OT(b, b)/2 + eps/2 (m(a) - m(b))^2,
+    # here with every OT term in closed form.
+    rho = eps * tau / (1 - tau)
+    ot = functools.partial(_unbalanced_dirac_ot, eps=eps, rho=rho)
+    want = ot(ma, mb) - 0.5 * ot(ma, ma) - 0.5 * ot(mb, mb) + 0.5 * eps * (ma - mb) ** 2
+    got = _DIRAC_DIVERGENCE[tau](jnp.array([ma]), jnp.array([mb]), eps)
+    gt.assert_allclose(got, want, rtol=1e-10, atol=1e-12 * (ma + mb))
+    assert want >= 0
+
+
+def test_unbalanced_divergence_nonnegative_and_definite_with_unequal_masses():
+    # Without the mass term these values reach -79 (a of mass ~7, b of mass ~0.75).
+    div = jax.jit(
+        lambda x, y, a, b, eps: sinkhorn_divergence(
+            x, y, epsilon=eps, a=a, b=b, tau_a=0.5, tau_b=0.5, **TIGHT
+        )
+    )
+    for i in range(12):
+        k1, k2, k3, k4 = jax.random.split(jax.random.key(100 + i), 4)
+        x, y = jax.random.normal(k1, (7, 2)), 0.5 * jax.random.normal(k2, (5, 2))
+        a, b = 2 * jax.random.uniform(k3, (7,)), 0.3 * jax.random.uniform(k4, (5,))
+        eps = 0.5 + 0.1 * i
+        s = float(div(x, y, a, b, eps))
+        assert s > 0
+        gt.assert_allclose(div(y, x, b, a, eps), s, rtol=1e-10)  # symmetric
+        assert abs(float(div(x, x, a, a, eps))) < 1e-11 * float(jnp.sum(a))  # zero on equal
+        assert float(div(x, x, a, 1.5 * a, eps)) > 0  # same support, more mass: not equal
+    with pytest.raises(ValueError, match="tau_a=0.5 and tau_b=0.9"):
+        sinkhorn_divergence(x, y, epsilon=0.5, tau_a=0.5, tau_b=0.9)
+
+
 def test_annealing_and_warm_start_reach_the_same_solution():
     x, y = _cloud(24, 12), _cloud(25, 10, shift=0.5)
     plain = _solve(x, y, jnp.full(12, 1 / 12), jnp.full(10, 1 / 10), 0.2)
