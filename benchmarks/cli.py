@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks import SUITE_NAMES
+from benchmarks.environment import xla_knows
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -218,8 +219,10 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.device and "jax" not in sys.modules:
         os.environ["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(args.device, args.device)
-    if "jax" not in sys.modules and _NO_DEADLOCK.split("=")[0] not in os.environ.get(
-        "XLA_FLAGS", ""
+    if (
+        "jax" not in sys.modules
+        and _NO_DEADLOCK.split("=")[0] not in os.environ.get("XLA_FLAGS", "")
+        and xla_knows(_NO_DEADLOCK)  # another jaxlib may not know it: XLA aborts on unknown flags
     ):
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_NO_DEADLOCK}".strip()
     import jax
@@ -282,19 +285,25 @@ def main(argv=None) -> int:
 
     progress = _Progress(len(cases))
     records = []
-    for i, case in enumerate(cases, 1):
-        label = f"{case.suite}/{case.name} {case.size_label}={_fmt_size(case.size)}"
-        progress.status(i - 1, label, "building")
-        rec = run_case(
-            case,
-            timing,
-            lim,
-            log=lambda what, label=label, i=i: progress.status(i - 1, label, what),
-        )
-        records.append(rec)
-        progress.done(i, case_line(rec))
+    note = args.note
+    try:
+        for i, case in enumerate(cases, 1):
+            label = f"{case.suite}/{case.name} {case.size_label}={_fmt_size(case.size)}"
+            progress.status(i - 1, label, "building")
+            rec = run_case(
+                case,
+                timing,
+                lim,
+                log=lambda what, label=label, i=i: progress.status(i - 1, label, what),
+            )
+            records.append(rec)
+            progress.done(i, case_line(rec))
+    except KeyboardInterrupt:  # Ctrl-C, or `timeout --signal=INT`: keep what was measured
+        stopped = f"Interrupted after {len(records)} of {len(cases)} cases."
+        note = f"{note} {stopped}" if note else stopped
+        print(f"\n{stopped} Writing the results so far.", file=sys.stderr)
 
-    if args.mode != "smoke":
+    if args.mode != "smoke" and len(records) == len(cases):
         # measured again at the end: on a shared machine a limit measured once under load would
         # understate the device; the best of the two is kept and the fractions redone with it
         print("measuring device limits again...", file=sys.stderr)
@@ -307,7 +316,7 @@ def main(argv=None) -> int:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "mode": args.mode,
         "dtype": args.dtype,
-        "note": args.note,
+        "note": note,
         "max_size": args.max_size,
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "suites": list(args.suite),

@@ -295,7 +295,13 @@ def _unbalanced_dirac_ot(ma, mb, eps, rho):
 _DIRAC_DIVERGENCE = {
     tau: jax.jit(
         lambda a, b, eps, tau=tau: sinkhorn_divergence(
-            jnp.zeros((1, 1)), jnp.zeros((1, 1)), epsilon=eps, a=a, b=b, tau_a=tau, tau_b=tau,
+            jnp.zeros((1, 1)),
+            jnp.zeros((1, 1)),
+            epsilon=eps,
+            a=a,
+            b=b,
+            tau_a=tau,
+            tau_b=tau,
             **TIGHT,
         )
     )
@@ -337,7 +343,7 @@ def test_unbalanced_divergence_nonnegative_and_definite_with_unequal_masses():
         gt.assert_allclose(div(y, x, b, a, eps), s, rtol=1e-10)  # symmetric
         assert abs(float(div(x, x, a, a, eps))) < 1e-11 * float(jnp.sum(a))  # zero on equal
         assert float(div(x, x, a, 1.5 * a, eps)) > 0  # same support, more mass: not equal
-    with pytest.raises(ValueError, match="tau_a=0.5 and tau_b=0.9"):
+    with pytest.raises(ValueError, match=r"tau_a=0\.5 and tau_b=0\.9"):
         sinkhorn_divergence(x, y, epsilon=0.5, tau_a=0.5, tau_b=0.9)
 
 
