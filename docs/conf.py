@@ -45,7 +45,6 @@ bibtex_reference_style = "author_year"
 
 html_theme = "furo"
 html_title = f"gmath {release}"
-html_static_path = ["_static"]
 
 nitpicky = False
 suppress_warnings = ["myst.header"]
