@@ -13,6 +13,7 @@ from gmath._numerics._heavy_tails import log1p_square, z_over_1p_square
 from gmath._numerics._linalg import gauss_solve
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
+from gmath._numerics._precision import HIGHEST, highest_precision, matmul
 from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
 from gmath._numerics._special import (
     bd0,
@@ -33,6 +34,7 @@ from gmath._numerics._special import (
 from gmath._numerics._tails import log_ndtr, log_ndtr_diff, log_ndtri, ndtr, ndtri
 
 __all__ = [
+    "HIGHEST",
     "bd0",
     "bd0_scaled",
     "betainc",
@@ -46,6 +48,7 @@ __all__ = [
     "gammaincc",
     "gammaln",
     "gauss_solve",
+    "highest_precision",
     "i0e",
     "i1e",
     "invert_cdf",
@@ -60,6 +63,7 @@ __all__ = [
     "logaddexp",
     "logsubexp",
     "logsumexp",
+    "matmul",
     "ndtr",
     "ndtri",
     "pairwise_logsumexp",

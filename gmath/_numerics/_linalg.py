@@ -13,6 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gmath._numerics._precision import HIGHEST
+
 __all__ = ["gauss_solve"]
 
 
@@ -52,6 +54,8 @@ def gauss_solve(M, rhs):
 
     def substitute(i, x):
         k = n - 1 - i
-        return x.at[k].set((c[k] - U[k] @ x) / U[k, k])  # x[k] is still 0 here
+        return x.at[k].set(
+            (c[k] - jnp.dot(U[k], x, precision=HIGHEST)) / U[k, k]
+        )  # x[k] is still 0 here
 
     return jax.lax.fori_loop(0, n, substitute, jnp.zeros_like(c))

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import betaln, gammaln, i0e, log1mexp, safe_norm
+from gmath._numerics import betaln, gammaln, i0e, log1mexp, matmul, safe_norm
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
 from gmath.divergences._params import (
     bernoulli_log_probs,
@@ -71,7 +71,7 @@ def _gamma_like(d, dt, concentration):
 def _mvn(d, dt):
     g = as_gaussian(d, dt)
     prec = g.precision()
-    eta = (prec @ g.loc[..., :, None])[..., 0]
+    eta = matmul(prec, g.loc[..., :, None])[..., 0]
     dim = g.dim
 
     def log_normalizer(t1, t2):

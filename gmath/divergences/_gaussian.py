@@ -16,6 +16,7 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._numerics import matmul
 from gmath.divergences._params import common_dtype
 
 __all__ = ["Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
@@ -62,7 +63,7 @@ class Gaussian:
     # --------------------------------------------------------------- capacitance (low-rank)
     def _capacitance_chol(self):
         w_over_d = self.factor / self.diag[..., :, None]
-        cap = jnp.swapaxes(self.factor, -1, -2) @ w_over_d
+        cap = matmul(jnp.swapaxes(self.factor, -1, -2), w_over_d)
         cap = cap + jnp.eye(cap.shape[-1], dtype=cap.dtype)
         return _chol(cap), w_over_d
 
@@ -84,12 +85,12 @@ class Gaussian:
             return jnp.sum(_solve_lower(self.tril, X) ** 2, -2)
         if self.kind == "precision":
             L, X = _bcast_batch(self.tril, X, 2, 2)
-            return jnp.sum((jnp.swapaxes(L, -1, -2) @ X) ** 2, -2)
+            return jnp.sum(matmul(jnp.swapaxes(L, -1, -2), X) ** 2, -2)
         out = jnp.sum(X**2 / self.diag[..., :, None], -2)
         if self.kind == "lowrank":
             lc, w_over_d = self._capacitance_chol()
             w_t, X = _bcast_batch(jnp.swapaxes(w_over_d, -1, -2), X, 2, 2)
-            Y = w_t @ X
+            Y = matmul(w_t, X)
             out = out - jnp.sum(_solve_lower(lc, Y) ** 2, -2)
         return out
 
@@ -129,7 +130,7 @@ class Gaussian:
         f, d = self.sqrt_parts()
         cov = 0.0
         if f is not None:
-            cov = f @ jnp.swapaxes(f, -1, -2)
+            cov = matmul(f, jnp.swapaxes(f, -1, -2))
         if d is not None:
             cov = cov + d[..., :, None] * jnp.eye(self.dim, dtype=d.dtype)
         return cov
@@ -137,7 +138,7 @@ class Gaussian:
     def precision(self):
         """Dense precision ``[..., d, d]``."""
         if self.kind == "precision":
-            return self.tril @ jnp.swapaxes(self.tril, -1, -2)
+            return matmul(self.tril, jnp.swapaxes(self.tril, -1, -2))
         if self.kind == "diag":
             return (1 / self.diag)[..., :, None] * jnp.eye(self.dim, dtype=self.diag.dtype)
         return jnp.linalg.inv(self.covariance())

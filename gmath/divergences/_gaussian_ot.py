@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import matmul, promote
 
 __all__ = ["bures_trace", "sqrtm_psd", "wasserstein_gaussian", "wasserstein_gaussian_from_moments"]
 
@@ -21,7 +21,7 @@ def _eigh(s):
 
 def _rotate(v, m):
     """``V^T m V``."""
-    return jnp.swapaxes(v, -1, -2) @ m @ v
+    return matmul(matmul(jnp.swapaxes(v, -1, -2), m), v)
 
 
 @jax.custom_jvp
@@ -33,7 +33,7 @@ def sqrtm_psd(s):
     for repeated eigenvalues (unlike differentiating ``eigh``), zero where both vanish.
     """
     lam, v = _eigh(s)
-    return (v * jnp.sqrt(lam)[..., None, :]) @ jnp.swapaxes(v, -1, -2)
+    return matmul(v * jnp.sqrt(lam)[..., None, :], jnp.swapaxes(v, -1, -2))
 
 
 @sqrtm_psd.defjvp
@@ -41,11 +41,11 @@ def _sqrtm_psd_jvp(primals, tangents):
     (s,), (ds,) = primals, tangents
     lam, v = _eigh(s)
     r = jnp.sqrt(lam)
-    out = (v * r[..., None, :]) @ jnp.swapaxes(v, -1, -2)
+    out = matmul(v * r[..., None, :], jnp.swapaxes(v, -1, -2))
     denom = r[..., :, None] + r[..., None, :]
     safe = denom > 0
     dt = jnp.where(safe, _rotate(v, _sym(ds)) / jnp.where(safe, denom, 1), 0)
-    return out, v @ dt @ jnp.swapaxes(v, -1, -2)
+    return out, matmul(matmul(v, dt), jnp.swapaxes(v, -1, -2))
 
 
 @jax.custom_jvp
@@ -73,7 +73,7 @@ def bures_trace(s1, s2):
     root, both stable under repeated eigenvalues.
     """
     r = sqrtm_psd(s1)
-    return _trace_sqrtm_psd(_sym(r @ s2 @ r))
+    return _trace_sqrtm_psd(_sym(matmul(matmul(r, s2), r)))
 
 
 def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2):

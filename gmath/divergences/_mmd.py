@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gmath._estimate import Estimate
-from gmath._numerics import promote
+from gmath._numerics import matmul, promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
     direct_distance_plan,
@@ -196,7 +196,8 @@ def mmd_test(key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimato
         def stat(perm):
             sx = jnp.zeros(total, z.dtype).at[perm[:n]].set(1.0)
             sy = 1 - sx
-            kxx, kyy, kxy = sx @ gram @ sx, sy @ gram @ sy, sx @ gram @ sy
+            gx, gy = matmul(gram, sx), matmul(gram, sy)
+            kxx, kyy, kxy = matmul(sx, gx), matmul(sy, gy), matmul(sx, gy)
             if estimator == "biased":
                 return kxx / n**2 + kyy / m**2 - 2 * kxy / (n * m)
             dx, dy = jnp.sum(sx * diag), jnp.sum(sy * diag)

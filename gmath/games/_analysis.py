@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from gmath._numerics import matmul
 from gmath.games._game import is_zero_sum
 
 __all__ = ["Classification", "classify_stationary_point", "jacobian", "linearized_rate"]
@@ -220,7 +221,7 @@ def _classify_jit(game, players, tol):
         hxy = jac[:nx, nx:]
         hyy = -jac[nx:, nx:]
         hyx = -jac[nx:, :nx]
-        schur = hxx - hxy @ jnp.linalg.solve(hyy, hyx)
+        schur = hxx - matmul(hxy, jnp.linalg.solve(hyy, hyx))
         schur_min = jnp.min(jnp.linalg.eigvalsh(0.5 * (schur + schur.T)))
         minimax = stationary & (min_eigs[1] > tol) & (schur_min > tol)
     else:

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from gmath._numerics import promote
+from gmath._numerics import highest_precision, promote
 from gmath.games._matrix_games import _check_matrix
 
 __all__ = ["LogitEquilibrium", "logit_equilibrium"]
@@ -91,6 +91,7 @@ def _iterate(A, tau, tol, max_iters):
     return unravel(flat)
 
 
+@highest_precision
 def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 100_000):
     r"""The unique entropy-regularised (logit / quantal-response) equilibrium of ``A``.
 

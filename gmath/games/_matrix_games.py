@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._config import error_if_not
-from gmath._numerics import gauss_solve, promote
+from gmath._numerics import gauss_solve, highest_precision, promote
 from gmath._pytree import register_record
 
 __all__ = [
@@ -47,6 +47,7 @@ def _check_matrix(A, name="solve_matrix_game"):
     return A
 
 
+@highest_precision
 def duality_gap(A, x, y) -> jax.Array:
     r"""Duality gap :math:`\max_j (A^\top x)_j - \min_i (A y)_i` of the matrix game ``A``.
 
@@ -408,6 +409,7 @@ def _reinvert(An, basis):
     return x, y
 
 
+@highest_precision
 def solve_matrix_game(
     A,
     *,
@@ -515,6 +517,7 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
 _solve_jit = jax.jit(_solve_impl, static_argnames=("method", "max_iters", "check_every", "polish"))
 
 
+@highest_precision
 def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
     r"""The strategies played by a learning dynamic on the matrix game ``A``.
 
@@ -569,6 +572,7 @@ def _value_jvp(tol, primals, tangents):
     return sol.value, sol.x @ dA @ sol.y
 
 
+@highest_precision
 def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
     r"""Value :math:`v(A) = \min_x \max_y x^\top A y`, differentiable by Danskin's theorem.
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._estimate import Estimate
-from gmath._numerics import promote
+from gmath._numerics import matmul, promote
 
 __all__ = ["divergence"]
 
@@ -135,9 +135,10 @@ def divergence(
         return Estimate(*_mean_and_stderr(values))
     k = num_probes // 3
     sketch, rest = probes[:k], probes[2 * k :]
-    q, _ = jnp.linalg.qr(matvec(sketch).T)  # [d, min(d, k)]
+    with jax.default_matmul_precision("highest"):  # the products of QR's derivative rule too
+        q, _ = jnp.linalg.qr(matvec(sketch).T)  # [d, min(d, k)]
     low_rank = jnp.sum(q.T * matvec(q.T))
-    g = rest - (rest @ q) @ q.T
+    g = rest - matmul(matmul(rest, q), q.T)
     values = jnp.sum(g * matvec(g), axis=-1)
     mean, stderr = _mean_and_stderr(values)
     return Estimate(low_rank + mean, stderr)

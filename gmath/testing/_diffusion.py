@@ -14,13 +14,16 @@ pure JAX (jit/vmap/grad-able) and promote their inputs to a common float dtype.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-from gmath._numerics import promote
+from gmath._numerics import HIGHEST, promote
+
+_einsum = functools.partial(jnp.einsum, precision=HIGHEST)
 
 __all__ = [
     "gaussian_diffusion_log_prob",
@@ -189,7 +192,7 @@ def gaussian_optimal_denoiser(x, mean, cov, t, *, schedule):
     _check_gaussian("gaussian_optimal_denoiser", mean, cov, x)
     alpha, _ = _coefficients(schedule, t, mean.dtype)
     mean_t, cov_t = gaussian_diffusion_marginal(mean, cov, t, schedule=schedule)
-    return mean + alpha * jnp.einsum("ij,...j->...i", cov, _solve_spd(cov_t, x - mean_t))
+    return mean + alpha * _einsum("ij,...j->...i", cov, _solve_spd(cov_t, x - mean_t))
 
 
 def gaussian_flow_map(x, mean, cov, s, t, *, schedule):
@@ -227,8 +230,8 @@ def gaussian_flow_map(x, mean, cov, s, t, *, schedule):
     a_s, s_s = _coefficients(schedule, s, mean.dtype)
     a_t, s_t = _coefficients(schedule, t, mean.dtype)
     ratio = jnp.sqrt((a_t * a_t * eigvals + s_t * s_t) / (a_s * a_s * eigvals + s_s * s_s))
-    centred = jnp.einsum("ji,...j->...i", q, x - a_s * mean)
-    return a_t * mean + jnp.einsum("ij,...j->...i", q, ratio * centred)
+    centred = _einsum("ji,...j->...i", q, x - a_s * mean)
+    return a_t * mean + _einsum("ij,...j->...i", q, ratio * centred)
 
 
 def gaussian_minimum_denoising_loss(cov, t, *, schedule, prediction: str = "eps"):
@@ -382,5 +385,5 @@ def mixture_optimal_denoiser(x, weights, means, covs, t, *, schedule):
     alpha, means_t, covs_t, log_joint = _mixture_terms(x, weights, means, covs, t, schedule)
     resp = jax.nn.softmax(log_joint, axis=-1)
     solved = _solve_spd(covs_t, x[..., None, :] - means_t)
-    comp = means + alpha * jnp.einsum("kij,...kj->...ki", covs, solved)
+    comp = means + alpha * _einsum("kij,...kj->...ki", covs, solved)
     return jnp.sum(resp[..., None] * comp, axis=-2)
