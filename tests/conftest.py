@@ -21,6 +21,7 @@ _FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
 
 
 def _xla_knows(flag: str) -> bool:
+    # as benchmarks.environment.xla_knows: the tests must run without the benchmarks package
     spec = importlib.util.find_spec("jaxlib")
     libs = Path(spec.origin).parent.glob("*.so") if spec and spec.origin else ()
     name = flag.split("=")[0].lstrip("-").encode()
