@@ -187,15 +187,6 @@ def _block(x):
     return jax.block_until_ready(x)
 
 
-def _block_inputs(impls: Sequence[Impl]) -> None:
-    import jax
-
-    for impl in impls:
-        for leaf in jax.tree_util.tree_leaves(impl.args):
-            if isinstance(leaf, jax.Array):
-                leaf.block_until_ready()
-
-
 def _memory_from_xla(compiled) -> dict | None:
     try:
         ma = compiled.memory_analysis()
@@ -468,7 +459,7 @@ def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dic
 
     # inputs are built by asynchronously dispatched JAX calls: wait for them, or the first call
     # (the whole measurement of a single-call case) would include generating them
-    _block_inputs(impls)
+    _block([impl.args for impl in impls])
     prepared: dict[str, _Prepared] = {}
     for impl in impls:
         p = _Prepared(impl)

@@ -54,8 +54,7 @@ def gauss_solve(M, rhs):
 
     def substitute(i, x):
         k = n - 1 - i
-        return x.at[k].set(
-            (c[k] - jnp.dot(U[k], x, precision=HIGHEST)) / U[k, k]
-        )  # x[k] is still 0 here
+        # x[k] is still 0 here
+        return x.at[k].set((c[k] - jnp.dot(U[k], x, precision=HIGHEST)) / U[k, k])
 
     return jax.lax.fori_loop(0, n, substitute, jnp.zeros_like(c))
