@@ -2,14 +2,14 @@ r"""Fréchet distance between feature sets (the FID convention), with streaming 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from gmath._numerics import default_float, float64_scope
+from gmath._numerics import default_float, float64_scope, float_dtype, matmul
 from gmath.divergences._gaussian_ot import wasserstein_gaussian_from_moments
 
 __all__ = ["RunningMoments", "frechet_distance"]
@@ -40,7 +40,7 @@ class RunningMoments(NamedTuple):
     @classmethod
     def empty(cls, dim: int, dtype=None) -> RunningMoments:
         """No data yet, features of dimension ``dim``."""
-        dtype = default_float() if dtype is None else _canonical(dtype)
+        dtype = default_float() if dtype is None else jax.dtypes.canonicalize_dtype(dtype)
         return cls(jnp.zeros((), dtype), jnp.zeros((dim,), dtype), jnp.zeros((dim, dim), dtype))
 
     @classmethod
@@ -75,14 +75,10 @@ class RunningMoments(NamedTuple):
         return self.m2 / (self.count - 1)
 
 
-def _canonical(dtype):
-    return jnp.dtype(jax.dtypes.canonicalize_dtype(dtype))
-
-
 def _features(x, owner, min_rows=2):
     """Checks a feature matrix; returns it (a NumPy array keeps its float64 digits for the float64
     scope) and the dtype results for it take outside the scope."""
-    if not isinstance(x, jax.Array | jax.core.Tracer):
+    if not isinstance(x, jax.Array):
         x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{owner}: features must have shape [n, d], got {x.shape}.")
@@ -90,9 +86,7 @@ def _features(x, owner, min_rows=2):
         raise ValueError(
             f"{owner}: need at least {min_rows} feature vectors of dimension >= 1, got {x.shape}."
         )
-    dtype = x.dtype
-    out = _canonical(dtype) if jnp.issubdtype(dtype, jnp.floating) else default_float()
-    return x, out
+    return x, float_dtype(x)
 
 
 def _moments64(x):
@@ -100,7 +94,7 @@ def _moments64(x):
     x = jnp.asarray(x).astype(jnp.float64)
     mean = jnp.mean(x, 0)
     xc = x - mean
-    m2 = jnp.matmul(xc.T, xc, precision=lax.Precision.HIGHEST)
+    m2 = matmul(xc.T, xc)
     return jnp.asarray(x.shape[0], jnp.float64), mean, m2
 
 
@@ -164,7 +158,7 @@ def frechet_distance(x, y):
         jax.tree_util.tree_map(lambda a, d=d: jnp.asarray(a).astype(d), v)
         for v, d in zip(inputs, dtypes, strict=True)
     ]
-    return _frechet_differentiable(*inputs)
+    return _frechet_differentiable(out, *inputs)
 
 
 def _as_moments64(v):
@@ -179,22 +173,17 @@ def _value64(x, y):
     return wasserstein_gaussian_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
 
 
-def _result_dtype(x, y):
-    return _wider(*(jnp.result_type(jax.tree_util.tree_leaves(v)[-1]) for v in (x, y)))
-
-
 # Reverse-mode derivatives through the float64 scope: JAX builds the backward pass after the
 # forward function returns, outside the scope, where float64 is truncated when x64 is disabled;
 # the forward pass therefore computes the gradient inside the scope and keeps it (cast to the
 # inputs' dtypes) as the residual.
-@jax.custom_vjp
-def _frechet_differentiable(x, y):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _frechet_differentiable(out, x, y):
     with float64_scope():
-        return _value64(x, y).astype(_result_dtype(x, y))
+        return _value64(x, y).astype(out)
 
 
-def _frechet_fwd(x, y):
-    out = _result_dtype(x, y)
+def _frechet_fwd(out, x, y):
     dtypes = jax.tree_util.tree_map(lambda a: a.dtype, (x, y))
     with float64_scope():
         args = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), (x, y))
@@ -203,7 +192,8 @@ def _frechet_fwd(x, y):
         return value.astype(out), grads
 
 
-def _frechet_bwd(grads, ct):
+def _frechet_bwd(out, grads, ct):
+    del out
     return jax.tree_util.tree_map(lambda g: (ct * g).astype(g.dtype), grads)
 
 
