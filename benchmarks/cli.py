@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from benchmarks import SUITE_NAMES
-from benchmarks.environment import xla_knows
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -219,12 +218,10 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.device and "jax" not in sys.modules:
         os.environ["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(args.device, args.device)
-    if (
-        "jax" not in sys.modules
-        and _NO_DEADLOCK.split("=")[0] not in os.environ.get("XLA_FLAGS", "")
-        and xla_knows(_NO_DEADLOCK)  # another jaxlib may not know it: XLA aborts on unknown flags
-    ):
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_NO_DEADLOCK}".strip()
+    if "jax" not in sys.modules:
+        from gmath._xla_flags import add_xla_flag  # loads no jax
+
+        add_xla_flag(_NO_DEADLOCK)  # only if this jaxlib knows it: XLA aborts on unknown flags
     import jax
 
     # 64-bit types are switched on per case (float64 cases only), as users run float32 code

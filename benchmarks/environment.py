@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
-import mmap
 import os
 import platform
 import re
 import subprocess
 from pathlib import Path
 
-__all__ = ["PEERS", "device_info", "device_slug", "git_revision", "versions", "xla_knows"]
+__all__ = ["PEERS", "device_info", "device_slug", "git_revision", "versions"]
 
 #: Distribution names of the peers (and tools) whose versions are recorded.
 PEERS = (
@@ -27,19 +25,6 @@ PEERS = (
     "optax",
     "matplotlib",
 )
-
-
-def xla_knows(flag: str) -> bool:
-    """Whether the installed jaxlib's XLA knows ``flag`` (checked without importing jax, by its
-    name in jaxlib's shared libraries): an unknown flag in ``XLA_FLAGS`` aborts the process."""
-    spec = importlib.util.find_spec("jaxlib")
-    libs = Path(spec.origin).parent.glob("*.so") if spec and spec.origin else ()
-    name = flag.split("=")[0].lstrip("-").encode()
-    for lib in (p for p in libs if p.stat().st_size > 0):
-        with open(lib, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            if m.find(name) >= 0:
-                return True
-    return False
 
 
 def versions() -> dict:

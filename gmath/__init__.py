@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gmath import config
 from gmath._citation import citation
 from gmath._version import __version__
 
@@ -25,12 +24,12 @@ __all__ = [
 ]
 
 
-_SUBPACKAGES = ("densities", "divergences", "games", "scores", "testing")
+_SUBPACKAGES = ("config", "densities", "divergences", "games", "scores", "testing")
 
 
 def __getattr__(name: str) -> Any:
-    # Subpackages load on first use, so that ``import gmath`` costs little beyond ``import jax``
-    # (and gmath.testing, which imports hypothesis, only when asked for).
+    # Subpackages load on first use, so that ``import gmath`` does not import jax (and
+    # gmath.testing, which imports hypothesis, only when asked for).
     if name in _SUBPACKAGES:
         return importlib.import_module(f"gmath.{name}")
     raise AttributeError(f"module 'gmath' has no attribute {name!r}")

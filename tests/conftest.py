@@ -8,32 +8,15 @@ Warnings are errors (``filterwarnings = error`` in pyproject.toml). Profiles, ch
 - ``thorough``: 10x the examples of ``ci``, random.
 """
 
-import importlib.util
-import mmap
-import os
-from pathlib import Path
-
 # jaxlib 0.10.2 on CPU: two independent batched LAPACK calls in one computation can deadlock
 # (both wait in their parallel batch map for threads of the same intra-op pool; reliably with
 # 2 cores). Turning off XLA's concurrency-optimised scheduler avoids it. Set before jax loads,
-# and only where this jaxlib's XLA knows the flag: an unknown flag in XLA_FLAGS aborts the process.
-_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+# and only where this jaxlib knows the flag (gmath._xla_flags; importing gmath loads no jax).
+import os
 
+from gmath._xla_flags import add_xla_flag
 
-def _xla_knows(flag: str) -> bool:
-    # as benchmarks.environment.xla_knows: the tests must run without the benchmarks package
-    spec = importlib.util.find_spec("jaxlib")
-    libs = Path(spec.origin).parent.glob("*.so") if spec and spec.origin else ()
-    name = flag.split("=")[0].lstrip("-").encode()
-    for lib in (p for p in libs if p.stat().st_size > 0):
-        with open(lib, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            if m.find(name) >= 0:
-                return True
-    return False
-
-
-if _FLAG.split("=")[0] not in os.environ.get("XLA_FLAGS", "") and _xla_knows(_FLAG):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FLAG}".strip()
+add_xla_flag("--xla_cpu_enable_concurrency_optimized_scheduler=false")
 
 import jax  # noqa: E402
 

@@ -1,6 +1,7 @@
 """Package-level contract: version, lazy testing import, citation, documentation coverage."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +24,25 @@ def test_version_and_subpackages():
         assert hasattr(gmath, name)
 
 
-def test_import_does_not_load_hypothesis():
-    code = "import sys, gmath; print('hypothesis' in sys.modules)"
+def test_import_does_not_load_hypothesis_or_jax():
+    # jax loads with the first subpackage used (gmath.config included), so that `import gmath`
+    # and gmath._xla_flags can run before jax starts
+    code = "import sys, gmath, gmath._xla_flags; print('hypothesis' in sys.modules, 'jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.stdout.strip() == "False False", out.stderr
+
+
+def test_xla_flags_added_only_when_this_jaxlib_knows_them(monkeypatch):
+    from gmath._xla_flags import add_xla_flag, xla_knows
+
+    known = "--xla_cpu_enable_concurrency_optimized_scheduler=false"  # in jaxlib since 0.4.2x
+    bogus = "--xla_gmath_no_such_flag=1"
+    assert xla_knows(known) and not xla_knows(bogus)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    assert not add_xla_flag(bogus)
+    assert add_xla_flag(known)
+    assert add_xla_flag(known)  # already there: not added twice
+    assert os.environ["XLA_FLAGS"] == f"--xla_dump_to=/tmp/x {known}"
 
 
 def test_citation_prints_gmath_and_method_entries(capsys):
