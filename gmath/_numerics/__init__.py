@@ -10,6 +10,7 @@ from gmath._numerics._dtypes import (
     promote,
 )
 from gmath._numerics._heavy_tails import log1p_square, z_over_1p_square
+from gmath._numerics._keys import check_key
 from gmath._numerics._linalg import gauss_solve
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
@@ -40,6 +41,7 @@ __all__ = [
     "betainc",
     "betaln",
     "broadcast_shapes_named",
+    "check_key",
     "default_float",
     "digamma",
     "float64_scope",
