@@ -65,6 +65,27 @@ def _derivative(fn, t):
     return jax.jvp(fn, (t,), (jnp.ones_like(t),))[1]
 
 
+def _with_derivative(value_fn, derivative_fn):
+    """``value_fn`` whose derivative (forward and reverse mode) is ``derivative_fn``.
+
+    The time derivatives of a schedule are computed in forward mode from forms that stay exact
+    at the ends of the domain (an infinite derivative is ``inf``, not ``0 * inf``); reverse mode
+    then multiplies the cotangent by that number instead of propagating an infinite cotangent
+    through the formula, which would meet a zero partial derivative and give NaN.
+    """
+
+    @jax.custom_jvp
+    def fn(t):
+        return value_fn(t)
+
+    @fn.defjvp
+    def _jvp(primals, tangents):
+        (t,), (t_dot,) = primals, tangents
+        return value_fn(t), derivative_fn(t) * t_dot
+
+    return fn
+
+
 def _invert_log_snr(log_snr_fn, lam, t_min, t_max):
     r"""Generic :math:`t(\lambda)` for a decreasing :math:`\lambda_t` on a bounded domain.
 
@@ -116,7 +137,19 @@ class NoiseSchedule:
       variance_preserving: whether :math:`\alpha_t^2 + \sigma_t^2 = 1`.
       clipped: number of betas clipped by :func:`ddpm_discrete` (0 otherwise).
       alpha_fn, sigma_fn: optional direct forms of :math:`\alpha_t, \sigma_t` (used for values
-        and time derivatives where the log form is singular, e.g. :math:`\alpha_1 = 0`).
+        and time derivatives where the log form is singular, e.g. :math:`\alpha_1 = 0`; a
+        schedule reaching :math:`\alpha = 0` needs ``alpha_fn``, one reaching :math:`\sigma = 0`
+        that is not variance preserving needs ``sigma_fn`` for finite time derivatives there).
+      drift_fn: optional closed form of :math:`f(t)` (else forward-mode autodiff of
+        :math:`\log\alpha_t`).
+
+    **Ends of the domain.** Values and time derivatives (``jax.grad`` of every method of ``t``)
+    are exact at ``t_min`` and ``t_max``: finite where the mathematics is finite (e.g.
+    :math:`\dot\sigma_1 = 0` where :math:`\alpha_1 = 0`), ``+-inf`` where it is infinite
+    (:math:`\lambda_t` and :math:`\lambda'(t)` at :math:`\sigma = 0` or :math:`\alpha = 0`;
+    :math:`f, g^2` and their derivatives where :math:`\alpha = 0`; :math:`\dot\sigma_0` for
+    :math:`\sigma_t \propto \sqrt t`), never NaN. Derivatives are computed in forward mode and
+    attached with a custom JVP, so reverse mode gives the same numbers.
 
     **Methods of t.** Every method taking ``t`` accepts times in ``[t_min, t_max]`` of any
     shape (an integer ``t`` is promoted to the default float dtype) and returns an array shaped
@@ -162,6 +195,7 @@ class NoiseSchedule:
     clipped: int = dataclasses.field(default=0, metadata=_STATIC)
     alpha_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
     sigma_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
+    drift_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
 
     def __post_init__(self):
         # Derive what the defining formulas imply, once (unflattening passes the results back).
@@ -185,7 +219,7 @@ class NoiseSchedule:
 
     # ------------------------------------------------------------------ domain
     def _time(self, t):
-        t = _as_time(t)
+        t = _as_time(t) + 0.0  # -0.0 -> +0.0: signs of the infinities at the ends stay right
         if not isinstance(t, jax.core.Tracer):
             tn = np.asarray(t, np.float64)
             if np.any(~((tn >= self.t_min) & (tn <= self.t_max))):
@@ -202,6 +236,69 @@ class NoiseSchedule:
         t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
         return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
 
+    # ------------------------------------------------------------------ raw forms (unchecked t)
+    # Each quantity has a value and a forward-mode time derivative written to stay exact at the
+    # ends of the domain; the public methods attach the derivative with _with_derivative.
+    def _alpha_value(self, t):
+        if self.alpha_fn is not None:
+            return self.alpha_fn(t)
+        return jnp.exp(self.log_alpha_fn(t))
+
+    def _alpha_dot(self, t):
+        if self.alpha_fn is not None:
+            return _derivative(self.alpha_fn, t)
+        return self._alpha_value(t) * self._drift_value(t)
+
+    def _sigma_value(self, t):
+        if self.sigma_fn is not None:
+            return self.sigma_fn(t)
+        return jnp.exp(self.log_sigma_fn(t))
+
+    def _sigma_dot(self, t):
+        if self.sigma_fn is not None:
+            return _derivative(self.sigma_fn, t)
+        sigma = self._sigma_value(t)
+        if self.variance_preserving:  # sigma^2 = 1 - alpha^2: exact at alpha = 0 and sigma = 0
+            return -self._alpha_value(t) * self._alpha_dot(t) / sigma
+        return sigma * _derivative(self.log_sigma_fn, t)
+
+    def _log_snr_dot(self, t):
+        # Where lambda = +-inf (sigma = 0 or alpha = 0) the log form's derivative is 0 * inf or has
+        # the wrong sign of zero; there lambda' = 2 (alpha'/alpha - sigma'/sigma) is exact.
+        lam = self.log_snr_fn(t)
+        ratio = 2 * (self._alpha_dot(t) / self._alpha_value(t))
+        ratio = ratio - 2 * (self._sigma_dot(t) / self._sigma_value(t))
+        return jnp.where(jnp.isfinite(lam), _derivative(self.log_snr_fn, t), ratio)
+
+    def _drift_value(self, t):
+        if self.drift_fn is not None:
+            return self.drift_fn(t)
+        return _derivative(self.log_alpha_fn, t)
+
+    def _drift_dot(self, t):
+        # f' = (log alpha)'' -> -inf at a zero of alpha (alpha ~ c (t1 - t)^m: f' ~ -m/(t1 - t)^2)
+        at_zero = self._alpha_value(t) == 0
+        return jnp.where(at_zero, -jnp.inf, _derivative(self._drift_value, t))
+
+    def _g2_value(self, t):
+        if self.diffusion_squared_fn is not None:
+            return self.diffusion_squared_fn(t)
+        if self.variance_preserving:
+            return -2 * self._drift_value(t)
+        sigma_sq = lambda s: jnp.exp(2 * self.log_sigma_fn(s))
+        return _derivative(sigma_sq, t) - 2 * self._drift_value(t) * sigma_sq(t)
+
+    def _g2_dot(self, t):
+        if self.diffusion_squared_fn is None and self.variance_preserving:
+            return -2 * self._drift_dot(t)
+        return _derivative(self._g2_value, t)
+
+    def _diffusion_dot(self, t):
+        g2, g2_dot = self._g2_value(t), self._g2_dot(t)
+        g = jnp.sqrt(g2)
+        # d sqrt(g^2) = (g^2)' / (2 g): +inf where g = 0 < (g^2)' and where g^2 = +inf
+        return jnp.where(jnp.isinf(g2) & (g2_dot > 0), jnp.inf, g2_dot / (2 * g))
+
     # ------------------------------------------------------------------ marginals
     def log_alpha(self, t):
         r"""Log signal scale :math:`\log\alpha_t`.
@@ -211,7 +308,7 @@ class NoiseSchedule:
           >>> round(float(vp_linear().log_alpha(1.0)), 10)  # -(0.1 + 19.9 / 2) / 2
           -5.025
         """
-        return self.log_alpha_fn(self._time(t))
+        return _with_derivative(self.log_alpha_fn, self._drift_value)(self._time(t))
 
     def log_sigma(self, t):
         r"""Log noise scale :math:`\log\sigma_t` (``-inf`` at the clean end, :math:`\sigma = 0`).
@@ -221,7 +318,8 @@ class NoiseSchedule:
           >>> float(edm().log_sigma(1.0))
           0.0
         """
-        return self.log_sigma_fn(self._time(t))
+        dot = lambda s: self._sigma_dot(s) / self._sigma_value(s)
+        return _with_derivative(self.log_sigma_fn, dot)(self._time(t))
 
     def alpha(self, t):
         r"""Signal scale :math:`\alpha_t` (exact zeros where the schedule has them).
@@ -231,9 +329,7 @@ class NoiseSchedule:
           >>> float(rectified_flow().alpha(0.25))
           0.75
         """
-        if self.alpha_fn is not None:
-            return self.alpha_fn(self._time(t))
-        return jnp.exp(self.log_alpha(t))
+        return _with_derivative(self._alpha_value, self._alpha_dot)(self._time(t))
 
     def sigma(self, t):
         r"""Noise scale :math:`\sigma_t` (the standard deviation of :math:`x_t` given :math:`x_0`).
@@ -243,9 +339,7 @@ class NoiseSchedule:
           >>> float(rectified_flow().sigma(0.25))
           0.25
         """
-        if self.sigma_fn is not None:
-            return self.sigma_fn(self._time(t))
-        return jnp.exp(self.log_sigma(t))
+        return _with_derivative(self._sigma_value, self._sigma_dot)(self._time(t))
 
     def log_snr(self, t):
         r"""Log signal-to-noise ratio :math:`\lambda_t = \log(\alpha_t^2/\sigma_t^2)`.
@@ -257,7 +351,7 @@ class NoiseSchedule:
           >>> round(float(vdm().log_snr(0.0)), 10)  # -gamma_min
           13.3
         """
-        return self.log_snr_fn(self._time(t))
+        return _with_derivative(self.log_snr_fn, self._log_snr_dot)(self._time(t))
 
     def snr(self, t):
         r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = e^{\lambda_t} = \alpha_t^2/\sigma_t^2`.
@@ -267,7 +361,12 @@ class NoiseSchedule:
           >>> round(float(edm().snr(2.0)), 12)  # 1 / sigma^2
           0.25
         """
-        return jnp.exp(self.log_snr(t))
+
+        def dot(s):  # 0 where lambda = -inf (alpha has a simple zero: SNR ~ (t1 - t)^2)
+            lam = self.log_snr_fn(s)
+            return jnp.where(lam == -jnp.inf, 0.0, jnp.exp(lam) * self._log_snr_dot(s))
+
+        return _with_derivative(lambda s: jnp.exp(self.log_snr_fn(s)), dot)(self._time(t))
 
     def sigma_edm(self, t):
         r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022).
@@ -280,7 +379,16 @@ class NoiseSchedule:
           >>> round(float(vp_linear().sigma_edm(0.5) ** -2 - vp_linear().snr(0.5)), 8)
           0.0
         """
-        return jnp.exp(-0.5 * self.log_snr(t))
+
+        def dot(s):  # (sigma / alpha)' = sigma' / alpha where sigma = 0 (lambda = +inf)
+            lam = self.log_snr_fn(s)
+            at_zero = self._sigma_dot(s) / self._alpha_value(s)
+            return jnp.where(
+                lam == jnp.inf, at_zero, -0.5 * self._log_snr_dot(s) * jnp.exp(-0.5 * lam)
+            )
+
+        value = lambda s: jnp.exp(-0.5 * self.log_snr_fn(s))
+        return _with_derivative(value, dot)(self._time(t))
 
     def t_from_log_snr(self, log_snr):
         r"""Inverse :math:`t(\lambda)` of :meth:`log_snr`, clamped to ``[t_min, t_max]``.
@@ -329,7 +437,7 @@ class NoiseSchedule:
           >>> float(rectified_flow().drift(0.5))  # -1 / (1 - t)
           -2.0
         """
-        return _derivative(self.log_alpha_fn, self._time(t))
+        return _with_derivative(self._drift_value, self._drift_dot)(self._time(t))
 
     def diffusion_squared(self, t):
         r"""Squared diffusion coefficient :math:`g(t)^2 = \tfrac{d\sigma_t^2}{dt} - 2 f(t)\sigma_t^2 = -\sigma_t^2\lambda'(t)`.
@@ -341,13 +449,7 @@ class NoiseSchedule:
           >>> round(float(vp_linear().diffusion_squared(1.0)), 10)  # beta_max
           20.0
         """
-        t = self._time(t)
-        if self.diffusion_squared_fn is not None:
-            return self.diffusion_squared_fn(t)
-        if self.variance_preserving:
-            return -2 * _derivative(self.log_alpha_fn, t)
-        sigma_sq = lambda s: jnp.exp(2 * self.log_sigma_fn(s))
-        return _derivative(sigma_sq, t) - 2 * _derivative(self.log_alpha_fn, t) * sigma_sq(t)
+        return _with_derivative(self._g2_value, self._g2_dot)(self._time(t))
 
     def diffusion(self, t):
         r"""Diffusion coefficient :math:`g(t) = \sqrt{g(t)^2}` (see :meth:`diffusion_squared`).
@@ -357,7 +459,8 @@ class NoiseSchedule:
           >>> round(float(edm().diffusion(2.0)), 12)  # sqrt(2 t)
           2.0
         """
-        return jnp.sqrt(self.diffusion_squared(t))
+        value = lambda s: jnp.sqrt(self._g2_value(s))
+        return _with_derivative(value, self._diffusion_dot)(self._time(t))
 
     def alpha_derivative(self, t):
         r"""Time derivative of the signal scale, :math:`d\alpha_t/dt = f(t)\,\alpha_t`.
@@ -367,9 +470,7 @@ class NoiseSchedule:
           >>> float(rectified_flow().alpha_derivative(0.3))
           -1.0
         """
-        if self.alpha_fn is not None:
-            return _derivative(self.alpha_fn, self._time(t))
-        return self.drift(t) * self.alpha(t)
+        return self._alpha_dot(self._time(t))
 
     def sigma_derivative(self, t):
         r"""Time derivative of the noise scale, :math:`\dot\sigma_t = (g^2 + 2f\sigma_t^2)/(2\sigma_t)`.
@@ -382,12 +483,7 @@ class NoiseSchedule:
           >>> float(rectified_flow().sigma_derivative(0.3))
           1.0
         """
-        if self.sigma_fn is not None:
-            return _derivative(self.sigma_fn, self._time(t))
-        sigma = self.sigma(t)
-        if self.variance_preserving:  # sigma^2 = 1 - alpha^2, finite at alpha = 0
-            return -self.alpha(t) * self.alpha_derivative(t) / sigma
-        return (self.diffusion_squared(t) + 2 * self.drift(t) * sigma * sigma) / (2 * sigma)
+        return self._sigma_dot(self._time(t))
 
     def perturb(self, x0, eps, t):
         r"""The forward marginal sample :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`.
@@ -472,6 +568,7 @@ def vp_linear(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
         t_from_log_snr_fn=lambda lam: integral_inverse(log1pexp(-lam)),
         diffusion_squared_fn=beta,
         variance_preserving=True,
+        sigma_fn=lambda t: jnp.sqrt(-jnp.expm1(-integral(t))),
     )
 
 
@@ -515,6 +612,7 @@ def sub_vp(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
         log_sigma_fn=lambda t: log1mexp(-integral(t)),
         t_from_log_snr_fn=t_from_log_snr,
         diffusion_squared_fn=lambda t: beta(t) * -jnp.expm1(-2 * integral(t)),
+        sigma_fn=lambda t: -jnp.expm1(-integral(t)),
     )
 
 
@@ -549,12 +647,25 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
     phi0 = s / (1 + s) * half_pi
     c0, s0 = math.cos(phi0), math.sin(phi0)
 
+    k = half_pi / (1 + s)  # phi(t) = (t + s) k, psi = pi/2 - phi = (1 - t) k
+
     def alpha(t):
-        # cos(phi) = sin(pi/2 - phi): exactly 0 at t = 1.
-        return jnp.sin((1 - t) / (1 + s) * half_pi) / c0
+        # cos(phi) = sin(psi): exactly 0 at t = 1.
+        return jnp.sin((1 - t) * k) / c0
 
     def log_alpha(t):
-        return jnp.log(jnp.sin((1 - t) / (1 + s) * half_pi)) - math.log(c0)
+        return jnp.log(jnp.sin((1 - t) * k)) - math.log(c0)
+
+    def sigma_sq_scaled(t):
+        # c0^2 sigma^2 = cos^2 phi0 - cos^2 phi = sin(phi - phi0) sin(phi + phi0), with
+        # phi - phi0 = t k exact for tiny t; for t > 1/2, c0^2 - sin^2 psi, whose derivative
+        # -2 k sin(psi) cos(psi) is exactly 0 at t = 1.
+        near_zero = jnp.sin(t * k) * jnp.sin((t + 2 * s) * k)
+        sin_psi = jnp.sin((1 - t) * k)
+        return jnp.where(t <= 0.5, near_zero, c0 * c0 - sin_psi * sin_psi)
+
+    def log_snr(t):
+        return 2 * jnp.log(jnp.sin((1 - t) * k)) - jnp.log(sigma_sq_scaled(t))
 
     def t_from_log_snr(lam):
         alpha = jnp.exp(_vp_log_alpha_from_log_snr(lam))
@@ -565,9 +676,13 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
     return NoiseSchedule(
         name="vp_cosine",
         log_alpha_fn=log_alpha,
+        log_sigma_fn=lambda t: 0.5 * jnp.log(sigma_sq_scaled(t)) - math.log(c0),
+        log_snr_fn=log_snr,
         t_from_log_snr_fn=t_from_log_snr,
         variance_preserving=True,
         alpha_fn=alpha,
+        sigma_fn=lambda t: jnp.sqrt(sigma_sq_scaled(t)) / c0,
+        drift_fn=lambda t: -k / jnp.tan((1 - t) * k),  # -k tan(phi) = -k / tan(psi), -inf at t = 1
     )
 
 
@@ -605,12 +720,16 @@ def ve(sigma_min: float = 0.01, sigma_max: float = 50.0) -> NoiseSchedule:
     def log_sigma(t):
         return log_min + 0.5 * jnp.log(jnp.expm1(2 * log_ratio * t))
 
+    def sigma(t):  # sqrt form: sigma' = +inf at t = 0 (not exp(-inf) * inf)
+        return sigma_min * jnp.sqrt(jnp.expm1(2 * log_ratio * t))
+
     return NoiseSchedule(
         name="ve",
         log_alpha_fn=jnp.zeros_like,
         log_sigma_fn=log_sigma,
         t_from_log_snr_fn=lambda lam: jnp.log1p(jnp.exp(-lam - 2 * log_min)) / (2 * log_ratio),
         diffusion_squared_fn=lambda t: 2 * log_ratio * jnp.exp(2 * (log_min + log_ratio * t)),
+        sigma_fn=sigma,
     )
 
 
@@ -810,6 +929,9 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
         a_end = float(schedule.alpha(np.float64(schedule.t_max)))
     if not a0 > a_end:
         raise ValueError("rescale_zero_terminal_snr: alpha must decrease over the domain.")
+    name = f"zero_terminal_snr({schedule.name})"
+    if a_end == 0:  # already zero terminal SNR: the rescaling is the identity
+        return dataclasses.replace(schedule, name=name)
     base = schedule
 
     log_a0 = math.log(a0)
@@ -825,17 +947,29 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     def log_alpha(t):
         return jnp.log1p(ratio(t))
 
+    def sigma_sq(t):
+        # 1 - alpha'^2 = -r (2 + r), accurate near r = 0; 1 - (1 + r)^2 near r = -1, where its
+        # derivative -2 (1 + r) r' is exactly 0 (+ 0.0 turns -0.0 into +0.0 at t = 0).
+        r = ratio(t)
+        return jnp.where(r > -0.5, -r * (2 + r), 1 - (1 + r) * (1 + r)) + 0.0
+
+    def log_snr(t):
+        return 2 * jnp.log1p(ratio(t)) - jnp.log(sigma_sq(t))
+
     def t_from_log_snr(lam):
         alpha_new = jnp.exp(_vp_log_alpha_from_log_snr(lam))
         alpha = alpha_new * ((a0 - a_end) / a0) + a_end
         return base.t_from_log_snr_fn(_vp_log_snr(jnp.log(alpha)))
 
     return NoiseSchedule(
-        name=f"zero_terminal_snr({base.name})",
+        name=name,
         log_alpha_fn=log_alpha,
+        log_sigma_fn=lambda t: 0.5 * jnp.log(sigma_sq(t)),
+        log_snr_fn=log_snr,
         t_from_log_snr_fn=t_from_log_snr,
         t_min=base.t_min,
         t_max=base.t_max,
         variance_preserving=True,
         alpha_fn=lambda t: 1 + ratio(t),
+        sigma_fn=lambda t: jnp.sqrt(sigma_sq(t)),
     )
