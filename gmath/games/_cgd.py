@@ -60,7 +60,7 @@ def cgd(learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, op
         raise ValueError("cgd: learning_rate must be one float or schedule shared by both players.")
     check_rate(learning_rate, "cgd")
     check_optimizer(optimizer, "cgd")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "cgd")
 
     def init(players):
         players = tuple(players)
@@ -74,7 +74,7 @@ def cgd(learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, op
         if game.num_players != 2:
             raise ValueError(f"cgd: needs a two-player game, got {game.num_players} players.")
         z = state.players
-        lr = rate_at(learning_rate, state.count)
+        lr = rate_at(learning_rate, state.count, "cgd: learning_rate")
         v = game.vector_field(z)  # (grad_x f, grad_y g)
 
         def matvec(u):
@@ -96,6 +96,8 @@ def cgd(learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, op
         b = tree_add(v[1], tree_scale(-lr, game.block_jvp(z, 1, 0, a)))
         directions = (a, b)
         players, opt_states = updater.update(z, directions, state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, a), StepInfo(tree_norm(v))
+        return SolverState(players, state.count + 1, opt_states, a), StepInfo(
+            tree_norm(v), updater.valid(2, state.count)
+        )
 
     return Solver(init, step)

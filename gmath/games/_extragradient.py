@@ -49,7 +49,7 @@ def extragradient(learning_rate=0.1, *, optimizer=None) -> Solver:
     """
     check_rate(learning_rate, "extragradient")
     check_optimizer(optimizer, "extragradient")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "extragradient")
 
     def init(players):
         players = tuple(players)
@@ -60,6 +60,8 @@ def extragradient(learning_rate=0.1, *, optimizer=None) -> Solver:
         half, opt_states = updater.update(state.players, v, state.opt_states, state.count)
         v_half = game.vector_field(half)
         players, opt_states = updater.update(state.players, v_half, opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(tree_norm(v))
+        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(
+            tree_norm(v), updater.valid(len(players), state.count)
+        )
 
     return Solver(init, step)

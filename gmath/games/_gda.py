@@ -65,7 +65,7 @@ def gda(learning_rate=0.1, *, alternating: bool = False, optimizer=None) -> Solv
 
     check_rate(learning_rate, "gda")
     check_optimizer(optimizer, "gda")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "gda")
 
     def init(players):
         players = tuple(players)
@@ -82,7 +82,7 @@ def gda(learning_rate=0.1, *, alternating: bool = False, optimizer=None) -> Solv
             players[i], opt_states[i] = updater.update_one(
                 i, n, players[i], g, opt_states[i], state.count
             )
-        info = StepInfo(tree_norm(tuple(grads)))
+        info = StepInfo(tree_norm(tuple(grads)), updater.valid(n, state.count))
         return SolverState(tuple(players), state.count + 1, tuple(opt_states), ()), info
 
     return Solver(init, step)

@@ -7,8 +7,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from gmath._config import error_if_not
 from gmath._numerics import highest_precision, promote
 from gmath.games._matrix_games import _check_matrix
 
@@ -21,8 +23,9 @@ class LogitEquilibrium(NamedTuple):
     Attributes:
       x: ``[m]`` row strategy. y: ``[n]`` column strategy.
       value: regularised value :math:`x^\\top A y + \\tau(\\sum x\\log x - \\sum y \\log y)`.
-      residual: max-norm of the fixed-point residual (``converged`` means at most ``tol``).
-      converged: whether ``residual <= tol``.
+      residual: max-norm of the fixed-point residual.
+      converged: whether ``residual`` is at most ``tol``, or the rounding floor of the residual
+        where that is larger.
     """
 
     x: jax.Array
@@ -55,7 +58,7 @@ def _iterate(A, tau, tol, max_iters):
 
     def cond(c):
         lx, ly, k, r = c
-        return (k < max_iters) & (r > jnp.maximum(tol, 1e-6))
+        return (k < max_iters) & (r > jnp.maximum(jnp.maximum(tol, 1e-6), _residual_floor(A, tau)))
 
     def body(c):
         lx, ly, k, _ = c
@@ -109,8 +112,11 @@ def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 10
 
     Args:
       A: ``[m, n]`` loss matrix of the row player.
-      temperature: :math:`\tau > 0`.
-      tol: target max-norm residual.
+      temperature: :math:`\tau > 0` (a concrete :math:`\tau \le 0` raises ``ValueError``; a
+        traced one gives NaN, and :class:`gmath.config.InvalidParameterError` in checks mode).
+      tol: target max-norm residual; raised to the rounding floor of the residual,
+        :math:`4(m + n)\,\varepsilon\,(1 + \max|A_{ij}|/\tau)`, below which the dtype cannot
+        certify it (so the default is reachable in float32).
       max_iters: bound on mirror-descent iterations.
 
     Returns:
@@ -128,15 +134,42 @@ def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 10
       >>> eq.x.round(6).tolist(), round(float(eq.value), 6)
       ([0.5, 0.5], 0.0)
     """
+    if not float(tol) >= 0:
+        raise ValueError(f"logit_equilibrium: tol must be non-negative, got {tol!r}.")
+    if int(max_iters) < 1:
+        raise ValueError(f"logit_equilibrium: max_iters must be positive, got {max_iters!r}.")
     A = _check_matrix(A, "logit_equilibrium")
+    if jnp.ndim(temperature) != 0:
+        raise ValueError(
+            f"logit_equilibrium: temperature must be a scalar, got shape {jnp.shape(temperature)}."
+        )
+    if not isinstance(temperature, jax.core.Tracer):
+        # checked on the host: a constant closed over by jit is traced once it meets jnp
+        if not bool(np.asarray(temperature) > 0):
+            raise ValueError(
+                f"logit_equilibrium: temperature must be positive, got {temperature!r}."
+            )
+    else:
+        error_if_not(temperature > 0, "logit_equilibrium: temperature must be positive.")
     A, tau = promote(A, temperature)
-    if not isinstance(tau, jax.core.Tracer) and not bool(tau > 0):
-        raise ValueError(f"logit_equilibrium: temperature must be positive, got {temperature!r}.")
     return _logit_jit(A, tau, tol=float(tol), max_iters=int(max_iters))
+
+
+def _residual_floor(A, tau):
+    r"""Rounding floor of the max-norm residual: the logits :math:`A y/\tau` carry an absolute
+    error of about :math:`(m + n)\,\varepsilon \max|A_{ij}|/\tau`, which the softmax turns into
+    the same relative error of the strategies."""
+    m, n = A.shape
+    return 4.0 * (m + n) * jnp.finfo(A.dtype).eps * (1.0 + jnp.max(jnp.abs(A)) / tau)
 
 
 @functools.partial(jax.jit, static_argnames=("tol", "max_iters"))
 def _logit_jit(A, tau, *, tol, max_iters):
+    # a traced temperature <= 0 (or NaN; raised in checks mode by the caller) gives NaN: solve
+    # at a safe temperature and mask, so that no branch produces NaN gradients
+    valid = tau > 0
+    nan = jnp.asarray(jnp.nan, A.dtype)
+    tau = jnp.where(valid, tau, 1.0)
     m, n = A.shape
     z0 = (jnp.full((m,), 1.0 / m, A.dtype), jnp.full((n,), 1.0 / n, A.dtype))
 
@@ -156,4 +189,7 @@ def _logit_jit(A, tau, *, tol, max_iters):
         jnp.sum(jax.scipy.special.xlogy(x, x)) - jnp.sum(jax.scipy.special.xlogy(y, y))
     )
     residual = _max_abs(_residual(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), (x, y)))
-    return LogitEquilibrium(x, y, value, residual, residual <= tol)
+    reachable = jnp.maximum(tol, jax.lax.stop_gradient(_residual_floor(A, tau)))
+    converged = valid & (residual <= reachable)
+    x, y, value, residual = (jnp.where(valid, u, nan) for u in (x, y, value, residual))
+    return LogitEquilibrium(x, y, value, residual, converged)

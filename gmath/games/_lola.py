@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gmath.games._solver import Solver, rate_at, simple_solver
+from gmath.games._solver import Solver, check_rate, rate_at, simple_solver
 from gmath.games._tree import tree_add, tree_norm, tree_scale
 
 __all__ = ["lola"]
@@ -50,9 +50,11 @@ def lola(learning_rate=0.1, *, lookahead_rate=None, optimizer=None) -> Solver:
         lookahead_rate = (
             learning_rate[0] if isinstance(learning_rate, (tuple, list)) else learning_rate
         )
+    else:
+        check_rate(lookahead_rate, "lola", "lookahead_rate")
 
     def direction(game, players, lrs, count):
-        alpha = rate_at(lookahead_rate, count)
+        alpha = rate_at(lookahead_rate, count, "lola: lookahead_rate")
         n = len(players)
         v = game.vector_field(players)
         out = []
@@ -67,4 +69,4 @@ def lola(learning_rate=0.1, *, lookahead_rate=None, optimizer=None) -> Solver:
             out.append(d)
         return tuple(out), tree_norm(v)
 
-    return simple_solver("lola", direction, learning_rate, optimizer)
+    return simple_solver("lola", direction, learning_rate, optimizer, (lookahead_rate,))

@@ -19,9 +19,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gmath._config import error_if_not
-from gmath._numerics import gauss_solve, highest_precision, promote
+from gmath._numerics import float_dtype, gauss_solve, highest_precision, promote
 from gmath._pytree import register_record
 
 __all__ = [
@@ -36,15 +37,59 @@ METHODS = ("simplex", "extragradient", "omwu", "rm+", "fictitious_play")
 
 
 def _check_matrix(A, name="solve_matrix_game"):
+    """Promote ``A``; shapes are checked at trace time, entries where they are known.
+
+    A concrete ``A`` (NumPy, or a JAX array closed over by a ``jit``-ted function) with a
+    non-finite entry raises ``ValueError``; a traced one is checked under checks mode and the
+    solvers return NaN for it.
+    """
+    concrete = not isinstance(A, jax.core.Tracer)
+    raw = A
     (A,) = promote(A)
     if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
         raise ValueError(f"{name}: A must be a non-empty [m, n] matrix, got shape {A.shape}.")
-    if not isinstance(A, jax.core.Tracer):
-        if not bool(jnp.all(jnp.isfinite(A))):
+    if concrete:
+        # on the host: jnp on a closed-over constant is traced inside jit
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = bool(np.all(np.isfinite(np.asarray(raw, dtype=A.dtype))))
+        if not finite:
             raise ValueError(f"{name}: A has non-finite entries (NaN or inf payoffs).")
     else:
         error_if_not(jnp.all(jnp.isfinite(A)), f"{name}: A has non-finite entries.")
     return A
+
+
+def _check_nonnegative(value, name, arg):
+    """``value`` as an array and whether it is >= 0: ``ValueError`` where concrete, NaN-flag
+    (and :class:`InvalidParameterError` under checks mode) where traced."""
+    if not isinstance(value, jax.core.Tracer):
+        v = np.asarray(value)
+        if v.shape != () or not bool(v >= 0):
+            raise ValueError(f"{name}: {arg} must be a non-negative scalar, got {value!r}.")
+        return value, True
+    if jnp.shape(value) != ():
+        raise ValueError(f"{name}: {arg} must be a scalar, got shape {jnp.shape(value)}.")
+    ok = value >= 0
+    error_if_not(ok, f"{name}: {arg} must be non-negative.")
+    return value, ok
+
+
+def _simplex_slack(p, n):
+    """How far from 1 the sum of a mixed strategy may be by rounding alone: ``4 n eps``."""
+    return float(4.0 * n * jnp.finfo(float_dtype(p)).eps)
+
+
+def _on_simplex(p, slack):
+    r"""Whether ``p`` is a mixed strategy: :math:`p \ge 0` and :math:`|\sum p - 1| \le` slack."""
+    return jnp.all(p >= 0) & (jnp.abs(jnp.sum(p) - 1.0) <= slack)
+
+
+def _certifiable_gap(A):
+    r"""The smallest duality gap the dtype of ``A`` can certify: :math:`(m + n)\,\varepsilon
+    \max|A_{ij}|`, the rounding bound of the two matrix-vector products in
+    :math:`\max_j (A^\top x)_j - \min_i (A y)_i` (Higham 2002, eq. 3.5)."""
+    m, n = A.shape
+    return (m + n) * jnp.finfo(A.dtype).eps * jnp.max(jnp.abs(A))
 
 
 @highest_precision
@@ -53,6 +98,11 @@ def duality_gap(A, x, y) -> jax.Array:
 
     Non-negative for mixed strategies :math:`x \in \Delta_m, y \in \Delta_n`, zero exactly at
     Nash equilibria; it is the sum of both players' gains from deviating (NashConv).
+
+    A strategy off the simplex (a negative entry, or a sum that differs from one by more than
+    rounding, :math:`4 k \varepsilon` for :math:`k` entries in the strategy's own dtype) is
+    invalid: the gap is NaN, and :class:`gmath.config.InvalidParameterError` is raised in checks
+    mode.
 
     Args:
       A: ``[m, n]`` loss matrix of the row player (who minimises).
@@ -70,13 +120,20 @@ def duality_gap(A, x, y) -> jax.Array:
       0.0
       >>> round(float(gg.duality_gap(A, jnp.array([1.0, 0, 0]), u)), 6)
       1.0
+      >>> float(gg.duality_gap(A, jnp.array([1.0, 1.0, 1.0]), u))
+      nan
     """
+    x, y = (np.asarray(u) if isinstance(u, (list, tuple)) else u for u in (x, y))
+    slack_x = _simplex_slack(x, jnp.shape(x)[0] if jnp.ndim(x) == 1 else 1)
+    slack_y = _simplex_slack(y, jnp.shape(y)[0] if jnp.ndim(y) == 1 else 1)
     A, x, y = promote(A, x, y)
     if A.ndim != 2 or x.shape != (A.shape[0],) or y.shape != (A.shape[1],):
         raise ValueError(
             f"duality_gap: need A [m, n], x [m], y [n]; got A {A.shape}, x {x.shape}, y {y.shape}."
         )
-    return jnp.max(x @ A) - jnp.min(A @ y)
+    ok = _on_simplex(x, slack_x) & _on_simplex(y, slack_y)
+    error_if_not(ok, "duality_gap: x and y must be mixed strategies (non-negative, summing to 1).")
+    return jnp.where(ok, _gap(A, x, y), jnp.nan)
 
 
 @register_record  # not jax.tree_util.register_dataclass: see gmath._pytree
@@ -89,7 +146,8 @@ class MatrixGameSolution:
       value: :math:`x^\\top A y`, within ``gap`` of the game's value.
       gap: certified duality gap of ``(x, y)``.
       num_iters: iterations (simplex pivots) of the method used.
-      converged: ``gap <= tol``.
+      converged: ``gap <= max(tol, (m + n) eps max|A|)``: the gap is certified up to the
+        rounding of its own evaluation.
     """
 
     x: Any
@@ -446,7 +504,10 @@ def solve_matrix_game(
     Args:
       A: ``[m, n]`` loss matrix of the row player.
       method: one of the methods above.
-      tol: target duality gap (absolute, in the units of ``A``).
+      tol: target duality gap (absolute, in the units of ``A``). A gap below the rounding of
+        its own evaluation, :math:`(m + n)\,\varepsilon \max|A_{ij}|` (``eps`` of the dtype),
+        cannot be certified: ``tol`` is raised to that floor (so the default is reachable in
+        float32 too). Non-negative.
       max_iters: bound on iterations (pivots for the simplex method).
       check_every: iterations between certificate checks (iterative methods).
       polish: try exact support solves at each check (iterative methods); re-solve the final
@@ -472,10 +533,9 @@ def solve_matrix_game(
     """
     if method not in METHODS:
         raise ValueError(f"solve_matrix_game: method must be one of {METHODS}, got {method!r}.")
-    if not tol >= 0:
-        raise ValueError(f"solve_matrix_game: tol must be non-negative, got {tol!r}.")
     if int(check_every) < 1 or int(max_iters) < 1:
         raise ValueError("solve_matrix_game: max_iters and check_every must be positive.")
+    tol, _ = _check_nonnegative(tol, "solve_matrix_game", "tol")
     A = _check_matrix(A)
     return _solve_jit(
         A,
@@ -488,6 +548,10 @@ def solve_matrix_game(
 
 
 def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
+    # invalid input that was traced (checked under checks mode by the caller): NaN out
+    valid = jnp.all(jnp.isfinite(A)) & (tol >= 0)
+    A = jnp.where(valid, A, 0.0)
+    tol = jnp.maximum(jnp.where(valid, tol, 0.0), _certifiable_gap(A))
     shift = jnp.mean(A)
     scale = jnp.max(jnp.abs(A - shift))
     safe_scale = jnp.where(scale > 0, scale, 1.0)
@@ -510,7 +574,9 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
         )
     gap = _gap(A, x, y)
     value = x @ A @ y
-    converged = gap <= tol
+    converged = valid & (gap <= tol)
+    nan = jnp.asarray(jnp.nan, A.dtype)
+    x, y, value, gap = (jnp.where(valid, u, nan) for u in (x, y, value, gap))
     return MatrixGameSolution(x, y, value, gap, iters, converged)
 
 
@@ -541,8 +607,14 @@ def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
       >>> xs.shape, ys.shape
       ((4, 2), (4, 2))
     """
-    if method not in METHODS:
-        raise ValueError(f"play_matrix_game: method must be one of {METHODS}, got {method!r}.")
+    if method not in _DYNAMICS:
+        raise ValueError(
+            f"play_matrix_game: method must be one of {tuple(_DYNAMICS)}, got {method!r}."
+        )
+    if int(num_steps) != num_steps or num_steps < 0:
+        raise ValueError(
+            f"play_matrix_game: num_steps must be a non-negative integer, got {num_steps!r}."
+        )
     A = _check_matrix(A, "play_matrix_game")
     return _play_jit(A, method=method, num_steps=int(num_steps))
 
@@ -555,8 +627,11 @@ def _play_jit(A, *, method, num_steps):
         c = step(c, A)
         return c, (c["px"], c["py"])
 
+    valid = jnp.all(jnp.isfinite(A))  # traced non-finite A (checked in checks mode): NaN out
+    A = jnp.where(valid, A, 0.0)
     _, (xs, ys) = jax.lax.scan(body, init(A), None, length=num_steps)
-    return xs, ys
+    nan = jnp.asarray(jnp.nan, A.dtype)
+    return jnp.where(valid, xs, nan), jnp.where(valid, ys, nan)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -584,7 +659,8 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
 
     Args:
       A: ``[m, n]`` loss matrix.
-      tol: duality-gap tolerance of the inner solve.
+      tol: duality-gap tolerance of the inner solve (raised to what the dtype can certify,
+        as in :func:`solve_matrix_game`).
 
     Returns:
       Scalar value.
@@ -602,5 +678,8 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
       >>> jax.grad(gg.matrix_game_value)(A).round(6).tolist()
       [[0.25, 0.25], [0.25, 0.25]]
     """
+    if isinstance(tol, jax.core.Tracer):
+        raise TypeError("matrix_game_value: tol must be a Python float, not a traced array.")
+    _check_nonnegative(tol, "matrix_game_value", "tol")
     A = _check_matrix(A, "matrix_game_value")
     return _value(A, float(tol))

@@ -50,7 +50,7 @@ def optimistic_gda(learning_rate=0.1, *, optimizer=None) -> Solver:
     """
     check_rate(learning_rate, "optimistic_gda")
     check_optimizer(optimizer, "optimistic_gda")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "optimistic_gda")
 
     def init(players):
         players = tuple(players)
@@ -63,6 +63,8 @@ def optimistic_gda(learning_rate=0.1, *, optimizer=None) -> Solver:
         players, opt_states = updater.update(
             state.players, direction, state.opt_states, state.count
         )
-        return SolverState(players, state.count + 1, opt_states, v), StepInfo(tree_norm(v))
+        return SolverState(players, state.count + 1, opt_states, v), StepInfo(
+            tree_norm(v), updater.valid(len(players), state.count)
+        )
 
     return Solver(init, step)

@@ -66,7 +66,7 @@ def proximal_point(
     check_optimizer(optimizer, "proximal_point")
     if inner_steps < 1:
         raise ValueError(f"proximal_point: inner_steps must be at least 1, got {inner_steps}.")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "proximal_point")
 
     def init(players):
         players = tuple(players)
@@ -75,7 +75,10 @@ def proximal_point(
     def step(state, game):
         z = state.players
         n = len(z)
-        lrs = tuple(rate_at(r, state.count) for r in per_player(learning_rate, n, "learning_rate"))
+        lrs = tuple(
+            rate_at(r, state.count, "proximal_point: learning_rate")
+            for r in per_player(learning_rate, n, "learning_rate")
+        )
         v0 = game.vector_field(z)
         w = z
         v = v0
@@ -104,6 +107,8 @@ def proximal_point(
             players, opt_states = w, state.opt_states
         else:
             players, opt_states = updater.update(z, direction, state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(tree_norm(v0))
+        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(
+            tree_norm(v0), updater.valid(n, state.count)
+        )
 
     return Solver(init, step)

@@ -17,7 +17,15 @@ from gmath.games._solver import (
     rate_at,
     zero_count,
 )
-from gmath.games._tree import tree_add, tree_axpy, tree_norm, tree_scale, tree_zeros_like
+from gmath.games._tree import (
+    tree_add,
+    tree_all_finite,
+    tree_axpy,
+    tree_norm,
+    tree_scale,
+    tree_sub,
+    tree_zeros_like,
+)
 
 __all__ = ["follow_the_ridge"]
 
@@ -43,8 +51,11 @@ def follow_the_ridge(
     by matrix-free conjugate gradients (positive definite near a local maximum in :math:`y`;
     ``damping`` :math:`\delta` regularises it). Its fixed points are exactly the local minimax
     points (for non-degenerate :math:`\nabla^2_{yy} f`), and near one the Jacobian of the step is
-    block-triangular in ridge coordinates. Not defined where :math:`\nabla^2_{yy} f` is singular
-    (e.g. bilinear games, unless ``damping > 0``).
+    block-triangular in ridge coordinates. Where the matrix is singular (a bilinear game has
+    :math:`\nabla^2_{yy} f = 0`) and conjugate gradients break down, the inverse is replaced by
+    the Moore–Penrose pseudo-inverse: :math:`u` is the minimum-norm least-squares solution
+    (conjugate gradients on the normal equations), so the step stays defined and, on a bilinear
+    game, the correction vanishes and FR is GDA.
 
     Args:
       learning_rate: :math:`\eta_x = \eta_y`, a schedule, or a tuple ``(eta_x, eta_y)``.
@@ -73,7 +84,7 @@ def follow_the_ridge(
     check_optimizer(optimizer, "follow_the_ridge")
     if not damping >= 0:
         raise ValueError(f"follow_the_ridge: damping must be non-negative, got {damping!r}.")
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, "follow_the_ridge")
 
     def init(players):
         players = tuple(players)
@@ -88,7 +99,8 @@ def follow_the_ridge(
             raise ValueError("follow_the_ridge: defined for a ZeroSumGame only.")
         z = state.players
         lr_x, lr_y = (
-            rate_at(r, state.count) for r in per_player(learning_rate, 2, "learning_rate")
+            rate_at(r, state.count, "follow_the_ridge: learning_rate")
+            for r in per_player(learning_rate, 2, "learning_rate")
         )
         v = game.vector_field(z)  # (grad_x f, -grad_y f)
 
@@ -96,16 +108,39 @@ def follow_the_ridge(
             return tree_axpy(damping, w, game.block_jvp(z, 1, 1, w))
 
         # block (1,0) of J is -H_yx, so rhs = -H_yx grad_x f
+        rhs = game.block_jvp(z, 1, 0, v[0])
         u = solve_linear(
-            matvec,
-            game.block_jvp(z, 1, 0, v[0]),
-            jax.lax.stop_gradient(state.aux),
-            symmetric=True,
-            tol=tol,
-            maxiter=maxiter,
+            matvec, rhs, jax.lax.stop_gradient(state.aux), symmetric=True, tol=tol, maxiter=maxiter
         )
-        d_y = tree_add(v[1], tree_scale(-lr_x / lr_y, u))
-        players, opt_states = updater.update(z, (v[0], d_y), state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, u), StepInfo(tree_norm(v))
+
+        def pseudo_inverse():
+            # minimum-norm least-squares solution pinv(M) rhs: CG on the normal equations
+            # M^2 u = M rhs from 0 stays in range(M) and converges to it (Hestenes and Stiefel
+            # 1952, sec. 10; Golub and Van Loan 2013, sec. 11.3.9)
+            return solve_linear(
+                lambda w: matvec(matvec(w)),
+                matvec(rhs),
+                tree_zeros_like(rhs),
+                symmetric=True,
+                tol=tol,
+                maxiter=maxiter,
+            )
+
+        # conjugate gradients break down (0/0) or return a residual worse than u = 0 when M is
+        # singular and rhs leaves its range (a bilinear game has M = 0): fall back to pinv
+        residual = tree_norm(tree_sub(matvec(u), rhs))
+        ok = tree_all_finite(u) & (residual <= tree_norm(rhs))
+        u = jax.lax.cond(ok, lambda: u, pseudo_inverse)
+        if per_player(optimizer, 2, "optimizer")[1] is None:
+            # y_{k+1} = y_k - lr_y (-grad_y f) + lr_x u: no division by lr_y (which may be 0)
+            x_new, opt_x = updater.update_one(0, 2, z[0], v[0], state.opt_states[0], state.count)
+            y_new = tree_add(z[1], tree_add(tree_scale(-lr_y, v[1]), tree_scale(lr_x, u)))
+            players, opt_states = (x_new, y_new), (opt_x, state.opt_states[1])
+        else:
+            d_y = tree_add(v[1], tree_scale(-lr_x / lr_y, u))
+            players, opt_states = updater.update(z, (v[0], d_y), state.opt_states, state.count)
+        return SolverState(players, state.count + 1, opt_states, u), StepInfo(
+            tree_norm(v), updater.valid(2, state.count)
+        )
 
     return Solver(init, step)

@@ -21,8 +21,11 @@ class Trace(NamedTuple):
       grad_norm: ``[num_steps]`` norm of the simultaneous gradient at the start of each step
         (NaN for steps not taken: after convergence with ``tol`` or after divergence).
       gap: ``[num_steps]`` value of ``gap_fn`` after each step, or ``None`` without ``gap_fn``.
-      diverged: true if a step produced a non-finite iterate; the state returned is then the
-        last finite one and no further step is taken.
+      diverged: true if a step produced a non-finite iterate (the iterates blew up); the
+        state returned is then the last finite one and no further step is taken. A learning
+        rate found invalid while stepping (a traced or scheduled rate that is negative or NaN)
+        is not a divergence: the players returned are NaN, and
+        :class:`gmath.config.InvalidParameterError` is raised in checks mode.
       converged: true if ``tol`` was given and reached.
       num_steps: steps actually applied.
     """
@@ -55,7 +58,8 @@ def solve(
       game: a :class:`ZeroSumGame` or :class:`Game`.
       solver: a :class:`Solver`.
       players: tuple of the players' initial pytrees, ``(x0, y0)``.
-      num_steps: maximum number of steps (static).
+      num_steps: maximum number of steps (static, non-negative); with ``0`` the initial state
+        is returned with an empty trace (``converged`` false: nothing was checked).
       tol: stopping tolerance (optional).
       gap_fn: ``gap_fn(*players) -> scalar``, a duality gap or any certificate, recorded after
         every step (optional).
@@ -74,6 +78,8 @@ def solve(
     if int(num_steps) != num_steps or num_steps < 0:
         raise ValueError(f"solve: num_steps must be a non-negative integer, got {num_steps!r}.")
     num_steps = int(num_steps)
+    if tol is not None and not float(tol) >= 0:
+        raise ValueError(f"solve: tol must be non-negative, got {tol!r}.")
     if not isinstance(players, (tuple, list)):
         raise ValueError(
             f"solve: players must be a tuple (x0, y0) of pytrees, got {type(players).__name__}."
@@ -100,57 +106,78 @@ def solve(
 def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
     state = solver.init(players)
     nan = jnp.asarray(jnp.nan, _norm_dtype(players))
+    if num_steps == 0:  # nothing to run: the initial state and an empty trace
+        empty = jnp.zeros((0,), nan.dtype)
+        false = jnp.asarray(False)
+        gaps = None if gap_fn is None else empty
+        return state, Trace(empty, gaps, false, false, jnp.zeros((), jnp.int32))
 
-    def advance(state, diverged):
+    def advance(state, diverged, invalid):
         new_state, info = solver.step(state, game)
+        # an invalid traced learning rate (StepInfo.valid false): NaN players, not a divergence
+        invalid_now = invalid | ~jnp.asarray(getattr(info, "valid", True))
         bad = ~(tree_all_finite(new_state.players) & jnp.isfinite(info.grad_norm))
-        diverged_now = diverged | bad
+        diverged_now = diverged | (bad & ~invalid_now)
         state = tree_select(diverged_now, state, new_state)
-        gnorm = jnp.where(diverged, nan, info.grad_norm.astype(nan.dtype))
+        state = state._replace(
+            players=tree_select(invalid_now, _nan_like(state.players), state.players)
+        )
+        gnorm = jnp.where(diverged | invalid_now, nan, info.grad_norm.astype(nan.dtype))
         gap = None if gap_fn is None else jnp.asarray(gap_fn(*state.players)).astype(nan.dtype)
-        return state, diverged_now, gnorm, gap
+        return state, diverged_now, invalid_now, gnorm, gap
 
+    false = jnp.asarray(False)
     if tol is None:
 
         def body(carry, _):
-            state, diverged, taken = carry
-            state, diverged_now, gnorm, gap = advance(state, diverged)
-            taken = taken + jnp.where(diverged_now, 0, 1)
-            return (state, diverged_now, taken), (gnorm, gap)
+            state, diverged, invalid, taken = carry
+            state, diverged_now, invalid_now, gnorm, gap = advance(state, diverged, invalid)
+            taken = taken + jnp.where(diverged_now | invalid_now, 0, 1)
+            return (state, diverged_now, invalid_now, taken), (gnorm, gap)
 
-        init = (state, jnp.asarray(False), jnp.zeros((), jnp.int32))
-        (state, diverged, taken), (gnorms, gaps) = jax.lax.scan(body, init, None, length=num_steps)
-        return state, Trace(gnorms, gaps, diverged, jnp.asarray(False), taken)
+        init = (state, false, false, jnp.zeros((), jnp.int32))
+        (state, diverged, _, taken), (gnorms, gaps) = jax.lax.scan(
+            body, init, None, length=num_steps
+        )
+        return state, Trace(gnorms, gaps, diverged, false, taken)
 
     gnorms0 = jnp.full((num_steps,), jnp.nan, nan.dtype)
     gaps0 = None if gap_fn is None else jnp.full((num_steps,), jnp.nan, nan.dtype)
 
     def cond(carry):
-        _, diverged, converged, i, _, _ = carry
-        return (i < num_steps) & ~diverged & ~converged
+        _, diverged, invalid, converged, i, _, _ = carry
+        return (i < num_steps) & ~diverged & ~invalid & ~converged
 
     def body(carry):
-        state, diverged, _, i, gnorms, gaps = carry
-        state, diverged_now, gnorm, gap = advance(state, diverged)
+        state, diverged, invalid, _, i, gnorms, gaps = carry
+        state, diverged_now, invalid_now, gnorm, gap = advance(state, diverged, invalid)
         gnorms = gnorms.at[i].set(gnorm)
         if gaps is not None:
             gaps = gaps.at[i].set(gap)
             criterion = gap
         else:
             criterion = gnorm
-        converged = (criterion <= tol) & ~diverged_now
-        return state, diverged_now, converged, i + jnp.where(diverged_now, 0, 1), gnorms, gaps
+        converged = (criterion <= tol) & ~diverged_now & ~invalid_now
+        stepped = ~(diverged_now | invalid_now)
+        return (
+            state,
+            diverged_now,
+            invalid_now,
+            converged,
+            i + jnp.where(stepped, 1, 0),
+            gnorms,
+            gaps,
+        )
 
-    carry = (
-        state,
-        jnp.asarray(False),
-        jnp.asarray(False),
-        jnp.zeros((), jnp.int32),
-        gnorms0,
-        gaps0,
-    )
-    state, diverged, converged, taken, gnorms, gaps = jax.lax.while_loop(cond, body, carry)
+    carry = (state, false, false, false, jnp.zeros((), jnp.int32), gnorms0, gaps0)
+    state, diverged, _, converged, taken, gnorms, gaps = jax.lax.while_loop(cond, body, carry)
     return state, Trace(gnorms, gaps, diverged, converged, taken)
+
+
+def _nan_like(tree):
+    return jax.tree_util.tree_map(
+        lambda u: jnp.full_like(u, jnp.nan) if jnp.issubdtype(u.dtype, jnp.inexact) else u, tree
+    )
 
 
 _solve_jit = jax.jit(_solve_impl, static_argnums=(0, 1, 3, 4, 5))

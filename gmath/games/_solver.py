@@ -17,7 +17,9 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from gmath._config import error_if_not
 from gmath.games._tree import tree_add, tree_norm, tree_scale
 
 __all__ = ["Solver", "SolverState", "StepInfo"]
@@ -50,9 +52,17 @@ class SolverState(NamedTuple):
 
 
 class StepInfo(NamedTuple):
-    """Per-step diagnostics: the norm of the simultaneous gradient at the start of the step."""
+    """Per-step diagnostics.
+
+    Attributes:
+      grad_norm: norm of the simultaneous gradient at the start of the step.
+      valid: false when a learning rate evaluated in this step (a traced array, or a schedule's
+        value) is negative or NaN; the step's players are then NaN and :func:`solve` returns
+        NaN players.
+    """
 
     grad_norm: jax.Array
+    valid: Any = True
 
 
 def per_player(value, n: int, name: str) -> tuple:
@@ -64,22 +74,60 @@ def per_player(value, n: int, name: str) -> tuple:
     return (value,) * n
 
 
-def rate_at(rate, count):
-    """Evaluate a learning rate given as a float or a schedule ``count -> rate``."""
-    return rate(count) if callable(rate) else rate
+def _is_number(r) -> bool:
+    return isinstance(r, (int, float)) and not isinstance(r, bool)
 
 
-def check_rate(rate, name: str) -> None:
+def rate_at(rate, count, name: str = "learning_rate"):
+    """Evaluate a learning rate given as a float or a schedule ``count -> rate``.
+
+    Python numbers were checked when the solver was built; an array or a schedule's value is
+    checked here: negative or NaN gives NaN (and :class:`InvalidParameterError` in checks mode).
+    """
+    r = rate(count) if callable(rate) else rate
+    if _is_number(r):
+        return r
+    ok = jnp.asarray(r) >= 0
+    error_if_not(ok, f"{name} must be non-negative.")
+    return jnp.where(ok, r, jnp.nan)
+
+
+def rate_valid(rate, count):
+    """Whether ``rate_at(rate, count)`` is a valid (non-negative) rate, as a boolean array."""
+    r = rate(count) if callable(rate) else rate
+    if _is_number(r):
+        return jnp.asarray(True)
+    return jnp.all(jnp.asarray(r) >= 0)
+
+
+def rates_valid(learning_rate, n, count, *extra):
+    """``rate_valid`` of every player's learning rate (and of ``extra`` rates), combined."""
+    rates = (*per_player(learning_rate, n, "learning_rate"), *extra)
+    return jnp.all(jnp.stack([rate_valid(r, count) for r in rates]))
+
+
+def check_rate(rate, name: str, arg: str = "learning_rate") -> None:
+    """Reject a concrete negative, NaN or non-scalar rate at construction (0 is allowed: the
+    step is then the identity)."""
     rates = rate if isinstance(rate, (tuple, list)) else (rate,)
     for r in rates:
         if callable(r):
             continue
-        try:
-            value = float(r)
-        except (TypeError, ValueError):  # traced values are allowed
+        if isinstance(r, jax.core.Tracer):  # traced: checked when evaluated (rate_at)
+            if jnp.ndim(r) != 0:
+                raise ValueError(f"{name}: {arg} must be a scalar, got shape {jnp.shape(r)}.")
             continue
-        if not value > 0:
-            raise ValueError(f"{name}: learning_rate must be positive, got {r!r}.")
+        try:
+            value = np.asarray(r, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name}: {arg} must be a number, a schedule or a per-player tuple, got "
+                f"{type(r).__name__}."
+            ) from None
+        if value.shape != ():
+            raise ValueError(f"{name}: {arg} must be a scalar, got shape {value.shape}.")
+        if not value >= 0:
+            raise ValueError(f"{name}: {arg} must be non-negative, got {r!r}.")
 
 
 def check_optimizer(optimizer, name: str) -> None:
@@ -97,6 +145,7 @@ class Updater(NamedTuple):
 
     learning_rate: Any
     optimizer: Any
+    name: str = "solver"
 
     def init(self, players):
         n = len(players)
@@ -107,10 +156,15 @@ class Updater(NamedTuple):
         """Return ``(new_param, new_opt_state)`` for player ``i`` of ``n``."""
         opt = per_player(self.optimizer, n, "optimizer")[i]
         if opt is None:
-            lr = rate_at(per_player(self.learning_rate, n, "learning_rate")[i], count)
+            lr = per_player(self.learning_rate, n, "learning_rate")[i]
+            lr = rate_at(lr, count, f"{self.name}: learning_rate")
             return tree_add(param, tree_scale(-lr, direction)), opt_state
         updates, opt_state = opt.update(direction, opt_state, param)
         return tree_add(param, updates), opt_state
+
+    def valid(self, n, count):
+        """Whether every player's learning rate at ``count`` is valid (see :class:`StepInfo`)."""
+        return rates_valid(self.learning_rate, n, count)
 
     def update(self, players, directions, opt_states, count):
         n = len(players)
@@ -128,11 +182,12 @@ def grad_norm(v):
     return tree_norm(v)
 
 
-def simple_solver(name: str, direction_fn, learning_rate, optimizer) -> Solver:
-    """A solver stepping along ``direction_fn(game, z, rates, count)``, with no extra state."""
+def simple_solver(name: str, direction_fn, learning_rate, optimizer, extra_rates=()) -> Solver:
+    """A solver stepping along ``direction_fn(game, z, rates, count)``, with no extra state;
+    ``extra_rates`` (floats or schedules) are validated like the learning rates."""
     check_rate(learning_rate, name)
     check_optimizer(optimizer, name)
-    updater = Updater(learning_rate, optimizer)
+    updater = Updater(learning_rate, optimizer, name)
 
     def init(players):
         players = tuple(players)
@@ -140,11 +195,15 @@ def simple_solver(name: str, direction_fn, learning_rate, optimizer) -> Solver:
 
     def step(state, game):
         n = len(state.players)
-        lrs = tuple(rate_at(r, state.count) for r in per_player(learning_rate, n, "learning_rate"))
+        lrs = tuple(
+            rate_at(r, state.count, f"{name}: learning_rate")
+            for r in per_player(learning_rate, n, "learning_rate")
+        )
         directions, gnorm = direction_fn(game, state.players, lrs, state.count)
         players, opt_states = updater.update(
             state.players, directions, state.opt_states, state.count
         )
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(gnorm)
+        valid = rates_valid(learning_rate, n, state.count, *extra_rates)
+        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(gnorm, valid)
 
     return Solver(init, step)
