@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
 from gmath._numerics import betaln, digamma, gammaln, i0e, i1e, xlogy
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, gaussian_kl, is_gaussian
 from gmath.divergences._kl_registry import kl, register_kl
 from gmath.divergences._params import (
+    _binet_bregman,
     bernoulli_log_probs,
-    categorical_log_probs,
     common_dtype,
     expm1_minus,
+    lgamma_bregman,
+    log1p_minus,
+    log1p_rel,
+    log_ratio,
     params,
+    raw_log_weights,
 )
 
 __all__: list[str] = []
@@ -35,14 +41,6 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 _expm1_minus = expm1_minus  # e^t - 1 - t, accurate near 0 (the KL of scale families)
-
-
-def _p_log_ratio(lp, lq):
-    r""":math:`p (\log p - \log q)` with the convention :math:`0 \log 0 = 0`."""
-    zero = jnp.isneginf(lp)
-    safe_lp = jnp.where(zero, 0.0, lp)
-    safe_lq = jnp.where(zero, 0.0, lq)
-    return jnp.where(zero, 0.0, jnp.exp(safe_lp) * (safe_lp - safe_lq))
 
 
 def _loc_scale(p, q):
@@ -56,7 +54,7 @@ def _kl_normal_normal(p, q):
     r""":math:`\tfrac12 (\mu_p - \mu_q)^2/\sigma_q^2 + \tfrac12 (e^t - 1 - t)`,
     :math:`t = 2 \log(\sigma_p/\sigma_q)`."""
     mp, sp, mq, sq = _loc_scale(p, q)
-    t = 2 * (jnp.log(sp) - jnp.log(sq))
+    t = 2 * log_ratio(sq, sp)  # log1p of the exact difference for nearby scales
     z = (mp - mq) / sq
     return 0.5 * z * z + 0.5 * _expm1_minus(t)
 
@@ -71,7 +69,7 @@ def _kl_lognormal_lognormal(p, q):
 def _kl_halfnormal_halfnormal(p, q):
     dt = common_dtype(p, q)
     sp, sq = params(dt, p.scale, q.scale)
-    return 0.5 * _expm1_minus(2 * (jnp.log(sp) - jnp.log(sq)))
+    return 0.5 * _expm1_minus(2 * log_ratio(sq, sp))
 
 
 @register_kl("Laplace", "Laplace")
@@ -81,7 +79,7 @@ def _kl_laplace_laplace(p, q):
     with :math:`u = \log(b_p/b_q) - \delta/b_p`."""
     mp, bp, mq, bq = _loc_scale(p, q)
     delta = jnp.abs(mp - mq)
-    u = jnp.log(bp) - jnp.log(bq) - delta / bp
+    u = log_ratio(bq, bp) - delta / bp
     return _expm1_minus(u) + delta * (1 / bq - 1 / bp)
 
 
@@ -126,15 +124,38 @@ def _kl_uniform_uniform(p, q):
 
 
 # ---------------------------------------------------------------------------- positive support
+def gamma_bregman(a, b, da, db):
+    r""":math:`KL(\mathrm{Gamma}(a, b) \| \mathrm{Gamma}(a + da, b + db))` (shape, rate) from the
+    differences, without cancellation near :math:`da = db = 0`.
+
+    With :math:`G` the Bregman divergence of :math:`\log\Gamma` (:func:`lgamma_bregman`) and
+    :math:`\rho = \log(1 + db/b)`, :math:`KL = G(a, da) + a(e^\rho - 1 - \rho) - da\,\rho`.
+    For :math:`a, a + da \ge 16` Stirling's series turns this into a sum of nonnegative terms,
+    :math:`(a + da)(e^{-\tau} - 1 + \tau) + \tfrac12(s - \log(1 + s)) + B_\mu(a, da)`,
+    :math:`s = da/a`, :math:`\tau = \log(1 + s) - \rho` (the log-ratio of the means), free of
+    the cancellation of order :math:`a` between the first three terms.
+    """
+    rho = log1p_rel(b, db)
+    ls = log1p_rel(a, da)
+    stir = (a >= 16) & (a + da >= 16)
+    a_s = jnp.where(stir, a, 16.0)
+    da_s = jnp.where(stir, da, 0.0)
+    tau = jnp.where(stir, ls - rho, 0.0)
+    stirling = (
+        (a_s + da_s) * _expm1_minus(-tau)
+        + 0.5 * _expm1_minus(jnp.where(stir, ls, 0.0))
+        + _binet_bregman(a_s + 0.0, da_s)
+    )
+    a_g = jnp.where(stir, 1.0, a)
+    da_g = jnp.where(stir, 0.0, da)
+    rho_g = jnp.where(stir, 0.0, rho)
+    general = lgamma_bregman(a_g, da_g) + a_g * _expm1_minus(rho_g) - da_g * rho_g
+    return jnp.maximum(jnp.where(stir, stirling, general), 0.0)
+
+
 def _gamma_kl(ap, bp, aq, bq):
     r"""KL between Gamma(shape, rate) laws."""
-    return (
-        (ap - aq) * digamma(ap)
-        - gammaln(ap)
-        + gammaln(aq)
-        + aq * (jnp.log(bp) - jnp.log(bq))
-        + ap * (bq - bp) / bp
-    )
+    return gamma_bregman(ap, bp, aq - ap, bq - bp)
 
 
 @register_kl("Exponential", "Exponential")
@@ -142,7 +163,7 @@ def _kl_exponential_exponential(p, q):
     r""":math:`e^t - 1 - t`, :math:`t = \log(\lambda_q/\lambda_p)`."""
     dt = common_dtype(p, q)
     rp, rq = params(dt, p.rate, q.rate)
-    return _expm1_minus(jnp.log(rq) - jnp.log(rp))
+    return _expm1_minus(log_ratio(rp, rq))
 
 
 @register_kl("Gamma", "Gamma")
@@ -172,39 +193,45 @@ def _beta_entropy(a, b):
     return betaln(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
 
 
+def dirichlet_bregman(a, da):
+    r""":math:`KL(\mathrm{Dir}(a) \| \mathrm{Dir}(a + da))` (last axis) from the differences:
+    :math:`\sum_i G(a_i, da_i) - G(a_0, da_0)`, :math:`a_0 = \sum_i a_i`, with :math:`G` the
+    Bregman divergence of :math:`\log\Gamma` (:func:`lgamma_bregman`), each term accurate."""
+    a0 = jnp.sum(a, -1)
+    d0 = jnp.sum(da, -1)
+    out = jnp.sum(lgamma_bregman(a, da), -1) - lgamma_bregman(a0, d0)
+    return jnp.maximum(out, 0.0)
+
+
 @register_kl("Beta", "Beta")
 def _kl_beta_beta(p, q):
     r""":math:`\log\frac{B(a_q, b_q)}{B(a_p, b_p)} + (a_p - a_q)\psi(a_p) + (b_p - b_q)\psi(b_p)
-    + (a_q - a_p + b_q - b_p)\psi(a_p + b_p)`."""
+    + (a_q - a_p + b_q - b_p)\psi(a_p + b_p)`, evaluated as
+    :math:`G(a_p, a_q - a_p) + G(b_p, b_q - b_p) - G(a_p + b_p, a_q + b_q - a_p - b_p)`
+    (:func:`lgamma_bregman`: accurate for nearby parameters)."""
     dt = common_dtype(p, q)
     ap, bp, aq, bq = params(
         dt, p.concentration1, p.concentration0, q.concentration1, q.concentration0
     )
-    return (
-        betaln(aq, bq)
-        - betaln(ap, bp)
-        + (ap - aq) * digamma(ap)
-        + (bp - bq) * digamma(bp)
-        + (aq - ap + bq - bp) * digamma(ap + bp)
-    )
+    ap, bp, aq, bq = jnp.broadcast_arrays(ap, bp, aq, bq)
+    a = jnp.stack([ap, bp], -1)
+    return dirichlet_bregman(a, jnp.stack([aq - ap, bq - bp], -1))
 
 
 @register_kl("Dirichlet", "Dirichlet")
 def _kl_dirichlet_dirichlet(p, q):
     r""":math:`\log\Gamma(\alpha_{p0}) - \log\Gamma(\alpha_{q0}) - \sum_i[\log\Gamma(\alpha_{pi})
     - \log\Gamma(\alpha_{qi})] + \sum_i (\alpha_{pi} - \alpha_{qi})(\psi(\alpha_{pi})
-    - \psi(\alpha_{p0}))`."""
+    - \psi(\alpha_{p0}))`, as a sum of Bregman divergences of :math:`\log\Gamma`."""
     dt = common_dtype(p, q)
     ap, aq = params(dt, p.concentration, q.concentration)
+    if ap.shape[-1] != aq.shape[-1]:
+        raise ValueError(
+            f"kl: Dirichlet concentrations of sizes {ap.shape[-1]} and {aq.shape[-1]} (p and q "
+            "must have the same number of categories)."
+        )
     ap, aq = jnp.broadcast_arrays(ap, aq)
-    ap0 = jnp.sum(ap, -1)
-    aq0 = jnp.sum(aq, -1)
-    return (
-        gammaln(ap0)
-        - gammaln(aq0)
-        - jnp.sum(gammaln(ap) - gammaln(aq), -1)
-        + jnp.sum((ap - aq) * (digamma(ap) - digamma(ap0)[..., None]), -1)
-    )
+    return dirichlet_bregman(ap, aq - ap)
 
 
 # ---------------------------------------------------------------------------- cross-family
@@ -383,23 +410,93 @@ for _name in (
 
 
 # ---------------------------------------------------------------------------- discrete
+def categorical_bregman(a, d):
+    r""":math:`KL(p \| q)` for :math:`p \propto e^{a}`, :math:`q \propto e^{a + d}` (last axis).
+
+    ``a`` may hold :math:`-\infty` (categories outside the support of p, which must hold
+    :math:`d = 0`); ``d`` is finite on the support of p. The value is the Bregman divergence of
+    the log-sum-exp, :math:`\log\sum_k p_k e^{d_k} - \sum_k p_k d_k`, invariant under adding a
+    constant to d. With d centred at the mode of p and :math:`x = \sum_k p_k(e^{d_k} - 1)` it is
+    :math:`[\log(1 + x) - x] + \sum_k p_k(e^{d_k} - 1 - d_k)`: second order in d, accurate for
+    nearby laws (used where :math:`\log\sum_k p_k e^{d_k} \le 1`; beyond, the direct form,
+    which does not cancel there).
+    """
+    lp = a - jax.nn.logsumexp(a, axis=-1, keepdims=True)
+    on = lp > -jnp.inf
+    ref = jnp.argmax(lp, axis=-1)[..., None]
+    d = jnp.where(on, d, 0.0)
+    d = d - jnp.take_along_axis(d, ref, axis=-1)
+    lp_s = jnp.where(on, lp, -jnp.inf)
+    p = jnp.exp(lp_s)
+    lse = jax.nn.logsumexp(jnp.where(on, lp_s + d, -jnp.inf), axis=-1)
+    near = lse <= 1.0
+    dn = jnp.where(near[..., None], d, 0.0)
+    small = jnp.abs(dn) < 1
+    ds = jnp.where(small, dn, 0.0)
+    dl = jnp.where(small, 0.0, dn)
+    big = jnp.exp(jnp.where(on, lp_s + dl, -jnp.inf))
+    x = jnp.sum(jnp.where(small, p * jnp.expm1(ds), big - p), -1)
+    terms = jnp.where(small, p * _expm1_minus(ds), big - p - p * dl)
+    close = log1p_minus(x) + jnp.sum(jnp.where(on, terms, 0.0), -1)
+    far = lse - jnp.sum(jnp.where(on, p * d, 0.0), -1)
+    return jnp.maximum(jnp.where(near, close, far), 0.0)
+
+
+def log_mass_outside(on, b):
+    r""":math:`-\log Q(S)` for the set ``on`` (last axis) and log-weights ``b`` of q:
+    ``-log1p(-Q(not S))`` (accurate when little mass lies outside)."""
+    out = jax.nn.logsumexp(jnp.where(on, -jnp.inf, b), axis=-1) - jax.nn.logsumexp(b, axis=-1)
+    return -jnp.log1p(-jnp.exp(out))
+
+
+def categorical_kl_logweights(a, b):
+    r""":math:`KL(p \| q)` for unnormalised log-weights ``a``, ``b`` (last axis; :math:`-\infty`
+    allowed): :math:`+\infty` where p weighs a category q does not; else, with S the support
+    of p, :math:`KL(p \| q_S) - \log Q(S)` (:math:`q_S`: q conditioned on S)."""
+    on = a > -jnp.inf
+    escape = jnp.any(on & (b == -jnp.inf), -1)
+    ok = on & (b > -jnp.inf)
+    d = jnp.where(ok, b - jnp.where(ok, a, 0.0), 0.0)
+    a_s = jnp.where(escape[..., None], jnp.where(on, 0.0, -jnp.inf), a)
+    inside = categorical_bregman(a_s, jnp.where(escape[..., None], 0.0, d))
+    outside = log_mass_outside(on, jnp.where(escape[..., None], 0.0, b))
+    return jnp.where(escape, jnp.inf, inside + outside)
+
+
+def bernoulli_log_weights(d, dt):
+    r"""Log-weights ``[..., 2]`` (success, failure) of a Bernoulli, Binomial or Geometric record:
+    ``[logits, 0]`` when it holds logits (differences of nearby logits stay exact), else
+    :math:`[\log p, \log(1 - p)]`."""
+    if getattr(d, "logits", None) is not None:
+        t = jnp.asarray(d.logits, dt)
+        return jnp.stack([t, jnp.zeros_like(t)], -1)
+    l1, l0 = bernoulli_log_probs(d, dt)
+    return jnp.stack([l1, l0], -1)
+
+
 @register_kl("Bernoulli", "Bernoulli")
 def _kl_bernoulli_bernoulli(p, q):
-    r""":math:`p\log\frac{p}{q} + (1 - p)\log\frac{1 - p}{1 - q}`, from log-probabilities."""
+    r""":math:`p\log\frac{p}{q} + (1 - p)\log\frac{1 - p}{1 - q}`, as the Bregman divergence of
+    the log-normaliser (:func:`categorical_bregman`): accurate for nearby laws, 0 between equal
+    ones, :math:`-\log(1 - q)` from a point mass at 0."""
     dt = common_dtype(p, q)
-    lp1, lp0 = bernoulli_log_probs(p, dt)
-    lq1, lq0 = bernoulli_log_probs(q, dt)
-    return _p_log_ratio(lp1, lq1) + _p_log_ratio(lp0, lq0)
+    a, b = jnp.broadcast_arrays(bernoulli_log_weights(p, dt), bernoulli_log_weights(q, dt))
+    return categorical_kl_logweights(a, b)
 
 
 @register_kl("Categorical", "Categorical")
 def _kl_categorical_categorical(p, q):
-    r""":math:`\sum_k p_k (\log p_k - \log q_k)` over the last axis."""
+    r""":math:`\sum_k p_k (\log p_k - \log q_k)` over the last axis, as the Bregman divergence
+    of the log-sum-exp at the logits as given (:func:`categorical_bregman`)."""
     dt = common_dtype(p, q)
-    lp, lq = jnp.broadcast_arrays(categorical_log_probs(p, dt), categorical_log_probs(q, dt))
-    if lp.shape[-1] != lq.shape[-1]:
-        raise ValueError(f"kl: Categoricals over {lp.shape[-1]} and {lq.shape[-1]} categories.")
-    return jnp.sum(_p_log_ratio(lp, lq), -1)
+    a, b = raw_log_weights(p, dt), raw_log_weights(q, dt)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(
+            f"kl: Categoricals over {a.shape[-1]} and {b.shape[-1]} categories (p and q must "
+            "have the same number of categories)."
+        )
+    a, b = jnp.broadcast_arrays(a, b)
+    return categorical_kl_logweights(a, b)
 
 
 @register_kl("Binomial", "Binomial")
@@ -410,30 +507,70 @@ def _kl_binomial_binomial(p, q):
     dt = common_dtype(p, q)
     n_p, n_q = params(dt, p.total_count, q.total_count)
     per_trial = _kl_bernoulli_bernoulli(p, q)
-    return jnp.where(n_p == n_q, n_p * per_trial, jnp.where(n_p > n_q, jnp.inf, jnp.nan))
+    same = n_p == n_q
+    return jnp.where(
+        same, jnp.where(n_p == 0, 0.0, n_p * per_trial), jnp.where(n_p > n_q, jnp.inf, jnp.nan)
+    )
+
+
+def poisson_bregman(log_rate, delta):
+    r""":math:`KL(\mathrm{Poisson}(\lambda) \| \mathrm{Poisson}(\lambda e^{\delta}))
+    = \lambda(e^\delta - 1 - \delta)`, :math:`\lambda = e^{\text{log_rate}}`."""
+    return jnp.exp(log_rate) * _expm1_minus(delta)
 
 
 @register_kl("Poisson", "Poisson")
 def _kl_poisson_poisson(p, q):
-    r""":math:`\lambda_p \log(\lambda_p/\lambda_q) - (\lambda_p - \lambda_q)`."""
+    r""":math:`\lambda_p \log(\lambda_p/\lambda_q) - (\lambda_p - \lambda_q)
+    = \lambda_p(e^\delta - 1 - \delta)`, :math:`\delta = \log(\lambda_q/\lambda_p)` (a
+    ``log1p`` of the exact difference for nearby rates); :math:`\lambda_q` when
+    :math:`\lambda_p = 0`."""
     dt = common_dtype(p, q)
     rp, rq = params(dt, p.rate, q.rate)
-    return xlogy(rp, rp) - xlogy(rp, rq) - (rp - rq)
+    rp, rq = jnp.broadcast_arrays(rp, rq)
+    zero_p = rp == 0
+    zero_q = rq == 0
+    regular = ~zero_p & ~zero_q
+    rps = jnp.where(regular, rp, 1.0)
+    rqs = jnp.where(regular, rq, 1.0)
+    value = rps * _expm1_minus(log_ratio(rps, rqs))
+    return jnp.where(regular, value, jnp.where(zero_p, rq, jnp.inf))
 
 
-def _geometric_log_probs(d, dt):
-    r""":math:`(\log p, \log(1 - p))` of a Geometric record (success probability p)."""
-    return bernoulli_log_probs(d, dt)
+def geometric_bregman(log_fail, delta):
+    r""":math:`KL(\mathrm{Geom}(p) \| \mathrm{Geom}(q))` from :math:`f = \log(1 - p)` and
+    :math:`\delta = \log(1 - q) - f`: with :math:`w = (1 - p)/p` (the mean number of failures)
+    and :math:`x = -w(e^\delta - 1) = q/p - 1`,
+    :math:`KL = [x - \log(1 + x)] + w(e^\delta - 1 - \delta)`, both terms nonnegative."""
+    f = log_fail
+    p = -jnp.expm1(f)
+    w = jnp.exp(f) / p
+    small = jnp.abs(delta) < 1
+    ds = jnp.where(small, delta, 0.0)
+    dl = jnp.where(small, 0.0, delta)
+    fail_q = jnp.exp(f + dl)
+    x = jnp.where(small, -w * jnp.expm1(ds), (jnp.exp(f) - fail_q) / p)
+    tail = jnp.where(small, w * _expm1_minus(ds), (fail_q - jnp.exp(f) * (1 + dl)) / p)
+    return jnp.maximum(-log1p_minus(x) + tail, 0.0)
 
 
 @register_kl("Geometric", "Geometric")
 def _kl_geometric_geometric(p, q):
     r""":math:`\frac{1 - p}{p}\log\frac{1 - p}{1 - q} + \log\frac{p}{q}` (the mean number of
-    failures times the log-ratio of failure probabilities)."""
+    failures times the log-ratio of failure probabilities), as :func:`geometric_bregman`;
+    :math:`-\log q` from the point mass :math:`p = 1`."""
     dt = common_dtype(p, q)
-    lp1, lp0 = _geometric_log_probs(p, dt)
-    lq1, lq0 = _geometric_log_probs(q, dt)
-    return jnp.exp(lp0 - lp1) * (lp0 - lq0) + lp1 - lq1
+    lp1, lp0 = bernoulli_log_probs(p, dt)
+    lq1, lq0 = bernoulli_log_probs(q, dt)
+    lp1, lp0, lq1, lq0 = jnp.broadcast_arrays(lp1, lp0, lq1, lq0)
+    point_p = lp0 == -jnp.inf
+    point_q = lq0 == -jnp.inf
+    regular = ~point_p & ~point_q
+    f = jnp.where(regular, lp0, -1.0)
+    delta = jnp.where(regular, lq0 - f, 0.0)
+    value = geometric_bregman(f, delta)
+    degenerate = jnp.where(point_p, -lq1, jnp.inf)  # q = 1, p < 1: p has mass outside {0}
+    return jnp.where(regular, value, degenerate)
 
 
 # ---------------------------------------------------------------------------- multivariate

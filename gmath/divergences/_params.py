@@ -12,7 +12,9 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from gmath._config import error_if_not
 from gmath._numerics import float_dtype
 from gmath.densities import Bernoulli
 
@@ -21,10 +23,19 @@ __all__ = [
     "bernoulli_log_probs",
     "bernoulli_logits",
     "categorical_log_probs",
+    "check_alpha",
+    "check_pair",
     "common_dtype",
     "expm1_minus",
+    "identical",
+    "invalid_mask",
+    "lgamma_bregman",
+    "log1p_minus",
+    "log1p_rel",
     "log_cosh",
+    "log_ratio",
     "params",
+    "raw_log_weights",
 ]
 
 
@@ -99,3 +110,163 @@ def log_cosh(x):
         jnp.log1p(2 * jnp.sinh(0.5 * xs) ** 2),
         xl + jnp.log1p(jnp.exp(-2 * xl)) - math.log(2.0),
     )
+
+
+# ---------------------------------------------------------------------------- argument checks
+def _batch(d) -> tuple[int, ...]:
+    return tuple(getattr(d, "batch_shape", ()))
+
+
+def check_pair(where: str, p, q) -> tuple[int, ...]:
+    """The broadcast batch shape of ``p`` and ``q``, or a ``ValueError`` naming ``where``,
+    both families and their batch shapes."""
+    try:
+        return tuple(jnp.broadcast_shapes(_batch(p), _batch(q)))
+    except ValueError:
+        raise ValueError(
+            f"{where}: the batch shapes of p ({type(p).__name__}, batch_shape {_batch(p)}) and q "
+            f"({type(q).__name__}, batch_shape {_batch(q)}) do not broadcast."
+        ) from None
+
+
+def check_alpha(where: str, alpha, dtype):
+    r"""The order :math:`\alpha` as an array of ``dtype``; NaN where it is not in
+    :math:`[0, \infty)` (``InvalidParameterError`` in checks mode, also when traced)."""
+    alpha = jnp.asarray(alpha, dtype)
+    ok = (alpha >= 0) & (alpha < jnp.inf)
+    error_if_not(ok, f"{where}: alpha must be finite and nonnegative.")
+    return jnp.where(ok, alpha, jnp.nan)
+
+
+def invalid_mask(*records):
+    """Boolean array (broadcasting to the batch) true where some record has invalid parameters
+    (the records' own constraints), or ``None`` when no record reports any."""
+    bad = None
+    for d in records:
+        valid = getattr(d, "_valid", None)
+        ok = valid() if callable(valid) else None
+        if ok is None:
+            continue
+        b = ~jnp.asarray(ok, bool)
+        bad = b if bad is None else bad | b
+    return bad
+
+
+def identical(p, q):
+    """Boolean array of the broadcast batch shape: true where ``p`` and ``q`` are the same law
+    because every parameter is equal (same family, same spelling); ``False`` otherwise."""
+    if type(p) is not type(q):
+        return False
+    names = getattr(type(p), "_param_event_ndims", None)
+    if not names:
+        return False
+    out = True
+    for name, k in names.items():
+        a, b = getattr(p, name, None), getattr(q, name, None)
+        if (a is None) != (b is None):
+            return False
+        if a is None:
+            continue
+        a, b = jnp.asarray(a), jnp.asarray(b)
+        try:
+            a, b = jnp.broadcast_arrays(a, b)
+        except ValueError:
+            return False
+        eq = a == b
+        if k:
+            eq = jnp.all(eq, axis=tuple(range(eq.ndim - k, eq.ndim)))
+        out = out & eq
+    return out
+
+
+# ---------------------------------------------------------------------------- accurate pieces
+def log1p_minus(x):
+    r""":math:`\log(1 + x) - x \le 0`, accurate near 0 (where it is :math:`-x^2/2`):
+    :math:`-(e^t - 1 - t)` at :math:`t = \log(1 + x)`."""
+    return -expm1_minus(jnp.log1p(x))
+
+
+def log1p_rel(x, dx):
+    r""":math:`\log((x + dx)/x)` for :math:`x > 0`, :math:`x + dx > 0`: ``log1p(dx/x)`` where
+    :math:`|dx| \le x/2` (relative accuracy for nearby values), else a difference of logs."""
+    x, dx = jnp.asarray(x), jnp.asarray(dx)
+    near = (jnp.abs(dx) <= 0.5 * x) & (x > 0) & (x < jnp.inf)
+    xn = jnp.where(near, x, 1.0)
+    dn = jnp.where(near, dx, 0.0)
+    xf = jnp.where(near, 1.0, x)
+    yf = jnp.where(near, 1.0, x + dx)
+    return jnp.where(near, jnp.log1p(dn / xn), jnp.log(yf) - jnp.log(xf))
+
+
+def log_ratio(x, y):
+    r""":math:`\log(y/x)` for positive ``x``, ``y``, relatively accurate when :math:`y \approx x`
+    (the difference :math:`y - x` is exact there)."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    same = x == y
+    return jnp.where(same, 0.0, log1p_rel(jnp.where(same, 1.0, x), jnp.where(same, 0.0, y - x)))
+
+
+# Binet's function mu(x) = lgamma(x) - (x - 1/2) log x + x - log(2 pi)/2 ~ sum_k c_k x^(1 - 2k),
+# c_k = B_2k / (2k (2k - 1)) (DLMF 5.11.1); six terms at x >= 16 leave less than 1e-17 relative
+# in the Bregman divergence below.
+_BINET = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360)
+_SHIFT = 16
+
+
+def _binet_bregman(a, d):
+    r""":math:`\mu(a + d) - \mu(a) - d\mu'(a)` for :math:`a, a + d \ge 16` (term by term:
+    :math:`a^{-m}[(1 + s)^{-m} - 1 + ms]`, :math:`s = d/a`, written without cancellation)."""
+    s = d / a
+    near = s > -0.5
+    ss = jnp.where(near, s, 0.0)
+    ell = jnp.log1p(ss)
+    e = expm1_minus(ell)  # s - log1p(s) >= 0
+    af = jnp.where(near, 1.0, a)
+    df = jnp.where(near, 0.0, d)
+    dt = jnp.result_type(a, d)
+    m = jnp.arange(1, 2 * len(_BINET), 2, dtype=dt)
+    c = jnp.asarray(_BINET, dt)
+    a_, af_, df_ = a[..., None], af[..., None], df[..., None]
+    close = a_ ** (-m) * (expm1_minus(-m * ell[..., None]) + m * e[..., None])
+    far = (af_ + df_) ** (-m) - af_ ** (-m) + m * df_ * af_ ** (-m - 1)
+    return jnp.sum(c * jnp.where(near[..., None], close, far), -1)
+
+
+def lgamma_bregman(a, d):
+    r""":math:`G(a, d) = \log\Gamma(a + d) - \log\Gamma(a) - d\,\psi(a) \ge 0` for :math:`a > 0`,
+    :math:`a + d > 0`, to a few ulps relative also for :math:`|d| \ll a` (where it is
+    :math:`\psi'(a) d^2/2`).
+
+    The recurrence :math:`\log\Gamma(a) = \log\Gamma(a + n) - \sum_{k<n}\log(a + k)` moves the
+    argument to :math:`A = a + 16`, each step adding :math:`s_k - \log(1 + s_k) \ge 0`,
+    :math:`s_k = d/(a + k)`; at :math:`A` Stirling's series (DLMF 5.11.1) gives
+    :math:`G(A, d) = A[(1 + s)\log(1 + s) - s] + \tfrac12[s - \log(1 + s)] + B_\mu(A, d)`,
+    :math:`s = d/A`, with the Bregman divergence :math:`B_\mu \ge 0` of Binet's function. Every
+    term is nonnegative: nothing cancels.
+    """
+    a, d = jnp.asarray(a), jnp.asarray(d)
+    k = jnp.arange(_SHIFT, dtype=jnp.result_type(a, d))
+    out = jnp.sum(expm1_minus(jnp.log1p(d[..., None] / (a[..., None] + k))), -1)
+    big = a + _SHIFT
+    s = d / big
+    ell = jnp.log1p(s)
+    e = expm1_minus(ell)  # s - log1p(s)
+    out = out + big * (s * ell - e) + 0.5 * e
+    return out + _binet_bregman(big, d)
+
+
+def raw_log_weights(d, dtype):
+    r"""Unnormalised log-probabilities (last axis) of a Categorical record: its ``logits`` as
+    given (so that differences of nearby logits are exact), else :math:`\log` of its ``probs``."""
+    if getattr(d, "logits", None) is not None:
+        logits = jnp.asarray(d.logits, dtype)
+    else:
+        logits = jnp.log(jnp.asarray(d.probs, dtype))
+    return jnp.broadcast_to(logits, tuple(d.batch_shape) + logits.shape[-1:])
+
+
+def _np_all(x) -> bool | None:
+    try:
+        return bool(np.all(np.asarray(x)))
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return None
