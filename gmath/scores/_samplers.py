@@ -24,8 +24,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from gmath._numerics import promote
+from gmath._config import error_if_not
+from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
 from gmath.scores._schedules import NoiseSchedule
 
@@ -43,6 +45,85 @@ __all__ = [
 ]
 
 _ODE_METHODS = ("euler", "heun", "rk4")
+_NOISE_END_OFFSET = 1e-3  # distance of the default noise end from a zero of alpha
+
+
+def _noise_time(schedule):
+    r"""The default noisy end of a grid: ``t_max``, or ``t_max - 1e-3`` where :math:`\alpha = 0`.
+
+    At a zero of :math:`\alpha_t` (zero terminal SNR: :func:`~gmath.scores.rectified_flow`,
+    :func:`~gmath.scores.vp_cosine`, :func:`~gmath.scores.rescale_zero_terminal_snr`) the drift
+    :math:`f = \dot\alpha/\alpha` and :math:`g^2` are infinite and :math:`\hat x_0 = (x +
+    \sigma^2 s)/\alpha` is 0/0, so no score-based step can start there.
+    """
+    start = schedule.t_max
+    if not math.isfinite(start):
+        return start
+    with jax.ensure_compile_time_eval():
+        # the raw form: a custom_jvp function ignores the compile-time context under vmap
+        alpha_end = float(schedule._alpha_value(jnp.asarray(start)))
+    if alpha_end > 0:
+        return start
+    return start - _NOISE_END_OFFSET
+
+
+def _check_grid(owner, schedule, times, direction):
+    """Validate a time grid: 1-D, in the domain, alpha > 0, strictly monotone in ``direction``.
+
+    A concrete grid that fails raises ValueError. A traced grid cannot be inspected at trace
+    time: the returned flag is false where it fails (the caller turns its result into NaN) and
+    checks mode raises InvalidParameterError.
+    """
+    if times.ndim != 1 or times.shape[0] < 2:
+        raise ValueError(f"{owner}: times must be 1-D with >= 2 entries, got shape {times.shape}.")
+    lo, hi = schedule.t_min, schedule.t_max
+    words = {"decreasing": "strictly decreasing", "increasing": "strictly increasing"}
+    words["either"] = "strictly monotone"
+    if not isinstance(times, jax.core.Tracer):
+        tn = np.asarray(times, np.float64)
+        step = np.diff(tn)
+        if not np.all((tn >= lo) & (tn <= hi)):
+            raise ValueError(
+                f"{owner}: times must lie in the domain [{lo}, {hi}] of schedule "
+                f"{schedule.name}, got {tn!r}."
+            )
+        monotone = {
+            "decreasing": np.all(step < 0),
+            "increasing": np.all(step > 0),
+            "either": np.all(step < 0) or np.all(step > 0),
+        }[direction]
+        if not monotone:
+            raise ValueError(f"{owner}: times must be {words[direction]}, got {tn!r}.")
+        with jax.ensure_compile_time_eval():
+            alpha = np.asarray(schedule._alpha_value(jnp.asarray(tn, times.dtype)))
+        if not np.all(alpha > 0):
+            bad = tn[~(alpha > 0)]
+            raise ValueError(
+                f"{owner}: times {bad!r} have alpha_t = 0 in schedule {schedule.name}, where "
+                "the drift and the diffusion are infinite; end the grid before (the default grid "
+                f"starts at {_noise_time(schedule)})."
+            )
+        return jnp.ones((), bool)
+    step = jnp.diff(times)
+    ok = {
+        "decreasing": jnp.all(step < 0),
+        "increasing": jnp.all(step > 0),
+        "either": jnp.all(step < 0) | jnp.all(step > 0),
+    }[direction]
+    ok = ok & jnp.all((times >= lo) & (times <= hi))
+    ok = ok & jnp.all(schedule.alpha(jnp.clip(times, lo, hi)) > 0)
+    error_if_not(
+        ok,
+        f"{owner}: times must be {words[direction]}, in the domain [{lo}, {hi}] of schedule "
+        f"{schedule.name}, with alpha_t > 0.",
+    )
+    return ok
+
+
+def _nan_unless(ok, tree):
+    if not isinstance(ok, jax.core.Tracer) and bool(ok):
+        return tree
+    return jax.tree_util.tree_map(lambda v: jnp.where(ok, v, jnp.nan), tree)
 
 
 def time_grid(
@@ -58,7 +139,9 @@ def time_grid(
     Args:
       schedule: the :class:`~gmath.scores.NoiseSchedule` (its ``t_max`` is the default start).
       num_steps: number of intervals, ``>= 1``.
-      t_start: first time (default ``schedule.t_max``, which must then be finite).
+      t_start: first time (default ``schedule.t_max``, which must then be finite; where
+        :math:`\alpha_{t_{\max}} = 0`, zero terminal SNR, ``t_max - 1e-3`` instead: the drift
+        and the diffusion are infinite at a zero of :math:`\alpha`).
       t_end: last time (default ``1e-3``: the clean end has :math:`\sigma = 0`).
       dtype: float dtype (default: float64 with x64, else float32).
 
@@ -77,7 +160,7 @@ def time_grid(
     """
     if not (isinstance(num_steps, int) and num_steps >= 1):
         raise ValueError(f"time_grid: num_steps must be a positive int, got {num_steps!r}.")
-    start = schedule.t_max if t_start is None else t_start
+    start = _noise_time(schedule) if t_start is None else t_start
     if not math.isfinite(start):
         raise ValueError(f"time_grid: schedule {schedule.name} has no finite t_max; pass t_start.")
     for name, v in (("t_start", start), ("t_end", t_end)):
@@ -87,15 +170,14 @@ def time_grid(
     return grid
 
 
-def _grid(owner, schedule, times, num_steps, t_end, dtype):
+def _grid(owner, schedule, times, num_steps, t_end, dtype, direction="decreasing"):
+    """The grid and a flag, false where a traced grid is invalid (see _check_grid)."""
     if times is None:
         if num_steps is None:
             raise ValueError(f"{owner}: pass num_steps or times.")
-        return time_grid(schedule, num_steps, t_end=t_end, dtype=dtype)
+        return time_grid(schedule, num_steps, t_end=t_end, dtype=dtype), jnp.ones((), bool)
     times = jnp.asarray(times, dtype)
-    if times.ndim != 1 or times.shape[0] < 2:
-        raise ValueError(f"{owner}: times must be 1-D with >= 2 entries, got shape {times.shape}.")
-    return times
+    return times, _check_grid(owner, schedule, times, direction)
 
 
 def _pairs(times):
@@ -201,9 +283,11 @@ def probability_flow_sample(
     if method not in _ODE_METHODS:
         raise ValueError(f"probability_flow_sample: method must be one of {_ODE_METHODS}.")
     (x_start,) = promote(x_start)
-    times = _grid("probability_flow_sample", schedule, times, num_steps, t_end, x_start.dtype)
+    times, ok = _grid(
+        "probability_flow_sample", schedule, times, num_steps, t_end, x_start.dtype, "either"
+    )
     field = probability_flow_drift(score_fn, schedule=schedule)
-    return _integrate(field, x_start, times, method)
+    return _nan_unless(ok, _integrate(field, x_start, times, method))
 
 
 def reverse_sde_sample(
@@ -245,8 +329,9 @@ def reverse_sde_sample(
       >>> x.shape
       (3,)
     """
+    check_key(key, where="reverse_sde_sample")
     (x_start,) = promote(x_start)
-    times = _grid("reverse_sde_sample", schedule, times, num_steps, t_end, x_start.dtype)
+    times, ok = _grid("reverse_sde_sample", schedule, times, num_steps, t_end, x_start.dtype)
     keys = jax.random.split(key, times.shape[0] - 1)
 
     def step(x, inputs):
@@ -259,7 +344,7 @@ def reverse_sde_sample(
         return x + h * drift + jnp.sqrt(g2 * jnp.abs(h)) * z, None
 
     x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return x
+    return _nan_unless(ok, x)
 
 
 def ddim_sample(
@@ -313,10 +398,13 @@ def ddim_sample(
       [1.0, 1.0]
     """
     (x_start,) = promote(x_start)
-    times = _grid("ddim_sample", schedule, times, num_steps, t_end, x_start.dtype)
     stochastic = not (isinstance(eta, (int, float)) and eta == 0)
     if stochastic and key is None:
         raise ValueError("ddim_sample: eta > 0 needs a key.")
+    if stochastic:
+        check_key(key, where="ddim_sample")
+    direction = "decreasing" if stochastic else "either"  # eta = 0 runs both ways (inversion)
+    times, ok = _grid("ddim_sample", schedule, times, num_steps, t_end, x_start.dtype, direction)
     n = times.shape[0] - 1
     keys = jax.random.split(key, n) if stochastic else jnp.zeros((n,))
 
@@ -336,7 +424,7 @@ def ddim_sample(
         return a_s * x0 + jnp.sqrt(jnp.maximum(s_s * s_s - c * c, 0.0)) * eps + c * z, None
 
     x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return x
+    return _nan_unless(ok, x)
 
 
 def ancestral_sample(
@@ -381,6 +469,7 @@ def ancestral_sample(
       ...                  schedule=vp_linear(), num_steps=5).shape
       (2,)
     """
+    check_key(key, where="ancestral_sample")
     return ddim_sample(
         score_fn,
         x_start,
@@ -445,8 +534,11 @@ def predictor_corrector_sample(
     """
     if not (isinstance(num_corrector_steps, int) and num_corrector_steps >= 0):
         raise ValueError("predictor_corrector_sample: num_corrector_steps must be an int >= 0.")
+    check_key(key, where="predictor_corrector_sample")
     (x_start,) = promote(x_start)
-    times = _grid("predictor_corrector_sample", schedule, times, num_steps, t_end, x_start.dtype)
+    times, ok = _grid(
+        "predictor_corrector_sample", schedule, times, num_steps, t_end, x_start.dtype
+    )
     keys = jax.random.split(key, (times.shape[0] - 1, num_corrector_steps + 1))
 
     def corrector(x, t, k):
@@ -470,7 +562,7 @@ def predictor_corrector_sample(
         return x + h * drift + jnp.sqrt(g2 * jnp.abs(h)) * z, None
 
     x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return x
+    return _nan_unless(ok, x)
 
 
 def edm_sample(
@@ -515,10 +607,12 @@ def edm_sample(
       >>> [round(float(v), 8) for v in x]
       [1.0, 1.0]
     """
+    check_key(key, where="edm_sample")
     (x_start,) = promote(x_start)
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 2:
         raise ValueError(f"edm_sample: sigmas must be 1-D with >= 2 entries, got {sigmas.shape}.")
+    ok = _check_sigmas("edm_sample", sigmas)
     n = sigmas.shape[0] - 1
     gamma_max = min(s_churn / n, math.sqrt(2) - 1)
     keys = jax.random.split(key, n)
@@ -542,7 +636,20 @@ def edm_sample(
         return jnp.where(positive, x_heun, x_euler), None
 
     x, _ = jax.lax.scan(step, x_start, (_pairs(sigmas), keys))
-    return x
+    return _nan_unless(ok, x)
+
+
+def _check_sigmas(owner, sigmas):
+    """Noise levels finite, >= 0 and strictly decreasing (concrete: ValueError; traced: flag)."""
+    message = f"{owner}: sigmas must be finite, >= 0 and strictly decreasing"
+    if not isinstance(sigmas, jax.core.Tracer):
+        sn = np.asarray(sigmas, np.float64)
+        if not (np.all(np.isfinite(sn) & (sn >= 0)) and np.all(np.diff(sn) < 0)):
+            raise ValueError(f"{message}, got {sn!r}.")
+        return jnp.ones((), bool)
+    ok = jnp.all(jnp.isfinite(sigmas) & (sigmas >= 0)) & jnp.all(jnp.diff(sigmas) < 0)
+    error_if_not(ok, message + ".")
+    return ok
 
 
 class FlowLikelihood(NamedTuple):
@@ -605,9 +712,11 @@ def probability_flow_log_likelihood(
       x: one data point (any shape; a batch is treated as one joint point).
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: steps of the default uniform grid from ``t_start`` to ``t_end``.
-      times: explicit increasing grid (overrides ``num_steps``, ``t_start``, ``t_end``).
+      times: explicit strictly increasing grid in the schedule's domain, with
+        :math:`\alpha_t > 0` (overrides ``num_steps``, ``t_start``, ``t_end``).
       t_start: start time :math:`t_0 > 0`.
-      t_end: end time :math:`T` (default ``schedule.t_max``).
+      t_end: end time :math:`T` (default ``schedule.t_max``, or ``t_max - 1e-3`` where
+        :math:`\alpha_{t_{\max}} = 0`, as in :func:`time_grid`).
       method: ODE solver ``"euler"``, ``"heun"`` or ``"rk4"``.
       divergence_method: ``"exact"``, ``"hutchinson"`` or ``"hutch++"``.
       key: PRNG key for stochastic divergences.
@@ -635,12 +744,16 @@ def probability_flow_log_likelihood(
     if method not in _ODE_METHODS:
         raise ValueError(f"probability_flow_log_likelihood: method must be one of {_ODE_METHODS}.")
     (x,) = promote(x)
+    owner = "probability_flow_log_likelihood"
     if times is None:
         if num_steps is None:
             raise ValueError("probability_flow_log_likelihood: pass num_steps or times.")
-        end = schedule.t_max if t_end is None else t_end
+        end = _noise_time(schedule) if t_end is None else t_end
         times = time_grid(schedule, num_steps, t_start=end, t_end=t_start, dtype=x.dtype)[::-1]
-    times = jnp.asarray(times, x.dtype)
+        ok = jnp.ones((), bool)
+    else:
+        times = jnp.asarray(times, x.dtype)
+        ok = _check_grid(owner, schedule, times, "increasing")
     field = probability_flow_drift(score_fn, schedule=schedule)
     probes = None
     if divergence_method != "exact":
@@ -649,6 +762,7 @@ def probability_flow_log_likelihood(
                 f"probability_flow_log_likelihood: divergence_method={divergence_method!r} "
                 "needs a key."
             )
+        check_key(key, where=owner)
         draw = jax.random.rademacher if probe == "rademacher" else jax.random.normal
         probes = draw(key, (num_probes, x.size), x.dtype)
 
@@ -669,4 +783,4 @@ def probability_flow_log_likelihood(
         prior = -0.5 * jnp.sum(x_end * x_end) / var - 0.5 * x.size * jnp.log(2 * math.pi * var)
     else:
         prior = jnp.asarray(prior_log_prob(x_end), x.dtype)
-    return FlowLikelihood(prior + delta, prior, delta, x_end)
+    return _nan_unless(ok, FlowLikelihood(prior + delta, prior, delta, x_end))

@@ -925,8 +925,11 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     if not math.isfinite(schedule.t_max):
         raise ValueError("rescale_zero_terminal_snr: the schedule's domain must be bounded.")
     with jax.ensure_compile_time_eval():
-        a0 = float(schedule.alpha(np.float64(schedule.t_min)))
-        a_end = float(schedule.alpha(np.float64(schedule.t_max)))
+        # raw forms: a custom_jvp function ignores the compile-time context under vmap
+        a0 = float(schedule._alpha_value(jnp.asarray(schedule._time(np.float64(schedule.t_min)))))
+        a_end = float(
+            schedule._alpha_value(jnp.asarray(schedule._time(np.float64(schedule.t_max))))
+        )
     if not a0 > a_end:
         raise ValueError("rescale_zero_terminal_snr: alpha must decrease over the domain.")
     name = f"zero_terminal_snr({schedule.name})"
