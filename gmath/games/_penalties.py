@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote, safe_norm
+from gmath._numerics import check_key, promote, safe_norm
 
 __all__ = ["gradient_penalty", "r1", "r2"]
 
@@ -61,6 +61,7 @@ def gradient_penalty(key, critic, real, fake, *, weight: float = 10.0, one_sided
       >>> round(float(gg.gradient_penalty(jax.random.key(0), lambda u: u @ w, x, y)), 6)
       160.0
     """
+    check_key(key, where="gradient_penalty")
     real = _check_batch("gradient_penalty", real)
     fake = _check_batch("gradient_penalty", fake)
     real, fake = promote(real, fake)

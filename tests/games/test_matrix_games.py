@@ -9,6 +9,7 @@ import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gmath
 import gmath.testing as gt
 from gmath import games as gg
 
@@ -262,3 +263,133 @@ def test_exploitability_three_players_brute_force():
             best = min(best, np.sum(costs[i] * np.einsum("a,b,c->abc", *pure)))
         expected += u - best
     np.testing.assert_allclose(float(gg.exploitability(costs, s)), expected, rtol=1e-12)
+
+
+# --- regression: trace-safe input checks, invalid strategies, reachable tolerances -----------
+
+RPS_NP = np.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0]])
+
+
+@pytest.mark.parametrize("kind", ["numpy", "jax"])
+def test_closed_over_matrix_under_jit(kind):
+    # reproducer: jax.jit(lambda: gg.solve_matrix_game(A))() raised TracerBoolConversionError
+    A = RPS_NP if kind == "numpy" else jnp.asarray(RPS_NP)
+    sol = jax.jit(lambda: gg.solve_matrix_game(A))()
+    np.testing.assert_allclose(sol.x, np.full(3, 1 / 3), atol=1e-15)
+    np.testing.assert_allclose(float(sol.value), 0.0, atol=1e-15)
+    np.testing.assert_allclose(float(jax.jit(lambda: gg.matrix_game_value(A))()), 0.0, atol=1e-15)
+    eq = jax.jit(lambda: gg.logit_equilibrium(A, temperature=0.5))()
+    np.testing.assert_allclose(eq.x, np.full(3, 1 / 3), atol=1e-15)  # symmetric game
+    xs, ys = jax.jit(lambda: gg.play_matrix_game(A, num_steps=3))()
+    np.testing.assert_allclose(xs, np.full((3, 3), 1 / 3), atol=1e-15)  # uniform is a rest point
+    # as an argument and under vmap: the same numbers
+    by_arg = jax.jit(lambda B: gg.solve_matrix_game(B).value)(jnp.asarray(RPS_NP))
+    batched = jax.vmap(lambda B: gg.logit_equilibrium(B, temperature=0.5).x)(jnp.stack([A, A]))
+    np.testing.assert_allclose(float(by_arg), 0.0, atol=1e-15)
+    np.testing.assert_allclose(batched, np.full((2, 3), 1 / 3), atol=1e-15)
+
+
+def test_traced_non_finite_matrix_is_nan_and_raises_in_checks_mode():
+    bad = jnp.asarray(RPS_NP).at[0, 1].set(jnp.inf)
+    sol = jax.jit(gg.solve_matrix_game)(bad)
+    assert np.all(np.isnan(sol.x)) and np.isnan(float(sol.value)) and np.isnan(float(sol.gap))
+    assert not bool(sol.converged)
+    xs, _ = jax.jit(lambda B: gg.play_matrix_game(B, num_steps=2))(bad)
+    assert np.all(np.isnan(xs))
+    with gmath.config.checks(True):
+        with pytest.raises(Exception, match="non-finite"):
+            jax.block_until_ready(jax.jit(lambda B: gg.solve_matrix_game(B))(bad))
+    with pytest.raises(ValueError, match="non-finite"):  # concrete, closed over: at trace time
+        jax.jit(lambda: gg.solve_matrix_game(np.asarray(bad)))()
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ([-0.5, 1.0, 0.5], [1 / 3, 1 / 3, 1 / 3]),  # negative entry
+        ([1.0, 1.0, 1.0], [1 / 3, 1 / 3, 1 / 3]),  # sums to 3
+        ([0.2, 0.5, 0.3], [0.5, 0.5, 0.5]),  # y sums to 1.5
+        ([0.2, 0.5, 0.2999], [1 / 3, 1 / 3, 1 / 3]),  # off by 1e-4, more than rounding
+        ([np.nan, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]),
+    ],
+)
+def test_duality_gap_of_invalid_strategies_is_nan(x, y):
+    # reproducer: duality_gap(A, x, y) with x off the simplex returned 0
+    x, y = np.asarray(x), np.asarray(y)
+    assert np.isnan(float(gg.duality_gap(RPS_NP, x, y)))
+    assert np.isnan(float(jax.jit(gg.duality_gap)(RPS_NP, x, y)))
+    assert np.isnan(float(gg.exploitability(np.stack([RPS_NP, -RPS_NP]), [x, y])))
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="mixed strategies"):
+            gg.duality_gap(RPS_NP, x, y)
+        with pytest.raises(gmath.config.InvalidParameterError, match="mixed strategies"):
+            gg.exploitability(np.stack([RPS_NP, -RPS_NP]), [x, y])
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_duality_gap_accepts_rounded_strategies(dtype):
+    # strategies whose sum is one only up to rounding (a softmax) are valid: gap >= 0
+    x = jax.nn.softmax(jnp.arange(101, dtype=dtype) / 7)
+    A = jnp.asarray(np.random.default_rng(3).normal(size=(101, 101)), dtype)
+    assert float(jnp.abs(jnp.sum(x) - 1)) > 0  # the sum is off one by rounding
+    assert float(gg.duality_gap(A, x, x)) >= 0
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_rock_paper_scissors_converged_at_default_and_tiny_tolerance(dtype):
+    # reproducer: float32 RPS solved in 3 iterations (gap 6e-8) reported converged=False at 1e-8
+    A = jnp.asarray(RPS_NP, dtype)
+    eps = float(jnp.finfo(dtype).eps)
+    for tol in [None, 1e-8, 0.0]:
+        sol = gg.solve_matrix_game(A) if tol is None else gg.solve_matrix_game(A, tol=tol)
+        # the certified gap is at the rounding level of its own evaluation, (m + n) eps max|A|
+        assert float(sol.gap) <= 6 * eps
+        assert bool(sol.converged)
+        np.testing.assert_allclose(np.asarray(sol.x, np.float64), np.full(3, 1 / 3), atol=4 * eps)
+    # an iterative method stops there too instead of running to max_iters
+    sol = gg.solve_matrix_game(A + jnp.asarray(np.diag([0.3, 0.0, 0.1]), dtype), method="omwu")
+    assert bool(sol.converged) and int(sol.num_iters) < 100_000
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_logit_equilibrium_converged_in_both_dtypes(dtype):
+    eq = gg.logit_equilibrium(jnp.asarray(A_LOGIT, dtype), temperature=0.3)
+    assert bool(eq.converged)
+    assert float(eq.residual) <= 100 * float(jnp.finfo(dtype).eps)
+
+
+def test_logit_temperature_validation():
+    # concrete temperature <= 0: ValueError, also when closed over by jit
+    for t in [0.0, -1.0]:
+        with pytest.raises(ValueError, match="temperature"):
+            gg.logit_equilibrium(RPS_NP, temperature=t)
+        with pytest.raises(ValueError, match="temperature"):
+            jax.jit(lambda t=t: gg.logit_equilibrium(RPS_NP, temperature=t))()
+    # traced: NaN (and no NaN gradient leaks from the unused branch), an error in checks mode
+    f = jax.jit(lambda t: gg.logit_equilibrium(RPS_NP, temperature=t))
+    eq = f(-1.0)
+    assert np.all(np.isnan(eq.x)) and np.isnan(float(eq.value)) and not bool(eq.converged)
+    assert float(jax.grad(lambda t: gg.logit_equilibrium(A_LOGIT, temperature=t).x[0])(0.3)) != 0
+    with gmath.config.checks(True):
+        with pytest.raises(Exception, match="temperature must be positive"):
+            jax.block_until_ready(
+                jax.jit(lambda t: gg.logit_equilibrium(RPS_NP, temperature=t))(0.0)
+            )
+
+
+def test_tolerance_validation():
+    with pytest.raises(ValueError, match="tol"):
+        gg.solve_matrix_game(RPS_NP, tol=-1e-3)
+    with pytest.raises(ValueError, match="tol"):
+        gg.matrix_game_value(RPS_NP, tol=-1e-3)
+    with pytest.raises(ValueError, match="tol"):
+        gg.logit_equilibrium(RPS_NP, temperature=1.0, tol=-1.0)
+    sol = jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tol=t))(-1.0)
+    assert np.isnan(float(sol.value)) and not bool(sol.converged)
+    with gmath.config.checks(True):
+        with pytest.raises(Exception, match="tol must be non-negative"):
+            jax.block_until_ready(jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tol=t))(-1.0))
+    with pytest.raises(ValueError, match="num_steps"):
+        gg.play_matrix_game(RPS_NP, num_steps=-1)
+    with pytest.raises(ValueError, match="method"):
+        gg.play_matrix_game(RPS_NP, method="simplex")

@@ -7,6 +7,7 @@ import numpy as np
 import optax
 import pytest
 
+import gmath
 import gmath.testing as gt
 from gmath import games as gg
 
@@ -401,3 +402,126 @@ def test_trace_gap_and_tolerance():
     k = int(trace.num_steps)
     assert 0 < k < 500 and float(trace.gap[k - 1]) <= 1e-10
     assert bool(jnp.all(jnp.isnan(trace.gap[k:]))) and bool(jnp.all(jnp.isnan(trace.grad_norm[k:])))
+
+
+# --- regression: num_steps = 0, singular follow-the-ridge, invalid learning rates -------------
+
+
+@pytest.mark.parametrize("tol", [None, 1e-6])
+def test_solve_zero_steps_returns_the_initial_state(tol):
+    # reproducer: solve(game, solver, init, num_steps=0) raised IndexError (with tol)
+    game = gg.ZeroSumGame(lambda x, y: x * y)
+    state, trace = gg.solve(
+        game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=0, tol=tol, gap_fn=lambda x, y: x
+    )
+    assert (float(state.x), float(state.y)) == (1.0, 2.0)
+    assert trace.grad_norm.shape == (0,) and trace.gap.shape == (0,)
+    assert int(trace.num_steps) == 0 and not bool(trace.diverged) and not bool(trace.converged)
+    with pytest.raises(ValueError, match="num_steps"):
+        gg.solve(game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=-1)
+    with pytest.raises(ValueError, match="tol"):
+        gg.solve(game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=1, tol=-1.0)
+
+
+def test_follow_the_ridge_on_singular_hessian_is_not_diverged():
+    # reproducer: follow_the_ridge reported diverged=True at step 0 on f = x y (H_yy = 0). The
+    # correction uses pinv(H_yy) = 0 there, so one FR step is one GDA step.
+    game = gg.ZeroSumGame(lambda x, y: x * y)
+    state, trace = gg.solve(game, gg.follow_the_ridge(learning_rate=0.1), (1.0, 1.0), num_steps=1)
+    assert not bool(trace.diverged) and int(trace.num_steps) == 1
+    np.testing.assert_allclose([float(state.x), float(state.y)], [0.9, 1.1], rtol=1e-15)
+    # bilinear x^T A y with d = 3: FR is GDA, spiralling out at sqrt(1 + a^2) per mode, with no
+    # divergence flag while the iterates stay finite
+    z0 = (jnp.ones(3), jnp.ones(3))
+    fr, tr = gg.solve(BILINEAR, gg.follow_the_ridge(learning_rate=ETA), z0, num_steps=20)
+    gda_state, _ = gg.solve(BILINEAR, gg.gda(learning_rate=ETA), z0, num_steps=20)
+    assert not bool(tr.diverged) and int(tr.num_steps) == 20
+    gt.assert_allclose(fr.players, gda_state.players, rtol=1e-12)
+
+
+def test_follow_the_ridge_partly_singular_hessian_uses_the_pseudo_inverse():
+    # f = x^T A y + |x|^2/2 - y_0^2/2: H_yy = -diag(1, 0, 0) is singular; the FR step
+    # y + eta grad_y f + eta pinv(H_yy) H_yx grad_x f (Wang, Zhang and Ba 2020, eq. 5)
+    A = np.asarray(A3)
+
+    def f(x, y):
+        return x @ A3 @ y + 0.5 * x @ x - 0.5 * y[0] ** 2
+
+    x0, y0 = np.array([1.0, -0.5, 0.25]), np.array([0.5, 1.0, -1.0])
+    gx = A @ y0 + x0
+    gy = A.T @ x0 - np.array([y0[0], 0.0, 0.0])
+    Hyy = -np.diag([1.0, 0.0, 0.0])
+    eta = 0.1
+    y1 = y0 + eta * gy + eta * np.linalg.pinv(Hyy) @ A.T @ gx
+    state, trace = gg.solve(
+        gg.ZeroSumGame(f), gg.follow_the_ridge(learning_rate=eta), (x0, y0), num_steps=1
+    )
+    assert not bool(trace.diverged)
+    np.testing.assert_allclose(state.x, x0 - eta * gx, rtol=1e-14)
+    np.testing.assert_allclose(state.y, y1, rtol=1e-12, atol=1e-14)
+
+
+def test_divergence_flag_means_blow_up():
+    # a real blow-up (GDA at a huge step on a bilinear game) is still reported
+    state, trace = gg.solve(
+        gg.ZeroSumGame(lambda x, y: x * y), gg.gda(learning_rate=1e100), (1.0, 1.0), num_steps=10
+    )
+    assert bool(trace.diverged) and 0 < int(trace.num_steps) < 10
+    assert np.isfinite(float(state.x)) and np.isfinite(float(state.y))
+
+
+SOLVERS_BY_RATE = {
+    "gda": gg.gda,
+    "gda_alternating": lambda learning_rate: gg.gda(learning_rate=learning_rate, alternating=True),
+    "extragradient": gg.extragradient,
+    "optimistic_gda": gg.optimistic_gda,
+    "proximal_point": gg.proximal_point,
+    "cgd": gg.cgd,
+    "follow_the_ridge": gg.follow_the_ridge,
+    "consensus": gg.consensus,
+    "sga": gg.sga,
+    "lola": gg.lola,
+    "hamiltonian": gg.hamiltonian,
+    "lookahead": lambda learning_rate: gg.lookahead(gg.gda(learning_rate=learning_rate)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS_BY_RATE))
+def test_traced_negative_learning_rate_is_nan_not_divergence(name):
+    make = SOLVERS_BY_RATE[name]
+    z0 = (jnp.array([1.0, -1.0]), jnp.array([2.0, 0.0, -1.0]))
+    run = jax.jit(lambda lr: gg.solve(QUAD, make(learning_rate=lr), z0, num_steps=3))
+    state, trace = run(-0.1)
+    assert all(bool(jnp.all(jnp.isnan(p))) for p in state.players)
+    assert not bool(trace.diverged) and int(trace.num_steps) == 0
+    # rate 0: the identity step
+    state, trace = run(0.0)
+    gt.assert_allclose(state.players, z0, rtol=0)
+    assert not bool(trace.diverged) and int(trace.num_steps) == 3
+    with pytest.raises(ValueError, match="learning_rate must be non-negative"):
+        make(learning_rate=-0.1)
+
+
+def test_negative_schedule_value_and_checks_mode():
+    z0 = (jnp.array([1.0, -1.0]), jnp.array([2.0, 0.0, -1.0]))
+    state, trace = gg.solve(
+        QUAD, gg.gda(learning_rate=lambda c: 0.1 - 0.1 * c.astype(float)), z0, num_steps=4
+    )
+    assert int(trace.num_steps) == 2 and not bool(trace.diverged)  # rate < 0 from step 2 on
+    assert bool(jnp.all(jnp.isnan(state.x)))
+    assert bool(jnp.all(jnp.isfinite(trace.grad_norm[:2]))) and bool(
+        jnp.all(jnp.isnan(trace.grad_norm[2:]))
+    )
+    with pytest.raises(ValueError, match="lookahead_rate"):
+        gg.lola(lookahead_rate=-1.0)
+    with gmath.config.checks(True):
+        with pytest.raises(Exception, match="gda: learning_rate must be non-negative"):
+            jax.block_until_ready(
+                jax.jit(lambda lr: gg.solve(QUAD, gg.gda(learning_rate=lr), z0, num_steps=2))(-0.1)
+            )
+
+
+def test_gradient_penalty_checks_its_key():
+    x = jnp.zeros((2, 2))
+    with pytest.raises(TypeError, match="gradient_penalty: key"):
+        gg.gradient_penalty(0, lambda u: u.sum(-1), x, x + 1)
