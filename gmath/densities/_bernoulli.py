@@ -33,6 +33,12 @@ class Bernoulli(SuccessProbability, Distribution):
     :meth:`logits_parameter` and :meth:`probs_parameter` return either one, computed stably from
     the one given (``log_sigmoid``/``softplus`` from logits, ``log``/``log1p`` from probs).
 
+    Logits of :math:`\pm\infty` are the limits :math:`p = 1` and :math:`p = 0`; a point
+    mass (:math:`p \in \{0, 1\}`) has ``log_prob`` 0 at its atom, entropy 0, and finite
+    gradients (:math:`\partial_p \log p(0) = -1` at :math:`p = 0`; a ``-inf`` value has
+    gradient 0). ``probs`` outside :math:`[0, 1]` or NaN ``logits`` give NaN from every method,
+    samples included. Subnormal ``probs`` act as 0 (XLA flushes subnormal operands to zero).
+
     ``log_prob`` accepts integer, boolean or floating ``x``; it is ``-inf`` for any ``x`` other
     than 0 or 1. ``sample`` returns 0/1 values in the parameters' floating dtype. ``mode`` is 1
     where :math:`p > 1/2`, else 0 (0 on the tie). ``score`` raises ``TypeError``: the score
@@ -74,17 +80,22 @@ class Bernoulli(SuccessProbability, Distribution):
         return self.logits if self.probs is None else self.probs
 
     def _log_p_q(self, param):
-        """``(log p, log(1 - p))`` from the promoted parameter."""
+        """``(log p, log(1 - p))`` from the promoted parameter: ``-inf`` at ``p = 0`` (``1``)
+        with a zero gradient (the argument of ``log`` sanitised first), NaN for invalid probs."""
         if self.probs is None:
             return -log1pexp(-param), -log1pexp(param)
         valid = (param >= 0) & (param <= 1)  # NaN (not a finite value) for invalid probs
-        nan = jnp.nan
-        return jnp.where(valid, jnp.log(param), nan), jnp.where(valid, jnp.log1p(-param), nan)
+        # log p of a subnormal p is -inf, as XLA flushes subnormal operands to zero
+        pos = param >= jnp.finfo(param.dtype).tiny
+        log_p = jnp.where(pos, jnp.log(jnp.where(pos, param, 1.0)), -jnp.inf)
+        log_q = jnp.where(param < 1, jnp.log1p(-jnp.where(param < 1, param, 0.0)), -jnp.inf)
+        return jnp.where(valid, log_p, jnp.nan), jnp.where(valid, log_q, jnp.nan)
 
     def log_prob(self, x):
         param, x = promote_value(self._check_value(x), self._param())
         log_p, log_q = self._log_p_q(param)
-        return jnp.where(x == 1, log_p, jnp.where(x == 0, log_q, -jnp.inf))
+        out = jnp.where(x == 1, log_p, jnp.where(x == 0, log_q, -jnp.inf))
+        return jnp.where(jnp.isnan(log_p), jnp.nan, out)
 
     def score(self, x):
         """Undefined for a discrete ``x``: raises ``TypeError``."""
@@ -96,18 +107,27 @@ class Bernoulli(SuccessProbability, Distribution):
         if self.probs is None:
             # P(L < logits) = sigmoid(logits) for standard logistic L: exact in the tails.
             draws = jax.random.logistic(key, shape, param.dtype) < param
+            valid = ~jnp.isnan(param)
         else:
-            draws = jax.random.bernoulli(key, param, shape)
-        return draws.astype(param.dtype)
+            valid = (param >= 0) & (param <= 1)
+            draws = jax.random.bernoulli(key, jnp.where(valid, param, 0.5), shape)
+        return jnp.where(valid, draws.astype(param.dtype), jnp.nan)  # invalid: NaN, never 0/1
 
     def entropy(self):
         r""":math:`H = -p\log p - (1-p)\log(1-p)`; from logits,
-        :math:`p\,\operatorname{softplus}(-\ell) + (1-p)\operatorname{softplus}(\ell)`."""
+        :math:`\operatorname{softplus}(-|\ell|) + |\ell|\,\sigma(-|\ell|)`
+        (0 at :math:`\ell = \pm\infty`)."""
         (param,) = promote(self._param())
         if self.probs is None:
-            h = jax.nn.sigmoid(param) * log1pexp(-param) + jax.nn.sigmoid(-param) * log1pexp(param)
+            a = jnp.abs(param)
+            finite = a < jnp.inf
+            af = jnp.where(finite, a, 0.0)
+            h = jnp.where(finite, log1pexp(-af) + af * jax.nn.sigmoid(-af), 0.0)
+            h = jnp.where(jnp.isnan(param), jnp.nan, h)
         else:
+            valid = (param >= 0) & (param <= 1)
             h = -xlogy(param, param) - xlog1py(1 - param, -param)
+            h = jnp.where(valid, h, jnp.nan)
         return jnp.broadcast_to(h, self.batch_shape)
 
     def mean(self):

@@ -8,7 +8,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import bd0, bd0_scaled, log1pexp, stirlerr
+from gmath._numerics import log1pexp, stirlerr
+from gmath._numerics._discrete_numerics import (
+    deviance,
+    lattice_entropy_series,
+    reciprocal,
+)
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
     SuccessProbability,
@@ -23,10 +28,16 @@ from gmath.densities._discrete import (
 __all__ = ["Binomial"]
 
 _LOG_2PI = math.log(2 * math.pi)
+_LOG_2 = math.log(2)
 
 
 def _p_q(param, from_logits: bool):
-    """``(p, 1 - p, log p, log(1 - p))``, each computed directly; NaN for probs outside [0, 1]."""
+    """``(p, 1 - p, log p, log(1 - p))``, each computed directly; NaN for probs outside [0, 1].
+
+    The logarithms are ``-inf`` at ``p = 0`` (``q = 0``) with a zero gradient there: the argument
+    of ``log`` is sanitised before the call, so that no ``0 * inf`` reaches the gradient.
+    Logits of ``-inf`` and ``+inf`` are the limits ``p = 0`` and ``p = 1``.
+    """
     if from_logits:
         return (
             jax.nn.sigmoid(param),
@@ -36,55 +47,105 @@ def _p_q(param, from_logits: bool):
         )
     valid = (param >= 0) & (param <= 1)
     p = jnp.where(valid, param, jnp.nan)
-    return p, 1 - p, jnp.log(p), jnp.log1p(-p)
+    # log p of a subnormal p is -inf, as XLA flushes subnormal operands to zero (inconsistently:
+    # a comparison may see one that a logarithm flushes)
+    pos = p >= jnp.finfo(p.dtype).tiny
+    log_p = jnp.where(pos, jnp.log(jnp.where(pos, p, 1.0)), -jnp.inf)
+    log_q = jnp.where(p < 1, jnp.log1p(-jnp.where(p < 1, p, 0.0)), -jnp.inf)
+    return p, 1 - p, jnp.where(valid, log_p, jnp.nan), jnp.where(valid, log_q, jnp.nan)
 
 
-def _log_pmf(x, n, p, q, log_p, log_q):
-    """Loader's saddle-point form on ``0 <= x <= n`` (real ``x`` in between interpolates)."""
-    interior = (x > 0) & (x < n)
+def _loader(x, n, p, q, log_p, log_q, *, integers: bool):
+    r"""Loader's saddle-point form of :math:`\log p(x)` for ``0 <= x <= n``, NaN for invalid
+    parameters, ``-inf`` elsewhere.
+
+    With ``integers`` (``log_prob``) ``x`` off the integers is outside the support and the
+    Stirling remainders are read from their table; without, real ``x`` interpolate
+    (``entropy``'s quadrature). The terms in ``n`` and ``p`` alone are computed once per
+    distribution: the mean :math:`np` and its reciprocal for :func:`deviance`, or, where
+    :math:`p` is subnormal (:math:`x/(np) \le 1/p` would overflow), :math:`\log(x/(np))` as
+    :math:`\log(x/n) - \log p`. Where :math:`p \in \{0, 1\}` (a point mass) every branch is
+    evaluated at :math:`p = 1/2` and masked, so gradients are finite: ``-inf`` values (no mass)
+    have a zero gradient, the mass at the support point its one-sided derivative.
+    """
+    dtype = x.dtype
+    tiny = jnp.finfo(dtype).tiny
+    ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
+    has_p = log_p > -jnp.inf
+    has_q = log_q > -jnp.inf
+    both = has_p & has_q & ok
+    # per distribution, sanitised: the interior is only used where 0 < p < 1
+    ns = jnp.where(n >= 2, n, 2.0)  # n < 2 has no interior points
+    inv_n = 1 / ns
+
+    def mean_terms(prob, log_prob):
+        prob = jnp.where(both, prob, 0.5)
+        log_prob = jnp.where(both, log_prob, -_LOG_2)
+        m = ns * prob
+        inv_m = reciprocal(jnp.where(m >= tiny, m, 1.0))
+        subnormal = prob < tiny  # x / m <= 1 / prob overflows: log(x / n) - log(prob) instead
+        scale = jnp.where(subnormal, inv_n, inv_m)
+        shift = jnp.where(subnormal, -log_prob, 0.0)
+        return m, inv_m, scale, shift
+
+    if integers:
+        interior = is_integer(x) & (x > 0) & (x < n)
+        delta = stirlerr_at_integers
+    else:
+        interior = (x > 0) & (x < n)
+        delta = stirlerr
     xi = jnp.where(interior, x, 1.0)
-    ni = jnp.where(interior, n, 2.0)
-    lc = stirlerr(ni) - stirlerr(xi) - stirlerr(ni - xi) - bd0(xi, ni * p) - bd0(ni - xi, ni * q)
-    lf = _LOG_2PI + jnp.log(xi) + jnp.log1p(-xi / ni)
-    at_zero = jnp.where(n == 0, 0.0, n * log_q)
-    at_n = jnp.where(n == 0, 0.0, n * log_p)
-    return jnp.where(interior, lc - 0.5 * lf, jnp.where(x == 0, at_zero, at_n))
+    yi = jnp.where(interior, n - x, 1.0)
+    lc = (
+        delta(ns)
+        - delta(xi)
+        - delta(yi)
+        - deviance(xi, *mean_terms(p, log_p))
+        - deviance(yi, *mean_terms(q, log_q))
+    )
+    # one log for 2 pi k (n - k) / n (its argument is >= 1/2 inside: rounding costs < 2 ulps
+    # absolute), with (n - k) / n first so that the product cannot overflow
+    lf = _LOG_2PI + jnp.log(xi * (yi * inv_n))
+    lp_s = jnp.where(has_p, log_p, 0.0)
+    lq_s = jnp.where(has_q, log_q, 0.0)
+    at_zero = jnp.where(n == 0, 0.0, jnp.where(has_q, n * lq_s, -jnp.inf))
+    at_n = jnp.where(n == 0, 0.0, jnp.where(has_p, n * lp_s, -jnp.inf))
+    ends = jnp.where(x == 0, at_zero, jnp.where(x == n, at_n, -jnp.inf))
+    out = jnp.where(interior & both, lc - 0.5 * lf, jnp.where(interior, -jnp.inf, ends))
+    return jnp.where(ok, out, jnp.nan)
 
 
 @jax.jit
 def _log_prob(x, n, p, q, log_p, log_q):
-    # _log_pmf at integers, arranged for throughput: the Stirling remainders read from their
-    # table (exact, and far cheaper per point than the general stirlerr, which the interpolating
-    # entropy needs), the terms in n alone computed once per distribution, one log for
-    # 2 pi k (n - k) / n (its argument is >= 1/2 inside: rounding costs < 2 ulps absolute), and
-    # one mask (validity is implied by 0 < x < n integer, x == 0 and x == n)
-    interior = is_integer(x) & (x > 0) & (x < n)
-    xi = jnp.where(interior, x, 1.0)
-    yi = jnp.where(interior, n - x, 1.0)
-    ns = jnp.where(n >= 2, n, 2.0)  # n < 2 has no interior points
-    lc = (
-        stirlerr_at_integers(ns)
-        - stirlerr_at_integers(xi)
-        - stirlerr_at_integers(yi)
-        - bd0_scaled(xi, ns * p)
-        - bd0_scaled(yi, ns * q)
-    )
-    lf = _LOG_2PI + jnp.log(xi * yi / ns)
-    at_zero = jnp.where(n == 0, 0.0, n * log_q)
-    at_n = jnp.where(n == 0, 0.0, n * log_p)
-    ends = jnp.where(x == 0, at_zero, jnp.where(x == n, at_n, -jnp.inf))
-    out = jnp.where(interior, lc - 0.5 * lf, ends)
-    ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
-    return jnp.where(ok, out, jnp.nan)
+    return _loader(x, n, p, q, log_p, log_q, integers=True)
+
+
+# variance from which the entropy is its asymptotic series (error O(variance^-3) < 1e-13)
+_SERIES_VARIANCE = 1e4
 
 
 @jax.jit
 def _entropy(n, p, q, log_p, log_q):
     n, p, q, log_p, log_q = jnp.broadcast_arrays(n, p, q, log_p, log_q)
-    e = [v[..., None] for v in (n, p, q, log_p, log_q)]
-    h = lattice_entropy(lambda k: _log_pmf(k, *e), n * p, jnp.sqrt(n * p * q), jnp.zeros_like(n), n)
     ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
-    return jnp.where(ok, h, jnp.nan)
+    var = n * p * q
+    big = var >= _SERIES_VARIANCE
+    # the lattice sum / quadrature at moderate variance (parameters moved where unused)
+    nm = jnp.where(big, 0.0, n)
+    e = [v[..., None] for v in (nm, p, q, log_p, log_q)]
+    varm = jnp.where(big, 0.0, var)
+    h = lattice_entropy(
+        lambda k: _loader(k, *e, integers=False),
+        nm * p,
+        jnp.sqrt(varm),
+        jnp.zeros_like(n),
+        nm,
+    )
+    # the Edgeworth series at large variance: gamma_1^2 = (q - p)^2 / npq,
+    # gamma_2 = (1 - 6pq) / npq
+    vs = jnp.where(big, var, 1.0)
+    series = lattice_entropy_series(vs, (q - p) ** 2 / vs, (1 - 6 * p * q) / vs)
+    return jnp.where(ok, jnp.where(big, series, h), jnp.nan)
 
 
 @distribution
@@ -100,9 +161,24 @@ class Binomial(SuccessProbability, Distribution):
     deviance :math:`D(x, m) = x\log(x/m) + m - x` computed without cancellation, so it stays
     accurate for large :math:`n`. Mean :math:`np`, variance :math:`np(1-p)`, mode
     :math:`\min(\lfloor (n+1)p \rfloor, n)`. The entropy is an exact sum over a window of the
-    support (omitted mass below :math:`10^{-19}`), or for :math:`np(1-p) \ge 196` away from the
-    ends of the support a Gauss–Legendre integral of the interpolated summand
-    (``gmath.densities._discrete.lattice_entropy``), accurate to about 1e-13 relative.
+    support (omitted mass below :math:`10^{-19}`), or for :math:`196 \le np(1-p) < 10^4` a
+    Gauss–Legendre integral of the interpolated summand
+    (``gmath.densities._discrete.lattice_entropy``), accurate to about 1e-13 relative, or for
+    :math:`\sigma^2 = np(1-p) \ge 10^4` the Edgeworth series
+    :math:`\tfrac12\log(2\pi e\sigma^2) - \gamma_1^2/12 - \gamma_2^2/48 - 7\gamma_1^4/48
+    + \gamma_1^2\gamma_2/8` with :math:`\gamma_1^2 = (1-2p)^2/\sigma^2`,
+    :math:`\gamma_2 = (1 - 6p(1-p))/\sigma^2` (error :math:`O(\sigma^{-6})`, below 1e-13; a
+    sum or a quadrature in the nodes :math:`np \pm 14\sigma` would lose the digits that float32
+    cannot hold at large :math:`np`).
+
+    **Edges.** :math:`p \in \{0, 1\}` (``probs``, or ``logits`` of :math:`\mp\infty`) is a point
+    mass at 0 or :math:`n`: ``log_prob`` is 0 there and ``-inf`` elsewhere, the entropy 0.
+    Gradients are finite at every parameter: a value of ``-inf`` (a point outside the support,
+    or of no mass) has gradient 0, the log-mass of a support point at :math:`p = 0` or 1 its
+    one-sided derivative (:math:`-n` with respect to ``probs`` for ``log_prob(0)`` at
+    :math:`p = 0`), and float32 gradients with respect to saturated logits (:math:`|\ell|` up to
+    ``inf``) are :math:`x - np` to rounding. ``total_count`` negative or non-integer, ``probs``
+    outside :math:`[0, 1]` or NaN ``logits`` give NaN from every method, samples included.
 
     Pass exactly one of ``logits`` or ``probs``; both are pytree fields, the one not given is
     ``None``. ``total_count`` is a data field too (an array that broadcasts, possibly traced); it
@@ -176,7 +252,11 @@ class Binomial(SuccessProbability, Distribution):
     def sample(self, key, sample_shape=()):
         n, p, *_ = self._promoted()
         shape = self._sample_shape(sample_shape)
-        return jax.random.binomial(key, n, p, shape, dtype=n.dtype)
+        ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
+        draws = jax.random.binomial(
+            key, jnp.where(ok, n, 0.0), jnp.where(ok, p, 0.5), shape, dtype=n.dtype
+        )
+        return jnp.where(ok, draws, jnp.nan)  # invalid parameters: NaN, never a count
 
     def entropy(self):
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""

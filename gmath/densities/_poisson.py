@@ -8,7 +8,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import bd0, promote, stirlerr
+from gmath._numerics import promote, stirlerr
+from gmath._numerics._discrete_numerics import (
+    deviance,
+    poisson_entropy_series,
+    reciprocal,
+)
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
     is_integer,
@@ -23,32 +28,67 @@ __all__ = ["Poisson"]
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-@jax.jit
-def _log_pmf(x, rate):
-    """Loader's saddle-point form for integers ``x >= 0`` (any real ``x > 0`` interpolates)."""
-    positive = x > 0
+def _loader(x, rate, *, integers: bool):
+    r"""Loader's saddle-point form of :math:`\log p(x)`, NaN for a negative or NaN rate.
+
+    With ``integers`` (``log_prob``) ``x`` off the nonnegative integers is outside the support
+    (``-inf``) and the Stirling remainder is read from its table; without, any real ``x > 0``
+    interpolates (``entropy``'s quadrature). :math:`\log(x/\lambda)` is
+    :math:`\log(x\cdot\lambda^{-1})` for :math:`\lambda \ge 1` and :math:`\log x - \log\lambda`
+    below (two nonnegative terms for :math:`x \ge 1`, no cancellation; :math:`x/\lambda` could
+    overflow there). At :math:`\lambda = 0` (a point mass at 0) the positive branch is evaluated
+    at :math:`\lambda = 1` and masked to ``-inf``, so gradients stay finite; an infinite rate puts
+    no mass on any finite count.
+    """
+    ok = rate >= 0
+    # subnormal rates act as 0, as XLA flushes subnormal operands to zero (inconsistently: a
+    # comparison may see one that a logarithm flushes)
+    positive_rate = (rate >= jnp.finfo(rate.dtype).tiny) & (rate < jnp.inf)
+    # per distribution, sanitised
+    rs = jnp.where(positive_rate, rate, 1.0)
+    small = rs < 1
+    inv = reciprocal(rs)
+    scale = jnp.where(small, 1.0, inv)
+    shift = jnp.where(small, -jnp.log(rs), 0.0)
+    if integers:
+        positive = is_integer(x) & (x > 0)
+        delta = stirlerr_at_integers
+    else:
+        positive = x > 0
+        delta = stirlerr
     xs = jnp.where(positive, x, 1.0)
-    body = -stirlerr(xs) - bd0(xs, rate) - _HALF_LOG_2PI - 0.5 * jnp.log(xs)
-    return jnp.where(positive, body, -rate)
+    body = -delta(xs) - deviance(xs, rs, inv, scale, shift) - _HALF_LOG_2PI - 0.5 * jnp.log(xs)
+    at_zero = jnp.where(x == 0, -rate, -jnp.inf)
+    out = jnp.where(positive & positive_rate, body, jnp.where(positive, -jnp.inf, at_zero))
+    return jnp.where(ok, out, jnp.nan)
 
 
 @jax.jit
 def _log_prob(x, rate):
-    # _log_pmf at integers, with the Stirling remainder read from its table (exact, and far
-    # cheaper per point than the general stirlerr, which the interpolating entropy needs)
-    positive = is_integer(x) & (x > 0)
-    xs = jnp.where(positive, x, 1.0)
-    body = -stirlerr_at_integers(xs) - bd0(xs, rate) - _HALF_LOG_2PI - 0.5 * jnp.log(xs)
-    out = jnp.where(positive, body, jnp.where(x == 0, -rate, -jnp.inf))
-    return jnp.where(rate >= 0, out, jnp.nan)
+    return _loader(x, rate, integers=True)
+
+
+# rate from which the entropy is its asymptotic series (truncation error below 1e-16 relative)
+_SERIES_RATE = 1e4
 
 
 @jax.jit
 def _entropy(rate):
+    big = rate >= _SERIES_RATE
+    rm = jnp.where(big | ~(rate >= 0), 0.0, rate)  # the lattice sum where used, else a point mass
     inf = jnp.full_like(rate, jnp.inf)
     lower = jnp.zeros_like(rate)
-    h = lattice_entropy(lambda k: _log_pmf(k, rate[..., None]), rate, jnp.sqrt(rate), lower, inf)
-    return jnp.where(rate >= 0, h, jnp.nan)
+    h = lattice_entropy(
+        lambda k: _loader(k, rm[..., None], integers=False), rm, jnp.sqrt(rm), lower, inf
+    )
+    series = poisson_entropy_series(jnp.where(big, rate, _SERIES_RATE))
+    return jnp.where(rate >= 0, jnp.where(big, series, h), jnp.nan)
+
+
+# Above this rate samples come from the normal approximation with the Cornish-Fisher skewness
+# term (Kolmogorov distance O(1/rate) < 2e-8 from the Poisson law): jax.random.poisson
+# returns integers, which overflow int32 (or int64 for rates beyond 9e18).
+_NORMAL_SAMPLING_RATE = 2.0**26
 
 
 @distribution
@@ -70,10 +110,28 @@ class Poisson(Distribution):
     :math:`\lambda \ge 196`, the Gauss–Legendre integral of the interpolated summand (see
     ``gmath.densities._discrete.lattice_entropy``), accurate to about 1e-13 relative.
 
+    For :math:`\lambda \ge 10^4` the entropy is the asymptotic series
+    :math:`\tfrac12\log(2\pi e\lambda) - \frac{1}{12\lambda} - \frac{1}{24\lambda^2}
+    - \frac{19}{360\lambda^3}` (Evans et al. 1988; truncation below 1e-16 relative), where a
+    sum or a quadrature over the nodes :math:`\lambda \pm 14\sqrt\lambda` would lose the
+    digits that float32 cannot hold at large :math:`\lambda`.
+
     ``log_prob`` accepts integer or integer-valued floating ``x`` and is ``-inf`` for negative or
     non-integer ``x``. ``sample`` (:func:`jax.random.poisson`) returns integer values in the rate's
-    floating dtype. ``score`` raises ``TypeError``: :math:`\nabla_x \log p(x)` is undefined for a
-    discrete ``x``.
+    floating dtype; for :math:`\lambda \ge 2^{26}` (where that sampler's integer output would
+    overflow) it rounds the normal approximation with its first Cornish–Fisher term,
+    :math:`\lambda + \sqrt\lambda z + (z^2 - 1)/6`, whose law is within :math:`O(1/\lambda)`
+    of the Poisson law in Kolmogorov distance. ``score`` raises ``TypeError``:
+    :math:`\nabla_x \log p(x)` is undefined for a discrete ``x``.
+
+    **Edges.** :math:`\lambda = 0` is the point mass at 0 (``log_prob(0) = 0``, entropy 0);
+    ``log_prob`` is exact and its gradient finite down to the smallest subnormal rate
+    (:math:`\partial_\lambda \log p(0) = -1`, :math:`\partial_\lambda \log p(k) =
+    k/\lambda - 1`, which overflows to ``inf`` only where :math:`k/\lambda` does); a subnormal
+    rate acts as 0, since XLA flushes subnormal operands to zero. A value of
+    ``-inf`` (a point outside the support, or of no mass) has gradient 0. An infinite rate puts
+    no mass on any count (mean, variance, entropy and samples ``inf``). A negative or NaN rate
+    gives NaN from every method, samples included.
 
     Args:
       rate: :math:`\lambda \ge 0`, any shape.
@@ -81,7 +139,9 @@ class Poisson(Distribution):
     References:
       Loader, C. (2000). Fast and accurate computation of binomial probabilities. Technical
       report, Bell Labs [@loader2000binomial]. Johnson, Kemp and Kotz (2005). Univariate Discrete
-      Distributions, 3rd ed., ch. 4 [@johnson2005univariate].
+      Distributions, 3rd ed., ch. 4 [@johnson2005univariate]. Evans, R. J., Boersma, J.,
+      Blachman, N. M. and Jagers, A. A. (1988). The entropy of a Poisson distribution. SIAM
+      Review 30(2) [@evans1988entropy].
 
     Examples:
       >>> from gmath.densities import Poisson
@@ -109,8 +169,16 @@ class Poisson(Distribution):
 
     def sample(self, key, sample_shape=()):
         (rate,) = promote(self.rate)
-        draws = jax.random.poisson(key, rate, self._sample_shape(sample_shape))
-        return draws.astype(rate.dtype)
+        shape = self._sample_shape(sample_shape)
+        big = rate >= _NORMAL_SAMPLING_RATE
+        key_small, key_big = jax.random.split(key)
+        exact = jax.random.poisson(key_small, jnp.where(big | ~(rate >= 0), 0.0, rate), shape)
+        # X ~ round(rate + sqrt(rate) z + (z^2 - 1) / 6): the first Cornish-Fisher correction
+        z = jax.random.normal(key_big, shape, rate.dtype)
+        rb = jnp.where(big, rate, _NORMAL_SAMPLING_RATE)
+        approx = jnp.maximum(jnp.round(rb + jnp.sqrt(rb) * z + (z * z - 1) / 6), 0.0)
+        draws = jnp.where(big, jnp.where(rate < jnp.inf, approx, jnp.inf), exact.astype(rate.dtype))
+        return jnp.where(rate >= 0, draws, jnp.nan)  # a negative rate: NaN, never a count
 
     def entropy(self):
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""
