@@ -8,18 +8,113 @@ built inside a transformation costs nothing until a method runs.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import math
+import operator
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 
 from gmath._config import checks_enabled, error_if_not
-from gmath._numerics import broadcast_shapes_named, is_array_like
+from gmath._numerics import broadcast_shapes_named, check_key, is_array_like
 from gmath._pytree import register_record, static_field
 
 __all__ = ["Distribution", "distribution", "static_field"]
+
+
+# Public methods whose output is set to NaN where the parameters are invalid, with how many
+# trailing dimensions the output has per event dimension beyond the batch (0: the output is
+# ``sample_shape + batch_shape``; 1: ``... + batch_shape + event_shape``; 2: a matrix per event).
+_MASKED_METHODS: dict[str, int] = {
+    "log_prob": 0,
+    "prob": 0,
+    "cdf": 0,
+    "log_cdf": 0,
+    "log_survival": 0,
+    "icdf": 0,
+    "entropy": 0,
+    "sample": 1,
+    "mean": 1,
+    "variance": 1,
+    "mode": 1,
+    "stddev": 1,
+    "score": 1,
+    "covariance": 2,
+    "precision_matrix": 2,
+}
+
+# The public method now running (class name, method name), for the messages of _check_value.
+_CURRENT_METHOD: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "gmath_current_method", default=None
+)
+
+
+def _check_sample_shape(sample_shape, where: str) -> tuple[int, ...]:
+    """``sample_shape`` as a tuple of nonnegative ints, else a ``ValueError`` naming it."""
+    if isinstance(sample_shape, bool):
+        entries = None
+    else:
+        try:
+            entries = (operator.index(sample_shape),)
+        except TypeError:
+            try:
+                entries = tuple(sample_shape)
+            except TypeError:
+                entries = None
+    ok = entries is not None
+    if ok:
+        try:
+            entries = tuple(operator.index(n) if not isinstance(n, bool) else None for n in entries)
+        except TypeError:
+            ok = False
+    if not ok or any(n is None or n < 0 for n in entries):
+        raise ValueError(
+            f"{where}: sample_shape must be a nonnegative int or a tuple of nonnegative ints, "
+            f"got {sample_shape!r}."
+        )
+    return entries
+
+
+def _masked(fn, name: str, trailing: int):
+    """Wrap the public method ``fn`` so that its output is NaN where the parameters are invalid.
+
+    ``sample`` also validates its key and ``sample_shape``. The mask is one ``where`` on the
+    output: where the parameters are valid the value and its gradients are those of ``fn``.
+    """
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        where = f"{type(self).__name__}.{name}"
+        if name == "sample":
+            args = list(args)
+            if args:
+                check_key(args[0], where=where)
+            elif "key" in kwargs:
+                check_key(kwargs["key"], where=where)
+            else:
+                raise TypeError(f"{where}: missing the key argument.")
+            if len(args) > 1:
+                args[1] = _check_sample_shape(args[1], where)
+            elif "sample_shape" in kwargs:
+                kwargs["sample_shape"] = _check_sample_shape(kwargs["sample_shape"], where)
+        token = _CURRENT_METHOD.set((type(self).__name__, name))
+        try:
+            out = fn(self, *args, **kwargs)
+        finally:
+            _CURRENT_METHOD.reset(token)
+        valid = self._valid()
+        if valid is None or not hasattr(out, "dtype"):
+            return out
+        if not jnp.issubdtype(out.dtype, jnp.inexact):
+            return out  # NaN is not representable (integer-valued outputs)
+        valid = valid.reshape(valid.shape + (1,) * (trailing * len(self.event_shape)))
+        return jnp.where(valid, out, jnp.nan)
+
+    method._gmath_masked = True
+    return method
 
 
 def distribution(cls):
@@ -36,7 +131,16 @@ class Distribution:
     dimensions belong to one distribution (``{"loc": 1, "scale_tril": 2}`` for a multivariate
     normal); the rest broadcast to ``batch_shape``. It implements ``log_prob``, ``sample``,
     ``entropy``, ``mean``, ``variance``, ``mode`` and, where it has them, the CDF methods, and
-    lists its parameter constraints in ``_constraints`` for the opt-in check mode.
+    lists its parameter constraints in ``_constraints``.
+
+    **Invalid parameters.** Every public method (``log_prob``, ``prob``, the CDF methods,
+    ``icdf``, ``sample``, the moments, ``entropy``, ``score``, ``stddev``, ``covariance``) returns
+    NaN for the members of the batch whose parameters violate a constraint (a negative scale),
+    samples included, so an invalid parameter never yields a plausible number; with
+    ``gmath.config.checks(True)`` constructing such a record raises ``InvalidParameterError``.
+    The mask is one ``where`` on the output: values and gradients at valid parameters are
+    unchanged. ``sample`` checks its key and ``sample_shape`` (a ``TypeError`` or
+    ``ValueError`` naming them).
 
     **Shapes.** A record holds a batch of independent distributions. Its ``batch_shape`` is the
     broadcast of the parameters' leading dimensions, its ``event_shape`` the shape of one draw;
@@ -70,11 +174,24 @@ class Distribution:
     _param_event_ndims: ClassVar[dict[str, int]] = {}
     _event_ndims: ClassVar[int] = 0
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, trailing in _MASKED_METHODS.items():
+            fn = getattr(cls, name, None)
+            if callable(fn) and not getattr(fn, "_gmath_masked", False):
+                setattr(cls, name, _masked(fn, name, trailing))
+
     # ------------------------------------------------------------------ construction
     def __post_init__(self) -> None:
         params = self._params()
         if not params or not all(is_array_like(v) for v in params.values()):
             return  # a pytree skeleton (vmap in_axes, tree_map sentinels): nothing to validate
+        for name, value in params.items():
+            if jnp.issubdtype(jnp.result_type(value), jnp.complexfloating):
+                raise TypeError(
+                    f"{type(self).__name__}: {name} must be real, got a complex value of dtype "
+                    f"{jnp.result_type(value)}."
+                )
         _ = self.batch_shape  # raises a named ValueError when parameters do not broadcast
         if checks_enabled():
             for ok, message in self._constraints():
@@ -88,8 +205,40 @@ class Distribution:
         }
 
     def _constraints(self) -> list[tuple[Any, str]]:
-        """``[(ok, message), ...]`` checked when ``gmath.config.checks(True)``."""
+        """``[(ok, message), ...]``: the parameter constraints.
+
+        Each ``ok`` is a boolean array that broadcasts to ``batch_shape`` (dimensions beyond the
+        batch, such as a vector parameter's event dimension, are reduced with ``all``). They
+        raise ``InvalidParameterError`` when ``gmath.config.checks(True)`` and set every public
+        method's output to NaN otherwise.
+        """
         return []
+
+    def _valid(self):
+        """Boolean array (broadcasting to ``batch_shape``) of the members whose parameters satisfy
+        every constraint, or ``None`` when the family has none (or the record is a skeleton)."""
+        params = self._params()
+        if not params or not all(is_array_like(v) for v in params.values()):
+            return None
+        constraints = self._constraints()
+        if not constraints:
+            return None
+        batch = tuple(self.batch_shape)
+        valid = None
+        for ok, _ in constraints:
+            ok = jnp.asarray(ok, bool)
+            extra = ok.ndim - len(batch)
+            if extra > 0:
+                ok = jnp.all(ok, axis=tuple(range(len(batch), ok.ndim)))
+            try:
+                jnp.broadcast_shapes(ok.shape, batch)
+                fits = jnp.broadcast_shapes(ok.shape, batch) == batch
+            except ValueError:
+                fits = False
+            if not fits:  # an unaligned shape: invalid anywhere means invalid everywhere
+                ok = jnp.all(ok)
+            valid = ok if valid is None else valid & ok
+        return valid
 
     # ------------------------------------------------------------------ shapes
     @property
@@ -112,21 +261,33 @@ class Distribution:
         """Shape of one draw from one distribution of the batch."""
         return ()
 
-    def _check_value(self, x, method: str = "log_prob"):
-        """Convert ``x`` to an array and check it broadcasts against the batch and event shapes."""
+    def _check_value(self, x, method: str | None = None):
+        """Convert ``x`` to an array and check it is real and broadcasts against the batch and
+        event shapes.
+
+        ``method`` names the public method in the messages; by default the public method now
+        running (the argument is called ``u`` for ``icdf``, ``x`` otherwise).
+        """
+        owner = type(self).__name__
+        if method is None:
+            current = _CURRENT_METHOD.get()
+            method = current[1] if current is not None and current[0] == owner else "log_prob"
+        arg = "u" if method == "icdf" else "x"
         x = jnp.asarray(x)
+        if jnp.issubdtype(x.dtype, jnp.complexfloating):
+            raise TypeError(f"{owner}.{method}: {arg} must be real, got dtype {x.dtype}.")
         event_shape = self.event_shape
         k = len(event_shape)
         if k and tuple(x.shape[x.ndim - k :]) != tuple(event_shape):
             raise ValueError(
-                f"{type(self).__name__}.{method}: x has shape {tuple(x.shape)}, but its trailing "
+                f"{owner}.{method}: {arg} has shape {tuple(x.shape)}, but its trailing "
                 f"dimensions must equal event_shape {tuple(event_shape)}."
             )
         try:
             jnp.broadcast_shapes(x.shape[: x.ndim - k], self.batch_shape)
         except ValueError:
             raise ValueError(
-                f"{type(self).__name__}.{method}: x with shape {tuple(x.shape)} does not "
+                f"{owner}.{method}: {arg} with shape {tuple(x.shape)} does not "
                 f"broadcast with batch_shape {tuple(self.batch_shape)} (event_shape "
                 f"{tuple(event_shape)})."
             ) from None
@@ -290,6 +451,12 @@ class Distribution:
             shape = getattr(value, "shape", None)
             parts.append(f"{f.name}={value!r}" if not shape else f"{f.name}=<{shape}>")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+# the shared methods (prob, score, stddev) and the defaults are masked too
+for _name, _trailing in _MASKED_METHODS.items():
+    if hasattr(Distribution, _name):
+        setattr(Distribution, _name, _masked(getattr(Distribution, _name), _name, _trailing))
 
 
 def num_elements(shape: tuple[int, ...]) -> int:

@@ -19,8 +19,9 @@ class LocationScale:
     def _constraints(self):
         return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
 
-    def _standardize(self, x, method: str = "log_prob"):
-        """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype."""
+    def _standardize(self, x, method: str | None = None):
+        """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype (``method``, by
+        default the public method running, names it in errors)."""
         x = self._check_value(x, method)
         loc, scale, x = promote(self.loc, self.scale, x)
         return (x - loc) / scale, scale

@@ -97,7 +97,7 @@ class LowRankMultivariateNormal(Distribution):
         )
 
     def _constraints(self):
-        return [(jnp.asarray(self.cov_diag) > 0, "cov_diag must be positive.")]
+        return [(jnp.all(jnp.asarray(self.cov_diag) > 0, -1), "cov_diag must be positive.")]
 
     @property
     def rank(self) -> int:

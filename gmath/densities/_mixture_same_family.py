@@ -114,7 +114,7 @@ class MixtureSameFamily(Distribution):
         logits = jnp.asarray(self.mixture_logits)
         return [
             (
-                ~jnp.any(jnp.isnan(logits)) & jnp.all(jnp.any(logits > -jnp.inf, -1)),
+                ~jnp.any(jnp.isnan(logits), -1) & jnp.any(logits > -jnp.inf, -1),
                 "mixture_logits must not be NaN and must leave some component.",
             )
         ]

@@ -250,9 +250,11 @@ class MultivariateNormal(Distribution):
         name, matrix = self._given
         matrix = jnp.asarray(matrix)
         if name == "scale_tril":
-            return [(_diagonal(matrix) > 0, "scale_tril must have a positive diagonal.")]
+            ok = jnp.all(_diagonal(matrix) > 0, -1)
+            return [(ok, "scale_tril must have a positive diagonal.")]
         factor = jnp.linalg.cholesky(_flip(matrix) if name == "precision_matrix" else matrix)
-        return [(jnp.all(jnp.isfinite(factor)), f"{name} must be positive definite.")]
+        ok = jnp.all(jnp.isfinite(factor), (-2, -1))
+        return [(ok, f"{name} must be positive definite.")]
 
     def _promoted(self):
         """``(loc, matrix)`` in their common floating dtype."""

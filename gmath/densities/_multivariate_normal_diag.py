@@ -81,7 +81,7 @@ class MultivariateNormalDiag(Distribution):
         )
 
     def _constraints(self):
-        return [(jnp.asarray(self.scale_diag) > 0, "scale_diag must be positive.")]
+        return [(jnp.all(jnp.asarray(self.scale_diag) > 0, -1), "scale_diag must be positive.")]
 
     def _standardize(self, x, method):
         x = self._check_value(x, method)

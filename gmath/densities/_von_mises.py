@@ -226,7 +226,7 @@ class VonMises(Distribution):
     def _constraints(self):
         return [(jnp.asarray(self.concentration) >= 0, "concentration must be nonnegative.")]
 
-    def _promoted(self, x=None, method="log_prob"):
+    def _promoted(self, x=None, method=None):
         if x is None:
             return promote(self.loc, self.concentration)
         return promote(self.loc, self.concentration, self._check_value(x, method))
