@@ -79,9 +79,11 @@ from gmath.divergences._modes import (  # noqa: E402
     ring_modes,
 )
 from gmath.divergences._sinkhorn import (  # noqa: E402
+    SinkhornDivergenceResult,
     SinkhornResult,
     sinkhorn,
     sinkhorn_divergence,
+    sinkhorn_divergence_result,
 )
 from gmath.divergences._sliced import sliced_wasserstein  # noqa: E402
 from gmath.divergences._wasserstein import wasserstein_1d  # noqa: E402
@@ -91,6 +93,7 @@ __all__ += [
     "ModeCoverage",
     "PrecisionRecall",
     "RunningMoments",
+    "SinkhornDivergenceResult",
     "SinkhornResult",
     "energy_distance",
     "frechet_distance",
@@ -105,6 +108,7 @@ __all__ += [
     "ring_modes",
     "sinkhorn",
     "sinkhorn_divergence",
+    "sinkhorn_divergence_result",
     "sliced_wasserstein",
     "wasserstein_1d",
     "wasserstein_gaussian",

@@ -2,13 +2,16 @@ r"""Entropic optimal transport: log-domain Sinkhorn and the Sinkhorn divergence.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from gmath._config import error_if_not
 from gmath._numerics import promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
@@ -16,14 +19,26 @@ from gmath._numerics._pairwise import (
     pairwise_sum,
     squared_distances,
 )
+from gmath._pytree import register_record
 from gmath.divergences._samples import (
     check_points,
     check_positive,
+    check_scalar,
     check_weights,
+    is_concrete,
+    mass_tolerance,
     safe_log,
 )
 
-__all__ = ["SinkhornResult", "sinkhorn", "sinkhorn_divergence"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "SinkhornDivergenceResult",
+    "SinkhornResult",
+    "default_tolerance",
+    "sinkhorn",
+    "sinkhorn_divergence",
+    "sinkhorn_divergence_result",
+]
 
 
 class SinkhornResult(NamedTuple):
@@ -175,13 +190,13 @@ def _geometry(x, y, materialize, block_size):
 # ------------------------------------------------------------------------------ iterations
 class _Config(NamedTuple):
     tolerance: float
+    rounding_floor: bool
     max_iterations: int
     epsilon_decay: float
     tau_a: float
     tau_b: float
     materialize: Any
     block_size: Any
-    implicit_tolerance: float
 
 
 def _sweep(geom, f, g, la, lb, eps, cfg):
@@ -199,11 +214,13 @@ def _schedule(eps, eps_init, decay, k):
     return jnp.maximum(eps, eps_init * jnp.asarray(decay, eps.dtype) ** kk)
 
 
-def _num_anneal(eps, eps_init, decay):
+def _num_anneal(eps, eps_init, decay, cap):
+    """Iterations until the schedule reaches ``eps`` (0 without annealing), at most ``cap``."""
     if eps_init is None:
         return jnp.asarray(0, jnp.int32)
     steps = jnp.ceil(jnp.log(eps / eps_init) / jnp.log(jnp.asarray(decay, eps.dtype)))
-    return jnp.maximum(steps, 0).astype(jnp.int32)
+    steps = jnp.where(jnp.isnan(steps), 0, jnp.clip(steps, 0, cap))
+    return steps.astype(jnp.int32)
 
 
 def _residual(f, f_new, la, eps):
@@ -230,15 +247,28 @@ def _update(geom, own, other, log_w, eps, tau, *, rows):
     return lax.cond(ok, lambda: tau * (own - eps * jnp.log(sums)), full)
 
 
+def _tolerance(cfg, x, y, eps):
+    """The tolerance the marginal error is held to: ``cfg.tolerance``, or by default at least the
+    rounding floor of the marginals, ``u * max C / eps`` (the potentials are of the order of the
+    cost; a rounding of ``u |f|`` in ``f`` moves ``exp(f / eps)`` by ``u |f| / eps`` relative).
+    """
+    if not cfg.rounding_floor:
+        return cfg.tolerance
+    u = jnp.finfo(x.dtype).eps
+    return jnp.maximum(cfg.tolerance, u * _diameter_squared(x, y) / eps)
+
+
 def _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0):
     """Bounded while_loop; returns (f, g, num_iters, residual)."""
     geom = _geometry(x, y, cfg.materialize, cfg.block_size)
-    k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay)
+    k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay, cfg.max_iterations)
     dtype = x.dtype
+    # stop at half the tolerance: the returned plan (one more g update) is what `converged` checks
+    target = 0.5 * _tolerance(cfg, x, y, eps)
 
     def cond(state):
         f, g, k, err = state
-        done = (k > k_anneal) & (err <= cfg.tolerance)
+        done = (k > k_anneal) & (err <= target)
         return (k < cfg.max_iterations) & ~done & ~jnp.isnan(err)
 
     def body(state):
@@ -258,11 +288,12 @@ def _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0):
 def _solve_unrolled(cfg, x, y, la, lb, eps, eps_init, f0, g0):
     """Same iterations as a scan (reverse-differentiable), frozen once converged."""
     geom = _geometry(x, y, cfg.materialize, cfg.block_size)
-    k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay)
+    k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay, cfg.max_iterations)
+    target = 0.5 * _tolerance(cfg, x, y, eps)
 
     def body(state, _):
         f, g, k, err = state
-        active = ((k <= k_anneal) | (err > cfg.tolerance)) & ~jnp.isnan(err)
+        active = ((k <= k_anneal) | (err > target)) & ~jnp.isnan(err)
         e = _schedule(eps, eps_init, cfg.epsilon_decay, k)
         f_new = -cfg.tau_a * e * geom.row_lse(g + e * lb, e)
         err_new = jnp.where(k > k_anneal, _residual(f, f_new, la, e), jnp.inf)
@@ -313,10 +344,11 @@ def _solve_implicit_bwd(cfg, res, cts):
 
     ct = project((ct_f, ct_g))
     scale = jnp.sum(jnp.abs(ct[0])) + jnp.sum(jnp.abs(ct[1])) + jnp.finfo(x.dtype).tiny
+    implicit_tolerance = 1e-3 * _tolerance(cfg, x, y, eps)
 
     def cond(state):
         _, k, delta = state
-        return (k < cfg.max_iterations) & (delta > cfg.implicit_tolerance * scale)
+        return (k < cfg.max_iterations) & (delta > implicit_tolerance * scale)
 
     def body(state):
         w, k, _ = state
@@ -338,6 +370,27 @@ _solve_implicit.defvjp(_solve_implicit_fwd, _solve_implicit_bwd)
 
 
 # ------------------------------------------------------------------------------ public
+#: Default stopping tolerance on the L1 marginal error, per dtype. The marginals of a plan computed
+#: in a dtype of unit roundoff u are exact only to about u times the potentials over epsilon
+#: (the exponent's rounding), so float32 needs a looser default than float64 to be reachable;
+#: ``converged`` stays honest either way (it is computed from the returned plan).
+DEFAULT_TOLERANCE = {"float64": 1e-6, "float32": 1e-4, "float16": 1e-2, "bfloat16": 1e-2}
+
+
+def default_tolerance(dtype) -> float:
+    """The default ``tolerance`` of the Sinkhorn functions for points of ``dtype``."""
+    return DEFAULT_TOLERANCE.get(jnp.dtype(dtype).name, 1e-6)
+
+
+def _resolve_tolerance(tolerance, dtype, owner):
+    if tolerance is None:
+        return default_tolerance(dtype)
+    tol = float(tolerance)
+    if not tol > 0:
+        raise ValueError(f"{owner}: tolerance must be positive, got {tolerance}.")
+    return tol
+
+
 def sinkhorn(
     x,
     y,
@@ -345,9 +398,9 @@ def sinkhorn(
     epsilon,
     a=None,
     b=None,
-    tolerance: float = 1e-6,
+    tolerance: float | None = None,
     max_iterations: int = 2000,
-    epsilon_init=None,
+    epsilon_init="auto",
     epsilon_decay: float = 0.8,
     tau_a: float = 1.0,
     tau_b: float = 1.0,
@@ -380,6 +433,17 @@ def sinkhorn(
     which recomputes cache-sized tiles of the cost by a ``precision=HIGHEST`` matmul on centred
     points, with :math:`O((n + m) d)` memory.
 
+    Epsilon scaling (on by default): the iterations start at
+    :math:`\varepsilon_0 = (\max_i\|x_i - c\| + \max_j\|y_j - c\|)^2 \ge \max_{ij} C_{ij}` and
+    follow :math:`\varepsilon_k = \max(\varepsilon, \varepsilon_0\,\mathrm{decay}^k)`, one
+    iteration per value, before iterating at :math:`\varepsilon` to the tolerance (Schmitzer
+    2019, Feydy et al. 2019). Without it the potentials travel about :math:`\varepsilon` per
+    iteration from zero, so a small :math:`\varepsilon` needs of order
+    :math:`\max C / \varepsilon` iterations; with it, :math:`\log(\varepsilon_0/\varepsilon)
+    / \log(1/\mathrm{decay})` more. The fixed point, the value and the gradients are those of
+    :math:`\varepsilon`. A warm start (``init``) skips the schedule unless ``epsilon_init`` is a
+    number.
+
     With ``tau_a < 1`` or ``tau_b < 1`` the marginal constraints become KL penalties of strength
     :math:`\rho = \varepsilon\tau/(1 - \tau)` (unbalanced transport; Séjourné et al. 2019): the
     updates are multiplied by :math:`\tau` and ``reg_cost`` is the unbalanced dual
@@ -395,16 +459,21 @@ def sinkhorn(
     Args:
       x: ``[n, d]`` source points (``[n]`` is read as ``[n, 1]``).
       y: ``[m, d]`` target points.
-      epsilon: entropic regularisation :math:`\varepsilon > 0`, absolute (not scaled by the cost).
+      epsilon: entropic regularisation :math:`\varepsilon > 0`, a scalar, absolute (not scaled by
+        the cost).
       a: ``[n]`` nonnegative source weights (default uniform :math:`1/n`).
-      b: ``[m]`` nonnegative target weights (default uniform :math:`1/m`); for balanced
-        transport ``a`` and ``b`` must have equal mass.
-      tolerance: stop when the L1 marginal error is below this.
+      b: ``[m]`` nonnegative target weights (default uniform :math:`1/m`). Balanced transport
+        (``tau_a = tau_b = 1``) needs ``a`` and ``b`` of equal total mass (relative difference at
+        most :math:`\sqrt{u}`): unequal concrete masses raise ``ValueError``, traced ones give NaN
+        (and ``InvalidParameterError`` in checks mode).
+      tolerance: stop when the L1 marginal error is below this; default by dtype
+        (:data:`DEFAULT_TOLERANCE`: ``1e-6`` in float64, ``1e-4`` in float32).
       max_iterations: iteration bound (``converged`` says whether it was enough).
-      epsilon_init: start of an epsilon-annealing schedule
-        :math:`\varepsilon_k = \max(\varepsilon, \varepsilon_0\,\mathrm{decay}^k)`; ``None``: no
-        annealing.
-      epsilon_decay: factor of the schedule.
+      epsilon_init: start :math:`\varepsilon_0` of the epsilon-scaling schedule
+        :math:`\varepsilon_k = \max(\varepsilon, \varepsilon_0\,\mathrm{decay}^k)`; ``"auto"``
+        (default): the squared diameter bound above (none with a warm start); ``None``: no
+        schedule.
+      epsilon_decay: factor of the schedule, in ``(0, 1)``.
       tau_a: ``rho_a / (rho_a + epsilon)`` in ``(0, 1]``; 1 is a hard constraint.
       tau_b: same for ``b``.
       differentiation: ``"implicit"`` (default) or ``"unroll"``.
@@ -424,6 +493,8 @@ def sinkhorn(
       transport between unbalanced Gaussian measures has a closed form (the test oracle)
       [@janati2020entropic]. Schmitzer (2019). Stabilized sparse scaling
       algorithms for entropy regularized transport problems [@schmitzer2019stabilized].
+      Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
+      divergences. AISTATS [@feydy2019interpolating].
 
     Examples:
       >>> import jax.numpy as jnp
@@ -431,29 +502,83 @@ def sinkhorn(
       >>> import jax
       >>> x = jax.random.normal(jax.random.key(0), (30, 2))
       >>> out = sinkhorn(x, 0.5 * x + 1.0, epsilon=1.0)
-      >>> round(float(out.reg_cost), 6), bool(out.converged), int(out.num_iters)
-      (4.040755, True, 23)
+      >>> round(float(out.reg_cost), 6), bool(out.converged)
+      (4.040755, True)
     """
-    x, y, a, b = _prepare(x, y, a, b, "sinkhorn")
+    return _sinkhorn(
+        "sinkhorn",
+        x,
+        y,
+        epsilon=epsilon,
+        a=a,
+        b=b,
+        tolerance=tolerance,
+        max_iterations=max_iterations,
+        epsilon_init=epsilon_init,
+        epsilon_decay=epsilon_decay,
+        tau_a=tau_a,
+        tau_b=tau_b,
+        differentiation=differentiation,
+        init=init,
+        return_plan=return_plan,
+        materialize=materialize,
+        block_size=block_size,
+    )
+
+
+def _check_epsilon(epsilon, owner, dtype, name="epsilon"):
+    return check_positive(check_scalar(epsilon, owner, name, dtype), owner, name)
+
+
+def _sinkhorn(
+    owner,
+    x,
+    y,
+    *,
+    epsilon,
+    a=None,
+    b=None,
+    tolerance=None,
+    max_iterations=2000,
+    epsilon_init="auto",
+    epsilon_decay=0.8,
+    tau_a=1.0,
+    tau_b=1.0,
+    differentiation="implicit",
+    init=None,
+    return_plan=False,
+    materialize=None,
+    block_size=None,
+) -> SinkhornResult:
     if differentiation not in ("implicit", "unroll"):
         raise ValueError(
-            f"sinkhorn: differentiation must be 'implicit' or 'unroll', got {differentiation!r}."
+            f"{owner}: differentiation must be 'implicit' or 'unroll', got {differentiation!r}."
         )
     for name, tau in (("tau_a", tau_a), ("tau_b", tau_b)):
         if not 0.0 < float(tau) <= 1.0:
-            raise ValueError(f"sinkhorn: {name} must be in (0, 1], got {tau}.")
+            raise ValueError(f"{owner}: {name} must be in (0, 1], got {tau}.")
+    balanced = float(tau_a) == 1.0 and float(tau_b) == 1.0
+    x, y, a, b = _prepare(x, y, a, b, owner, balanced=balanced)
     if int(max_iterations) < 1:
-        raise ValueError(f"sinkhorn: max_iterations must be >= 1, got {max_iterations}.")
+        raise ValueError(f"{owner}: max_iterations must be >= 1, got {max_iterations}.")
+    if not 0.0 < float(epsilon_decay) < 1.0:
+        raise ValueError(f"{owner}: epsilon_decay must be in (0, 1), got {epsilon_decay}.")
     dtype = x.dtype
-    eps = check_positive(jnp.asarray(epsilon, dtype), "sinkhorn", "epsilon")
-    eps_init = None
-    if epsilon_init is not None:
-        eps_init = check_positive(jnp.asarray(epsilon_init, dtype), "sinkhorn", "epsilon_init")
-        if not 0.0 < float(epsilon_decay) < 1.0:
-            raise ValueError(f"sinkhorn: epsilon_decay must be in (0, 1), got {epsilon_decay}.")
+    eps = _check_epsilon(epsilon, owner, dtype)
     # Centre both clouds by one common shift: the cost is unchanged, the matmul better conditioned.
     shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
     xc, yc = x - shift, y - shift
+    if isinstance(epsilon_init, str):
+        if epsilon_init != "auto":
+            raise ValueError(
+                f"{owner}: epsilon_init must be 'auto', None or a positive number, got "
+                f"{epsilon_init!r}."
+            )
+        eps_init = None if init is not None else _diameter_squared(xc, yc)
+    elif epsilon_init is None:
+        eps_init = None
+    else:
+        eps_init = _check_epsilon(epsilon_init, owner, dtype, "epsilon_init")
     la, lb = safe_log(a), safe_log(b)
     n, m = x.shape[0], y.shape[0]
     if init is None:
@@ -462,18 +587,18 @@ def sinkhorn(
         f0, g0 = (jnp.asarray(v, dtype) for v in init)
         if f0.shape != (n,) or g0.shape != (m,):
             raise ValueError(
-                f"sinkhorn: init must be potentials of shapes ({n},) and ({m},), got "
+                f"{owner}: init must be potentials of shapes ({n},) and ({m},), got "
                 f"{f0.shape} and {g0.shape}."
             )
     cfg = _Config(
-        float(tolerance),
+        _resolve_tolerance(tolerance, dtype, owner),
+        tolerance is None,
         int(max_iterations),
         float(epsilon_decay),
         float(tau_a),
         float(tau_b),
         materialize,
         block_size,
-        float(tolerance) * 1e-3,
     )
     if differentiation == "unroll":
         f, g, k, _ = _solve_unrolled(cfg, xc, yc, la, lb, eps, eps_init, f0, g0)
@@ -488,7 +613,7 @@ def sinkhorn(
     reg_cost = _dual(fs, gs, a, b, mass_s, eps, cfg)
     rows, cols, transport, plan = geom.plan_sums(f, g, la, lb, eps)
     marginal_error = lax.stop_gradient(jnp.sum(jnp.abs(rows - a)) + jnp.sum(jnp.abs(cols - b)))
-    converged = _converged(k, marginal_error, cfg, eps, eps_init)
+    converged = _converged(k, marginal_error, _tolerance(cfg, xc, yc, eps), cfg)
     if return_plan:
         plan = plan if plan is not None else geom.plan(f, g, la, lb, eps)
     else:
@@ -496,9 +621,16 @@ def sinkhorn(
     return SinkhornResult(reg_cost, transport, (f, g), converged, k, marginal_error, plan)
 
 
-def _converged(k, marginal_error, cfg, eps, eps_init):
+def _diameter_squared(xc, yc):
+    r""":math:`(\max_i\|x_i\| + \max_j\|y_j\|)^2 \ge \max_{ij}\|x_i - y_j\|^2`, in O((n + m) d)."""
+    rx = jnp.sqrt(jnp.max(jnp.sum(xc * xc, -1)))
+    ry = jnp.sqrt(jnp.max(jnp.sum(yc * yc, -1)))
+    return lax.stop_gradient((rx + ry) ** 2)
+
+
+def _converged(k, marginal_error, tolerance, cfg):
     if cfg.tau_a == 1.0 and cfg.tau_b == 1.0:
-        return marginal_error <= cfg.tolerance
+        return marginal_error <= tolerance
     # unbalanced: the loop stops on the fixed-point residual; a run that used every iteration
     # did not meet it.
     return (k < cfg.max_iterations) & jnp.isfinite(marginal_error)
@@ -516,13 +648,55 @@ def _dual(f, g, a, b, mass, eps, cfg):
     return terms[0] + terms[1] - eps * (mass - mass_ab)
 
 
-def _prepare(x, y, a, b, owner):
+def _prepare(x, y, a, b, owner, *, balanced=False):
+    uniform = a is None and b is None
     x, y = check_points(x, y, owner)
     n, m = x.shape[0], y.shape[0]
     x, y, a, b = promote(x, y, a, b)
-    a = check_weights(a, n, owner, "a", x.dtype)
-    b = check_weights(b, m, owner, "b", x.dtype)
+    a = check_weights(a, n, owner, "a", x.dtype, probability=False)
+    b = check_weights(b, m, owner, "b", x.dtype, probability=False)
+    if balanced and not uniform:
+        a, b = _check_equal_mass(a, b, owner)
     return x, y, a, b
+
+
+def _check_equal_mass(a, b, owner):
+    """Balanced transport: ``sum a == sum b`` (relative :func:`mass_tolerance`), else reject."""
+    tol = mass_tolerance(a.dtype)
+    message = (
+        f"{owner}: balanced transport (tau_a = tau_b = 1) needs a and b of equal total mass "
+        "(P 1 = a and P^T 1 = b force sum a = sum b); normalise them, or use tau_a, tau_b < 1 "
+        "for unbalanced transport"
+    )
+    if is_concrete(a) and is_concrete(b):
+        ma = float(np.sum(np.asarray(a, np.float64)))
+        mb = float(np.sum(np.asarray(b, np.float64)))
+        if abs(ma - mb) > tol * max(ma, mb):
+            raise ValueError(f"{message}; got masses {ma!r} and {mb!r}.")
+        return a, b
+    ma, mb = jnp.sum(a), jnp.sum(b)
+    ok = jnp.abs(ma - mb) <= tol * jnp.maximum(ma, mb)
+    error_if_not(ok, message + ".")
+    return jnp.where(ok, a, jnp.nan), jnp.where(ok, b, jnp.nan)
+
+
+@register_record
+@dataclasses.dataclass(frozen=True)
+class SinkhornDivergenceResult:
+    r"""What :func:`sinkhorn_divergence_result` returns (a pytree record).
+
+    Attributes:
+      value: :math:`S_\varepsilon`, the value :func:`sinkhorn_divergence` returns (scalar).
+      converged: whether all three inner solves met their tolerance (scalar bool).
+      num_iters: ``[3]`` iterations of the solves of :math:`\mathrm{OT}_\varepsilon(a, b)`,
+        :math:`\mathrm{OT}_\varepsilon(a, a)` and :math:`\mathrm{OT}_\varepsilon(b, b)`.
+      marginal_error: ``[3]`` L1 marginal errors of the three returned plans, same order.
+    """
+
+    value: Any
+    converged: Any
+    num_iters: Any
+    marginal_error: Any
 
 
 def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
@@ -535,7 +709,8 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
     It is nonnegative, symmetric, metrises weak convergence, interpolates between
     :math:`W_2^2` (:math:`\varepsilon \to 0`) and :math:`\|\bar x - \bar y\|^2` (MMD with kernel
     :math:`-\|x - y\|^2`, :math:`\varepsilon \to \infty`), and satisfies
-    :math:`S_\varepsilon(x, x + t) = \|t\|^2` exactly for every :math:`\varepsilon`.
+    :math:`S_\varepsilon(x, x + t) = m\|t\|^2` exactly for every :math:`\varepsilon`
+    (:math:`m` the common mass, 1 for probability weights).
 
     Unbalanced (``tau_a = tau_b = tau < 1``, marginal KL penalty
     :math:`\rho = \varepsilon\tau/(1-\tau)`), it is Séjourné et al.'s divergence
@@ -546,11 +721,15 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
         + \tfrac{\varepsilon}{2}\bigl(m(a) - m(b)\bigr)^2,
 
     with :math:`m(a) = \sum_i a_i`: the mass term keeps it nonnegative and zero only for equal
-    measures when ``a`` and ``b`` carry different total mass.
+    measures when ``a`` and ``b`` carry different total mass. Balanced, ``a`` and ``b`` must carry
+    equal mass (see :func:`sinkhorn`).
+
+    The inner solves use :func:`sinkhorn`'s defaults (epsilon scaling, a tolerance by dtype);
+    :func:`sinkhorn_divergence_result` returns the same value with whether they converged.
 
     Args:
       x: ``[n, d]`` points. y: ``[m, d]`` points.
-      epsilon: :math:`\varepsilon > 0`.
+      epsilon: :math:`\varepsilon > 0`, a scalar.
       a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
       **kwargs: passed to :func:`sinkhorn` (``tolerance``, ``max_iterations``, ...); unbalanced
         transport needs ``tau_a == tau_b``.
@@ -573,29 +752,78 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
       >>> round(float(sinkhorn_divergence(x, x + jnp.array([1.0, 2.0]), epsilon=0.5)), 6)
       5.0
     """
+    return _divergence("sinkhorn_divergence", x, y, epsilon, a, b, kwargs).value
+
+
+def sinkhorn_divergence_result(x, y, *, epsilon, a=None, b=None, **kwargs):
+    r""":func:`sinkhorn_divergence` with the convergence of its three inner Sinkhorn solves.
+
+    Same arguments and value as :func:`sinkhorn_divergence`; returns a
+    :class:`SinkhornDivergenceResult` ``(value, converged, num_iters, marginal_error)``. ``converged`` is true when the L1 marginal error of each of the plans of
+    :math:`\mathrm{OT}_\varepsilon(a, b)`, :math:`\mathrm{OT}_\varepsilon(a, a)` and
+    :math:`\mathrm{OT}_\varepsilon(b, b)` is below the tolerance (for unbalanced transport: when
+    each solve stopped on its residual within ``max_iterations``).
+
+    Args:
+      x: ``[n, d]`` points. y: ``[m, d]`` points.
+      epsilon: :math:`\varepsilon > 0`, a scalar.
+      a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
+      **kwargs: passed to :func:`sinkhorn`.
+
+    Returns:
+      A :class:`SinkhornDivergenceResult`.
+
+    References:
+      Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
+      divergences. AISTATS [@feydy2019interpolating].
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from gmath.divergences import sinkhorn_divergence_result
+      >>> x = jax.random.normal(jax.random.key(0), (10, 2))
+      >>> out = sinkhorn_divergence_result(x, x + jnp.array([1.0, 2.0]), epsilon=1e-3)
+      >>> round(float(out.value), 6), bool(out.converged)
+      (5.0, True)
+    """
+    return _divergence("sinkhorn_divergence_result", x, y, epsilon, a, b, kwargs)
+
+
+def _divergence(owner, x, y, epsilon, a, b, kwargs):
+    kwargs = dict(kwargs)
     kwargs.pop("return_plan", None)
     tau_a, tau_b = float(kwargs.get("tau_a", 1.0)), float(kwargs.get("tau_b", 1.0))
     unbalanced = tau_a != 1.0 or tau_b != 1.0
     if unbalanced and tau_a != tau_b:
         raise ValueError(
-            "sinkhorn_divergence: unbalanced transport needs one marginal penalty for both "
+            f"{owner}: unbalanced transport needs one marginal penalty for both "
             f"sides (the divergence compares x with y symmetrically), got tau_a={tau_a} and "
             f"tau_b={tau_b}."
         )
-    xy = sinkhorn(x, y, epsilon=epsilon, a=a, b=b, **kwargs).reg_cost
+    # validate once, naming this function (the inner solves see valid inputs)
+    xp, yp, ap, bp = _prepare(x, y, a, b, owner, balanced=not unbalanced)
+    eps = _check_epsilon(epsilon, owner, xp.dtype)
+    # default (uniform) weights stay None: nothing to check again
+    ap, bp = (None if w is None else v for w, v in ((a, ap), (b, bp)))
+    xy = _sinkhorn(owner, xp, yp, epsilon=eps, a=ap, b=bp, **kwargs)
     if unbalanced or kwargs.get("differentiation", "implicit") == "unroll":
-        xx = sinkhorn(x, x, epsilon=epsilon, a=a, b=a, **kwargs).reg_cost
-        yy = sinkhorn(y, y, epsilon=epsilon, a=b, b=b, **kwargs).reg_cost
+        xx = _sinkhorn(owner, xp, xp, epsilon=eps, a=ap, b=ap, **kwargs)
+        yy = _sinkhorn(owner, yp, yp, epsilon=eps, a=bp, b=bp, **kwargs)
+        parts = [(r.reg_cost, r.converged, r.num_iters, r.marginal_error) for r in (xx, yy)]
     else:
-        xx = self_transport(x, a, epsilon=epsilon, **kwargs)
-        yy = self_transport(y, b, epsilon=epsilon, **kwargs)
-    out = xy - 0.5 * (xx + yy)
-    if unbalanced:
+        parts = [_self_transport(owner, v, w, eps, **kwargs) for v, w in ((xp, ap), (yp, bp))]
+    (vxx, cxx, kxx, exx), (vyy, cyy, kyy, eyy) = parts
+    out = xy.reg_cost - 0.5 * (vxx + vyy)
+    if unbalanced and not (a is None and b is None):
         # Séjourné et al. (2019), Theorem 1: the mass term makes it nonnegative and definite
-        x, y, a, b = _prepare(x, y, a, b, "sinkhorn_divergence")
-        eps = jnp.asarray(epsilon, x.dtype)
-        out = out + 0.5 * eps * (jnp.sum(a) - jnp.sum(b)) ** 2
-    return out
+        ma = 1.0 if ap is None else jnp.sum(ap)
+        mb = 1.0 if bp is None else jnp.sum(bp)
+        out = out + 0.5 * eps * (ma - mb) ** 2
+    return SinkhornDivergenceResult(
+        value=out,
+        converged=xy.converged & cxx & cyy,
+        num_iters=jnp.stack([jnp.asarray(k, jnp.int32) for k in (xy.num_iters, kxx, kyy)]),
+        marginal_error=jnp.stack([xy.marginal_error, exx, eyy]),
+    )
 
 
 def self_transport(
@@ -603,7 +831,7 @@ def self_transport(
     a=None,
     *,
     epsilon,
-    tolerance: float = 1e-6,
+    tolerance: float | None = None,
     max_iterations: int = 2000,
     materialize=None,
     block_size=None,
@@ -618,11 +846,39 @@ def self_transport(
     with :math:`f` held fixed (envelope-theorem gradients).
     """
     del unused
-    x, _, a, _ = _prepare(x, x, a, a, "sinkhorn_divergence")
+    return _self_transport(
+        "sinkhorn_divergence",
+        x,
+        a,
+        epsilon,
+        tolerance=tolerance,
+        max_iterations=max_iterations,
+        materialize=materialize,
+        block_size=block_size,
+    )[0]
+
+
+def _self_transport(
+    owner,
+    x,
+    a,
+    epsilon,
+    *,
+    tolerance=None,
+    max_iterations=2000,
+    materialize=None,
+    block_size=None,
+    **unused,
+):
+    """``(value, converged, num_iters, marginal_error)`` of the symmetric self-transport solve."""
+    del unused
+    x, _, a, _ = _prepare(x, x, a, a, owner)
     dtype = x.dtype
-    eps = check_positive(jnp.asarray(epsilon, dtype), "sinkhorn_divergence", "epsilon")
+    eps = _check_epsilon(epsilon, owner, dtype)
     xc = x - lax.stop_gradient(jnp.mean(x, 0))
     la = safe_log(a)
+    cfg = _Config(_resolve_tolerance(tolerance, dtype, owner), tolerance is None, 0, 0, 1, 1, 0, 0)
+    tolerance = _tolerance(cfg, xc, xc, lax.stop_gradient(eps))
 
     def solve(xc, la, eps):
         geom = _geometry(xc, xc, materialize, block_size)
@@ -632,7 +888,7 @@ def self_transport(
 
         def cond(state):
             _, k, err = state
-            return (k < max_iterations) & (err > tolerance) & ~jnp.isnan(err)
+            return (k < max_iterations) & (err > 0.5 * tolerance) & ~jnp.isnan(err)
 
         def body(state):
             f, k, _ = state
@@ -645,12 +901,14 @@ def self_transport(
             jnp.asarray(0, jnp.int32),
             jnp.asarray(jnp.inf, dtype),
         )
-        f, _, _ = lax.while_loop(cond, body, init)
-        return step(f)  # one full step: the fixed point's image, marginals to second order
+        f, k, _ = lax.while_loop(cond, body, init)
+        return step(f), k  # one full step: the fixed point's image, marginals to second order
 
-    f = lax.stop_gradient(
-        solve(lax.stop_gradient(xc), lax.stop_gradient(la), lax.stop_gradient(eps))
-    )
+    f, k = solve(lax.stop_gradient(xc), lax.stop_gradient(la), lax.stop_gradient(eps))
+    f = lax.stop_gradient(f)
     geom = _geometry(xc, xc, materialize, block_size)
     rows, _, _, _ = geom.plan_sums(f, f, la, la, eps)
-    return 2 * jnp.sum(jnp.where(a > 0, a * f, 0)) - eps * (jnp.sum(rows) - jnp.sum(a) ** 2)
+    value = 2 * jnp.sum(jnp.where(a > 0, a * f, 0)) - eps * (jnp.sum(rows) - jnp.sum(a) ** 2)
+    # the plan is symmetric: its row and column errors are equal
+    marginal_error = lax.stop_gradient(2 * jnp.sum(jnp.abs(rows - a)))
+    return value, marginal_error <= tolerance, k, marginal_error

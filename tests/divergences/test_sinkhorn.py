@@ -21,7 +21,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gmath.testing as gt
-from gmath.divergences import sinkhorn, sinkhorn_divergence
+from gmath import config
+from gmath.divergences import (
+    SinkhornDivergenceResult,
+    sinkhorn,
+    sinkhorn_divergence,
+    sinkhorn_divergence_result,
+)
 
 TIGHT = dict(tolerance=1e-13, max_iterations=20_000)
 
@@ -203,9 +209,11 @@ def test_large_eps_limit_is_mean_distance():
 def test_divergence_properties():
     x, y = _cloud(15, 12), _cloud(16, 10, scale=0.5)
     perm = jax.random.permutation(jax.random.key(17), 10)
-    assert abs(float(_divergence(y, y[perm], 0.2))) < 1e-11  # zero on equal inputs
-    sxy = _divergence(x, y, 0.2)
-    gt.assert_allclose(_divergence(y, x, 0.2), sxy, rtol=1e-10)  # symmetric
+    same = sinkhorn_divergence_result(y, y[perm], epsilon=0.3, **TIGHT)
+    assert bool(same.converged)
+    assert abs(float(same.value)) < 1e-11  # zero on equal inputs
+    sxy = _divergence(x, y, 0.3)
+    gt.assert_allclose(_divergence(y, x, 0.3), sxy, rtol=1e-10)  # symmetric
     assert float(sxy) > 0
 
 
@@ -363,11 +371,18 @@ def test_annealing_and_warm_start_reach_the_same_solution():
 def test_honest_converged_on_a_problem_set_up_not_to_converge():
     # Two points, cost gaps of 20 eps: Sinkhorn contracts by ~tanh(5) per step (thousands of
     # iterations), so 100 iterations cannot reach 1e-6.
+    # Plain iterations (no epsilon scaling) are set up to fail ...
     x = jnp.array([[0.0], [1.0]])
-    out = sinkhorn(x, x + 0.5, epsilon=0.1, tolerance=1e-6, max_iterations=100)
+    out = sinkhorn(x, x + 0.5, epsilon=0.1, tolerance=1e-6, max_iterations=100, epsilon_init=None)
     assert not bool(out.converged)
     assert int(out.num_iters) == 100
     assert float(out.marginal_error) > 1e-6
+    # ... the default schedule reaches the solution well within the same budget
+    annealed = sinkhorn(x, x + 0.5, epsilon=0.1, tolerance=1e-6, max_iterations=100)
+    assert bool(annealed.converged) and float(annealed.marginal_error) <= 1e-6
+    plain = sinkhorn(x, x + 0.5, epsilon=0.1, epsilon_init=None, **TIGHT)
+    # the dual at potentials with marginal error delta is within delta * max C of the optimum
+    assert abs(float(annealed.reg_cost) - float(plain.reg_cost)) <= 1e-6 * 2.25
 
 
 def test_transforms_agree():
@@ -422,3 +437,95 @@ def test_memory_stays_linear_at_50000_points_forward_and_backward():
         compiled = jax.jit(jax.value_and_grad(fn, argnums=(0, 1))).lower(spec, spec).compile()
         temp = compiled.memory_analysis().temp_size_in_bytes
         assert temp < 0.01 * n * n * 8, (what, temp)
+
+
+# ------------------------------------------------------------------ edge-case regressions
+def _translate_reproducer(dtype=jnp.float64):
+    x = jax.random.normal(jax.random.key(0), (10, 2))
+    return x.astype(dtype), (x + jnp.array([1.0, 2.0])).astype(dtype)
+
+
+def test_small_epsilon_converges_by_default_and_reports_it():
+    # sinkhorn_divergence(x, x + t, epsilon=1e-3) was 4.799 with an unconverged inner solve:
+    # S_eps(x, x + t) = |t|^2 = 5 exactly for every eps.
+    x, y = _translate_reproducer()
+    value = sinkhorn_divergence(x, y, epsilon=1e-3)
+    gt.assert_allclose(value, 5.0, rtol=1e-12)
+    out = sinkhorn_divergence_result(x, y, epsilon=1e-3)
+    assert isinstance(out, SinkhornDivergenceResult)
+    assert float(out.value) == float(value)
+    assert bool(out.converged)
+    assert out.num_iters.shape == (3,) and out.marginal_error.shape == (3,)
+    assert np.all(np.asarray(out.marginal_error) <= 1e-6)
+    solve = sinkhorn(x, y, epsilon=1e-3)
+    assert bool(solve.converged) and float(solve.marginal_error) <= 1e-6
+    # without the schedule 2000 plain iterations are far from it, and say so
+    plain = sinkhorn_divergence_result(x, y, epsilon=1e-3, epsilon_init=None)
+    assert not bool(plain.converged) and int(plain.num_iters[0]) == 2000
+
+
+def test_divergence_result_is_a_pytree_under_jit_and_vmap():
+    x, y = _translate_reproducer()
+    fn = jax.jit(lambda x, y, e: sinkhorn_divergence_result(x, y, epsilon=e))
+    out = fn(x, y, 1e-2)
+    assert isinstance(out, SinkhornDivergenceResult) and bool(out.converged)
+    gt.assert_allclose(out.value, 5.0, rtol=1e-10)
+    shifts = jnp.array([[0.0, 0.0], [3.0, 4.0]])
+    batch = jax.vmap(lambda s: sinkhorn_divergence_result(x, x + s, epsilon=0.5, **TIGHT))(shifts)
+    gt.assert_allclose(batch.value, np.array([0.0, 25.0]), rtol=1e-10, atol=1e-12)
+    assert batch.converged.shape == (2,) and bool(jnp.all(batch.converged))
+
+
+def test_float32_default_tolerance_is_reachable():
+    # the float32 default is met (converged = True) from eps = 1e-3 to 1e3 (cost ~ 10)
+    x, y = _translate_reproducer(jnp.float32)
+    for eps in (1e-3, 1e-2, 1.0, 1e3):
+        out = sinkhorn_divergence_result(x, y, epsilon=eps)
+        assert out.value.dtype == jnp.float32
+        assert bool(out.converged), (eps, out)
+        gt.assert_allclose(out.value, 5.0, rtol=2e-4)
+
+
+def test_unequal_masses_on_the_balanced_path_are_rejected():
+    # sinkhorn_divergence with masses 1 and 2 on the balanced path gave 145.6, no error.
+    x, y = _translate_reproducer()
+    a, b = jnp.full(10, 0.1), jnp.full(10, 0.2)
+    for fn in (sinkhorn, sinkhorn_divergence, sinkhorn_divergence_result):
+        with pytest.raises(ValueError, match="equal total mass"):
+            fn(x, y, epsilon=1.0, a=a, b=b)
+    with pytest.raises(ValueError, match="equal total mass"):
+        sinkhorn(x, y, epsilon=1.0, b=b)  # against the default (mass 1)
+    traced = jax.jit(lambda a, b: sinkhorn_divergence(x, y, epsilon=1.0, a=a, b=b))
+    assert np.isnan(float(traced(a, b)))
+    plan = jax.jit(lambda a, b: sinkhorn(x, y, epsilon=1.0, a=a, b=b, return_plan=True))(a, b)
+    assert np.all(np.isnan(np.asarray(plan.plan))) and not bool(plan.converged)
+    with config.checks(True):
+        checked = jax.jit(lambda a, b: sinkhorn(x, y, epsilon=1.0, a=a, b=b).reg_cost)
+        with pytest.raises(Exception, match="equal total mass"):
+            jax.block_until_ready(checked(a, b))
+    # equal masses other than one are a valid balanced problem: S(x, x + t) = m |t|^2
+    gt.assert_allclose(sinkhorn_divergence(x, y, epsilon=1.0, a=2 * a, b=2 * a), 10.0, rtol=1e-9)
+    # unbalanced transport takes any masses
+    assert np.isfinite(
+        float(sinkhorn_divergence(x, y, epsilon=1.0, a=a, b=b, tau_a=0.5, tau_b=0.5))
+    )
+
+
+def test_epsilon_must_be_a_positive_scalar():
+    x, y = _translate_reproducer()
+    for fn in (sinkhorn, sinkhorn_divergence, sinkhorn_divergence_result):
+        with pytest.raises(ValueError, match=r"epsilon must be a scalar.*\(2,\)"):
+            fn(x, y, epsilon=jnp.array([0.1, 0.2]))
+        with pytest.raises(ValueError, match="epsilon must be positive"):
+            fn(x, y, epsilon=0.0)
+    with pytest.raises(ValueError, match="tolerance must be positive"):
+        sinkhorn(x, y, epsilon=1.0, tolerance=0.0)
+    with pytest.raises(ValueError, match="epsilon_init"):
+        sinkhorn(x, y, epsilon=1.0, epsilon_init="fast")
+    # traced epsilon <= 0: NaN, and an InvalidParameterError in checks mode
+    value = jax.jit(lambda e: sinkhorn_divergence(x, y, epsilon=e, max_iterations=20))(-1.0)
+    assert np.isnan(float(value))
+    with config.checks(True):
+        checked = jax.jit(lambda e: sinkhorn_divergence(x, y, epsilon=e, max_iterations=20))
+        with pytest.raises(Exception, match="epsilon must be positive"):
+            jax.block_until_ready(checked(0.0))
