@@ -47,8 +47,17 @@ class Categorical(Distribution):
     (:math:`\pi`); both are pytree fields, the one not given is ``None``. The category axis is the
     **last** axis of ``logits``/``probs``: a parameter of shape ``batch_shape + (K,)`` gives
     ``event_shape == ()`` and ``num_categories == K``. ``probs`` are normalised by their sum
-    (rounding in user-supplied simplex points is harmless); negative ``probs`` give NaN, and under
-    ``gmath.config.checks(True)`` raise, as do ``probs`` whose sum is not 1 to ``1e3 K`` ulps.
+    (rounding in user-supplied simplex points is harmless); negative ``probs``, and ``probs``
+    whose sum is not 1 to ``1e3 K`` ulps, are invalid. ``logits`` may hold ``-inf`` (a category
+    of probability 0) but not ``+inf``, NaN, or ``-inf`` throughout. Invalid parameters give NaN
+    from every floating method and raise under ``gmath.config.checks(True)``; ``sample`` and
+    ``mode``, whose ``int32`` output has no NaN, give the index ``-1`` (outside the support, as a
+    missing category code) for them.
+
+    A category of probability 0 has ``log_prob`` ``-inf`` with gradient 0 (as a point outside
+    the support); the gradient of the other categories' ``log_prob`` with respect to its
+    ``probs`` entry is finite: :math:`\partial \log(\pi_k / \sum_j \pi_j) / \partial\pi_i
+    = -1/\sum_j\pi_j`.
 
     ``log_prob`` accepts integer or integer-valued floating ``x`` (category indices) with shape
     broadcasting against ``batch_shape``; it is ``-inf`` for non-integers and indices outside
@@ -96,7 +105,12 @@ class Categorical(Distribution):
                     "probs must sum to 1 along the last axis.",
                 ),
             ]
-        return [(~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN.")]
+        logits = jnp.asarray(self.logits)
+        return [
+            (~jnp.isnan(logits), "logits must not be NaN."),
+            (logits < jnp.inf, "logits must be below +inf."),
+            (jnp.any(logits > -jnp.inf, axis=-1), "logits must not all be -inf."),
+        ]
 
     @property
     def num_categories(self) -> int:
@@ -104,12 +118,17 @@ class Categorical(Distribution):
         return jnp.shape(self.logits if self.probs is None else self.probs)[-1]
 
     def _log_probs(self):
-        """Normalised log-probabilities, shape ``batch_shape + (K,)``."""
+        """Normalised log-probabilities, shape ``batch_shape + (K,)``: ``-inf`` for a zero
+        probability with a zero gradient (the argument of ``log`` sanitised first), NaN for
+        invalid parameters."""
         if self.probs is None:
             (logits,) = promote(self.logits)
             return _log_softmax(logits)
         (probs,) = promote(self.probs)
-        lp = jnp.log(probs) - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
+        # log of a subnormal probability is -inf, as XLA flushes subnormal operands to zero
+        pos = probs >= jnp.finfo(probs.dtype).tiny
+        log_probs = jnp.where(pos, jnp.log(jnp.where(pos, probs, 1.0)), -jnp.inf)
+        lp = log_probs - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
         return jnp.where(jnp.all(probs >= 0, axis=-1, keepdims=True), lp, jnp.nan)
 
     def logits_parameter(self):
@@ -141,6 +160,8 @@ class Categorical(Distribution):
         table = jnp.broadcast_to(lp, shape + (k,))
         index = jnp.broadcast_to(index, shape)
         out = jnp.take_along_axis(table, index[..., None], axis=-1)[..., 0]
+        if self.probs is not None:  # a zero probability: -inf with gradient 0, like off-support
+            out = jnp.where(out > -jnp.inf, out, -jnp.inf)
         return jnp.where(valid, out, -jnp.inf)
 
     def score(self, x):
@@ -149,8 +170,12 @@ class Categorical(Distribution):
 
     def sample(self, key, sample_shape=()):
         shape = self._sample_shape(sample_shape)
-        draws = jax.random.categorical(key, self._log_probs(), axis=-1, shape=shape)
-        return draws.astype(jnp.int32)
+        lp = self._log_probs()
+        invalid = jnp.any(jnp.isnan(lp), axis=-1)
+        draws = jax.random.categorical(
+            key, jnp.where(invalid[..., None], 0.0, lp), axis=-1, shape=shape
+        )
+        return jnp.where(invalid, -1, draws).astype(jnp.int32)  # int32 has no NaN: -1
 
     def entropy(self):
         r""":math:`H = -\sum_k \pi_k \log \pi_k` (terms with :math:`\pi_k = 0` are 0), exact."""
@@ -177,4 +202,5 @@ class Categorical(Distribution):
     def mode(self):
         r"""Most probable category :math:`\arg\max_k \pi_k` (the first on ties), ``int32``."""
         lp = self._log_probs()
-        return jnp.broadcast_to(jnp.argmax(lp, axis=-1).astype(jnp.int32), self.batch_shape)
+        mode = jnp.where(jnp.any(jnp.isnan(lp), axis=-1), -1, jnp.argmax(lp, axis=-1))
+        return jnp.broadcast_to(mode.astype(jnp.int32), self.batch_shape)

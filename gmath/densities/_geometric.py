@@ -21,13 +21,23 @@ __all__ = ["Geometric"]
 
 
 def _log_p_q(param, from_logits: bool):
-    """``(log p, log(1 - p))``; NaN for probs outside (0, 1]."""
+    """``(log p, log(1 - p))``; NaN for probs outside (0, 1] and for logits NaN or ``-inf``.
+
+    ``log(1 - p)`` is ``-inf`` at ``p = 1`` (logits ``+inf``) with a zero gradient: the argument
+    of ``log1p`` is sanitised first, so that no ``0 * inf`` reaches the gradient.
+    """
     if from_logits:
-        return -log1pexp(-param), -log1pexp(param)
+        valid = param > -jnp.inf  # p = 0 (logits -inf) is no distribution
+        return (
+            jnp.where(valid, -log1pexp(-param), jnp.nan),
+            jnp.where(valid, -log1pexp(param), jnp.nan),
+        )
     valid = (param > 0) & (param <= 1)
+    below_one = param < 1
+    log_q = jnp.where(below_one, jnp.log1p(-jnp.where(below_one, param, 0.0)), -jnp.inf)
     return (
-        jnp.where(valid, jnp.log(param), jnp.nan),
-        jnp.where(valid, jnp.log1p(-param), jnp.nan),
+        jnp.where(valid, jnp.log(jnp.where(valid, param, 1.0)), jnp.nan),
+        jnp.where(valid, log_q, jnp.nan),
     )
 
 
@@ -35,8 +45,30 @@ def _log_p_q(param, from_logits: bool):
 def _log_prob(x, log_p, log_q):
     valid = is_integer(x) & (x >= 0)
     xs = jnp.where(valid, x, 0.0)
-    out = jnp.where(xs == 0, log_p, xs * log_q + log_p)  # k = 0 exact even when p = 1
+    has_q = log_q > -jnp.inf  # p < 1
+    lq_s = jnp.where(has_q, log_q, 0.0)
+    tail = jnp.where(has_q, xs * lq_s + log_p, -jnp.inf)  # p = 1: no mass beyond 0
+    out = jnp.where(xs == 0, log_p, tail)  # k = 0 exact even when p = 1
     return jnp.where(valid | jnp.isnan(log_p), out, -jnp.inf)
+
+
+def _q_over_p_log_q(param, from_logits: bool):
+    r""":math:`\frac{1 - p}{p}\log(1 - p)`, finite for every valid parameter: from logits
+    :math:`-e^{-\ell}\operatorname{softplus}(\ell)`, which is :math:`-\log(1 + t)/t` with
+    :math:`t = e^{\ell}` for :math:`\ell < 0` (tending to :math:`-1` as :math:`\ell \to -\infty`,
+    where :math:`e^{-\ell}` overflows) and tends to 0 as :math:`\ell \to +\infty`."""
+    if from_logits:
+        neg = param < 0
+        t = jnp.exp(jnp.where(neg, param, 0.0))
+        ts = jnp.where(t > 0, t, 1.0)
+        below = jnp.where(t > 0, -jnp.log1p(ts) / ts, -1.0)
+        finite = param < jnp.inf
+        lp = jnp.where(neg | ~finite, 1.0, param)
+        above = jnp.where(finite, -jnp.exp(-lp) * log1pexp(lp), 0.0)
+        return jnp.where(neg, below, above)
+    below_one = param < 1
+    ps = jnp.where(below_one, param, 0.5)
+    return jnp.where(below_one, (1 - ps) * jnp.log1p(-ps) / ps, 0.0)
 
 
 @distribution
@@ -54,6 +86,13 @@ class Geometric(SuccessProbability, Distribution):
     (:math:`p \in (0, 1]`); both are pytree fields, the one not given is ``None``. From logits the
     moments are :math:`e^{-\ell}` and :math:`e^{-\ell} + e^{-2\ell}`, exactly.
     :meth:`logits_parameter` and :meth:`probs_parameter` give either, computed stably.
+
+    **Edges.** :math:`p = 1` (``logits`` :math:`+\infty`) is the point mass at 0: ``log_prob(0)``
+    is 0 with :math:`\partial_p \log p(0) = 1`, the entropy, mean and variance 0. As
+    :math:`\ell \to -\infty` the entropy is :math:`-\ell + 1 + O(e^{\ell})` and the moments
+    overflow to ``inf`` (from :math:`\ell \approx -709` in float64); :math:`p = 0`
+    (``logits`` :math:`-\infty`) is no distribution and, like ``probs`` outside :math:`(0, 1]`
+    or NaN ``logits``, gives NaN from every method. A ``-inf`` log-mass has gradient 0.
 
     ``log_prob`` accepts integer or integer-valued floating ``x`` and is ``-inf`` for negative or
     non-integer ``x``. The mode is 0. ``sample`` draws :math:`\lfloor E / (-\log(1 - p))\rfloor`
@@ -91,7 +130,7 @@ class Geometric(SuccessProbability, Distribution):
         if self.probs is not None:
             probs = jnp.asarray(self.probs)
             return [((probs > 0) & (probs <= 1), "probs must lie in (0, 1].")]
-        return [(~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN.")]
+        return [(jnp.asarray(self.logits) > -jnp.inf, "logits must not be NaN or -inf (p = 0).")]
 
     def _param(self):
         return self.logits if self.probs is None else self.probs
@@ -111,17 +150,21 @@ class Geometric(SuccessProbability, Distribution):
         return jnp.floor(e / -log_q)
 
     def entropy(self):
-        r""":math:`(-(1 - p)\log(1 - p) - p\log p) / p`."""
+        r""":math:`H = -\log p - \frac{1 - p}{p}\log(1 - p)` (:math:`\operatorname{softplus}(-\ell)
+        + e^{-\ell}\operatorname{softplus}(\ell)` from logits, each term finite at every
+        parameter: :math:`H \approx -\ell + 1` as :math:`\ell \to -\infty`)."""
         (param,) = promote(self._param())
-        log_p, log_q = _log_p_q(param, self.probs is None)
-        p, q = jnp.exp(log_p), jnp.exp(log_q)  # each accurate: no 1 - p cancellation
-        h = -(jnp.where(q > 0, q * log_q, 0.0) + p * log_p) / p
+        log_p, _ = _log_p_q(param, self.probs is None)
+        h = -log_p - _q_over_p_log_q(param, self.probs is None)
         return jnp.broadcast_to(h, self.batch_shape)
 
     def mean(self):
         r""":math:`(1 - p)/p` (:math:`e^{-\ell}` from logits)."""
         (param,) = promote(self._param())
-        mean = jnp.exp(-param) if self.probs is None else (1 - param) / param
+        if self.probs is None:
+            mean = jnp.where(param > -jnp.inf, jnp.exp(-param), jnp.nan)
+        else:
+            mean = jnp.where((param > 0) & (param <= 1), (1 - param) / param, jnp.nan)
         return jnp.broadcast_to(mean, self.batch_shape)
 
     def variance(self):
@@ -129,9 +172,10 @@ class Geometric(SuccessProbability, Distribution):
         (param,) = promote(self._param())
         if self.probs is None:
             e = jnp.exp(-param)
-            var = e + e * e
+            var = jnp.where(param > -jnp.inf, e + e * e, jnp.nan)
         else:
-            var = (1 - param) / (param * param)
+            valid = (param > 0) & (param <= 1)
+            var = jnp.where(valid, (1 - param) / (param * param), jnp.nan)
         return jnp.broadcast_to(var, self.batch_shape)
 
     def mode(self):
