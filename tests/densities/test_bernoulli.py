@@ -174,3 +174,33 @@ def test_pytree_through_jit_vmap_grad():
     assert g.probs is None
     out = jax.vmap(lambda p: p.log_prob(0.0))(p)
     gt.assert_allclose(out, p.log_prob(0.0))
+
+
+def test_point_mass_gradients_are_finite():
+    # d/dp Bernoulli(probs=0).log_prob(0) was NaN (true -1); d/dp at p = 1 of log_prob(1) is 1
+    assert float(jax.grad(lambda p: Bernoulli(probs=p).log_prob(0))(0.0)) == -1.0
+    assert float(jax.grad(lambda p: Bernoulli(probs=p).log_prob(1))(1.0)) == 1.0
+    # no mass: -inf with gradient 0
+    assert np.isneginf(Bernoulli(probs=0.0).log_prob(1))
+    assert float(jax.grad(lambda p: Bernoulli(probs=p).log_prob(1))(0.0)) == 0.0
+    # logits +-inf: the limits p = 1 and p = 0, exact, finite gradients
+    for logits, atom in ((jnp.inf, 1), (-jnp.inf, 0)):
+        assert float(Bernoulli(logits=logits).log_prob(atom)) == 0.0
+        assert float(Bernoulli(logits=logits).entropy()) == 0.0
+        g = jax.grad(lambda v, atom=atom: Bernoulli(logits=v).log_prob(atom))(logits)
+        assert float(g) == 0.0
+
+
+def test_point_masses_are_exact():
+    for q, atom in ((0.0, 0), (1.0, 1)):
+        p = Bernoulli(probs=q)
+        assert float(p.log_prob(atom)) == 0.0
+        assert float(p.entropy()) == 0.0
+        assert float(p.variance()) == 0.0
+
+
+def test_invalid_parameters_give_nan_samples():
+    key = jax.random.key(0)
+    for p in (Bernoulli(probs=1.5), Bernoulli(probs=-0.5), Bernoulli(logits=jnp.nan)):
+        assert np.all(np.isnan(p.sample(key, (4,))))
+        assert np.isnan(p.entropy())

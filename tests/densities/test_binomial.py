@@ -226,3 +226,102 @@ def test_log_prob_float32_excess_bits():
         [x[keep], n[keep], logits[keep]],
         differentiable=(2,),
     )
+
+
+def _binomial_grad_logits_oracle(n, k, logits):
+    """d/dl log p(k) = k - n sigma(l), in mpmath."""
+    mp.mp.dps = 30
+    return float(k - n / (1 + mp.exp(-mp.mpf(float(logits)))))
+
+
+@pytest.mark.parametrize("logits", [-104.0, -88.0, -50.0, -20.0, -10.0, 10.0, 20.0, 88.0])
+def test_float32_gradient_at_saturated_logits_is_finite_and_accurate(logits):
+    # f32 Binomial gradients at |logits| >~ 10 were NaN (a Horner series overflowing in the
+    # branch not taken)
+    for k in (0.0, 3.0, 10.0):
+        g = jax.grad(lambda v, k=k: Binomial(10, logits=v).log_prob(k))(jnp.float32(logits))
+        assert g.dtype == jnp.float32
+        want = _binomial_grad_logits_oracle(10, k, np.float32(logits))
+        np.testing.assert_allclose(float(g), want, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("probs", [1e-5, 1e-7, 1e-20, 0.5])
+def test_float32_gradient_at_small_probs_is_finite_and_accurate(probs):
+    # f32 Binomial gradients at probs <= 1e-5 were NaN
+    p32 = np.float32(probs)
+    g = jax.grad(lambda v: Binomial(10, probs=v).log_prob(3.0))(jnp.float32(probs))
+    want = 3 / float(p32) - 7 / (1 - float(p32))
+    np.testing.assert_allclose(float(g), want, rtol=1e-6)
+
+
+def test_point_mass_gradients_are_finite():
+    # Binomial(10, p=0).log_prob(0): d/dp = -10 (was NaN); p = 1 at x = n: +10
+    g0 = jax.grad(lambda v: Binomial(10, probs=v).log_prob(0.0))(0.0)
+    assert float(g0) == -10.0
+    g1 = jax.grad(lambda v: Binomial(10, probs=v).log_prob(10.0))(1.0)
+    assert float(g1) == 10.0
+    # logits -inf / +inf are the limits p = 0 / 1: d/dl log p(0) = -n sigma(l) -> 0
+    for l_, k in ((-jnp.inf, 0.0), (jnp.inf, 10.0)):
+        p = Binomial(10, logits=l_)
+        assert float(p.log_prob(k)) == 0.0
+        assert float(jax.grad(lambda v, k=k: Binomial(10, logits=v).log_prob(k))(l_)) == 0.0
+    # points without mass: -inf, gradient 0
+    for q, k in ((0.0, 3.0), (1.0, 3.0), (0.0, 10.0), (1.0, 0.0)):
+        assert np.isneginf(Binomial(10, probs=q).log_prob(k))
+        assert float(jax.grad(lambda v, k=k: Binomial(10, probs=v).log_prob(k))(q)) == 0.0
+
+
+def test_point_masses_are_exact():
+    # p in {0, 1}: log_prob 0 at the atom, entropy 0, no NaN
+    for q, atom in ((0.0, 0.0), (1.0, 10.0)):
+        p = Binomial(10, probs=q)
+        assert float(p.log_prob(atom)) == 0.0
+        assert float(p.entropy()) == 0.0
+        assert float(p.variance()) == 0.0
+
+
+def test_invalid_parameters_give_nan_samples():
+    key = jax.random.key(0)
+    for p in (
+        Binomial(-3, probs=0.5),
+        Binomial(2.5, probs=0.5),
+        Binomial(3, probs=1.5),
+        Binomial(3, probs=-0.1),
+        Binomial(3, logits=jnp.nan),
+    ):
+        assert np.all(np.isnan(p.sample(key, (4,))))
+
+
+def test_entropy_large_variance_series_against_mpmath():
+    # n p q >= 1e4: the Edgeworth series; float32 at n = 1e9 loses no digits (a quadrature over
+    # nodes near 5e8 would: their spacing in float32 is 32)
+    mp.mp.dps = 30
+
+    def exact(n, q):  # -sum p log p summed in mpmath over mean +- 40 sd (Stirling's log-gamma)
+        n, q = mp.mpf(n), mp.mpf(q)
+        mean, sd = n * q, mp.sqrt(n * q * (1 - q))
+        lo, hi = int(max(0, mean - 40 * sd)), int(min(n, mean + 40 * sd))
+        lp = (
+            mp.loggamma(n + 1)
+            - mp.loggamma(lo + 1)
+            - mp.loggamma(n - lo + 1)
+            + lo * mp.log(q)
+            + (n - lo) * mp.log1p(-q)
+        )
+        log_odds = mp.log(q) - mp.log1p(-q)
+        total = mp.mpf(0)
+        for k in range(lo, hi + 1):  # log p(k + 1) = log p(k) + log((n - k) / (k + 1)) + log odds
+            total -= mp.exp(lp) * lp
+            lp += mp.log((n - k) / (k + 1)) + log_odds
+        return float(total)
+
+    for n, q in ((4e4, 0.5), (1e5, 0.2)):
+        want = exact(n, q)
+        gt.assert_allclose(Binomial(n, probs=q).entropy(), np.asarray(want), rtol=1e-12)
+    # float32 at n = 1e9, p = 1/2: gamma_1 = 0, gamma_2 = -1/(2 var), so
+    # H = log(2 pi e var) / 2 - 1 / (192 var^2) + O(var^-3) (Edgeworth; the rest below 1e-25)
+    var = 1e9 * 0.25
+    want = 0.5 * np.log(2 * np.pi * np.e * var) - 1 / (192 * var**2)
+    got = Binomial(jnp.float32(1e9), probs=jnp.float32(0.5)).entropy()
+    assert got.dtype == jnp.float32
+    np.testing.assert_allclose(float(got), want, rtol=3e-7)

@@ -218,3 +218,32 @@ def test_log_prob_float32_excess_bits():
     sens = np.abs(np.asarray(_cat_jac(jnp.asarray(logits))) * logits[:, None, :]).sum(-1)
     bound = 16 * _EPS32 * np.maximum(np.abs(ref), sens)
     assert np.all(np.abs(out32 - ref) <= bound)
+
+
+def test_zero_probability_gradient_is_finite():
+    # Categorical(probs=[.5, .5, 0]) gradient of log_prob(0) was [1, -1, NaN]:
+    # d log(pi_0 / sum pi) / d pi_i = [i = 0] / pi_0 - 1 / sum pi = [1, -1, -1]
+    g = jax.grad(lambda p: Categorical(probs=p).log_prob(0))(jnp.array([0.5, 0.5, 0.0]))
+    np.testing.assert_array_equal(np.asarray(g), np.array([1.0, -1.0, -1.0]))
+    # the zero-probability category itself: -inf with gradient 0
+    p = Categorical(probs=jnp.array([0.5, 0.5, 0.0]))
+    assert np.isneginf(p.log_prob(2))
+    g2 = jax.grad(lambda p: Categorical(probs=p).log_prob(2))(jnp.array([0.5, 0.5, 0.0]))
+    np.testing.assert_array_equal(np.asarray(g2), np.zeros(3))
+
+
+def test_invalid_parameters_give_minus_one_samples_and_mode():
+    # int32 has no NaN: -1, outside the support
+    key = jax.random.key(0)
+    for p in (
+        Categorical(probs=jnp.array([-0.5, 1.5])),
+        Categorical(logits=jnp.array([jnp.nan, 0.0])),
+        Categorical(logits=jnp.array([jnp.inf, 0.0])),
+        Categorical(logits=jnp.array([-jnp.inf, -jnp.inf])),
+    ):
+        np.testing.assert_array_equal(np.asarray(p.sample(key, (4,))), -np.ones(4))
+        assert int(p.mode()) == -1
+        assert np.isnan(p.entropy())
+    valid = Categorical(probs=jnp.array([[0.2, 0.8], [-0.1, 1.1]])).sample(key, (50,))
+    assert np.all((np.asarray(valid[:, 0]) >= 0) & (np.asarray(valid[:, 0]) <= 1))
+    assert np.all(np.asarray(valid[:, 1]) == -1)

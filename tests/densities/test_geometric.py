@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import mpmath as mp
 import numpy as np
 import pytest
 import scipy.stats as ss
@@ -162,3 +163,38 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
         with pytest.raises(Exception, match=r"probs must lie in \(0, 1\]"):
             jax.block_until_ready(f(1.5))
         assert np.isfinite(f(0.4))
+
+
+def test_point_mass_gradient_is_finite():
+    # d/dp Geometric(probs=1).log_prob(0) = d/dp log p = 1 (was NaN); k >= 1: no mass, -inf with
+    # gradient 0
+    assert float(jax.grad(lambda p: Geometric(probs=p).log_prob(0.0))(1.0)) == 1.0
+    assert np.isneginf(Geometric(probs=1.0).log_prob(3.0))
+    assert float(jax.grad(lambda p: Geometric(probs=p).log_prob(3.0))(1.0)) == 0.0
+    p = Geometric(logits=jnp.inf)  # the limit p = 1
+    assert float(p.log_prob(0.0)) == 0.0
+    assert float(p.entropy()) == 0.0 and float(p.mean()) == 0.0 and float(p.variance()) == 0.0
+
+
+def test_entropy_at_saturated_logits():
+    # Geometric(logits=-1e4).entropy() was NaN: H = softplus(-l) + e^-l softplus(l) -> -l + 1
+    mp.mp.dps = 40
+
+    def exact(logits):
+        p = 1 / (1 + mp.exp(-mp.mpf(logits)))
+        q = 1 / (1 + mp.exp(mp.mpf(logits)))  # 1 - p, without cancellation
+        return float(-mp.log(p) - q / p * mp.log(q))
+
+    for logits in (-1e4, -800.0, -100.0, -30.0, -1.0, 1.0, 30.0, 100.0):
+        gt.assert_allclose(Geometric(logits=logits).entropy(), np.asarray(exact(logits)))
+    assert float(Geometric(logits=1e4).entropy()) == 0.0
+    h32 = Geometric(logits=jnp.float32(-1e4)).entropy()
+    assert h32.dtype == jnp.float32 and float(h32) == 10001.0
+    # moments overflow to inf at logits -1e4, vanish at +1e4
+    assert np.isposinf(Geometric(logits=-1e4).mean())
+    assert np.isposinf(Geometric(logits=-1e4).variance())
+    assert float(Geometric(logits=1e4).mean()) == 0.0
+    # logits -inf (p = 0) is no distribution: NaN
+    p0 = Geometric(logits=-jnp.inf)
+    for v in (p0.entropy(), p0.mean(), p0.variance(), p0.log_prob(0.0)):
+        assert np.isnan(v)

@@ -175,3 +175,75 @@ def test_log_prob_float32_excess_bits():
         [v.ravel() for v in np.broadcast_arrays(x, rate)],
         differentiable=(1,),
     )
+
+
+def test_gradient_at_zero_and_tiny_rates():
+    # d/drate Poisson(rate).log_prob(0) = -1 (was NaN at rate 0 and below 1e-155)
+    for rate in (0.0, 1e-300, 1e-200, 1e-155, 1e-100, 5e-324):
+        g = jax.grad(lambda r: Poisson(r).log_prob(0.0))(rate)
+        assert float(g) == -1.0, rate
+    # log p(1) = log(rate) - rate, d/drate = 1/rate - 1
+    for rate in (1e-300, 1e-155, 1e-20):
+        gt.assert_allclose(Poisson(rate).log_prob(1.0), np.asarray(np.log(rate) - rate))
+        g = jax.grad(lambda r: Poisson(r).log_prob(1.0))(rate)
+        gt.assert_allclose(g, np.asarray(1 / rate - 1))
+    # rate 0: the point mass at 0; counts above have no mass, value -inf with gradient 0
+    assert float(Poisson(0.0).log_prob(0.0)) == 0.0
+    assert float(Poisson(0.0).entropy()) == 0.0
+    assert np.isneginf(Poisson(0.0).log_prob(1.0))
+    assert float(jax.grad(lambda r: Poisson(r).log_prob(1.0))(0.0)) == 0.0
+
+
+def test_float32_tiny_rate_and_huge_count():
+    # x / rate overflows float32 (3e8 / 1e-30): log(x) - log(rate) instead
+    rate, x = np.float32(1e-30), np.float32(3e8)
+    mp.mp.dps = 30
+    want = float(
+        mp.mpf(float(x)) * mp.log(mp.mpf(float(rate)))
+        - mp.mpf(float(rate))
+        - mp.loggamma(mp.mpf(float(x)) + 1)
+    )
+    got = Poisson(jnp.float32(rate)).log_prob(jnp.float32(x))
+    np.testing.assert_allclose(float(got), want, rtol=1e-6)
+
+
+def test_float32_entropy_at_huge_rate():
+    # f32 Poisson(1e12).entropy() was 15.256 (true 15.2344): the asymptotic series
+    mp.mp.dps = 30
+    for rate in (1e12, 1e30):
+        lam = mp.mpf(rate)
+        want = float(mp.log(2 * mp.pi * mp.e * lam) / 2 - 1 / (12 * lam) - 1 / (24 * lam**2))
+        got = Poisson(jnp.float32(rate)).entropy()
+        assert got.dtype == jnp.float32
+        np.testing.assert_allclose(float(got), want, rtol=2e-7)
+        gt.assert_allclose(Poisson(rate).entropy(), np.asarray(want), rtol=1e-14)
+
+
+def test_entropy_across_the_series_switch_against_a_sum():
+    # rates around 1e4, where the entropy switches from quadrature to the series: an exact
+    # float64 sum over mean +- 40 sd (recurrence for log p(k) from the mode, in mpmath)
+    mp.mp.dps = 30
+    for rate in (9999.0, 1e4, 2.5e4):
+        lam = mp.mpf(rate)
+        sd = int(mp.sqrt(lam))
+        k0 = int(rate) - 40 * sd
+        lp = k0 * mp.log(lam) - lam - mp.loggamma(k0 + 1)
+        log_lam = mp.log(lam)
+        total = mp.mpf(0)
+        for k in range(k0, int(rate) + 40 * sd):
+            total -= mp.exp(lp) * lp
+            lp += log_lam - mp.log(k + 1)
+        gt.assert_allclose(Poisson(rate).entropy(), np.asarray(float(total)), rtol=1e-13)
+
+
+def test_invalid_rate_gives_nan_samples_and_huge_rates_sample():
+    # Poisson(-1).sample was -1. Rates whose counts overflow the integer sampler (1e12 and up)
+    # use the normal approximation: still integer counts, mean within 5 standard errors.
+    rates = jnp.array([-1.0, jnp.nan, 1e12, 1e18, 1e30, jnp.inf])
+    draws = np.asarray(Poisson(rates).sample(jax.random.key(1), (2000,)))
+    assert np.all(np.isnan(draws[:, :2]))
+    big = draws[:, 2:5]
+    assert np.all(np.isfinite(big)) and np.all(big == np.round(big))
+    z = (draws[:, 2:4].mean(0) - np.asarray(rates[2:4])) / np.sqrt(np.asarray(rates[2:4]) / 2000)
+    assert np.all(np.abs(z) < 5)
+    assert np.all(np.isposinf(draws[:, 5]))
