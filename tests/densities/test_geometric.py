@@ -181,9 +181,9 @@ def test_entropy_at_saturated_logits():
     mp.mp.dps = 40
 
     def exact(logits):
-        p = 1 / (1 + mp.exp(-mp.mpf(logits)))
-        q = 1 / (1 + mp.exp(mp.mpf(logits)))  # 1 - p, without cancellation
-        return float(-mp.log(p) - q / p * mp.log(q))
+        # -log p = log1p(e^-l), q / p = e^-l, log q = -log1p(e^l): no digits lost to 1 - p
+        lg = mp.mpf(logits)
+        return float(mp.log1p(mp.exp(-lg)) + mp.exp(-lg) * mp.log1p(mp.exp(lg)))
 
     for logits in (-1e4, -800.0, -100.0, -30.0, -1.0, 1.0, 30.0, 100.0):
         gt.assert_allclose(Geometric(logits=logits).entropy(), np.asarray(exact(logits)))
