@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._numerics._precision import matmul
 from gmath._numerics._safe import safe_sqrt
 
 __all__ = [
@@ -68,7 +69,7 @@ def squared_distances(x, y):
     """
     xx = jnp.sum(x * x, axis=-1)
     yy = jnp.sum(y * y, axis=-1)
-    xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+    xy = matmul(x, y.T)
     return jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
 
 

@@ -46,7 +46,9 @@ def energy_distance(
     Args:
       x: ``[n, d]`` samples (``[n]`` is read as ``[n, 1]``). y: ``[m, d]`` samples.
       estimator: ``"biased"`` or ``"unbiased"``.
-      a: ``[n]`` nonnegative weights summing to one (biased only). b: same for ``y``.
+      a: ``[n]`` probability weights, nonnegative and summing to one (biased only; not
+        normalised: weights off the simplex raise ``ValueError`` when concrete, give NaN when
+        traced, and raise ``InvalidParameterError`` in checks mode). b: same for ``y``.
       block_size: tile edge. materialize: force or forbid the materialised path.
 
     Returns:

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gmath._config import error_if_not
 from gmath._numerics import default_float, float64_scope, float_dtype, matmul
 from gmath.divergences._gaussian_ot import wasserstein_gaussian_from_moments
 
@@ -71,8 +72,9 @@ class RunningMoments(NamedTuple):
             return RunningMoments(*(v.astype(store) for v in (total, new_mean, new_m2)))
 
     def covariance(self):
-        """Unbiased covariance :math:`M_2 / (n - 1)`."""
-        return self.m2 / (self.count - 1)
+        """Unbiased covariance :math:`M_2 / (n - 1)`; NaN for fewer than 2 samples (undefined)."""
+        n = self.count
+        return jnp.where(n >= 2, self.m2 / jnp.where(n >= 2, n - 1, 1), jnp.nan)
 
 
 def _features(x, owner, min_rows=2):
@@ -141,6 +143,7 @@ def frechet_distance(x, y):
     inputs, dtypes = [], []
     for name, v in (("x", x), ("y", y)):
         if isinstance(v, RunningMoments):
+            _check_count(v, name)
             dtypes.append(jnp.result_type(v.mean))
         else:
             v, dtype = _features(v, f"frechet_distance ({name})")
@@ -167,10 +170,30 @@ def _as_moments64(v):
     return _moments64(v)
 
 
+def _check_count(v, name):
+    """A :class:`RunningMoments` needs 2 samples for a covariance: concrete -> ValueError,
+    traced -> NaN (``_value64``) and ``InvalidParameterError`` in checks mode."""
+    count = v.count
+    message = (
+        f"frechet_distance: {name} is a RunningMoments of fewer than 2 samples (count "
+        "{count}); the unbiased covariance needs at least 2 (update it with features first)"
+    )
+    if isinstance(count, jax.core.Tracer):
+        error_if_not(jnp.asarray(count) >= 2, message.format(count="traced") + ".")
+        return
+    n = float(np.asarray(count))
+    if not n >= 2:
+        raise ValueError(message.format(count=f"{n:g}") + ".")
+
+
 def _value64(x, y):
     """FD in float64 of two feature matrices or :class:`RunningMoments` (inside the scope)."""
     (nx, mx, m2x), (ny, my, m2y) = (_as_moments64(v) for v in (x, y))
-    return wasserstein_gaussian_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
+    # fewer than 2 samples: no covariance (an empty accumulator is not a point mass)
+    ok = (nx >= 2) & (ny >= 2)
+    nx, ny = jnp.where(ok, nx, 2), jnp.where(ok, ny, 2)
+    value = wasserstein_gaussian_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
+    return jnp.where(ok, value, jnp.nan)
 
 
 # Reverse-mode derivatives through the float64 scope: JAX builds the backward pass after the

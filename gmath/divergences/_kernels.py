@@ -11,6 +11,11 @@ differentiated) with
 
 Radial kernels :math:`k(x, y) = \phi(\|x - y\|^2)` also expose ``phi`` (used by the Stein kernel
 of :func:`~gmath.divergences.ksd_squared`).
+
+Parameters are validated: the constructors (:func:`rbf`, :func:`imq`, ...) raise ``ValueError``
+for a concrete invalid value (a bandwidth, scale or ``alpha`` that is not positive, an IMQ
+exponent that is not negative, a negative polynomial offset); a traced invalid value makes the
+kernel NaN, and raises :class:`~gmath.config.InvalidParameterError` in checks mode.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from gmath._numerics import promote, safe_sqrt
+from gmath._config import error_if_not
+from gmath._numerics import matmul, promote, safe_sqrt
 from gmath._numerics._pairwise import distances, squared_distances
 from gmath._pytree import register_record, static_field
 
@@ -78,6 +86,46 @@ def _bw(h, like):
     return jnp.asarray(h, jnp.result_type(like))
 
 
+def _valid(v, ok):
+    """``v`` where the parameter condition ``ok`` holds, NaN elsewhere (invalid -> NaN)."""
+    return jnp.where(ok, v, jnp.nan)
+
+
+def _pos(h, like):
+    """A positive kernel parameter in the dtype of ``like``; NaN if it is not positive."""
+    h = _bw(h, like)
+    return _valid(h, h > 0)
+
+
+def _check_param(owner: str, name: str, value, ok_fn, requirement: str):
+    """Validate a kernel parameter at construction.
+
+    Concrete invalid values raise ``ValueError``; traced ones raise
+    :class:`~gmath.config.InvalidParameterError` in checks mode (and make the kernel NaN, through
+    the parameter guards of ``phi``).
+    """
+    if value is None:
+        return
+    if isinstance(value, jax.core.Tracer):
+        error_if_not(ok_fn(value), f"{owner}: {name} must be {requirement}.")
+        return
+    v = np.asarray(value, dtype=np.float64)
+    if not np.all(ok_fn(v)):
+        raise ValueError(f"{owner}: {name} must be {requirement}, got {value!r}.")
+
+
+def _gt0(v):
+    return v > 0
+
+
+def _lt0(v):
+    return v < 0
+
+
+def _ge0(v):
+    return v >= 0
+
+
 @_record
 class RBF(Kernel):
     r"""Gaussian kernel :math:`k(x, y) = \exp(-\|x - y\|^2 / (2h^2))`."""
@@ -86,7 +134,7 @@ class RBF(Kernel):
     radial = True
 
     def phi(self, r2):
-        h = _bw(self.bandwidth, r2)
+        h = _pos(self.bandwidth, r2)
         return jnp.exp(-r2 / (2 * h * h))
 
 
@@ -99,8 +147,9 @@ class IMQ(Kernel):
     radial = True
 
     def phi(self, r2):
-        h = _bw(self.bandwidth, r2)
-        return jnp.exp(_bw(self.exponent, r2) * jnp.log1p(r2 / (h * h)))
+        h = _pos(self.bandwidth, r2)
+        beta = _bw(self.exponent, r2)
+        return jnp.exp(_valid(beta, beta < 0) * jnp.log1p(r2 / (h * h)))
 
 
 @_record
@@ -112,7 +161,7 @@ class RationalQuadratic(Kernel):
     radial = True
 
     def phi(self, r2):
-        h, al = _bw(self.bandwidth, r2), _bw(self.alpha, r2)
+        h, al = _pos(self.bandwidth, r2), _pos(self.alpha, r2)
         return jnp.exp(-al * jnp.log1p(r2 / (2 * al * h * h)))
 
 
@@ -130,15 +179,15 @@ class Laplace(Kernel):
     smooth = False
 
     def phi(self, r2):
-        return jnp.exp(-safe_sqrt(r2) / _bw(self.bandwidth, r2))
+        return jnp.exp(-safe_sqrt(r2) / _pos(self.bandwidth, r2))
 
     def __call__(self, x, y):
         x, y = promote(x, y)
-        return jnp.exp(-safe_sqrt(jnp.sum((x - y) ** 2, axis=-1)) / _bw(self.bandwidth, x))
+        return jnp.exp(-safe_sqrt(jnp.sum((x - y) ** 2, axis=-1)) / _pos(self.bandwidth, x))
 
     def matrix(self, x, y):
         # distances by direct differences in low dimension: exact zeros at coincident points
-        return jnp.exp(-distances(x, y) / _bw(self.bandwidth, x))
+        return jnp.exp(-distances(x, y) / _pos(self.bandwidth, x))
 
 
 @_record
@@ -152,7 +201,7 @@ class Linear(Kernel):
         return jnp.sum(x * y, axis=-1)
 
     def matrix(self, x, y):
-        return jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+        return matmul(x, y.T)
 
 
 @_record
@@ -171,16 +220,20 @@ class Polynomial(Kernel):
     def _gamma(self, x):
         if self.scale is None:
             return 1.0 / x.shape[-1]
-        return _bw(self.scale, x)
+        return _pos(self.scale, x)
+
+    def _offset(self, x):
+        c = _bw(self.offset, x)
+        return _valid(c, c >= 0)
 
     def __call__(self, x, y):
         x, y = promote(x, y)
         ip = jnp.sum(x * y, axis=-1)
-        return (self._gamma(x) * ip + _bw(self.offset, ip)) ** self.degree
+        return (self._gamma(x) * ip + self._offset(ip)) ** self.degree
 
     def matrix(self, x, y):
-        ip = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
-        return (self._gamma(x) * ip + _bw(self.offset, ip)) ** self.degree
+        ip = matmul(x, y.T)
+        return (self._gamma(x) * ip + self._offset(ip)) ** self.degree
 
 
 @_record
@@ -227,7 +280,8 @@ def rbf(*, bandwidth=1.0) -> RBF:
       0.778801
     """
     if isinstance(bandwidth, (list, tuple)):
-        return sum_kernels(*[RBF(h) for h in bandwidth])
+        return sum_kernels(*[rbf(bandwidth=h) for h in bandwidth])
+    _check_param("rbf", "bandwidth", bandwidth, _gt0, "positive")
     return RBF(bandwidth)
 
 
@@ -243,6 +297,8 @@ def imq(*, bandwidth=1.0, exponent=-0.5) -> IMQ:
       >>> round(float(kernels.imq()(jnp.zeros(1), jnp.ones(1))), 6)
       0.707107
     """
+    _check_param("imq", "bandwidth", bandwidth, _gt0, "positive")
+    _check_param("imq", "exponent", exponent, _lt0, "negative")
     return IMQ(bandwidth, exponent)
 
 
@@ -255,6 +311,7 @@ def laplace(*, bandwidth=1.0) -> Laplace:
       >>> round(float(kernels.laplace(bandwidth=1.0)(jnp.zeros(2), jnp.array([3.0, 4.0]))), 6)
       0.006738
     """
+    _check_param("laplace", "bandwidth", bandwidth, _gt0, "positive")
     return Laplace(bandwidth)
 
 
@@ -267,6 +324,8 @@ def rational_quadratic(*, bandwidth=1.0, alpha=1.0) -> RationalQuadratic:
       >>> round(float(kernels.rational_quadratic(alpha=1.0)(jnp.zeros(1), jnp.ones(1))), 6)
       0.666667
     """
+    _check_param("rational_quadratic", "bandwidth", bandwidth, _gt0, "positive")
+    _check_param("rational_quadratic", "alpha", alpha, _gt0, "positive")
     return RationalQuadratic(bandwidth, alpha)
 
 
@@ -293,6 +352,8 @@ def polynomial(*, degree: int = 3, scale=None, offset=1.0) -> Polynomial:
     """
     if int(degree) != degree or degree < 1:
         raise ValueError(f"polynomial: degree must be a positive integer, got {degree}.")
+    _check_param("polynomial", "scale", scale, _gt0, "positive")
+    _check_param("polynomial", "offset", offset, _ge0, "nonnegative")
     return Polynomial(scale, offset, int(degree))
 
 

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gmath._numerics import promote
+from gmath._numerics import matmul, promote
 from gmath._numerics._pairwise import pairwise_sum
 from gmath.divergences._kernels import Kernel, imq
 from gmath.divergences._samples import check_points, check_weights
@@ -42,15 +42,14 @@ def stein_kernel(kernel, x, sx, y, sy):
     Returns:
       ``[n, m]``.
     """
-    hi = lax.Precision.HIGHEST
     d = x.shape[-1]
     xx, yy = jnp.sum(x * x, -1), jnp.sum(y * y, -1)
-    r2 = jnp.maximum(xx[:, None] + yy[None, :] - 2 * jnp.matmul(x, y.T, precision=hi), 0)
+    r2 = jnp.maximum(xx[:, None] + yy[None, :] - 2 * matmul(x, y.T), 0)
     phi, dphi, d2phi = _derivatives(kernel, r2)
-    ss = jnp.matmul(sx, sy.T, precision=hi)
+    ss = matmul(sx, sy.T)
     # s(x).r = s(x).x - s(x).y ; s(y).r = s(y).x - s(y).y
-    sx_r = jnp.sum(sx * x, -1)[:, None] - jnp.matmul(sx, y.T, precision=hi)
-    sy_r = jnp.matmul(x, sy.T, precision=hi) - jnp.sum(sy * y, -1)[None, :]
+    sx_r = jnp.sum(sx * x, -1)[:, None] - matmul(sx, y.T)
+    sy_r = matmul(x, sy.T) - jnp.sum(sy * y, -1)[None, :]
     return ss * phi - 2 * dphi * sx_r + 2 * dphi * sy_r - 2 * d * dphi - 4 * d2phi * r2
 
 
@@ -86,7 +85,9 @@ def ksd_squared(
       score: a function ``[d] -> [d]`` (applied with ``vmap``) or precomputed ``[n, d]`` scores.
       kernel: a smooth radial kernel (default :func:`~gmath.divergences.kernels.imq`).
       estimator: ``"unbiased"`` or ``"biased"``.
-      a: ``[n]`` weights summing to one (biased only).
+      a: ``[n]`` probability weights, nonnegative and summing to one (biased only; not
+        normalised: weights off the simplex raise ``ValueError`` when concrete, give NaN when
+        traced, and raise ``InvalidParameterError`` in checks mode).
       block_size: tile edge. materialize: force or forbid the materialised path.
 
     Returns:
@@ -120,7 +121,17 @@ def ksd_squared(
     if callable(score):
         (x,) = promote(x)
         check_points(x, x, "ksd_squared", names=("x", "x"))
-        s = jax.vmap(score)(x)
+        d = x.shape[1]
+        out = jax.eval_shape(score, jax.ShapeDtypeStruct((d,), x.dtype))
+        shape = getattr(out, "shape", None)
+        if shape not in ((d,), ()) or (shape == () and d != 1):
+            raise ValueError(
+                f"ksd_squared: score must map a point of shape ({d},) to its score, of shape "
+                f"({d},); the score function returned "
+                + (f"shape {shape}" if shape is not None else f"a {type(out).__name__}")
+                + f" (x has shape {x.shape})."
+            )
+        s = jax.vmap(score)(x).reshape(x.shape)
     else:
         s = jnp.asarray(score)
         if s.ndim == 1:

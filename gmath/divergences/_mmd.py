@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gmath._estimate import Estimate
-from gmath._numerics import matmul, promote
+from gmath._numerics import check_key, matmul, promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
     direct_distance_plan,
@@ -84,7 +84,9 @@ def mmd_squared(
       x: ``[n, d]`` samples. y: ``[m, d]`` samples.
       kernel: a kernel from :mod:`gmath.divergences.kernels`, e.g. ``kernels.rbf(bandwidth=1.)``.
       estimator: ``"unbiased"``, ``"biased"`` or ``"linear"``.
-      a: ``[n]`` nonnegative weights summing to one (``"biased"`` only). b: same for ``y``.
+      a: ``[n]`` probability weights, nonnegative and summing to one (``"biased"`` only; not
+        normalised: weights off the simplex raise ``ValueError`` when concrete, give NaN when
+        traced, and raise ``InvalidParameterError`` in checks mode). b: same for ``y``.
       block_size: tile edge of the tiled path. materialize: force or forbid the materialised path.
 
     Returns:
@@ -178,7 +180,10 @@ def mmd_test(key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimato
       >>> float(out.p_value) < 0.05
       True
     """
+    check_key(key, where="mmd_test")
     _check_kernel(kernel, "mmd_test")
+    if int(num_permutations) < 1:
+        raise ValueError(f"mmd_test: num_permutations must be >= 1, got {num_permutations}.")
     if estimator not in ("unbiased", "biased"):
         raise ValueError(f"mmd_test: estimator must be 'unbiased' or 'biased', got {estimator!r}.")
     x, y = check_points(x, y, "mmd_test")
@@ -248,8 +253,11 @@ def kid(key, x, y, *, num_subsets: int = 100, subset_size: int = 1000, kernel=No
       >>> float(kid(k3, x, y, num_subsets=10, subset_size=100).value) > 0.1
       True
     """
+    check_key(key, where="kid")
     kernel = polynomial(degree=3) if kernel is None else kernel
     _check_kernel(kernel, "kid")
+    if int(num_subsets) < 1:
+        raise ValueError(f"kid: num_subsets must be >= 1, got {num_subsets}.")
     x, y = check_points(x, y, "kid")
     x, y = promote(x, y)
     size = min(int(subset_size), x.shape[0], y.shape[0])

@@ -12,7 +12,7 @@ import numpy as np
 from jax import lax
 
 from gmath._config import error_if_not
-from gmath._numerics import promote
+from gmath._numerics import matmul, promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
     pairwise_logsumexp,
@@ -71,7 +71,7 @@ class SinkhornResult(NamedTuple):
 def _lse_block(inv_eps, xs, ys):
     x, xx = xs
     y, yy, h = ys
-    xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+    xy = matmul(x, y.T)
     cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
     return (h[None, :] - cost) * inv_eps
 
@@ -79,7 +79,7 @@ def _lse_block(inv_eps, xs, ys):
 def _shifted_block(inv_eps, xs, ys):
     x, xx, own = xs
     y, yy, other, lw = ys
-    xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+    xy = matmul(x, y.T)
     cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
     return jnp.exp((own[:, None] + other[None, :] - cost) * inv_eps + lw[None, :])
 
@@ -87,7 +87,7 @@ def _shifted_block(inv_eps, xs, ys):
 def _plan_block(inv_eps, xs, ys):
     x, xx, fx, la = xs
     y, yy, gy, lb = ys
-    xy = jnp.matmul(x, y.T, precision=lax.Precision.HIGHEST)
+    xy = matmul(x, y.T)
     cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
     p = jnp.exp((fx[:, None] + gy[None, :] - cost) * inv_eps + la[:, None] + lb[None, :])
     return jnp.stack([p, p * cost], axis=-1)

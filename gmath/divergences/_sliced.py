@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gmath._numerics import promote
+from gmath._numerics import check_key, matmul, promote
 from gmath.divergences._samples import check_points, check_weights
 from gmath.divergences._wasserstein import _check_p, root, wasserstein_1d_power
 
@@ -28,10 +28,12 @@ def sliced_wasserstein(
 
     Args:
       key: a ``jax.random`` key for the directions (ignored when ``projections`` is given).
-      x: ``[n, d]`` samples. y: ``[m, d]`` samples.
+      x: ``[n, d]`` samples. y: ``[m, d]`` samples. A point with an infinite coordinate makes
+        :math:`SW_p` infinite (unless the other sample has the same atoms at infinity).
       num_projections: number of directions :math:`L`.
       p: order :math:`p \ge 1`.
-      a: ``[n]`` weights (default uniform). b: ``[m]`` weights.
+      a: ``[n]`` probability weights (nonnegative, summing to one; default uniform).
+      b: ``[m]`` probability weights.
       projections: optional ``[d, L]`` matrix of unit directions to use instead of random ones.
 
     Returns:
@@ -53,6 +55,7 @@ def sliced_wasserstein(
     x, y, a, b = promote(x, y, a, b)
     d = x.shape[1]
     if projections is None:
+        check_key(key, where="sliced_wasserstein")
         if int(num_projections) < 1:
             raise ValueError(
                 f"sliced_wasserstein: num_projections must be >= 1, got {num_projections}."
@@ -70,6 +73,7 @@ def sliced_wasserstein(
     if b is not None:
         b = check_weights(b, y.shape[0], "sliced_wasserstein", "b", x.dtype)
     shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
-    px = jnp.matmul(x - shift, theta, precision=lax.Precision.HIGHEST).T
-    py = jnp.matmul(y - shift, theta, precision=lax.Precision.HIGHEST).T
+    shift = jnp.where(jnp.isfinite(shift), shift, 0)  # infinite points stay infinite, not NaN
+    px = matmul(x - shift, theta).T
+    py = matmul(y - shift, theta).T
     return root(jnp.mean(wasserstein_1d_power(px, py, p, a, b)), p)

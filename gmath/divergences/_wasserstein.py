@@ -35,12 +35,22 @@ def root(v, p):
     return jnp.where(positive, jnp.where(positive, v, 1) ** (1 / p), jnp.where(v == 0, 0, jnp.nan))
 
 
+def _cost(u, v, p):
+    r""":math:`|u - v|^p`, 0 for coincident points (atoms at the same infinity included)."""
+    same = u == v
+    return jnp.where(same, 0, jnp.abs(jnp.where(same, 0, u - v)) ** p)
+
+
 def wasserstein_1d_power(x, y, p, a=None, b=None):
-    r""":math:`W_p^p` between 1-D samples on the last axis (no validation; used by sliced)."""
+    r""":math:`W_p^p` between 1-D samples on the last axis (no validation; used by sliced).
+
+    Infinite samples: an atom at :math:`\pm\infty` coupled to a finite one costs
+    :math:`\infty`, one coupled to an atom at the same infinity costs 0; NaN propagates.
+    """
     n, m = x.shape[-1], y.shape[-1]
     if a is None and b is None and n == m:
         xs, ys = jnp.sort(x, axis=-1), jnp.sort(y, axis=-1)
-        return jnp.mean(jnp.abs(xs - ys) ** p, axis=-1)
+        return jnp.mean(_cost(xs, ys, p), axis=-1)
     a = jnp.full((n,), 1.0 / n, x.dtype) if a is None else a
     b = jnp.full((m,), 1.0 / m, y.dtype) if b is None else b
     return _quantile_coupling(x, y, a, b, p)
@@ -65,7 +75,21 @@ def _quantile_coupling(x, y, a, b, p):
     )
     qa = jnp.take_along_axis(xs, jnp.clip(search(ca, t), 0, n - 1), -1)
     qb = jnp.take_along_axis(ys, jnp.clip(search(cb, t), 0, m - 1), -1)
-    return jnp.sum(dt * jnp.abs(qa - qb) ** p, axis=-1)
+    cost = _cost(qa, qb, p)
+    # Atoms at +-inf: W_p is infinite iff the two measures put different masses there (else the
+    # monotone coupling pairs them with each other at cost 0). The merged quantile grid would
+    # otherwise see rounding-sized intervals pairing an infinite atom with a finite one.
+    ua, ub = wa / jnp.sum(wa, -1, keepdims=True), wb / jnp.sum(wb, -1, keepdims=True)
+    tol = 4 * (n + m) * jnp.finfo(cost.dtype).eps
+    mismatch = jnp.zeros(cost.shape[:-1], bool)
+    for sign in (-1, 1):
+        ma = jnp.sum(jnp.where(xs == sign * jnp.inf, ua, 0), -1)
+        mb = jnp.sum(jnp.where(ys == sign * jnp.inf, ub, 0), -1)
+        mismatch = mismatch | (jnp.abs(ma - mb) > tol)
+    # an interval of zero length contributes 0; NaN (a NaN sample) propagates
+    keep = ((dt > 0) & ~jnp.isinf(cost)) | jnp.isnan(cost)
+    total = jnp.sum(jnp.where(keep, dt * jnp.where(keep, cost, 0), 0), axis=-1)
+    return jnp.where(mismatch & ~jnp.isnan(total), jnp.inf, total)
 
 
 def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
@@ -78,11 +102,15 @@ def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
     sorted samples. Otherwise the quantile functions are integrated exactly between the merged
     cumulative weights (:math:`O((n + m)\log(n + m))`). Returns the distance :math:`W_p` (like
     ``scipy.stats.wasserstein_distance`` for ``p = 1``), with a finite gradient at zero.
+    Samples at :math:`\pm\infty` are atoms there: :math:`W_p = \infty` unless both measures
+    put the same mass at each infinity (then those atoms are paired at no cost); NaN propagates.
 
     Args:
       x: ``[n]`` samples. y: ``[m]`` samples.
       p: order :math:`p \ge 1`.
-      a: ``[n]`` nonnegative weights (default uniform; normalised). b: ``[m]`` weights.
+      a: ``[n]`` probability weights: nonnegative, summing to one (default uniform). Weights off
+        the simplex raise ``ValueError`` (concrete) or give NaN (traced; an
+        ``InvalidParameterError`` in checks mode). b: ``[m]`` probability weights.
 
     Returns:
       Scalar :math:`W_p`.

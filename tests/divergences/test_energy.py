@@ -103,3 +103,29 @@ def test_bad_input():
     with pytest.raises(ValueError, match="weights"):
         energy_distance(x, x, estimator="unbiased", a=jnp.full(4, 0.25))
     assert np.isnan(float(energy_distance(x.at[0, 0].set(jnp.nan), x + 1)))
+
+
+def test_weights_off_the_simplex_are_rejected_not_used():
+    # energy_distance with weights of sums 10 and 2 returned a negative "distance" (-619.7 in the
+    # report): weights must be probability vectors.
+    from gmath import config
+
+    x = jax.random.normal(jax.random.key(0), (10, 2))
+    y = x + jnp.array([1.0, 2.0])
+    a, b = jnp.full(10, 1.0), jnp.full(10, 0.2)
+    with pytest.raises(ValueError, match="a must sum to one"):
+        energy_distance(x, y, a=a, b=b / 2)
+    with pytest.raises(ValueError, match="b must sum to one"):
+        energy_distance(x, y, a=a / 10, b=b)
+    with pytest.raises(ValueError, match="nonnegative"):
+        energy_distance(x, y, a=jnp.zeros(10).at[0].set(2.0).at[1].set(-1.0))
+    traced = jax.jit(lambda a, b: energy_distance(x, y, a=a, b=b))
+    assert np.isnan(float(traced(a, b)))
+    with config.checks(True):
+        checked = jax.jit(lambda a, b: energy_distance(x, y, a=a, b=b))
+        with pytest.raises(Exception, match="must sum to one"):
+            jax.block_until_ready(checked(a, b))
+    # the same weights normalised: the energy distance of the translated cloud, >= 0
+    value = traced(a / 10, b / 2)
+    assert float(value) > 0
+    gt.assert_allclose(value, energy_distance(x, y), rtol=1e-12)

@@ -118,3 +118,25 @@ def test_bad_input():
         frechet_distance(np.ones((1, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="does not match"):
         RunningMoments.empty(3).update(np.ones((2, 2)))
+
+
+def test_accumulator_with_fewer_than_two_samples_is_an_error_not_a_point_mass():
+    # frechet_distance(RunningMoments.empty(3), x) was 3.19: an empty accumulator read as a
+    # point mass at 0.
+    from gmath import config
+
+    x = jax.random.normal(jax.random.key(0), (10, 3))
+    for moments in (RunningMoments.empty(3), RunningMoments.empty(3).update(x[:1])):
+        with pytest.raises(ValueError, match="fewer than 2 samples"):
+            frechet_distance(moments, x)
+        with pytest.raises(ValueError, match="fewer than 2 samples"):
+            frechet_distance(x, moments)
+        assert np.isnan(float(jax.jit(frechet_distance)(moments, x)))
+        assert np.all(np.isnan(np.asarray(moments.covariance())))
+    with config.checks(True):
+        with pytest.raises(Exception, match="fewer than 2 samples"):
+            fresh = jax.jit(lambda m, x: frechet_distance(m, x))  # traced with checks on
+            jax.block_until_ready(fresh(RunningMoments.empty(3), x))
+    # two samples are enough: identical moments give exactly 0
+    two = RunningMoments.empty(3).update(x[:2])
+    assert float(jax.jit(frechet_distance)(two, x[:2])) == 0.0

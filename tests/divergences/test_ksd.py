@@ -137,3 +137,25 @@ def test_bad_input():
     with pytest.raises(ValueError, match="n >= 2"):
         ksd_squared(jnp.ones((1, 2)), lambda v: -v)
     assert np.isnan(float(ksd_squared(x.at[0, 0].set(jnp.nan), lambda v: -v)))
+
+
+def test_misshaped_score_function_names_the_argument_and_shapes():
+    x = jax.random.normal(jax.random.key(0), (10, 2))
+    with pytest.raises(ValueError, match=r"score.*shape \(2,\).*returned shape \(1,\)"):
+        ksd_squared(x, lambda v: -v[:1])
+    with pytest.raises(ValueError, match=r"score.*returned shape \(\)"):
+        ksd_squared(x, lambda v: jnp.sum(v))
+    with pytest.raises(ValueError, match=r"x and score must have the same dimension.*\(10, 3\)"):
+        ksd_squared(x, -x[:, :1] * jnp.ones((10, 3)))
+    # in one dimension a scalar score is the score
+    x1 = x[:, :1]
+    gt.assert_allclose(ksd_squared(x1, lambda v: -v[0]), ksd_squared(x1, lambda v: -v))
+
+
+def test_weights_must_be_probability_vectors():
+    x = jax.random.normal(jax.random.key(0), (10, 2))
+    with pytest.raises(ValueError, match="a must sum to one"):
+        ksd_squared(x, lambda v: -v, estimator="biased", a=jnp.full(10, 1.0))
+    fn = jax.jit(lambda a: ksd_squared(x, lambda v: -v, estimator="biased", a=a))
+    assert np.isnan(float(fn(jnp.full(10, 1.0))))
+    assert np.isfinite(float(fn(jnp.full(10, 0.1))))

@@ -254,3 +254,63 @@ def test_bad_input():
         mmd_squared(x[:1], y, kernel=kernels.rbf())
     value = mmd_squared(x.at[0, 0].set(jnp.nan), y, kernel=kernels.rbf())
     assert np.isnan(float(value))
+
+
+def test_weights_off_the_simplex_are_rejected_not_used():
+    # biased mmd_squared with weights of sums 10 and 2 silently used them; now they must be
+    # probability vectors (concrete: ValueError; traced: NaN, and an error in checks mode).
+    from gmath import config
+
+    x = jax.random.normal(jax.random.key(0), (10, 2))
+    y = x + jnp.array([1.0, 2.0])
+    a, b = jnp.full(10, 1.0), jnp.full(10, 0.2)
+    k = kernels.rbf(bandwidth=1.0)
+    with pytest.raises(ValueError, match="a must sum to one"):
+        mmd_squared(x, y, kernel=k, estimator="biased", a=a, b=b / 2)
+    traced = jax.jit(lambda a, b: mmd_squared(x, y, kernel=k, estimator="biased", a=a, b=b))
+    assert np.isnan(float(traced(a, b)))
+    with config.checks(True):
+        checked = jax.jit(lambda a, b: mmd_squared(x, y, kernel=k, estimator="biased", a=a, b=b))
+        with pytest.raises(Exception, match="must sum to one"):
+            jax.block_until_ready(checked(a, b))
+    # a Dirac-like weight (one 1, the rest 0) against another: 2 - 2 k(x_0, y_3)
+    e0, e3 = jnp.zeros(10).at[0].set(1.0), jnp.zeros(10).at[3].set(1.0)
+    want = 2 - 2 * np.exp(-np.sum((np.asarray(x[0]) - np.asarray(y[3])) ** 2) / 2)
+    gt.assert_allclose(traced(e0, e3), want, rtol=1e-12)
+
+
+def test_kernel_parameters_are_validated():
+    # rbf(bandwidth=0) gave NaN even with checks on, and a negative bandwidth was accepted.
+    from gmath import config
+
+    bad = [
+        (kernels.rbf, {"bandwidth": 0.0}, "bandwidth must be positive"),
+        (kernels.rbf, {"bandwidth": -1.0}, "bandwidth must be positive"),
+        (kernels.rbf, {"bandwidth": [1.0, -2.0]}, "bandwidth must be positive"),
+        (kernels.imq, {"bandwidth": 0.0}, "bandwidth must be positive"),
+        (kernels.imq, {"exponent": 0.5}, "exponent must be negative"),
+        (kernels.laplace, {"bandwidth": -1.0}, "bandwidth must be positive"),
+        (kernels.rational_quadratic, {"alpha": 0.0}, "alpha must be positive"),
+        (kernels.polynomial, {"scale": 0.0}, "scale must be positive"),
+        (kernels.polynomial, {"offset": -1.0}, "offset must be nonnegative"),
+    ]
+    for make, kw, message in bad:
+        with pytest.raises(ValueError, match=message):
+            make(**kw)
+    x, y = jnp.zeros((3, 1)), jnp.ones((2, 1))
+    for make in (kernels.rbf, kernels.imq, kernels.laplace, kernels.rational_quadratic):
+        fn = jax.jit(lambda h, make=make: mmd_squared(x, y, kernel=make(bandwidth=h)))
+        assert np.isnan(float(fn(0.0))) and np.isnan(float(fn(-1.0)))
+        assert np.isfinite(float(fn(1.0)))
+    with config.checks(True):
+        fn = jax.jit(lambda h: kernels.rbf(bandwidth=h)(jnp.zeros(1), jnp.ones(1)))
+        with pytest.raises(Exception, match="bandwidth must be positive"):
+            jax.block_until_ready(fn(0.0))
+
+
+def test_keys_are_checked():
+    x = jnp.zeros((4, 2))
+    with pytest.raises(TypeError, match=r"mmd_test: key must be a jax\.random key"):
+        mmd_test(0, x, x + 1.0, kernel=kernels.rbf())
+    with pytest.raises(TypeError, match=r"kid: key must be a jax\.random key"):
+        kid(None, x, x + 1.0)

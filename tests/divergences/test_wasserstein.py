@@ -200,3 +200,28 @@ def test_bad_input():
     with pytest.raises(ValueError, match="dimensions differ"):
         wasserstein_gaussian_from_moments(jnp.zeros(2), jnp.eye(2), jnp.zeros(3), jnp.eye(3))
     assert np.isnan(float(wasserstein_1d(jnp.array([jnp.nan, 1.0]), jnp.ones(2), p=2)))
+
+
+def test_infinite_samples_are_atoms_at_infinity():
+    # wasserstein_1d([1, 2, inf], [1, 1]) was NaN: the true value is inf.
+    inf = np.inf
+    assert float(wasserstein_1d(jnp.array([1.0, 2.0, inf]), jnp.array([1.0, 1.0]))) == inf
+    assert float(jax.jit(wasserstein_1d)(jnp.array([1.0, 2.0, inf]), jnp.array([1.0, 1.0]))) == inf
+    # the same mass at the same infinity is paired at no cost
+    gt.assert_allclose(
+        wasserstein_1d(jnp.array([1.0, 2.0, inf]), jnp.array([1.0, 1.0, inf])), 1 / 3, rtol=1e-15
+    )
+    # unequal sizes: -inf, 2, inf (1/3 each) against -inf, -inf, 3, 4, inf, inf (1/6 each):
+    # 2 -> 3 and 2 -> 4 with mass 1/6 each
+    x, y = jnp.array([-inf, 2.0, inf]), jnp.array([-inf, 3.0, inf, inf, 4.0, -inf])
+    gt.assert_allclose(wasserstein_1d(x, y), 0.5, rtol=1e-12)
+    gt.assert_allclose(wasserstein_1d(x, y, p=2), np.sqrt(5 / 6), rtol=1e-12)
+    assert float(wasserstein_1d(x, y[:5])) == inf  # masses at +inf differ (1/3 and 1/5)
+    assert float(wasserstein_1d(jnp.array([-inf, 0.0]), jnp.array([inf, 0.0]))) == inf
+    assert np.isnan(float(wasserstein_1d(jnp.array([1.0, jnp.nan]), jnp.array([1.0, 3.0, 4.0]))))
+    # sliced: a point with an infinite coordinate is at infinity along every direction
+    pts = jnp.zeros((3, 2))
+    sw = sliced_wasserstein(jax.random.key(0), pts.at[0, 0].set(inf), pts)
+    assert float(sw) == inf
+    with pytest.raises(TypeError, match=r"sliced_wasserstein: key must be a jax\.random key"):
+        sliced_wasserstein(0, pts, pts)
