@@ -15,7 +15,7 @@ from gmath._numerics._linalg import gauss_solve
 from gmath._numerics._logspace import log1mexp, log1pexp, logaddexp, logsubexp, logsumexp
 from gmath._numerics._pairwise import pairwise_logsumexp, pairwise_sum, squared_distances
 from gmath._numerics._precision import HIGHEST, highest_precision, matmul
-from gmath._numerics._safe import safe_norm, safe_sqrt, where_safe
+from gmath._numerics._safe import safe_norm, safe_sqrt, standardize, where_safe
 from gmath._numerics._special import (
     bd0,
     bd0_scaled,
@@ -74,6 +74,7 @@ __all__ = [
     "safe_norm",
     "safe_sqrt",
     "squared_distances",
+    "standardize",
     "stirlerr",
     "where_safe",
     "xlog1py",
