@@ -84,7 +84,8 @@ def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2):
         W_2^2 = \|m_1 - m_2\|^2 + \operatorname{tr} S_1 + \operatorname{tr} S_2
         - 2\operatorname{tr}\bigl(S_1^{1/2} S_2 S_1^{1/2}\bigr)^{1/2}.
 
-    Clamped at zero (rounding can otherwise leave a tiny negative value).
+    Clamped at zero (rounding can otherwise leave a tiny negative value); exactly zero for
+    identical moments.
 
     Args:
       mean1: ``[..., d]``. cov1: ``[..., d, d]`` symmetric PSD. mean2, cov2: likewise.
@@ -119,7 +120,10 @@ def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2):
     diff = mean1 - mean2
     tr = jnp.trace(cov1, axis1=-2, axis2=-1) + jnp.trace(cov2, axis1=-2, axis2=-1)
     value = jnp.sum(diff * diff, -1) + tr - 2 * bures_trace(cov1, cov2)
-    return jnp.maximum(value, 0)
+    # identical moments: exactly 0 (the trace terms cancel only up to the eigensolver's rounding,
+    # of order u tr S, which would be the whole answer)
+    same = jnp.all(mean1 == mean2, -1) & jnp.all(cov1 == cov2, (-2, -1))
+    return jnp.where(same, 0, jnp.maximum(value, 0))
 
 
 def _is_diag(p):

@@ -8,7 +8,12 @@ from jax import lax
 
 from gmath._numerics import check_key, matmul, promote
 from gmath.divergences._samples import check_points, check_weights
-from gmath.divergences._wasserstein import _check_p, root, wasserstein_1d_power
+from gmath.divergences._wasserstein import (
+    _check_p,
+    power_of_two_scale,
+    root,
+    wasserstein_1d_power,
+)
 
 __all__ = ["sliced_wasserstein"]
 
@@ -76,4 +81,5 @@ def sliced_wasserstein(
     shift = jnp.where(jnp.isfinite(shift), shift, 0)  # infinite points stay infinite, not NaN
     px = matmul(x - shift, theta).T
     py = matmul(y - shift, theta).T
-    return root(jnp.mean(wasserstein_1d_power(px, py, p, a, b)), p)
+    scale = power_of_two_scale(px, py)  # SW_p is 1-homogeneous: no overflow of |.|^p
+    return scale * root(jnp.mean(wasserstein_1d_power(px / scale, py / scale, p, a, b)), p)

@@ -3,6 +3,7 @@ r"""Exact optimal transport on the line."""
 from __future__ import annotations
 
 import jax.numpy as jnp
+from jax import lax
 
 from gmath._numerics import promote
 from gmath.divergences._samples import check_weights
@@ -92,6 +93,21 @@ def _quantile_coupling(x, y, a, b, p):
     return jnp.where(mismatch & ~jnp.isnan(total), jnp.inf, total)
 
 
+def power_of_two_scale(*arrays):
+    r"""A power of two near the largest finite magnitude in ``arrays`` (1 if there is none).
+
+    :math:`W_p` is 1-homogeneous, :math:`W_p(x, y) = s\,W_p(x/s, y/s)`: dividing by an exact
+    power of two keeps :math:`|x - y|^p` from overflowing (or underflowing) for coordinates far
+    from 1 without rounding them. Not differentiated (the identity is exact).
+    """
+    big = jnp.zeros((), arrays[0].dtype)
+    for v in arrays:
+        big = jnp.maximum(big, jnp.max(jnp.where(jnp.isfinite(v), jnp.abs(v), 0)))
+    ok = (big > 0) & jnp.isfinite(big)
+    _, e = jnp.frexp(jnp.where(ok, big, 1))
+    return lax.stop_gradient(jnp.where(ok, jnp.ldexp(jnp.ones((), big.dtype), e), 1))
+
+
 def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
     r"""Wasserstein-:math:`p` distance between weighted samples on the real line (exact).
 
@@ -131,4 +147,5 @@ def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
         a = check_weights(a, x.shape[0], "wasserstein_1d", "a", x.dtype)
     if b is not None:
         b = check_weights(b, y.shape[0], "wasserstein_1d", "b", x.dtype)
-    return root(wasserstein_1d_power(x, y, p, a, b), p)
+    scale = power_of_two_scale(x, y)
+    return scale * root(wasserstein_1d_power(x / scale, y / scale, p, a, b), p)
