@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
-from gmath.games._tree import tree_size
+from gmath.games._tree import tree_norm, tree_scale, tree_size
 
 __all__ = ["solve_linear"]
 
@@ -18,6 +19,16 @@ def solve_linear(
     Tolerances are relative (``|r| <= tol |b|``); iterations are bounded. Differentiable through
     implicit differentiation (:func:`jax.lax.custom_linear_solve` inside the JAX solvers).
     """
+    # the system is linear in b: solve for b / |b| and scale back, so that the inner products
+    # of the Krylov method (squares of |b|) cannot overflow for large right-hand sides
+    scale = jax.lax.stop_gradient(tree_norm(b))
+    scale = jnp.where((scale > 0) & jnp.isfinite(scale), scale, jnp.ones_like(scale))
+    x0 = None if x0 is None else tree_scale(1.0 / scale, x0)
+    u = _solve_unit(matvec, tree_scale(1.0 / scale, b), x0, symmetric, tol, maxiter, normal)
+    return tree_scale(scale, u)
+
+
+def _solve_unit(matvec, b, x0, symmetric, tol, maxiter, normal):
     n = max(tree_size(b), 1)
     if normal and not symmetric:
         rmatvec = jax.linear_transpose(matvec, b)

@@ -35,9 +35,27 @@ class LogitEquilibrium(NamedTuple):
     converged: jax.Array
 
 
+def _softmax_over(d, tau):
+    r"""``softmax(d / tau)`` with differences below the rounding of ``d`` treated as ties.
+
+    The shift by the maximum is taken in the units of ``d``, before dividing by ``tau``: XLA may
+    evaluate ``d`` twice with different roundings (a fused multiply-add in one place), and an
+    error of half an ulp of ``d`` divided by a small ``tau`` (``|d|/tau`` of 1e17 in float64,
+    1e8 in float32) would otherwise push every exponent to ``-inf`` and the softmax to 0/0.
+    Gaps within :math:`4\varepsilon\max|d|` carry no information and are set to 0 in value
+    (not in gradient, which stays that of the exact softmax).
+    """
+    m = jax.lax.stop_gradient(jnp.max(d))
+    u = d - m
+    noise = jax.lax.stop_gradient(4 * jnp.finfo(d.dtype).eps * jnp.max(jnp.abs(d)))
+    u = u + jax.lax.stop_gradient(jnp.where(u >= -noise, jnp.zeros_like(u), u) - u)
+    e = jnp.exp(u / tau)
+    return e / jnp.sum(e)
+
+
 def _residual(A, tau, z):
     x, y = z
-    return (x - jax.nn.softmax(-(A @ y) / tau), y - jax.nn.softmax((x @ A) / tau))
+    return (x - _softmax_over(-(A @ y), tau), y - _softmax_over(x @ A, tau))
 
 
 def _max_abs(z):
@@ -58,7 +76,7 @@ def _iterate(A, tau, tol, max_iters):
 
     def cond(c):
         lx, ly, k, r = c
-        return (k < max_iters) & (r > jnp.maximum(jnp.maximum(tol, 1e-6), _residual_floor(A, tau)))
+        return (k < max_iters) & (r > jnp.maximum(tol, 1e-6))
 
     def body(c):
         lx, ly, k, _ = c
@@ -160,7 +178,17 @@ def _residual_floor(A, tau):
     error of about :math:`(m + n)\,\varepsilon \max|A_{ij}|/\tau`, which the softmax turns into
     the same relative error of the strategies."""
     m, n = A.shape
-    return 4.0 * (m + n) * jnp.finfo(A.dtype).eps * (1.0 + jnp.max(jnp.abs(A)) / tau)
+    eps = jnp.finfo(A.dtype).eps
+    # capped at sqrt(eps): a residual above it is never called converged, however small tau
+    return jnp.minimum(4.0 * (m + n) * eps * (1.0 + jnp.max(jnp.abs(A)) / tau), jnp.sqrt(eps))
+
+
+def _neg_entropy(p):
+    """``sum p log p`` with a zero gradient where ``p`` underflowed to 0 (double-where: the limit
+    of ``(log p + 1) dp`` there is 0, where ``xlogy`` would give ``-inf * 0``)."""
+    positive = p > 0
+    safe = jnp.where(positive, p, jnp.ones_like(p))
+    return jnp.sum(jnp.where(positive, safe * jnp.log(safe), jnp.zeros_like(p)))
 
 
 @functools.partial(jax.jit, static_argnames=("tol", "max_iters"))
@@ -185,9 +213,7 @@ def _logit_jit(A, tau, *, tol, max_iters):
         return unravel(jnp.linalg.solve(jac, flat))
 
     x, y = jax.lax.custom_root(f, z0, solve, tangent_solve)
-    value = x @ A @ y + tau * (
-        jnp.sum(jax.scipy.special.xlogy(x, x)) - jnp.sum(jax.scipy.special.xlogy(y, y))
-    )
+    value = x @ A @ y + tau * (_neg_entropy(x) - _neg_entropy(y))
     residual = _max_abs(_residual(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), (x, y)))
     reachable = jnp.maximum(tol, jax.lax.stop_gradient(_residual_floor(A, tau)))
     converged = valid & (residual <= reachable)

@@ -547,6 +547,16 @@ def solve_matrix_game(
     )
 
 
+def _divide(a, s):
+    """``a / s`` for ``s > 0`` in two power-of-two stages: XLA on CPU turns a division into a
+    product with the reciprocal, and ``1 / s`` is subnormal (flushed to zero) for ``s`` within a
+    factor 4 of the dtype's maximum."""
+    mant, e = jnp.frexp(s)
+    half = e // 2
+    one = jnp.ones((), a.dtype)
+    return (a * jnp.ldexp(one, -half)) * jnp.ldexp(one, half - e) / mant
+
+
 def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
     # invalid input that was traced (checked under checks mode by the caller): NaN out
     valid = jnp.all(jnp.isfinite(A)) & (tol >= 0)
@@ -555,7 +565,7 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
     shift = jnp.mean(A)
     scale = jnp.max(jnp.abs(A - shift))
     safe_scale = jnp.where(scale > 0, scale, 1.0)
-    An = (A - shift) / safe_scale
+    An = _divide(A - shift, safe_scale)
     if method == "simplex":
         x, y, iters, basis = _simplex(An, max_iters)
         # below float64 the tableau's rounding matters (gaps ~1e-5 in float32): keep the
@@ -567,7 +577,7 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
         (x, y, _), iters = _solve_normalised(
             An,
             method=method,
-            tol=tol / safe_scale,
+            tol=_divide(tol, safe_scale),
             max_iters=max_iters,
             check_every=check_every,
             polish=polish,

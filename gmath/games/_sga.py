@@ -51,7 +51,15 @@ def sga(learning_rate=0.1, *, lam: float = 1.0, align: bool = True, optimizer=No
         strength = lam
         if align:
             d = max(tree_size(v), 1)
-            alignment = tree_vdot(v, jt_v) * tree_vdot(at_v, jt_v) / d + 0.1
+            # <v, g><A^T v, g>/d + 1/10 with g = J^T v is quartic in |v|: evaluate the product on
+            # v / |v| (g and A^T v are linear in v) and restore |v|^4 only inside the sign, so
+            # that large gradients cannot overflow it to inf - inf
+            n = tree_norm(v)
+            n = jnp.where((n > 0) & jnp.isfinite(n), n, jnp.ones_like(n))
+            unit = tree_vdot(tree_scale(1 / n, v), tree_scale(1 / n, jt_v)) * tree_vdot(
+                tree_scale(1 / n, at_v), tree_scale(1 / n, jt_v)
+            )
+            alignment = jnp.where(unit == 0, 0.1, jnp.square(jnp.square(n)) * unit / d + 0.1)
             strength = lam * jnp.sign(alignment)
         return tree_axpy(strength, at_v, v), tree_norm(v)
 

@@ -9,6 +9,7 @@ __all__ = [
     "tree_add",
     "tree_all_finite",
     "tree_axpy",
+    "tree_max_abs",
     "tree_norm",
     "tree_scale",
     "tree_select",
@@ -49,12 +50,24 @@ def tree_vdot(a, b):
     return sum(leaves[1:], leaves[0])
 
 
-def tree_norm(a):
+def tree_max_abs(a):
     leaves = jax.tree_util.tree_leaves(a)
     if not leaves:
         return jnp.zeros(())
-    sq = [jnp.sum(jnp.square(jnp.abs(u))) for u in leaves]
-    return jnp.sqrt(sum(sq[1:], sq[0]))
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(u), initial=0) for u in leaves]))
+
+
+def tree_norm(a):
+    """Euclidean norm of all leaves, computed on ``a / max|a|`` so that no square overflows
+    (finite for entries up to the dtype's maximum; the scale is a constant for gradients, exact
+    since the norm is homogeneous)."""
+    leaves = jax.tree_util.tree_leaves(a)
+    if not leaves:
+        return jnp.zeros(())
+    m = jax.lax.stop_gradient(tree_max_abs(a))
+    m = jnp.where((m > 0) & jnp.isfinite(m), m, jnp.ones_like(m))
+    sq = [jnp.sum(jnp.square(jnp.abs(u) / m.astype(jnp.abs(u).dtype))) for u in leaves]
+    return m * jnp.sqrt(sum(sq[1:], sq[0]))
 
 
 def tree_zeros_like(a):
