@@ -449,14 +449,18 @@ def log_mass_outside(on, b):
     return -jnp.log1p(-jnp.exp(out))
 
 
-def categorical_kl_logweights(a, b):
+def categorical_kl_logweights(a, b, d=None):
     r""":math:`KL(p \| q)` for unnormalised log-weights ``a``, ``b`` (last axis; :math:`-\infty`
     allowed): :math:`+\infty` where p weighs a category q does not; else, with S the support
-    of p, :math:`KL(p \| q_S) - \log Q(S)` (:math:`q_S`: q conditioned on S)."""
+    of p, :math:`KL(p \| q_S) - \log Q(S)` (:math:`q_S`: q conditioned on S). ``d``, if given,
+    is :math:`b - a` computed more accurately (from probabilities, see :func:`pair_log_weights`).
+    """
     on = a > -jnp.inf
     escape = jnp.any(on & (b == -jnp.inf), -1)
     ok = on & (b > -jnp.inf)
-    d = jnp.where(ok, b - jnp.where(ok, a, 0.0), 0.0)
+    if d is None:
+        d = b - jnp.where(ok, a, 0.0)
+    d = jnp.where(ok, d, 0.0)
     a_s = jnp.where(escape[..., None], jnp.where(on, 0.0, -jnp.inf), a)
     inside = categorical_bregman(a_s, jnp.where(escape[..., None], 0.0, d))
     outside = log_mass_outside(on, jnp.where(escape[..., None], 0.0, b))
@@ -474,14 +478,38 @@ def bernoulli_log_weights(d, dt):
     return jnp.stack([l1, l0], -1)
 
 
+def pair_log_weights(p, q, dt):
+    r"""``(a, b, d)``: log-weights of two Bernoulli, Binomial or Categorical records (last axis)
+    and :math:`d = b - a`, where both hold ``probs`` computed as :math:`\log(1 + (q_k - p_k)/p_k)`
+    from the exact differences (for Bernoulli also :math:`(1 - q) - (1 - p) = p - q`), so that
+    nearby laws keep their relative accuracy; else the difference of the log-weights."""
+    if type(p).__name__ == "Categorical":
+        a, b = raw_log_weights(p, dt), raw_log_weights(q, dt)
+        if a.shape[-1] != b.shape[-1]:
+            return a, b, None
+        a, b = jnp.broadcast_arrays(a, b)
+        if p.probs is not None and q.probs is not None:
+            pp, qq = jnp.broadcast_arrays(jnp.asarray(p.probs, dt), jnp.asarray(q.probs, dt))
+            return a, b, log_ratio(jnp.where(pp > 0, pp, 1.0), jnp.where(pp > 0, qq, 1.0))
+        return a, b, b - a
+    a, b = jnp.broadcast_arrays(bernoulli_log_weights(p, dt), bernoulli_log_weights(q, dt))
+    if p.probs is not None and q.probs is not None:
+        pp, qq = jnp.broadcast_arrays(jnp.asarray(p.probs, dt), jnp.asarray(q.probs, dt))
+        x = jnp.stack([pp, 1 - pp], -1)
+        dx = jnp.stack([qq - pp, pp - qq], -1)
+        ok = (x > 0) & (x + dx > 0)
+        d = log1p_rel(jnp.where(ok, x, 1.0), jnp.where(ok, dx, 0.0))
+        return a, b, d
+    return a, b, b - a
+
+
 @register_kl("Bernoulli", "Bernoulli")
 def _kl_bernoulli_bernoulli(p, q):
     r""":math:`p\log\frac{p}{q} + (1 - p)\log\frac{1 - p}{1 - q}`, as the Bregman divergence of
     the log-normaliser (:func:`categorical_bregman`): accurate for nearby laws, 0 between equal
     ones, :math:`-\log(1 - q)` from a point mass at 0."""
     dt = common_dtype(p, q)
-    a, b = jnp.broadcast_arrays(bernoulli_log_weights(p, dt), bernoulli_log_weights(q, dt))
-    return categorical_kl_logweights(a, b)
+    return categorical_kl_logweights(*pair_log_weights(p, q, dt))
 
 
 @register_kl("Categorical", "Categorical")
@@ -489,14 +517,13 @@ def _kl_categorical_categorical(p, q):
     r""":math:`\sum_k p_k (\log p_k - \log q_k)` over the last axis, as the Bregman divergence
     of the log-sum-exp at the logits as given (:func:`categorical_bregman`)."""
     dt = common_dtype(p, q)
-    a, b = raw_log_weights(p, dt), raw_log_weights(q, dt)
+    a, b, d = pair_log_weights(p, q, dt)
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(
             f"kl: Categoricals over {a.shape[-1]} and {b.shape[-1]} categories (p and q must "
             "have the same number of categories)."
         )
-    a, b = jnp.broadcast_arrays(a, b)
-    return categorical_kl_logweights(a, b)
+    return categorical_kl_logweights(a, b, d)
 
 
 @register_kl("Binomial", "Binomial")
@@ -554,6 +581,18 @@ def geometric_bregman(log_fail, delta):
     return jnp.maximum(-log1p_minus(x) + tail, 0.0)
 
 
+def geometric_delta(p, q, dt, lp0, lq0):
+    r""":math:`\log(1 - q) - \log(1 - p)`; from probabilities as
+    :math:`\log(1 + (p - q)/(1 - p))` (the difference exact), else from the log-probabilities."""
+    if p.probs is not None and q.probs is not None:
+        pp, qq = jnp.broadcast_arrays(jnp.asarray(p.probs, dt), jnp.asarray(q.probs, dt))
+        ok = (pp < 1) & (qq < 1)
+        return jnp.where(
+            ok, log1p_rel(jnp.where(ok, 1 - pp, 1.0), jnp.where(ok, pp - qq, 0.0)), 0.0
+        )
+    return lq0 - jnp.where(lp0 > -jnp.inf, lp0, 0.0)
+
+
 @register_kl("Geometric", "Geometric")
 def _kl_geometric_geometric(p, q):
     r""":math:`\frac{1 - p}{p}\log\frac{1 - p}{1 - q} + \log\frac{p}{q}` (the mean number of
@@ -567,7 +606,7 @@ def _kl_geometric_geometric(p, q):
     point_q = lq0 == -jnp.inf
     regular = ~point_p & ~point_q
     f = jnp.where(regular, lp0, -1.0)
-    delta = jnp.where(regular, lq0 - f, 0.0)
+    delta = jnp.where(regular, geometric_delta(p, q, dt, lp0, lq0), 0.0)
     value = geometric_bregman(f, delta)
     degenerate = jnp.where(point_p, -lq1, jnp.inf)  # q = 1, p < 1: p has mass outside {0}
     return jnp.where(regular, value, degenerate)

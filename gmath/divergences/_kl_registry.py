@@ -13,6 +13,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from gmath.divergences._params import check_pair, identical, invalid_mask
+
 __all__ = ["kl", "kl_pairs", "register_kl"]
 
 _REGISTRY: dict[tuple[Any, Any], Callable] = {}
@@ -116,11 +118,14 @@ def kl(p, q):
 
     Returns:
       Array of shape ``broadcast(p.batch_shape, q.batch_shape)``, in the promoted dtype of the
-      parameters (float32 in, float32 out).
+      parameters (float32 in, float32 out); exactly 0 where the two records have equal
+      parameters, NaN where a record's parameters are invalid.
 
     Raises:
       NotImplementedError: when the pair has no registered closed form; the message names both
         families and points to :func:`kl_estimate` (Monte Carlo).
+      ValueError: when the batch shapes do not broadcast (the message names both families and
+        their batch shapes), or the laws have different numbers of categories or dimensions.
 
     References:
       Kullback, S. and Leibler, R. A. (1951). On information and sufficiency. Annals of
@@ -132,6 +137,7 @@ def kl(p, q):
       >>> round(float(gv.kl(Normal(0.0, 1.0), Normal(1.0, 2.0))), 6)
       0.443147
     """
+    shape = check_pair("kl", p, q)
     fn = _lookup(p, q)
     if fn is None:
         extra = ""
@@ -144,7 +150,13 @@ def kl(p, q):
             "gmath.divergences.register_kl." + extra
         )
     out = jnp.asarray(fn(p, q))
-    shape = jnp.broadcast_shapes(_batch_shape(p), _batch_shape(q))
     if out.shape != shape:
         out = jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, shape))
+    if _is_gmath_family(type(p)) and _is_gmath_family(type(q)):
+        same = identical(p, q)  # equal parameters: exactly 0, whatever the formula's rounding
+        if same is not False:
+            out = jnp.where(same, jnp.zeros((), out.dtype), out)
+        bad = invalid_mask(p, q)
+        if bad is not None:
+            out = jnp.where(bad, jnp.nan, out)
     return out
