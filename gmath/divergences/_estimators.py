@@ -8,7 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from gmath._estimate import Estimate
+from gmath._numerics import check_key
 from gmath.divergences._f_divergence import mean_and_stderr
+from gmath.divergences._params import check_pair
 
 __all__ = ["jensen_shannon_estimate", "kl_estimate"]
 
@@ -67,6 +69,8 @@ def kl_estimate(key, p, q, num_samples: int, *, estimator: str = "k3", gradient:
       >>> float(est.value), float(est.stderr)
       (0.0, 0.0)
     """
+    check_key(key, where="kl_estimate")
+    check_pair("kl_estimate", p, q)
     if estimator not in _ESTIMATORS:
         raise ValueError(f"kl_estimate: estimator must be one of {_ESTIMATORS}, got {estimator!r}")
     if gradient not in _GRADIENTS:
@@ -123,7 +127,13 @@ def jensen_shannon_estimate(key, p, q, num_samples: int):
       >>> round(float(est.value), 12)
       0.0
     """
+    check_key(key, where="jensen_shannon_estimate")
+    check_pair("jensen_shannon_estimate", p, q)
     num_samples = int(num_samples)
+    if num_samples < 1:
+        raise ValueError(
+            f"jensen_shannon_estimate: num_samples must be positive, got {num_samples}"
+        )
     kp, kq = jax.random.split(key)
     x = p.sample(kp, (num_samples,))
     y = q.sample(kq, (num_samples,))

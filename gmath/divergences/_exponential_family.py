@@ -33,6 +33,8 @@ from gmath.divergences._params import (
     bernoulli_log_probs,
     bernoulli_logits,
     categorical_log_probs,
+    check_alpha,
+    check_pair,
     common_dtype,
 )
 
@@ -188,13 +190,21 @@ def natural_parameters(d):
     return fam.theta, fam.log_normalizer
 
 
-def _pair(p, q):
+def _pair(p, q, where):
+    check_pair(where, p, q)
     dt = common_dtype(p, q)
     fp, fq = _family(p, dt), _family(q, dt)
     if fp.group != fq.group:
         raise NotImplementedError(
             f"{type(p).__name__} and {type(q).__name__} are not the same exponential family."
         )
+    if fp.group in ("Categorical", "Dirichlet", "MultivariateNormal"):
+        kp, kq = fp.theta[0].shape[-1], fq.theta[0].shape[-1]
+        if kp != kq:
+            raise ValueError(
+                f"{where}: {type(p).__name__} and {type(q).__name__} of sizes {kp} and {kq} "
+                "(p and q must have the same number of categories or dimensions)."
+            )
     thetas = [jnp.broadcast_arrays(a, b) for a, b in zip(fp.theta, fq.theta, strict=True)]
     return fp, fq, tuple(t[0] for t in thetas), tuple(t[1] for t in thetas)
 
@@ -225,7 +235,7 @@ def exponential_family_kl(p, q):
       >>> round(float(exponential_family_kl(Normal(0.0, 1.0), Normal(1.0, 2.0))), 6)
       0.443147
     """
-    fp, fq, t1, t2 = _pair(p, q)
+    fp, fq, t1, t2 = _pair(p, q, "exponential_family_kl")
     a = fp.log_normalizer
     tangent = tuple(b - c for b, c in zip(t2, t1, strict=True))
     a1, directional = jax.jvp(a, t1, tangent)
@@ -245,7 +255,8 @@ def exponential_family_renyi(p, q, alpha):
 
     Args:
       p, q: records of the same exponential family.
-      alpha: order :math:`\alpha > 0`, broadcasting with the batch shape.
+      alpha: order :math:`\alpha \ge 0`, broadcasting with the batch shape (NaN outside
+        :math:`[0, \infty)`; ``InvalidParameterError`` in checks mode).
 
     Returns:
       Array of shape ``broadcast(p.batch_shape, q.batch_shape, shape(alpha))``.
@@ -259,10 +270,10 @@ def exponential_family_renyi(p, q, alpha):
       >>> round(float(exponential_family_renyi(Normal(0.0, 1.0), Normal(1.0, 1.0), 2.0)), 6)
       1.0
     """
-    fp, fq, t1, t2 = _pair(p, q)
+    fp, fq, t1, t2 = _pair(p, q, "exponential_family_renyi")
     a = fp.log_normalizer
     dt = t1[0].dtype
-    alpha = jnp.asarray(alpha, dt)
+    alpha = check_alpha("exponential_family_renyi", alpha, dt)
     a1, a2 = a(*t1), a(*t2)
 
     def mix(b, c):

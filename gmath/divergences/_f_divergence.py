@@ -10,12 +10,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._estimate import Estimate
-from gmath._numerics import gammaln
+from gmath._numerics import check_key, gammaln
 from gmath.divergences._generators import Generator
 from gmath.divergences._params import (
     bernoulli_log_probs,
     categorical_log_probs,
+    check_pair,
     common_dtype,
+    identical,
+    invalid_mask,
     params,
 )
 
@@ -72,7 +75,10 @@ def _terms(lp, lq, g: Generator):
 def _binomial_log_pmf(n, lp1, lp0, k):
     valid = k <= n
     ks = jnp.where(valid, k, 0.0)
-    out = gammaln(n + 1) - gammaln(ks + 1) - gammaln(n - ks + 1) + ks * lp1 + (n - ks) * lp0
+    # k log p with 0 log 0 = 0: a point mass (p = 0 or 1) has log-probability 0 at its atom
+    succ = jnp.where(ks == 0, 0.0, ks * jnp.where(ks == 0, 0.0, lp1))
+    fail = jnp.where(n - ks == 0, 0.0, (n - ks) * jnp.where(n - ks == 0, 0.0, lp0))
+    out = gammaln(n + 1) - gammaln(ks + 1) - gammaln(n - ks + 1) + succ + fail
     return jnp.where(valid, out, -jnp.inf)
 
 
@@ -137,6 +143,10 @@ def _windowed_sum(p, q, g):
 
     total = summed(k_q) + summed(k_p, new)
     return jnp.where(ok_p & ok_q, total, jnp.nan)
+
+
+def _probs_or_logits(d):
+    return d.logits if d.probs is None else d.probs
 
 
 def _exact(p, q, g):
@@ -257,16 +267,31 @@ def f_divergence(p, q, generator: Generator, *, key=None, num_samples: int | Non
             f"f_divergence: generator must be a gmath.divergences.generators.Generator, got "
             f"{generator!r}."
         )
+    shape = check_pair("f_divergence", p, q)
+    if type(p).__name__ == type(q).__name__ == "Categorical":
+        kp, kq = jnp.shape(_probs_or_logits(p))[-1], jnp.shape(_probs_or_logits(q))[-1]
+        if kp != kq:
+            raise ValueError(
+                f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
+                "the same number of categories)."
+            )
     exact = _exact(p, q, generator)
     if exact is not None:
-        shape = jnp.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
-        return jnp.broadcast_to(exact, jnp.broadcast_shapes(exact.shape, shape))
+        exact = jnp.broadcast_to(exact, jnp.broadcast_shapes(exact.shape, shape))
+        same = identical(p, q)
+        if same is not False:
+            exact = jnp.where(same, 0.0, exact)
+        bad = invalid_mask(p, q)
+        if bad is not None:
+            exact = jnp.where(bad, jnp.nan, exact)
+        return exact
     if key is None or num_samples is None:
         raise ValueError(
             f"f_divergence: no exact sum for ({type(p).__name__}, {type(q).__name__}) (for "
             "Poisson/Geometric: laws too wide for the summation window); pass key= and "
             "num_samples= for a Monte Carlo estimate."
         )
+    check_key(key, where="f_divergence")
     x = q.sample(key, (int(num_samples),))
     lu = p.log_prob(x) - q.log_prob(x)
     p_zero = jnp.isneginf(lu)  # x ~ q, so q(x) > 0: only p(x) = 0 needs its limit f(0)

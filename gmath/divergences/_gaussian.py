@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gmath._numerics import matmul
-from gmath.divergences._params import common_dtype
+from gmath.divergences._params import common_dtype, expm1_minus, log_ratio
 
 __all__ = ["Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
 
@@ -55,6 +55,7 @@ class Gaussian:
     tril: Any = None  # Cholesky factor of Sigma ("tril") or of the precision ("precision")
     diag: Any = None  # variances ("diag", "lowrank")
     factor: Any = None  # cov_factor ("lowrank")
+    scale: Any = None  # standard deviations ("diag"), kept so that tiny scales do not underflow
 
     @property
     def dim(self) -> int:
@@ -165,10 +166,10 @@ def as_gaussian(d, dtype=None) -> Gaussian:
         base = d.base
         loc, scale = arr(base.loc), arr(base.scale)
         loc, scale = jnp.broadcast_arrays(loc, scale)
-        return Gaussian(loc=loc, kind="diag", diag=scale**2)
+        return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
     if name == "MultivariateNormalDiag":
         loc, scale = jnp.broadcast_arrays(arr(d.loc), arr(d.scale_diag))
-        return Gaussian(loc=loc, kind="diag", diag=scale**2)
+        return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
     if name == "LowRankMultivariateNormal":
         loc, diag = jnp.broadcast_arrays(arr(d.loc), arr(d.cov_diag))
         return Gaussian(loc=loc, kind="lowrank", diag=diag, factor=arr(d.cov_factor))
@@ -186,6 +187,10 @@ def gaussian_kl(p: Gaussian, q: Gaussian):
     """
     if p.dim != q.dim:
         raise ValueError(f"kl: multivariate normals of different dimensions {p.dim} and {q.dim}.")
+    if p.kind == q.kind == "diag":
+        return _kl_diag(p, q)
+    if p.kind in ("diag", "tril") and q.kind in ("diag", "tril"):
+        return _kl_tril(p, q)
     f, d = p.sqrt_parts()
     diff = (q.loc - p.loc)[..., :, None]
     if d is not None and q.kind in ("tril", "lowrank"):
@@ -206,3 +211,46 @@ def gaussian_kl(p: Gaussian, q: Gaussian):
     if d is not None:
         trace = trace + jnp.sum(d * q.diag_of_inverse(), -1)
     return 0.5 * (trace + maha - p.dim + q.logdet() - p.logdet())
+
+
+def _kl_diag(p: Gaussian, q: Gaussian):
+    r"""Diagonal covariances: :math:`\sum_i \tfrac12[(e^{t_i} - 1 - t_i) + z_i^2]`,
+    :math:`t_i = 2\log(\sigma_{p,i}/\sigma_{q,i})`, :math:`z_i = (\mu_{p,i} - \mu_{q,i})/\sigma_{q,i}`:
+    from the scales (no squares that underflow), accurate for nearby laws."""
+    sp, sq = jnp.broadcast_arrays(p.scale, q.scale)
+    t = 2 * log_ratio(sq, sp)
+    z = (p.loc - q.loc) / q.scale
+    return 0.5 * jnp.sum(expm1_minus(t) + z * z, -1)
+
+
+def _tril(g: Gaussian):
+    """A lower-triangular factor with a nonnegative diagonal (columns' signs normalised)."""
+    if g.kind == "diag":
+        return g.scale[..., :, None] * jnp.eye(g.dim, dtype=g.scale.dtype)
+    diag = jnp.diagonal(g.tril, axis1=-2, axis2=-1)
+    return g.tril * jnp.where(diag < 0, -1.0, 1.0)[..., None, :]
+
+
+def _kl_tril(p: Gaussian, q: Gaussian):
+    r"""Cholesky factors :math:`L_p`, :math:`L_q`: with :math:`N = L_q^{-1}(L_p - L_q)` (lower
+    triangular, :math:`N_{ii} = L_{p,ii}/L_{q,ii} - 1`),
+
+    .. math::
+        KL = \tfrac12\Big[\sum_{i > j} N_{ij}^2 + \sum_i (e^{t_i} - 1 - t_i)
+            + \|L_q^{-1}(\mu_p - \mu_q)\|^2\Big], \quad t_i = 2\log(L_{p,ii}/L_{q,ii}),
+
+    the usual :math:`\tfrac12[\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) - d + \log\det\Sigma_q
+    - \log\det\Sigma_p + \text{Mahalanobis}]` with the trace and log-determinants expanded
+    around :math:`L_p = L_q`: a sum of nonnegative terms, accurate for nearby laws, 0 at equality.
+    """
+    lp, lq = _bcast_batch(_tril(p), _tril(q), 2, 2)
+    diff = (p.loc - q.loc)[..., :, None]
+    lq_b, diff = _bcast_batch(lq, diff, 2, 2)
+    lp_b, _ = _bcast_batch(lp, diff, 2, 2)
+    n = _solve_lower(lq_b, jnp.concatenate([lp_b - lq_b, diff], axis=-1))
+    off = jnp.tril(n[..., :, :-1], -1)
+    maha = jnp.sum(n[..., :, -1] ** 2, -1)
+    dp = jnp.diagonal(lp_b, axis1=-2, axis2=-1)
+    dq = jnp.diagonal(lq_b, axis1=-2, axis2=-1)
+    t = 2 * log_ratio(dq, dp)
+    return 0.5 * (jnp.sum(off**2, (-2, -1)) + jnp.sum(expm1_minus(t), -1) + maha)

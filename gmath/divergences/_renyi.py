@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
-from gmath._numerics import betainc, gammaincc, ndtr
+from gmath._numerics import betainc, gammaincc, matmul, ndtr
 from gmath.divergences._exponential_family import exponential_family_renyi
+from gmath.divergences._gaussian import _bcast_batch, _tril, as_gaussian, is_gaussian
 from gmath.divergences._kl import (
     categorical_bregman,
     dirichlet_bregman,
@@ -38,6 +40,7 @@ from gmath.divergences._params import (
     expm1_minus,
     identical,
     invalid_mask,
+    log1p_minus,
     log_ratio,
     params,
 )
@@ -301,6 +304,87 @@ def _categorical_pair_renyi(p, q, alpha):
     return _categorical_renyi(a, b, alpha, d)
 
 
+def _precision(g):
+    if g.kind == "tril":
+        eye = jnp.broadcast_to(jnp.eye(g.dim, dtype=g.tril.dtype), g.tril.shape)
+        inv = jax.lax.linalg.triangular_solve(g.tril, eye, left_side=True, lower=True)
+        return matmul(jnp.swapaxes(inv, -1, -2), inv)
+    return g.precision()
+
+
+def _gaussian_renyi(p, q, alpha):
+    r"""Multivariate normals (any parameterisation) by the same route, in closed form.
+
+    With :math:`\Lambda` the precisions, :math:`\Lambda_d = \Lambda_p - \Lambda_q`,
+    :math:`\Lambda_\alpha = \Lambda_q + \alpha\Lambda_d = L L^\top` (else :math:`+\infty`),
+    :math:`\kappa` the eigenvalues of :math:`L^{-1}\Lambda_d L^{-\top}` and
+    :math:`\delta = \mu_p - \mu_q`: :math:`\mu_\alpha - \mu_p = -(1 - \alpha)\Sigma_\alpha
+    \Lambda_q\delta`, :math:`\mu_\alpha - \mu_q = \alpha\Sigma_\alpha\Lambda_p\delta`, and
+
+    .. math::
+        KL(p_\alpha \| p) = \tfrac12\sum_i \phi((1 - \alpha)\kappa_i)
+            + \tfrac12 (\mu_\alpha - \mu_p)^\top\Lambda_p(\mu_\alpha - \mu_p),
+        \quad \phi(x) = x - \log(1 + x) \ge 0,
+
+    likewise :math:`KL(p_\alpha \| q)` with :math:`\phi(-\alpha\kappa_i)`: the factor
+    :math:`1 - \alpha` multiplies exactly, so :math:`\alpha` near 1 costs no accuracy."""
+    dt = common_dtype(p, q)
+    gp, gq = as_gaussian(p, dt), as_gaussian(q, dt)
+    if gp.dim != gq.dim:
+        raise ValueError(
+            f"renyi: multivariate normals of different dimensions {gp.dim} and {gq.dim}."
+        )
+    if {gp.kind, gq.kind} <= {"tril", "diag"}:
+        # Lambda_p - Lambda_q = A^T E + E^T B, A = L_p^-1, B = L_q^-1, E = A - B =
+        # -A (L_p - L_q) B: from the exact difference of the factors
+        lp, lq = _bcast_batch(_tril(gp), _tril(gq), 2, 2)
+        eye = jnp.broadcast_to(jnp.eye(gp.dim, dtype=dt), lp.shape)
+        inv_p = jax.lax.linalg.triangular_solve(lp, eye, left_side=True, lower=True)
+        inv_q = jax.lax.linalg.triangular_solve(lq, eye, left_side=True, lower=True)
+        e = -matmul(inv_p, matmul(lp - lq, inv_q))
+        lam_p = matmul(jnp.swapaxes(inv_p, -1, -2), inv_p)
+        lam_q = matmul(jnp.swapaxes(inv_q, -1, -2), inv_q)
+        lam_d = matmul(jnp.swapaxes(inv_p, -1, -2), e) + matmul(jnp.swapaxes(e, -1, -2), inv_q)
+    else:
+        lam_p, lam_q = _precision(gp), _precision(gq)
+        lam_d = None
+    delta = gp.loc - gq.loc
+    batch = jnp.broadcast_shapes(alpha.shape, lam_p.shape[:-2], lam_q.shape[:-2], delta.shape[:-1])
+    a = jnp.where((alpha == 1) | jnp.isnan(alpha), 0.5, alpha)
+    a = jnp.broadcast_to(a, batch)
+    lam_p = jnp.broadcast_to(lam_p, batch + lam_p.shape[-2:])
+    lam_q = jnp.broadcast_to(lam_q, batch + lam_q.shape[-2:])
+    delta = jnp.broadcast_to(delta, batch + delta.shape[-1:])
+    lam_d = lam_p - lam_q if lam_d is None else jnp.broadcast_to(lam_d, lam_p.shape)
+    lam = lam_q + a[..., None, None] * lam_d
+    chol = jnp.linalg.cholesky(0.5 * (lam + jnp.swapaxes(lam, -1, -2)))
+    valid = jnp.all(jnp.isfinite(chol), (-2, -1)) & jnp.all(
+        jnp.diagonal(chol, axis1=-2, axis2=-1) > 0, -1
+    )
+    eye = jnp.broadcast_to(jnp.eye(gp.dim, dtype=dt), chol.shape)
+    chol = jnp.where(valid[..., None, None], chol, eye)
+    solve = lambda x: jax.lax.linalg.triangular_solve(chol, x, left_side=True, lower=True)
+    half = solve(jnp.swapaxes(solve(lam_d), -1, -2))  # L^-1 lam_d L^-T
+    kappa = jnp.linalg.eigvalsh(0.5 * (half + jnp.swapaxes(half, -1, -2)))
+
+    # Sigma_alpha x = L^-T L^-1 x; the quadratic forms below use y = L^-1 x
+    def sigma(x):
+        y = solve(x[..., None])
+        return jax.lax.linalg.triangular_solve(
+            chol, y, left_side=True, lower=True, transpose_a=True
+        )[..., 0]
+
+    v = sigma(matmul(lam_q, delta[..., None])[..., 0])  # (mu_p - mu_alpha) / (1 - alpha)
+    w = sigma(matmul(lam_p, delta[..., None])[..., 0])  # (mu_alpha - mu_q) / alpha
+    quad = lambda m, x: jnp.sum(x * matmul(m, x[..., None])[..., 0], -1)
+    phi = lambda x: -log1p_minus(x)
+    b = a[..., None]
+    scale = jnp.sum(a[..., None] / (1 - b) * phi((1 - b) * kappa) + phi(-b * kappa), -1)
+    mean = a * (1 - a) * quad(lam_p, v) + a * a * quad(lam_q, w)
+    value = jnp.maximum(0.5 * (scale + mean), 0.0)
+    return jnp.where(valid, value, jnp.inf)
+
+
 _RENYI = {
     ("Normal", "Normal"): _normal_renyi,
     ("LogNormal", "LogNormal"): _normal_renyi,
@@ -356,7 +440,9 @@ def renyi(p, q, alpha):
     :math:`\alpha = 1`, is exactly 0 between equal laws and never negative. Degenerate members
     (probabilities 0 or 1, Poisson rate 0, categories of probability 0) follow the definition:
     a category outside the support of q gives :math:`+\infty` for :math:`\alpha \ge 1`.
-    Uniforms use their overlap. VonMises and multivariate normals use the log-normaliser form.
+    Multivariate normals take the same form (with :math:`p_\alpha` from the precisions, so
+    nearby laws keep the accuracy their conditioning allows); Uniforms use their overlap;
+    VonMises uses the log-normaliser form.
 
     :math:`\alpha = 1` gives :func:`kl`; :math:`\alpha = 0` gives
     :math:`-\log Q(\operatorname{supp} p)`. :math:`D_\alpha` is non-decreasing in
@@ -398,6 +484,8 @@ def _renyi(where, p, q, alpha):
     alpha = check_alpha(where, alpha, dt)
     name_p, name_q = type(p).__name__, type(q).__name__
     fn = _RENYI.get((name_p, name_q))
+    if fn is None and is_gaussian(p) and is_gaussian(q):
+        fn = _gaussian_renyi
     if fn is not None:
         value = fn(p, q, alpha)
     else:
@@ -625,6 +713,7 @@ def total_variation(p, q):
       >>> round(float(gv.total_variation(Normal(0.0, 1.0), Normal(1.0, 1.0))), 6)
       0.382925
     """
+    shape = check_pair("total_variation", p, q)
     name_p, name_q = type(p).__name__, type(q).__name__
     fn = _TV.get(name_p) if name_p == name_q else None
     if fn is None:
@@ -633,6 +722,13 @@ def total_variation(p, q):
             f"{sorted(_TV)} (same family). Use f_divergence with generators.total_variation "
             "for a Monte Carlo estimate."
         )
+    if name_p == "Categorical":
+        kp = jnp.shape(p.logits if p.probs is None else p.probs)[-1]
+        kq = jnp.shape(q.logits if q.probs is None else q.probs)[-1]
+        if kp != kq:
+            raise ValueError(
+                f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
+                "have the same number of categories)."
+            )
     out = fn(p, q)
-    shape = jnp.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
-    return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, shape))
+    return _finish("total_variation", p, q, out, shape)
