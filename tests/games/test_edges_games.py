@@ -195,7 +195,7 @@ def _random_gap(*entries):
     return gg.solve_matrix_game(jnp.stack(entries).reshape(4, 5)).gap
 
 
-RANDOM_ORACLES = [_lp_value(np.asarray(e).reshape(4, 5)) for e in RANDOM_GAMES]  # ~10 ms
+LP_VALUES = [_lp_value(np.asarray(e).reshape(4, 5)) for e in RANDOM_GAMES]  # ~10 ms
 
 
 # strategies against the uniform column player of rock-paper-scissors: gap = max(x^T A)
@@ -466,7 +466,7 @@ EDGE_GROUPS = (
             "solve_matrix_game_value_vs_linprog",
             _random_value,
             args=RANDOM_GAMES,
-            expected=RANDOM_ORACLES,
+            expected=LP_VALUES,
             rtol={"float64": 1e-9, "float32": 1e-5},
             atol={"float64": 1e-9, "float32": 1e-5},
         ),

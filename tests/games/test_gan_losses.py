@@ -173,8 +173,9 @@ def dirac_game(gamma):
 def test_dirac_gan_eigenvalues(gamma):
     J = gg.jacobian(dirac_game(gamma), (0.0, 0.0))
     eig = np.sort_complex(np.linalg.eigvals(np.asarray(J)))
-    # ORACLES.md gives the eigenvalues of the gradient *ascent* field (-J in our descent
-    # convention): -g/2 +- sqrt(g^2/4 - 1/4); without R1, +- i/2.
+    # Dirac-GAN with R1 (Mescheder, Geiger and Nowozin 2018): the eigenvalues of the gradient
+    # *ascent* field (-J in our descent convention) are -g/2 +- sqrt(g^2/4 - 1/4); without R1,
+    # +- i/2.
     disc = np.sqrt(complex(gamma**2 / 4 - 0.25))
     oracle = np.array([-gamma / 2 + disc, -gamma / 2 - disc])
     np.testing.assert_allclose(np.sort_complex(-eig), np.sort_complex(oracle), atol=1e-12)

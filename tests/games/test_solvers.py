@@ -1,4 +1,4 @@
-"""Game solvers against the closed forms of ORACLES.md (Games): bilinear spectral radii,
+"""Game solvers against closed forms: bilinear spectral radii,
 CGD = proximal point, kernels of singular games, quadratic saddles, optax composition."""
 
 import jax
