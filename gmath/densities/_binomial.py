@@ -128,6 +128,11 @@ _SERIES_VARIANCE = 1e4
 def _entropy(n, p, q, log_p, log_q):
     n, p, q, log_p, log_q = jnp.broadcast_arrays(n, p, q, log_p, log_q)
     ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
+    # H(n, p) = H(n, 1 - p): sum over the failures where p > 1/2, so that the window of the sum
+    # lies near 0, where every integer is a float (near n = 1e9 float32 holds multiples of 64)
+    swap = p > q
+    p, q = jnp.where(swap, q, p), jnp.where(swap, p, q)
+    log_p, log_q = jnp.where(swap, log_q, log_p), jnp.where(swap, log_p, log_q)
     var = n * p * q
     big = var >= _SERIES_VARIANCE
     # the lattice sum / quadrature at moderate variance (parameters moved where unused)

@@ -21,14 +21,19 @@ def _log_softmax(logits):
     ``logits - logsumexp(logits)`` cancels at the dominant class, whose log-probability is
     close to 0: here it is ``-log1p(...)``, accurate to a few ulps (see
     ``scripts/accuracy_table.py``). The largest logit is not a stopped gradient: the formula is
-    exact in :math:`\ell` (the :math:`j = m` term is the constant 1), so autodiff is exact.
+    exact in :math:`\ell` (the :math:`j = m` term is the constant 1), so autodiff is exact; the
+    largest entry's own shift is written as the constant 0, so that its derivative
+    :math:`1 - \pi_m = \text{total}/(1 + \text{total})` does not come out of a cancelling
+    :math:`1 - 1 + \dots` (which loses all digits of :math:`1 - \pi_m` below ``eps``).
     """
     k = logits.shape[-1]
     arg = jnp.argmax(logits, axis=-1, keepdims=True)
     top = jnp.take_along_axis(logits, arg, axis=-1)
     finite = jnp.isfinite(top)
-    shifted = logits - jnp.where(finite, top, 0.0)
     others = jnp.arange(k) != arg
+    # the largest entry's shift is the constant 0, not l_m - l_m: its derivative then comes from
+    # log1p(total) alone, total / (1 + total) = 1 - pi_m without cancellation
+    shifted = jnp.where(others, logits - jnp.where(finite, top, 0.0), 0.0)
     total = jnp.sum(jnp.where(others, jnp.exp(jnp.where(others, shifted, 0.0)), 0.0), axis=-1)
     out = shifted - jnp.log1p(total)[..., None]
     return jnp.where(finite, out, jax.nn.log_softmax(logits, axis=-1))
@@ -112,6 +117,17 @@ class Categorical(Distribution):
             (jnp.any(logits > -jnp.inf, axis=-1), "logits must not all be -inf."),
         ]
 
+    def _invalid(self, lp):
+        """Boolean, ``batch_shape``: the members whose parameters violate a constraint."""
+        invalid = jnp.any(jnp.isnan(lp), axis=-1)
+        batch_ndim = lp.ndim - 1
+        for ok, _ in self._constraints():
+            ok = jnp.asarray(ok)
+            if ok.ndim > batch_ndim:
+                ok = jnp.all(ok, axis=-1)
+            invalid = invalid | ~ok
+        return jnp.broadcast_to(invalid, lp.shape[:-1])
+
     @property
     def num_categories(self) -> int:
         """Number of categories :math:`K` (the size of the last axis of logits/probs)."""
@@ -171,7 +187,7 @@ class Categorical(Distribution):
     def sample(self, key, sample_shape=()):
         shape = self._sample_shape(sample_shape)
         lp = self._log_probs()
-        invalid = jnp.any(jnp.isnan(lp), axis=-1)
+        invalid = self._invalid(lp)
         draws = jax.random.categorical(
             key, jnp.where(invalid[..., None], 0.0, lp), axis=-1, shape=shape
         )
@@ -202,5 +218,5 @@ class Categorical(Distribution):
     def mode(self):
         r"""Most probable category :math:`\arg\max_k \pi_k` (the first on ties), ``int32``."""
         lp = self._log_probs()
-        mode = jnp.where(jnp.any(jnp.isnan(lp), axis=-1), -1, jnp.argmax(lp, axis=-1))
+        mode = jnp.where(self._invalid(lp), -1, jnp.argmax(lp, axis=-1))
         return jnp.broadcast_to(mode.astype(jnp.int32), self.batch_shape)
