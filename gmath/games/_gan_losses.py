@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gmath._config import error_if_not
 from gmath._numerics import promote
 
 __all__ = [
@@ -32,7 +33,11 @@ def _mean(values, weights):
     w = w.astype(values.dtype)
     if w.shape != values.shape:
         raise ValueError(f"weights of shape {w.shape} do not match logits of shape {values.shape}.")
-    return jnp.sum(w * values) / jnp.sum(w)
+    # weights are normalised by their sum; a negative weight (or a zero sum) is invalid: NaN
+    ok = jnp.all(w >= 0) & (jnp.sum(w) > 0)
+    error_if_not(ok, "GAN loss weights must be non-negative with a positive sum.")
+    safe = jnp.where(ok, w, jnp.ones_like(w))
+    return jnp.where(ok, jnp.sum(safe * values) / jnp.sum(safe), jnp.nan)
 
 
 def _prepare(name, real_logits, fake_logits, real_weights=None, fake_weights=None):
@@ -79,7 +84,8 @@ def minimax_loss(
     Args:
       real_logits: ``[batch]`` logits on data. fake_logits: ``[batch']`` logits on samples.
       label_smoothing: one-sided smoothing :math:`s \in [0, 1)`.
-      real_weights, fake_weights: optional non-negative weights (weighted means).
+      real_weights, fake_weights: optional non-negative weights with a positive sum (weighted
+        means, normalised by the sum); invalid weights give NaN (an error in checks mode).
 
     Returns:
       ``(d_loss, g_loss)`` scalars.

@@ -324,6 +324,77 @@ def _make_solver_fn(make):
     return fn
 
 
+# --- GAN losses at saturated logits (softplus forms; mpmath oracles) ---------------------------
+
+LOGITS = [0.0, 1.0, -1.0, 30.0, -30.0, 1e4, -1e4, 1e30, -1e30, INF, -INF]
+LOGIT_PAIRS = [(r, f) for r in LOGITS for f in [0.0, -30.0, 1e4, -1e30, INF, -INF]]
+
+
+def _mp_softplus(v):
+    mpmath.mp.dps = 50
+    if v == INF:
+        return INF
+    if v == -INF:
+        return 0.0
+    return float(mpmath.log1p(mpmath.exp(mpmath.mpf(v))))
+
+
+def _mp_sigmoid(v):
+    mpmath.mp.dps = 50
+    if math.isinf(v):
+        return 1.0 if v > 0 else 0.0
+    return float(1 / (1 + mpmath.exp(-mpmath.mpf(v))))
+
+
+def _minimax_d(r, f):
+    return gg.minimax_loss(r[None], f[None])[0]
+
+
+def _non_saturating_g(r, f):
+    return gg.non_saturating_loss(r[None], f[None])[1]
+
+
+def _js_d(r, f):
+    return gg.f_gan_loss(r[None], f[None], divergence="jensen_shannon")[0]
+
+
+def _reverse_kl_d(r, f):
+    return gg.f_gan_loss(r[None], f[None], divergence="reverse_kl")[0]
+
+
+def _minimax_d_grad_real(r, f):
+    return jax.grad(_minimax_d)(r, f)
+
+
+def _reverse_kl_oracle(r, f):
+    # -E_p(-exp(-r)) + E_q(f - 1) = exp(-r) + f - 1
+    mpmath.mp.dps = 50
+    if r == -INF or f == INF:
+        return INF if not (f == -INF) else NAN
+    if f == -INF:
+        return -INF
+    return float(mpmath.exp(-mpmath.mpf(r)) + mpmath.mpf(f) - 1)
+
+
+REVERSE_KL_PAIRS = [
+    (r, f) for r in [0.0, 1.0, -30.0, 1e4, 1e30, INF] for f in [0.0, 2.5, -1e4, 1e30]
+]
+WEIGHTS = [0.0, 0.5, 1.0, 1e30, 1e-30, -1e-30, -0.5, -1.0, NAN, INF]
+
+
+def _weighted_minimax_d(w):
+    one = jnp.ones_like(w)
+    return gg.minimax_loss(
+        jnp.stack([0 * w, one]), jnp.stack([0 * w, 0 * w]), real_weights=jnp.stack([w, one])
+    )[0]
+
+
+def _weighted_oracle(w):
+    if not (w >= 0) or math.isinf(w):
+        return NAN  # negative, NaN, or an infinite weight (inf / inf) is invalid
+    return (w * _mp_softplus(0.0) + _mp_softplus(-1.0)) / (w + 1) + _mp_softplus(0.0)
+
+
 # --- the table ------------------------------------------------------------------------------
 
 EDGE_GROUPS = (
@@ -462,6 +533,50 @@ EDGE_GROUPS = (
         for name, make in SOLVERS.items()
     ]
     + [
+        EdgeGroup(
+            "minimax_loss_d_saturated",
+            _minimax_d,
+            args=LOGIT_PAIRS,
+            expected=[_mp_softplus(-r) + _mp_softplus(f) for r, f in LOGIT_PAIRS],
+            rtol={"float64": 1e-14, "float32": 1e-6},
+        ),
+        EdgeGroup(
+            "minimax_loss_d_gradient_real",
+            _minimax_d_grad_real,
+            args=LOGIT_PAIRS,
+            expected=[-_mp_sigmoid(-r) for r, f in LOGIT_PAIRS],
+            rtol={"float64": 1e-14, "float32": 1e-6},
+        ),
+        EdgeGroup(
+            "non_saturating_loss_g_saturated",
+            _non_saturating_g,
+            args=LOGIT_PAIRS,
+            expected=[_mp_softplus(-f) for r, f in LOGIT_PAIRS],
+            rtol={"float64": 1e-14, "float32": 1e-6},
+        ),
+        EdgeGroup(
+            "f_gan_jensen_shannon_d_saturated",
+            _js_d,
+            args=LOGIT_PAIRS,
+            expected=[_mp_softplus(-r) + _mp_softplus(f) - 2 * math.log(2) for r, f in LOGIT_PAIRS],
+            rtol={"float64": 1e-13, "float32": 1e-6},
+            atol={"float64": 1e-15, "float32": 1e-6},
+        ),
+        EdgeGroup(
+            "f_gan_reverse_kl_d",
+            _reverse_kl_d,
+            args=REVERSE_KL_PAIRS,
+            expected=[_reverse_kl_oracle(r, f) for r, f in REVERSE_KL_PAIRS],
+            rtol={"float64": 1e-14, "float32": 1e-6},
+            atol={"float64": 1e-15, "float32": 1e-6},
+        ),
+        EdgeGroup(
+            "minimax_loss_weights",
+            _weighted_minimax_d,
+            args=[(w,) for w in WEIGHTS],
+            expected=[_weighted_oracle(w) for w in WEIGHTS],
+            rtol={"float64": 1e-14, "float32": 1e-6},
+        ),
         EdgeGroup(
             "solve_matrix_game_value_vs_linprog",
             _random_value,

@@ -8,6 +8,7 @@ import pytest
 import scipy.special
 from hypothesis import given
 
+import gmath
 import gmath.testing as gt
 from gmath import games as gg
 
@@ -212,3 +213,12 @@ def test_f_gan_supremum_is_the_f_divergence(name):
     other = v + jnp.array([0.3, -0.2, 0.1, 0.05])
     d_other, _ = gg.f_gan_loss(other, other, divergence=name, real_weights=p, fake_weights=q)
     assert float(-d_other) <= float(-d_loss)
+
+
+def test_negative_weights_are_invalid():
+    real, fake = jnp.array([0.0, 1.0]), jnp.array([0.0, 0.0])
+    d, g = gg.minimax_loss(real, fake, fake_weights=jnp.array([1.0, -0.5]))
+    assert np.isnan(float(d)) and np.isnan(float(g))
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="weights"):
+            gg.minimax_loss(real, fake, real_weights=jnp.array([-1.0, 1.0]))
