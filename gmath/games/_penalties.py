@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from gmath._config import error_if_not
 from gmath._numerics import check_key, promote, safe_norm
 
 __all__ = ["gradient_penalty", "r1", "r2"]
@@ -18,6 +20,18 @@ __all__ = ["gradient_penalty", "r1", "r2"]
 def _per_sample_sq_norms(critic, x):
     grads = jax.grad(lambda u: jnp.sum(critic(u)))(x)
     return jnp.sum(jnp.square(grads).reshape(grads.shape[0], -1), axis=-1), grads
+
+
+def _weight(value, name, arg):
+    """A non-negative penalty weight: ``ValueError`` where concrete, NaN (and
+    ``InvalidParameterError`` in checks mode) where traced."""
+    if not isinstance(value, jax.core.Tracer):
+        if np.ndim(value) != 0 or not bool(np.asarray(value) >= 0):
+            raise ValueError(f"{name}: {arg} must be a non-negative scalar, got {value!r}.")
+        return value
+    ok = value >= 0
+    error_if_not(ok, f"{name}: {arg} must be non-negative.")
+    return jnp.where(ok, value, jnp.nan)
 
 
 def _check_batch(name, x):
@@ -43,7 +57,7 @@ def gradient_penalty(key, critic, real, fake, *, weight: float = 10.0, one_sided
       key: PRNG key for the interpolation weights.
       critic: ``[batch, ...] -> [batch]``.
       real, fake: samples of equal shape ``[batch, ...]``.
-      weight: :math:`\lambda`.
+      weight: :math:`\lambda \ge 0`.
       one_sided: penalise only gradient norms above one.
 
     Returns:
@@ -62,6 +76,7 @@ def gradient_penalty(key, critic, real, fake, *, weight: float = 10.0, one_sided
       160.0
     """
     check_key(key, where="gradient_penalty")
+    weight = _weight(weight, "gradient_penalty", "weight")
     real = _check_batch("gradient_penalty", real)
     fake = _check_batch("gradient_penalty", fake)
     real, fake = promote(real, fake)
@@ -91,7 +106,7 @@ def r1(critic, real, *, gamma: float = 1.0):
     Args:
       critic: ``[batch, ...] -> [batch]``.
       real: data samples ``[batch, ...]``.
-      gamma: weight :math:`\gamma`.
+      gamma: weight :math:`\gamma \ge 0`.
 
     Returns:
       Scalar penalty.
@@ -106,6 +121,7 @@ def r1(critic, real, *, gamma: float = 1.0):
       >>> float(gg.r1(lambda u: u @ jnp.array([3.0, 4.0]), jnp.ones((5, 2)), gamma=2.0))
       25.0
     """
+    gamma = _weight(gamma, "r1", "gamma")
     real = _check_batch("r1", real)
     sq, _ = _per_sample_sq_norms(critic, real)
     return 0.5 * gamma * jnp.mean(sq)
@@ -117,7 +133,7 @@ def r2(critic, fake, *, gamma: float = 1.0):
     Args:
       critic: ``[batch, ...] -> [batch]``.
       fake: generated samples ``[batch, ...]``.
-      gamma: weight :math:`\gamma`.
+      gamma: weight :math:`\gamma \ge 0`.
 
     Returns:
       Scalar penalty.
@@ -131,6 +147,7 @@ def r2(critic, fake, *, gamma: float = 1.0):
       >>> float(gg.r2(lambda u: u @ jnp.array([3.0, 4.0]), jnp.ones((5, 2))))
       12.5
     """
+    gamma = _weight(gamma, "r2", "gamma")
     fake = _check_batch("r2", fake)
     sq, _ = _per_sample_sq_norms(critic, fake)
     return 0.5 * gamma * jnp.mean(sq)

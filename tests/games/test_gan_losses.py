@@ -222,3 +222,15 @@ def test_negative_weights_are_invalid():
     with gmath.config.checks(True):
         with pytest.raises(gmath.config.InvalidParameterError, match="weights"):
             gg.minimax_loss(real, fake, real_weights=jnp.array([-1.0, 1.0]))
+
+
+def test_penalty_weights_are_validated():
+    critic = lambda u: u @ jnp.array([3.0, 4.0])  # noqa: E731
+    x = jnp.ones((5, 2))
+    for fn in (gg.r1, gg.r2):
+        with pytest.raises(ValueError, match="gamma"):
+            fn(critic, x, gamma=-1.0)
+        assert np.isnan(float(jax.jit(lambda g, fn=fn: fn(critic, x, gamma=g))(-1.0)))
+        assert float(fn(critic, x, gamma=0.0)) == 0.0
+    with pytest.raises(ValueError, match="weight"):
+        gg.gradient_penalty(jax.random.key(0), critic, x, x + 1, weight=-1.0)
