@@ -225,7 +225,7 @@ def test_negative_weights_are_invalid():
 
 
 def test_penalty_weights_are_validated():
-    critic = lambda u: u @ jnp.array([3.0, 4.0])  # noqa: E731
+    critic = lambda u: u @ jnp.array([3.0, 4.0])
     x = jnp.ones((5, 2))
     for fn in (gg.r1, gg.r2):
         with pytest.raises(ValueError, match="gamma"):
