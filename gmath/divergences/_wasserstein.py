@@ -90,7 +90,9 @@ def _quantile_coupling(x, y, a, b, p):
     # an interval of zero length contributes 0; NaN (a NaN sample) propagates
     keep = ((dt > 0) & ~jnp.isinf(cost)) | jnp.isnan(cost)
     total = jnp.sum(jnp.where(keep, dt * jnp.where(keep, cost, 0), 0), axis=-1)
-    return jnp.where(mismatch & ~jnp.isnan(total), jnp.inf, total)
+    total = jnp.where(mismatch & ~jnp.isnan(total), jnp.inf, total)
+    # invalid (NaN) weights give NaN, whatever the quantile grid made of them
+    return jnp.where(jnp.isnan(jnp.sum(wa, -1) + jnp.sum(wb, -1)), jnp.nan, total)
 
 
 def power_of_two_scale(*arrays):
