@@ -397,14 +397,18 @@ def ddim_sample(
       >>> [round(float(v * s.sigma(1.0) / s.sigma(1e-3)), 5) for v in x]
       [1.0, 1.0]
     """
+    return _ddim("ddim_sample", score_fn, x_start, schedule, num_steps, times, eta, key, t_end)
+
+
+def _ddim(owner, score_fn, x_start, schedule, num_steps, times, eta, key, t_end):
     (x_start,) = promote(x_start)
     stochastic = not (isinstance(eta, (int, float)) and eta == 0)
     if stochastic and key is None:
-        raise ValueError("ddim_sample: eta > 0 needs a key.")
+        raise ValueError(f"{owner}: eta > 0 needs a key.")
     if stochastic:
-        check_key(key, where="ddim_sample")
+        check_key(key, where=owner)
     direction = "decreasing" if stochastic else "either"  # eta = 0 runs both ways (inversion)
-    times, ok = _grid("ddim_sample", schedule, times, num_steps, t_end, x_start.dtype, direction)
+    times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype, direction)
     n = times.shape[0] - 1
     keys = jax.random.split(key, n) if stochastic else jnp.zeros((n,))
 
@@ -470,16 +474,7 @@ def ancestral_sample(
       (2,)
     """
     check_key(key, where="ancestral_sample")
-    return ddim_sample(
-        score_fn,
-        x_start,
-        schedule=schedule,
-        num_steps=num_steps,
-        times=times,
-        eta=1.0,
-        key=key,
-        t_end=t_end,
-    )
+    return _ddim("ancestral_sample", score_fn, x_start, schedule, num_steps, times, 1.0, key, t_end)
 
 
 def predictor_corrector_sample(

@@ -3,6 +3,7 @@
 PF log-likelihood, stochastic samplers against the exact marginal (DKW band), EDM sampler."""
 
 import functools
+import inspect
 import math
 
 import jax
@@ -10,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import gmath
 import gmath.scores as gs
 import gmath.testing as gt
 
@@ -220,3 +222,220 @@ def test_float32_shapes_transforms_and_bad_input():
         gs.probability_flow_log_likelihood(
             exact_score, X_T, schedule=S, num_steps=2, divergence_method="hutchinson"
         )
+
+
+# ----------------------------------------------------------------------------- every schedule
+# Every schedule constructor of gmath.scores, enumerated from the package (a new constructor
+# fails test_every_constructor_is_covered until it is added here).
+CONSTRUCTORS = sorted(
+    name
+    for name in gs.__all__
+    if inspect.isfunction(getattr(gs, name))
+    and inspect.signature(getattr(gs, name)).return_annotation
+    in ("NoiseSchedule", gs.NoiseSchedule)
+)
+EVERY = {
+    "ddpm_discrete": gs.ddpm_discrete(np.linspace(1e-4, 0.02, 1000)),
+    "edm": gs.edm(),
+    "rectified_flow": gs.rectified_flow(),
+    "rescale_zero_terminal_snr": gs.rescale_zero_terminal_snr(gs.vp_linear()),
+    "sub_vp": gs.sub_vp(),
+    "vdm": gs.vdm(),
+    "ve": gs.ve(),
+    "vp_cosine": gs.vp_cosine(),
+    "vp_linear": gs.vp_linear(),
+}
+EVERY_STEPS, EVERY_NUM = 256, 2000
+
+
+def test_every_constructor_is_covered():
+    assert CONSTRUCTORS == sorted(EVERY)
+
+
+def _assert_gaussian_law(samples, mean, cov, false_failure=1e-6):
+    """Samples against N(mean, cov), at most ``false_failure`` for exact iid draws.
+
+    With z = L^-1 (x - mean) (L L^T = cov), exact draws give n |z_bar|^2 ~ chi2(d),
+    sum |z_i|^2 ~ chi2(n d) and sum (u^T z_i)^2 ~ chi2(n) for unit u (known mean: exact laws).
+    Five tests at false_failure / 5 each (the chi-square tests two-sided), Bonferroni.
+    """
+    from scipy.stats import chi2
+
+    x = np.asarray(samples, np.float64)
+    n, d = x.shape
+    z = np.linalg.solve(np.linalg.cholesky(np.asarray(cov)), (x - np.asarray(mean)).T).T
+    a = false_failure / 5
+    stat = n * np.sum(z.mean(axis=0) ** 2)
+    assert stat <= chi2.isf(a, d), f"mean: {stat} > chi2({d}) quantile {chi2.isf(a, d)}"
+    u_diag = np.zeros(d)
+    u_diag[[0, -1]] = 1 / math.sqrt(2)
+    checks = {"total": (np.sum(z * z), n * d)}
+    for label, u in (("first", np.eye(d)[0]), ("last", np.eye(d)[-1]), ("diagonal", u_diag)):
+        checks[label] = (np.sum((z @ u) ** 2), n)
+    for label, (value, dof) in checks.items():
+        lo, hi = chi2.ppf(a / 2, dof), chi2.isf(a / 2, dof)
+        assert lo <= value <= hi, f"{label} variance: {value / dof} not in [{lo / dof}, {hi / dof}]"
+
+
+def _every_grid(name):
+    """(num_steps, times): the default grid, or EDM's noise levels (its domain is unbounded)."""
+    if name == "edm":
+        return None, gs.karras_sigmas(EVERY_STEPS + 1, sigma_min=2e-3, sigma_max=80.0)[:-1]
+    return EVERY_STEPS, None
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _every_sampler(name, key):
+    s = EVERY[name]
+    num_steps, times = _every_grid(name)
+    grid = gs.time_grid(s, num_steps) if times is None else times
+    score = lambda x, t: gt.gaussian_diffusion_score(x, MEAN, COV, t, schedule=s)
+    k_init, k_run = jax.random.split(key)
+    m, c = gt.gaussian_diffusion_marginal(MEAN, COV, grid[0], schedule=s)
+    x0 = jax.random.multivariate_normal(k_init, m, c, (EVERY_NUM,))
+    keys = jax.random.split(k_run, EVERY_NUM)
+    kw = dict(schedule=s, num_steps=num_steps, times=times)
+    samplers = {
+        "probability_flow": lambda k, x: gs.probability_flow_sample(score, x, **kw),
+        "reverse_sde": lambda k, x: gs.reverse_sde_sample(k, score, x, **kw),
+        "ddim": lambda k, x: gs.ddim_sample(score, x, **kw),
+        "ddim_eta": lambda k, x: gs.ddim_sample(score, x, eta=0.5, key=k, **kw),
+        "ancestral": lambda k, x: gs.ancestral_sample(k, score, x, **kw),
+    }
+    out = {label: jax.vmap(f)(keys, x0) for label, f in samplers.items()}
+    # The corrector's step 2 (r |z| / |s|)^2 assumes the norms concentrate (Song et al. use
+    # images and norms over the batch): all the samples as one state [n, d], the score of each row.
+    out["predictor_corrector"] = gs.predictor_corrector_sample(k_run, score, x0, **kw)
+    return out, grid[-1]
+
+
+@pytest.mark.parametrize("name", sorted(EVERY))
+def test_every_sampler_on_every_schedule_with_the_exact_score(name):
+    # Regression: on rectified_flow and vp_cosine every sampler returned NaN with the default
+    # grid, which started where alpha = 0. Exact-marginal start, exact score of N(MEAN, COV):
+    # the end law is the exact marginal at the grid's end up to the O(h) discretisation bias,
+    # below this test's resolution at 256 steps; false-failure probability 1e-6 per sampler for
+    # exact draws (fixed key).
+    out, t_end = _every_sampler(name, jax.random.key(11))
+    m, c = gt.gaussian_diffusion_marginal(MEAN, COV, t_end, schedule=EVERY[name])
+    for label, samples in out.items():
+        assert np.all(np.isfinite(samples)), label
+        try:
+            _assert_gaussian_law(samples, m, c)
+        except AssertionError as err:
+            raise AssertionError(f"{name} / {label}: {err}") from None
+
+
+@pytest.mark.parametrize("name", sorted(EVERY))
+def test_likelihood_on_every_schedule_matches_the_closed_form(name):
+    # Regression: NaN on rectified_flow and vp_cosine with the default grid. The default noise
+    # end is time_grid's default start (t_max, or t_max - 1e-3 where alpha = 0); with the exact
+    # prior there, log p_{t0}(x) is exact up to RK4's O(h^4) error (< 1e-6 at 512 steps).
+    s = EVERY[name]
+    x, t0, n = np.array([0.3, 0.2]), 1e-5, 512
+    kw = dict(num_steps=n, t_start=t0)
+    if name == "edm":
+        times = gs.karras_sigmas(n + 1, sigma_min=t0, sigma_max=80.0)[:-1][::-1]
+        kw = dict(times=times)
+    elif name == "ddpm_discrete":
+        # Equal betas: log alpha is linear across the 1000 knots. With unequal betas beta(t) jumps
+        # at every knot and any fixed-step solver is first order there, whatever the library.
+        s = gs.ddpm_discrete(np.full(1000, 0.01))
+    big_t = float(kw["times"][-1]) if "times" in kw else float(gs.time_grid(s, 1)[0])
+    score = lambda v, t: gt.gaussian_diffusion_score(v, MEAN, COV, t, schedule=s)
+    prior = lambda y: gt.gaussian_diffusion_log_prob(y, MEAN, COV, big_t, schedule=s)
+    r = jax.jit(
+        lambda v: gs.probability_flow_log_likelihood(
+            score, v, schedule=s, prior_log_prob=prior, **kw
+        )
+    )(x)
+    exact = gt.gaussian_diffusion_log_prob(x, MEAN, COV, t0, schedule=s)
+    gt.assert_allclose(r.log_prob, exact, atol=1e-6, rtol=0)
+    gt.assert_allclose(
+        r.x_end, gt.gaussian_flow_map(x, MEAN, COV, t0, big_t, schedule=s), rtol=1e-5
+    )
+
+
+def test_grids_are_checked():
+    # Regression: reverse_sde_sample with increasing times integrated forward silently.
+    k, up = jax.random.key(0), jnp.linspace(0.1, 1.0, 5)
+    stochastic = {
+        "reverse_sde_sample": lambda t: gs.reverse_sde_sample(
+            k, exact_score, X_T, schedule=S, times=t
+        ),
+        "ancestral_sample": lambda t: gs.ancestral_sample(k, exact_score, X_T, schedule=S, times=t),
+        "ddim_sample": lambda t: gs.ddim_sample(
+            exact_score, X_T, schedule=S, times=t, eta=0.5, key=k
+        ),
+        "predictor_corrector_sample": lambda t: gs.predictor_corrector_sample(
+            k, exact_score, X_T, schedule=S, times=t
+        ),
+    }
+    for owner, fn in stochastic.items():
+        with pytest.raises(ValueError, match=f"{owner}: times must be strictly decreasing"):
+            fn(up)
+        # traced: NaN by default, InvalidParameterError in checks mode
+        assert np.all(np.isnan(jax.jit(fn)(up))), owner
+        with gmath.config.checks(True), pytest.raises(Exception, match="strictly decreasing"):
+            jax.block_until_ready(jax.jit(lambda t, f=fn: f(t))(up))  # a fresh trace
+        with pytest.raises(ValueError, match="domain"):
+            fn(jnp.array([1.5, 0.5, 0.1]))
+        with pytest.raises(ValueError, match="strictly decreasing"):
+            fn(jnp.array([1.0, 0.5, 0.5, 0.1]))
+    # deterministic maps run both ways (encoding, DDIM inversion); the likelihood goes up
+    deterministic = {
+        "probability_flow_sample": lambda t: gs.probability_flow_sample(
+            exact_score, X_T, schedule=S, times=t
+        ),
+        "ddim_sample": lambda t: gs.ddim_sample(exact_score, X_T, schedule=S, times=t),
+    }
+    for owner, fn in deterministic.items():
+        assert np.all(np.isfinite(fn(up))) and np.all(np.isfinite(fn(up[::-1])))
+        with pytest.raises(ValueError, match=f"{owner}: times must be strictly monotone"):
+            fn(jnp.array([1.0, 0.5, 0.7]))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        gs.probability_flow_log_likelihood(exact_score, X_T, schedule=S, times=up[::-1])
+    assert np.isnan(
+        jax.jit(
+            lambda t: gs.probability_flow_log_likelihood(exact_score, X_T, schedule=S, times=t)
+        )(up[::-1]).log_prob
+    )
+    # a grid may not reach alpha = 0, where f and g^2 are infinite
+    rf = gs.rectified_flow()
+    with pytest.raises(ValueError, match="alpha_t = 0"):
+        gs.reverse_sde_sample(k, exact_score, X_T, schedule=rf, times=jnp.array([1.0, 0.5]))
+    assert float(gs.time_grid(rf, 4)[0]) == 1 - 1e-3 and float(gs.time_grid(S, 4)[0]) == 1.0
+    # EDM noise levels: finite, >= 0, strictly decreasing
+    den = lambda x, s: x * 0
+    with pytest.raises(ValueError, match="edm_sample: sigmas must be"):
+        gs.edm_sample(k, den, X_T, sigmas=jnp.array([0.1, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="edm_sample: sigmas must be"):
+        gs.edm_sample(k, den, X_T, sigmas=jnp.array([2.0, 1.0, -1.0]))
+    assert np.all(
+        np.isnan(jax.jit(lambda s: gs.edm_sample(k, den, X_T, sigmas=s))(jnp.array([0.1, 1.0])))
+    )
+
+
+def test_random_samplers_check_their_key():
+    bad = {"key": 0}
+    calls = {
+        "reverse_sde_sample": lambda: gs.reverse_sde_sample(
+            0, exact_score, X_T, schedule=S, num_steps=2
+        ),
+        "ancestral_sample": lambda: gs.ancestral_sample(
+            0, exact_score, X_T, schedule=S, num_steps=2
+        ),
+        "ddim_sample": lambda: gs.ddim_sample(
+            exact_score, X_T, schedule=S, num_steps=2, eta=1.0, **bad
+        ),
+        "predictor_corrector_sample": lambda: gs.predictor_corrector_sample(
+            0, exact_score, X_T, schedule=S, num_steps=2
+        ),
+        "edm_sample": lambda: gs.edm_sample(0, lambda x, s: x, X_T, sigmas=gs.karras_sigmas(2)),
+        "probability_flow_log_likelihood": lambda: gs.probability_flow_log_likelihood(
+            exact_score, X_T, schedule=S, num_steps=2, divergence_method="hutchinson", **bad
+        ),
+    }
+    for owner, call in calls.items():
+        with pytest.raises(TypeError, match=f"{owner}: key must be a jax.random key"):
+            call()
