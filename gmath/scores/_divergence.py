@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._estimate import Estimate
-from gmath._numerics import matmul, promote
+from gmath._numerics import check_key, matmul, promote
 
 __all__ = ["divergence"]
 
@@ -122,6 +122,7 @@ def divergence(
     if probes is None:
         if key is None:
             raise ValueError(f"divergence: method={method!r} needs a key (or explicit probes).")
+        check_key(key, where="divergence")
         probes = _draw_probes(key, (num_probes, d), x.dtype, probe)
     else:
         probes = jnp.asarray(probes, x.dtype)

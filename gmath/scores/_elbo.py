@@ -8,7 +8,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import check_key, promote
 
 __all__ = ["gaussian_elbo", "gaussian_kl_to_standard_normal", "iwae_bound"]
 
@@ -79,6 +79,7 @@ def gaussian_elbo(key, log_likelihood_fn: Callable, mean, scale, *, num_samples:
       >>> bool(jnp.isfinite(v))
       True
     """
+    check_key(key, where="gaussian_elbo")
     mean, scale = _encoder("gaussian_elbo", mean, scale)
     if not (isinstance(num_samples, int) and num_samples >= 1):
         raise ValueError(f"gaussian_elbo: num_samples must be a positive int, got {num_samples!r}.")
@@ -120,6 +121,7 @@ def iwae_bound(key, log_likelihood_fn: Callable, mean, scale, *, num_samples: in
       >>> round(float(v), 5)  # exact posterior: log N(0; 0, 2)
       -1.26551
     """
+    check_key(key, where="iwae_bound")
     mean, scale = _encoder("iwae_bound", mean, scale)
     if not (isinstance(num_samples, int) and num_samples >= 1):
         raise ValueError(f"iwae_bound: num_samples must be a positive int, got {num_samples!r}.")

@@ -13,8 +13,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from gmath._numerics import promote
+from gmath._config import error_if_not
+from gmath._numerics import check_key, promote
 
 __all__ = [
     "LangevinInfo",
@@ -110,8 +112,21 @@ class LangevinKernel(NamedTuple):
 
 
 def _check_step_size(owner, step_size):
+    """A Python number must be positive and finite (else ValueError); see _valid_step."""
     if isinstance(step_size, (int, float)) and not (step_size > 0 and math.isfinite(step_size)):
         raise ValueError(f"{owner}: step_size must be positive and finite, got {step_size!r}.")
+
+
+def _valid_step(owner, step_size, dtype):
+    """``(h, ok)``: an array step size, and whether it is positive and finite.
+
+    An array (or traced) step size is not inspected at trace time: where it is invalid the
+    caller returns NaN, and checks mode raises InvalidParameterError.
+    """
+    h = jnp.asarray(step_size, dtype)
+    ok = jnp.all((h > 0) & jnp.isfinite(h))
+    error_if_not(ok, f"{owner}: step_size must be positive and finite.")
+    return h, ok
 
 
 def _init_fn(log_prob_fn):
@@ -154,9 +169,12 @@ def langevin_proposal_log_density(log_prob_fn: Callable, x, y, *, step_size):
     x, y = promote(x, y)
     if x.shape != y.shape:
         raise ValueError(f"langevin_proposal_log_density: x {x.shape} and y {y.shape} differ.")
-    mean = x + step_size * jax.grad(log_prob_fn)(x)
+    _check_step_size("langevin_proposal_log_density", step_size)
+    h, ok = _valid_step("langevin_proposal_log_density", step_size, x.dtype)
+    mean = x + h * jax.grad(log_prob_fn)(x)
     r = y - mean
-    return -jnp.sum(r * r) / (4 * step_size) - 0.5 * x.size * jnp.log(4 * math.pi * step_size)
+    value = -jnp.sum(r * r) / (4 * h) - 0.5 * x.size * jnp.log(4 * math.pi * h)
+    return jnp.where(ok, value, jnp.nan)
 
 
 def mala_log_acceptance(log_prob_fn: Callable, x, y, *, step_size):
@@ -188,12 +206,15 @@ def mala_log_acceptance(log_prob_fn: Callable, x, y, *, step_size):
       0.0
     """
     x, y = promote(x, y)
+    _check_step_size("mala_log_acceptance", step_size)
     forward = log_prob_fn(y) + langevin_proposal_log_density(log_prob_fn, y, x, step_size=step_size)
     backward = log_prob_fn(x) + langevin_proposal_log_density(
         log_prob_fn, x, y, step_size=step_size
     )
     ratio = forward - backward
-    return jnp.where(jnp.isnan(ratio), -jnp.inf, jnp.minimum(ratio, 0.0))
+    _, ok = _valid_step("mala_log_acceptance", step_size, x.dtype)
+    value = jnp.where(jnp.isnan(ratio), -jnp.inf, jnp.minimum(ratio, 0.0))
+    return jnp.where(ok, value, jnp.nan)
 
 
 def ula(log_prob_fn: Callable, *, step_size) -> LangevinKernel:
@@ -223,12 +244,15 @@ def ula(log_prob_fn: Callable, *, step_size) -> LangevinKernel:
     init, value_and_grad = _init_fn(log_prob_fn)
 
     def step(key, state):
+        check_key(key, where="ula.step")
         x = state.position
+        h, ok = _valid_step("ula", step_size, x.dtype)
         noise = jax.random.normal(key, x.shape, x.dtype)
-        y = x + step_size * state.score + jnp.sqrt(2 * jnp.asarray(step_size, x.dtype)) * noise
+        y = x + h * state.score + jnp.sqrt(2 * h) * noise
+        y = jnp.where(ok, y, jnp.nan)  # an invalid array step size: NaN, never a plausible draw
         value, grad = value_and_grad(y)
         new = LangevinState(y, jnp.asarray(value, x.dtype), grad)
-        info = LangevinInfo(jnp.ones((), x.dtype), jnp.asarray(True), y)
+        info = LangevinInfo(jnp.where(ok, 1.0, jnp.nan).astype(x.dtype), jnp.asarray(True), y)
         return new, info
 
     return LangevinKernel(init, step)
@@ -261,24 +285,29 @@ def mala(log_prob_fn: Callable, *, step_size) -> LangevinKernel:
     _check_step_size("mala", step_size)
     init, value_and_grad = _init_fn(log_prob_fn)
 
-    def log_q(to, frm, frm_score):
-        r = to - frm - step_size * frm_score
-        return -jnp.sum(r * r) / (4 * step_size)
-
     def step(key, state):
+        check_key(key, where="mala.step")
         key_prop, key_acc = jax.random.split(key)
         x = state.position
+        h, ok = _valid_step("mala", step_size, x.dtype)
+
+        def log_q(to, frm, frm_score):
+            r = to - frm - h * frm_score
+            return -jnp.sum(r * r) / (4 * h)
+
         noise = jax.random.normal(key_prop, x.shape, x.dtype)
-        y = x + step_size * state.score + jnp.sqrt(2 * jnp.asarray(step_size, x.dtype)) * noise
+        y = x + h * state.score + jnp.sqrt(2 * h) * noise
         value, grad = value_and_grad(y)
         value = jnp.asarray(value, x.dtype)
         ratio = value + log_q(x, y, grad) - state.log_density - log_q(y, x, state.score)
         log_alpha = jnp.where(jnp.isnan(ratio), -jnp.inf, jnp.minimum(ratio, 0.0))
         accept = jnp.log(jax.random.uniform(key_acc, (), x.dtype)) < log_alpha
         new = jax.tree_util.tree_map(
-            lambda a, b: jnp.where(accept, a, b), LangevinState(y, value, grad), state
+            lambda a, b: jnp.where(ok, jnp.where(accept, a, b), jnp.nan),
+            LangevinState(y, value, grad),
+            state,
         )
-        return new, LangevinInfo(jnp.exp(log_alpha), accept, y)
+        return new, LangevinInfo(jnp.where(ok, jnp.exp(log_alpha), jnp.nan), accept, y)
 
     return LangevinKernel(init, step)
 
@@ -308,6 +337,7 @@ def sample_chain(key, kernel: LangevinKernel, state: LangevinState, *, num_steps
       >>> xs.shape, infos.acceptance_probability.shape
       ((10, 2), (10,))
     """
+    check_key(key, where="sample_chain")
     if not (isinstance(num_steps, int) and num_steps >= 1):
         raise ValueError(f"sample_chain: num_steps must be a positive int, got {num_steps!r}.")
 
@@ -356,12 +386,23 @@ def annealed_langevin_sample(
       >>> x.shape
       (2,)
     """
+    owner = "annealed_langevin_sample"
+    check_key(key, where=owner)
     if not (isinstance(num_steps_per_level, int) and num_steps_per_level >= 1):
         raise ValueError("annealed_langevin_sample: num_steps_per_level must be a positive int.")
+    _check_step_size(owner, step_size)
     (x_start,) = promote(x_start)
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 1:
         raise ValueError(f"annealed_langevin_sample: sigmas must be 1-D, got {sigmas.shape}.")
+    valid = "sigmas must be positive, finite and non-increasing"
+    if not isinstance(sigmas, jax.core.Tracer):
+        sn = np.asarray(sigmas, np.float64)
+        if not (np.all(np.isfinite(sn) & (sn > 0)) and np.all(np.diff(sn) <= 0)):
+            raise ValueError(f"{owner}: {valid}, got {sn!r}.")
+    sig_ok = jnp.all(jnp.isfinite(sigmas) & (sigmas > 0)) & jnp.all(jnp.diff(sigmas) <= 0)
+    error_if_not(sig_ok, f"{owner}: {valid}.")
+    _, step_ok = _valid_step(owner, step_size, x_start.dtype)
     keys = jax.random.split(key, (sigmas.shape[0], num_steps_per_level))
     last = sigmas[-1]
 
@@ -377,4 +418,4 @@ def annealed_langevin_sample(
         return x, None
 
     x, _ = jax.lax.scan(level, x_start, (sigmas, keys))
-    return x
+    return jnp.where(sig_ok & step_ok, x, jnp.nan)

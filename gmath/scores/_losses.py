@@ -12,7 +12,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
 from gmath.scores._predictions import PREDICTIONS, _from_x0_eps
 from gmath.scores._schedules import NoiseSchedule
@@ -111,6 +111,7 @@ def implicit_score_matching_loss(
     else:
         if key is None:
             raise ValueError(f"implicit_score_matching_loss: method={method!r} needs a key.")
+        check_key(key, where="implicit_score_matching_loss")
         keys = jax.random.split(key, x.shape[0])
         traces = jax.vmap(
             lambda k, v: (
@@ -165,6 +166,7 @@ def sliced_score_matching_loss(
       >>> float(loss)  # exact in 1-D with Rademacher probes
       -0.5
     """
+    check_key(key, where="sliced_score_matching_loss")
     if probe not in ("gaussian", "rademacher"):
         raise ValueError(f"sliced_score_matching_loss: unknown probe {probe!r}.")
     if not (isinstance(num_projections, int) and num_projections >= 1):
@@ -307,6 +309,7 @@ def denoising_score_matching_loss(
       >>> round(float(loss), 10)
       0.0
     """
+    check_key(key, where="denoising_score_matching_loss")
     if prediction not in PREDICTIONS:
         raise ValueError(
             f"denoising_score_matching_loss: unknown prediction {prediction!r}; expected one of "

@@ -17,10 +17,12 @@ the pair :math:`(x_0, \varepsilon)` given :math:`x_t`:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from gmath._config import error_if_not
 from gmath._numerics import promote
 from gmath.scores._schedules import NoiseSchedule
 
@@ -79,10 +81,16 @@ def edm_preconditioning(sigma, *, sigma_data: float = 0.5) -> EDMPreconditioning
 
     The denoiser is :math:`D(x;\sigma) = c_{\mathrm{skip}} x + c_{\mathrm{out}}
     F(c_{\mathrm{in}} x; c_{\mathrm{noise}})` and :math:`w\,c_{\mathrm{out}}^2 = 1`.
+    Computed in ratios of :math:`\sigma/\sigma_d` or :math:`\sigma_d/\sigma`, whichever is
+    at most 1, so every coefficient is exact from :math:`\sigma = 0` (:math:`c_{\mathrm{skip}}
+    = 1, c_{\mathrm{out}} = 0, w = \infty`) to :math:`\sigma = \infty` (:math:`c_{\mathrm{skip}}
+    = 0, c_{\mathrm{out}} = \sigma_d, w = 1/\sigma_d^2`); :math:`w = 1/\sigma_d^2 + 1/\sigma^2`.
+    A negative or NaN ``sigma`` gives NaN (and raises
+    :class:`gmath.config.InvalidParameterError` with ``gmath.config.checks(True)``).
 
     Args:
-      sigma: EDM noise level(s) :math:`\sigma > 0`, any shape.
-      sigma_data: data standard deviation :math:`\sigma_d`.
+      sigma: EDM noise level(s) :math:`\sigma \ge 0`, any shape.
+      sigma_data: data standard deviation :math:`\sigma_d > 0`.
 
     Returns:
       :class:`EDMPreconditioning` with arrays shaped like ``sigma``.
@@ -96,15 +104,28 @@ def edm_preconditioning(sigma, *, sigma_data: float = 0.5) -> EDMPreconditioning
       >>> round(float(c.c_skip), 6), round(float(c.weight * c.c_out**2), 6)
       (0.5, 1.0)
     """
+    if isinstance(sigma_data, (int, float)) and not (0 < sigma_data < math.inf):
+        raise ValueError(
+            f"edm_preconditioning: sigma_data must be positive and finite, got {sigma_data!r}."
+        )
     (sigma,) = promote(sigma)
-    total = sigma * sigma + sigma_data * sigma_data
-    return EDMPreconditioning(
-        c_skip=sigma_data * sigma_data / total,
-        c_out=sigma * sigma_data / jnp.sqrt(total),
-        c_in=1 / jnp.sqrt(total),
-        c_noise=0.25 * jnp.log(sigma),
-        weight=total / (sigma * sigma_data) ** 2,
+    sd = jnp.asarray(sigma_data, sigma.dtype)
+    valid = (sigma >= 0) & (sd > 0) & jnp.isfinite(sd)
+    error_if_not(valid, "edm_preconditioning: sigma must be >= 0 and sigma_data > 0.")
+    s = jnp.where(valid, sigma, 1.0)  # sanitised: finite gradients in the unused branch
+    sd = jnp.where(valid, sd, 1.0)
+    big = s > sd
+    inv = sd / jnp.where(big, s, 1.0)  # sigma_d / sigma <= 1 where big
+    ratio = jnp.where(big, 0.0, s) / sd  # sigma / sigma_d <= 1 elsewhere
+    root_big, root_small = jnp.sqrt(1 + inv * inv), jnp.sqrt(1 + ratio * ratio)
+    out = EDMPreconditioning(
+        c_skip=jnp.where(big, inv * inv / (1 + inv * inv), 1 / (1 + ratio * ratio)),
+        c_out=sd * jnp.where(big, 1 / root_big, ratio / root_small),
+        c_in=jnp.where(big, 1 / jnp.where(big, s, 1.0) / root_big, 1 / sd / root_small),
+        c_noise=0.25 * jnp.log(s),
+        weight=1 / (sd * sd) + s**-2,  # -2 / sigma^3 = -inf at 0 (not 0 * inf)
     )
+    return EDMPreconditioning(*(jnp.where(valid, v, jnp.nan) for v in out))
 
 
 def karras_sigmas(
@@ -140,10 +161,12 @@ def karras_sigmas(
     """
     if not (isinstance(num_steps, int) and num_steps >= 2):
         raise ValueError(f"karras_sigmas: num_steps must be an int >= 2, got {num_steps!r}.")
-    if not 0 < sigma_min < sigma_max:
+    if not 0 < sigma_min < sigma_max < math.inf:
         raise ValueError(
-            f"karras_sigmas: need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}."
+            f"karras_sigmas: need 0 < sigma_min < sigma_max < inf, got {sigma_min}, {sigma_max}."
         )
+    if not 0 < rho < math.inf:
+        raise ValueError(f"karras_sigmas: rho must be positive and finite, got {rho!r}.")
     (ramp,) = promote(jnp.linspace(0.0, 1.0, num_steps, dtype=dtype))
     inv_rho = 1.0 / rho
     sig = (sigma_max**inv_rho + ramp * (sigma_min**inv_rho - sigma_max**inv_rho)) ** rho

@@ -504,15 +504,34 @@ class NoiseSchedule:
         return self.alpha(t) * x0 + self.sigma(t) * eps
 
 
+def _hyperparameter(owner, name, v):
+    """A schedule hyperparameter as a Python float (they are static: no traced values)."""
+    if isinstance(v, jax.core.Tracer):
+        raise TypeError(
+            f"{owner}: {name} must be a concrete number (schedules are static), got a tracer."
+        )
+    try:
+        out = float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {name} must be a real number, got {v!r}.") from None
+    if np.ndim(v) != 0 or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be a real scalar, got {v!r}.")
+    return out
+
+
 def _check_positive(owner, **values):
+    out = []
     for name, v in values.items():
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+        v = _hyperparameter(owner, name, v)
+        if not (math.isfinite(v) and v > 0):
             raise ValueError(f"{owner}: {name} must be a positive finite number, got {v!r}.")
+        out.append(v)
+    return out
 
 
 def _linear_beta(owner, beta_min, beta_max):
     r"""Linear :math:`\beta(t)`, its integral :math:`B(t)` and the inverse :math:`t(B)`."""
-    _check_positive(owner, beta_min=beta_min, beta_max=beta_max)
+    beta_min, beta_max = _check_positive(owner, beta_min=beta_min, beta_max=beta_max)
     if beta_max < beta_min:
         raise ValueError(f"{owner}: need beta_min <= beta_max, got {beta_min}, {beta_max}.")
     slope = beta_max - beta_min
@@ -641,7 +660,8 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
       >>> float(s.alpha(1.0)), float(s.sigma(0.0))
       (0.0, 0.0)
     """
-    if not (isinstance(s, (int, float)) and 0 <= s < 1):
+    s = _hyperparameter("vp_cosine", "s", s)
+    if not 0 <= s < 1:
         raise ValueError(f"vp_cosine: s must be in [0, 1), got {s!r}.")
     half_pi = 0.5 * math.pi
     phi0 = s / (1 + s) * half_pi
@@ -711,7 +731,7 @@ def ve(sigma_min: float = 0.01, sigma_max: float = 50.0) -> NoiseSchedule:
       >>> round(float(s.sigma(1.0) ** 2 + 0.01**2), 8)
       2500.0
     """
-    _check_positive("ve", sigma_min=sigma_min, sigma_max=sigma_max)
+    sigma_min, sigma_max = _check_positive("ve", sigma_min=sigma_min, sigma_max=sigma_max)
     if not sigma_max > sigma_min:
         raise ValueError(f"ve: need sigma_min < sigma_max, got {sigma_min}, {sigma_max}.")
     log_ratio = math.log(sigma_max / sigma_min)
@@ -787,6 +807,8 @@ def vdm(gamma_min: float = -13.3, gamma_max: float = 5.0) -> NoiseSchedule:
       >>> round(float(s.log_snr(1.0)), 10)
       -5.0
     """
+    gamma_min = _hyperparameter("vdm", "gamma_min", gamma_min)
+    gamma_max = _hyperparameter("vdm", "gamma_max", gamma_max)
     if not (math.isfinite(gamma_min) and math.isfinite(gamma_max) and gamma_min < gamma_max):
         raise ValueError(f"vdm: need finite gamma_min < gamma_max, got {gamma_min}, {gamma_max}.")
     slope = gamma_max - gamma_min
@@ -868,6 +890,7 @@ def ddpm_discrete(betas, *, max_beta: float = 0.999) -> NoiseSchedule:
         )
     if not np.all((b > 0) & (b <= 1)):
         raise ValueError("ddpm_discrete: every beta must lie in (0, 1].")
+    max_beta = _hyperparameter("ddpm_discrete", "max_beta", max_beta)
     if not 0 < max_beta < 1:
         raise ValueError(f"ddpm_discrete: max_beta must be in (0, 1), got {max_beta}.")
     clipped = int(np.sum(b > max_beta))

@@ -11,6 +11,7 @@ import scipy.stats as ss
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gmath
 import gmath.scores as gs
 import gmath.testing as gt
 
@@ -163,3 +164,52 @@ def test_driver_dtypes_transforms_and_bad_input():
         bad.init(jnp.zeros(2))
     )
     assert np.all(np.isfinite(xs))
+
+
+def test_invalid_array_step_size_gives_nan_and_raises_in_checks_mode():
+    # Regression: a negative array step_size in ula/mala was not caught (finite samples).
+    logp = lambda x: -0.5 * jnp.sum(x**2)
+    x0, key = jnp.ones(2), jax.random.key(0)
+    for make in (gs.ula, gs.mala):
+        with pytest.raises(ValueError, match="step_size must be positive and finite"):
+            make(logp, step_size=-0.1)  # a Python number: at construction
+        for h in (jnp.asarray(-0.1), jnp.asarray(0.0), jnp.asarray(jnp.nan)):
+            kernel = make(logp, step_size=h)
+            state, info = kernel.step(key, kernel.init(x0))
+            assert np.all(np.isnan(state.position)) and np.isnan(info.acceptance_probability)
+            init = kernel.init(x0)
+            traced = jax.jit(lambda hh, mk=make, s0=init: mk(logp, step_size=hh).step(key, s0))
+            assert np.all(np.isnan(traced(h)[0].position))
+        with (
+            gmath.config.checks(True),
+            pytest.raises(Exception, match="step_size must be positive"),
+        ):
+            kernel = make(logp, step_size=jnp.asarray(-0.1))
+            jax.block_until_ready(kernel.step(key, kernel.init(x0)))
+    v = gs.langevin_proposal_log_density(logp, x0, x0, step_size=jnp.asarray(-0.1))
+    assert np.isnan(v)
+    assert np.isnan(gs.mala_log_acceptance(logp, x0, x0, step_size=jnp.asarray(-0.1)))
+    with pytest.raises(ValueError, match="step_size must be positive"):
+        gs.langevin_proposal_log_density(logp, x0, x0, step_size=-0.1)
+    score = lambda x, s: -x
+    with pytest.raises(ValueError, match="annealed_langevin_sample: step_size"):
+        gs.annealed_langevin_sample(key, score, x0, sigmas=jnp.ones(2), step_size=-1.0)
+    with pytest.raises(ValueError, match="sigmas must be positive"):
+        gs.annealed_langevin_sample(key, score, x0, sigmas=jnp.array([1.0, 2.0]))
+    out = gs.annealed_langevin_sample(
+        key, score, x0, sigmas=jnp.ones(2), step_size=jnp.asarray(-1.0), num_steps_per_level=2
+    )
+    assert np.all(np.isnan(out))
+
+
+def test_random_kernels_check_their_key():
+    logp = lambda x: -0.5 * jnp.sum(x**2)
+    for make, owner in ((gs.ula, "ula.step"), (gs.mala, "mala.step")):
+        kernel = make(logp, step_size=0.1)
+        with pytest.raises(TypeError, match=f"{owner}: key must be a jax.random key"):
+            kernel.step(0, kernel.init(jnp.ones(2)))
+    kernel = gs.ula(logp, step_size=0.1)
+    with pytest.raises(TypeError, match="sample_chain: key must be"):
+        gs.sample_chain(1, kernel, kernel.init(jnp.ones(2)), num_steps=2)
+    with pytest.raises(TypeError, match="annealed_langevin_sample: key must be"):
+        gs.annealed_langevin_sample(None, lambda x, s: -x, jnp.ones(2), sigmas=jnp.ones(1))

@@ -304,3 +304,20 @@ def test_transforms_and_bad_input():
         gs.implicit_score_matching_loss(lambda v: v, x, method="hutchinson")
     with pytest.raises(ValueError, match="score with shape"):
         gs.tweedie_denoiser(jnp.ones(3), jnp.ones(2), 0.5, schedule=S)
+
+
+def test_random_losses_check_their_key():
+    x = jnp.ones((3, 2))
+    s = gs.vp_linear()
+    with pytest.raises(TypeError, match="sliced_score_matching_loss: key must be"):
+        gs.sliced_score_matching_loss(0, lambda v: -v, x)
+    with pytest.raises(TypeError, match="denoising_score_matching_loss: key must be"):
+        gs.denoising_score_matching_loss(0, lambda v, t: v, x, schedule=s)
+    with pytest.raises(TypeError, match="implicit_score_matching_loss: key must be"):
+        gs.implicit_score_matching_loss(lambda v: -v, x, method="hutchinson", key=0)
+    with pytest.raises(TypeError, match="divergence: key must be"):
+        gs.divergence(lambda v: -v, x[0], method="hutchinson", key=0)
+    with pytest.raises(TypeError, match="gaussian_elbo: key must be"):
+        gs.gaussian_elbo(0, lambda z: -jnp.sum(z**2), jnp.zeros(2), jnp.ones(2))
+    with pytest.raises(TypeError, match="iwae_bound: key must be"):
+        gs.iwae_bound(0, lambda z: -jnp.sum(z**2), jnp.zeros(2), jnp.ones(2), num_samples=2)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gmath
 import gmath.scores as gs
 import gmath.testing as gt
 
@@ -138,3 +139,20 @@ def test_bad_input():
         gs.convert_prediction(jnp.ones(2), jnp.ones(3), 0.5, schedule=s, source="eps", target="x0")
     with pytest.raises(ValueError, match="outside the schedule's domain"):
         gs.convert_prediction(1.0, 1.0, 1.5, schedule=s, source="eps", target="x0")
+
+
+def test_edm_preconditioning_invalid_sigma_and_limits():
+    # Regression: edm_preconditioning(sigma < 0) was not caught; sigma = inf gave NaN.
+    for bad in (-1.0, -1e-30, np.nan):
+        assert np.all(np.isnan(np.asarray(gs.edm_preconditioning(bad))))
+    with gmath.config.checks(True), pytest.raises(Exception, match="sigma must be >= 0"):
+        gs.edm_preconditioning(-1.0)
+    with gmath.config.checks(True), pytest.raises(Exception, match="sigma must be >= 0"):
+        jax.block_until_ready(jax.jit(lambda s: gs.edm_preconditioning(s).c_skip)(-1.0))
+    with pytest.raises(ValueError, match="sigma_data must be positive"):
+        gs.edm_preconditioning(1.0, sigma_data=0.0)
+    # sigma = 0: c_skip 1, c_out 0, c_in 1/sigma_d, c_noise -inf, w inf; sigma = inf: the limits
+    zero = gs.edm_preconditioning(0.0, sigma_data=0.5)
+    assert [float(v) for v in zero] == [1.0, 0.0, 2.0, -np.inf, np.inf]
+    big = gs.edm_preconditioning(np.inf, sigma_data=0.5)
+    assert [float(v) for v in big] == [0.0, 0.5, 0.0, np.inf, 4.0]

@@ -300,3 +300,29 @@ def test_defining_formulas_imply_the_rest():
         gs.NoiseSchedule("custom", jnp.zeros_like)
     with pytest.raises(ValueError, match="t_from_log_snr_fn is required"):
         gs.NoiseSchedule("custom", jnp.zeros_like, jnp.log, t_max=math.inf)
+
+
+def test_invalid_hyperparameters_raise():
+    bad = [
+        (lambda: gs.vp_linear(beta_min=-0.1), ValueError, "beta_min must be a positive"),
+        (lambda: gs.vp_linear(1.0, 0.5), ValueError, "beta_min <= beta_max"),
+        (lambda: gs.sub_vp(0.1, math.nan), ValueError, "beta_max must be a positive"),
+        (lambda: gs.ve(0.0, 1.0), ValueError, "sigma_min must be a positive"),
+        (lambda: gs.ve(-1.0, 1.0), ValueError, "sigma_min must be a positive"),
+        (lambda: gs.ve(0.1, math.inf), ValueError, "sigma_max must be a positive"),
+        (lambda: gs.vdm(math.nan, 1.0), ValueError, "gamma_min < gamma_max"),
+        (lambda: gs.vp_cosine(1.0), ValueError, "s must be in"),
+        (lambda: gs.vp_cosine("a"), TypeError, "s must be a real number"),
+        (lambda: gs.ve(jnp.ones(2), 3.0), TypeError, "sigma_min must be a real number"),
+        (lambda: gs.ddpm_discrete(np.full(3, 0.1), max_beta=1.0), ValueError, "max_beta"),
+        (lambda: gs.ddpm_discrete(np.array([0.1, np.nan])), ValueError, "every beta"),
+        (lambda: gs.karras_sigmas(4, rho=0.0), ValueError, "rho must be positive"),
+        (lambda: gs.karras_sigmas(4, sigma_max=math.inf), ValueError, "sigma_max < inf"),
+    ]
+    for make, err, message in bad:
+        with pytest.raises(err, match=message):
+            make()
+    # numpy and 0-d JAX scalars are numbers too
+    gt.assert_allclose(
+        gs.vp_linear(np.float32(0.5), jnp.asarray(20.0)).alpha(1.0), gs.vp_linear(0.5).alpha(1.0)
+    )
