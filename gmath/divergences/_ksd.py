@@ -99,11 +99,14 @@ def ksd_squared(
       [@gorham2017measuring].
 
     Examples:
-      >>> import jax
-      >>> from gmath.divergences import ksd_squared
-      >>> x = jax.random.normal(jax.random.key(0), (100, 2))
-      >>> abs(float(ksd_squared(x, lambda v: -v))) < 0.01
-      True
+      Points at the mean of :math:`\mathcal N(0, I_2)` (score :math:`-x`), Gaussian kernel of
+      bandwidth 1: the score vanishes there and :math:`\mathrm{KSD}^2 = -2d\phi'(0) = d = 2`.
+
+      >>> import jax.numpy as jnp
+      >>> from gmath.divergences import kernels, ksd_squared
+      >>> x = jnp.zeros((3, 2))
+      >>> float(ksd_squared(x, lambda v: -v, kernel=kernels.rbf(bandwidth=1.0)))
+      2.0
     """
     kernel = imq() if kernel is None else kernel
     if not isinstance(kernel, Kernel) or not kernel.radial or not getattr(kernel, "smooth", True):

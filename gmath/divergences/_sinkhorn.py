@@ -502,8 +502,8 @@ def sinkhorn(
       >>> import jax
       >>> x = jax.random.normal(jax.random.key(0), (30, 2))
       >>> out = sinkhorn(x, 0.5 * x + 1.0, epsilon=1.0)
-      >>> round(float(out.reg_cost), 6), bool(out.converged)
-      (4.040755, True)
+      >>> round(float(out.reg_cost), 3), bool(out.converged)
+      (3.456, True)
     """
     return _sinkhorn(
         "sinkhorn",
