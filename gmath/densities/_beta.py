@@ -20,6 +20,7 @@ from gmath._numerics import (
     xlog1py,
     xlogy,
 )
+from gmath._numerics._betainc import _ASYM_FROM, _asym, _asym_region
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
 
@@ -174,9 +175,20 @@ def _betainc_differentiable(a, b, x):
     inside = (x > 0) & (x < 1)
     xs = jnp.where(inside, x, 0.5)
     flip = xs > (a + 1) / (a + b + 2)
-    direct = _betainc_fraction(a, b, jnp.where(flip, 0.5 * (a + 1) / (a + b + 2), xs))
+    # large a, b near the mean: the asymptotic expansion (betainc's own choice there), where
+    # the fraction would need ~sqrt(a) steps; both branches' inputs kept harmless elsewhere
+    lam = jnp.where(xs < 0.5, a - (a + b) * xs, (a + b) * (1 - xs) - b)
+    asym = inside & _asym_region(a, b, lam, xs.dtype)
+    big = jnp.where(asym, a, jnp.maximum(a, _ASYM_FROM))
+    asym_value = _asym(
+        jnp.where(asym, a, big), jnp.where(asym, b, big), jnp.where(asym, lam, 0.0), xs.dtype
+    )
+    xf = jnp.where(asym, 0.5 * (a + 1) / (a + b + 2), xs)
+    flip = flip & ~asym
+    direct = _betainc_fraction(a, b, jnp.where(flip, 0.5 * (a + 1) / (a + b + 2), xf))
     flipped = 1 - _betainc_fraction(b, a, jnp.where(flip, 1 - xs, 0.5 * (b + 1) / (a + b + 2)))
-    return jnp.where(inside, jnp.where(flip, flipped, direct), jnp.where(x >= 1, 1.0, 0.0))
+    value = jnp.where(asym, asym_value, jnp.where(flip, flipped, direct))
+    return jnp.where(inside, value, jnp.where(x >= 1, 1.0, 0.0))
 
 
 @jax.custom_jvp

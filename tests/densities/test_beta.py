@@ -256,3 +256,24 @@ def test_log_prob_float32_excess_bits():
         [v.ravel() for v in np.broadcast_arrays(x, a, b)],
         differentiable=(0, 1, 2),
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_concentrations_cdf_and_gradient(dtype):
+    """Beta(1e8, 1e8): cdf(0.5) = 1/2 exactly by symmetry (was 0.6149, f32 1.3057, with
+    log_survival +0.267); the derivatives in the concentrations against central differences of
+    Boost's ibeta (scipy), where the continued fraction cannot converge either."""
+    p = Beta(dtype(1e8), dtype(1e8))
+    eps = float(np.finfo(dtype).eps)
+    assert float(p.cdf(dtype(0.5))) == pytest.approx(0.5, abs=4 * eps)
+    assert float(p.log_survival(dtype(0.5))) == pytest.approx(-np.log(2), rel=4 * eps)
+    assert float(p.log_cdf(dtype(0.5))) == pytest.approx(-np.log(2), rel=4 * eps)
+    a, b, x = (np.array(v) for v in ([1e8, 2e4, 2e4], [1e8, 3e4, 3e4], [0.5, 0.4, 0.401]))
+    x = x.astype(dtype).astype(np.float64)
+    da, db, _ = _cdf_grads(*(jnp.asarray(v, dtype) for v in (a, b, x)))
+    h = 1e-3 * np.sqrt(a)  # I_x varies on the scale sqrt(a) in a and b
+    fda = (sp.betainc(a + h, b, x) - sp.betainc(a - h, b, x)) / (2 * h)
+    fdb = (sp.betainc(a, b + h, x) - sp.betainc(a, b - h, x)) / (2 * h)
+    # central differences: truncation (h / sqrt(a))^2 ~ 1e-6 relative
+    np.testing.assert_allclose(np.asarray(da, np.float64), fda, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(db, np.float64), fdb, rtol=1e-5)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
+import scipy.special as sp
 import scipy.stats as ss
 from hypothesis import given
 from hypothesis import strategies as st
@@ -158,3 +159,24 @@ def test_steps_bounded():
     # every element converged within the float64 bound (400) on the drawn points
     steps = np.asarray(_steps(*map(jnp.asarray, (_A, _B, _X))))
     assert steps.max() < 400
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_shapes_near_the_mean(dtype):
+    """I_x(a, b) for a, b up to 1e30 near the mean (the asymptotic expansion's region) against
+    Boost's ibeta (scipy), within 8 ulps times (1 + the conditioning x f(x)/I_x in x).
+
+    Regression: Beta(1e8, 1e8).cdf(0.5) was 0.6149 in float64 and 1.3057 in float32 (the
+    continued fraction needs ~sqrt(a) steps there and stopped at its bound)."""
+    a = np.array([1e8, 1e8, 1e8, 1e4, 1e4, 1e5, 1e4, 2e4, 3e6, 1e30])
+    b = np.array([1e8, 1e8, 1e8, 1e4, 1e5, 1e4, 1e8, 3e4, 1e4, 1e30])
+    x = np.array([0.5, 0.4999, 0.5001, 0.49, 0.09, 0.905, 1e-4, 0.41, 0.9966, 0.5])
+    x = x.astype(dtype).astype(np.float64)  # the oracle at the rounded points
+    ref = sp.betainc(a, b, x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cond = np.nan_to_num(x * ss.beta.pdf(x, a, b) / ref, nan=0.0)
+    out = np.asarray(_betainc(*(jnp.asarray(v, dtype) for v in (a, b, x))))
+    assert out.dtype == dtype
+    eps = float(np.finfo(dtype).eps)
+    np.testing.assert_array_less(np.abs(out - ref), 8 * eps * (1 + cond) * ref)
+    assert float(betainc(dtype(1e8), dtype(1e8), dtype(0.5))) == pytest.approx(0.5, abs=4 * eps)
