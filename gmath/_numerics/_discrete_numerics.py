@@ -11,12 +11,19 @@ large variance by its asymptotic expansion.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["deviance", "lattice_entropy_series", "poisson_entropy_series", "reciprocal"]
+__all__ = [
+    "deviance",
+    "lattice_entropy_series",
+    "poisson_entropy_series",
+    "reciprocal",
+    "with_boundary_slope",
+]
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
 
@@ -132,3 +139,25 @@ def lattice_entropy_series(variance, skewness_sq, excess_kurtosis):
     g2 = excess_kurtosis
     negentropy = g1 / 12 + g2 * g2 / 48 + 7 * g1 * g1 / 48 - g1 * g2 / 8
     return _HALF_LOG_2PI_E + 0.5 * jnp.log(variance) - negentropy
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def with_boundary_slope(fn, boundary, x):
+    r"""``fn(x)`` (elementwise in ``x``) whose derivative is infinite where ``x`` is on a boundary.
+
+    ``boundary(x)`` returns ``(mask, slope, x_safe)``: where ``mask``, the derivative is
+    ``slope`` (:math:`\pm\infty`); elsewhere it is ``fn``'s own, evaluated at ``x_safe``
+    (``x`` there, any interior point where ``mask``), so that no ``0 * inf`` of the boundary
+    reaches the gradient. For entropies of point masses, :math:`-p\log p` has slope
+    :math:`+\infty` at :math:`p = 0`, which autodiff of a masked lattice sum cannot produce.
+    """
+    return fn(x)
+
+
+@with_boundary_slope.defjvp
+def _with_boundary_slope_jvp(fn, boundary, primals, tangents):
+    (x,), (t,) = primals, tangents
+    mask, slope, x_safe = boundary(x)
+    _, dy = jax.jvp(fn, (x_safe,), (jnp.where(mask, jnp.zeros_like(t), t),))
+    slope = jnp.where(mask, slope, 0.0)  # else the transpose computes 0 * inf off the boundary
+    return fn(x), jnp.where(mask, slope * t, dy)

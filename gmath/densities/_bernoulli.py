@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import log1pexp, promote, xlog1py, xlogy
+from gmath._numerics._discrete_numerics import with_boundary_slope
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
     SuccessProbability,
@@ -17,6 +18,16 @@ from gmath.densities._discrete import (
 )
 
 __all__ = ["Bernoulli"]
+
+
+def _entropy_probs(p):
+    valid = (p >= 0) & (p <= 1)
+    return jnp.where(valid, -xlogy(p, p) - xlog1py(1 - p, -p), jnp.nan)
+
+
+def _point_mass(p):  # dH/dp = log((1 - p) / p): +inf at p = 0, -inf at p = 1
+    mask = (p == 0) | (p == 1)
+    return mask, jnp.where(p == 0, jnp.inf, -jnp.inf), jnp.where(mask, 0.5, p)
 
 
 @distribution
@@ -125,9 +136,7 @@ class Bernoulli(SuccessProbability, Distribution):
             h = jnp.where(finite, log1pexp(-af) + af * jax.nn.sigmoid(-af), 0.0)
             h = jnp.where(jnp.isnan(param), jnp.nan, h)
         else:
-            valid = (param >= 0) & (param <= 1)
-            h = -xlogy(param, param) - xlog1py(1 - param, -param)
-            h = jnp.where(valid, h, jnp.nan)
+            h = with_boundary_slope(_entropy_probs, _point_mass, param)
         return jnp.broadcast_to(h, self.batch_shape)
 
     def mean(self):

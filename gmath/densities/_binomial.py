@@ -13,6 +13,7 @@ from gmath._numerics._discrete_numerics import (
     deviance,
     lattice_entropy_series,
     reciprocal,
+    with_boundary_slope,
 )
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
@@ -63,8 +64,9 @@ def _loader(x, n, p, q, log_p, log_q, *, integers: bool):
     Stirling remainders are read from their table; without, real ``x`` interpolate
     (``entropy``'s quadrature). The terms in ``n`` and ``p`` alone are computed once per
     distribution: the mean :math:`np` and its reciprocal for :func:`deviance`, or, where
-    :math:`p` is subnormal (:math:`x/(np) \le 1/p` would overflow), :math:`\log(x/(np))` as
-    :math:`\log(x/n) - \log p`. Where :math:`p \in \{0, 1\}` (a point mass) every branch is
+    :math:`np < 1`, :math:`\log(x/(np))` as :math:`\log x - \log(np)` (no cancellation for
+    :math:`x \ge 1`; :math:`\log(np)` from :math:`\log n + \log p` where :math:`np` is not a
+    normal number and :math:`x/(np)` would overflow). Where :math:`p \in \{0, 1\}` (a point mass) every branch is
     evaluated at :math:`p = 1/2` and masked, so gradients are finite: ``-inf`` values (no mass)
     have a zero gradient, the mass at the support point its one-sided derivative.
     """
@@ -82,10 +84,16 @@ def _loader(x, n, p, q, log_p, log_q, *, integers: bool):
         prob = jnp.where(both, prob, 0.5)
         log_prob = jnp.where(both, log_prob, -_LOG_2)
         m = ns * prob
-        inv_m = reciprocal(jnp.where(m >= tiny, m, 1.0))
-        subnormal = prob < tiny  # x / m <= 1 / prob overflows: log(x / n) - log(prob) instead
-        scale = jnp.where(subnormal, inv_n, inv_m)
-        shift = jnp.where(subnormal, -log_prob, 0.0)
+        normal = m >= tiny
+        inv_m = reciprocal(jnp.where(normal, m, 1.0))
+        # m < 1 (x >= 1 > m): log(x / m) = log x - log m, two nonnegative terms, and the
+        # derivative in m is -1/m itself (through x / m it would pass through the product of a
+        # small cotangent and m, which underflows); log m from log n + log p where m is not a
+        # normal number (a subnormal p from logits, whose ratio x / m would overflow)
+        log_m = jnp.where(normal, jnp.log(jnp.where(normal, m, 1.0)), jnp.log(ns) + log_prob)
+        below_one = m < 1
+        scale = jnp.where(below_one, 1.0, inv_m)
+        shift = jnp.where(below_one, -log_m, 0.0)
         return m, inv_m, scale, shift
 
     if integers:
@@ -265,7 +273,19 @@ class Binomial(SuccessProbability, Distribution):
 
     def entropy(self):
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""
-        return jnp.broadcast_to(_entropy(*self._promoted()), self.batch_shape)
+        if self.probs is None:  # dH/dl = p(1 - p) dH/dp -> 0 at l = +-inf: autodiff is exact
+            return jnp.broadcast_to(_entropy(*self._promoted()), self.batch_shape)
+        n, probs = promote_value(self.probs, self.total_count)
+        n, probs = jnp.broadcast_arrays(n, probs)
+
+        def entropy(p):
+            return _entropy(n, *_p_q(p, False))
+
+        def point_mass(p):  # dH/dp = +inf at p = 0 and -inf at p = 1 (n >= 1): -np log p
+            mask = ((p == 0) | (p == 1)) & (n >= 1)
+            return mask, jnp.where(p == 0, jnp.inf, -jnp.inf), jnp.where(mask, 0.5, p)
+
+        return jnp.broadcast_to(with_boundary_slope(entropy, point_mass, probs), self.batch_shape)
 
     def mean(self):
         r""":math:`np`."""

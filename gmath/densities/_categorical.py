@@ -39,6 +39,40 @@ def _log_softmax(logits):
     return jnp.where(finite, out, jax.nn.log_softmax(logits, axis=-1))
 
 
+def _entropy_from_log_probs(lp):
+    p = jnp.exp(lp)
+    safe = jnp.where(p > 0, lp, 0.0)  # zero-probability categories: 0 log 0 = 0, no NaN grad
+    return -jnp.sum(p * safe, axis=-1)
+
+
+def _log_normalised(probs):
+    # log of a subnormal probability is -inf, as XLA flushes subnormal operands to zero
+    pos = probs >= jnp.finfo(probs.dtype).tiny
+    log_probs = jnp.where(pos, jnp.log(jnp.where(pos, probs, 1.0)), -jnp.inf)
+    lp = log_probs - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
+    return jnp.where(jnp.all(probs >= 0, axis=-1, keepdims=True), lp, jnp.nan)
+
+
+@jax.custom_jvp
+def _entropy_from_probs(probs):
+    r""":math:`H = -\sum_k r_k \log r_k`, :math:`r = \pi / \sum_j \pi_j`, with the derivative
+    :math:`\partial H / \partial\pi_i = (-\log r_i - H) / \sum_j \pi_j`, which is
+    :math:`+\infty` for a category of probability 0 (autodiff of the masked sum gives a finite,
+    wrong number there)."""
+    return _entropy_from_log_probs(_log_normalised(probs))
+
+
+@_entropy_from_probs.defjvp
+def _entropy_from_probs_jvp(primals, tangents):
+    (probs,), (t,) = primals, tangents
+    lp = _log_normalised(probs)
+    h = _entropy_from_log_probs(lp)
+    total = jnp.sum(probs, axis=-1, keepdims=True)
+    zero = probs == 0
+    slope = jnp.where(zero, jnp.inf, -jnp.where(zero, 0.0, lp) - h[..., None]) / total
+    return h, jnp.sum(t * slope, axis=-1)
+
+
 @distribution
 class Categorical(Distribution):
     r"""Categorical distribution over :math:`\{0, \dots, K - 1\}`.
@@ -141,11 +175,7 @@ class Categorical(Distribution):
             (logits,) = promote(self.logits)
             return _log_softmax(logits)
         (probs,) = promote(self.probs)
-        # log of a subnormal probability is -inf, as XLA flushes subnormal operands to zero
-        pos = probs >= jnp.finfo(probs.dtype).tiny
-        log_probs = jnp.where(pos, jnp.log(jnp.where(pos, probs, 1.0)), -jnp.inf)
-        lp = log_probs - jnp.log(jnp.sum(probs, axis=-1, keepdims=True))
-        return jnp.where(jnp.all(probs >= 0, axis=-1, keepdims=True), lp, jnp.nan)
+        return _log_normalised(probs)
 
     def logits_parameter(self):
         r"""Normalised log-probabilities :math:`\log\pi_k`, shape ``batch_shape + (K,)``."""
@@ -195,10 +225,10 @@ class Categorical(Distribution):
 
     def entropy(self):
         r""":math:`H = -\sum_k \pi_k \log \pi_k` (terms with :math:`\pi_k = 0` are 0), exact."""
-        lp = self._log_probs()
-        p = jnp.exp(lp)
-        safe = jnp.where(p > 0, lp, 0.0)  # zero-probability categories: 0 log 0 = 0, no NaN grad
-        return jnp.broadcast_to(-jnp.sum(p * safe, axis=-1), self.batch_shape)
+        if self.probs is not None:
+            (probs,) = promote(self.probs)
+            return jnp.broadcast_to(_entropy_from_probs(probs), self.batch_shape)
+        return jnp.broadcast_to(_entropy_from_log_probs(self._log_probs()), self.batch_shape)
 
     def _index_moments(self):
         p = self.probs_parameter()

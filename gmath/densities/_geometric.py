@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import log1pexp, promote
+from gmath._numerics._discrete_numerics import with_boundary_slope
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
     SuccessProbability,
@@ -69,6 +70,21 @@ def _q_over_p_log_q(param, from_logits: bool):
     below_one = param < 1
     ps = jnp.where(below_one, param, 0.5)
     return jnp.where(below_one, (1 - ps) * jnp.log1p(-ps) / ps, 0.0)
+
+
+def _entropy_logits(param):
+    log_p, _ = _log_p_q(param, True)
+    return -log_p - _q_over_p_log_q(param, True)
+
+
+def _entropy_probs(param):
+    log_p, _ = _log_p_q(param, False)
+    return -log_p - _q_over_p_log_q(param, False)
+
+
+def _point_mass(p):
+    mask = p == 1
+    return mask, -jnp.inf, jnp.where(mask, 0.5, p)
 
 
 @distribution
@@ -154,8 +170,10 @@ class Geometric(SuccessProbability, Distribution):
         + e^{-\ell}\operatorname{softplus}(\ell)` from logits, each term finite at every
         parameter: :math:`H \approx -\ell + 1` as :math:`\ell \to -\infty`)."""
         (param,) = promote(self._param())
-        log_p, _ = _log_p_q(param, self.probs is None)
-        h = -log_p - _q_over_p_log_q(param, self.probs is None)
+        if self.probs is None:
+            h = _entropy_logits(param)
+        else:  # dH/dp = log(1 - p) / p^2: -inf at p = 1
+            h = with_boundary_slope(_entropy_probs, _point_mass, param)
         return jnp.broadcast_to(h, self.batch_shape)
 
     def mean(self):

@@ -13,6 +13,7 @@ from gmath._numerics._discrete_numerics import (
     deviance,
     poisson_entropy_series,
     reciprocal,
+    with_boundary_slope,
 )
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
@@ -83,6 +84,11 @@ def _entropy(rate):
     )
     series = poisson_entropy_series(jnp.where(big, rate, _SERIES_RATE))
     return jnp.where(rate >= 0, jnp.where(big, series, h), jnp.nan)
+
+
+def _rate_zero(rate):
+    at_zero = rate == 0
+    return at_zero, jnp.inf, jnp.where(at_zero, 1.0, rate)
 
 
 # Above this rate samples come from the normal approximation with the Cornish-Fisher skewness
@@ -183,7 +189,8 @@ class Poisson(Distribution):
     def entropy(self):
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""
         (rate,) = promote(self.rate)
-        return _entropy(jnp.broadcast_to(rate, self.batch_shape))
+        # dH/drate = E log(X + 1) - log(rate): +inf at rate 0
+        return with_boundary_slope(_entropy, _rate_zero, jnp.broadcast_to(rate, self.batch_shape))
 
     def mean(self):
         r""":math:`\lambda`."""

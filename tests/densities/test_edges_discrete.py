@@ -969,12 +969,116 @@ def _categorical_groups():
     ]
 
 
+def _entropy_gradient_groups():
+    """Gradients of the entropies in probs / rate: -p log p has slope +inf at p = 0, so every
+    point mass has an infinite slope towards the interior (+inf at p = 0, -inf at p = 1)."""
+    # Bernoulli: dH/dp = log((1 - p) / p)
+    bp = [0.0, 1.0, P_TINY, 0.25, 0.5, P_ALMOST_ONE]
+    bern = [INF if p == 0 else -INF if p == 1 else float(mp.log((1 - mp.mpf(p)) / p)) for p in bp]
+    # Geometric: dH/dp = log(1 - p) / p^2
+    gp = [1.0, 0.5, 0.25, _f32(1e-5), P_ALMOST_ONE]
+    geom = [-INF if p == 1 else float(mp.log1p(-mp.mpf(p)) / mp.mpf(p) ** 2) for p in gp]
+
+    # Binomial(10, p): dH/dp = -sum_k P(k) (k / p - (10 - k) / q) log P(k)
+    def binom(p):
+        if p in (0.0, 1.0):
+            return INF if p == 0 else -INF
+        p_ = mp.mpf(p)
+        total = mp.mpf(0)
+        for k in range(11):
+            lp = mp.log(mp.binomial(10, k)) + k * mp.log(p_) + (10 - k) * mp.log1p(-p_)
+            total -= mp.exp(lp) * (k / p_ - (10 - k) / (1 - p_)) * lp
+        return float(total)
+
+    np_ = [0.0, 1.0, P_TINY, 0.25, 0.5]
+
+    # Poisson: dH/drate = sum_k P(k) log((k + 1) / rate) = E log(X + 1) - log rate
+    def pois(rate):
+        if rate == 0:
+            return INF
+        lam = mp.mpf(rate)
+        hi = int(rate + 40 * math.sqrt(rate) + 40)
+        return float(
+            mp.fsum(
+                mp.exp(k * mp.log(lam) - lam - mp.loggamma(k + 1)) * mp.log((k + 1) / lam)
+                for k in range(hi)
+            )
+        )
+
+    pr = [0.0, P_TINY, 0.5, 1.0, 10.0, 100.0]
+    pr64 = [1e-300, 1e-155]
+
+    # Categorical: dH/dpi_i = (-log r_i - H) / sum pi, +inf for a zero probability
+    def cat(pis, i):
+        s = mp.fsum([mp.mpf(v) for v in pis])
+        r = [mp.mpf(v) / s for v in pis]
+        h = -mp.fsum([v * mp.log(v) for v in r if v > 0])
+        return INF if r[i] == 0 else float((-mp.log(r[i]) - h) / s)
+
+    cp = [(0.5, 0.5, 0.0), (1.0, 0.0, 0.0), (0.25, 0.25, 0.5), (P_TINY, 0.5, 0.5 - P_TINY)]
+    c_args = [(*pis, float(i)) for pis in cp for i in range(3)]
+
+    def cat_grad(a, b, c, i):
+        gr = jax.grad(lambda v: Categorical(probs=v).entropy())(jnp.stack([a, b, c]))
+        return jnp.take(gr, i.astype(jnp.int32))
+
+    return [
+        EdgeGroup(
+            "bernoulli_grad_entropy_probs",
+            jax.grad(lambda p: Bernoulli(probs=p).entropy()),
+            [(p,) for p in bp],
+            bern,
+            _rtol(1e-13, 1e-6),
+        ),
+        EdgeGroup(
+            "geometric_grad_entropy_probs",
+            jax.grad(lambda p: Geometric(probs=p).entropy()),
+            [(p,) for p in gp],
+            geom,
+            _rtol(1e-12, 2e-5),
+        ),
+        EdgeGroup(
+            "binomial_grad_entropy_probs",
+            jax.grad(lambda p: Binomial(10.0, probs=p).entropy()),
+            [(p,) for p in np_],
+            [binom(p) for p in np_],
+            _rtol(1e-12, 2e-5),
+            {"float64": 1e-14, "float32": 1e-5},
+        ),
+        EdgeGroup(
+            "poisson_grad_entropy",
+            jax.grad(lambda r: Poisson(r).entropy()),
+            [(r,) for r in pr],
+            [pois(r) for r in pr],
+            _rtol(1e-12, 2e-5),
+            {"float64": 1e-14, "float32": 1e-5},
+        ),
+        EdgeGroup(
+            "poisson_grad_entropy_float64_tiny_rates",
+            jax.grad(lambda r: Poisson(r).entropy()),
+            [(r,) for r in pr64],
+            [pois(r) for r in pr64],
+            {"float64": 1e-12},
+        ),
+        EdgeGroup(
+            "categorical_grad_entropy_probs",
+            cat_grad,
+            c_args,
+            [cat(a[:3], int(a[3])) for a in c_args],
+            _rtol(1e-13, 1e-6),
+            # -log r_i - H cancels to 7e-29 at r = (1e-30, 1/2, 1/2): rounding of O(1) terms
+            {"float64": 1e-15, "float32": 1e-7},
+        ),
+    ]
+
+
 EDGE_GROUPS = (
     _bernoulli_groups()
     + _binomial_groups()
     + _poisson_groups()
     + _geometric_groups()
     + _categorical_groups()
+    + _entropy_gradient_groups()
 )
 
 
