@@ -46,9 +46,10 @@ class Bernoulli(SuccessProbability, Distribution):
 
     Logits of :math:`\pm\infty` are the limits :math:`p = 1` and :math:`p = 0`; a point
     mass (:math:`p \in \{0, 1\}`) has ``log_prob`` 0 at its atom, entropy 0, and finite
-    gradients (:math:`\partial_p \log p(0) = -1` at :math:`p = 0`; a ``-inf`` value has
-    gradient 0). ``probs`` outside :math:`[0, 1]` or NaN ``logits`` give NaN from every method,
-    samples included. Subnormal ``probs`` act as 0 (XLA flushes subnormal operands to zero).
+    ``log_prob`` gradients (:math:`\partial_p \log p(0) = -1` at :math:`p = 0`; a ``-inf``
+    value has gradient 0); the entropy's slope there is that of :math:`-p\log p`,
+    :math:`\partial_p H = \log((1 - p)/p) = \pm\infty`. ``probs`` outside :math:`[0, 1]` or
+    NaN ``logits`` give NaN from every method, samples included. Subnormal ``probs`` act as 0 (XLA flushes subnormal operands to zero).
 
     ``log_prob`` accepts integer, boolean or floating ``x``; it is ``-inf`` for any ``x`` other
     than 0 or 1. ``sample`` returns 0/1 values in the parameters' floating dtype. ``mode`` is 1

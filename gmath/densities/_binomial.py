@@ -189,8 +189,9 @@ class Binomial(SuccessProbability, Distribution):
     Gradients are finite at every parameter: a value of ``-inf`` (a point outside the support,
     or of no mass) has gradient 0, the log-mass of a support point at :math:`p = 0` or 1 its
     one-sided derivative (:math:`-n` with respect to ``probs`` for ``log_prob(0)`` at
-    :math:`p = 0`), and float32 gradients with respect to saturated logits (:math:`|\ell|` up to
-    ``inf``) are :math:`x - np` to rounding. ``total_count`` negative or non-integer, ``probs``
+    :math:`p = 0`), the entropy's slope in ``probs`` that of :math:`-p\log p`
+    (:math:`+\infty` at :math:`p = 0`, :math:`-\infty` at 1), and float32 gradients with
+    respect to saturated logits (:math:`|\ell|` up to ``inf``) are :math:`x - np` to rounding. ``total_count`` negative or non-integer, ``probs``
     outside :math:`[0, 1]` or NaN ``logits`` give NaN from every method, samples included.
 
     Pass exactly one of ``logits`` or ``probs``; both are pytree fields, the one not given is

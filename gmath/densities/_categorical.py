@@ -96,7 +96,7 @@ class Categorical(Distribution):
     A category of probability 0 has ``log_prob`` ``-inf`` with gradient 0 (as a point outside
     the support); the gradient of the other categories' ``log_prob`` with respect to its
     ``probs`` entry is finite: :math:`\partial \log(\pi_k / \sum_j \pi_j) / \partial\pi_i
-    = -1/\sum_j\pi_j`.
+    = -1/\sum_j\pi_j`; the entropy's is :math:`+\infty` (that of :math:`-\pi_i\log\pi_i`).
 
     ``log_prob`` accepts integer or integer-valued floating ``x`` (category indices) with shape
     broadcasting against ``batch_shape``; it is ``-inf`` for non-integers and indices outside

@@ -104,7 +104,8 @@ class Geometric(SuccessProbability, Distribution):
     :meth:`logits_parameter` and :meth:`probs_parameter` give either, computed stably.
 
     **Edges.** :math:`p = 1` (``logits`` :math:`+\infty`) is the point mass at 0: ``log_prob(0)``
-    is 0 with :math:`\partial_p \log p(0) = 1`, the entropy, mean and variance 0. As
+    is 0 with :math:`\partial_p \log p(0) = 1`, the entropy, mean and variance 0, and
+    :math:`\partial_p H = \log(1 - p)/p^2 = -\infty`. As
     :math:`\ell \to -\infty` the entropy is :math:`-\ell + 1 + O(e^{\ell})` and the moments
     overflow to ``inf`` (from :math:`\ell \approx -709` in float64); :math:`p = 0`
     (``logits`` :math:`-\infty`) is no distribution and, like ``probs`` outside :math:`(0, 1]`

@@ -130,8 +130,9 @@ class Poisson(Distribution):
     of the Poisson law in Kolmogorov distance. ``score`` raises ``TypeError``:
     :math:`\nabla_x \log p(x)` is undefined for a discrete ``x``.
 
-    **Edges.** :math:`\lambda = 0` is the point mass at 0 (``log_prob(0) = 0``, entropy 0);
-    ``log_prob`` is exact and its gradient finite down to the smallest subnormal rate
+    **Edges.** :math:`\lambda = 0` is the point mass at 0 (``log_prob(0) = 0``, entropy 0,
+    whose slope :math:`\partial_\lambda H = E\log(X + 1) - \log\lambda` is :math:`+\infty`
+    there); ``log_prob`` is exact and its gradient finite down to the smallest normal rate
     (:math:`\partial_\lambda \log p(0) = -1`, :math:`\partial_\lambda \log p(k) =
     k/\lambda - 1`, which overflows to ``inf`` only where :math:`k/\lambda` does); a subnormal
     rate acts as 0, since XLA flushes subnormal operands to zero. A value of

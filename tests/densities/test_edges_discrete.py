@@ -495,19 +495,14 @@ def _binomial_groups():
             _rtol(1e-15, 2.4e-7),
         ),
         EdgeGroup(
-            "binomial_sample_in_support",
-            lambda n, p: _fraction_in(Binomial(n, probs=p).sample(KEY, (32,)), 0.0, n),
+            "binomial_sample_in_support",  # point masses (p = 0, 1) exactly at their atom
+            lambda n, p: _fraction_in(
+                Binomial(n, probs=p).sample(KEY, (32,)),
+                jnp.where(p == 1, n, 0.0),
+                jnp.where(p == 0, 0.0, n),
+            ),
             e_args,
             [NAN if math.isnan(m) else 1.0 for m in mean],
-            _rtol(0.0, 0.0),
-        ),
-        EdgeGroup(
-            "binomial_sample_point_masses",
-            lambda n, p, atom: jnp.mean(Binomial(n, probs=p).sample(KEY, (32,)) == atom).astype(
-                n.dtype
-            ),
-            [(n, p, atom) for n in (0.0, 10.0, 1e9) for p, atom in ((0.0, 0.0), (1.0, n))],
-            [1.0] * 6,
             _rtol(0.0, 0.0),
         ),
     ]
