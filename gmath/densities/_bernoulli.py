@@ -49,7 +49,8 @@ class Bernoulli(SuccessProbability, Distribution):
     ``log_prob`` gradients (:math:`\partial_p \log p(0) = -1` at :math:`p = 0`; a ``-inf``
     value has gradient 0); the entropy's slope there is that of :math:`-p\log p`,
     :math:`\partial_p H = \log((1 - p)/p) = \pm\infty`. ``probs`` outside :math:`[0, 1]` or
-    NaN ``logits`` give NaN from every method, samples included. Subnormal ``probs`` act as 0 (XLA flushes subnormal operands to zero).
+    NaN ``logits`` give NaN from every method, samples included. Subnormal ``probs`` act as 0
+    (XLA flushes subnormal operands to zero).
 
     ``log_prob`` accepts integer, boolean or floating ``x``; it is ``-inf`` for any ``x`` other
     than 0 or 1. ``sample`` returns 0/1 values in the parameters' floating dtype. ``mode`` is 1

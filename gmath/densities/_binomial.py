@@ -66,8 +66,8 @@ def _loader(x, n, p, q, log_p, log_q, *, integers: bool):
     distribution: the mean :math:`np` and its reciprocal for :func:`deviance`, or, where
     :math:`np < 1`, :math:`\log(x/(np))` as :math:`\log x - \log(np)` (no cancellation for
     :math:`x \ge 1`; :math:`\log(np)` from :math:`\log n + \log p` where :math:`np` is not a
-    normal number and :math:`x/(np)` would overflow). Where :math:`p \in \{0, 1\}` (a point mass) every branch is
-    evaluated at :math:`p = 1/2` and masked, so gradients are finite: ``-inf`` values (no mass)
+    normal number and :math:`x/(np)` would overflow). Where :math:`p \in \{0, 1\}` (a point
+    mass) every branch is evaluated at :math:`p = 1/2` and masked, so gradients are finite: ``-inf`` values (no mass)
     have a zero gradient, the mass at the support point its one-sided derivative.
     """
     dtype = x.dtype
@@ -191,8 +191,9 @@ class Binomial(SuccessProbability, Distribution):
     one-sided derivative (:math:`-n` with respect to ``probs`` for ``log_prob(0)`` at
     :math:`p = 0`), the entropy's slope in ``probs`` that of :math:`-p\log p`
     (:math:`+\infty` at :math:`p = 0`, :math:`-\infty` at 1), and float32 gradients with
-    respect to saturated logits (:math:`|\ell|` up to ``inf``) are :math:`x - np` to rounding. ``total_count`` negative or non-integer, ``probs``
-    outside :math:`[0, 1]` or NaN ``logits`` give NaN from every method, samples included.
+    respect to saturated logits (:math:`|\ell|` up to ``inf``) are :math:`x - np` to rounding.
+    ``total_count`` negative or non-integer, ``probs`` outside :math:`[0, 1]` or NaN ``logits``
+    give NaN from every method, samples included.
 
     Pass exactly one of ``logits`` or ``probs``; both are pytree fields, the one not given is
     ``None``. ``total_count`` is a data field too (an array that broadcasts, possibly traced); it
