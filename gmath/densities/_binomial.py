@@ -67,8 +67,9 @@ def _loader(x, n, p, q, log_p, log_q, *, integers: bool):
     :math:`np < 1`, :math:`\log(x/(np))` as :math:`\log x - \log(np)` (no cancellation for
     :math:`x \ge 1`; :math:`\log(np)` from :math:`\log n + \log p` where :math:`np` is not a
     normal number and :math:`x/(np)` would overflow). Where :math:`p \in \{0, 1\}` (a point
-    mass) every branch is evaluated at :math:`p = 1/2` and masked, so gradients are finite: ``-inf`` values (no mass)
-    have a zero gradient, the mass at the support point its one-sided derivative.
+    mass) every branch is evaluated at :math:`p = 1/2` and masked, so gradients are finite:
+    ``-inf`` values (no mass) have a zero gradient, the mass at the support point its one-sided
+    derivative.
     """
     dtype = x.dtype
     tiny = jnp.finfo(dtype).tiny
