@@ -180,18 +180,28 @@ def _check_kind(name: str, kind: str) -> None:
         )
 
 
+def _solve(num, den):
+    r"""``num / den``, NaN where ``den = 0``: the quantity is not identifiable from ``x_t`` there.
+
+    At :math:`\sigma_t = 0`, :math:`x_t = x_0` says nothing about :math:`\varepsilon`; at
+    :math:`\alpha_t = 0`, :math:`x_t = \varepsilon` says nothing about :math:`x_0`.
+    """
+    zero = den == 0
+    return jnp.where(zero, jnp.nan, num / jnp.where(zero, 1.0, den))
+
+
 def _to_x0_eps(pred, x, t, schedule, kind, sigma_data):
     alpha, sigma = schedule.alpha(t), schedule.sigma(t)
     if kind == "eps":
-        return (x - sigma * pred) / alpha, pred
+        return _solve(x - sigma * pred, alpha), pred
     if kind == "x0":
-        return pred, (x - alpha * pred) / sigma
+        return pred, _solve(x - alpha * pred, sigma)
     if kind == "v":
         norm = alpha * alpha + sigma * sigma
         return (alpha * x - sigma * pred) / norm, (sigma * x + alpha * pred) / norm
     if kind == "score":
         eps = -sigma * pred
-        return (x - sigma * eps) / alpha, eps
+        return _solve(x - sigma * eps, alpha), eps
     if kind == "edm":
         c = edm_preconditioning(sigma / alpha, sigma_data=sigma_data)
         x0 = c.c_skip * (x / alpha) + c.c_out * pred
@@ -243,8 +253,11 @@ def convert_prediction(
       sigma_data: :math:`\sigma_d` of the EDM preconditioning (``"edm"`` only).
 
     Returns:
-      The ``target`` prediction, shaped like ``x_t``. Needs :math:`\sigma_t > 0` (and
-      :math:`\alpha_t > 0` for types through :math:`x_0`).
+      The ``target`` prediction, shaped like ``x_t``. At the ends of a schedule a conversion
+      that must recover what :math:`x_t` does not determine is NaN: :math:`\varepsilon` (so
+      ``"eps"``, ``"v"``, ``"score"``) from ``"x0"`` where :math:`\sigma_t = 0`, and
+      :math:`x_0` from ``"eps"`` or ``"score"`` where :math:`\alpha_t = 0`; the others are
+      exact there (e.g. ``"v"`` to ``"x0"`` and ``"eps"`` to ``"v"`` at :math:`\sigma_t = 0`).
 
     Raises:
       ValueError: unknown types, or ``prediction`` and ``x_t`` of different shapes.
@@ -269,6 +282,8 @@ def convert_prediction(
             f"shape {jnp.shape(x_t)} differ."
         )
     prediction, x_t, t = promote(prediction, x_t, t)
+    if source == target:  # the identity, also where the round trip through (x0, eps) is 0/0
+        return jnp.broadcast_to(prediction, jnp.broadcast_shapes(prediction.shape, t.shape))
     x0, eps = _to_x0_eps(prediction, x_t, t, schedule, source, sigma_data)
     return _from_x0_eps(x0, eps, x_t, t, schedule, target, sigma_data)
 

@@ -277,7 +277,7 @@ class NoiseSchedule:
 
     def _drift_dot(self, t):
         # f' = (log alpha)'' -> -inf at a zero of alpha (alpha ~ c (t1 - t)^m: f' ~ -m/(t1 - t)^2)
-        at_zero = self._alpha_value(t) == 0
+        at_zero = self.log_alpha_fn(t) == -jnp.inf  # a true zero, not an underflow of alpha
         return jnp.where(at_zero, -jnp.inf, _derivative(self._drift_value, t))
 
     def _g2_value(self, t):
@@ -529,6 +529,16 @@ def _check_positive(owner, **values):
     return out
 
 
+def _one_minus_exp(x):
+    r""":math:`1 - e^{-x}` for :math:`x \ge 0`, value and derivative accurate at every x.
+
+    ``-expm1(-x)`` below :math:`\log 2`, ``1 - exp(-x)`` above, where JAX's derivative of expm1
+    (``expm1 + 1``) would lose :math:`e^{-x}` to cancellation.
+    """
+    small = x < math.log(2)
+    return jnp.where(small, -jnp.expm1(-jnp.where(small, x, 0.0)), 1 - jnp.exp(-x))
+
+
 def _linear_beta(owner, beta_min, beta_max):
     r"""Linear :math:`\beta(t)`, its integral :math:`B(t)` and the inverse :math:`t(B)`."""
     beta_min, beta_max = _check_positive(owner, beta_min=beta_min, beta_max=beta_max)
@@ -587,7 +597,7 @@ def vp_linear(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
         t_from_log_snr_fn=lambda lam: integral_inverse(log1pexp(-lam)),
         diffusion_squared_fn=beta,
         variance_preserving=True,
-        sigma_fn=lambda t: jnp.sqrt(-jnp.expm1(-integral(t))),
+        sigma_fn=lambda t: jnp.sqrt(_one_minus_exp(integral(t))),
     )
 
 
@@ -631,7 +641,7 @@ def sub_vp(beta_min: float = 0.1, beta_max: float = 20.0) -> NoiseSchedule:
         log_sigma_fn=lambda t: log1mexp(-integral(t)),
         t_from_log_snr_fn=t_from_log_snr,
         diffusion_squared_fn=lambda t: beta(t) * -jnp.expm1(-2 * integral(t)),
-        sigma_fn=lambda t: -jnp.expm1(-integral(t)),
+        sigma_fn=lambda t: _one_minus_exp(integral(t)),
     )
 
 
@@ -669,23 +679,40 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
 
     k = half_pi / (1 + s)  # phi(t) = (t + s) k, psi = pi/2 - phi = (1 - t) k
 
+    # Each quantity in phi near t = 0 and in psi near t = 1, where that angle is exact (pi/2 is
+    # not: cos of the rounded pi/2 is 6e-17); the unused branch gets a harmless time.
+    def _halves(t):
+        low = t <= 0.5
+        return low, jnp.where(low, t, 0.0), jnp.where(low, 1.0, t)
+
     def alpha(t):
-        # cos(phi) = sin(psi): exactly 0 at t = 1.
-        return jnp.sin((1 - t) * k) / c0
+        low, t_lo, t_hi = _halves(t)
+        return jnp.where(low, jnp.cos((t_lo + s) * k), jnp.sin((1 - t_hi) * k)) / c0
 
     def log_alpha(t):
-        return jnp.log(jnp.sin((1 - t) * k)) - math.log(c0)
+        return jnp.log(alpha(t))
 
-    def sigma_sq_scaled(t):
-        # c0^2 sigma^2 = cos^2 phi0 - cos^2 phi = sin(phi - phi0) sin(phi + phi0), with
-        # phi - phi0 = t k exact for tiny t; for t > 1/2, c0^2 - sin^2 psi, whose derivative
-        # -2 k sin(psi) cos(psi) is exactly 0 at t = 1.
-        near_zero = jnp.sin(t * k) * jnp.sin((t + 2 * s) * k)
-        sin_psi = jnp.sin((1 - t) * k)
-        return jnp.where(t <= 0.5, near_zero, c0 * c0 - sin_psi * sin_psi)
+    def sigma_scaled(t):
+        # c0 sigma = sqrt(cos^2 phi0 - cos^2 phi) = sqrt(sin(phi - phi0) sin(phi + phi0)), with
+        # phi - phi0 = t k exact for tiny t (for s = 0 simply sin(t k)); near t = 1,
+        # sqrt(c0^2 - sin^2 psi), whose derivative -k sin(psi) cos(psi) / sigma is 0 at t = 1.
+        low, t_lo, t_hi = _halves(t)
+        a = jnp.sin(t_lo * k)
+        near_zero = a if s == 0 else jnp.sqrt(a) * jnp.sqrt(jnp.sin((t_lo + 2 * s) * k))
+        sin_psi = jnp.sin((1 - t_hi) * k)
+        return jnp.where(low, near_zero, jnp.sqrt(c0 * c0 - sin_psi * sin_psi))
+
+    def log_sigma(t):
+        return jnp.log(sigma_scaled(t)) - math.log(c0)
 
     def log_snr(t):
-        return 2 * jnp.log(jnp.sin((1 - t) * k)) - jnp.log(sigma_sq_scaled(t))
+        return 2 * (jnp.log(alpha(t)) - jnp.log(sigma_scaled(t)) + math.log(c0))
+
+    def drift(t):
+        # f = -k tan(phi) = -k / tan(psi): the first exact at t = 0 (0 when s = 0), the second
+        # at t = 1 (-inf)
+        low, t_lo, t_hi = _halves(t)
+        return jnp.where(low, -k * jnp.tan((t_lo + s) * k), -k / jnp.tan((1 - t_hi) * k))
 
     def t_from_log_snr(lam):
         alpha = jnp.exp(_vp_log_alpha_from_log_snr(lam))
@@ -696,13 +723,13 @@ def vp_cosine(s: float = 0.008) -> NoiseSchedule:
     return NoiseSchedule(
         name="vp_cosine",
         log_alpha_fn=log_alpha,
-        log_sigma_fn=lambda t: 0.5 * jnp.log(sigma_sq_scaled(t)) - math.log(c0),
+        log_sigma_fn=log_sigma,
         log_snr_fn=log_snr,
         t_from_log_snr_fn=t_from_log_snr,
         variance_preserving=True,
         alpha_fn=alpha,
-        sigma_fn=lambda t: jnp.sqrt(sigma_sq_scaled(t)) / c0,
-        drift_fn=lambda t: -k / jnp.tan((1 - t) * k),  # -k tan(phi) = -k / tan(psi), -inf at t = 1
+        sigma_fn=lambda t: sigma_scaled(t) / c0,
+        drift_fn=drift,
     )
 
 
@@ -899,8 +926,15 @@ def ddpm_discrete(betas, *, max_beta: float = 0.999) -> NoiseSchedule:
     knots_t = np.arange(n + 1, dtype=np.float64) / n
     knots_log_abar = np.concatenate([[0.0], np.cumsum(np.log1p(-b))])
 
+    # slopes of log alpha per interval, in float64 before any cast: a float32 difference of two
+    # neighbouring knot values would lose digits to cancellation
+    slopes = 0.5 * np.diff(knots_log_abar) / np.diff(knots_t)
+
     def log_alpha(t):
-        return 0.5 * jnp.interp(t, knots_t.astype(t.dtype), knots_log_abar.astype(t.dtype))
+        kt = jnp.asarray(knots_t, t.dtype)
+        i = jnp.clip(jnp.searchsorted(kt, t, side="right") - 1, 0, n - 1)
+        start = jnp.asarray(0.5 * knots_log_abar, t.dtype)[i]
+        return start + jnp.asarray(slopes, t.dtype)[i] * (t - kt[i])
 
     def t_from_log_snr(lam):
         log_abar = -log1pexp(-lam)
@@ -927,6 +961,12 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     with :math:`0, T` the ends of the domain: :math:`\alpha'_0 = \alpha_0` and
     :math:`\alpha'_T = 0` (:math:`\lambda'_T = -\infty`). The inverse goes through the original
     schedule's :math:`t(\lambda)`.
+
+    A schedule that already has :math:`\alpha_T = 0` is returned unchanged (renamed). Near
+    :math:`T` the new :math:`\alpha'_t` is the small difference :math:`\alpha_t - \alpha_T`
+    of the base schedule's values: its relative accuracy is about the rounding of
+    :math:`\log\alpha_t` over :math:`|\log\alpha_t - \log\alpha_T|` (float64: ~1e-9 at
+    :math:`T - t = 2^{-24}` for ``vp_linear``; float32 rounds :math:`\alpha'` to 0 there).
 
     Args:
       schedule: a variance-preserving :class:`NoiseSchedule` with :math:`\alpha_0 > \alpha_T`.
