@@ -70,14 +70,13 @@ class Cauchy(LocationScale, Distribution):
     scale: Any = 1.0
 
     def log_prob(self, x):
-        x = self._check_value(x, "log_prob")
-        loc, scale, x = promote(self.loc, self.scale, x)
-        return (-_LOG_PI - jnp.log(scale)) - _log_cauchy_kernel((x - loc) * (1 / scale))
+        z, scale = self._standardize(x, "log_prob")
+        return self._at_infinity(z, (-_LOG_PI - jnp.log(scale)) - _log_cauchy_kernel(z))
 
     def score(self, x):
         r""":math:`-2z / (\gamma(1 + z^2))`."""
         z, scale = self._standardize(x, "score")
-        return -2.0 * z_over_1p_square(z) / scale
+        return -2.0 * self._per_scale(z_over_1p_square(z), scale)
 
     def cdf(self, x):
         z, _ = self._standardize(x, "cdf")

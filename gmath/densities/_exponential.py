@@ -56,9 +56,16 @@ class Exponential(Distribution):
         rate, x = promote(self.rate, x)
         return rate, x
 
+    @staticmethod
+    def _clamped(x):
+        """``(max(x, 0) with +inf replaced by 0, x == +inf)``: the limits at ``+inf`` are taken
+        explicitly, with zero gradients (not ``inf * 0``)."""
+        top = x == jnp.inf
+        return jnp.where(top, 0.0, jnp.maximum(x, 0.0)), top
+
     def log_prob(self, x):
         rate, x = self._prepare(x, "log_prob")
-        inside = x >= 0
+        inside = (x >= 0) & (x < jnp.inf)
         x_safe = jnp.where(inside, x, 0.0)
         return jnp.where(inside, jnp.log(rate) - rate * x_safe, -jnp.inf)
 
@@ -72,19 +79,21 @@ class Exponential(Distribution):
     def cdf(self, x):
         r""":math:`1 - e^{-\lambda x}` (``-expm1``), 0 for :math:`x < 0`."""
         rate, x = self._prepare(x, "cdf")
-        return -jnp.expm1(-rate * jnp.maximum(x, 0.0))
+        x_c, top = self._clamped(x)
+        return jnp.where(top, 1.0, -jnp.expm1(-rate * x_c))
 
     def log_cdf(self, x):
         r""":math:`\log(1 - e^{-\lambda x})`, :math:`-\infty` for :math:`x \le 0`."""
         rate, x = self._prepare(x, "log_cdf")
-        inside = x > 0
+        inside = (x > 0) & (x < jnp.inf)
         x_safe = jnp.where(inside, x, 1.0)
-        return jnp.where(inside, log1mexp(-rate * x_safe), -jnp.inf)
+        return jnp.where(inside, log1mexp(-rate * x_safe), jnp.where(x > 0, 0.0, -jnp.inf))
 
     def log_survival(self, x):
         r""":math:`\log(1 - F(x)) = -\lambda \max(x, 0)`."""
         rate, x = self._prepare(x, "log_survival")
-        return -rate * jnp.maximum(x, 0.0)
+        x_c, top = self._clamped(x)
+        return jnp.where(top, -jnp.inf, -rate * x_c)
 
     def icdf(self, u):
         r"""Quantile :math:`-\log(1 - u) / \lambda` (``log1p``)."""

@@ -16,6 +16,7 @@ __all__ = ["Gumbel"]
 
 _EULER_GAMMA = 0.5772156649015329
 _PI_SQ_OVER_6 = math.pi**2 / 6.0
+_SERIES_START = -math.log(1e-5)  # z above which u = e^{-z} < 1e-5
 
 
 @distribution
@@ -54,12 +55,12 @@ class Gumbel(LocationScale, Distribution):
 
     def log_prob(self, x):
         z, scale = self._standardize(x, "log_prob")
-        return -z - jnp.exp(-z) - jnp.log(scale)
+        return self._at_infinity(z, -z - jnp.exp(-z) - jnp.log(scale))
 
     def score(self, x):
         r""":math:`(e^{-z} - 1)/\beta` (``expm1``)."""
         z, scale = self._standardize(x, "score")
-        return jnp.expm1(-z) / scale
+        return self._per_scale(jnp.expm1(-z), scale)
 
     def cdf(self, x):
         z, _ = self._standardize(x, "cdf")
@@ -71,7 +72,13 @@ class Gumbel(LocationScale, Distribution):
 
     def log_survival(self, x):
         z, _ = self._standardize(x, "log_survival")
-        return log1mexp(-jnp.exp(-z))
+        # log(1 - exp(-u)), u = e^{-z}; for u < 1e-5 its series log u - u/2 + u^2/24 (exact to
+        # rounding), which stays finite (about -z) where u underflows
+        u = jnp.exp(-z)
+        small = z > _SERIES_START
+        u_s = jnp.where(small, u, 0.0)
+        series = -jnp.where(small, z, 0.0) - 0.5 * u_s + u_s * u_s / 24.0
+        return jnp.where(small, series, log1mexp(-jnp.where(small, 1.0, u)))
 
     def icdf(self, u):
         r"""Quantile :math:`\mu - \beta\log(-\log u)`."""

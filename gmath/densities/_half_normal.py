@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf, erfc, erfinv
 
-from gmath._numerics import log_ndtr, ndtri, promote
+from gmath._numerics import log_ndtr, ndtri, promote, standardize
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["HalfNormal"]
@@ -62,16 +62,18 @@ class HalfNormal(Distribution):
         x = self._check_value(x, method)
         scale, x = promote(self.scale, x)
         inside = x >= 0
-        return jnp.where(inside, x, 0.0) / scale, scale, inside
+        # standardize: derivatives without overflow for tiny scales, none at x = inf
+        return standardize(jnp.where(inside, x, 0.0), 0.0, scale), scale, inside
 
     def log_prob(self, x):
         z, scale, inside = self._standardize(x, "log_prob")
+        inside = inside & (z < jnp.inf)
         return jnp.where(inside, _HALF_LOG_2_OVER_PI - jnp.log(scale) - 0.5 * z * z, -jnp.inf)
 
     def score(self, x):
         r""":math:`-x/\sigma^2` for :math:`x \ge 0`, 0 outside."""
         z, scale, inside = self._standardize(x, "score")
-        return jnp.where(inside, -z / scale, 0.0)
+        return jnp.where(inside, -standardize(z, 0.0, scale), 0.0)
 
     def cdf(self, x):
         z, _, _ = self._standardize(x, "cdf")

@@ -53,12 +53,12 @@ class Laplace(LocationScale, Distribution):
 
     def log_prob(self, x):
         z, scale = self._standardize(x, "log_prob")
-        return -jnp.abs(z) - jnp.log(scale) - _LOG_2
+        return self._at_infinity(z, -jnp.abs(z) - jnp.log(scale) - _LOG_2)
 
     def score(self, x):
         r""":math:`-\operatorname{sign}(x - \mu)/b`, with 0 at :math:`x = \mu`."""
         z, scale = self._standardize(x, "score")
-        return -jnp.sign(z) / scale
+        return -self._per_scale(jnp.sign(z), scale)
 
     def cdf(self, x):
         z, _ = self._standardize(x, "cdf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import promote, standardize
 
 __all__ = ["LocationScale"]
 
@@ -24,4 +24,16 @@ class LocationScale:
         default the public method running, names it in errors)."""
         x = self._check_value(x, method)
         loc, scale, x = promote(self.loc, self.scale, x)
-        return (x - loc) / scale, scale
+        # derivatives without overflow for tiny scales and none at x = +-inf (a limit)
+        return standardize(x, loc, scale), scale
+
+    @staticmethod
+    def _per_scale(value, scale):
+        """``value / scale`` with derivatives free of the overflow of ``scale**-2`` (so finite for
+        ``scale = 1e-30`` in float32 where the result is)."""
+        return standardize(value, 0.0, scale)
+
+    @staticmethod
+    def _at_infinity(z, log_density):
+        """``log_density`` with ``-inf`` (and a zero gradient) at ``x = +-inf``."""
+        return jnp.where(jnp.isinf(z), -jnp.inf, log_density)

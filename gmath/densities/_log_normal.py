@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log_ndtr, ndtr, ndtri, promote
+from gmath._numerics import log_ndtr, ndtr, ndtri, promote, standardize
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["LogNormal"]
@@ -60,20 +60,25 @@ class LogNormal(Distribution):
         # z = (log x - mu) / sigma at the safe point x = 1 outside the support.
         x = self._check_value(x, method)
         loc, scale, x = promote(self.loc, self.scale, x)
+        # x = +inf: log x = +inf as a constant (no derivative path), so z = +inf
         inside = x > 0
-        log_x = jnp.log(jnp.where(inside, x, 1.0))
-        return (log_x - loc) / scale, log_x, scale, inside
+        finite = inside & (x < jnp.inf)
+        log_x = jnp.where(finite | ~inside, jnp.log(jnp.where(finite, x, 1.0)), jnp.inf)
+        return standardize(log_x, loc, scale), log_x, scale, inside
 
     def log_prob(self, x):
         z, log_x, scale, inside = self._standardize(x, "log_prob")
         value = -0.5 * z * z - log_x - jnp.log(scale) - _HALF_LOG_2PI
-        return jnp.where(inside, value, -jnp.inf)
+        return jnp.where(inside & (z < jnp.inf), value, -jnp.inf)
 
     def score(self, x):
-        r""":math:`-(1 + (\log x - \mu)/\sigma^2)/x` for :math:`x > 0`, 0 outside."""
+        r""":math:`-(1 + (\log x - \mu)/\sigma^2)/x` for :math:`x > 0`, 0 outside (and at
+        :math:`+\infty`, its limit)."""
         z, log_x, scale, inside = self._standardize(x, "score")
-        x_safe = jnp.exp(log_x)
-        return jnp.where(inside, -(1.0 + z / scale) / x_safe, 0.0)
+        inside = inside & (z < jnp.inf)
+        x_safe = jnp.exp(jnp.where(inside, log_x, 0.0))
+        z_over_scale = standardize(jnp.where(inside, z, 0.0), 0.0, scale)  # no overflow in d/dscale
+        return jnp.where(inside, -(1.0 + z_over_scale) / x_safe, 0.0)
 
     def cdf(self, x):
         z, _, _, inside = self._standardize(x, "cdf")

@@ -52,12 +52,12 @@ class Logistic(LocationScale, Distribution):
     def log_prob(self, x):
         z, scale = self._standardize(x, "log_prob")
         a = jnp.abs(z)
-        return -a - 2.0 * log1pexp(-a) - jnp.log(scale)
+        return self._at_infinity(z, -a - 2.0 * log1pexp(-a) - jnp.log(scale))
 
     def score(self, x):
         r""":math:`-\tanh(z/2)/s`."""
         z, scale = self._standardize(x, "score")
-        return -jnp.tanh(0.5 * z) / scale
+        return -self._per_scale(jnp.tanh(0.5 * z), scale)
 
     def cdf(self, x):
         z, _ = self._standardize(x, "cdf")

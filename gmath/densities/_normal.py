@@ -59,11 +59,11 @@ class Normal(LocationScale, Distribution):
 
     def log_prob(self, x):
         z, scale = self._standardize(x)
-        return -0.5 * z * z - jnp.log(scale) - _HALF_LOG_2PI
+        return self._at_infinity(z, -0.5 * z * z - jnp.log(scale) - _HALF_LOG_2PI)
 
     def score(self, x):
         z, scale = self._standardize(x)
-        return -z / scale
+        return -self._per_scale(z, scale)
 
     def cdf(self, x):
         r""":math:`\Phi((x - \mu)/\sigma)`.

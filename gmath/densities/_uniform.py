@@ -67,7 +67,9 @@ class Uniform(Distribution):
     def cdf(self, x):
         r""":math:`(x - a)/(b - a)` clipped to :math:`[0, 1]`."""
         low, high, x = self._prepare(x, "cdf")
-        value = jnp.clip((x - low) / (high - low), 0.0, 1.0)
+        # clip x first: beyond the ends the value is a constant, with zero (not inf * 0)
+        # derivatives also at x = +-inf
+        value = (jnp.clip(x, low, high) - low) / (high - low)
         return jnp.where(low < high, value, jnp.nan)
 
     def log_cdf(self, x):

@@ -127,13 +127,35 @@ _icdf = jax.jit(implicit_quantile(_solve, _cdf, _pdf))
 
 
 def _sample_centred(key, k, shape, dtype):
-    """Best and Fisher (1979) rejection sampler, at most 64 rounds (NaN if never accepted)."""
+    r"""Best and Fisher (1979) rejection sampler, at most 64 rounds (NaN if never accepted).
+
+    Written in :math:`\delta = r - 1` and half-angles so that nothing cancels for large
+    :math:`\kappa` (where :math:`r \to 1`, :math:`\delta \approx 1/(2\kappa)`): with
+    :math:`z = \cos\pi u_1`, :math:`r - f = \delta(2 + \delta)/(\delta + 2\cos^2(\pi u_1/2))` and
+    :math:`\arccos f = 2\arcsin\sqrt{\delta\sin^2(\pi u_1/2)/(\delta + 2\cos^2(\pi u_1/2))}`.
+    """
     k = jnp.broadcast_to(jax.lax.stop_gradient(k), shape)
     tiny_cutoff = {2: 1.8e-1, 4: 2e-2, 8: 1.2e-4}[jnp.dtype(dtype).itemsize]
     kk = jnp.where(k > 0, k, 1.0)
-    tau = 1 + jnp.sqrt(1 + 4 * kk * kk)
-    rho = (tau - jnp.sqrt(2 * tau)) / (2 * kk)
-    r = jnp.where(k > tiny_cutoff, (1 + rho * rho) / (2 * rho), 1 / kk)
+    # rho = (tau - sqrt(2 tau)) / (2 kappa), tau = 1 + sqrt(1 + 4 kappa^2): directly for
+    # kappa <= 1; above, 1 - rho in units of 1/kappa (no overflow of kappa^2, no cancellation:
+    # 2 kappa - tau = -1 - 1 / (sqrt(1 + 4 kappa^2) + 2 kappa))
+    small = kk <= 1
+    k_s = jnp.where(small, kk, 1.0)
+    tau_s = 1 + jnp.sqrt(1 + 4 * k_s * k_s)
+    rho_small = (tau_s - jnp.sqrt(2 * tau_s)) / (2 * k_s)
+    ik = 1 / jnp.where(small, 1.0, kk)
+    big_r = 2 * jnp.sqrt(1 + 0.25 * ik * ik)  # sqrt(1 + 4 kappa^2) / kappa
+    one_minus_rho_big = jnp.sqrt(2 * (ik + big_r)) / (2 * jnp.sqrt(jnp.where(small, 1.0, kk))) - (
+        0.5 * ik * (1 + ik / (big_r + 2))
+    )
+    one_minus_rho = jnp.where(small, 1 - rho_small, one_minus_rho_big)
+    rho = jnp.where(small, rho_small, 1 - one_minus_rho_big)
+    # r = (1 + rho^2) / (2 rho) = 1 + (1 - rho)^2 / (2 rho); small kappa: r = 1 / kappa
+    delta = jnp.where(k > tiny_cutoff, one_minus_rho * one_minus_rho / (2 * rho), 1 / kk - 1)
+    # kappa * delta, about 1/2 for large kappa (where delta alone is subnormal)
+    root_k_gap = jnp.sqrt(kk) * one_minus_rho
+    kappa_delta = jnp.where(k > tiny_cutoff, root_k_gap * root_k_gap / (2 * rho), 1 - kk)
 
     def cond(state):
         i, done, _, _ = state
@@ -145,12 +167,14 @@ def _sample_centred(key, k, shape, dtype):
         u1 = jax.random.uniform(k1, shape, dtype)
         u2 = jax.random.uniform(k2, shape, dtype)
         u3 = jax.random.uniform(k3, shape, dtype)
-        z = jnp.cos(math.pi * u1)
-        f = (1 + r * z) / (r + z)
-        c = kk * (r - f)
+        half = 0.5 * math.pi * u1
+        cos2, sin2 = jnp.cos(half) ** 2, jnp.sin(half) ** 2  # (1 + z) / 2, (1 - z) / 2
+        denominator = delta + 2 * cos2  # r + z
+        c = kappa_delta * (2 + delta) / denominator  # kappa (r - f)
         accept = (c * (2 - c) - u2 > 0) | (jnp.log(c / u2) + 1 - c >= 0)
         accept = accept | (k == 0)  # uniform: the proposal is exact
-        proposal = jnp.sign(u3 - 0.5) * jnp.arccos(jnp.clip(f, -1.0, 1.0))
+        half_angle = jnp.arcsin(jnp.sqrt(jnp.clip(delta * sin2 / denominator, 0.0, 1.0)))
+        proposal = jnp.sign(u3 - 0.5) * 2 * half_angle  # +-arccos(f)
         proposal = jnp.where(k == 0, math.pi * (2 * u1 - 1), proposal)
         theta = jnp.where(done, theta, proposal)
         return i + 1, done | accept, theta, key
