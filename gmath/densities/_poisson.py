@@ -178,10 +178,10 @@ class Poisson(Distribution):
         (rate,) = promote(self.rate)
         shape = self._sample_shape(sample_shape)
         big = rate >= _NORMAL_SAMPLING_RATE
-        key_small, key_big = jax.random.split(key)
-        exact = jax.random.poisson(key_small, jnp.where(big | ~(rate >= 0), 0.0, rate), shape)
+        exact = jax.random.poisson(key, jnp.where(big | ~(rate >= 0), 0.0, rate), shape)
         # X ~ round(rate + sqrt(rate) z + (z^2 - 1) / 6): the first Cornish-Fisher correction
-        z = jax.random.normal(key_big, shape, rate.dtype)
+        # (a stream folded from the key: the draws below 2^26 are jax.random.poisson's own)
+        z = jax.random.normal(jax.random.fold_in(key, 1), shape, rate.dtype)
         rb = jnp.where(big, rate, _NORMAL_SAMPLING_RATE)
         approx = jnp.maximum(jnp.round(rb + jnp.sqrt(rb) * z + (z * z - 1) / 6), 0.0)
         draws = jnp.where(big, jnp.where(rate < jnp.inf, approx, jnp.inf), exact.astype(rate.dtype))
