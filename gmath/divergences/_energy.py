@@ -8,6 +8,7 @@ from jax import lax
 from gmath._numerics import promote
 from gmath._numerics._pairwise import direct_distance_plan, distances, pairwise_sum
 from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._wasserstein import power_of_two_scale
 
 __all__ = ["energy_distance"]
 
@@ -80,6 +81,10 @@ def energy_distance(
     b = check_weights(b, m, "energy_distance", "b", x.dtype)
     shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
     x, y = x - shift, y - shift
+    # ED is 1-homogeneous: dividing by a power of two keeps the squared coordinate differences
+    # from overflowing (or underflowing) near the dtype's limits, without rounding.
+    scale = power_of_two_scale(x, y)
+    x, y = x / scale, y / scale
     materialize, block_size = direct_distance_plan(n, m, x.shape[1], materialize, block_size)
     kw = dict(block_size=block_size, materialize=materialize)
     dxy = _mean_distance(x, y, a, b, kw)
@@ -87,4 +92,4 @@ def energy_distance(
     dyy = _mean_distance(y, y, b, b, kw)
     if estimator == "unbiased":  # the diagonal is zero: rescale 1/n^2 -> 1/(n(n-1))
         dxx, dyy = dxx * (n / (n - 1)), dyy * (m / (m - 1))
-    return 2 * dxy - dxx - dyy
+    return scale * (2 * dxy - dxx - dyy)

@@ -217,8 +217,7 @@ def test_infinite_samples_are_atoms_at_infinity():
     gt.assert_allclose(wasserstein_1d(x, y), 0.5, rtol=1e-12)
     gt.assert_allclose(wasserstein_1d(x, y, p=2), np.sqrt(5 / 6), rtol=1e-12)
     assert float(wasserstein_1d(x, y[:5])) == inf  # masses at +inf differ (1/3 and 1/5)
-    assert float(wasserstein_1d(jnp.array([-inf, 0.0]), jnp.array([inf, 0.0]))) == inf
-    assert np.isnan(float(wasserstein_1d(jnp.array([1.0, jnp.nan]), jnp.array([1.0, 3.0, 4.0]))))
+    # (NaN samples and atoms at opposite infinities: tests/divergences/test_edges_samples.py)
     # sliced: a point with an infinite coordinate is at infinity along every direction
     pts = jnp.zeros((3, 2))
     sw = sliced_wasserstein(jax.random.key(0), pts.at[0, 0].set(inf), pts)
