@@ -442,7 +442,10 @@ def sinkhorn(
     :math:`\max C / \varepsilon` iterations; with it, :math:`\log(\varepsilon_0/\varepsilon)
     / \log(1/\mathrm{decay})` more. The fixed point, the value and the gradients are those of
     :math:`\varepsilon`. A warm start (``init``) skips the schedule unless ``epsilon_init`` is a
-    number.
+    number. Convergence stays slow where :math:`\varepsilon` is of the order of the cost gaps
+    between competing assignments of a cloud with near-ties: the plan nearly decouples into
+    blocks, and the linear rate, the second singular value of the normalised plan, is close to 1
+    (schedules do not change it); ``converged`` says so, ``max_iterations`` bounds the work.
 
     With ``tau_a < 1`` or ``tau_b < 1`` the marginal constraints become KL penalties of strength
     :math:`\rho = \varepsilon\tau/(1 - \tau)` (unbalanced transport; Séjourné et al. 2019): the
