@@ -1,5 +1,25 @@
-"""Public configuration: ``gmath.config.checks(True)`` turns on parameter checks."""
+"""Public configuration: parameter checks, and the jaxlib CPU deadlock workaround.
 
-from gmath._config import InvalidParameterError, checks, checks_enabled, error_if_not
+``gmath.config.checks(True)`` turns on parameter checks: invalid parameters raise
+:class:`InvalidParameterError` instead of giving NaN. See :mod:`gmath._config` for where that
+error reaches you under ``jit`` and ``vmap`` (wrap your own jitted functions with
+:func:`checked`) and when toggling takes effect.
+"""
 
-__all__ = ["InvalidParameterError", "checks", "checks_enabled", "error_if_not"]
+from gmath._config import (
+    InvalidParameterError,
+    avoid_cpu_lapack_deadlock,
+    checked,
+    checks,
+    checks_enabled,
+    error_if_not,
+)
+
+__all__ = [
+    "InvalidParameterError",
+    "avoid_cpu_lapack_deadlock",
+    "checked",
+    "checks",
+    "checks_enabled",
+    "error_if_not",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -10,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from gmath._jit import cached
 from gmath._numerics import matmul
 from gmath.games._game import is_zero_sum
 
@@ -50,7 +50,7 @@ def jacobian(game, players, *, part: str = "full") -> jax.Array:
     return _jacobian_jit(game, tuple(players), part)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 2))
+@cached(static_argnums=(0, 2))
 def _jacobian_jit(game, players, part):
     field, z = _flat_field(game, players)
     jac = jax.jacfwd(field)(z)
@@ -93,7 +93,7 @@ def step_jacobian(solver, game, players, *, period: int = 1, count: int = 1) -> 
     return jax.jacfwd(one_cycle)(flat)
 
 
-_step_jacobian_jit = jax.jit(
+_step_jacobian_jit = cached(
     step_jacobian, static_argnums=(0, 1), static_argnames=("period", "count")
 )
 
@@ -196,7 +196,7 @@ def classify_stationary_point(game, players, *, tol: float = 1e-8) -> Classifica
     return _classify_jit(game, tuple(players), float(tol))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 2))
+@cached(static_argnums=(0, 2))
 def _classify_jit(game, players, tol):
     jac = _jacobian_jit(game, players, "full")
     sizes = [ravel_pytree(p)[0].size for p in players]

@@ -2,7 +2,6 @@ r"""Entropy-regularised (logit, quantal-response) equilibria of zero-sum matrix 
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -11,6 +10,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from gmath._config import error_if_not
+from gmath._jit import cached
 from gmath._numerics import highest_precision, promote
 from gmath.games._matrix_games import _check_matrix
 
@@ -191,7 +191,7 @@ def _neg_entropy(p):
     return jnp.sum(jnp.where(positive, safe * jnp.log(safe), jnp.zeros_like(p)))
 
 
-@functools.partial(jax.jit, static_argnames=("tol", "max_iters"))
+@cached(static_argnames=("tol", "max_iters"))
 def _logit_jit(A, tau, *, tol, max_iters):
     # a traced temperature <= 0 (or NaN; raised in checks mode by the caller) gives NaN: solve
     # at a safe temperature and mask, so that no branch produces NaN gradients

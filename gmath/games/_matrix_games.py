@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._config import error_if_not
+from gmath._jit import cached
 from gmath._numerics import float_dtype, gauss_solve, highest_precision, promote
 from gmath._pytree import register_record
 
@@ -590,7 +591,7 @@ def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
     return MatrixGameSolution(x, y, value, gap, iters, converged)
 
 
-_solve_jit = jax.jit(_solve_impl, static_argnames=("method", "max_iters", "check_every", "polish"))
+_solve_jit = cached(_solve_impl, static_argnames=("method", "max_iters", "check_every", "polish"))
 
 
 @highest_precision
@@ -629,7 +630,7 @@ def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
     return _play_jit(A, method=method, num_steps=int(num_steps))
 
 
-@functools.partial(jax.jit, static_argnames=("method", "num_steps"))
+@cached(static_argnames=("method", "num_steps"))
 def _play_jit(A, *, method, num_steps):
     init, step = _DYNAMICS[method]
 
@@ -692,4 +693,8 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
         raise TypeError("matrix_game_value: tol must be a Python float, not a traced array.")
     _check_nonnegative(tol, "matrix_game_value", "tol")
     A = _check_matrix(A, "matrix_game_value")
-    return _value(A, float(tol))
+    return _value_jit(A, tol=float(tol))
+
+
+# eagerly, a custom_jvp function is retraced on every call: compile it once per shape and tol
+_value_jit = cached(lambda A, *, tol: _value(A, tol), static_argnames=("tol",))

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gmath._jit import cached
 from gmath.games._solver import Solver
 from gmath.games._tree import tree_all_finite, tree_select
 
@@ -54,6 +55,11 @@ def solve(
     non-finite iterate is not applied: the state stays at the last finite iterate and
     ``trace.diverged`` is set (never a silent NaN). Works under ``jit`` and ``vmap``.
 
+    Called eagerly, the run is compiled once per game, solver, ``gap_fn``, shapes, dtypes,
+    ``num_steps`` and ``tol`` and reused afterwards. The game, the solver and ``gap_fn`` are
+    keys by identity (hash): build them once, not in a fresh ``lambda`` per call, or every call
+    compiles again.
+
     Args:
       game: a :class:`ZeroSumGame` or :class:`Game`.
       solver: a :class:`Solver`.
@@ -95,15 +101,13 @@ def solve(
         )
         for p in players
     )
-    game.check(players)
-    try:
-        hash((game, solver, gap_fn))
-    except TypeError:  # unhashable user objects: run without the compilation cache
-        return _solve_impl(game, solver, players, num_steps, tol, gap_fn)
+    # compiled once per (game, solver, gap_fn, shapes, num_steps, tol); unhashable user objects
+    # run uncompiled (gmath._jit.cached)
     return _solve_jit(game, solver, players, num_steps, tol, gap_fn)
 
 
 def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
+    game.check(players)  # at trace time: once per compilation
     state = solver.init(players)
     nan = jnp.asarray(jnp.nan, _norm_dtype(players))
     if num_steps == 0:  # nothing to run: the initial state and an empty trace
@@ -180,7 +184,7 @@ def _nan_like(tree):
     )
 
 
-_solve_jit = jax.jit(_solve_impl, static_argnums=(0, 1, 3, 4, 5))
+_solve_jit = cached(_solve_impl, static_argnums=(0, 1, 3, 4, 5))
 
 
 def _norm_dtype(players):
