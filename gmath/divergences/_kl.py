@@ -124,7 +124,7 @@ def _kl_uniform_uniform(p, q):
 
 
 # ---------------------------------------------------------------------------- positive support
-def gamma_bregman(a, b, da, db):
+def gamma_bregman(a, b, da, db, a2=None, b2=None):
     r""":math:`KL(\mathrm{Gamma}(a, b) \| \mathrm{Gamma}(a + da, b + db))` (shape, rate) from the
     differences, without cancellation near :math:`da = db = 0`.
 
@@ -133,10 +133,11 @@ def gamma_bregman(a, b, da, db):
     For :math:`a, a + da \ge 16` Stirling's series turns this into a sum of nonnegative terms,
     :math:`(a + da)(e^{-\tau} - 1 + \tau) + \tfrac12(s - \log(1 + s)) + B_\mu(a, da)`,
     :math:`s = da/a`, :math:`\tau = \log(1 + s) - \rho` (the log-ratio of the means), free of
-    the cancellation of order :math:`a` between the first three terms.
+    the cancellation of order :math:`a` between the first three terms. ``a2``, ``b2``: the
+    parameters of the second law when known exactly (used where they are far from a, b).
     """
-    rho = log1p_rel(b, db)
-    ls = log1p_rel(a, da)
+    rho = log1p_rel(b, db, b2)
+    ls = log1p_rel(a, da, a2)
     stir = (a >= 16) & (a + da >= 16)
     a_s = jnp.where(stir, a, 16.0)
     da_s = jnp.where(stir, da, 0.0)
@@ -496,9 +497,10 @@ def pair_log_weights(p, q, dt):
     if p.probs is not None and q.probs is not None:
         pp, qq = jnp.broadcast_arrays(jnp.asarray(p.probs, dt), jnp.asarray(q.probs, dt))
         x = jnp.stack([pp, 1 - pp], -1)
+        y = jnp.stack([qq, 1 - qq], -1)
         dx = jnp.stack([qq - pp, pp - qq], -1)
-        ok = (x > 0) & (x + dx > 0)
-        d = log1p_rel(jnp.where(ok, x, 1.0), jnp.where(ok, dx, 0.0))
+        ok = (x > 0) & (y > 0)
+        d = log1p_rel(jnp.where(ok, x, 1.0), jnp.where(ok, dx, 0.0), jnp.where(ok, y, 1.0))
         return a, b, d
     return a, b, b - a
 

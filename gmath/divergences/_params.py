@@ -186,16 +186,22 @@ def log1p_minus(x):
     return -expm1_minus(jnp.log1p(x))
 
 
-def log1p_rel(x, dx):
+def log1p_rel(x, dx, y=None):
     r""":math:`\log((x + dx)/x)` for :math:`x > 0`, :math:`x + dx > 0`: ``log1p(dx/x)`` where
-    :math:`|dx| \le x/2` (relative accuracy for nearby values), else a difference of logs."""
+    :math:`|dx| \le x/2` (relative accuracy for nearby values), else a difference of logs, of
+    ``y`` (:math:`= x + dx`, when the caller has it exactly) or of :math:`x + dx`.
+
+    The quotient is formed as :math:`(dx/m)/(x/m)` with :math:`m = x` held constant under
+    differentiation: the same value, and a gradient without the :math:`0 \cdot \infty` of
+    :math:`dx/x^2` when :math:`x^2` underflows."""
     x, dx = jnp.asarray(x), jnp.asarray(dx)
     near = (jnp.abs(dx) <= 0.5 * x) & (x > 0) & (x < jnp.inf)
     xn = jnp.where(near, x, 1.0)
     dn = jnp.where(near, dx, 0.0)
+    m = jax.lax.stop_gradient(xn)
     xf = jnp.where(near, 1.0, x)
-    yf = jnp.where(near, 1.0, x + dx)
-    return jnp.where(near, jnp.log1p(dn / xn), jnp.log(yf) - jnp.log(xf))
+    yf = jnp.where(near, 1.0, x + dx if y is None else y)
+    return jnp.where(near, jnp.log1p((dn / m) / (xn / m)), jnp.log(yf) - jnp.log(xf))
 
 
 def log_ratio(x, y):
@@ -203,7 +209,8 @@ def log_ratio(x, y):
     (the difference :math:`y - x` is exact there)."""
     x, y = jnp.asarray(x), jnp.asarray(y)
     same = x == y
-    return jnp.where(same, 0.0, log1p_rel(jnp.where(same, 1.0, x), jnp.where(same, 0.0, y - x)))
+    xs, ys = jnp.where(same, 1.0, x), jnp.where(same, 1.0, y)
+    return jnp.where(same, 0.0, log1p_rel(xs, ys - xs, ys))
 
 
 # Binet's function mu(x) = lgamma(x) - (x - 1/2) log x + x - log(2 pi)/2 ~ sum_k c_k x^(1 - 2k),

@@ -65,7 +65,7 @@ def _uniform_renyi(p, q, alpha):
 
 
 # ---------------------------------------------------------------------------- the Bregman route
-def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0):
+def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0, t1=None):
     r"""Rényi divergence of order :math:`\alpha \ne 1` within an exponential family, from the
     KL between members.
 
@@ -82,7 +82,9 @@ def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0):
     the coordinate differences :math:`(1 - \alpha)\Delta` and :math:`-\alpha\Delta`, so the value
     keeps its relative accuracy for nearby laws and for :math:`\alpha` near 0 or 1 (no division
     of a cancelled difference by :math:`\alpha - 1`), and is exactly 0 for equal parameters.
-    ``kl_fn(theta, d)`` is :math:`KL(p_\theta \| p_{\theta + d})` on tuples of coordinates.
+    ``kl_fn(theta, d, target)`` is :math:`KL(p_\theta \| p_{\theta + d})` on tuples of
+    coordinates, ``target`` the exact :math:`\theta + d` (``t1`` or ``t2``; ``t1`` may be
+    omitted, and is then ``None``).
     """
 
     def ex(x, like):
@@ -92,8 +94,8 @@ def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0):
     t_alpha = tuple(t + ex(a, d) * d for t, d in zip(t2, delta, strict=True))
     valid = jnp.asarray(True) if in_domain is None else in_domain(*t_alpha)
     t_alpha = tuple(jnp.where(ex(valid, ta), ta, t) for ta, t in zip(t_alpha, t2, strict=True))
-    first = kl_fn(t_alpha, tuple(ex(1 - a, d) * d for d in delta))
-    second = kl_fn(t_alpha, tuple(-ex(a, d) * d for d in delta))
+    first = kl_fn(t_alpha, tuple(ex(1 - a, d) * d for d in delta), t1)
+    second = kl_fn(t_alpha, tuple(-ex(a, d) * d for d in delta), t2)
     value = jnp.maximum(a / (1 - a) * first + second, 0.0)
     return jnp.where(valid, value, jnp.inf)
 
@@ -116,18 +118,19 @@ def _gamma_renyi(p, q, alpha):
     (ap, bp), (aq, bq) = shape_rate(p), shape_rate(q)
     alpha, (ap, bp, aq, bq) = _broadcast(alpha, ap, bp, aq, bq)
     return _bregman_renyi(
-        lambda t, d: gamma_bregman(t[0], t[1], d[0], d[1]),
+        lambda t, d, y: gamma_bregman(t[0], t[1], d[0], d[1], y[0], y[1]),
         (aq, bq),
         (ap - aq, bp - bq),
         alpha,
         lambda a, b: (a > 0) & (b > 0),
+        t1=(ap, bp),
     )
 
 
 def _dirichlet_renyi(ap, aq, alpha):
     alpha, (ap, aq) = _broadcast(alpha, ap, aq, event_ndims=1)
     return _bregman_renyi(
-        lambda t, d: dirichlet_bregman(t[0], d[0]),
+        lambda t, d, y: dirichlet_bregman(t[0], d[0]),
         (aq,),
         (ap - aq,),
         alpha,
@@ -144,7 +147,7 @@ def _poisson_renyi(p, q, alpha):
     regular = (rp > 0) & (rq > 0)
     rps, rqs = jnp.where(regular, rp, 1.0), jnp.where(regular, rq, 1.0)
     value = _bregman_renyi(
-        lambda t, d: poisson_bregman(t[0], d[0]), (jnp.log(rqs),), (log_ratio(rqs, rps),), alpha
+        lambda t, d, y: poisson_bregman(t[0], d[0]), (jnp.log(rqs),), (log_ratio(rqs, rps),), alpha
     )
     # p = delta_0: -log q(0) = rate_q; q = delta_0 (p not): sum p(0)^a = e^(-a rate_p)
     a = jnp.where(alpha < 1, alpha, 0.0)
@@ -163,7 +166,7 @@ def _geometric_renyi(p, q, alpha):
     fq = jnp.where(regular, lq0, -1.0)
     delta = jnp.where(regular, -geometric_delta(p, q, dt, lp0, lq0), 0.0)
     value = _bregman_renyi(
-        lambda t, d: geometric_bregman(t[0], d[0]), (fq,), (delta,), alpha, lambda f: f < 0
+        lambda t, d, y: geometric_bregman(t[0], d[0]), (fq,), (delta,), alpha, lambda f: f < 0
     )
     a = jnp.where(alpha < 1, alpha, 0.0)
     to_point = jnp.where(alpha < 1, -a / (1 - a) * lp1, jnp.inf)
@@ -188,7 +191,7 @@ def _categorical_renyi(a, b, alpha, d=None):
     b_t = jnp.where(t, jnp.where(common, b, 0.0), -jnp.inf)
     delta = jnp.where(t & common, -d, 0.0)
     inside = _bregman_renyi(
-        lambda th, d: categorical_bregman(th[0], d[0]),
+        lambda th, d, y: categorical_bregman(th[0], d[0]),
         (b_t,),
         (delta,),
         alpha,
@@ -214,20 +217,24 @@ def _binomial_renyi(p, q, alpha):
     return jnp.where(n_p == n_q, jnp.where(n_p == 0, 0.0, n_p * per_trial), jnp.nan)
 
 
-def _log_mix(beta, g):
-    r""":math:`\log(1 + \beta(e^g - 1))` and where it is defined (the argument positive),
-    without overflow for large g."""
+def _log_mix(beta, comp, g):
+    r""":math:`\log(1 + \beta(e^g - 1)) = \log(c + \beta e^g)`, :math:`c = 1 - \beta` given
+    separately (exact: not recomputed from a rounded :math:`\beta`), and where it is defined
+    (the argument positive), without overflow for large g."""
     lim = 0.5 * math.log(jnp.finfo(g.dtype).max)
-    direct = g < lim
-    gd = jnp.where(direct, g, 0.0)
-    x = beta * jnp.expm1(gd)
-    ok_d = x > -1
-    small = jnp.log1p(jnp.where(ok_d, x, 0.0))
-    gl = jnp.where(direct, lim, g)
-    y = beta + (1 - beta) * jnp.exp(-gl)
-    ok_l = y > 0
-    large = gl + jnp.log(jnp.where(ok_l, y, 1.0))
-    return jnp.where(direct, small, large), jnp.where(direct, ok_d, ok_l)
+    mid = (g >= -1) & (g < lim)
+    low = g < -1
+    gm = jnp.where(mid, g, 0.0)
+    x = beta * jnp.expm1(gm)
+    gs = jnp.where(low, g, -1.0)
+    y_low = comp + beta * jnp.exp(gs)
+    gl = jnp.where(mid | low, lim, g)
+    y_high = beta + comp * jnp.exp(-gl)
+    ok = jnp.where(mid, x > -1, jnp.where(low, y_low > 0, y_high > 0))
+    v_mid = jnp.log1p(jnp.where(mid & ok, x, 0.0))
+    v_low = jnp.log(jnp.where(low & ok, y_low, 1.0))
+    v_high = gl + jnp.log(jnp.where(~mid & ~low & ok, y_high, 1.0))
+    return jnp.where(mid, v_mid, jnp.where(low, v_low, v_high)), ok
 
 
 def _scale_renyi(sp, sq, alpha):
@@ -240,8 +247,8 @@ def _scale_renyi(sp, sq, alpha):
     Returns (value, :math:`\log(\pi_\alpha/\pi_p)`, valid)."""
     a = jnp.where((alpha == 1) | jnp.isnan(alpha), 0.5, alpha)
     g = 2 * log_ratio(sp, sq)
-    log_aq, ok_q = _log_mix(a, g)
-    log_ap, ok_p = _log_mix(1 - a, -g)
+    log_aq, ok_q = _log_mix(a, 1 - a, g)
+    log_ap, ok_p = _log_mix(1 - a, a, -g)
     valid = ok_q & ok_p
     log_aq = jnp.where(valid, log_aq, 0.0)
     log_ap = jnp.where(valid, log_ap, 0.0)
@@ -302,6 +309,24 @@ def _categorical_pair_renyi(p, q, alpha):
             "have the same number of categories)."
         )
     return _categorical_renyi(a, b, alpha, d)
+
+
+def _diag_gaussian_renyi(p, q, alpha):
+    r"""Diagonal covariances: the law is a product, and :math:`D_\alpha` the sum of the
+    univariate normal ones (:func:`_normal_renyi`'s form, coordinate by coordinate)."""
+    dt = common_dtype(p, q)
+    gp, gq = as_gaussian(p, dt), as_gaussian(q, dt)
+    if gp.dim != gq.dim:
+        raise ValueError(
+            f"renyi: multivariate normals of different dimensions {gp.dim} and {gq.dim}."
+        )
+    m1, s1, m2, s2 = jnp.broadcast_arrays(gp.loc, gp.scale, gq.loc, gq.scale)
+    a = alpha[..., None]
+    scale, log_ap, valid = _scale_renyi(s1, s2, a)
+    a_s = jnp.where((a == 1) | jnp.isnan(a), 0.5, a)
+    z = (m1 - m2) / s2 * jnp.exp(-0.5 * log_ap)
+    value = jnp.where(valid, scale + 0.5 * a_s * z * z, jnp.inf)
+    return jnp.sum(value, -1)
 
 
 def _precision(g):
@@ -486,6 +511,8 @@ def _renyi(where, p, q, alpha):
     fn = _RENYI.get((name_p, name_q))
     if fn is None and is_gaussian(p) and is_gaussian(q):
         fn = _gaussian_renyi
+        if as_gaussian(p).kind == as_gaussian(q).kind == "diag":
+            fn = _diag_gaussian_renyi
     if fn is not None:
         value = fn(p, q, alpha)
     else:

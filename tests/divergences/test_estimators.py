@@ -186,3 +186,16 @@ def test_shapes_dtypes_and_errors():
         gv.kl_estimate(jax.random.key(0), p32, q32, 10, estimator="k4")
     with pytest.raises(ValueError, match="gradient must be one of"):
         gv.kl_estimate(jax.random.key(0), p32, q32, 10, gradient="reinforce")
+
+
+def test_estimators_check_key_and_shapes():
+    p, q = gd.Normal(0.0, 1.0), gd.Normal(1.0, 1.0)
+    with pytest.raises(TypeError, match=r"kl_estimate: key must be a jax\.random key"):
+        gv.kl_estimate(0, p, q, 10)
+    with pytest.raises(TypeError, match=r"jensen_shannon_estimate: key must be a jax\.random key"):
+        gv.jensen_shannon_estimate(jnp.zeros(3), p, q, 10)
+    p2, q3 = gd.Normal(jnp.zeros(2), 1.0), gd.Normal(jnp.zeros(3), 1.0)
+    with pytest.raises(ValueError, match=r"kl_estimate: .*batch_shape \(2,\).*\(3,\)"):
+        gv.kl_estimate(jax.random.key(0), p2, q3, 10)
+    with pytest.raises(ValueError, match="jensen_shannon_estimate: num_samples must be positive"):
+        gv.jensen_shannon_estimate(jax.random.key(0), p, q, 0)

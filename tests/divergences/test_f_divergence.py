@@ -139,9 +139,12 @@ def test_exact_sums_reproduce_closed_forms():
     close(fd(G.squared_hellinger), float(gv.hellinger_squared(p, q)))
     close(fd(G.pearson), float(gv.chi_squared(p, q)))
     close(fd(G.neyman), float(gv.chi_squared(q, p)))
-    for a in (0.3, 2.5, -1.0):
+    for a in (0.3, 2.5):
         ref = math.expm1((a - 1) * float(gv.renyi(p, q, a))) / (a * (a - 1))
         close(fd(G.amari_alpha(a)), ref)
+    # alpha < 0: an f-divergence, but no Renyi order (renyi gives NaN there): the direct sum
+    a = -1.0
+    close(fd(G.amari_alpha(a)), float(np.sum(_P**a * _Q ** (1 - a)) - 1) / (a * (a - 1)))
     # against a direct numpy sum for the rest
     for name in ("triangular", "log1p_abs", "modified_gan", "t_power(3)", "t_power(0.5)"):
         g, ref = _IN_U[name]
@@ -395,3 +398,26 @@ def test_poisson_and_geometric_gradients_and_float32():
     got = gv.f_divergence(gd.Poisson(jnp.float32(3.0)), gd.Poisson(jnp.float32(5.5)), G.kl_forward)
     assert got.dtype == jnp.float32
     np.testing.assert_allclose(float(got), 5.5 - 3.0 - 3.0 * math.log(5.5 / 3.0), rtol=1e-5)
+
+
+def test_point_mass_binomial_with_itself_is_zero():
+    # f_divergence of a point-mass Binomial with itself was NaN
+    for pr in (0.0, 1.0):
+        b = gd.Binomial(10.0, probs=pr)
+        for g in (G.kl_forward, G.squared_hellinger, G.pearson, G.jensen_shannon):
+            assert float(gv.f_divergence(b, b, g)) == 0.0
+    # against an interior law: KL(delta_0 || Bin(10, 1/2)) = 10 log 2
+    got = gv.f_divergence(gd.Binomial(10.0, probs=0.0), gd.Binomial(10.0, probs=0.5), G.kl_forward)
+    np.testing.assert_allclose(float(got), 10 * math.log(2.0), rtol=1e-14)
+
+
+def test_f_divergence_named_errors():
+    p, q = gd.Normal(jnp.zeros(2), 1.0), gd.Normal(jnp.zeros(3), 1.0)
+    with pytest.raises(ValueError, match=r"f_divergence: .*batch_shape \(2,\).*\(3,\)"):
+        gv.f_divergence(p, q, G.kl_forward, key=jax.random.key(0), num_samples=4)
+    c2, c3 = gd.Categorical(logits=jnp.zeros(2)), gd.Categorical(logits=jnp.zeros(3))
+    with pytest.raises(ValueError, match="f_divergence: Categoricals over 2 and 3 categories"):
+        gv.f_divergence(c2, c3, G.kl_forward)
+    with pytest.raises(TypeError, match=r"f_divergence: key must be a jax\.random key"):
+        gv.f_divergence(gd.Normal(0.0, 1.0), gd.Normal(0.0, 1.0), G.kl_forward, key=0,
+                        num_samples=4)  # fmt: skip

@@ -703,3 +703,99 @@ def _dense_kl_batch(p, q):
         + np.linalg.slogdet(cq)[1]
         - np.linalg.slogdet(cp)[1]
     )
+
+
+# ---------------------------------------------------------------------------- edge regressions
+def _mp_kl_poisson(lp, lq):
+    import mpmath
+
+    with mpmath.workdps(60):
+        lp, lq = mpmath.mpf(lp), mpmath.mpf(lq)
+        return float(lp * mpmath.log(lp / lq) - (lp - lq))
+
+
+def test_nearby_poisson_gamma_beta_keep_relative_accuracy():
+    # KL(Poisson(1e6) || Poisson(1e6 (1 + 1e-6))) was off by 1.9e-3 relative
+    import mpmath
+
+    lq = 1e6 * (1 + 1e-6)
+    got = float(gv.kl(gd.Poisson(1e6), gd.Poisson(lq)))
+    np.testing.assert_allclose(got, _mp_kl_poisson(1e6, lq), rtol=1e-12)
+
+    def mp_gamma(a1, b1, a2, b2):
+        with mpmath.workdps(60):
+            a1, b1, a2, b2 = map(mpmath.mpf, (a1, b1, a2, b2))
+            return float(
+                (a1 - a2) * mpmath.digamma(a1) - mpmath.loggamma(a1) + mpmath.loggamma(a2)
+                + a2 * mpmath.log(b1 / b2) + a1 * (b2 - b1) / b1
+            )  # fmt: skip
+
+    def mp_beta(a1, b1, a2, b2):
+        with mpmath.workdps(60):
+            a1, b1, a2, b2 = map(mpmath.mpf, (a1, b1, a2, b2))
+            lb = lambda a, b: mpmath.loggamma(a) + mpmath.loggamma(b) - mpmath.loggamma(a + b)
+            return float(
+                lb(a2, b2) - lb(a1, b1) + (a1 - a2) * mpmath.digamma(a1)
+                + (b1 - b2) * mpmath.digamma(b1) + (a2 - a1 + b2 - b1) * mpmath.digamma(a1 + b1)
+            )  # fmt: skip
+
+    for eps in (1e-6, 1e-9, 1e-12):
+        a2 = 1e6 * (1 + eps)
+        got = float(gv.kl(gd.Gamma(1e6, 1.0), gd.Gamma(a2, 1.0)))
+        np.testing.assert_allclose(got, mp_gamma(1e6, 1.0, a2, 1.0), rtol=1e-10)
+        b2 = 20.0 * (1 + eps)
+        got = float(gv.kl(gd.Beta(10.0, 20.0), gd.Beta(10.0, b2)))
+        np.testing.assert_allclose(got, mp_beta(10.0, 20.0, 10.0, b2), rtol=1e-10)
+    # Beta(10, 20) against a 1e-8 perturbation (was 11x too large)
+    a2 = 10.0 * (1 + 1e-8)
+    got = float(gv.kl(gd.Beta(10.0, 20.0), gd.Beta(a2, 20.0)))
+    np.testing.assert_allclose(got, mp_beta(10.0, 20.0, a2, 20.0), rtol=1e-10)
+
+
+def test_geometric_point_mass_kl_is_log_two():
+    # kl(Geometric(probs=1) || Geometric(probs=.5)) was NaN; the point mass at 0: -log q
+    got = gv.kl(gd.Geometric(probs=1.0), gd.Geometric(probs=0.5))
+    np.testing.assert_allclose(float(got), math.log(2.0), rtol=1e-15)
+    assert float(gv.kl(gd.Geometric(probs=1.0), gd.Geometric(probs=1.0))) == 0.0
+    assert float(gv.kl(gd.Geometric(probs=0.5), gd.Geometric(probs=1.0))) == math.inf
+
+
+def test_degenerate_identical_laws_have_zero_kl():
+    for p in (gd.Bernoulli(probs=0.0), gd.Bernoulli(probs=1.0), gd.Binomial(10.0, probs=0.0),
+              gd.Binomial(10.0, probs=1.0), gd.Poisson(0.0), gd.Geometric(probs=1.0),
+              gd.Categorical(probs=jnp.array([0.0, 0.5, 0.5]))):  # fmt: skip
+        assert float(gv.kl(p, p)) == 0.0
+
+
+def test_f32_mvn_diag_tiny_scale_gradient_is_zero():
+    # the gradient of KL of MultivariateNormalDiag(scale 1e-20) against itself was NaN in f32
+    loc = jnp.zeros(2, jnp.float32)
+    s0 = jnp.full(2, 1e-20, jnp.float32)
+    g = jax.grad(
+        lambda s: gv.kl(gd.MultivariateNormalDiag(loc, s), gd.MultivariateNormalDiag(loc, s0))
+    )(s0)
+    assert g.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(g), 0.0)
+    # and a nearby one in f32: KL = sum_i (e^t - 1 - t)/2, t = 2 log(s1/s0) per entry
+    s1 = s0 * jnp.float32(1 + 2.0**-10)
+    t = 2 * math.log(float(s1[0]) / float(s0[0]))
+    got = gv.kl(gd.MultivariateNormalDiag(loc, s1), gd.MultivariateNormalDiag(loc, s0))
+    assert got.dtype == jnp.float32
+    np.testing.assert_allclose(float(got), math.expm1(t) - t, rtol=2e-5)
+
+
+def test_named_errors_for_shapes_and_sizes():
+    p, q = gd.Normal(jnp.zeros(2), 1.0), gd.Normal(jnp.zeros(3), 1.0)
+    with pytest.raises(ValueError, match=r"kl: .*Normal, batch_shape \(2,\).*\(3,\)"):
+        gv.kl(p, q)
+    c2, c3 = gd.Categorical(logits=jnp.zeros(2)), gd.Categorical(logits=jnp.zeros(3))
+    with pytest.raises(ValueError, match="kl: Categoricals over 2 and 3 categories"):
+        gv.kl(c2, c3)
+    d2, d3 = gd.Dirichlet(jnp.ones(2)), gd.Dirichlet(jnp.ones(3))
+    with pytest.raises(ValueError, match="kl: Dirichlet concentrations of sizes 2 and 3"):
+        gv.kl(d2, d3)
+
+
+def test_invalid_parameters_give_nan():
+    assert np.isnan(float(gv.kl(gd.Normal(0.0, -1.0), gd.Normal(0.0, 1.0))))
+    assert np.isnan(float(gv.kl(gd.Poisson(1.0), gd.Poisson(-1.0))))

@@ -351,3 +351,92 @@ def test_von_mises_and_multivariate_renyi():
     for alpha in (0.5, 1.5):
         ref = np.sum(np.asarray(gv.renyi(gd.Normal(loc_p, sd_p), gd.Normal(loc_q, sd_q), alpha)))
         np.testing.assert_allclose(float(gv.renyi(mvn_p, mvn_q, alpha)), ref, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- edge regressions
+_DEGENERATE = [
+    gd.Bernoulli(probs=0.0), gd.Bernoulli(probs=1.0), gd.Binomial(10.0, probs=0.0),
+    gd.Binomial(10.0, probs=1.0), gd.Poisson(0.0), gd.Geometric(probs=1.0),
+    gd.Categorical(probs=jnp.array([0.0, 0.5, 0.5])), gd.Categorical(probs=jnp.array([0.0, 1.0])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("p", _DEGENERATE, ids=lambda d: type(d).__name__)
+def test_identical_degenerate_laws_have_zero_divergences(p):
+    # renyi, bhattacharyya, chi_squared were inf and hellinger_squared 1 for Bernoulli(probs=0)
+    for a in (1e-6, 0.5, 1 - 1e-9, 1.0, 1 + 1e-9, 2.0, 10.0):
+        assert float(gv.renyi(p, p, a)) == 0.0
+    assert float(gv.bhattacharyya(p, p)) == 0.0
+    assert float(gv.chi_squared(p, p)) == 0.0
+    assert float(gv.hellinger_squared(p, p)) == 0.0
+    assert float(gv.total_variation(p, p)) == 0.0
+
+
+def test_renyi_identical_laws_near_alpha_one_f32_is_zero():
+    # f32 Gamma(1e4) at alpha = 0.999 gave -2.90; f32 Poisson(1e8) gave -1258
+    a = jnp.float32(0.999)
+    g = gd.Gamma(jnp.float32(1e4), jnp.float32(1.0))
+    assert float(gv.renyi(g, g, a)) == 0.0
+    p = gd.Poisson(jnp.float32(1e8))
+    assert float(gv.renyi(p, p, a)) == 0.0
+    # and nearby laws in f32 stay nonnegative and accurate: Poisson rates r, r(1 + 2^-10)
+    r0 = np.float32(1e8)
+    r1 = np.float32(r0 * np.float32(1 + 2.0**-10))
+    out = gv.renyi(gd.Poisson(r0), gd.Poisson(r1), a)
+    import mpmath
+
+    with mpmath.workdps(60):
+        a_, l0, l1 = (mpmath.mpf(float(v)) for v in (a, r0, r1))
+        want = (l0**a_ * l1 ** (1 - a_) - a_ * l0 - (1 - a_) * l1) / (a_ - 1)
+    np.testing.assert_allclose(float(out), float(want), rtol=2e-5)
+
+
+def test_renyi_invalid_alpha_is_nan_or_raises():
+    import gmath
+
+    p, q = gd.Normal(0.0, 1.0), gd.Normal(1.0, 1.0)
+    assert np.isnan(float(gv.renyi(p, q, -1.0)))  # was -0.5
+    for a in (-1e-30, np.inf, np.nan):
+        assert np.isnan(float(gv.renyi(p, q, a)))
+    assert np.isnan(float(jax.jit(lambda a: gv.renyi(p, q, a))(-1.0)))
+    with gmath.config.checks(True):
+        with pytest.raises(gmath.config.InvalidParameterError, match="renyi: alpha"):
+            gv.renyi(p, q, -1.0)
+        with pytest.raises(Exception, match="renyi: alpha"):
+            jax.jit(lambda a: gv.renyi(p, q, a))(-1.0).block_until_ready()
+    # alpha = 0 (full support: 0), alpha -> 1 continuous with KL, alpha > 1 divergent: inf
+    assert float(gv.renyi(p, q, 0.0)) == 0.0
+    kl = float(gv.kl(p, q))
+    for a in (1 - 1e-9, 1 + 1e-9):
+        np.testing.assert_allclose(float(gv.renyi(p, q, a)), kl, rtol=1e-8)
+    assert float(gv.renyi(gd.Normal(0.0, 1.0), gd.Normal(0.0, 0.5), 4.0)) == np.inf
+
+
+def test_f32_renyi_far_normals_is_finite():
+    # f32 renyi(Normal(0, 1e-3), Normal(1e3, 1e2), .5) was inf (60.82)
+    f = jnp.float32
+    got = gv.renyi(gd.Normal(f(0), f(1e-3)), gd.Normal(f(1e3), f(1e2)), f(0.5))
+    assert got.dtype == jnp.float32
+    s1, s2, d = 1e-3, 1e2, 1e3
+    var = 0.5 * s2**2 + 0.5 * s1**2
+    # Gil et al.: D_a = a d^2 / (2 var_a) - log(var_a / (s1^(2(1-a)) s2^(2a))) / (2 (a - 1))
+    want = 0.5 * d**2 / (2 * var) - math.log(var / (s1 ** (2 * 0.5) * s2 ** (2 * 0.5))) / (
+        2 * (0.5 - 1)
+    )
+    np.testing.assert_allclose(float(got), want, rtol=1e-5)
+    np.testing.assert_allclose(want, 60.81978, rtol=1e-6)
+
+
+def test_renyi_named_errors():
+    p, q = gd.Normal(jnp.zeros(2), 1.0), gd.Normal(jnp.zeros(3), 1.0)
+    for fn in (
+        lambda p, q: gv.renyi(p, q, 0.5), gv.bhattacharyya, gv.hellinger_squared,
+        gv.chi_squared, gv.total_variation,
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match=r"batch_shape \(2,\).*batch_shape \(3,\)"):
+            fn(p, q)
+    c2, c3 = gd.Categorical(logits=jnp.zeros(2)), gd.Categorical(logits=jnp.zeros(3))
+    with pytest.raises(ValueError, match="renyi: Categoricals over 2 and 3 categories"):
+        gv.renyi(c2, c3, 0.5)
+    with pytest.raises(ValueError, match="total_variation: Categoricals over 2 and 3"):
+        gv.total_variation(c2, c3)
