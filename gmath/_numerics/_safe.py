@@ -79,5 +79,6 @@ def _standardize_jvp(primals, tangents):
     z = (x - loc) / scale
     finite = jnp.isfinite(z)
     z_safe = jnp.where(finite, z, 0.0)
-    dz = (dx - dloc - z_safe * dscale) / scale
+    # each term scaled on its own, so that reverse mode never forms (cotangent / scale) * z
+    dz = (dx - dloc) / scale - (z_safe / scale) * dscale
     return z, jnp.where(finite, dz, 0.0)

@@ -228,3 +228,35 @@ def test_logistic_tails():
     gt.assert_allclose(p.log_prob(800.0), np.asarray(-800.0))
     gt.assert_allclose(p.icdf(1e-300), np.asarray(np.log(1e-300)))
     assert np.isfinite(jax.grad(p.log_prob)(1e150)) and np.isfinite(jax.grad(p.log_cdf)(-1e150))
+
+
+@pytest.mark.parametrize("cls", [Gumbel, Laplace, Logistic, gmath.densities.Cauchy])
+def test_cdfs_and_log_prob_at_infinity_have_zero_gradients(cls):
+    for method in ("cdf", "log_cdf", "log_survival", "log_prob"):
+        for x in (-np.inf, np.inf):
+            f = lambda x, m, s, method=method: getattr(cls(m, s), method)(x)
+            grads = jax.grad(f, argnums=(0, 1, 2))(x, 0.3, 1.7)
+            np.testing.assert_array_equal(np.asarray(grads), np.zeros(3))
+    assert cls(0.3, 1.7).log_prob(-np.inf) == -np.inf  # Gumbel: was NaN (inf - inf)
+
+
+def test_gumbel_log_survival_far_out_is_minus_z():
+    # log(1 - exp(-e^{-z})) = -z - e^{-z}/2 + ...: finite where e^{-z} underflows (was -inf)
+    p = Gumbel(jnp.float32(0), jnp.float32(1e-30))
+    gt.assert_allclose(p.log_survival(jnp.float32(1.0)), np.float32(-1e30), rtol=1e-6)
+    np.testing.assert_allclose(Gumbel(0.0, 1.0).log_survival(800.0), -800.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("cls", [Gumbel, Laplace, Logistic, gmath.densities.Cauchy])
+def test_tiny_scale_gradients_in_float32(cls):
+    f32 = jnp.float32
+    g = jax.grad(lambda s: cls(f32(0), s).log_prob(f32(0)))(f32(1e-30))
+    gt.assert_allclose(g, np.float32(-1e30), rtol=1e-6)  # -1/scale at z = 0
+    g = jax.grad(lambda s: cls(f32(0), s).score(f32(0)))(f32(1e-30))
+    assert np.isfinite(g)
+
+
+@pytest.mark.parametrize("cls", [Gumbel, Laplace, Logistic, gmath.densities.Cauchy])
+def test_invalid_scale_gives_nan_samples(cls):
+    assert np.all(np.isnan(cls(0.0, -1.0).sample(jax.random.key(0), (50,))))
+    assert np.isnan(cls(0.0, -1.0).cdf(0.5))

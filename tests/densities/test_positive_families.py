@@ -321,3 +321,23 @@ def test_log_normal_outside_support_and_tails():
 def test_log_normal_bad_parameter_shapes():
     with pytest.raises(ValueError, match=r"loc with shape \(2,\).*scale with shape \(3,\)"):
         LogNormal(jnp.zeros(2), jnp.ones(3))
+
+
+def test_invalid_parameters_give_nan_from_every_method():
+    assert np.isnan(Exponential(-1.0).cdf(0.5))  # was -0.649
+    for p in (Exponential(-1.0), HalfNormal(-1.0), LogNormal(0.0, -1.0)):
+        for value in (p.log_prob(0.5), p.cdf(0.5), p.log_survival(0.5), p.icdf(0.5), p.mean()):
+            assert np.isnan(value)
+        assert np.all(np.isnan(p.sample(jax.random.key(0), (50,))))
+
+
+@pytest.mark.parametrize(
+    "make", [lambda s: Exponential(s), lambda s: HalfNormal(s), lambda s: LogNormal(0.2, s)]
+)
+def test_gradients_off_the_support_and_at_infinity_are_zero(make):
+    for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
+        for x in (-np.inf, -1.0, np.inf):
+            f = lambda x, s, m=method: getattr(make(s), m)(x)
+            grads = jax.grad(f, argnums=(0, 1))(x, 1.7)
+            np.testing.assert_array_equal(np.asarray(grads), np.zeros(2))
+    assert make(1.7).log_prob(np.inf) == -np.inf and make(1.7).cdf(np.inf) == 1.0

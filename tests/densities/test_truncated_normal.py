@@ -335,3 +335,72 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
             TruncatedNormal(0.0, -1.0, -1.0, 1.0)
         with pytest.raises(gmath.config.InvalidParameterError, match="low must be below high"):
             TruncatedNormal(0.0, 1.0, 1.0, 1.0)
+
+
+def _mp_moments(loc, scale, low, high):
+    """(entropy, mean, variance) by mpmath quadrature (40 digits) about the density's peak."""
+    with mpmath.workdps(40):
+        mu, s = mpmath.mpf(float(loc)), mpmath.mpf(float(scale))
+        a, b = mpmath.mpf(float(low)), mpmath.mpf(float(high))
+        x0 = min(max(mu, a), b)
+        g = lambda y: -((x0 + y - mu) ** 2 - (x0 - mu) ** 2) / (2 * s * s)  # log p + const
+        slope = abs(x0 - mu) / (s * s)
+        width = min(s, 1 / slope) if slope > 0 else s
+        lo, hi = a - x0, b - x0
+        pts = sorted({lo, hi, *(p for p in (-width, 0, width) if lo < p < hi)})
+        norm = mpmath.quad(lambda y: mpmath.exp(g(y)), pts)
+        m1 = mpmath.quad(lambda y: y * mpmath.exp(g(y)), pts) / norm
+        var = mpmath.quad(lambda y: (y - m1) ** 2 * mpmath.exp(g(y)), pts) / norm
+        eg = mpmath.quad(lambda y: g(y) * mpmath.exp(g(y)), pts) / norm
+        return float(mpmath.log(norm) - eg), float(x0 + m1), float(var)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "params"),
+    [
+        (np.float64, (0.0, 1e8, 10.0, 50.0)),  # was mean 30.22, variance 112.5
+        (np.float32, (0.0, 1e6, 10.0, 50.0)),  # was mean 0, variance 3.6e5
+        (np.float64, (0.0, 1e30, 10.0, 50.0)),  # was variance -3.3e45
+        (np.float32, (1e8, 1.0, -1.0, 1.0)),  # was mean NaN
+        (np.float64, (1e8, 1.0, -1.0, 1.0)),
+        (np.float64, (0.0, 1.0, 39.0, 40.0)),  # narrow, 39 sigma out
+        (np.float32, (0.0, 1.0, 3.0, 3.5)),
+        (np.float64, (2.0, 1e-3, 1.9, 2.2)),
+    ],
+)
+def test_moments_of_narrow_and_far_intervals(dtype, params):
+    p = TruncatedNormal(*(jnp.asarray(v, dtype) for v in params))
+    entropy, mean, variance = _mp_moments(*(dtype(v) for v in params))
+    rtol = 1e-12 if dtype == np.float64 else 4 * np.finfo(np.float32).eps
+    for got, want in ((p.mean(), mean), (p.variance(), variance), (p.entropy(), entropy)):
+        assert got.dtype == dtype
+        gt.assert_allclose(got, np.asarray(want, dtype), rtol=rtol, atol=0)
+    assert p.variance() >= 0
+
+
+def test_moment_gradients_match_finite_differences():
+    # the three regimes of the moments (quadrature, one-sided tail, interval around loc)
+    for params in [(0.0, 1.0, 1.0, 1.1), (0.0, 1.0, 2.0, np.inf), (0.0, 1.0, -1.0, 2.0)]:
+        for i, method in enumerate(("entropy", "mean", "variance")):
+            grads = jax.grad(
+                lambda *a, m=method: getattr(TruncatedNormal(*a), m)(), argnums=(0, 1, 2, 3)
+            )(*params)
+            for j, g in enumerate(grads):
+                if not np.isfinite(params[j]):
+                    assert g == 0
+                    continue
+                h = 1e-6
+                up, down = list(params), list(params)
+                up[j] += h
+                down[j] -= h
+                fd = (_mp_moments(*up)[i] - _mp_moments(*down)[i]) / (2 * h)
+                gt.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_log_prob_and_cdfs_at_infinite_x_have_zero_gradients():
+    for params in [(0.3, 1.7, -1.0, 2.0), (0.3, 1.7, -np.inf, np.inf)]:
+        for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
+            for x in (-np.inf, np.inf):
+                f = lambda x, *a, m=method: getattr(TruncatedNormal(*a), m)(x)
+                grads = jax.grad(f, argnums=(0, 1, 2, 3, 4))(x, *params)
+                np.testing.assert_array_equal(np.asarray(grads), np.zeros(5))

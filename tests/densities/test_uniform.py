@@ -161,3 +161,16 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
     with gmath.config.checks(True):
         with pytest.raises(gmath.config.InvalidParameterError, match="low must be below high"):
             Uniform(1.0, 1.0)
+
+
+def test_gradients_outside_and_at_infinity_are_zero():
+    for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
+        for x in (-np.inf, -3.0, 5.0, np.inf):
+            f = lambda x, a, b, m=method: getattr(Uniform(a, b), m)(x)
+            grads = jax.grad(f, argnums=(0, 1, 2))(x, -1.0, 2.0)
+            np.testing.assert_array_equal(np.asarray(grads), np.zeros(3))
+
+
+def test_invalid_bounds_give_nan_samples():
+    assert np.all(np.isnan(Uniform(1.0, 0.0).sample(jax.random.key(0), (20,))))
+    assert np.isnan(Uniform(1.0, 0.0).mean())

@@ -236,3 +236,16 @@ def test_pytree_gradients_closed_form():
     gt.assert_allclose(g.loc, k * np.sin(x - loc))
     # d/dk [k cos(x - loc) - log I0(k)] = cos(x - loc) - I1(k)/I0(k)
     gt.assert_allclose(g.concentration, np.cos(x - loc) - _mean_resultant(k))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kappa", [1e6, 1e12, 1e20, 1e30])
+def test_huge_concentration_samples_are_normal_about_loc(dtype, kappa):
+    # kappa -> inf: theta sqrt(kappa) -> N(0, 1); VonMises(1, 1e20).sample was NaN
+    theta = VonMises(dtype(0.0), dtype(kappa)).sample(jax.random.key(3), (4000,))
+    assert theta.dtype == dtype and np.all(np.isfinite(theta))
+    z = np.asarray(theta, np.float64) * np.sqrt(kappa)
+    assert ss.kstest(z, "norm").pvalue > 1e-3
+    draws = VonMises(dtype(1.0), dtype(1e20)).sample(jax.random.key(0), (10,))
+    # standard deviation 1e-10: within 6 of them of loc (and of rounding of 1 + theta)
+    np.testing.assert_allclose(draws, 1.0, rtol=0, atol=6e-10 + 2 * np.finfo(dtype).eps)
