@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import inspect
 import re
 from collections.abc import Callable
 
 __all__ = ["citation"]
 
-GMATH_BIBTEX = """@software{gmath,
-  title = {gmath: the mathematics of generative models as composable {JAX} primitives},
-  author = {{gmath developers}},
-  year = {2026},
-  url = {https://github.com/gmath-dev/gmath},
-  version = {0.1.0}
-}"""
+GMATH_BIBTEX = """@software{{gmath,
+  title = {{gmath: the mathematics of generative models as composable {{JAX}} primitives}},
+  author = {{{{gmath developers}}}},
+  year = {{2026}},
+  url = {{https://github.com/gmath-dev/gmath}},
+  version = {{{version}}}
+}}"""
+
+
+def installed_version() -> str:
+    """gmath's installed version (package metadata; the source tree's when not installed)."""
+    try:
+        return importlib.metadata.version("gmath")
+    except importlib.metadata.PackageNotFoundError:
+        from gmath._version import __version__
+
+        return __version__
+
+
+def _resolve(obj) -> object:
+    """The gmath function or class behind ``obj``: a gmath object, an instance of a gmath
+    class, or a dotted name such as ``"gmath.divergences.kl"``; TypeError/ValueError else."""
+    if isinstance(obj, str):
+        module, _, name = obj.rpartition(".")
+        if not obj.startswith("gmath.") or not module:
+            raise ValueError(
+                f"citation: cannot resolve {obj!r}; pass a gmath function or class, or its full "
+                "dotted name (e.g. 'gmath.divergences.kl')."
+            )
+        try:
+            return _resolve(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"citation: cannot resolve {obj!r}: no such gmath object.") from err
+    target = inspect.unwrap(obj) if callable(obj) else obj
+    if not (inspect.isclass(target) or inspect.isroutine(target)):
+        target = type(obj)  # an instance (a distribution record, a kernel)
+    module = getattr(target, "__module__", None) or ""
+    if module != "gmath" and not module.startswith("gmath."):
+        raise TypeError(
+            f"citation: cannot resolve {obj!r} ({type(obj).__name__} from module "
+            f"{module or 'unknown'!r}): only gmath functions, classes and their instances cite "
+            "methods."
+        )
+    if getattr(target, "__name__", "") == "<lambda>":
+        raise TypeError(f"citation: cannot resolve {obj!r}: a lambda has no citations.")
+    return target
+
 
 _CITE_KEY = re.compile(r"\[@([A-Za-z0-9_:\-]+)\]")
 
@@ -32,11 +74,17 @@ def citation(*functions: Callable, file=None) -> str:
     functions given are appended after gmath's own entry.
 
     Args:
-      *functions: public gmath functions or classes whose methods you used.
+      *functions: public gmath functions or classes whose methods you used (or instances of
+        gmath classes, or full dotted names such as ``"gmath.divergences.kl"``).
       file: where to print (``sys.stdout`` by default); ``False`` prints nothing.
 
     Returns:
-      The BibTeX text.
+      The BibTeX text; gmath's entry carries the installed version.
+
+    Raises:
+      TypeError: an object that is not a gmath function, class or instance (a lambda, a
+        function from another library).
+      ValueError: a string that does not name a gmath object.
 
     Examples:
       >>> import gmath
@@ -47,8 +95,9 @@ def citation(*functions: Callable, file=None) -> str:
     from gmath._bibliography import entries
 
     bib = entries()
-    chunks = [GMATH_BIBTEX]
-    for fn in functions:
+    resolved = [_resolve(fn) for fn in functions]
+    chunks = [GMATH_BIBTEX.format(version=installed_version())]
+    for fn in resolved:
         for key in _keys(fn):
             if key not in bib:
                 raise KeyError(f"citation key {key!r} of {fn!r} is not in gmath's bibliography")

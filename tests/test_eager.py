@@ -202,7 +202,7 @@ def test_toggling_checks_takes_effect_on_a_compiled_function():
 def test_checks_error_message_intact_eager_cached_jit_vmap():
     with gmath.config.checks(True):
         # eager, outside any compiled function
-        with pytest.raises(InvalidParameterError, match="^x must be positive$"):
+        with pytest.raises(InvalidParameterError, match=r"^x must be positive$"):
             gmath.config.error_if_not(jnp.asarray(False), "x must be positive")
         # a gmath cached function (the check runs inside its compiled loop)
         with pytest.raises(InvalidParameterError) as info:

@@ -7,7 +7,20 @@ Users can property-test their own code with the same strategies gmath tests itse
 
     @given(p=gt.normals(batch_shape=(3,)))
     def test_entropy_is_finite(p): ...
+
+It needs Hypothesis, installed with the ``testing`` extra: ``pip install gmath[testing]``.
 """
+
+try:
+    import hypothesis as _hypothesis
+except ModuleNotFoundError as _err:
+    if _err.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "gmath.testing needs the hypothesis package; install it with the testing extra: "
+        "pip install gmath[testing]",
+        name="hypothesis",
+    ) from _err
 
 from gmath.testing._arrays import finite_arrays, positive_arrays, simplex_points, spd_matrices
 from gmath.testing._assertions import (
