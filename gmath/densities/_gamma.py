@@ -7,7 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import digamma, gammainc, gammaincc, gammaln, invert_cdf, promote, stirlerr
+from gmath._numerics import gammainc, gammaincc, gammaln, invert_cdf, promote, stirlerr
+from gmath._numerics._special import psi_minus_log
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
 
@@ -40,9 +41,15 @@ def _log_prob(x, a, b):
     c = jnp.where(_valid(a, b), c, jnp.nan)
     s = jnp.where(above, b / k, b)
     finfo = jnp.finfo(x.dtype)
-    # no 0 (x <= 0 is set below; float32 flushes subnormals), no inf
-    t = jnp.clip(s * x, finfo.tiny, finfo.max)
-    lt = jnp.log(t)
+    # x outside (0, inf) is set below (and sanitised here, so that no gradient meets inf or 0).
+    # Where t = s x leaves the normal range (s x below the smallest normal, which float32
+    # flushes to 0, or overflowing), log t = log x + log s instead: still one logarithm per
+    # point (of a selected argument), log s parameter-only.
+    inside = (x > 0) & (x < jnp.inf)
+    xs = jnp.where(inside, x, 1.0)
+    t = s * xs
+    normal = (t >= finfo.tiny) & (t <= finfo.max)
+    lt = jnp.log(jnp.where(normal, t, xs)) + jnp.where(normal, 0.0, jnp.log(s))
     # a > 1: k (t - 1), which cancels the rounding of t against k log t; a <= 1: t itself (no
     # rounding of t - 1 where t = bx is small)
     u = t - jnp.where(above, 1.0, 0.0)
@@ -52,8 +59,8 @@ def _log_prob(x, a, b):
     valid = _valid(a, b)
     at_zero = jnp.where(a < 1, jnp.inf, jnp.where(a == 1, jnp.log(b), -jnp.inf))
     at_zero = jnp.where(valid, at_zero, jnp.nan)
-    below = jnp.where(valid, -jnp.inf, jnp.nan)
-    return jnp.where(x > 0, body, jnp.where(x == 0, at_zero, below))
+    below = jnp.where(valid, -jnp.inf, jnp.nan)  # x < 0 or x = +inf (NaN x stays NaN below)
+    return jnp.where(inside, body, jnp.where(x == 0, at_zero, jnp.where(x == x, below, x)))
 
 
 @jax.jit
@@ -63,8 +70,14 @@ def _score(x, a, b):
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 
+def _finite_z(x, b):
+    """``b max(x, 0)`` with ``x = +inf`` replaced by 1, so that no derivative meets inf (the
+    callers set the value there)."""
+    return b * jnp.maximum(jnp.where(x == jnp.inf, 1.0, x), 0.0)
+
+
 def _cdf(x, a, b):
-    return gammainc(a, b * jnp.maximum(x, 0.0))
+    return jnp.where(x == jnp.inf, 1.0, gammainc(a, _finite_z(x, b)))
 
 
 _TAIL_TERMS = 80
@@ -102,7 +115,7 @@ def _log_upper_fraction(a, z):
         d = bn + an * d
         d = 1 / jnp.where(d == 0, tiny, d)
         c = bn + an / jnp.where(c == 0, tiny, c)
-        return f * c * d, c, d
+        return f * (c * d), c, d  # c d ~ 1: f c would overflow for z near the largest float
 
     f, _, _ = jax.lax.fori_loop(1, _TAIL_TERMS + 1, body, (f, c, d))
     return a * jnp.log(z) - z - gammaln(a) - jnp.log(f)
@@ -110,19 +123,24 @@ def _log_upper_fraction(a, z):
 
 @jax.jit
 def _log_cdf(x, a, b):
-    z = b * jnp.maximum(x, 0.0)
+    z = _finite_z(x, b)
     tiny = (jax.lax.stop_gradient(gammainc(a, z)) < _UNDERFLOW) & (z > 0)
     series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
-    out = jnp.where(tiny, series, jnp.log(gammainc(a, jnp.where(tiny, a, z))))  # NaN-free grads
+    # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
+    zero = z == 0
+    direct = jnp.log(gammainc(a, jnp.where(tiny | zero, a, z)))
+    out = jnp.where(tiny, series, jnp.where(zero, -jnp.inf, direct))
+    out = jnp.where(x == jnp.inf, 0.0, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 
 @jax.jit
 def _log_survival(x, a, b):
-    z = b * jnp.maximum(x, 0.0)
+    z = _finite_z(x, b)
     tiny = (jax.lax.stop_gradient(gammaincc(a, z)) < _UNDERFLOW) & (z > a + 1)
     fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
     out = jnp.where(tiny, fraction, jnp.log(gammaincc(a, jnp.where(tiny, a, z))))
+    out = jnp.where(x == jnp.inf, -jnp.inf, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 
@@ -270,9 +288,15 @@ class Gamma(Distribution):
         return jax.random.gamma(key, jnp.broadcast_to(a, shape), shape, a.dtype) / b
 
     def entropy(self):
-        r""":math:`\alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha)`."""
+        r""":math:`\alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha)
+        = \tfrac12\log(2\pi\alpha) + \delta(\alpha) + (1 - \alpha)(\psi(\alpha) - \log\alpha)
+        - \log\beta` (:math:`\delta` the Stirling remainder), the second form evaluated."""
         a, b = promote(self.concentration, self.rate)
-        h = a - jnp.log(b) + gammaln(a) + (1 - a) * digamma(a)
+        # with log Gamma(a) = (a - 1/2) log a - a + log(2 pi)/2 + stirlerr(a) and
+        # psi(a) = log a + L(a) (psi_minus_log), the terms of size a log a cancel analytically:
+        # H = log(2 pi a)/2 + stirlerr(a) + (1 - a) L(a) - log b, exact for all a > 0 and
+        # free of cancellation at large a ((1 - a) L(a) -> 1/2; float32 Gamma(1e6) was 8.0)
+        h = 0.5 * jnp.log(2 * jnp.pi * a) + stirlerr(a) + (1 - a) * psi_minus_log(a) - jnp.log(b)
         return jnp.broadcast_to(jnp.where(_valid(a, b), h, jnp.nan), self.batch_shape)
 
     def mean(self):

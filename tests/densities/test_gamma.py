@@ -254,3 +254,64 @@ def test_log_prob_float32_excess_bits():
         args,
         differentiable=(0, 1, 2),
     )
+
+
+def _mp_gamma_entropy(a):
+    with mp.workdps(50):
+        a = mp.mpf(a)
+        return float(a + mp.loggamma(a) + (1 - a) * mp.digamma(a))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_entropy_large_and_small_concentration(dtype):
+    """H = log(2 pi a)/2 + stirlerr(a) + (1 - a)(psi(a) - log a): float32 Gamma(1e6) was 8.0
+    (mpmath 8.3267); within 16 ulps of (1 + |H|) (f32) from 1e-30 to 1e30."""
+    a = np.array([1e-30, 1e-3, 0.5, 1.0, 7.9, 8.1, 50.0, 1e4, 1e6, 1e8, 1e30])
+    a = a.astype(dtype).astype(np.float64)
+    ref = np.array([_mp_gamma_entropy(v) for v in a])
+    out = np.asarray(Gamma(jnp.asarray(a, dtype)).entropy())
+    assert out.dtype == dtype
+    # float64: 1e-12 of (1 + |H|) (digamma and log-gamma below the series' switch carry a few
+    # ulps of terms up to ~10 times |H|); float32: 16 ulps of (1 + |H|)
+    tol = 1e-12 if dtype == np.float64 else 16 * float(np.finfo(dtype).eps)
+    np.testing.assert_array_less(np.abs(out - ref), tol * (1 + np.abs(ref)))
+    assert float(Gamma(np.float32(1e6)).entropy()) == pytest.approx(8.32669, abs=1e-4)
+
+
+def test_log_prob_tiny_rate_times_x_and_infinity():
+    """rate x below the smallest normal float: f32 Gamma(3, 1e-30).log_prob(1e-20) was -243.06
+    (mpmath -300.0292), f64 Gamma(.5, 1e-30).log_prob(1e-300) was 284.5 (310.2766);
+    Gamma(2, 1).log_prob(inf) was -1.8e308 (-inf), with a zero gradient."""
+
+    def ref(a, b, x):
+        with mp.workdps(50):
+            a, b, x = mp.mpf(a), mp.mpf(b), mp.mpf(x)
+            return float(a * mp.log(b) + (a - 1) * mp.log(x) - b * x - mp.loggamma(a))
+
+    f32 = np.float32
+    got = float(Gamma(f32(3), f32(1e-30)).log_prob(f32(1e-20)))
+    want = ref(3, float(f32(1e-30)), float(f32(1e-20)))
+    assert got == pytest.approx(want, rel=8 * float(np.finfo(f32).eps))
+    assert float(Gamma(0.5, 1e-30).log_prob(1e-300)) == pytest.approx(
+        ref(0.5, 1e-30, 1e-300), rel=1e-13
+    )
+    assert float(Gamma(2.0, 1.0).log_prob(jnp.inf)) == -np.inf
+    assert np.isnan(float(Gamma(2.0, 1.0).log_prob(jnp.nan)))
+    grads = jax.grad(lambda a, b: Gamma(a, b).log_prob(jnp.inf), argnums=(0, 1))(2.0, 1.0)
+    assert [float(g) for g in grads] == [0.0, 0.0]
+    # d/da log p = log(b x) - psi(a) where b x underflows: log(1e-330) - psi(1/2)
+    da = jax.grad(lambda a: Gamma(a, 1e-30).log_prob(1e-300))(0.5)
+    assert float(da) == pytest.approx(-330 * np.log(10) - float(sp.digamma(0.5)), rel=1e-13)
+
+
+@pytest.mark.parametrize("method", ["cdf", "log_cdf", "log_survival", "log_prob"])
+@pytest.mark.parametrize("x", [-np.inf, -1.0, 0.0, np.inf])
+def test_gradients_in_parameters_zero_at_and_beyond_the_ends(method, x):
+    """d/d(concentration, rate) of cdf, log_cdf, log_survival and log_prob are 0 (not NaN) at
+    x = +-inf and off the support, where the values are constants (0, 1, -inf)."""
+    if method == "log_prob" and x == 0.0:
+        return  # log p(0) = -inf for a = 2 is constant too, but a boundary point, tested above
+    grads = jax.jit(jax.grad(lambda a, b: getattr(Gamma(a, b), method)(x), argnums=(0, 1)))(
+        2.0, 3.0
+    )
+    assert [float(g) for g in grads] == [0.0, 0.0]

@@ -303,3 +303,53 @@ def test_cdf_float32_excess_bits_in_the_tail():
         [v.ravel() for v in np.broadcast_arrays(-0.069 + 2.207 * z, df, -0.069, 2.207)],
         differentiable=(0, 2, 3),
     )
+
+
+def _mp_t_entropy(df):
+    with mpmath.workdps(60):
+        v = mpmath.mpf(df)
+        h = (v + 1) / 2 * (mpmath.digamma((v + 1) / 2) - mpmath.digamma(v / 2))
+        return float(h + mpmath.log(mpmath.sqrt(v) * mpmath.beta(v / 2, mpmath.mpf(1) / 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_entropy_at_large_and_small_df(dtype):
+    """Stirling-form entropy: f64 df = 1e12 was 1.41809 and f32 df >= 1e8 0.9189, for
+    log(2 pi e)/2 = 1.41894; within 16 ulps (f32) of (1 + |H|) against mpmath from 1e-3 to 1e30."""
+    df = np.array([1e-3, 0.5, 1.0, 3.0, 15.9, 16.1, 1e3, 1e8, 1e12, 1e30]).astype(dtype)
+    df = df.astype(np.float64)
+    ref = np.array([_mp_t_entropy(v) for v in df])
+    out = np.asarray(StudentT(jnp.asarray(df, dtype)).entropy())
+    assert out.dtype == dtype
+    # float64: 1e-12 of (1 + |H|) (digamma and log-gamma below the series' switch carry a few
+    # ulps of terms up to ~10 times |H|); float32: 16 ulps of (1 + |H|)
+    tol = 1e-12 if dtype == np.float64 else 16 * float(np.finfo(dtype).eps)
+    np.testing.assert_array_less(np.abs(out - ref), tol * (1 + np.abs(ref)))
+    assert float(StudentT(1e12).entropy()) == pytest.approx(
+        0.5 * np.log(2 * np.pi * np.e), rel=1e-12
+    )
+
+
+def test_icdf_consistent_with_cdf_where_the_quantile_overflows():
+    """StudentT(0.001).icdf(0.001) was -5.7e306, where the cdf gave 0 (z / sqrt(df) overflowed
+    in it): F(-max) ~ 0.24 > 0.001 for df = 0.001, so the quantile is below every float, -inf;
+    and the cdf at -5.7e306 is the exact tail probability (mpmath)."""
+    p = StudentT(0.001)
+    assert float(p.icdf(0.001)) == -np.inf
+    assert float(StudentT(np.float32(0.001)).icdf(np.float32(0.001))) == -np.inf
+    with mpmath.workdps(50):
+        v, z = mpmath.mpf("0.001"), mpmath.mpf(-5.7e306)
+        ref = float(mpmath.betainc(v / 2, 0.5, 0, v / (v + z * z), regularized=True) / 2)
+    assert float(p.cdf(-5.7e306)) == pytest.approx(ref, rel=1e-12)
+    u = np.array([0.4999, 0.6])  # finite quantiles still invert
+    np.testing.assert_allclose(np.asarray(p.cdf(p.icdf(jnp.asarray(u)))), u, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["cdf", "log_cdf", "log_survival"])
+@pytest.mark.parametrize("x", [-np.inf, np.inf])
+def test_gradients_zero_at_infinity(method, x):
+    """d/d(loc, scale) of cdf, log_cdf, log_survival at x = +-inf are 0 (were NaN)."""
+    grads = jax.jit(jax.grad(lambda m, s: getattr(StudentT(2.0, m, s), method)(x), argnums=(0, 1)))(
+        0.5, 2.0
+    )
+    assert [float(g) for g in grads] == [0.0, 0.0]
