@@ -191,17 +191,29 @@ def log1p_rel(x, dx, y=None):
     :math:`|dx| \le x/2` (relative accuracy for nearby values), else a difference of logs, of
     ``y`` (:math:`= x + dx`, when the caller has it exactly) or of :math:`x + dx`.
 
-    The quotient is formed as :math:`(dx/m)/(x/m)` with :math:`m = x` held constant under
-    differentiation: the same value, and a gradient without the :math:`0 \cdot \infty` of
-    :math:`dx/x^2` when :math:`x^2` underflows."""
+    The quotient's derivative is :math:`(d(dx) - (dx/x)\,dx')/x`, without the
+    :math:`0 \cdot \infty` of :math:`dx/x^2` when :math:`x^2` underflows."""
     x, dx = jnp.asarray(x), jnp.asarray(dx)
     near = (jnp.abs(dx) <= 0.5 * x) & (x > 0) & (x < jnp.inf)
     xn = jnp.where(near, x, 1.0)
     dn = jnp.where(near, dx, 0.0)
-    m = jax.lax.stop_gradient(xn)
     xf = jnp.where(near, 1.0, x)
     yf = jnp.where(near, 1.0, x + dx if y is None else y)
-    return jnp.where(near, jnp.log1p((dn / m) / (xn / m)), jnp.log(yf) - jnp.log(xf))
+    return jnp.where(near, jnp.log1p(_ratio(dn, xn)), jnp.log(yf) - jnp.log(xf))
+
+
+@jax.custom_jvp
+def _ratio(d, x):
+    """``d / x`` with the derivative ``(dd - (d/x) dx) / x`` (no ``x**2``)."""
+    return d / x
+
+
+@_ratio.defjvp
+def _ratio_jvp(primals, tangents):
+    d, x = primals
+    dd, dx = tangents
+    r = d / x
+    return r, (dd - r * dx) / x
 
 
 def log_ratio(x, y):
