@@ -14,8 +14,9 @@ What the key holds:
 - whether parameter checks are on (:func:`gmath.config.checks`), so that toggling them takes
   effect on the next call.
 
-Unhashable static values (a list, a dict, an unhashable user object) run the function
-uncompiled, as before. Under a user's own ``jit``/``vmap``/``grad`` the wrapper is transparent
+Unhashable static values (a list, a dict, an unhashable user object) and arguments that are
+not pytrees of arrays (a foreign distribution object, a string) run the function uncompiled,
+so that it reports them in its own words. Under a user's own ``jit``/``vmap``/``grad`` the wrapper is transparent
 (a nested ``jit`` is inlined into the caller's computation). Validation errors raised while
 tracing (``ValueError``/``TypeError``) propagate with their messages; a failed parameter check
 raises :class:`gmath.config.InvalidParameterError`, not JAX's runtime error.
@@ -28,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import jax
+import numpy as np
 
 from gmath import _config
 
@@ -73,11 +75,9 @@ def cached(
 
     @functools.wraps(fun)
     def wrapper(*args, **kwargs):
-        statics = [kwargs[k] for k in static_argnames if k in kwargs]
-        statics += [args[i] for i in static_argnums if i < len(args)]
-        try:
-            hash(tuple(statics))
-        except TypeError:  # unhashable options: run uncompiled
+        if not _compilable(args, kwargs, static_argnums, static_argnames):
+            # unhashable options, or non-array arguments (a foreign object, a string): run
+            # uncompiled, so that ``fun`` reports them in its own words
             with translate_check_errors():
                 return fun(*args, **kwargs)
         with translate_check_errors():
@@ -85,6 +85,22 @@ def cached(
 
     wrapper.clear_cache = jitted.clear_cache  # type: ignore[attr-defined]
     return wrapper
+
+
+_ARRAY_LEAVES = (jax.Array, np.ndarray, np.generic, bool, int, float, complex)
+
+
+def _compilable(args, kwargs, static_argnums, static_argnames) -> bool:
+    """Whether the static options hash and every other argument is a pytree of arrays."""
+    statics = [kwargs[k] for k in static_argnames if k in kwargs]
+    statics += [args[i] for i in static_argnums if i < len(args)]
+    try:
+        hash(tuple(statics))
+    except TypeError:
+        return False
+    dynamic = [a for i, a in enumerate(args) if i not in static_argnums]
+    dynamic += [v for k, v in kwargs.items() if k not in static_argnames]
+    return all(isinstance(leaf, _ARRAY_LEAVES) for leaf in jax.tree_util.tree_leaves(dynamic))
 
 
 class translate_check_errors:

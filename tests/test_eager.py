@@ -81,7 +81,7 @@ def test_rock_paper_scissors_value_and_strategy():
     assert abs(float(sol.value)) < 1e-12
 
 
-def _best_times(fn_a, fn_b, repeats=9, inner=3):
+def _best_times(fn_a, fn_b, repeats=5, inner=2):
     """Best-of-n timings of two functions, measured alternately (the machine may be shared)."""
     best = [np.inf, np.inf]
     for _ in range(repeats):
@@ -93,27 +93,20 @@ def _best_times(fn_a, fn_b, repeats=9, inner=3):
     return best
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["solve_matrix_game", "play_matrix_game", "solve"],
-)
+@pytest.mark.parametrize("name", ["play_matrix_game", "solve"])
 def test_eager_call_costs_about_a_jitted_call(name):
     # workloads where the computation, not Python, dominates; best-of-n timings
-    A = jax.random.normal(jax.random.key(0), (60, 60))
+    A = jax.random.normal(jax.random.key(0), (40, 40))
     x0 = jnp.ones(64)
     game = gg.ZeroSumGame(lambda x, y: jnp.sum(jnp.sin(x) * jnp.cos(y)) + 0.01 * jnp.sum(x**2))
     eager, user_jit = {
-        "solve_matrix_game": (
-            lambda: gg.solve_matrix_game(A, method="rm+", tol=0.0, max_iters=4000),
-            jax.jit(lambda A: gg.solve_matrix_game(A, method="rm+", tol=0.0, max_iters=4000)),
-        ),
         "play_matrix_game": (
-            lambda: gg.play_matrix_game(A, num_steps=4000),
-            jax.jit(lambda A: gg.play_matrix_game(A, num_steps=4000)),
+            lambda: gg.play_matrix_game(A, num_steps=2000),
+            jax.jit(lambda A: gg.play_matrix_game(A, num_steps=2000)),
         ),
         "solve": (
-            lambda: gg.solve(game, SOLVER, (x0, x0), num_steps=4000),
-            jax.jit(lambda x0: gg.solve(game, SOLVER, (x0, x0), num_steps=4000)),
+            lambda: gg.solve(game, SOLVER, (x0, x0), num_steps=2000),
+            jax.jit(lambda x0: gg.solve(game, SOLVER, (x0, x0), num_steps=2000)),
         ),
     }[name]
     arg = x0 if name == "solve" else A
@@ -242,3 +235,15 @@ def test_valid_input_with_checks_on_is_unchanged():
     with gmath.config.checks(True):
         sol = gg.solve_matrix_game(rps())
     np.testing.assert_allclose(sol.y, np.full(3, 1 / 3), atol=1e-12)
+
+
+def test_non_array_arguments_run_uncompiled_and_keep_their_errors():
+    @cached
+    def f(x):
+        if not hasattr(x, "shape"):
+            raise TypeError(f"f: x must be an array, got {type(x).__name__}.")
+        return x + 1
+
+    with pytest.raises(TypeError, match="f: x must be an array, got object"):
+        f(object())
+    assert float(f(jnp.asarray(1.0))) == 2.0
