@@ -1,25 +1,7 @@
-"""Run-time configuration: the opt-in parameter-check mode.
+"""Run-time configuration: the opt-in parameter-check mode and the deadlock workaround.
 
-Invalid parameters (a negative scale, a covariance that is not positive definite) give NaN by
-default, as in every JAX numerics library, so that a NaN can flow through `jit` without a host
-round trip. With checks on, the same inputs raise :class:`InvalidParameterError`.
-
-The one class to catch is :class:`InvalidParameterError` (a :class:`ValueError`):
-
-- eagerly, and from every gmath function called eagerly or under ``vmap``: gmath's functions
-  built on loops are compiled and cached by gmath (``gmath._jit.cached``), and the cache
-  translates a failed check back into :class:`InvalidParameterError` with its message;
-- under your own ``jax.jit``, a check fails inside the compiled computation, in a host callback
-  (:func:`jax.debug.callback`), and JAX reports it as ``jax.errors.JaxRuntimeError``
-  (``INTERNAL: CpuCallback error ... InvalidParameterError: <message>``). Wrap the jitted
-  function with :func:`checked` (``f = gmath.config.checked(jax.jit(f))``) and the same call
-  raises :class:`InvalidParameterError` with the original message.
-
-When checks take effect: a check is staged when a function is traced. gmath's cached functions
-hold the check mode in their compilation key, so toggling :func:`checks` takes effect on their
-next call. A function you ``jax.jit`` yourself keeps what it was traced with: turn checks on
-before its first call, or retrace it after toggling (``f.clear_cache()`` or
-:func:`jax.clear_caches`).
+The public behaviour (which class to catch under ``jit`` and ``vmap``, when toggling takes
+effect) is documented in :mod:`gmath.config`.
 """
 
 from __future__ import annotations
