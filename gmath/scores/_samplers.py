@@ -5,8 +5,13 @@ All are ``lax.scan`` loops over a time grid, pure and jit-able. They act on one 
 any shape with a model ``score_fn(x, t)`` (scalar ``t``); ``vmap`` them (with split keys) for a
 batch, or pass a batch ``x`` if ``score_fn`` handles it (then a log-likelihood is the batch sum).
 Time grids are 1-D arrays ``times`` of length ``num_steps + 1``, from the start time to the end
-time (decreasing for sampling); by default uniform in ``t`` from ``t_max`` (the schedule's end)
-to ``t_min``.
+time (decreasing for sampling); by default uniform in ``t`` from ``t_max`` (the schedule's end;
+``t_max - 1e-3`` where :math:`\alpha_{t_{\max}} = 0`, zero terminal SNR, as the drift and the
+diffusion are infinite there) to ``t_end``. An explicit grid must lie in the schedule's domain,
+avoid :math:`\alpha_t = 0` and be strictly monotone (decreasing for the stochastic samplers;
+either way for the deterministic maps; increasing for the likelihood): a concrete grid that is not
+raises ``ValueError``, a traced one gives NaN (and raises
+:class:`gmath.config.InvalidParameterError` in checks mode).
 
 The probability-flow ODE (Song et al. 2021) is
 

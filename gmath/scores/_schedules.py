@@ -475,8 +475,10 @@ class NoiseSchedule:
     def sigma_derivative(self, t):
         r"""Time derivative of the noise scale, :math:`\dot\sigma_t = (g^2 + 2f\sigma_t^2)/(2\sigma_t)`.
 
-        Needs :math:`\sigma_t > 0` unless the schedule has a direct form of :math:`\sigma_t`;
-        variance-preserving schedules use :math:`-\alpha_t\dot\alpha_t/\sigma_t`.
+        Forward-mode derivative of ``sigma_fn`` where the schedule has one; otherwise
+        :math:`-\alpha_t\dot\alpha_t/\sigma_t` (variance preserving: exact at
+        :math:`\alpha = 0`, ``+inf`` at :math:`\sigma = 0`) or :math:`\sigma_t\,
+        \tfrac{d}{dt}\log\sigma_t`.
 
         Examples:
           >>> from gmath.scores import rectified_flow

@@ -1,5 +1,5 @@
 """score() and divergence(): exact trace, Hutchinson unbiasedness and its variance formulas
-(ORACLES.md: Gaussian 2||J_s||_F^2, Rademacher 2(||J_s||_F^2 - sum J_ii^2)), Hutch++."""
+(Gaussian 2||J_s||_F^2, Rademacher 2(||J_s||_F^2 - sum J_ii^2)), Hutch++."""
 
 import itertools
 import math

@@ -1,4 +1,4 @@
-"""ELBO and IWAE (ORACLES.md): the analytic KL against quadrature, probabilistic PCA with the
+"""ELBO and IWAE: the analytic KL against quadrature, probabilistic PCA with the
 optimal encoder (IWAE = ELBO = log N(x; b, W W^T + s^2 I)), the ELBO's expectation."""
 
 import math

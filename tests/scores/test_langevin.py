@@ -1,4 +1,4 @@
-"""Langevin kernels (ORACLES.md): MALA detailed balance exactly (deterministic identity), ULA's
+"""Langevin kernels: MALA detailed balance exactly (deterministic identity), ULA's
 stationary variance s^2 / (1 - h/(2 s^2)), MALA invariance, annealed Langevin, driver."""
 
 import math
@@ -89,7 +89,7 @@ def _ula_chains(h, s2, num_steps):
 
 def test_ula_stationary_variance_bias():
     # ULA on N(0, s^2) from x = 0 is Gaussian at every step, with variance
-    # v_k = v (1 - (1 - h/s^2)^(2k)), v = s^2 / (1 - h/(2 s^2)) (ORACLES.md). DKW band, false
+    # v_k = v (1 - (1 - h/s^2)^(2k)), v = s^2 / (1 - h/(2 s^2)). DKW band, false
     # failure 1e-6; and the unbiased N(0, s^2) is rejected (the bias is visible).
     s2, h, k = 2.0, 1.0, 40
     x = np.asarray(jax.jit(_ula_chains, static_argnums=2)(h, s2, k))

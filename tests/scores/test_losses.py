@@ -1,4 +1,4 @@
-"""Score-matching losses (ORACLES.md): Hyvärinen identity and the linear-model ISM minimum on
+"""Score-matching losses: Hyvärinen identity and the linear-model ISM minimum on
 sigma points (exact for quadratic objectives), sliced SM, DSM minimised by the Tweedie denoiser
 with the closed-form minimum, weightings, NaN safety at t -> 0 and SNR = 0."""
 
@@ -135,7 +135,7 @@ def test_dsm_minimum_is_the_closed_form_at_the_tweedie_denoiser(t):
     eps_loss, x0_loss = DSM_AT_OPTIMUM(jax.random.key(11), t)
     snr = float(S.snr(t))
     lam = np.linalg.eigvalsh(COV)
-    minimum = np.sum(snr * lam / (snr * lam + 1))  # ORACLES.md
+    minimum = np.sum(snr * lam / (snr * lam + 1))
     gt.assert_allclose(gt.gaussian_minimum_denoising_loss(COV, t, schedule=S), np.asarray(minimum))
     p_eig = snr * lam / (snr * lam + 1)
     n, u = 4096, 16.0

@@ -1,4 +1,4 @@
-"""Prediction-type conversions, EDM preconditioning and Karras steps (ORACLES.md)."""
+"""Prediction-type conversions, EDM preconditioning and Karras steps."""
 
 import itertools
 import math

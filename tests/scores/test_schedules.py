@@ -1,4 +1,4 @@
-"""Noise schedules: identities, closed forms (ORACLES.md, Scores and diffusion), inverses, SDE
+"""Noise schedules: identities, closed forms, inverses, SDE
 coefficients by autodiff, dtype, domain and NaN safety."""
 
 import dataclasses
