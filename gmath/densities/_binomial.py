@@ -235,10 +235,10 @@ class Binomial(SuccessProbability, Distribution):
     def _constraints(self):
         n = jnp.asarray(self.total_count)
         if jnp.issubdtype(n.dtype, jnp.inexact):
-            integral = n == jnp.floor(n)
+            integral = jnp.isfinite(n) & (n == jnp.floor(n))
         else:
             integral = jnp.ones(n.shape, bool)
-        out = [((n >= 0) & integral, "total_count must be a nonnegative integer.")]
+        out = [((n >= 0) & integral, "total_count must be a finite nonnegative integer.")]
         if self.probs is not None:
             probs = jnp.asarray(self.probs)
             out.append(((probs >= 0) & (probs <= 1), "probs must lie in [0, 1]."))

@@ -407,7 +407,9 @@ def _binomial_groups():
                 args64.append((n, p, x))
                 lp64.append(_binomial_log_prob(n, p, x))
     # invalid parameters: NaN for every x
-    bad = [(n, p, x) for n, p in ((-1.0, 0.5), (2.5, 0.5), (NAN, 0.5)) for x in (0.0, 1.0)]
+    bad = [
+        (n, p, x) for n, p in ((-1.0, 0.5), (2.5, 0.5), (NAN, 0.5), (INF, 0.5)) for x in (0.0, 1.0)
+    ]
     bad += [(10.0, p, x) for p in BAD_PROBS for x in (0.0, 3.0, -1.0)]
     # gradients in logits: d/dl log p(k) = k - n sigma(l) (0 where the value is -inf)
     gl_args, gl = [], []
@@ -434,7 +436,10 @@ def _binomial_groups():
                 )
     # entropy, moments
     e_args = [(n, p) for n in N_BOTH + (1000.0,) for p in PROBS]
-    e_args += [(n, p) for n, p in ((-1.0, 0.5), (2.5, 0.5), (10.0, -0.5), (10.0, 1.5), (10.0, NAN))]
+    e_args += [
+        (n, p)
+        for n, p in ((-1.0, 0.5), (2.5, 0.5), (INF, 0.5), (10.0, -0.5), (10.0, 1.5), (10.0, NAN))
+    ]
     ent = _Oracle(
         lambda n, p: _binomial_entropy(n, p) if _is_count(n) and 0 <= p <= 1 else NAN, e_args
     )
