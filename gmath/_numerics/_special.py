@@ -20,6 +20,7 @@ __all__ = [
     "betaln",
     "digamma",
     "gammainc",
+    "gammainc_pq",
     "gammaincc",
     "gammaln",
     "i0e",
@@ -138,6 +139,226 @@ def psi_minus_log(x):
         total = (total + c) * inv2
     series = total - 0.5 / xb
     return jnp.where(big, series, digamma(xs) - jnp.log(xs))
+
+
+# Taylor coefficients in eta of Temme's c_k(eta), k = 0..5 (DLMF 8.12.8-8.12.10: c_0 = 1/(lambda -
+# 1) - 1/eta, c_k = c_{k-1}'/eta + (-1)^k g_k/(lambda - 1), g_k Stirling's coefficients of
+# DLMF 5.11.3), generated with power-series arithmetic in mpmath at 60 digits (c_0: -1/3, 1/12,
+# -2/135, 1/864, ...; c_1: -1/540, -1/288, ...: Temme 1979, DiDonato and Morris 1986, table 1).
+_TEMME = (
+    (
+        -0.3333333333333333,
+        0.08333333333333333,
+        -0.014814814814814815,
+        0.0011574074074074073,
+        0.0003527336860670194,
+        -0.0001787551440329218,
+        3.919263178522438e-05,
+        -2.185448510679992e-06,
+        -1.85406221071516e-06,
+        8.296711340953087e-07,
+        -1.7665952736826078e-07,
+        6.707853543401498e-09,
+        1.0261809784240309e-08,
+        -4.382036018453353e-09,
+        9.14769958223679e-10,
+        -2.5514193994946248e-11,
+        -5.830772132550426e-11,
+        2.4361948020667415e-11,
+        -5.0276692801141755e-12,
+        1.1004392031956135e-13,
+        3.371763262400985e-13,
+        -1.392388722418162e-13,
+        2.8534893807047445e-14,
+        -5.139111834242572e-16,
+        -1.9752288294349442e-15,
+    ),
+    (
+        -0.001851851851851852,
+        -0.003472222222222222,
+        0.0026455026455026454,
+        -0.0009902263374485596,
+        0.00020576131687242798,
+        -4.018775720164609e-07,
+        -1.8098550334489977e-05,
+        7.64916091608111e-06,
+        -1.6120900894563446e-06,
+        4.647127802807434e-09,
+        1.378633446915721e-07,
+        -5.752545603517705e-08,
+        1.1951628599778148e-08,
+        -1.7543241719747647e-11,
+        -1.0091543710600413e-09,
+        4.162792991842583e-10,
+        -8.56390702649298e-11,
+        6.067215101604758e-14,
+        7.1624989648114856e-12,
+        -2.933186643771437e-12,
+        5.996696365683689e-13,
+        -2.1671786527323313e-16,
+        -4.978339972369262e-14,
+        2.0291628823713425e-14,
+        -4.13125571381061e-15,
+    ),
+    (
+        0.004133597883597883,
+        -0.0026813271604938273,
+        0.0007716049382716049,
+        2.0093878600823047e-06,
+        -0.0001073665322636516,
+        5.2923448829120125e-05,
+        -1.2760635188618728e-05,
+        3.423578734096138e-08,
+        1.3721957309062934e-06,
+        -6.298992138380055e-07,
+        1.4280614206064242e-07,
+        -2.0477098421990866e-10,
+        -1.409252991086752e-08,
+        6.228974084922022e-09,
+        -1.3670488396617114e-09,
+        9.428356159014678e-13,
+        1.2872252400089318e-10,
+        -5.5645956134363323e-11,
+        1.197593554636698e-11,
+        -4.1689782251838634e-15,
+        -1.0940640427884595e-12,
+        4.662239946390136e-13,
+        -9.905105763906907e-14,
+        1.8931876768373515e-17,
+    ),
+    (
+        0.0006494341563786008,
+        0.00022947209362139917,
+        -0.0004691894943952557,
+        0.00026772063206283885,
+        -7.561801671883977e-05,
+        -2.396505113867297e-07,
+        1.1082654115347302e-05,
+        -5.6749528269915965e-06,
+        1.4230900732435883e-06,
+        -2.7861080291528143e-11,
+        -1.6958404091930278e-07,
+        8.099464905388083e-08,
+        -1.9111168485973655e-08,
+        2.3928620439808118e-12,
+        2.0620131815488797e-09,
+        -9.460496661855133e-10,
+        2.1541049775774907e-10,
+        -1.388823336813903e-14,
+        -2.1894761681963938e-11,
+        9.790998951171684e-12,
+        -2.178219188018096e-12,
+    ),
+    (
+        -0.0008618882909167117,
+        0.0007840392217200666,
+        -0.0002990724803031902,
+        -1.4638452578843418e-06,
+        6.641498215465122e-05,
+        -3.968365047179435e-05,
+        1.1375726970678419e-05,
+        2.507497226237533e-10,
+        -1.6954149536558305e-06,
+        8.907507532205309e-07,
+        -2.292934834000805e-07,
+        2.956794137544049e-11,
+        2.8865829742708783e-08,
+        -1.4189739437803219e-08,
+        3.4463580499464896e-09,
+        -2.3024517174528067e-13,
+        -3.9409233028046403e-10,
+        1.86023389685045e-10,
+    ),
+    (
+        -0.00033679855336635813,
+        -6.972813758365857e-05,
+        0.0002772753244959392,
+        -0.00019932570516188847,
+        6.797780477937208e-05,
+        1.419062920643967e-07,
+        -1.3594048189768693e-05,
+        8.018470256334202e-06,
+        -2.291481176508095e-06,
+        -3.252473551298454e-10,
+        3.4652846491085265e-07,
+        -1.8447187191171344e-07,
+        4.8240967037894184e-08,
+        -1.7989466721743514e-14,
+        -6.306194500013523e-09,
+    ),
+)
+_TEMME_FROM = 200.0
+_TEMME_ETA = 1.0
+
+
+def _temme_eta(a, z):
+    r""":math:`\eta = \operatorname{sign}(\lambda - 1)\sqrt{2(\lambda - 1 - \log\lambda)}`,
+    :math:`\lambda = z/a` (no cancellation near :math:`\lambda = 1`)."""
+    # eta = t sqrt(2 phi(t)), t = lambda - 1, phi(t) = (t - log(1 + t))/t^2: smooth through
+    # t = 0 (no kink of sqrt for automatic differentiation); phi by its series near 0
+    t = z / a - 1
+    near = jnp.abs(t) < 1e-3
+    tf = jnp.where(near, 1.0, t)
+    far = -log1pmx(tf, jnp.log1p(tf)) / (tf * tf)
+    tn = jnp.where(near, t, 0.0)
+    series = jnp.zeros_like(tn)
+    for j in range(8, 1, -1):
+        series = series * (-tn) + 1.0 / j
+    return t * jnp.sqrt(2 * jnp.where(near, series, far))
+
+
+def gammainc_pq(a, z):
+    r"""Regularized incomplete gamma functions :math:`(P(a, z), Q(a, z))`, accurate for large
+    :math:`a`.
+
+    For :math:`a \ge 200` and :math:`|\eta| \le 1` (:math:`z/a \in [0.3, 2.4]` roughly; beyond,
+    :math:`P` or :math:`Q` is below :math:`e^{-a/2}`) Temme's uniform expansion
+
+    .. math::
+        Q(a, z) = \tfrac12\operatorname{erfc}\bigl(\eta\sqrt{a/2}\bigr) + R, \quad
+        P(a, z) = \tfrac12\operatorname{erfc}\bigl(-\eta\sqrt{a/2}\bigr) - R, \quad
+        R = \frac{e^{-a\eta^2/2}}{\sqrt{2\pi a}}\sum_{k=0}^{5} c_k(\eta)\,a^{-k}
+
+    (DLMF 8.12.3-8.12.10; the :math:`c_k` by 25 Taylor terms in :math:`\eta`, truncation below
+    1e-16; six orders: :math:`a^{-6} < 2\cdot10^{-14}` of :math:`R`), in plain JAX operations
+    (differentiable in both arguments). Elsewhere ``jax.scipy.special.gammainc``/``gammaincc``,
+    whose prefactor :math:`e^{a\log z - z - \log\Gamma(a)}` loses :math:`\sim a` ulps
+    (float32 Gamma(1e8).cdf(1e8) gave 0.084; float64 0.5000134299 for 0.5000132981).
+
+    References:
+      Temme (1979). The asymptotic expansion of the incomplete gamma functions. SIAM J. Math.
+      Anal. 10, 757-766. DiDonato and Morris (1986). Computation of the incomplete gamma
+      function ratios and their inverse. ACM TOMS 12, 377-393. DLMF 8.12 [@dlmf].
+
+    Examples:
+      >>> p, q = gammainc_pq(1e4, 1e4)
+      >>> round(float(p), 12), round(float(q), 12)
+      (0.501329808334, 0.498670191666)
+    """
+    a, z = jnp.broadcast_arrays(*map(jnp.asarray, (a, z)))
+    valid = (a > 0) & (z >= 0)
+    a_ok = jnp.where(valid, a, 1.0)
+    z_ok = jnp.where(valid, z, 1.0)
+    eta_any = _temme_eta(jnp.where(valid, a_ok, _TEMME_FROM), jnp.where(valid, z_ok, _TEMME_FROM))
+    use = valid & (a >= _TEMME_FROM) & (jnp.abs(eta_any) <= _TEMME_ETA) & (z < jnp.inf)
+    at = jnp.where(use, a, _TEMME_FROM)
+    eta = jnp.where(use, _temme_eta(at, jnp.where(use, z, _TEMME_FROM)), 0.0)
+    total = jnp.zeros_like(eta)
+    inv_a = 1 / at
+    for coefs in reversed(_TEMME):
+        ck = jnp.zeros_like(eta)
+        for c in reversed(coefs):
+            ck = ck * eta + c
+        total = total * inv_a + ck
+    r = jnp.exp(-0.5 * at * eta * eta) / jnp.sqrt(2 * jnp.pi * at) * total
+    arg = eta * jnp.sqrt(0.5 * at)
+    q_temme = 0.5 * jax.lax.erfc(arg) + r
+    p_temme = 0.5 * jax.lax.erfc(-arg) - r
+    a_other = jnp.where(use, 1.0, a)
+    z_other = jnp.where(use, 1.0, z)
+    p = jnp.where(use, p_temme, gammainc(a_other, z_other))
+    q = jnp.where(use, q_temme, gammaincc(a_other, z_other))
+    return p, q
 
 
 def bd0(x, m):

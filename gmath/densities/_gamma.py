@@ -7,12 +7,22 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import gammainc, gammaincc, gammaln, invert_cdf, promote, stirlerr
-from gmath._numerics._special import psi_minus_log
+from gmath._numerics import gammaln, invert_cdf, promote, stirlerr
+from gmath._numerics._special import gammainc_pq, psi_minus_log
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["Gamma"]
+
+
+def _p(a, z):
+    """P(a, z), accurate at large a (Temme's expansion: gmath._numerics._special.gammainc_pq)."""
+    return gammainc_pq(a, z)[0]
+
+
+def _q(a, z):
+    """Q(a, z), accurate at large a (Temme's expansion: gmath._numerics._special.gammainc_pq)."""
+    return gammainc_pq(a, z)[1]
 
 
 def _valid(a, b):
@@ -77,7 +87,7 @@ def _finite_z(x, b):
 
 
 def _cdf(x, a, b):
-    return jnp.where(x == jnp.inf, 1.0, gammainc(a, _finite_z(x, b)))
+    return jnp.where(x == jnp.inf, 1.0, _p(a, _finite_z(x, b)))
 
 
 _TAIL_TERMS = 80
@@ -124,11 +134,11 @@ def _log_upper_fraction(a, z):
 @jax.jit
 def _log_cdf(x, a, b):
     z = _finite_z(x, b)
-    tiny = (jax.lax.stop_gradient(gammainc(a, z)) < _UNDERFLOW) & (z > 0)
+    tiny = (jax.lax.stop_gradient(_p(a, z)) < _UNDERFLOW) & (z > 0)
     series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
     # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
     zero = z == 0
-    direct = jnp.log(gammainc(a, jnp.where(tiny | zero, a, z)))
+    direct = jnp.log(_p(a, jnp.where(tiny | zero, a, z)))
     out = jnp.where(tiny, series, jnp.where(zero, -jnp.inf, direct))
     out = jnp.where(x == jnp.inf, 0.0, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
@@ -137,9 +147,9 @@ def _log_cdf(x, a, b):
 @jax.jit
 def _log_survival(x, a, b):
     z = _finite_z(x, b)
-    tiny = (jax.lax.stop_gradient(gammaincc(a, z)) < _UNDERFLOW) & (z > a + 1)
+    tiny = (jax.lax.stop_gradient(_q(a, z)) < _UNDERFLOW) & (z > a + 1)
     fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
-    out = jnp.where(tiny, fraction, jnp.log(gammaincc(a, jnp.where(tiny, a, z))))
+    out = jnp.where(tiny, fraction, jnp.log(_q(a, jnp.where(tiny, a, z))))
     out = jnp.where(x == jnp.inf, -jnp.inf, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
 
@@ -168,12 +178,12 @@ def _solve(u, a, b):
 
     def g(t):
         z = jnp.exp(t)
-        return jnp.where(upper, -jnp.log(gammaincc(a, z)), jnp.log(gammainc(a, z)))
+        return jnp.where(upper, -jnp.log(_q(a, z)), jnp.log(_p(a, z)))
 
     def dg(t):
         z = jnp.exp(t)
         log_fz = a * t - z - gammaln(a)  # log of the density of t = log z
-        tail = jnp.where(upper, jnp.log(gammaincc(a, z)), jnp.log(gammainc(a, z)))
+        tail = jnp.where(upper, jnp.log(_q(a, z)), jnp.log(_p(a, z)))
         return jnp.exp(log_fz - tail)
 
     t = invert_cdf(g, dg, target, lo, hi)
@@ -201,8 +211,11 @@ class Gamma(Distribution):
         H = \alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha),
 
     with :math:`P`/:math:`Q` the regularised lower/upper incomplete gamma functions
-    (:func:`jax.scipy.special.gammainc`, ``gammaincc``; ``log_survival`` uses :math:`Q` directly,
-    not :math:`1 - P`). Mean :math:`\alpha/\beta`, variance :math:`\alpha/\beta^2`, mode
+    (Temme's uniform expansion for :math:`\alpha \ge 200` near the bulk,
+    :func:`jax.scipy.special.gammainc`/``gammaincc`` elsewhere:
+    :func:`gmath._numerics._special.gammainc_pq`; ``log_survival`` uses :math:`Q` directly,
+    not :math:`1 - P`). Entropy and ``log_prob`` are evaluated in Stirling forms that cancel
+    no large terms. Mean :math:`\alpha/\beta`, variance :math:`\alpha/\beta^2`, mode
     :math:`(\alpha - 1)/\beta` for :math:`\alpha \ge 1` and 0 otherwise.
 
     ``log_prob`` is ``-inf`` (zero gradient) for :math:`x < 0`; at :math:`x = 0` it is
@@ -220,7 +233,8 @@ class Gamma(Distribution):
 
     References:
       Johnson, Kotz and Balakrishnan (1994). Continuous Univariate Distributions, vol. 1, ch. 17
-      [@johnson1994continuous1]. Marsaglia, G. and Tsang, W. W. (2000). A simple method for
+      [@johnson1994continuous1]. Temme (1979), SIAM J. Math. Anal. 10, 757-766 (uniform
+      expansion of the incomplete gamma functions; DLMF 8.12 [@dlmf]). Marsaglia, G. and Tsang, W. W. (2000). A simple method for
       generating gamma variables. ACM TOMS 26(3) [@marsaglia2000gamma]. Figurnov, M., Mohamed, S.
       and Mnih, A. (2018). Implicit reparameterization gradients. NeurIPS
       [@figurnov2018implicit].
