@@ -61,7 +61,7 @@ __all__ += [
 ]
 
 # --- divergences between samples (optimal transport, kernels, Fréchet, mode coverage) ---
-from gmath.divergences import _kernels as kernels  # noqa: E402
+from gmath.divergences import kernels  # noqa: E402
 from gmath.divergences._energy import energy_distance  # noqa: E402
 from gmath.divergences._frechet import RunningMoments, frechet_distance  # noqa: E402
 from gmath.divergences._gaussian_ot import (  # noqa: E402

@@ -5,9 +5,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._jit import cached
 from gmath._numerics import promote
 from gmath._numerics._pairwise import direct_distance_plan, distances, pairwise_sum
-from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 from gmath.divergences._wasserstein import power_of_two_scale
 
 __all__ = ["energy_distance"]
@@ -65,6 +66,16 @@ def energy_distance(
       >>> round(float(energy_distance(jnp.array([0.0]), jnp.array([1.0]))), 6)
       2.0
     """
+    x, y, a, b = as_arrays(x, y, a, b)
+    if estimator == "biased":
+        precheck_weights("energy_distance", x, y, a, b)
+    return _energy_distance(
+        x, y, a, b, estimator=estimator, block_size=block_size, materialize=materialize
+    )
+
+
+@cached(static_argnames=("estimator", "block_size", "materialize"))
+def _energy_distance(x, y, a, b, *, estimator, block_size, materialize):
     if estimator not in ("biased", "unbiased"):
         raise ValueError(
             f"energy_distance: estimator must be 'biased' or 'unbiased', got {estimator!r}."

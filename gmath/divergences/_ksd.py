@@ -6,10 +6,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._jit import cached
 from gmath._numerics import matmul, promote
 from gmath._numerics._pairwise import pairwise_sum
 from gmath.divergences._kernels import Kernel, imq
-from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 
 __all__ = ["ksd_squared", "stein_kernel"]
 
@@ -118,7 +119,26 @@ def ksd_squared(
         raise ValueError(
             f"ksd_squared: estimator must be 'unbiased' or 'biased', got {estimator!r}."
         )
-    x = jnp.asarray(x)
+    x, a = as_arrays(x, a)
+    score_fn, score_values = (score, None) if callable(score) else (None, as_arrays(score)[0])
+    if estimator == "biased" and a is not None:
+        precheck_weights("ksd_squared", x, x, a, None)
+    return _ksd_squared(
+        x,
+        score_values,
+        a,
+        kernel,
+        score_fn=score_fn,
+        estimator=estimator,
+        block_size=block_size,
+        materialize=materialize,
+    )
+
+
+@cached(static_argnames=("score_fn", "estimator", "block_size", "materialize"))
+def _ksd_squared(x, score, a, kernel, *, score_fn, estimator, block_size, materialize):
+    if score_fn is not None:
+        score = score_fn
     if x.ndim == 1:
         x = x[:, None]
     if callable(score):

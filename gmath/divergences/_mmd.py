@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gmath._estimate import Estimate
+from gmath._jit import cached
 from gmath._numerics import check_key, matmul, promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
@@ -16,7 +17,7 @@ from gmath._numerics._pairwise import (
     pairwise_sum,
 )
 from gmath.divergences._kernels import Kernel, polynomial
-from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 
 __all__ = ["MMDTestResult", "kid", "mmd_squared", "mmd_test"]
 
@@ -103,6 +104,16 @@ def mmd_squared(
       1.0
     """
     _check_kernel(kernel, "mmd_squared")
+    x, y, a, b = as_arrays(x, y, a, b)
+    if estimator == "biased":
+        precheck_weights("mmd_squared", x, y, a, b)
+    return _mmd_squared(
+        x, y, a, b, kernel, estimator=estimator, block_size=block_size, materialize=materialize
+    )
+
+
+@cached(static_argnames=("estimator", "block_size", "materialize"))
+def _mmd_squared(x, y, a, b, kernel, *, estimator, block_size=None, materialize=None):
     if estimator not in _ESTIMATORS:
         raise ValueError(f"mmd_squared: estimator must be one of {_ESTIMATORS}, got {estimator!r}.")
     x, y = check_points(x, y, "mmd_squared")
@@ -184,6 +195,12 @@ def mmd_test(key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimato
     _check_kernel(kernel, "mmd_test")
     if int(num_permutations) < 1:
         raise ValueError(f"mmd_test: num_permutations must be >= 1, got {num_permutations}.")
+    x, y = as_arrays(x, y)
+    return _mmd_test(key, x, y, kernel, num_permutations=int(num_permutations), estimator=estimator)
+
+
+@cached(static_argnames=("num_permutations", "estimator"))
+def _mmd_test(key, x, y, kernel, *, num_permutations, estimator):
     if estimator not in ("unbiased", "biased"):
         raise ValueError(f"mmd_test: estimator must be 'unbiased' or 'biased', got {estimator!r}.")
     x, y = check_points(x, y, "mmd_test")
@@ -214,9 +231,9 @@ def mmd_test(key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimato
 
         def stat(perm):
             zp = z[perm]
-            return mmd_squared(zp[:n], zp[n:], kernel=kernel, estimator=estimator)
+            return _mmd_squared(zp[:n], zp[n:], None, None, kernel, estimator=estimator)
 
-        observed = mmd_squared(x, y, kernel=kernel, estimator=estimator)
+        observed = _mmd_squared(x, y, None, None, kernel, estimator=estimator)
         null = lax.map(stat, perms)
     p_value = (1 + jnp.sum(null >= observed)) / (1 + num_permutations)
     return MMDTestResult(observed, p_value.astype(z.dtype), null)
@@ -258,6 +275,12 @@ def kid(key, x, y, *, num_subsets: int = 100, subset_size: int = 1000, kernel=No
     _check_kernel(kernel, "kid")
     if int(num_subsets) < 1:
         raise ValueError(f"kid: num_subsets must be >= 1, got {num_subsets}.")
+    x, y = as_arrays(x, y)
+    return _kid(key, x, y, kernel, num_subsets=int(num_subsets), subset_size=int(subset_size))
+
+
+@cached(static_argnames=("num_subsets", "subset_size"))
+def _kid(key, x, y, kernel, *, num_subsets, subset_size):
     x, y = check_points(x, y, "kid")
     x, y = promote(x, y)
     size = min(int(subset_size), x.shape[0], y.shape[0])
@@ -268,7 +291,7 @@ def kid(key, x, y, *, num_subsets: int = 100, subset_size: int = 1000, kernel=No
         kx, ky = jax.random.split(k)
         ix = jax.random.permutation(kx, x.shape[0])[:size]
         iy = jax.random.permutation(ky, y.shape[0])[:size]
-        return mmd_squared(x[ix], y[iy], kernel=kernel, estimator="unbiased")
+        return _mmd_squared(x[ix], y[iy], None, None, kernel, estimator="unbiased")
 
     values = lax.map(one, jax.random.split(key, num_subsets))
     stderr = jnp.std(values, ddof=1) / jnp.sqrt(num_subsets) if num_subsets > 1 else jnp.nan

@@ -9,9 +9,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._jit import cached
 from gmath._numerics import default_float, promote
 from gmath._numerics._pairwise import squared_distances
-from gmath.divergences._samples import check_points
+from gmath.divergences._samples import as_arrays, check_points
 
 __all__ = [
     "ModeCoverage",
@@ -105,6 +106,12 @@ def precision_recall(real, fake, *, k: int = 5) -> PrecisionRecall:
       >>> float(out.precision), float(out.recall), float(out.coverage)
       (1.0, 1.0, 1.0)
     """
+    real, fake = as_arrays(real, fake)
+    return _precision_recall(real, fake, k=int(k))
+
+
+@cached(static_argnames=("k",))
+def _precision_recall(real, fake, *, k):
     real, fake = check_points(real, fake, "precision_recall", names=("real", "fake"))
     real, fake = promote(real, fake)
     n, m = real.shape[0], fake.shape[0]
@@ -170,6 +177,12 @@ def mode_coverage(samples, modes, *, std, threshold: float = 3.0, min_count: int
       >>> int(out.num_modes_captured), float(out.high_quality_fraction)
       (4, 1.0)
     """
+    samples, modes, std = as_arrays(samples, modes, std)
+    return _mode_coverage(samples, modes, std, threshold=threshold, min_count=min_count)
+
+
+@cached(static_argnames=("threshold", "min_count"))
+def _mode_coverage(samples, modes, std, *, threshold, min_count):
     samples, modes = check_points(samples, modes, "mode_coverage", names=("samples", "modes"))
     samples, modes, std = promote(samples, modes, std)
     num_modes = modes.shape[0]

@@ -15,14 +15,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._config import error_if_not
+from gmath._numerics import float_dtype
 
 __all__ = [
+    "as_arrays",
     "check_points",
     "check_positive",
     "check_scalar",
     "check_weights",
     "is_concrete",
     "mass_tolerance",
+    "precheck_weights",
     "safe_log",
 ]
 
@@ -30,6 +33,29 @@ __all__ = [
 def is_concrete(v) -> bool:
     """True when ``v`` has a value now (not a tracer under ``jit``/``vmap``/``grad``)."""
     return not isinstance(v, jax.core.Tracer)
+
+
+def as_arrays(*vs):
+    """Each of ``vs`` as an array (lists and scalars converted), ``None`` kept: what the compiled
+    functions of :func:`gmath._jit.cached` take."""
+    return tuple(
+        v if v is None or isinstance(v, (jax.Array, jax.core.Tracer)) else jnp.asarray(v)
+        for v in vs
+    )
+
+
+def precheck_weights(owner: str, x, y, a, b, *, one_d: bool = False):
+    """Validate concrete weights eagerly, before a compiled call (where they would be traced and
+    give NaN instead of a ``ValueError``). A no-op without weights or with traced inputs."""
+    if (a is None and b is None) or not all(is_concrete(v) for v in (x, y, a, b)):
+        return
+    if one_d:
+        x, y = jnp.reshape(x, (-1, 1)), jnp.reshape(y, (-1, 1))
+    x, y = check_points(x, y, owner)
+    dtype = float_dtype(x, y, a, b)
+    for w, v, name in ((a, x, "a"), (b, y, "b")):
+        if w is not None:
+            check_weights(w, v.shape[0], owner, name, dtype)
 
 
 def check_points(x, y, owner: str, *, names=("x", "y")):

@@ -12,6 +12,7 @@ import numpy as np
 from jax import lax
 
 from gmath._config import error_if_not
+from gmath._jit import cached
 from gmath._numerics import matmul, promote
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
@@ -21,6 +22,7 @@ from gmath._numerics._pairwise import (
 )
 from gmath._pytree import register_record
 from gmath.divergences._samples import (
+    as_arrays,
     check_points,
     check_positive,
     check_scalar,
@@ -395,7 +397,8 @@ def sinkhorn(
     x,
     y,
     *,
-    epsilon,
+    epsilon=None,
+    relative_epsilon: float | None = None,
     a=None,
     b=None,
     tolerance: float | None = None,
@@ -462,8 +465,27 @@ def sinkhorn(
     Args:
       x: ``[n, d]`` source points (``[n]`` is read as ``[n, 1]``).
       y: ``[m, d]`` target points.
-      epsilon: entropic regularisation :math:`\varepsilon > 0`, a scalar, absolute (not scaled by
-        the cost).
+      epsilon: entropic regularisation :math:`\varepsilon > 0`, a scalar in cost units
+        (absolute). Default ``None``: relative, see ``relative_epsilon``.
+      relative_epsilon: :math:`\varepsilon` as a fraction of the mean cost
+        :math:`\bar C = \sum_{ij} \bar a_i \bar b_j \|x_i - y_j\|^2` (weights normalised;
+        computed in :math:`O((n + m)d)` as :math:`\|\bar x - \bar y\|^2 + \operatorname{tr}
+        \Sigma_x + \operatorname{tr}\Sigma_y`), a Python float; used when ``epsilon`` is
+        ``None``, default :data:`DEFAULT_RELATIVE_EPSILON` = 0.05 (OTT-JAX's default). The
+        resulting :math:`\varepsilon` is not differentiated (a hyperparameter; gradients are
+        those at fixed :math:`\varepsilon`). Give one of ``epsilon``, ``relative_epsilon``.
+        Guidance: the plan's blur has squared radius about :math:`\varepsilon` (cost units), and
+        ``reg_cost`` exceeds :math:`W_2^2` by an entropic bias that grows with
+        :math:`\varepsilon`: :math:`0 \le \mathrm{OT}_\varepsilon - W_2^2 \le \varepsilon
+        \log\min(n, m)` for uniform weights (the mutual information of a coupling is at most
+        :math:`\log\min(n, m)`). The iterations needed grow as :math:`\varepsilon` shrinks: the
+        worst-case contraction factor is :math:`\tanh^2(\max C / 2\varepsilon)` (Franklin and
+        Lorenz 1989), close to 1 when :math:`\varepsilon \ll \max C`.
+        A scale-free fraction of the mean cost keeps both under control whatever the units and
+        the dimension: in dimension 16 with unit-variance clouds (mean cost about 56),
+        ``epsilon=1`` took hundreds to thousands of iterations, 0.05 x the mean cost a few
+        dozen. For a distance between measures prefer :func:`sinkhorn_divergence`, which removes
+        the entropic bias (zero on equal inputs) so a larger :math:`\varepsilon` is harmless.
       a: ``[n]`` nonnegative source weights (default uniform :math:`1/n`).
       b: ``[m]`` nonnegative target weights (default uniform :math:`1/m`). Balanced transport
         (``tau_a = tau_b = 1``) needs ``a`` and ``b`` of equal total mass (relative difference at
@@ -508,11 +530,14 @@ def sinkhorn(
       >>> round(float(out.reg_cost), 3), bool(out.converged)
       (3.456, True)
     """
-    return _sinkhorn(
+    epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, "sinkhorn")
+    x, y, a, b = _validate("sinkhorn", x, y, a, b, epsilon, balanced=tau_a == 1 and tau_b == 1)
+    return _sinkhorn_jit(
         "sinkhorn",
         x,
         y,
         epsilon=epsilon,
+        relative_epsilon=relative_epsilon,
         a=a,
         b=b,
         tolerance=tolerance,
@@ -529,6 +554,76 @@ def sinkhorn(
     )
 
 
+#: Default relative epsilon: ``epsilon = DEFAULT_RELATIVE_EPSILON * mean cost`` (OTT-JAX's
+#: default fraction of the mean cost).
+DEFAULT_RELATIVE_EPSILON = 0.05
+
+_STATIC_OPTIONS = (
+    "relative_epsilon",
+    "tolerance",
+    "max_iterations",
+    "epsilon_init",
+    "epsilon_decay",
+    "tau_a",
+    "tau_b",
+    "differentiation",
+    "return_plan",
+    "materialize",
+    "block_size",
+)
+
+
+def _resolve_epsilon(epsilon, relative_epsilon, owner):
+    """``(epsilon, relative_epsilon)`` with exactly one of them set (the relative default)."""
+    if epsilon is not None and relative_epsilon is not None:
+        raise ValueError(
+            f"{owner}: give epsilon (absolute) or relative_epsilon (a fraction of the mean cost), "
+            "not both."
+        )
+    if epsilon is not None:
+        return epsilon, None
+    if relative_epsilon is None:
+        return None, DEFAULT_RELATIVE_EPSILON
+    if isinstance(relative_epsilon, jax.core.Tracer) or np.ndim(relative_epsilon) != 0:
+        raise TypeError(
+            f"{owner}: relative_epsilon must be a Python float (it is a static option), got "
+            f"{type(relative_epsilon).__name__}."
+        )
+    rel = float(relative_epsilon)
+    if not (rel > 0 and np.isfinite(rel)):
+        raise ValueError(f"{owner}: relative_epsilon must be positive and finite, got {rel}.")
+    return None, rel
+
+
+def _validate(owner, x, y, a, b, epsilon, *, balanced):
+    """Eager validation before the compiled call (concrete inputs raise ``ValueError`` here, with
+    their values; inside the compiled function they are traced). Returns the inputs as arrays."""
+    x, y, a, b = as_arrays(x, y, a, b)
+    if all(is_concrete(v) for v in (x, y, a, b, epsilon)):
+        xp, _, _, _ = _prepare(x, y, a, b, owner, balanced=balanced)
+        if epsilon is not None:
+            _check_epsilon(epsilon, owner, xp.dtype)
+    return x, y, a, b
+
+
+def _mean_cost(x, y, a, b):
+    r"""Mean cost :math:`\sum_{ij} \bar a_i \bar b_j \|x_i - y_j\|^2` (weights normalised) in
+    O((n + m) d): :math:`\|\bar x - \bar y\|^2 + \operatorname{tr}\Sigma_x +
+    \operatorname{tr}\Sigma_y` for the weighted means and covariances."""
+    pa, pb = a / jnp.sum(a), b / jnp.sum(b)
+    mx, my = matmul(pa, x), matmul(pb, y)
+    vx = jnp.sum(pa * jnp.sum((x - mx) ** 2, -1))
+    vy = jnp.sum(pb * jnp.sum((y - my) ** 2, -1))
+    return jnp.sum((mx - my) ** 2) + vx + vy
+
+
+def _relative_epsilon(relative, x, y, a, b):
+    """``relative * mean cost``, not differentiated (a hyperparameter); ``relative`` in cost
+    units when every cost is zero (then every epsilon gives the same plan)."""
+    mean = lax.stop_gradient(_mean_cost(x, y, a, b))
+    return jnp.where(mean > 0, relative * mean, jnp.asarray(relative, mean.dtype))
+
+
 def _check_epsilon(epsilon, owner, dtype, name="epsilon"):
     return check_positive(check_scalar(epsilon, owner, name, dtype), owner, name)
 
@@ -539,6 +634,7 @@ def _sinkhorn(
     y,
     *,
     epsilon,
+    relative_epsilon=None,
     a=None,
     b=None,
     tolerance=None,
@@ -567,10 +663,13 @@ def _sinkhorn(
     if not 0.0 < float(epsilon_decay) < 1.0:
         raise ValueError(f"{owner}: epsilon_decay must be in (0, 1), got {epsilon_decay}.")
     dtype = x.dtype
-    eps = _check_epsilon(epsilon, owner, dtype)
     # Centre both clouds by one common shift: the cost is unchanged, the matmul better conditioned.
     shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
     xc, yc = x - shift, y - shift
+    if epsilon is None:
+        eps = _relative_epsilon(relative_epsilon, xc, yc, a, b)
+    else:
+        eps = _check_epsilon(epsilon, owner, dtype)
     if isinstance(epsilon_init, str):
         if epsilon_init != "auto":
             raise ValueError(
@@ -702,7 +801,7 @@ class SinkhornDivergenceResult:
     marginal_error: Any
 
 
-def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
+def sinkhorn_divergence(x, y, *, epsilon=None, relative_epsilon=None, a=None, b=None, **kwargs):
     r"""Debiased Sinkhorn divergence, zero on equal inputs.
 
     .. math::
@@ -732,7 +831,15 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
 
     Args:
       x: ``[n, d]`` points. y: ``[m, d]`` points.
-      epsilon: :math:`\varepsilon > 0`, a scalar.
+      epsilon: :math:`\varepsilon > 0`, a scalar in cost units (absolute); default ``None``:
+        relative to the mean cost, see ``relative_epsilon``.
+      relative_epsilon: :math:`\varepsilon` as a fraction of the mean cost between ``x`` and
+        ``y`` (default 0.05 when ``epsilon`` is ``None``; one :math:`\varepsilon` for the three
+        terms, not differentiated). The divergence is debiased: its entropic bias vanishes on
+        equal inputs and :math:`S_\varepsilon(x, x + t) = \|t\|^2` for every
+        :math:`\varepsilon`; a larger :math:`\varepsilon` costs fewer iterations and smooths
+        the comparison (towards the energy-distance-like MMD), a smaller one approaches
+        :math:`W_2^2` at more iterations (see :func:`sinkhorn`).
       a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
       **kwargs: passed to :func:`sinkhorn` (``tolerance``, ``max_iterations``, ...); unbalanced
         transport needs ``tau_a == tau_b``.
@@ -742,8 +849,10 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
       ``b``.
 
     References:
-      Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
-      divergences. AISTATS [@feydy2019interpolating]. Genevay, Peyré and Cuturi (2018). Learning
+      Cuturi (2013). Sinkhorn distances: lightspeed computation of optimal transport. NeurIPS
+      [@cuturi2013sinkhorn]. Feydy et al. (2019). Interpolating between optimal transport and
+      MMD using Sinkhorn divergences. AISTATS [@feydy2019interpolating]. Genevay, Peyré and
+      Cuturi (2018). Learning
       generative models with Sinkhorn divergences. AISTATS [@genevay2018learning]. Séjourné et
       al. (2019). Sinkhorn divergences for unbalanced optimal transport
       [@sejourne2019unbalanced].
@@ -755,10 +864,14 @@ def sinkhorn_divergence(x, y, *, epsilon, a=None, b=None, **kwargs):
       >>> round(float(sinkhorn_divergence(x, x + jnp.array([1.0, 2.0]), epsilon=0.5)), 6)
       5.0
     """
-    return _divergence("sinkhorn_divergence", x, y, epsilon, a, b, kwargs).value
+    return _public_divergence(
+        "sinkhorn_divergence", x, y, epsilon, relative_epsilon, a, b, kwargs
+    ).value
 
 
-def sinkhorn_divergence_result(x, y, *, epsilon, a=None, b=None, **kwargs):
+def sinkhorn_divergence_result(
+    x, y, *, epsilon=None, relative_epsilon=None, a=None, b=None, **kwargs
+):
     r""":func:`sinkhorn_divergence` with the convergence of its three inner Sinkhorn solves.
 
     Same arguments and value as :func:`sinkhorn_divergence`; returns a
@@ -769,7 +882,8 @@ def sinkhorn_divergence_result(x, y, *, epsilon, a=None, b=None, **kwargs):
 
     Args:
       x: ``[n, d]`` points. y: ``[m, d]`` points.
-      epsilon: :math:`\varepsilon > 0`, a scalar.
+      epsilon: :math:`\varepsilon > 0`, a scalar (absolute); default ``None``: relative.
+      relative_epsilon: fraction of the mean cost (default 0.05 when ``epsilon`` is ``None``).
       a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
       **kwargs: passed to :func:`sinkhorn`.
 
@@ -777,7 +891,8 @@ def sinkhorn_divergence_result(x, y, *, epsilon, a=None, b=None, **kwargs):
       A :class:`SinkhornDivergenceResult`.
 
     References:
-      Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
+      Cuturi (2013). Sinkhorn distances: lightspeed computation of optimal transport. NeurIPS
+      [@cuturi2013sinkhorn]. Feydy et al. (2019). Interpolating between optimal transport and MMD using Sinkhorn
       divergences. AISTATS [@feydy2019interpolating].
 
     Examples:
@@ -788,12 +903,23 @@ def sinkhorn_divergence_result(x, y, *, epsilon, a=None, b=None, **kwargs):
       >>> round(float(out.value), 6), bool(out.converged)
       (5.0, True)
     """
-    return _divergence("sinkhorn_divergence_result", x, y, epsilon, a, b, kwargs)
+    return _public_divergence(
+        "sinkhorn_divergence_result", x, y, epsilon, relative_epsilon, a, b, kwargs
+    )
 
 
-def _divergence(owner, x, y, epsilon, a, b, kwargs):
+def _public_divergence(owner, x, y, epsilon, relative_epsilon, a, b, kwargs):
     kwargs = dict(kwargs)
     kwargs.pop("return_plan", None)
+    epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, owner)
+    tau_a, tau_b = kwargs.get("tau_a", 1.0), kwargs.get("tau_b", 1.0)
+    x, y, a, b = _validate(owner, x, y, a, b, epsilon, balanced=tau_a == 1 and tau_b == 1)
+    return _divergence_jit(
+        owner, x, y, epsilon=epsilon, relative_epsilon=relative_epsilon, a=a, b=b, **kwargs
+    )
+
+
+def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, **kwargs):
     tau_a, tau_b = float(kwargs.get("tau_a", 1.0)), float(kwargs.get("tau_b", 1.0))
     unbalanced = tau_a != 1.0 or tau_b != 1.0
     if unbalanced and tau_a != tau_b:
@@ -804,7 +930,11 @@ def _divergence(owner, x, y, epsilon, a, b, kwargs):
         )
     # validate once, naming this function (the inner solves see valid inputs)
     xp, yp, ap, bp = _prepare(x, y, a, b, owner, balanced=not unbalanced)
-    eps = _check_epsilon(epsilon, owner, xp.dtype)
+    if epsilon is None:
+        # one epsilon for the three solves, from the mean cost between x and y
+        eps = _relative_epsilon(relative_epsilon, xp, yp, ap, bp)
+    else:
+        eps = _check_epsilon(epsilon, owner, xp.dtype)
     # default (uniform) weights stay None: nothing to check again
     ap, bp = (None if w is None else v for w, v in ((a, ap), (b, bp)))
     xy = _sinkhorn(owner, xp, yp, epsilon=eps, a=ap, b=bp, **kwargs)
@@ -915,3 +1045,9 @@ def _self_transport(
     # the plan is symmetric: its row and column errors are equal
     marginal_error = lax.stop_gradient(2 * jnp.sum(jnp.abs(rows - a)))
     return value, marginal_error <= tolerance, k, marginal_error
+
+
+# Compiled once per shape, dtype and static option (gmath._jit.cached): eagerly, the loops and the
+# custom VJP would otherwise be retraced and recompiled on every call.
+_sinkhorn_jit = cached(_sinkhorn, static_argnums=(0,), static_argnames=_STATIC_OPTIONS)
+_divergence_jit = cached(_divergence, static_argnums=(0,), static_argnames=_STATIC_OPTIONS)

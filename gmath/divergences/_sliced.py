@@ -6,8 +6,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._jit import cached
 from gmath._numerics import check_key, matmul, promote
-from gmath.divergences._samples import check_points, check_weights
+from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 from gmath.divergences._wasserstein import (
     _check_p,
     power_of_two_scale,
@@ -56,6 +57,22 @@ def sliced_wasserstein(
       3.535534
     """
     p = _check_p(p, "sliced_wasserstein")
+    x, y, a, b, projections = as_arrays(x, y, a, b, projections)
+    precheck_weights("sliced_wasserstein", x, y, a, b)
+    if projections is None:
+        check_key(key, where="sliced_wasserstein")
+        if int(num_projections) < 1:
+            raise ValueError(
+                f"sliced_wasserstein: num_projections must be >= 1, got {num_projections}."
+            )
+        num_projections = int(num_projections)
+    else:
+        key = None  # ignored
+    return _sliced(key, x, y, a, b, projections, num_projections=num_projections, p=p)
+
+
+@cached(static_argnames=("num_projections", "p"))
+def _sliced(key, x, y, a, b, projections, *, num_projections, p):
     x, y = check_points(x, y, "sliced_wasserstein")
     x, y, a, b = promote(x, y, a, b)
     d = x.shape[1]

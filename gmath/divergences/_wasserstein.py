@@ -5,8 +5,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._jit import cached
 from gmath._numerics import promote
-from gmath.divergences._samples import check_weights
+from gmath.divergences._samples import as_arrays, check_weights, precheck_weights
 
 __all__ = ["wasserstein_1d"]
 
@@ -143,7 +144,14 @@ def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
       2.5
     """
     p = _check_p(p, "wasserstein_1d")
+    x, y, a, b = as_arrays(x, y, a, b)
     x, y = _as_1d(x, "wasserstein_1d", "x"), _as_1d(y, "wasserstein_1d", "y")
+    precheck_weights("wasserstein_1d", x, y, a, b, one_d=True)
+    return _wasserstein_1d(x, y, a, b, p=p)
+
+
+@cached(static_argnames=("p",))
+def _wasserstein_1d(x, y, a, b, *, p):
     x, y, a, b = promote(x, y, a, b)
     if a is not None:
         a = check_weights(a, x.shape[0], "wasserstein_1d", "a", x.dtype)
