@@ -545,7 +545,12 @@ def _kl_binomial_binomial(p, q):
 def poisson_bregman(log_rate, delta):
     r""":math:`KL(\mathrm{Poisson}(\lambda) \| \mathrm{Poisson}(\lambda e^{\delta}))
     = \lambda(e^\delta - 1 - \delta)`, :math:`\lambda = e^{\text{log_rate}}`."""
-    return jnp.exp(log_rate) * _expm1_minus(delta)
+    small = jnp.abs(delta) < 1
+    ds = jnp.where(small, delta, 0.0)
+    dl = jnp.where(small, 0.0, delta)
+    # far: e^(t + d) - e^t (1 + d), so that an underflowing rate never multiplies an overflow
+    far = jnp.exp(log_rate + dl) - jnp.exp(log_rate) * (1 + dl)
+    return jnp.where(small, jnp.exp(log_rate) * _expm1_minus(ds), far)
 
 
 @register_kl("Poisson", "Poisson")
@@ -566,18 +571,19 @@ def _kl_poisson_poisson(p, q):
     return jnp.where(regular, value, jnp.where(zero_p, rq, jnp.inf))
 
 
-def geometric_bregman(log_fail, delta):
+def geometric_bregman(log_fail, delta, target=None):
     r""":math:`KL(\mathrm{Geom}(p) \| \mathrm{Geom}(q))` from :math:`f = \log(1 - p)` and
     :math:`\delta = \log(1 - q) - f`: with :math:`w = (1 - p)/p` (the mean number of failures)
     and :math:`x = -w(e^\delta - 1) = q/p - 1`,
-    :math:`KL = [x - \log(1 + x)] + w(e^\delta - 1 - \delta)`, both terms nonnegative."""
+    :math:`KL = [x - \log(1 + x)] + w(e^\delta - 1 - \delta)`, both terms nonnegative.
+    ``target``: :math:`\log(1 - q)` itself when known exactly (used for distant laws)."""
     f = log_fail
     p = -jnp.expm1(f)
     w = jnp.exp(f) / p
     small = jnp.abs(delta) < 1
     ds = jnp.where(small, delta, 0.0)
     dl = jnp.where(small, 0.0, delta)
-    fail_q = jnp.exp(f + dl)
+    fail_q = jnp.exp(f + dl if target is None else jnp.where(small, 0.0, target))
     x = jnp.where(small, -w * jnp.expm1(ds), (jnp.exp(f) - fail_q) / p)
     tail = jnp.where(small, w * _expm1_minus(ds), (fail_q - jnp.exp(f) * (1 + dl)) / p)
     return jnp.maximum(-log1p_minus(x) + tail, 0.0)
@@ -609,7 +615,7 @@ def _kl_geometric_geometric(p, q):
     regular = ~point_p & ~point_q
     f = jnp.where(regular, lp0, -1.0)
     delta = jnp.where(regular, geometric_delta(p, q, dt, lp0, lq0), 0.0)
-    value = geometric_bregman(f, delta)
+    value = geometric_bregman(f, delta, jnp.where(regular, lq0, -1.0))
     degenerate = jnp.where(point_p, -lq1, jnp.inf)  # q = 1, p < 1: p has mass outside {0}
     return jnp.where(regular, value, degenerate)
 

@@ -97,6 +97,8 @@ def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0, t1=No
     first = kl_fn(t_alpha, tuple(ex(1 - a, d) * d for d in delta), t1)
     second = kl_fn(t_alpha, tuple(-ex(a, d) * d for d in delta), t2)
     value = jnp.maximum(a / (1 - a) * first + second, 0.0)
+    # both terms beyond the dtype's range (alpha > 1, e^D overflowing): the divergence too
+    value = jnp.where(jnp.isinf(first) & jnp.isinf(second), jnp.inf, value)
     return jnp.where(valid, value, jnp.inf)
 
 
@@ -165,8 +167,14 @@ def _geometric_renyi(p, q, alpha):
     regular = ~point_p & ~point_q
     fq = jnp.where(regular, lq0, -1.0)
     delta = jnp.where(regular, -geometric_delta(p, q, dt, lp0, lq0), 0.0)
+    fp = jnp.where(regular, lp0, -1.0)
     value = _bregman_renyi(
-        lambda t, d, y: geometric_bregman(t[0], d[0]), (fq,), (delta,), alpha, lambda f: f < 0
+        lambda t, d, y: geometric_bregman(t[0], d[0], y[0]),
+        (fq,),
+        (delta,),
+        alpha,
+        lambda f: f < 0,
+        t1=(fp,),
     )
     a = jnp.where(alpha < 1, alpha, 0.0)
     to_point = jnp.where(alpha < 1, -a / (1 - a) * lp1, jnp.inf)
