@@ -750,7 +750,7 @@ def probability_flow_log_likelihood(
             raise ValueError("probability_flow_log_likelihood: pass num_steps or times.")
         end = _noise_time(schedule) if t_end is None else t_end
         times = time_grid(schedule, num_steps, t_start=end, t_end=t_start, dtype=x.dtype)[::-1]
-        ok = jnp.ones((), bool)
+        ok = _check_grid(owner, schedule, times, "increasing")  # e.g. t_end at alpha = 0
     else:
         times = jnp.asarray(times, x.dtype)
         ok = _check_grid(owner, schedule, times, "increasing")

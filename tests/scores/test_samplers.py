@@ -403,6 +403,8 @@ def test_grids_are_checked():
     # a grid may not reach alpha = 0, where f and g^2 are infinite
     rf = gs.rectified_flow()
     with pytest.raises(ValueError, match="alpha_t = 0"):
+        gs.probability_flow_log_likelihood(exact_score, X_T, schedule=rf, num_steps=4, t_end=1.0)
+    with pytest.raises(ValueError, match="alpha_t = 0"):
         gs.reverse_sde_sample(k, exact_score, X_T, schedule=rf, times=jnp.array([1.0, 0.5]))
     assert float(gs.time_grid(rf, 4)[0]) == 1 - 1e-3 and float(gs.time_grid(S, 4)[0]) == 1.0
     # EDM noise levels: finite, >= 0, strictly decreasing
