@@ -33,6 +33,7 @@ from gmath.divergences._samples import (
 )
 
 __all__ = [
+    "DEFAULT_RELATIVE_EPSILON",
     "DEFAULT_TOLERANCE",
     "SinkhornDivergenceResult",
     "SinkhornResult",
