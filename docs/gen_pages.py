@@ -6,7 +6,8 @@ Run by ``make docs`` before Sphinx:
    or when a docstring cites a ``[@key]`` missing from ``gmath/references.bib``;
 2. writes ``docs/accuracy.md`` from ``docs/generated/accuracy.json`` (``make accuracy``);
 3. writes ``docs/performance.md`` from the committed ``benchmarks/results/*.json``;
-4. writes ``docs/tutorials.md`` from the scripts in ``docs/tutorials/``.
+4. writes ``docs/tutorials.md`` from the scripts in ``docs/tutorials/`` (prose from each
+   docstring, then its figures and its code).
 """
 
 from __future__ import annotations
@@ -121,9 +122,18 @@ def write_tutorials_page() -> None:
         module_doc = inspect.cleandoc(_module_docstring(script))
         title, _, body = module_doc.partition("\n")
         lines += [f"## {title.strip()}", "", body.strip(), ""]
-        lines += [f"Source: `docs/tutorials/{script.name}`", ""]
         for fig in sorted((DOCS / "generated" / "figures").glob(f"{script.stem}*.png")):
             lines += [f"![{fig.stem}](generated/figures/{fig.name})", ""]
+        # the code itself, after the docstring shown above as prose
+        lines += [
+            f"Source: `docs/tutorials/{script.name}` (runs with JAX's default float32):",
+            "",
+            f"```{{literalinclude}} tutorials/{script.name}",
+            ":language: python",
+            ":start-at: from __future__ import annotations",
+            "```",
+            "",
+        ]
     (DOCS / "tutorials.md").write_text("\n".join(lines) + "\n")
 
 

@@ -15,20 +15,17 @@ import sys
 from pathlib import Path
 
 import jax
-
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import matplotlib  # noqa: E402
+import jax.numpy as jnp
+import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import gmath.testing as gt  # noqa: E402
-from gmath import densities as gd  # noqa: E402
-from gmath import divergences as gv  # noqa: E402
-from gmath import scores as gs  # noqa: E402
+import gmath.testing as gt
+from gmath import densities as gd
+from gmath import divergences as gv
+from gmath import scores as gs
 
 FIGURES = Path(__file__).resolve().parents[1] / "generated" / "figures"
 

@@ -18,10 +18,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
 FIGURES = Path(__file__).resolve().parents[1] / "generated" / "figures"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gan_mixtures.py"
 
