@@ -37,7 +37,8 @@ napoleon_use_ivar = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
-autodoc_class_signature = "separated"
+autodoc_class_signature = "mixed"  # the class heading shows the constructor signature
+autodoc_typehints_description_target = "documented"
 
 bibtex_bibfiles = [str(ROOT / "gmath" / "references.bib")]
 bibtex_default_style = "plain"
