@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote, z_over_1p_square
+from gmath._numerics import promote, standardize, z_over_1p_square
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -70,8 +70,18 @@ class Cauchy(LocationScale, Distribution):
     scale: Any = 1.0
 
     def log_prob(self, x):
-        z, scale = self._standardize(x, "log_prob")
-        return self._at_infinity(z, (-_LOG_PI - jnp.log(scale)) - _log_cauchy_kernel(z))
+        x = self._check_value(x, "log_prob")
+        loc, scale, x = promote(self.loc, self.scale, x)
+        # far out (|z| > 1/eps), log p = log(scale) - 2 log|x - loc| - log(pi), whose scale
+        # derivative 1/scale does not pass through dz/dscale = -z/scale (which overflows, e.g.
+        # float32 z = 1e24 at scale 1e-30); each branch runs at safe points of the other
+        far = jnp.abs(jax.lax.stop_gradient((x - loc) / scale)) > 1.0 / jnp.finfo(scale.dtype).eps
+        z = standardize(jnp.where(far, loc, x), loc, scale)
+        value = (-_LOG_PI - jnp.log(scale)) - _log_cauchy_kernel(z)
+        finite = far & jnp.isfinite(x)
+        gap = jnp.abs(jnp.where(finite, x - loc, 1.0))
+        value_far = jnp.where(finite, jnp.log(scale) - 2.0 * jnp.log(gap) - _LOG_PI, -jnp.inf)
+        return jnp.where(far, value_far, value)
 
     def score(self, x):
         r""":math:`-2z / (\gamma(1 + z^2))`."""
@@ -84,11 +94,22 @@ class Cauchy(LocationScale, Distribution):
 
     def log_cdf(self, x):
         z, _ = self._standardize(x, "log_cdf")
-        return jnp.log(jnp.arctan2(1.0, -z)) - _LOG_PI
+        return self._log_mass(-z)
 
     def log_survival(self, x):
         z, _ = self._standardize(x, "log_survival")
-        return jnp.log(jnp.arctan2(1.0, z)) - _LOG_PI
+        return self._log_mass(z)
+
+    @staticmethod
+    def _log_mass(t):
+        r""":math:`\log(\operatorname{atan2}(1, t)/\pi)`, the log-probability beyond :math:`-t`:
+        directly where it is at most 1/2 (:math:`t \ge 0`), else :math:`\log(1 - q)` by
+        ``log1p`` of the complement :math:`q = \operatorname{atan2}(1, -t)/\pi`, which keeps
+        the digits of values near 0."""
+        near_one = t < 0
+        direct = jnp.log(jnp.arctan2(1.0, jnp.where(near_one, 0.0, t))) - _LOG_PI
+        complement = jnp.log1p(-jnp.arctan2(1.0, -jnp.where(near_one, t, 0.0)) / jnp.pi)
+        return jnp.where(near_one, complement, direct)
 
     def icdf(self, u):
         r"""Quantile :math:`\mu + \gamma\tan(\pi(u - \tfrac12))`, evaluated as

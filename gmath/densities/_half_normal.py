@@ -81,19 +81,32 @@ class HalfNormal(Distribution):
 
     def log_cdf(self, x):
         r""":math:`\log\operatorname{erf}(z/\sqrt2)` near 0, :math:`\log(1 - \operatorname{erfc})`
-        beyond :math:`z = 1`; :math:`-\infty` for :math:`x \le 0`."""
-        z, _, inside = self._standardize(x, "log_cdf")
-        positive = inside & (z > 0)
+        beyond :math:`z = 1`; :math:`-\infty` for :math:`x \le 0`. Below :math:`z = 10^{-4}`
+        it is :math:`\log x - \log\sigma + \tfrac12\log(2/\pi) + \log(1 - z^2/6)` (the
+        series of :math:`\operatorname{erf}(t)/t`), finite also where :math:`z = x/\sigma`
+        underflows."""
+        z, scale, inside = self._standardize(x, "log_cdf")
+        (x,) = promote(self._check_value(x, "log_cdf"), scale)[:1]
+        positive = inside & (x > 0)
         near = z < 1
+        tiny = z < 1e-4
         t = jnp.where(positive, z, 1.0) / _SQRT_2
-        t_near = jnp.where(near, t, 0.5)
+        t_near = jnp.where(near & ~tiny, t, 0.5)
         t_far = jnp.where(near, 1.0, t)
+        x_tiny = jnp.where(positive & tiny, x, 1.0)
+        z_tiny = jnp.where(tiny, z, 0.0)
+        value_tiny = (
+            jnp.log(x_tiny) - jnp.log(scale) + _HALF_LOG_2_OVER_PI + jnp.log1p(-z_tiny * z_tiny / 6)
+        )
         value = jnp.where(near, jnp.log(erf(t_near)), jnp.log1p(-erfc(t_far)))
-        return jnp.where(positive, value, -jnp.inf)
+        return jnp.where(positive, jnp.where(tiny, value_tiny, value), -jnp.inf)
 
     def log_survival(self, x):
         z, _, _ = self._standardize(x, "log_survival")
-        return _LOG_2 + log_ndtr(-z)
+        # log(1 - erf(z / sqrt 2)) by log1p below z = 1 (exact near 0), log 2 + log Phi(-z) above
+        near = z < 1
+        value_near = jnp.log1p(-erf(jnp.where(near, z, 0.0) / _SQRT_2))
+        return jnp.where(near, value_near, _LOG_2 + log_ndtr(-jnp.where(near, 1.0, z)))
 
     def icdf(self, u):
         r"""Quantile :math:`\sigma\sqrt2\operatorname{erf}^{-1}(u)` for :math:`u < 1/2` and

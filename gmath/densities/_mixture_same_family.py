@@ -119,6 +119,15 @@ class MixtureSameFamily(Distribution):
             )
         ]
 
+    def _valid(self):
+        """Valid mixture weights and every component valid (NaN from every method otherwise)."""
+        own = super()._valid()
+        parts = self.components._valid()
+        if parts is None:
+            return own
+        parts = jnp.all(jnp.broadcast_to(parts, tuple(self.components.batch_shape)), -1)
+        return parts if own is None else own & parts
+
     # ------------------------------------------------------------------ helpers
     def _log_weights(self):
         (logits,) = promote(self.mixture_logits)

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import promote, standardize
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._multivariate_normal import _batch_shape
 
@@ -86,7 +86,7 @@ class MultivariateNormalDiag(Distribution):
     def _standardize(self, x, method):
         x = self._check_value(x, method)
         loc, scale, x = promote(self.loc, self.scale_diag, x)
-        return (x - loc) / scale, scale
+        return standardize(x, loc, scale), scale  # no overflow in d/dscale for tiny scales
 
     def _full(self, value):
         return jnp.broadcast_to(value, self.batch_shape + self.event_shape)
@@ -107,7 +107,7 @@ class MultivariateNormalDiag(Distribution):
           Array with the shape of ``x`` broadcast against ``batch_shape + event_shape``.
         """
         z, scale = self._standardize(x, "score")
-        return -z / scale
+        return -standardize(z, 0.0, scale)
 
     def sample(self, key, sample_shape=()):
         r""":math:`\mu + s \odot \varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`.
