@@ -65,3 +65,26 @@ def test_gan_tutorial(tmp_path):
         assert 0 <= metrics["modes_captured"] <= metrics["num_modes"]
         assert 0.0 <= metrics["high_quality"] <= 1.0
         assert metrics["mmd2"] >= 0.0  # biased MMD^2 is a squared RKHS norm
+
+
+def test_fit_optax_tutorial(tmp_path):
+    from scipy import special, stats
+
+    # optax's Adam bias correction raises a Python float to an int32 step count, which the suite's
+    # strict dtype promotion rejects; users run with JAX's standard promotion, and so does this.
+    with jax.numpy_dtype_promotion("standard"):
+        out = _load("fit_optax").main(fast=True, out_dir=tmp_path)
+    assert (tmp_path / "fit_optax.png").exists()
+    x = out["data"].astype(np.float64)
+    a, b = out["concentration"], out["rate"]
+    # the maximum-likelihood estimate in float64 (scipy), which Adam on float32 must reach up to
+    # float32 gradient rounding (~1e-7 times the conditioning of the likelihood)
+    a_mle, _, scale_mle = stats.gamma.fit(x, floc=0)
+    assert a == pytest.approx(a_mle, rel=1e-4)
+    assert b == pytest.approx(1 / scale_mle, rel=1e-4)
+    # the Gamma likelihood equations: b = a / mean(x), log a - digamma(a) = log mean(x) - mean(log x)
+    assert b == pytest.approx(a / x.mean(), rel=1e-4)
+    assert np.log(a) - special.digamma(a) == pytest.approx(
+        np.log(x.mean()) - np.log(x).mean(), rel=1e-4
+    )
+    assert np.all(np.isfinite(out["losses"])) and out["losses"][-1] < out["losses"][0]
