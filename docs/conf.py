@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -59,5 +60,24 @@ def _cite_keys_to_roles(app, what, name, obj, options, lines):
         lines[i] = _CITE.sub(lambda m: f":cite:p:`{m.group(1)}`", line)
 
 
+def _public_signature(app, what, name, obj, options, signature, return_annotation):
+    """Hide private constructor arguments (``_name``, internal pytree rebuilding) from headings."""
+    if what != "class" or not signature or "_" not in signature:
+        return None
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        p.replace(annotation=inspect.Parameter.empty)
+        for p in sig.parameters.values()
+        if not p.name.startswith("_")
+    ]
+    if len(params) == len(sig.parameters):
+        return None
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty)), None
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _cite_keys_to_roles)
+    app.connect("autodoc-process-signature", _public_signature)
