@@ -401,7 +401,7 @@ class Beta(Distribution):
         r""":math:`\alpha\beta/((\alpha + \beta)^2(\alpha + \beta + 1))`."""
         a, b = promote(self.concentration1, self.concentration0)
         s = a + b
-        var = a * b / (s * s * (s + 1))
+        var = (a / s) * (b / s) / (s + 1)  # no underflow of s^2 at tiny a, b
         return jnp.broadcast_to(jnp.where(_valid(a, b), var, jnp.nan), self.batch_shape)
 
     def mode(self):

@@ -134,7 +134,8 @@ def _log_upper_fraction(a, z):
 @jax.jit
 def _log_cdf(x, a, b):
     z = _finite_z(x, b)
-    tiny = (jax.lax.stop_gradient(_p(a, z)) < _UNDERFLOW) & (z > 0)
+    underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
+    tiny = (jax.lax.stop_gradient(_p(a, z)) < underflow) & (z > 0)
     series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
     # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
     zero = z == 0
@@ -147,9 +148,12 @@ def _log_cdf(x, a, b):
 @jax.jit
 def _log_survival(x, a, b):
     z = _finite_z(x, b)
-    tiny = (jax.lax.stop_gradient(_q(a, z)) < _UNDERFLOW) & (z > a + 1)
+    underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
+    tiny = (jax.lax.stop_gradient(_q(a, z)) < underflow) & (z > a + 1)
     fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
-    out = jnp.where(tiny, fraction, jnp.log(_q(a, jnp.where(tiny, a, z))))
+    p, q = gammainc_pq(a, jnp.where(tiny, a, z))
+    # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
+    out = jnp.where(tiny, fraction, jnp.where(p < 0.5, jnp.log1p(-p), jnp.log(q)))
     out = jnp.where(x == jnp.inf, -jnp.inf, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
 

@@ -1,0 +1,457 @@
+"""Edge grid of the families built on special functions: Beta, Gamma, StudentT, Dirichlet.
+
+Parameters from 1e-30 to 1e30, points at the ends of the support and at +-inf, both dtypes,
+values and gradients, invalid parameters. Oracles: closed forms (evaluated in float64 with
+log1p/expm1 where they cancel), mpmath at 50 digits, and Boost (scipy) where mpmath's series
+do not converge (huge shapes; cross-checked by quadrature in test_gamma/test_betainc).
+Bounds: float64 1e-12 relative (closed forms, entropies: 1e-12 of 1 + |H|); float32 a few
+ulps times the conditioning, stated per group.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+import scipy.special as sp
+from _edges import EdgeGroup, assert_edges
+
+from gmath.densities import Beta, Dirichlet, Gamma, StudentT
+
+INF, NAN = math.inf, math.nan
+F32 = 8 * float(np.finfo(np.float32).eps)  # 8 ulps
+
+
+def _mp(f):
+    with mp.workdps(50):
+        return float(f())
+
+
+def _beta_entropy(a, b):
+    a, b = mp.mpf(a), mp.mpf(b)
+    return (
+        mp.log(mp.beta(a, b))
+        - (a - 1) * mp.digamma(a)
+        - (b - 1) * mp.digamma(b)
+        + (a + b - 2) * mp.digamma(a + b)
+    )
+
+
+def _gamma_entropy(a, b):
+    a, b = mp.mpf(a), mp.mpf(b)
+    return a - mp.log(b) + mp.loggamma(a) + (1 - a) * mp.digamma(a)
+
+
+def _gamma_log_prob(a, b, x):
+    a, b, x = mp.mpf(a), mp.mpf(b), mp.mpf(x)
+    return a * mp.log(b) + (a - 1) * mp.log(x) - b * x - mp.loggamma(a)
+
+
+def _t_entropy(v):
+    v = mp.mpf(v)
+    h = (v + 1) / 2 * (mp.digamma((v + 1) / 2) - mp.digamma(v / 2))
+    return h + mp.log(mp.sqrt(v) * mp.beta(v / 2, mp.mpf(1) / 2))
+
+
+def _dirichlet_entropy(*alpha):
+    al = [mp.mpf(a) for a in alpha]
+    a0 = sum(al)
+    log_b = sum(mp.loggamma(a) for a in al) - mp.loggamma(a0)
+    return log_b + (a0 - len(al)) * mp.digamma(a0) - sum((a - 1) * mp.digamma(a) for a in al)
+
+
+def _rounded(args, dtype=np.float32):
+    """The cases with every argument rounded to ``dtype`` (the oracle at the rounded point)."""
+    return [tuple(float(dtype(v)) for v in row) for row in args]
+
+
+# ---------------------------------------------------------------- Beta
+_BETA_CDF = [  # (a, b, x) -> I_x(a, b): symmetry, closed forms I_x(1, b) = 1 - (1 - x)^b and
+    # I_x(a, 1) = x^a (as -expm1(b log1p(-x)), exp(a log x)), ends, infinities, invalid
+    ((1e8, 1e8, 0.5), 0.5),
+    ((1e30, 1e30, 0.5), 0.5),
+    ((1e4, 1e4, 0.5), 0.5),
+    ((0.5, 0.5, 0.5), 0.5),
+    ((1.0, 1e-30, 0.5), -math.expm1(float(np.float32(1e-30)) * math.log1p(-0.5))),
+    # x = 1e-35: a normal float32 (XLA:CPU flushes float32 subnormals to 0)
+    (
+        (1.0, 1e30, 1e-35),
+        -math.expm1(float(np.float32(1e30)) * math.log1p(-float(np.float32(1e-35)))),
+    ),
+    ((1.0, 3.0, 0.25), -math.expm1(3 * math.log1p(-0.25))),
+    ((3.0, 1.0, 0.25), 0.25**3),
+    ((1e-30, 1.0, 0.5), math.exp(float(np.float32(1e-30)) * math.log(0.5))),
+    ((2.0, 3.0, 0.0), 0.0),
+    ((2.0, 3.0, 1.0), 1.0),
+    ((2.0, 3.0, -INF), 0.0),
+    ((2.0, 3.0, INF), 1.0),
+    ((2.0, 3.0, -1.0), 0.0),
+    ((2.0, 3.0, 2.0), 1.0),
+    ((-1.0, 3.0, 0.5), NAN),
+    ((0.0, 1.0, 0.5), NAN),
+    ((2.0, -INF, 0.5), NAN),
+    ((2.0, 3.0, NAN), NAN),
+]
+_BETA_LOG_SURVIVAL = [  # log(1 - I_x(a, b)); log S for a = 1: b log1p(-x)
+    ((1e8, 1e8, 0.5), -math.log(2)),
+    ((1e30, 1e30, 0.5), -math.log(2)),
+    ((1.0, 2.0, 0.5), 2 * math.log(0.5)),
+    ((1.0, 1e30, 1e-35), float(np.float32(1e30)) * math.log1p(-float(np.float32(1e-35)))),
+    ((2.0, 3.0, -INF), 0.0),
+    ((2.0, 3.0, 0.0), 0.0),
+    ((2.0, 3.0, 1.0), -INF),
+    ((2.0, 3.0, INF), -INF),
+    ((-1.0, 3.0, 0.5), NAN),
+]
+_BETA_ENTROPY = [
+    (1e6, 1e6),
+    (1e8, 1e8),
+    (1e30, 1e30),
+    (1.0, 1e8),
+    (0.5, 3.0),
+    (1e-3, 1e4),
+    (7.9, 8.1),
+    (1e-20, 1.0),
+]
+_BETA_MOMENTS = [  # (a, b) -> mean a/(a+b), variance ab/((a+b)^2 (a+b+1)) in float64
+    (1e30, 1e30),
+    (1e-30, 1e-30),
+    (1e-30, 1.0),
+    (2.0, 3.0),
+    (1e8, 1.0),
+]
+
+# ---------------------------------------------------------------- Gamma
+_GAMMA_CDF = [  # (a, rate, x) -> P(a, rate x); a = 1: -expm1(-rate x)
+    ((1e8, 1.0, 1e8), float(sp.gammainc(1e8, 1e8))),
+    (
+        (1e30, 1.0, 1e30),
+        0.5 + 1 / (3 * math.sqrt(2 * math.pi * 1e30)),
+    ),  # P(a, a) ~ 1/2 + 1/(3 sqrt(2 pi a))
+    ((1.0, 1e30, 1e-30), -math.expm1(-float(np.float32(1e30)) * float(np.float32(1e-30)))),
+    ((1.0, 2.0, 0.25), -math.expm1(-0.5)),
+    ((1.0, 1.0, 1e-30), -math.expm1(-float(np.float32(1e-30)))),
+    ((2.0, 3.0, 0.0), 0.0),
+    ((2.0, 3.0, -1.0), 0.0),
+    ((2.0, 3.0, -INF), 0.0),
+    ((2.0, 3.0, INF), 1.0),
+    ((1e-30, 1.0, 1.0), 1.0),
+    ((-1.0, 1.0, 1.0), NAN),
+    ((1.0, 0.0, 1.0), NAN),
+    ((1.0, -2.0, 1.0), NAN),
+    ((2.0, 3.0, NAN), NAN),
+]
+_GAMMA_LOG_SURVIVAL = [  # log Q(a, rate x); a = 1: -rate x
+    ((1.0, 2.0, 3.0), -6.0),
+    ((1.0, 1e-30, 1e20), -float(np.float32(1e-30)) * float(np.float32(1e20))),
+    ((1.0, 1.0, 1e30), -float(np.float32(1e30))),
+    ((1e8, 1.0, 1e8), math.log(float(sp.gammaincc(1e8, 1e8)))),
+    ((2.0, 3.0, -INF), 0.0),
+    ((2.0, 3.0, 0.0), 0.0),
+    ((2.0, 3.0, INF), -INF),
+    ((-1.0, 1.0, 1.0), NAN),
+]
+_GAMMA_LOG_PROB = [
+    (3.0, 1e-30, 1e-20),
+    (0.5, 1e-30, 1e-30),
+    (2.0, 1.0, 1e30),
+    (1e8, 1e8, 1.0),
+    (1e-3, 1.0, 1e-30),
+    (1.0, 1e30, 1e-30),
+]
+_GAMMA_LOG_PROB_SPECIAL = [  # ends of the support, infinities, invalid
+    ((0.5, 2.0, 0.0), INF),
+    ((1.0, 2.0, 0.0), math.log(2.0)),
+    ((2.0, 2.0, 0.0), -INF),
+    ((2.0, 1.0, INF), -INF),
+    ((2.0, 1.0, -1.0), -INF),
+    ((2.0, 1.0, -INF), -INF),
+    ((-1.0, 1.0, 1.0), NAN),
+    ((2.0, -1.0, 1.0), NAN),
+    ((2.0, 1.0, NAN), NAN),
+]
+_GAMMA_ENTROPY = [
+    (1e6, 1.0),
+    (1e8, 1.0),
+    (1e30, 1.0),
+    (1e-30, 1.0),
+    (0.5, 1e-30),
+    (7.9, 1e30),
+    (8.1, 2.0),
+    (50.0, 1.0),
+]
+
+# ---------------------------------------------------------------- StudentT
+_T_CDF = [  # (df, x): Cauchy 1/2 + atan(x)/pi (as atan(1/|x|)/pi in the lower tail), df = 2:
+    # 1/2 + x/(2 sqrt(2 + x^2)); infinities; invalid
+    ((1.0, -1e30), math.atan(1 / float(np.float32(1e30))) / math.pi),
+    ((1.0, 1.0), 0.75),
+    ((1.0, -1.0), 0.25),
+    ((2.0, 3.0), 0.5 + 3 / (2 * math.sqrt(11.0))),
+    ((2.0, -1e10), 0.0),  # filled below by the closed form without cancellation
+    ((1e30, 1.5), float(sp.ndtr(1.5))),  # df = 1e30: the normal cdf (difference ~1e-30)
+    ((1.0, -INF), 0.0),
+    ((1.0, INF), 1.0),
+    ((3.0, 0.0), 0.5),
+    ((-1.0, 0.5), NAN),
+    ((0.0, 0.5), NAN),
+    ((3.0, NAN), NAN),
+]
+# df = 2 lower tail: F(x) = (1 - |x|/sqrt(2 + x^2))/2 = 1/(sqrt(2 + x^2)(sqrt(2 + x^2) + |x|))
+_T_CDF[4] = ((2.0, -1e10), 1 / (math.sqrt(2 + 1e20) * (math.sqrt(2 + 1e20) + 1e10)))
+_T_ICDF = [  # (df, u): Cauchy tan(pi (u - 1/2)), df = 2: (2u - 1)/sqrt(2u(1 - u)), ends, overflow
+    ((1.0, 0.75), 1.0),
+    ((1.0, 0.25), -1.0),
+    ((2.0, 0.75), 0.5 / math.sqrt(2 * 0.75 * 0.25)),
+    ((2.0, 0.5), 0.0),
+    ((0.001, 0.001), -INF),  # F(-max) ~ 0.24 > 0.001: below every float
+    ((0.001, 0.999), INF),
+    ((3.0, 0.0), -INF),
+    ((3.0, 1.0), INF),
+    ((3.0, -0.5), NAN),
+    ((3.0, 1.5), NAN),
+    ((-1.0, 0.5), NAN),
+]
+_T_ENTROPY = [1e-3, 0.5, 1.0, 3.0, 15.9, 16.1, 1e3, 1e8, 1e12, 1e30]
+
+
+def _gamma_grads_at_ends(a, b, x):
+    total = 0.0
+    for m in ("cdf", "log_cdf", "log_survival"):
+        g = jax.grad(lambda a, b, m=m: getattr(Gamma(a, b), m)(x), argnums=(0, 1))(a, b)
+        total = total + jnp.abs(g[0]) + jnp.abs(g[1])
+    return total
+
+
+def _beta_grads_at_ends(a, b, x):
+    total = 0.0
+    for m in ("cdf", "log_cdf", "log_survival"):
+        g = jax.grad(lambda a, b, m=m: getattr(Beta(a, b), m)(x), argnums=(0, 1))(a, b)
+        total = total + jnp.abs(g[0]) + jnp.abs(g[1])
+    return total
+
+
+def _t_grads_at_ends(df, loc, x):
+    total = 0.0
+    for m in ("cdf", "log_cdf", "log_survival"):
+        g = jax.grad(lambda m_, s, m=m: getattr(StudentT(df, m_, s), m)(x), argnums=(0, 1))(
+            loc, 2.0 * df
+        )
+        total = total + jnp.abs(g[0]) + jnp.abs(g[1])
+    return total
+
+
+def _off_support_log_prob_grads(a, b, x):
+    """|d/d(params) log p| summed over Gamma at x < 0, Beta at x and 1 - x outside [0, 1],
+    Dirichlet at (x, 1 - x): all 0 off the support."""
+    gg = jax.grad(lambda a, b: Gamma(a, b).log_prob(-x), argnums=(0, 1))(a, b)
+    gb = jax.grad(lambda a, b: Beta(a, b).log_prob(1 + x), argnums=(0, 1))(a, b)
+    gd = jax.grad(lambda c: Dirichlet(c).log_prob(jnp.stack([-x, 1 + x])))(jnp.stack([a, b]))
+    return sum(jnp.abs(g) for g in (*gg, *gb)) + jnp.sum(jnp.abs(gd))
+
+
+def _pairs(table):
+    return [r for r, _ in table], [o for _, o in table]
+
+
+EDGE_GROUPS = []
+
+
+def _add(name, fn, table, rtol, atol=None):
+    args, expected = _pairs(table)
+    EDGE_GROUPS.append(EdgeGroup(name, fn, args, expected, rtol, atol or {}))
+
+
+def _add_mp(name, fn, args, oracle, rtol, atol=None):
+    args = _rounded(args)
+    expected = [_mp(lambda r=row: oracle(*r)) for row in args]
+    EDGE_GROUPS.append(EdgeGroup(name, fn, args, expected, rtol, atol or {}))
+
+
+# cdf near 1/2 at huge shapes: float32 within 8 ulps (x = 1/2 is exact, conditioning 0 at the
+# symmetric point); closed forms within 8 ulps times their conditioning (<= 3 here).
+_add(
+    "beta_cdf",
+    lambda a, b, x: Beta(a, b).cdf(x),
+    [(_rounded([r])[0], o) for r, o in _BETA_CDF],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "beta_log_survival",
+    lambda a, b, x: Beta(a, b).log_survival(x),
+    [(_rounded([r])[0], o) for r, o in _BETA_LOG_SURVIVAL],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+# entropies: the oracle at float32-rounded parameters, bound 1e-12 (f64) / 16 ulps (f32) of 1 + |H|
+_ENT = {"float64": 1e-12, "float32": 2 * F32}
+_add_mp("beta_entropy", lambda a, b: Beta(a, b).entropy(), _BETA_ENTROPY, _beta_entropy, _ENT, _ENT)
+_add(
+    "beta_mean",
+    lambda a, b: Beta(a, b).mean(),
+    [(r, r[0] / (r[0] + r[1])) for r in _rounded(_BETA_MOMENTS)] + [((-1.0, 2.0), NAN)],
+    {"float64": 1e-12, "float32": F32},
+)
+_add(
+    "beta_variance",
+    lambda a, b: Beta(a, b).variance(),
+    [
+        (r, r[0] * r[1] / ((r[0] + r[1]) ** 2 * (r[0] + r[1] + 1)))
+        for r in _rounded([m for m in _BETA_MOMENTS if m[0] * m[1] < 1e30])
+    ]
+    + [((2.0, 0.0), NAN)],
+    {"float64": 1e-12, "float32": F32},
+)
+
+_add(
+    "gamma_cdf",
+    lambda a, b, x: Gamma(a, b).cdf(x),
+    [(_rounded([r])[0], o) for r, o in _GAMMA_CDF],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "gamma_log_survival",
+    lambda a, b, x: Gamma(a, b).log_survival(x),
+    [(_rounded([r])[0], o) for r, o in _GAMMA_LOG_SURVIVAL],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+# log_prob: conditioning |a - 1| + |b x| + |a log b| relative to |log p| is at most ~10 here
+_add_mp(
+    "gamma_log_prob",
+    lambda a, b, x: Gamma(a, b).log_prob(x),
+    _GAMMA_LOG_PROB,
+    _gamma_log_prob,
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "gamma_log_prob_special",
+    lambda a, b, x: Gamma(a, b).log_prob(x),
+    [(_rounded([r])[0], o) for r, o in _GAMMA_LOG_PROB_SPECIAL],
+    {"float64": 1e-12, "float32": F32},
+)
+_add_mp(
+    "gamma_entropy", lambda a, b: Gamma(a, b).entropy(), _GAMMA_ENTROPY, _gamma_entropy, _ENT, _ENT
+)
+_add(
+    "gamma_mean_variance",
+    lambda a, b: Gamma(a, b).mean() + Gamma(a, b).variance(),
+    [
+        (r, r[0] / r[1] + r[0] / r[1] ** 2)
+        for r in _rounded([(1e30, 1e10), (1e-30, 1.0), (2.0, 4.0)])
+    ]
+    + [((-1.0, 1.0), NAN), ((1.0, -1.0), NAN)],
+    {"float64": 1e-12, "float32": F32},
+)
+
+_add(
+    "student_t_cdf",
+    lambda v, x: StudentT(v).cdf(x),
+    [(_rounded([r])[0], o) for r, o in _T_CDF],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "student_t_icdf",
+    lambda v, u: StudentT(v).icdf(u),
+    [(_rounded([r])[0], o) for r, o in _T_ICDF],
+    {"float64": 1e-12, "float32": 8 * F32},
+)
+_add_mp(
+    "student_t_entropy",
+    lambda v: StudentT(v).entropy(),
+    [(v,) for v in _T_ENTROPY],
+    _t_entropy,
+    _ENT,
+    _ENT,
+)
+_add(
+    "student_t_invalid",
+    lambda v, s: StudentT(v, 0.0, s).entropy() + StudentT(v, 0.0, s).mean(),
+    [((-1.0, 1.0), NAN), ((3.0, -1.0), NAN), ((3.0, 0.0), NAN), ((0.5, 1.0), NAN)],
+    {"float64": 0.0, "float32": 0.0},
+)
+
+_add_mp(
+    "dirichlet_entropy",
+    lambda a, b, c: Dirichlet(jnp.stack([a, b, c])).entropy(),
+    [(1e8, 1e8, 1e8), (1e30, 1e30, 1e30), (1e6, 1.0, 1e-3), (0.5, 2.0, 30.0), (1e-20, 1e-20, 1.0)],
+    _dirichlet_entropy,
+    _ENT,
+    _ENT,
+)
+_add(
+    "dirichlet_log_prob",
+    lambda a, b, x: Dirichlet(jnp.stack([a, b])).log_prob(jnp.stack([x, 1 - x])),
+    [
+        ((1.0, 1.0, 0.25), 0.0),
+        ((2.0, 1.0, 0.25), math.log(2 * 0.25)),
+        ((1.0, 1.0, -0.5), -INF),
+        ((2.0, 3.0, 2.0), -INF),
+        ((-1.0, 3.0, 0.5), NAN),
+        ((0.0, 3.0, 0.5), NAN),
+    ],
+    {"float64": 1e-12, "float32": F32},
+)
+
+# gradients: 0 (not NaN) in the parameters at +-inf and off the support (constant values there)
+_ZERO = {"float64": 0.0, "float32": 0.0}
+_add(
+    "gamma_grad_params_at_infinity",
+    _gamma_grads_at_ends,
+    [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0)]
+    + [((1e8, 1.0, INF), 0.0), ((0.5, 1e-30, INF), 0.0)],
+    _ZERO,
+)
+_add(
+    "beta_grad_params_at_infinity",
+    _beta_grads_at_ends,
+    [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
+    _ZERO,
+)
+_add(
+    "student_t_grad_params_at_infinity",
+    _t_grads_at_ends,
+    [((v, 0.5, x), 0.0) for v in (1.0, 3.0, 1e8) for x in (-INF, INF)],
+    _ZERO,
+)
+_add(
+    "log_prob_grad_params_off_support",
+    _off_support_log_prob_grads,
+    [((a, b, x), 0.0) for a, b in ((2.0, 3.0), (0.5, 0.5), (1e8, 1e-3)) for x in (0.5, 1e30, INF)],
+    _ZERO,
+)
+# gradients with closed forms: d/dx Beta(2, 3).cdf = 12 x (1 - x)^2; d/dx Gamma(1, b).cdf =
+# b e^{-bx}; d/da Gamma(a, b).log_prob = log(b x) - psi(a) (b x below the smallest normal)
+_add(
+    "beta_cdf_grad_x",
+    jax.grad(lambda x: Beta(2.0, 3.0).cdf(x)),
+    [((x,), 12 * x * (1 - x) ** 2) for x in (0.25, 1e-20, 0.5)] + [((-1.0,), 0.0), ((INF,), 0.0)],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "gamma_cdf_grad_x",
+    jax.grad(lambda b, x: Gamma(1.0, b).cdf(x), argnums=1),
+    [
+        ((b, x), b * math.exp(-b * x))
+        for b, x in _rounded([(1.0, 1.0), (1e-30, 1e-20), (2.0, 1e-30)])
+    ]
+    + [((1.0, -1.0), 0.0), ((1.0, INF), 0.0)],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+_add(
+    "gamma_log_prob_grad_a",
+    jax.grad(lambda a, b, x: Gamma(a, b).log_prob(x)),
+    [
+        (r, math.log(r[1]) + math.log(r[2]) - float(sp.digamma(r[0])))
+        for r in _rounded([(0.5, 1e-30, 1e-20), (3.0, 1e-30, 1e-20), (2.0, 1.0, 1.0)])
+    ],
+    {"float64": 1e-12, "float32": 4 * F32},
+)
+
+
+@pytest.mark.parametrize(
+    ("group", "dtype"),
+    [pytest.param(g, d, id=f"{g.name}-{d}") for g in EDGE_GROUPS for d in g.rtol],
+)
+def test_edges(group, dtype):
+    assert_edges(group, dtype)
