@@ -265,7 +265,7 @@ def lgamma_bregman(a, d):
     """
     a, d = jnp.asarray(a), jnp.asarray(d)
     k = jnp.arange(_SHIFT, dtype=jnp.result_type(a, d))
-    out = jnp.sum(expm1_minus(jnp.log1p(d[..., None] / (a[..., None] + k))), -1)
+    out = jnp.sum(expm1_minus(jnp.log1p(_ratio(d[..., None], a[..., None] + k))), -1)
     big = a + _SHIFT
     s = d / big
     ell = jnp.log1p(s)

@@ -182,15 +182,41 @@ _GRAD_PARAMS = {  # where the gradient exists (interior of the parameter space, 
 }
 
 
+def _identical_both(fam):
+    """Values and gradients in one trace: max of |divergences| and |gradients|."""
+    value, grad = _identical_value(fam), _identical_grad(fam)
+    return lambda *prm: jnp.maximum(value(*prm), grad(*prm))
+
+
 def _identical_groups():
     groups = []
     for fam, cases in _IDENTICAL.items():
         cases = [tuple(_f32(v) for v in c) for c in cases]
-        groups.append(
-            EdgeGroup(
-                f"identical_{fam}", _identical_value(fam), cases, [0.0] * len(cases), BOTH_EXACT
+        if fam in _GRAD_SKIP:
+            both, boundary = [], cases
+        else:
+            both = [tuple(_f32(v) for v in c) for c in _GRAD_PARAMS.get(fam, cases)]
+            boundary = [c for c in cases if c not in both]  # no gradient there: values only
+        if both:
+            groups.append(
+                EdgeGroup(
+                    f"identical_value_grad_{fam}",
+                    _identical_both(fam),
+                    both,
+                    [0.0] * len(both),
+                    BOTH_EXACT,
+                )
             )
-        )
+        if boundary:
+            groups.append(
+                EdgeGroup(
+                    f"identical_{fam}",
+                    _identical_value(fam),
+                    boundary,
+                    [0.0] * len(boundary),
+                    BOTH_EXACT,
+                )
+            )
         if fam in _IDENTICAL_F64:
             extra = _IDENTICAL_F64[fam]
             groups.append(
@@ -200,17 +226,6 @@ def _identical_groups():
                     extra,
                     [0.0] * len(extra),
                     F64,
-                )
-            )
-        if fam not in _GRAD_SKIP:
-            gcases = [tuple(_f32(v) for v in c) for c in _GRAD_PARAMS.get(fam, cases)]
-            groups.append(
-                EdgeGroup(
-                    f"identical_grad_{fam}",
-                    _identical_grad(fam),
-                    gcases,
-                    [0.0] * len(gcases),
-                    BOTH_EXACT,
                 )
             )
     return groups
