@@ -101,8 +101,10 @@ class Dirichlet(Distribution):
         # at x_i = 0, where xlogy's convention gives the term 0 (not 0 * -inf)
         am1 = alpha - 1
         guard = jnp.where(am1 == 0, jnp.finfo(am1.dtype).tiny, 0.0)
-        value = jnp.sum(am1 * jnp.log(jnp.abs(x) + guard), -1) - _log_multivariate_beta(alpha)
         inside = jnp.all((x >= 0) & (x <= 1), axis=-1)
+        # off the support the points are replaced by 1 (log 0), so that no gradient meets inf
+        xs = jnp.where(inside[..., None], x, 1.0)
+        value = jnp.sum(am1 * jnp.log(jnp.abs(xs) + guard), -1) - _log_multivariate_beta(alpha)
         return jnp.where(jnp.all(alpha > 0, -1), jnp.where(inside, value, -jnp.inf), jnp.nan)
 
     def score(self, x):

@@ -80,14 +80,17 @@ def _score(x, a, b):
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 
-def _finite_z(x, b):
-    """``b max(x, 0)`` with ``x = +inf`` replaced by 1, so that no derivative meets inf (the
-    callers set the value there)."""
-    return b * jnp.maximum(jnp.where(x == jnp.inf, 1.0, x), 0.0)
+def _finite_z(x, b, a=None):
+    """``b max(x, 0)`` with ``x = +inf`` replaced by the mean ``a / b`` (by 1 without ``a``), so
+    that no derivative meets inf or an underflowing tail (the callers set the value there)."""
+    stand_in = 1.0 if a is None else jax.lax.stop_gradient(a / b)
+    return b * jnp.maximum(jnp.where(x == jnp.inf, stand_in, x), 0.0)
 
 
 def _cdf(x, a, b):
-    return jnp.where(x == jnp.inf, 1.0, _p(a, _finite_z(x, b)))
+    z = _finite_z(x, b, a)
+    zero = z == 0  # sanitised: jax's derivative of P in z is NaN at z = 0 for a = 1
+    return jnp.where(x == jnp.inf, 1.0, jnp.where(zero, 0.0, _p(a, jnp.where(zero, 1.0, z))))
 
 
 _TAIL_TERMS = 80
@@ -133,7 +136,7 @@ def _log_upper_fraction(a, z):
 
 @jax.jit
 def _log_cdf(x, a, b):
-    z = _finite_z(x, b)
+    z = _finite_z(x, b, a)
     underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
     tiny = (jax.lax.stop_gradient(_p(a, z)) < underflow) & (z > 0)
     series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
@@ -147,7 +150,7 @@ def _log_cdf(x, a, b):
 
 @jax.jit
 def _log_survival(x, a, b):
-    z = _finite_z(x, b)
+    z = _finite_z(x, b, a)
     underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
     tiny = (jax.lax.stop_gradient(_q(a, z)) < underflow) & (z > a + 1)
     fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
