@@ -22,10 +22,11 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 import gmath.densities as gd
 import gmath.divergences as gv
+
+from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 MP_DPS = 80
 F64 = {"float64": 0.0}
