@@ -45,6 +45,7 @@ def cached(
     *,
     static_argnames: Sequence[str] = (),
     static_argnums: Sequence[int] = (),
+    precheck: Callable[..., None] | None = None,
 ) -> Any:
     """Decorate ``fun`` so that it compiles once per shape, dtype, static option and check mode.
 
@@ -53,13 +54,19 @@ def cached(
       static_argnames: keyword arguments that select the computation (tolerances, method names,
         step counts, user callables); they must be passed by keyword.
       static_argnums: positional arguments that are static (game or solver objects).
+      precheck: called with the same arguments before the compiled call, to validate concrete
+        array arguments eagerly (a time grid, noise levels): inside the compiled function they
+        are traced, and an invalid one could only give NaN instead of a ``ValueError``.
 
     Returns:
       The wrapped function, with ``fun``'s name, docstring and signature.
     """
     if fun is None:
         return functools.partial(
-            cached, static_argnames=static_argnames, static_argnums=static_argnums
+            cached,
+            static_argnames=static_argnames,
+            static_argnums=static_argnums,
+            precheck=precheck,
         )
     static_argnames = tuple(static_argnames)
     static_argnums = tuple(static_argnums)
@@ -80,6 +87,8 @@ def cached(
             # uncompiled, so that ``fun`` reports them in its own words
             with translate_check_errors():
                 return fun(*args, **kwargs)
+        if precheck is not None:
+            precheck(*args, **kwargs)
         with translate_check_errors():
             return jitted(*args, **kwargs, **{_CHECKS: _config.checks_enabled()})
 

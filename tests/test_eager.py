@@ -2,35 +2,19 @@
 and a failed check is caught as InvalidParameterError eagerly, under gmath's cached functions,
 under a user's jit (with gmath.config.checked) and under vmap."""
 
-import contextlib
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _compile import count_compilations
 
 import gmath
 from gmath import games as gg
 from gmath._jit import cached
 
 InvalidParameterError = gmath.config.InvalidParameterError
-
-
-@contextlib.contextmanager
-def count_compilations():
-    """Count XLA backend compilations through jax.monitoring's public event listener."""
-    count = [0]
-
-    def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            count[0] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        yield count
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
 
 
 def rps():

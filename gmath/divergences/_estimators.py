@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._estimate import Estimate
+from gmath._jit import cached
 from gmath._numerics import check_key
 from gmath.divergences._f_divergence import mean_and_stderr
 from gmath.divergences._params import check_pair
@@ -18,6 +19,7 @@ _ESTIMATORS = ("k1", "k2", "k3")
 _GRADIENTS = ("pathwise", "score", "stop")
 
 
+@cached(static_argnums=(3,), static_argnames=("num_samples", "estimator", "gradient"))
 def kl_estimate(key, p, q, num_samples: int, *, estimator: str = "k3", gradient: str = "pathwise"):
     r"""Monte Carlo estimate of :math:`KL(p \| q)` from ``num_samples`` draws of ``p``.
 
@@ -96,6 +98,7 @@ def kl_estimate(key, p, q, num_samples: int, *, estimator: str = "k3", gradient:
     return est
 
 
+@cached(static_argnums=(3,), static_argnames=("num_samples",))
 def jensen_shannon_estimate(key, p, q, num_samples: int):
     r"""Monte Carlo Jensen–Shannon divergence from ``num_samples`` draws of each of p and q.
 

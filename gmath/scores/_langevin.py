@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._config import error_if_not
+from gmath._jit import cached
 from gmath._numerics import check_key, promote
 
 __all__ = [
@@ -312,6 +313,7 @@ def mala(log_prob_fn: Callable, *, step_size) -> LangevinKernel:
     return LangevinKernel(init, step)
 
 
+@cached(static_argnums=(1,), static_argnames=("num_steps",))
 def sample_chain(key, kernel: LangevinKernel, state: LangevinState, *, num_steps: int):
     r"""Run ``num_steps`` kernel steps with ``lax.scan``, keeping every position and info.
 
@@ -348,6 +350,24 @@ def sample_chain(key, kernel: LangevinKernel, state: LangevinState, *, num_steps
     return jax.lax.scan(body, state, jax.random.split(key, num_steps))
 
 
+def _annealed_precheck(*args, sigmas=None, **kwargs):
+    """Validate concrete noise levels eagerly, before the compiled call (gmath._jit.cached)."""
+    if sigmas is None or isinstance(sigmas, jax.core.Tracer):
+        return
+    sn = np.asarray(sigmas, np.float64)
+    if sn.ndim == 1 and sn.shape[0] >= 1:
+        if not (np.all(np.isfinite(sn) & (sn > 0)) and np.all(np.diff(sn) <= 0)):
+            raise ValueError(
+                "annealed_langevin_sample: sigmas must be positive, finite and non-increasing, "
+                f"got {sn!r}."
+            )
+
+
+@cached(
+    static_argnums=(1,),
+    static_argnames=("num_steps_per_level", "step_size"),
+    precheck=_annealed_precheck,
+)
 def annealed_langevin_sample(
     key,
     score_fn: Callable,

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmath._config import error_if_not
+from gmath._jit import cached
 from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
 from gmath.scores._schedules import NoiseSchedule
@@ -185,6 +186,26 @@ def _grid(owner, schedule, times, num_steps, t_end, dtype, direction="decreasing
     return times, _check_grid(owner, schedule, times, direction)
 
 
+def _grid_precheck(owner, direction="decreasing"):
+    """Validate a concrete ``times`` eagerly, before the compiled call (``gmath._jit.cached``),
+    where it would be traced and an invalid grid could only give NaN instead of a ValueError."""
+
+    def precheck(*args, schedule=None, times=None, eta=0.0, **kwargs):
+        if times is None or schedule is None or isinstance(times, jax.core.Tracer):
+            return
+        d = direction
+        if d == "ddim":  # eta = 0 runs both ways (inversion)
+            d = "either" if isinstance(eta, (int, float)) and eta == 0 else "decreasing"
+        _check_grid(owner, schedule, jnp.asarray(times), d)
+
+    return precheck
+
+
+def _sigmas_precheck(*args, sigmas=None, **kwargs):
+    if sigmas is not None and not isinstance(sigmas, jax.core.Tracer):
+        _check_sigmas("edm_sample", jnp.asarray(sigmas))
+
+
 def _pairs(times):
     return jnp.stack([times[:-1], times[1:]], axis=-1)
 
@@ -244,6 +265,11 @@ def _integrate(field, state, times, method):
     return state
 
 
+@cached(
+    static_argnums=(0,),
+    static_argnames=("schedule", "num_steps", "t_end", "method"),
+    precheck=_grid_precheck("probability_flow_sample", "either"),
+)
 def probability_flow_sample(
     score_fn: Callable,
     x_start,
@@ -295,6 +321,11 @@ def probability_flow_sample(
     return _nan_unless(ok, _integrate(field, x_start, times, method))
 
 
+@cached(
+    static_argnums=(1,),
+    static_argnames=("schedule", "num_steps", "t_end"),
+    precheck=_grid_precheck("reverse_sde_sample"),
+)
 def reverse_sde_sample(
     key,
     score_fn: Callable,
@@ -352,6 +383,11 @@ def reverse_sde_sample(
     return _nan_unless(ok, x)
 
 
+@cached(
+    static_argnums=(0,),
+    static_argnames=("schedule", "num_steps", "t_end", "eta"),
+    precheck=_grid_precheck("ddim_sample", "ddim"),
+)
 def ddim_sample(
     score_fn: Callable,
     x_start,
@@ -436,6 +472,11 @@ def _ddim(owner, score_fn, x_start, schedule, num_steps, times, eta, key, t_end)
     return _nan_unless(ok, x)
 
 
+@cached(
+    static_argnums=(1,),
+    static_argnames=("schedule", "num_steps", "t_end"),
+    precheck=_grid_precheck("ancestral_sample"),
+)
 def ancestral_sample(
     key,
     score_fn: Callable,
@@ -482,6 +523,11 @@ def ancestral_sample(
     return _ddim("ancestral_sample", score_fn, x_start, schedule, num_steps, times, 1.0, key, t_end)
 
 
+@cached(
+    static_argnums=(1,),
+    static_argnames=("schedule", "num_steps", "t_end", "snr", "num_corrector_steps"),
+    precheck=_grid_precheck("predictor_corrector_sample"),
+)
 def predictor_corrector_sample(
     key,
     score_fn: Callable,
@@ -565,6 +611,11 @@ def predictor_corrector_sample(
     return _nan_unless(ok, x)
 
 
+@cached(
+    static_argnums=(1,),
+    static_argnames=("s_churn", "s_tmin", "s_tmax", "s_noise"),
+    precheck=_sigmas_precheck,
+)
 def edm_sample(
     key,
     denoiser_fn: Callable,
@@ -680,6 +731,21 @@ class FlowLikelihood(NamedTuple):
     x_end: jnp.ndarray
 
 
+@cached(
+    static_argnums=(0,),
+    static_argnames=(
+        "schedule",
+        "num_steps",
+        "t_start",
+        "t_end",
+        "method",
+        "divergence_method",
+        "num_probes",
+        "probe",
+        "prior_log_prob",
+    ),
+    precheck=_grid_precheck("probability_flow_log_likelihood", "increasing"),
+)
 def probability_flow_log_likelihood(
     score_fn: Callable,
     x,
@@ -749,8 +815,10 @@ def probability_flow_log_likelihood(
         if num_steps is None:
             raise ValueError("probability_flow_log_likelihood: pass num_steps or times.")
         end = _noise_time(schedule) if t_end is None else t_end
-        times = time_grid(schedule, num_steps, t_start=end, t_end=t_start, dtype=x.dtype)[::-1]
-        ok = _check_grid(owner, schedule, times, "increasing")  # e.g. t_end at alpha = 0
+        with jax.ensure_compile_time_eval():  # concrete also when compiled: checked at trace
+            times = time_grid(schedule, num_steps, t_start=end, t_end=t_start, dtype=x.dtype)
+            times = times[::-1]
+            ok = _check_grid(owner, schedule, times, "increasing")  # e.g. t_end at alpha = 0
     else:
         times = jnp.asarray(times, x.dtype)
         ok = _check_grid(owner, schedule, times, "increasing")

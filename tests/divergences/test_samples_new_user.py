@@ -1,33 +1,16 @@
 """The sample divergences as a new user meets them: eager calls compiled once, a relative default
 epsilon, honest convergence flags in float32, lists accepted, a clean kernels namespace."""
 
-import contextlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _compile import count_compilations
 
 import gmath
 import gmath.divergences as gv
 from gmath.divergences import _kernels
 from gmath.divergences._sinkhorn import default_tolerance
-
-
-@contextlib.contextmanager
-def count_compilations():
-    """Count XLA backend compilations through jax.monitoring's public event listener."""
-    count = [0]
-
-    def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            count[0] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        yield count
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
 
 
 def _cloud(seed, n, d, dtype=jnp.float64, scale=1.0, shift=0.0):
