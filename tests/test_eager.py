@@ -8,11 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _compile import count_compilations
 
 import gmath
 from gmath import games as gg
 from gmath._jit import cached
+
+from _compile import count_compilations
 
 InvalidParameterError = gmath.config.InvalidParameterError
 

@@ -21,7 +21,6 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 import gmath
 from gmath.densities import (
@@ -42,6 +41,8 @@ from gmath.densities import (
     Uniform,
     VonMises,
 )
+
+from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 INF = math.inf
 NAN = math.nan

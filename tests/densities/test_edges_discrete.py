@@ -23,9 +23,10 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from _edges import EdgeGroup, assert_edges
 
 from gmath.densities import Bernoulli, Binomial, Categorical, Geometric, Poisson
+
+from _edges import EdgeGroup, assert_edges
 
 NAN = math.nan
 INF = math.inf

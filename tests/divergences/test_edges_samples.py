@@ -21,7 +21,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 from gmath.divergences import (
     energy_distance,
@@ -33,6 +32,8 @@ from gmath.divergences import (
     sliced_wasserstein,
     wasserstein_1d,
 )
+
+from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 INF, NAN = float("inf"), float("nan")
 

@@ -5,12 +5,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _compile import count_compilations
 
 import gmath
 import gmath.divergences as gv
 from gmath.divergences import _kernels
 from gmath.divergences._sinkhorn import default_tolerance
+
+from _compile import count_compilations
 
 
 def _cloud(seed, n, d, dtype=jnp.float64, scale=1.0, shift=0.0):

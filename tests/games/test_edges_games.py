@@ -11,9 +11,10 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.optimize
-from _edges import EdgeGroup, assert_edges
 
 from gmath import games as gg
+
+from _edges import EdgeGroup, assert_edges
 
 NAN = math.nan
 INF = math.inf

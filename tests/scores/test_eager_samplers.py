@@ -6,9 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _compile import count_compilations
 
 import gmath.scores as gs
+
+from _compile import count_compilations
 
 SCHEDULE = gs.vp_linear()
 
@@ -38,9 +39,9 @@ CALLS = {
         KEY, score, X, schedule=SCHEDULE, num_steps=4
     ),
     "edm_sample": lambda: gs.edm_sample(KEY, denoiser, X, sigmas=jnp.array([2.0, 1.0, 0.0])),
-    "probability_flow_log_likelihood": lambda: gs.probability_flow_log_likelihood(
-        score, X[0], schedule=SCHEDULE, num_steps=4
-    ).log_prob,
+    "probability_flow_log_likelihood": lambda: (
+        gs.probability_flow_log_likelihood(score, X[0], schedule=SCHEDULE, num_steps=4).log_prob
+    ),
     "annealed_langevin_sample": lambda: gs.annealed_langevin_sample(
         KEY,
         score,

@@ -18,9 +18,10 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from _edges import EdgeGroup, assert_edges
 
 import gmath.scores as gs
+
+from _edges import EdgeGroup, assert_edges
 
 mp.mp.dps = 50
 INF = mp.inf
