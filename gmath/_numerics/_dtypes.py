@@ -1,6 +1,6 @@
 """Dtype promotion and parameter broadcasting shared by every module.
 
-Rules (DESIGN.md, Conventions): never hard-code float32; promote inputs together and return that
+Rules: never hard-code float32; promote inputs together and return that
 dtype; integer inputs become the default float dtype (float64 with x64 enabled).
 """
 

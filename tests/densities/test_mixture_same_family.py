@@ -60,7 +60,7 @@ def test_matches_hand_logsumexp_and_scipy(p, data):
     )
     gt.assert_allclose(out["log_cdf"], log_cdf, atol=1e-300)
     gt.assert_allclose(out["log_survival"], log_sf, atol=1e-300)
-    # ORACLES.md: s(x) = sum_k r_k(x) (-(x - m_k) / s_k^2), r = softmax(log w_k + log N_k(x))
+    # s(x) = sum_k r_k(x) (-(x - m_k) / s_k^2), r = softmax(log w_k + log N_k(x))
     r = sp.softmax(log_joint, axis=-1)
     gt.assert_allclose(out["responsibilities"], r, atol=1e-300)
     closed = np.sum(r * (-(xk - loc) / scale**2), -1)

@@ -1,6 +1,6 @@
 """Normal: the reference test file every family's tests follow.
 
-Checks (ORACLES.md, Densities): scipy.stats in float64 at 1e-10 relative; normalisation and
+Checks: scipy.stats in float64 at 1e-10 relative; normalisation and
 moments by Gauss–Legendre quadrature; score = grad(log_prob); cdf(icdf(u)) = u; samples against
 the CDF (DKW band) and the mean (Chebyshev band); eager = jit = vmap; float32 preserved; tails,
 extreme parameters and bad input.

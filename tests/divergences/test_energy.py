@@ -1,6 +1,6 @@
 """Energy distance.
 
-Oracles (ORACLES.md): in 1-D, ED = 2 int (F - G)^2 for the (weighted) empirical CDFs, i.e. the
+Oracles: in 1-D, ED = 2 int (F - G)^2 for the (weighted) empirical CDFs, i.e. the
 square of scipy.stats.energy_distance; U-statistic against a naive double loop; scale
 equivariance of degree one; zero (not NaN) gradient at coincident points and gradients against
 finite differences; tiled = materialised; eager = jit = vmap; float32 kept; bad input.

@@ -4,7 +4,7 @@ Oracles: each generator against its textbook formula in u (float64 numpy) and ag
 at extreme log-ratios; f(1) = 0 and convexity; the limits f(0+) and lim f(u)/u; exact
 categorical sums against the closed forms they must reproduce (KL both ways, JS, TV, Hellinger,
 chi^2 both ways, Jeffreys, Amari alpha via Rényi); f-duality D_{f*}(p||q) = D_f(q||p) and
-D_{f + c(u-1)} = D_f (ORACLES.md); Monte Carlo on Gaussians within 5 standard deviations of
+D_{f + c(u-1)} = D_f; Monte Carlo on Gaussians within 5 standard deviations of
 the exact value, the variance of the terms known in closed form (normal approximation:
 false-failure probability about 6e-7 per check).
 """

@@ -1,6 +1,6 @@
 """Fréchet distance (FID convention) and streaming moments.
 
-Oracles (ORACLES.md): the Bures formula with scipy.linalg.sqrtm on np.cov (unbiased); the trace
+Oracles: the Bures formula with scipy.linalg.sqrtm on np.cov (unbiased); the trace
 term equals the nuclear norm ||X1 X2^T||_* / sqrt((n1 - 1)(n2 - 1)) of the centred features;
 FD(x, x) = 0 and never negative or complex, also for rank-deficient covariances (d > n);
 streaming moments over batches equal the one-shot mean and covariance; float32 in -> float32 out,
@@ -31,7 +31,7 @@ def test_matches_scipy_formula_and_nuclear_norm_identity():
     trace = np.trace(sl.sqrtm(h @ cy @ h).real)
     ref = np.sum((mx - my) ** 2) + np.trace(cx) + np.trace(cy) - 2 * trace
     gt.assert_allclose(frechet_distance(x, y), ref, rtol=1e-10)
-    # ORACLES: trace term = nuclear norm of X1c X2c^T / sqrt((n1 - 1)(n2 - 1))
+    # trace term = nuclear norm of X1c X2c^T / sqrt((n1 - 1)(n2 - 1))
     nuclear = np.linalg.svd((x - mx) @ (y - my).T, compute_uv=False).sum()
     gt.assert_allclose(nuclear / np.sqrt(39 * 29), trace, rtol=1e-10)
 

@@ -1,6 +1,6 @@
 """KL registry: closed forms against quadrature / exact sums and against the Bregman route.
 
-Oracles (ORACLES.md, Divergences between distributions): every closed form against
+Oracles: every closed form against
 ``scipy.integrate.quad`` of scipy.stats densities (float64, epsrel 1e-13; compared at 1e-10
 relative, or 1e-12 absolute for KLs below 1e-2), discrete families against exact sums of
 scipy.stats pmfs; every exponential-family formula against the Bregman divergence of the

@@ -1,6 +1,6 @@
 """Kernel Stein discrepancy.
 
-Oracles (ORACLES.md): p = N(mp, S), q = N(mq, S), RBF bandwidth h:
+Oracles: p = N(mp, S), q = N(mq, S), RBF bandwidth h:
 KSD^2 = |S^-1 (mp - mq)|^2 det(I + 2 S / h^2)^(-1/2), reached exactly by the weighted
 V-statistic on Gauss–Hermite nodes of q; the closed-form Stein kernel against one built by
 automatic differentiation of k; the U-statistic against a naive double loop; precomputed scores

@@ -1,6 +1,6 @@
 """Kernels, MMD estimators, the permutation test and KID.
 
-Oracles (ORACLES.md): the Gaussian-kernel MMD between Gaussians in closed form,
+Oracles: the Gaussian-kernel MMD between Gaussians in closed form,
 E k(X, Y) = det(I + (Sx + Sy)/h^2)^(-1/2) exp(-D^T (Sx + Sy + h^2 I)^(-1) D / 2), reached exactly
 by the weighted biased estimator on Gauss–Hermite nodes; linear kernel: biased MMD^2 =
 |mean x - mean y|^2; the unbiased estimator against a naive double loop over i != j and its

@@ -1,6 +1,6 @@
 """Rényi, Bhattacharyya, Hellinger, chi-squared and total variation.
 
-Oracles (ORACLES.md): Gil et al. (2013) Rényi formula for Gaussians; Hellinger^2 and
+Oracles: Gil et al. (2013) Rényi formula for Gaussians; Hellinger^2 and
 equal-scale TV of Gaussians; D_a -> KL as a -> 1, D_{1/2} = -2 log BC, D_2 = log(1 + chi^2),
 monotone in a (Hypothesis); exponential-family Rényi against quadrature of
 int p^a q^(1-a) (scipy.integrate.quad, float64, compared at 1e-10 relative) and discrete
@@ -76,10 +76,10 @@ def test_renyi_identities_on_gaussians(p, q):
     both = finite[:-1] & finite[1:]
     step = np.where(both, np.diff(np.where(finite, d, 0.0), axis=0), 0.0)
     assert np.all(step >= -1e-12 * (1 + np.abs(np.where(finite, d, 0.0)[1:])))
-    # D_{1/2} = 2 B = -2 log BC; Hellinger^2 = 1 - BC (ORACLES formula)
+    # D_{1/2} = 2 B = -2 log BC; Hellinger^2 = 1 - BC
     m1, s1 = np.asarray(p.loc), np.asarray(p.scale)
     m2, s2 = np.asarray(q.loc), np.asarray(q.scale)
-    # -log BC of the ORACLES formula, sqrt(2 s1 s2/(s1^2+s2^2)) exp(-(m1-m2)^2/(4(s1^2+s2^2))),
+    # -log BC in closed form, sqrt(2 s1 s2/(s1^2+s2^2)) exp(-(m1-m2)^2/(4(s1^2+s2^2))),
     # rearranged so that it is accurate when BC is close to 1
     minus_log_bc = (m1 - m2) ** 2 / (4 * (s1**2 + s2**2)) + 0.5 * np.log1p(
         (s1 - s2) ** 2 / (2 * s1 * s2)
@@ -227,7 +227,7 @@ def test_uniform_renyi_and_total_variation():
 
 
 def test_total_variation_closed_forms():
-    # equal-scale Gaussians (ORACLES): erf(|m1 - m2| / (2 sqrt 2 s))
+    # equal-scale Gaussians: erf(|m1 - m2| / (2 sqrt 2 s))
     gt.assert_allclose(
         gv.total_variation(gd.Normal(0.3, 1.7), gd.Normal(-1.1, 1.7)),
         np.asarray(erf(1.4 / (2 * math.sqrt(2) * 1.7))),

@@ -1,6 +1,6 @@
 """Sinkhorn: entropic optimal transport and the Sinkhorn divergence.
 
-Oracles (ORACLES.md, divergences between samples): the entropic OT closed form between Gaussians
+Oracles: the entropic OT closed form between Gaussians
 (Janati et al. 2020), discretised exactly enough by Gauss–Hermite nodes and weights; strong
 duality (the dual reg_cost equals the primal <C, P> + eps KL(P || a b) of the returned plan, a
 certificate of optimality); translation identities for every eps (S_eps(x, x + t) = ||t||^2);
@@ -37,7 +37,7 @@ def _cloud(seed, n, d=2, scale=1.0, shift=0.0):
 
 
 def _janati(m1, a_cov, m2, b_cov, eps):
-    # ORACLES.md: sigma^2 = eps / 2; D = (4 A^1/2 B A^1/2 + sig^4 I)^1/2;
+    # sigma^2 = eps / 2; D = (4 A^1/2 B A^1/2 + sig^4 I)^1/2;
     # OT = |a - b|^2 + tr A + tr B - tr D + d sig^2 (1 - log 2 sig^2) + sig^2 log det(D + sig^2 I)
     sig2, d = eps / 2, len(m1)
     ah = sl.sqrtm(a_cov).real

@@ -1,6 +1,6 @@
 """Exact 1-D Wasserstein, sliced Wasserstein, and the Bures (Gaussian) W2.
 
-Oracles (ORACLES.md): scipy.stats.wasserstein_distance (p = 1, weights, unequal sizes); the
+Oracles: scipy.stats.wasserstein_distance (p = 1, weights, unequal sizes); the
 transport linear program solved by scipy.optimize.linprog (any p, weights); W2^2 of 1-D
 Gaussians (m1 - m2)^2 + (s1 - s2)^2; Bures against commuting covariances
 |S1^1/2 - S2^1/2|_F^2, against scipy.linalg.sqrtm, and against the univariate case; sqrt(W2^2)

@@ -45,7 +45,7 @@ def test_gaussian_score_is_grad_log_prob_and_denoiser_is_tweedie(name, cov, mean
     score, autodiff, den, tweedie = GAUSSIAN_CHECKS(s, x, mean, cov, np.float64(t))
     gt.assert_allclose(score, autodiff, rtol=1e-9, atol=1e-11)
     gt.assert_allclose(den, tweedie, rtol=1e-9, atol=1e-9)
-    # ORACLES.md: D* = m + alpha S (alpha^2 S + sigma^2 I)^-1 (x - alpha m)
+    # D* = m + alpha S (alpha^2 S + sigma^2 I)^-1 (x - alpha m)
     a, sg = float(s.alpha(t)), float(s.sigma(t))
     ref = mean + a * cov @ np.linalg.solve(a * a * cov + sg * sg * np.eye(D), x - a * mean)
     gt.assert_allclose(den, ref, rtol=1e-9, atol=1e-11)
@@ -91,7 +91,7 @@ def test_flow_map_solves_the_ode_and_transports_the_density(name, cov, mean, x, 
     gt.assert_allclose(dy_dt, drift, rtol=1e-8, atol=1e-9 * scale)
     # change of variables: log p_s(x) = log p_t(T(x)) + log |det dT/dx|
     gt.assert_allclose(logp_s, logp_t + log_det, rtol=1e-9, atol=1e-9)
-    # the ORACLES.md form of the log-determinant: 1/2 sum log(C_t,i / C_s,i)
+    # the log-determinant in closed form: 1/2 sum log(C_t,i / C_s,i)
     lam = np.linalg.eigvalsh(cov)
     c = lambda u: float(sched.alpha(u)) ** 2 * lam + float(sched.sigma(u)) ** 2
     gt.assert_allclose(
