@@ -226,12 +226,14 @@ def _gamma_grads_at_ends(a, b, x):
     return total
 
 
-def _beta_grads_at_ends(a, b, x):
-    total = 0.0
-    for m in ("cdf", "log_cdf", "log_survival"):
-        g = jax.grad(lambda a, b, m=m: getattr(Beta(a, b), m)(x), argnums=(0, 1))(a, b)
-        total = total + jnp.abs(g[0]) + jnp.abs(g[1])
-    return total
+def _beta_grads_at_ends(method):
+    # one method per group: the three incomplete-beta gradients in one module took minutes to
+    # compile
+    def grads(a, b, x):
+        g = jax.grad(lambda a, b: getattr(Beta(a, b), method)(x), argnums=(0, 1))(a, b)
+        return jnp.abs(g[0]) + jnp.abs(g[1])
+
+    return grads
 
 
 def _t_grads_at_ends(df, loc, x):
@@ -404,12 +406,13 @@ _add(
     + [((1e6, 1.0, INF), 0.0), ((0.5, 1e-30, INF), 0.0)],
     _ZERO,
 )
-_add(
-    "beta_grad_params_at_infinity",
-    _beta_grads_at_ends,
-    [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
-    _ZERO,
-)
+for _method in ("cdf", "log_cdf", "log_survival"):
+    _add(
+        f"beta_grad_params_at_infinity_{_method}",
+        _beta_grads_at_ends(_method),
+        [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
+        _ZERO,
+    )
 _add(
     "student_t_grad_params_at_infinity",
     _t_grads_at_ends,
