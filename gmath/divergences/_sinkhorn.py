@@ -528,8 +528,8 @@ def sinkhorn(
       >>> import jax
       >>> x = jax.random.normal(jax.random.key(0), (30, 2))
       >>> out = sinkhorn(x, 0.5 * x + 1.0, epsilon=1.0)
-      >>> round(float(out.reg_cost), 3), bool(out.converged)
-      (3.456, True)
+      >>> bool(out.converged), out.potentials[0].shape
+      (True, (30,))
     """
     epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, "sinkhorn")
     x, y, a, b = _validate("sinkhorn", x, y, a, b, epsilon, balanced=tau_a == 1 and tau_b == 1)
