@@ -17,8 +17,7 @@ from gmath.divergences._params import (
     categorical_log_probs,
     check_pair,
     common_dtype,
-    identical,
-    invalid_mask,
+    finish,
     params,
 )
 
@@ -277,14 +276,7 @@ def f_divergence(p, q, generator: Generator, *, key=None, num_samples: int | Non
             )
     exact = _exact(p, q, generator)
     if exact is not None:
-        exact = jnp.broadcast_to(exact, jnp.broadcast_shapes(exact.shape, shape))
-        same = identical(p, q)
-        if same is not False:
-            exact = jnp.where(same, 0.0, exact)
-        bad = invalid_mask(p, q)
-        if bad is not None:
-            exact = jnp.where(bad, jnp.nan, exact)
-        return exact
+        return finish(p, q, exact, shape)
     if key is None or num_samples is None:
         raise ValueError(
             f"f_divergence: no exact sum for ({type(p).__name__}, {type(q).__name__}) (for "

@@ -289,3 +289,16 @@ def _np_all(x) -> bool | None:
         return bool(np.all(np.asarray(x)))
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         return None
+
+
+def finish(p, q, value, shape):
+    """Broadcast ``value`` to ``shape``; exactly 0 between identical records; NaN where either
+    record has invalid parameters (shared by the closed-form divergences)."""
+    value = jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, shape))
+    same = identical(p, q)
+    if same is not False:
+        value = jnp.where(same, 0.0, value)
+    bad = invalid_mask(p, q)
+    if bad is not None:
+        value = jnp.where(bad, jnp.nan, value)
+    return value

@@ -38,8 +38,7 @@ from gmath.divergences._params import (
     check_pair,
     common_dtype,
     expm1_minus,
-    identical,
-    invalid_mask,
+    finish,
     log1p_minus,
     log_ratio,
     params,
@@ -437,18 +436,6 @@ _RENYI = {
 }
 
 
-def _finish(where, p, q, value, shape):
-    """Broadcast to ``shape``; 0 between identical records; NaN where a record is invalid."""
-    value = jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, shape))
-    same = identical(p, q)
-    if same is not False:
-        value = jnp.where(same, 0.0, value)
-    bad = invalid_mask(p, q)
-    if bad is not None:
-        value = jnp.where(bad, jnp.nan, value)
-    return value
-
-
 def renyi(p, q, alpha):
     r"""Rényi divergence of order :math:`\alpha` in closed form.
 
@@ -541,7 +528,7 @@ def _renyi(where, p, q, alpha):
     if closed is not None:
         value = jnp.where(alpha == 1, closed, value)
     value = jnp.where(jnp.isnan(alpha), jnp.nan, value)
-    return _finish(where, p, q, value, jnp.broadcast_shapes(shape, alpha.shape))
+    return finish(p, q, value, jnp.broadcast_shapes(shape, alpha.shape))
 
 
 def bhattacharyya(p, q):
@@ -766,4 +753,4 @@ def total_variation(p, q):
                 "have the same number of categories)."
             )
     out = fn(p, q)
-    return _finish("total_variation", p, q, out, shape)
+    return finish(p, q, out, shape)
