@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 
 import jax
+import numpy as np
 
-__all__ = ["count_compilations"]
+__all__ = ["assert_second_call_compiles_nothing", "count_compilations"]
 
 
 @contextlib.contextmanager
@@ -26,3 +27,13 @@ def count_compilations():
         yield count
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def assert_second_call_compiles_nothing(name, call):
+    """Call ``call()`` twice: the second call triggers no XLA compilation and returns the same
+    values as the first (the cached executable computes the same thing)."""
+    first = jax.block_until_ready(call())
+    with count_compilations() as count:
+        second = jax.block_until_ready(call())
+    assert count[0] == 0, f"{name}: {count[0]} XLA compilations on the second eager call"
+    jax.tree_util.tree_map(np.testing.assert_array_equal, first, second)

@@ -11,7 +11,7 @@ import gmath
 from gmath import games as gg
 from gmath._jit import cached
 
-from _compile import count_compilations
+from _compile import assert_second_call_compiles_nothing, count_compilations
 
 InvalidParameterError = gmath.config.InvalidParameterError
 
@@ -49,13 +49,7 @@ EAGER_CALLS = {
 
 @pytest.mark.parametrize("name", list(EAGER_CALLS))
 def test_second_eager_call_does_not_compile(name):
-    call = EAGER_CALLS[name]
-    first = jax.block_until_ready(call())
-    with count_compilations() as count:
-        second = jax.block_until_ready(call())
-    assert count[0] == 0, f"{name}: {count[0]} XLA compilations on the second eager call"
-    # and the cached executable computes the same thing
-    jax.tree_util.tree_map(lambda a, b: np.testing.assert_array_equal(a, b), first, second)
+    assert_second_call_compiles_nothing(name, EAGER_CALLS[name])
 
 
 def test_rock_paper_scissors_value_and_strategy():

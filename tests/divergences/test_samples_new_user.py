@@ -11,7 +11,7 @@ import gmath.divergences as gv
 from gmath.divergences import _kernels
 from gmath.divergences._sinkhorn import default_tolerance
 
-from _compile import count_compilations
+from _compile import assert_second_call_compiles_nothing, count_compilations
 
 
 def _cloud(seed, n, d, dtype=jnp.float64, scale=1.0, shift=0.0):
@@ -58,12 +58,7 @@ EAGER_CALLS = {
 
 @pytest.mark.parametrize("name", list(EAGER_CALLS))
 def test_second_eager_call_does_not_compile(name):
-    call = EAGER_CALLS[name]
-    first = jax.block_until_ready(call())
-    with count_compilations() as count:
-        second = jax.block_until_ready(call())
-    assert count[0] == 0, f"{name}: {count[0]} XLA compilations on the second eager call"
-    jax.tree_util.tree_map(lambda a, b: np.testing.assert_array_equal(a, b), first, second)
+    assert_second_call_compiles_nothing(name, EAGER_CALLS[name])
 
 
 def test_new_epsilon_does_not_recompile():

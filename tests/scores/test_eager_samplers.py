@@ -4,12 +4,11 @@ concrete invalid grid still raises ValueError before the compiled call."""
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 import gmath.scores as gs
 
-from _compile import count_compilations
+from _compile import assert_second_call_compiles_nothing, count_compilations
 
 SCHEDULE = gs.vp_linear()
 
@@ -55,11 +54,7 @@ CALLS = {
 
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_second_eager_call_compiles_nothing(name):
-    first = CALLS[name]()
-    with count_compilations() as count:
-        second = CALLS[name]()
-    assert count[0] == 0, f"{name}: {count[0]} compilations on the second eager call"
-    np.testing.assert_array_equal(np.asarray(first), np.asarray(second))
+    assert_second_call_compiles_nothing(name, CALLS[name])
 
 
 def test_sample_chain_second_call_compiles_nothing():
