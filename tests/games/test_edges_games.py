@@ -15,6 +15,7 @@ import scipy.optimize
 from gmath import games as gg
 
 from _edges import EdgeGroup, assert_edges
+from _solvers import SOLVERS_BY_RATE
 
 NAN = math.nan
 INF = math.inf
@@ -271,21 +272,6 @@ LOGIT_GRAD_CASES = [(*v, t) for v in LOGIT_VALUES for t in [1e-2, 0.3, 1.0, 10.0
 # --- solvers: started at the exact saddle of f = p x^2/2 + b x y - q y^2/2 + cx x - cy y they stay
 # there; with learning rate 0 they stay wherever they start; a negative traced rate gives NaN -----
 
-SOLVERS = {
-    "gda": gg.gda,
-    "gda_alternating": lambda learning_rate: gg.gda(learning_rate=learning_rate, alternating=True),
-    "extragradient": gg.extragradient,
-    "optimistic_gda": gg.optimistic_gda,
-    "proximal_point": gg.proximal_point,
-    "cgd": gg.cgd,
-    "follow_the_ridge": gg.follow_the_ridge,
-    "consensus": gg.consensus,
-    "sga": gg.sga,
-    "lola": gg.lola,
-    "hamiltonian": gg.hamiltonian,
-    "lookahead": lambda learning_rate: gg.lookahead(gg.gda(learning_rate=learning_rate)),
-}
-
 
 def _saddle(p, b, q, cx, cy):
     # grad_x = p x + b y + cx = 0, grad_y = b x - q y - cy = 0
@@ -531,7 +517,7 @@ EDGE_GROUPS = (
             rtol={"float64": 1e-12, "float32": 1e-5},
             atol={"float64": 1e-14, "float32": 1e-6},
         )
-        for name, make in SOLVERS.items()
+        for name, make in SOLVERS_BY_RATE.items()
     ]
     + [
         EdgeGroup(

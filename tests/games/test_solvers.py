@@ -11,6 +11,8 @@ import gmath
 import gmath.testing as gt
 from gmath import games as gg
 
+from _solvers import SOLVERS_BY_RATE
+
 # A bilinear game x^T A y with known singular values.
 _U, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
 _V, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
@@ -468,22 +470,6 @@ def test_divergence_flag_means_blow_up():
     )
     assert bool(trace.diverged) and 0 < int(trace.num_steps) < 10
     assert np.isfinite(float(state.x)) and np.isfinite(float(state.y))
-
-
-SOLVERS_BY_RATE = {
-    "gda": gg.gda,
-    "gda_alternating": lambda learning_rate: gg.gda(learning_rate=learning_rate, alternating=True),
-    "extragradient": gg.extragradient,
-    "optimistic_gda": gg.optimistic_gda,
-    "proximal_point": gg.proximal_point,
-    "cgd": gg.cgd,
-    "follow_the_ridge": gg.follow_the_ridge,
-    "consensus": gg.consensus,
-    "sga": gg.sga,
-    "lola": gg.lola,
-    "hamiltonian": gg.hamiltonian,
-    "lookahead": lambda learning_rate: gg.lookahead(gg.gda(learning_rate=learning_rate)),
-}
 
 
 @pytest.mark.parametrize("name", sorted(SOLVERS_BY_RATE))
