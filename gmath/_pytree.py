@@ -15,18 +15,46 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import jax
 
-__all__ = ["register_record", "static_field"]
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import dataclass_transform
+
+__all__ = ["dataclass_transform", "register_record", "static_field"]
+
+_T = TypeVar("_T")
 
 
-def static_field(**kwargs):
-    """A dataclass field that is pytree metadata (hashable, not traced), e.g. ``total_count``."""
-    return dataclasses.field(metadata={"static": True}, **kwargs)
+def static_field(
+    *,
+    default: Any = dataclasses.MISSING,
+    default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
+    init: bool = True,
+    repr: bool = True,
+    kw_only: bool | Any = dataclasses.MISSING,
+) -> Any:
+    """A dataclass field that is pytree metadata (hashable, not traced), e.g. ``total_count``.
+
+    Its keywords are those of :func:`dataclasses.field`; type checkers know it as a field
+    specifier of the records (``dataclass_transform(field_specifiers=...)``).
+    """
+    return dataclasses.field(
+        default=default,
+        default_factory=default_factory,
+        init=init,
+        repr=repr,
+        kw_only=kw_only,
+        metadata={"static": True},
+    )
 
 
-def _getter(names: tuple[str, ...]):
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     """``x -> tuple(getattr(x, n) for n in names)``, fast."""
     if not names:
         return lambda x: ()
@@ -36,7 +64,7 @@ def _getter(names: tuple[str, ...]):
     return operator.attrgetter(*names)
 
 
-def register_record(cls):
+def register_record(cls: type[_T]) -> type[_T]:
     """Register the dataclass ``cls`` as a pytree: data fields are leaves, static fields metadata.
 
     A field is static when its metadata has ``"static": True`` (``static_field``). Unflattening

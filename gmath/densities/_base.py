@@ -13,14 +13,14 @@ import dataclasses
 import functools
 import math
 import operator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import jax
 import jax.numpy as jnp
 
 from gmath._config import checks_enabled, error_if_not
 from gmath._numerics import broadcast_shapes_named, check_key, is_array_like
-from gmath._pytree import register_record, static_field
+from gmath._pytree import dataclass_transform, register_record, static_field
 
 __all__ = ["Distribution", "distribution", "static_field"]
 
@@ -117,7 +117,15 @@ def _masked(fn, name: str, trailing: int):
     return method
 
 
-def distribution(cls):
+_R = TypeVar("_R")
+
+
+# dataclass_transform (PEP 681): type checkers see a family's fields as its constructor's
+# parameters (``Normal(0.0, 1.0)``), frozen, with identity equality
+@dataclass_transform(
+    eq_default=False, frozen_default=True, field_specifiers=(dataclasses.field, static_field)
+)
+def distribution(cls: type[_R]) -> type[_R]:
     """Make ``cls`` a frozen dataclass and register it as a pytree (data fields are leaves)."""
     cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
     # not jax.tree_util.register_dataclass: see gmath._pytree (wrong executables under jit)
