@@ -22,6 +22,7 @@ from pathlib import Path
 from benchmarks import SUITE_NAMES
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+LOCAL_RESULTS_DIR = RESULTS_DIR / "local"  # untracked (.gitignore)
 
 
 # jaxlib 0.10.2 on CPU: two independent batched LAPACK calls in one computation can deadlock
@@ -91,7 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output",
         default=None,
-        help="results JSON path (default: benchmarks/results/<device>-<mode>.json)",
+        help="results JSON path (default: benchmarks/results/local/<device>-<mode>.json, "
+        "untracked; with --publish, benchmarks/results/<device>-<mode>.json)",
+    )
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="write to the committed benchmarks/results/ instead of the untracked "
+        "benchmarks/results/local/ (for results meant to be committed)",
     )
     p.add_argument(
         "--compare-to",
@@ -281,7 +289,7 @@ def main(argv=None) -> int:
     )
 
     progress = _Progress(len(cases))
-    records = []
+    records: list[results.CaseRecord] = []
     note = args.note
     try:
         for i, case in enumerate(cases, 1):
@@ -308,7 +316,7 @@ def main(argv=None) -> int:
         for rec in records:
             recompute_roofline(rec, lim)
 
-    run = {
+    run: results.RunRecord = {
         "schema": results.SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "mode": args.mode,
@@ -327,7 +335,10 @@ def main(argv=None) -> int:
         "wall_s": time.perf_counter() - t_start,
     }
     default_name = f"{slug}-{args.mode}" + (f"-max{args.max_size:g}" if args.max_size else "")
-    out = Path(args.output) if args.output else RESULTS_DIR / f"{default_name}.json"
+    if args.output:
+        out = Path(args.output)
+    else:  # a user's run never overwrites the committed results unless asked (--publish)
+        out = (RESULTS_DIR if args.publish else LOCAL_RESULTS_DIR) / f"{default_name}.json"
     results.save(run, out)
     print("\n" + summary_table(records), file=sys.stderr)
     print(f"\nresults: {out}", file=sys.stderr)

@@ -24,9 +24,11 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+
+from benchmarks.results import CaseRecord
 
 __all__ = [
     "Case",
@@ -418,12 +420,12 @@ def x64(enabled: bool):
         return contextlib.nullcontext()
 
 
-def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=None) -> dict:
+def run_case(case: Case, timing: TimingConfig, limits: dict | None = None, log=None) -> CaseRecord:
     """Run one case end to end and return its JSON-ready record (see the module docstring).
 
     The case runs with 64-bit types enabled exactly when its dtype is float64."""
     with x64(case.dtype == "float64"):
-        return _run_case(case, timing, limits, log)
+        return cast(CaseRecord, _run_case(case, timing, limits, log))
 
 
 def _run_case(case: Case, timing: TimingConfig, limits: dict | None, log) -> dict:

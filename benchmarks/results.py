@@ -37,38 +37,122 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Literal, TypedDict
 
-__all__ = ["SCHEMA", "case_key", "compare", "load", "save"]
+__all__ = [
+    "SCHEMA",
+    "CaseRecord",
+    "ImplRecord",
+    "Ratio",
+    "RunRecord",
+    "case_key",
+    "compare",
+    "load",
+    "save",
+]
 
 SCHEMA = 1
 
 
-def save(run: dict, path) -> Path:
+class Ratio(TypedDict):
+    """One entry of a case's ``ratios``: a speed-up against a peer or a distance to a limit."""
+
+    type: Literal["speedup", "time_over_limit"]
+    value: float
+
+
+class ImplRecord(TypedDict, total=False):
+    """One implementation's figures within a case (absent keys: not measured)."""
+
+    role: Literal["gmath", "peer", "limit", "variant"]
+    kind: Literal["jax", "python"]
+    status: Literal["ok", "skipped", "error", "disagrees"]
+    note: str
+    median_s: float
+    min_s: float
+    q25_s: float
+    q75_s: float
+    spread: float
+    repeats: int
+    times_s: list[float]
+    compile_s: float
+    lower_s: float
+    first_call_s: float
+    single_call: bool
+    memory: dict[str, Any] | None
+    agreement: dict[str, Any]
+    roofline: dict[str, Any] | None
+    throughput_per_s: float
+    extra: dict[str, Any]
+
+
+class CaseRecord(TypedDict, total=False):
+    """One benchmark case: its parameters, every implementation's figures and the ratios."""
+
+    suite: str
+    name: str
+    title: str
+    size: int
+    size_label: str
+    params: dict[str, Any]
+    dtype: str
+    status: Literal["ok", "skipped", "error"]
+    notes: list[str]
+    work: dict[str, float] | None
+    items: float
+    items_label: str
+    impls: dict[str, ImplRecord]
+    ratios: dict[str, Ratio]
+    roofline_fraction: float | None
+
+
+class RunRecord(TypedDict, total=False):
+    """A whole run, as written to the results JSON (schema above)."""
+
+    schema: int
+    created: str
+    mode: Literal["quick", "full", "smoke"]
+    dtype: str
+    note: str | None
+    max_size: int | None
+    xla_flags: str
+    suites: list[str]
+    device: dict[str, Any]
+    slug: str
+    versions: dict[str, str | None]
+    git: dict[str, Any]
+    timing: dict[str, Any]
+    limits: dict[str, Any] | None
+    cases: list[CaseRecord]
+    wall_s: float
+
+
+def save(run: RunRecord, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(run, indent=1, sort_keys=False) + "\n")
     return path
 
 
-def load(path) -> dict:
+def load(path: str | Path) -> RunRecord:
     run = json.loads(Path(path).read_text())
     if run.get("schema") != SCHEMA:
         raise ValueError(f"{path}: results schema {run.get('schema')!r}, expected {SCHEMA}")
     return run
 
 
-def case_key(case: dict) -> tuple:
+def case_key(case: CaseRecord) -> tuple[str, str, str, int, str]:
     return (case["suite"], case["name"], case["size_label"], case["size"], case["dtype"])
 
 
-def _gmath_median(case: dict):
+def _gmath_median(case: CaseRecord) -> float | None:
     for rec in case.get("impls", {}).values():
         if rec.get("role") == "gmath":
             return rec.get("median_s")
     return None
 
 
-def compare(old: dict, new: dict, *, threshold: float = 1.25) -> tuple[list[str], int]:
+def compare(old: RunRecord, new: RunRecord, *, threshold: float = 1.25) -> tuple[list[str], int]:
     """Lines describing how ``new`` differs from ``old``, and the number of regressions.
 
     A regression is gmath's time growing by more than ``threshold`` times, or a speed-up against a

@@ -35,7 +35,7 @@ cat "$OUT/env.txt"
 bench() {  # bench SECONDS ARGS...: one benchmark run, its files copied to $OUT
   local limit=$1
   shift
-  timeout --signal=INT --kill-after=60 "$limit" python3 -m benchmarks --device gpu --no-plots \
+  timeout --signal=INT --kill-after=60 "$limit" python3 -m benchmarks --device gpu --publish --no-plots \
     "$@" 2>&1 | tail -n 40
   cp benchmarks/results/gpu-*.json benchmarks/results/gpu-*.md "$OUT"/ 2>/dev/null || true
 }

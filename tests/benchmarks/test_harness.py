@@ -207,3 +207,19 @@ def test_cli_smoke_writes_json_report_and_plots(tmp_path, capsys):
     assert rc == 0
     assert "compared to" in capsys.readouterr().err
     assert main(["--list", "--suite", "games"]) == 0
+
+
+def test_cli_default_output_is_untracked_unless_published(tmp_path, monkeypatch):
+    """A user's run writes under results/local/ (git-ignored); --publish writes the committed dir."""
+    from benchmarks import cli
+
+    committed, local = tmp_path / "results", tmp_path / "results" / "local"
+    monkeypatch.setattr(cli, "RESULTS_DIR", committed)
+    monkeypatch.setattr(cli, "LOCAL_RESULTS_DIR", local)
+    args = ["--smoke", "--suite", "densities", "--filter", "normal_log_prob_f64", "--no-report"]
+    assert main(args) == 0
+    assert [p.parent for p in committed.rglob("*.json")] == [local]
+    assert main([*args, "--publish"]) == 0
+    assert sorted(p.parent for p in committed.rglob("*.json")) == [committed, local]
+    ignored = (Path(cli.__file__).parents[1] / ".gitignore").read_text().split()
+    assert "benchmarks/results/local/" in ignored
