@@ -1,7 +1,7 @@
 """Densities: ``log_prob`` throughput beside jax.scipy.stats, numpyro, scipy.stats and the
 same-size elementwise pass (the memory-bandwidth roofline).
 
-Workloads (issue 2 item 10):
+Workloads:
 
 - ``normal_log_prob``: Normal, float32 (the run's dtype), n up to 10^7 (quick) / 10^8 (full).
   Target: within 1.5x of the same-size ``x*2+1`` pass.
@@ -9,7 +9,7 @@ Workloads (issue 2 item 10):
 - ``mvn_log_prob``: MultivariateNormal with a full ``scale_tril``, d = 64, n = 10^5.
 - ``mixture_log_prob``: a 16-component mixture of Normals (``MixtureSameFamily``), n = 10^6.
 - ``log_prob_<family>``: every family with a numpyro counterpart, beside numpyro with the same
-  parameters (issue 2: "no density family slower than numpyro's equivalent"), in the run's dtype,
+  parameters (target: no density family slower than numpyro's equivalent), in the run's dtype,
   on n = 10^6 values (quick) / 10^6, 10^7, 10^8 (full): Normal, LogNormal, HalfNormal, Cauchy,
   Laplace, Logistic, Gumbel, StudentT, Exponential, Gamma, Beta, Uniform, TruncatedNormal,
   VonMises, Bernoulli, Binomial, Poisson, Geometric, Categorical (16 classes), and, as n / 16

@@ -1,4 +1,4 @@
-"""Divergences between distributions: batched closed forms and large-vocabulary KL (issue 3 item 9).
+"""Divergences between distributions: batched closed forms and large-vocabulary KL.
 
 - ``mvn_kl``: ``kl`` between two batches of MultivariateNormal (full ``scale_tril``), d = 64,
   batch 10^3 (quick) / 10^4 (full), beside numpyro's ``kl_divergence`` and a naive JAX

@@ -1,11 +1,11 @@
 """Games: batched matrix games beside scipy's linear programming and nashpy, and solver steps per
-second (issue 6 item 10).
+second.
 
 - ``matrix_games``: a batch of 10^4 random 20x20 zero-sum games (entries standard normal), solved by
   ``jax.vmap(solve_matrix_game)`` to a certified duality gap of 1e-6; games per second beside
   ``scipy.optimize.linprog`` (HiGHS) solving the equivalent LP one game at a time. nashpy's support
   enumeration and Lemke–Howson find no equilibrium of a 20x20 game in reasonable time
-  (BASELINES.md), so nashpy runs on the 5x5 case only (vertex enumeration and Lemke–Howson; its
+  (measured on this project's CI machine), so nashpy runs on the 5x5 case only (vertex enumeration and Lemke–Howson; its
   support enumeration returns no equilibrium at all on these random games). Agreement: the game values of the games both
   solved, to 1e-5.
 - ``matrix_games_5x5``: the same at 5x5, where nashpy's support enumeration can take part.
@@ -157,7 +157,7 @@ def _matrix_case(batch: int, size: int, dtype: str, mode: str, with_nashpy: bool
                     "nashpy",
                     skip=(
                         "support enumeration / Lemke-Howson found no equilibrium of 20x20 games "
-                        "within 5 s (BASELINES.md); see the 5x5 case"
+                        "within 5 s; see the 5x5 case"
                     ),
                 )
             )

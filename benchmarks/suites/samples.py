@@ -1,5 +1,5 @@
 """Divergences between samples: Sinkhorn beside OTT-JAX and POT, MMD beside a naive materialised
-implementation (issue 4 item 10).
+implementation.
 
 - ``sinkhorn``: entropic OT with cost ||x - y||^2 and absolute epsilon = 0.1 (the convention OTT and
   POT share), x and y uniform in [0, 1]^3 (y shifted by 0.2), solved to the same L1 marginal error

@@ -1,5 +1,4 @@
-"""Scores: divergence methods against d, sampler steps per second, MALA beside blackjax
-(issue 5 item 10).
+"""Scores: divergence methods against d, sampler steps per second, MALA beside blackjax.
 
 - ``divergence``: the divergence of a score-like vector field
   ``f(x) = -x + W2 tanh(W1 x + b) / 2`` (an MLP of width d), at a batch of 16 points, against d: gmath's exact method

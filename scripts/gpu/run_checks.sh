@@ -8,7 +8,7 @@
 # (after scripts/gpu/fetch_wheels.sh here). Phases, and what comes back under $OUT:
 #   1. environment: nvidia-smi, jax devices and versions            -> env.txt
 #   2. benchmarks, quick mode, every suite, on the GPU                -> gpu-*-quick.{json,md}
-#   3. benchmarks, full mode, the sizes issue 7 asks of one GPU       -> gpu-*-full.{json,md}
+#   3. benchmarks, full mode, the sizes of one GPU                   -> gpu-*-full.{json,md}
 #      (densities to 10^8, Sinkhorn and MMD to 10^5 points, 10^4 games per batch)
 #   4. the test suite on the GPU (float32 and TF32 numerics)          -> tests.log
 # Copy the results into benchmarks/results/, draw the plots here with
