@@ -30,9 +30,13 @@ docs: $(VENV)/.installed-docs
 	$(BIN)/python docs/gen_pages.py
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+# Types ([tool.mypy], [tool.pyright] in pyproject.toml): mypy on gmath and on the typed user file
+# tests/typing/user_code.py, pyright on the user file.
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check gmath tests benchmarks docs scripts examples
 	$(BIN)/python -m ruff format --check gmath tests benchmarks docs scripts examples
+	$(BIN)/python -m mypy
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/python -m pyright --pythonpath $(BIN)/python
 
 format: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check --fix gmath tests benchmarks docs scripts examples

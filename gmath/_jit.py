@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Literal, TypeVar, overload
 
 import jax
 import numpy as np
@@ -40,13 +41,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 _CHECKS = "_gmath_checks"
 
 
+@overload
+def cached(
+    fun: F,
+    *,
+    static_argnames: Sequence[str] = (),
+    static_argnums: Sequence[int] = (),
+    precheck: Callable[..., None] | None = None,
+) -> F: ...
+
+
+@overload
+def cached(
+    fun: None = None,
+    *,
+    static_argnames: Sequence[str] = (),
+    static_argnums: Sequence[int] = (),
+    precheck: Callable[..., None] | None = None,
+) -> Callable[[F], F]: ...
+
+
 def cached(
     fun: F | None = None,
     *,
     static_argnames: Sequence[str] = (),
     static_argnums: Sequence[int] = (),
     precheck: Callable[..., None] | None = None,
-) -> Any:
+) -> F | Callable[[F], F]:
     """Decorate ``fun`` so that it compiles once per shape, dtype, static option and check mode.
 
     Args:
@@ -62,16 +83,20 @@ def cached(
       The wrapped function, with ``fun``'s name, docstring and signature.
     """
     if fun is None:
-        return functools.partial(
-            cached,
-            static_argnames=static_argnames,
-            static_argnums=static_argnums,
-            precheck=precheck,
-        )
+
+        def decorate(f: F) -> F:
+            return cached(
+                f,
+                static_argnames=static_argnames,
+                static_argnums=static_argnums,
+                precheck=precheck,
+            )
+
+        return decorate
     static_argnames = tuple(static_argnames)
     static_argnums = tuple(static_argnums)
 
-    def traced(*args, **kwargs):
+    def traced(*args: Any, **kwargs: Any) -> Any:
         checks = kwargs.pop(_CHECKS)
         with _config.checks(checks):  # the mode this executable was compiled for
             return fun(*args, **kwargs)
@@ -81,7 +106,7 @@ def cached(
     )
 
     @functools.wraps(fun)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not _compilable(args, kwargs, static_argnums, static_argnames):
             # unhashable options, or non-array arguments (a foreign object, a string): run
             # uncompiled, so that ``fun`` reports them in its own words
@@ -93,7 +118,7 @@ def cached(
             return jitted(*args, **kwargs, **{_CHECKS: _config.checks_enabled()})
 
     wrapper.clear_cache = jitted.clear_cache  # type: ignore[attr-defined]
-    return wrapper
+    return wrapper  # type: ignore[return-value]  # the signature of fun (functools.wraps)
 
 
 _ARRAY_LEAVES = (jax.Array, np.ndarray, np.generic, bool, int, float, complex)
@@ -124,7 +149,12 @@ class translate_check_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         if exc is None or not isinstance(exc, jax.errors.JaxRuntimeError):
             return False
         message = _config.failed_check_message(exc)

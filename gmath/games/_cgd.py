@@ -21,7 +21,9 @@ from gmath.games._tree import tree_add, tree_norm, tree_scale, tree_sub, tree_ze
 __all__ = ["cgd"]
 
 
-def cgd(learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, optimizer=None):
+def cgd(
+    learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, optimizer=None
+) -> Solver:
     r"""Competitive gradient descent: each step plays the Nash equilibrium of a local bilinear game.
 
     For two players with losses :math:`f` (player :math:`x`) and :math:`g` (player :math:`y`),

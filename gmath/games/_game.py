@@ -48,7 +48,7 @@ class _GameMixin:
         players = tuple(players)
         return tuple(self.loss(i, players) for i in range(self.num_players))
 
-    def player_gradient(self, players: Sequence, i: int, *, loss: int | None = None):
+    def player_gradient(self, players: Sequence, i: int, *, loss: int | None = None) -> Any:
         r"""Gradient of loss ``loss`` (default: player ``i``'s own) with respect to player ``i``."""
         players = tuple(players)
         k = i if loss is None else loss
@@ -77,7 +77,7 @@ class _GameMixin:
         r""":math:`A t` with :math:`A = (J - J^\top)/2` (the Hamiltonian part of the game)."""
         return tree_scale(0.5, tree_sub(self.jvp(players, tangents), self.vjp(players, tangents)))
 
-    def block_jvp(self, players: Sequence, i: int, j: int, tangent):
+    def block_jvp(self, players: Sequence, i: int, j: int, tangent: Any) -> Any:
         r"""Block product :math:`J_{ij}\,t = \partial_j(\nabla_i \ell_i)\,t` (matrix-free)."""
         players = tuple(players)
 
@@ -86,7 +86,7 @@ class _GameMixin:
 
         return jax.jvp(gi, (players[j],), (tangent,))[1]
 
-    def block_vjp(self, players: Sequence, i: int, j: int, cotangent):
+    def block_vjp(self, players: Sequence, i: int, j: int, cotangent: Any) -> Any:
         r"""Transposed block product :math:`J_{ij}^\top w = (\partial_j \nabla_i \ell_i)^\top w`."""
         players = tuple(players)
 
@@ -164,13 +164,13 @@ class ZeroSumGame(_GameMixin):
 
     num_players = 2
 
-    def loss(self, i, players):
+    def loss(self, i: int, players: Sequence) -> jax.Array:
         r"""Loss of player ``i``: :math:`f(x, y)` for the minimiser (0), :math:`-f(x, y)` for 1."""
         x, y = players
         value = self.f(x, y)
         return value if i == 0 else -value
 
-    def vector_field(self, players):
+    def vector_field(self, players: Sequence) -> tuple:
         r"""Simultaneous gradient :math:`v(x, y) = (\nabla_x f, -\nabla_y f)` (descent field)."""
         x, y = players
         gx, gy = jax.grad(self.f, argnums=(0, 1))(x, y)
@@ -208,11 +208,11 @@ class Game(_GameMixin):
     def num_players(self) -> int:  # type: ignore[override]
         return len(self.losses_fns)
 
-    def loss(self, i, players):
+    def loss(self, i: int, players: Sequence) -> jax.Array:
         r"""Loss :math:`\ell_i(z_1, \dots, z_n)` of player ``i``."""
         return self.losses_fns[i](*tuple(players))
 
-    def vector_field(self, players):
+    def vector_field(self, players: Sequence) -> tuple:
         r"""Simultaneous gradient :math:`v(z) = (\nabla_{z_1}\ell_1, \dots, \nabla_{z_n}\ell_n)`."""
         players = tuple(players)
         return tuple(self.player_gradient(players, i) for i in range(self.num_players))

@@ -68,7 +68,7 @@ def minimax_loss(
     label_smoothing: float = 0.0,
     real_weights=None,
     fake_weights=None,
-):
+) -> tuple[jax.Array, jax.Array]:
     r"""The original (saturating) GAN game of Goodfellow et al. (2014).
 
     .. math::
@@ -117,7 +117,7 @@ def non_saturating_loss(
     label_smoothing: float = 0.0,
     real_weights=None,
     fake_weights=None,
-):
+) -> tuple[jax.Array, jax.Array]:
     r"""Non-saturating GAN: the minimax discriminator loss, generator loss :math:`-\mathbb E_q\log D`.
 
     .. math::
@@ -150,7 +150,9 @@ def non_saturating_loss(
     return d_loss, g_loss
 
 
-def wasserstein_loss(real_logits, fake_logits, *, real_weights=None, fake_weights=None):
+def wasserstein_loss(
+    real_logits, fake_logits, *, real_weights=None, fake_weights=None
+) -> tuple[jax.Array, jax.Array]:
     r"""Wasserstein GAN: the critic maximises :math:`\mathbb E_p C - \mathbb E_q C`.
 
     .. math::
@@ -180,7 +182,9 @@ def wasserstein_loss(real_logits, fake_logits, *, real_weights=None, fake_weight
     return mean_fake - _mean(real, real_weights), -mean_fake
 
 
-def hinge_loss(real_logits, fake_logits, *, real_weights=None, fake_weights=None):
+def hinge_loss(
+    real_logits, fake_logits, *, real_weights=None, fake_weights=None
+) -> tuple[jax.Array, jax.Array]:
     r"""Hinge GAN (geometric GAN).
 
     .. math::
@@ -219,7 +223,7 @@ def least_squares_loss(
     c: float = 0.0,
     real_weights=None,
     fake_weights=None,
-):
+) -> tuple[jax.Array, jax.Array]:
     r"""Least-squares GAN (Mao et al. 2017) with targets :math:`a` (fake), :math:`b` (real), :math:`c`.
 
     .. math::
@@ -254,7 +258,9 @@ def least_squares_loss(
     return d_loss, 0.5 * _mean(jnp.square(fake - c), fake_weights)
 
 
-def relativistic_loss(real_logits, fake_logits, *, average: bool = True):
+def relativistic_loss(
+    real_logits, fake_logits, *, average: bool = True
+) -> tuple[jax.Array, jax.Array]:
     r"""Relativistic GAN (Jolicoeur-Martineau 2019): the critic compares real with fake.
 
     Relativistic average (``average=True``, RaGAN), with :math:`\bar C_p, \bar C_q` the batch
@@ -324,7 +330,7 @@ def f_gan_loss(
     divergence: str = "jensen_shannon",
     real_weights=None,
     fake_weights=None,
-):
+) -> tuple[jax.Array, jax.Array]:
     r"""f-GAN (Nowozin et al. 2016): variational estimation of an f-divergence.
 
     With :math:`T = g_f(C)` (the divergence's output activation) and :math:`f^*` the convex
@@ -369,7 +375,7 @@ def f_gan_loss(
     return -bound, -fake_term
 
 
-def optimal_discriminator(log_p, log_q):
+def optimal_discriminator(log_p, log_q) -> jax.Array:
     r"""Logits of the optimal discriminator :math:`D^\star = p/(p+q)`: :math:`\log p - \log q`.
 
     Stable in log space (no :math:`p + q` is formed); :math:`\pm\infty` where one density

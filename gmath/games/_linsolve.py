@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -12,7 +14,7 @@ __all__ = ["solve_linear"]
 
 def solve_linear(
     matvec, b, x0=None, *, symmetric: bool, tol: float, maxiter: int | None, normal: bool = False
-):
+) -> Any:
     """Solve ``matvec(x) = b`` by CG (``symmetric``, positive definite), CG on the normal
     equations (``normal``: :math:`M^T M x = M^T b`, cheap to compile) or GMRES.
 

@@ -113,7 +113,9 @@ def _iterate(A, tau, tol, max_iters):
 
 
 @highest_precision
-def logit_equilibrium(A, *, temperature, tol: float = 1e-12, max_iters: int = 100_000):
+def logit_equilibrium(
+    A, *, temperature, tol: float = 1e-12, max_iters: int = 100_000
+) -> LogitEquilibrium:
     r"""The unique entropy-regularised (logit / quantal-response) equilibrium of ``A``.
 
     Solves :math:`\min_{x\in\Delta_m}\max_{y\in\Delta_n} x^\top A y + \tau\sum_i x_i\log x_i

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -158,7 +159,7 @@ class MatrixGameSolution:
     num_iters: Any
     converged: Any
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter((self.x, self.y, self.value, self.gap))
 
 
@@ -595,7 +596,9 @@ _solve_jit = cached(_solve_impl, static_argnames=("method", "max_iters", "check_
 
 
 @highest_precision
-def play_matrix_game(A, *, method: str = "rm+", num_steps: int = 100):
+def play_matrix_game(
+    A, *, method: str = "rm+", num_steps: int = 100
+) -> tuple[jax.Array, jax.Array]:
     r"""The strategies played by a learning dynamic on the matrix game ``A``.
 
     For any sequence of plays :math:`(x_t, y_t)_{t \le T}`, the sum of both players' external

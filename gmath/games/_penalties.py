@@ -41,7 +41,9 @@ def _check_batch(name, x):
     return x
 
 
-def gradient_penalty(key, critic, real, fake, *, weight: float = 10.0, one_sided: bool = False):
+def gradient_penalty(
+    key, critic, real, fake, *, weight: float = 10.0, one_sided: bool = False
+) -> jax.Array:
     r"""WGAN-GP penalty on random interpolates (Gulrajani et al. 2017).
 
     .. math::
@@ -95,7 +97,7 @@ def gradient_penalty(key, critic, real, fake, *, weight: float = 10.0, one_sided
     return weight * jnp.mean(jnp.square(excess))
 
 
-def r1(critic, real, *, gamma: float = 1.0):
+def r1(critic, real, *, gamma: float = 1.0) -> jax.Array:
     r"""R1 penalty (Mescheder et al. 2018): :math:`\tfrac\gamma2\,\mathbb E_p\|\nabla_x C(x)\|^2` on data.
 
     For a linear critic :math:`w^\top x` it equals :math:`\tfrac\gamma2\|w\|^2`. On the Dirac-GAN
@@ -127,7 +129,7 @@ def r1(critic, real, *, gamma: float = 1.0):
     return 0.5 * gamma * jnp.mean(sq)
 
 
-def r2(critic, fake, *, gamma: float = 1.0):
+def r2(critic, fake, *, gamma: float = 1.0) -> jax.Array:
     r"""R2 penalty: :math:`\tfrac\gamma2\,\mathbb E_q\|\nabla_x C(x)\|^2` on generated samples.
 
     Args:

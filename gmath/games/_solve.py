@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._jit import cached
-from gmath.games._solver import Solver
+from gmath.games._solver import Solver, SolverState
 from gmath.games._tree import tree_all_finite, tree_select
 
 __all__ = ["Trace", "solve"]
@@ -46,7 +46,7 @@ def solve(
     num_steps: int,
     tol: float | None = None,
     gap_fn: Callable | None = None,
-):
+) -> tuple[SolverState, Trace]:
     r"""Run ``solver`` on ``game`` from ``players`` for at most ``num_steps`` steps.
 
     Without ``tol`` the loop is a :func:`jax.lax.scan` (reverse-differentiable); with ``tol`` a

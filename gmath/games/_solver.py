@@ -36,17 +36,17 @@ class SolverState(NamedTuple):
     """State of a solver: the players, the step count, per-player optimiser states, extras."""
 
     players: tuple
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count (a public field)
     opt_states: tuple
     aux: Any = ()
 
     @property
-    def x(self):
+    def x(self) -> Any:
         """The first player (the minimiser of a zero-sum game)."""
         return self.players[0]
 
     @property
-    def y(self):
+    def y(self) -> Any:
         """The second player (the maximiser of a zero-sum game)."""
         return self.players[1]
 
@@ -78,7 +78,7 @@ def _is_number(r) -> bool:
     return isinstance(r, (int, float)) and not isinstance(r, bool)
 
 
-def rate_at(rate, count, name: str = "learning_rate"):
+def rate_at(rate, count, name: str = "learning_rate") -> Any:
     """Evaluate a learning rate given as a float or a schedule ``count -> rate``.
 
     Python numbers were checked when the solver was built; an array or a schedule's value is
@@ -92,7 +92,7 @@ def rate_at(rate, count, name: str = "learning_rate"):
     return jnp.where(ok, r, jnp.nan)
 
 
-def rate_valid(rate, count):
+def rate_valid(rate, count) -> jax.Array:
     """Whether ``rate_at(rate, count)`` is a valid (non-negative) rate, as a boolean array."""
     r = rate(count) if callable(rate) else rate
     if _is_number(r):
@@ -100,7 +100,7 @@ def rate_valid(rate, count):
     return jnp.all(jnp.asarray(r) >= 0)
 
 
-def rates_valid(learning_rate, n, count, *extra):
+def rates_valid(learning_rate, n, count, *extra) -> jax.Array:
     """``rate_valid`` of every player's learning rate (and of ``extra`` rates), combined."""
     rates = (*per_player(learning_rate, n, "learning_rate"), *extra)
     return jnp.all(jnp.stack([rate_valid(r, count) for r in rates]))
@@ -147,12 +147,12 @@ class Updater(NamedTuple):
     optimizer: Any
     name: str = "solver"
 
-    def init(self, players):
+    def init(self, players) -> tuple:
         n = len(players)
         opts = per_player(self.optimizer, n, "optimizer")
         return tuple(() if o is None else o.init(p) for o, p in zip(opts, players, strict=True))
 
-    def update_one(self, i, n, param, direction, opt_state, count):
+    def update_one(self, i, n, param, direction, opt_state, count) -> tuple[Any, Any]:
         """Return ``(new_param, new_opt_state)`` for player ``i`` of ``n``."""
         opt = per_player(self.optimizer, n, "optimizer")[i]
         if opt is None:
@@ -162,11 +162,11 @@ class Updater(NamedTuple):
         updates, opt_state = opt.update(direction, opt_state, param)
         return tree_add(param, updates), opt_state
 
-    def valid(self, n, count):
+    def valid(self, n, count) -> jax.Array:
         """Whether every player's learning rate at ``count`` is valid (see :class:`StepInfo`)."""
         return rates_valid(self.learning_rate, n, count)
 
-    def update(self, players, directions, opt_states, count):
+    def update(self, players, directions, opt_states, count) -> tuple[tuple, tuple]:
         n = len(players)
         new = [
             self.update_one(i, n, players[i], directions[i], opt_states[i], count) for i in range(n)
@@ -174,11 +174,11 @@ class Updater(NamedTuple):
         return tuple(p for p, _ in new), tuple(s for _, s in new)
 
 
-def zero_count():
+def zero_count() -> jax.Array:
     return jnp.zeros((), jnp.int32)
 
 
-def grad_norm(v):
+def grad_norm(v) -> jax.Array:
     return tree_norm(v)
 
 
@@ -189,11 +189,11 @@ def simple_solver(name: str, direction_fn, learning_rate, optimizer, extra_rates
     check_optimizer(optimizer, name)
     updater = Updater(learning_rate, optimizer, name)
 
-    def init(players):
+    def init(players) -> SolverState:
         players = tuple(players)
         return SolverState(players, zero_count(), updater.init(players), ())
 
-    def step(state, game):
+    def step(state, game) -> tuple[SolverState, StepInfo]:
         n = len(state.players)
         lrs = tuple(
             rate_at(r, state.count, f"{name}: learning_rate")

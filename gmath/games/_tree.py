@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -22,25 +24,25 @@ __all__ = [
 _map = jax.tree_util.tree_map
 
 
-def tree_add(a, b):
+def tree_add(a: Any, b: Any) -> Any:
     return _map(lambda u, v: u + v, a, b)
 
 
-def tree_sub(a, b):
+def tree_sub(a: Any, b: Any) -> Any:
     return _map(lambda u, v: u - v, a, b)
 
 
-def tree_scale(s, a):
+def tree_scale(s: Any, a: Any) -> Any:
     """``s * a`` with ``s`` cast to each leaf's dtype (strict promotion safe)."""
     return _map(lambda u: jnp.asarray(s, u.dtype) * u, a)
 
 
-def tree_axpy(s, a, b):
+def tree_axpy(s: Any, a: Any, b: Any) -> Any:
     """``s * a + b``."""
     return _map(lambda u, v: jnp.asarray(s, u.dtype) * u + v, a, b)
 
 
-def tree_vdot(a, b):
+def tree_vdot(a: Any, b: Any) -> jax.Array:
     leaves = [
         jnp.vdot(u, v)
         for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True)
@@ -50,14 +52,14 @@ def tree_vdot(a, b):
     return sum(leaves[1:], leaves[0])
 
 
-def tree_max_abs(a):
+def tree_max_abs(a: Any) -> jax.Array:
     leaves = jax.tree_util.tree_leaves(a)
     if not leaves:
         return jnp.zeros(())
     return jnp.max(jnp.stack([jnp.max(jnp.abs(u), initial=0) for u in leaves]))
 
 
-def tree_norm(a):
+def tree_norm(a: Any) -> jax.Array:
     """Euclidean norm of all leaves, computed on ``a / max|a|`` so that no square overflows
     (finite for entries up to the dtype's maximum; the scale is a constant for gradients, exact
     since the norm is homogeneous)."""
@@ -70,16 +72,16 @@ def tree_norm(a):
     return m * jnp.sqrt(sum(sq[1:], sq[0]))
 
 
-def tree_zeros_like(a):
+def tree_zeros_like(a: Any) -> Any:
     return _map(jnp.zeros_like, a)
 
 
-def tree_select(pred, a, b):
+def tree_select(pred: Any, a: Any, b: Any) -> Any:
     """``where(pred, a, b)`` leaf by leaf."""
     return _map(lambda u, v: jnp.where(pred, u, v), a, b)
 
 
-def tree_all_finite(a):
+def tree_all_finite(a: Any) -> jax.Array:
     leaves = [
         jnp.all(jnp.isfinite(u))
         for u in jax.tree_util.tree_leaves(a)
@@ -90,5 +92,5 @@ def tree_all_finite(a):
     return jnp.all(jnp.stack(leaves))
 
 
-def tree_size(a) -> int:
+def tree_size(a: Any) -> int:
     return sum(int(jnp.size(u)) for u in jax.tree_util.tree_leaves(a))

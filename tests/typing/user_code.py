@@ -1,0 +1,122 @@
+"""A researcher's script against gmath's public API, checked by mypy and pyright.
+
+``tests/typing/test_typing.py`` runs both type checkers on this file and requires a clean
+result; it also runs :func:`main`, so the calls here are real ones. ``assert_type`` pins the
+return types (a function that returns ``Any`` fails it), the annotated assignments check that
+results are usable where a ``jax.Array`` (or a record) is expected.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import jax
+import jax.numpy as jnp
+
+import gmath
+from gmath import config
+from gmath.densities import (
+    Beta,
+    Categorical,
+    Distribution,
+    Gamma,
+    Independent,
+    MixtureSameFamily,
+    MultivariateNormal,
+    Normal,
+)
+from gmath.divergences import kernels, kl, mmd_squared, renyi, sinkhorn_divergence
+from gmath.games import (
+    LogitEquilibrium,
+    MatrixGameSolution,
+    Solver,
+    SolverState,
+    Trace,
+    ZeroSumGame,
+    duality_gap,
+    extragradient,
+    gda,
+    logit_equilibrium,
+    matrix_game_value,
+    solve,
+    solve_matrix_game,
+)
+from gmath.scores import LangevinKernel, LangevinState, mala, sample_chain, ula
+
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import assert_type
+
+
+def densities() -> list[jax.Array]:
+    """Constructors by position and keyword; methods on the records."""
+    p = Normal(0.0, 1.0)
+    q = Normal(loc=jnp.zeros(3), scale=2.0)
+    g = Gamma(2.0, 3.0)
+    b = Beta(2.0, 5.0)
+    c = Categorical(logits=jnp.array([0.0, 1.0, 2.0]))
+    mvn = MultivariateNormal(jnp.zeros(2), scale_tril=jnp.eye(2))
+    ind = Independent(q, 1)
+    mix = MixtureSameFamily(jnp.zeros(2), Normal(jnp.array([-1.0, 1.0]), 0.5))
+    assert_type(p, Normal)
+    assert_type(mvn, MultivariateNormal)
+    families: list[Distribution] = [p, q, g, b, c, mvn, ind]
+    key = jax.random.key(0)
+    x: jax.Array = p.sample(key, (4,))
+    lp: jax.Array = p.log_prob(x)
+    mean: jax.Array = mix.mean()
+    return [lp, mean, *(d.entropy() for d in families)]
+
+
+def divergences() -> list[jax.Array]:
+    """Closed-form divergences between records, and sample divergences."""
+    p, q = Normal(0.0, 1.0), Normal(1.0, 2.0)
+    d_kl: jax.Array = kl(p, q)
+    d_renyi: jax.Array = renyi(Gamma(2.0, 1.0), Gamma(3.0, 2.0), 0.5)
+    x = jax.random.normal(jax.random.key(1), (16, 2))
+    y = x + 1.0
+    s: jax.Array = sinkhorn_divergence(x, y, epsilon=0.1)
+    m: jax.Array = mmd_squared(x, y, kernel=kernels.rbf(bandwidth=1.0))
+    return [d_kl, d_renyi, s, m]
+
+
+def samplers() -> list[jax.Array]:
+    """A Langevin chain on a Gaussian target."""
+    target = Independent(Normal(jnp.zeros(2), 1.0), 1)
+    kernel: LangevinKernel = mala(target.log_prob, step_size=0.1)
+    state: LangevinState = kernel.init(jnp.zeros(2))
+    _, (positions, _) = sample_chain(jax.random.key(2), kernel, state, num_steps=5)
+    biased: LangevinKernel = ula(target.log_prob, step_size=0.1)
+    assert_type(biased, LangevinKernel)
+    return [positions]
+
+
+def games() -> list[jax.Array]:
+    """Matrix games and a differentiable game with two solvers."""
+    A = jnp.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0]])
+    sol: MatrixGameSolution = solve_matrix_game(A)
+    xs, ys, value, gap = sol
+    converged: jax.Array = sol.converged
+    v: jax.Array = matrix_game_value(A)
+    g: jax.Array = duality_gap(A, xs, ys)
+    qre: LogitEquilibrium = logit_equilibrium(A, temperature=0.1)
+    game = ZeroSumGame(lambda x, y: jnp.sum(x * y))
+    solver: Solver = extragradient(0.1)
+    state, trace = solve(game, solver, (jnp.ones(1), jnp.ones(1)), num_steps=10)
+    assert_type(state, SolverState)
+    assert_type(trace, Trace)
+    _, trace_gda = solve(game, gda(0.1), state.players, num_steps=10, tol=1e-6)
+    return [value, gap, v, g, converged, qre.value, trace.grad_norm, trace_gda.num_steps]
+
+
+def main() -> float:
+    """Sum of every result (finite when all went well) plus the length of the citation."""
+    with config.checks(True):
+        results = densities() + divergences() + samplers() + games()
+    text: str = gmath.citation(kl, file=False)
+    return sum(float(jnp.sum(r.astype(float))) for r in results) + len(text)
+
+
+if __name__ == "__main__":
+    print(main())
