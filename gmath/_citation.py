@@ -61,8 +61,8 @@ def _resolve(obj) -> object:
 _CITE_KEY = re.compile(r"\[@([A-Za-z0-9_:\-]+)\]")
 
 
-def _keys(fn: Callable) -> list[str]:
-    doc = inspect.getdoc(fn) or ""
+def _keys(obj: object) -> list[str]:
+    doc = inspect.getdoc(obj) or ""
     return list(dict.fromkeys(_CITE_KEY.findall(doc)))
 
 

@@ -73,7 +73,7 @@ def checks_enabled() -> bool:
 # Messages of checks that failed inside a compiled computation, most recent last: JAX reports
 # the callback's exception as its own runtime error, and :func:`failed_check_message` finds the
 # message again to re-raise it as InvalidParameterError.
-_FAILED = collections.deque(maxlen=64)
+_FAILED: collections.deque[str] = collections.deque(maxlen=64)
 _FAILED_LOCK = threading.Lock()
 
 

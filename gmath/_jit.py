@@ -118,7 +118,7 @@ def cached(
             return jitted(*args, **kwargs, **{_CHECKS: _config.checks_enabled()})
 
     wrapper.clear_cache = jitted.clear_cache  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]  # the signature of fun (functools.wraps)
+    return wrapper  # functools.wraps: the signature of fun
 
 
 _ARRAY_LEAVES = (jax.Array, np.ndarray, np.generic, bool, int, float, complex)

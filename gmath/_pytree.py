@@ -17,7 +17,7 @@ import dataclasses
 import operator
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import jax
 
@@ -70,7 +70,7 @@ def register_record(cls: type[_T]) -> type[_T]:
     A field is static when its metadata has ``"static": True`` (``static_field``). Unflattening
     calls ``cls(**fields)``, as ``register_dataclass`` does. Returns ``cls``.
     """
-    fields = [f for f in dataclasses.fields(cls) if f.init]
+    fields = [f for f in dataclasses.fields(cast(Any, cls)) if f.init]  # cls is a dataclass
     data = tuple(f.name for f in fields if not f.metadata.get("static", False))
     meta = tuple(f.name for f in fields if f.metadata.get("static", False))
     keys = tuple(jax.tree_util.GetAttrKey(name) for name in data)

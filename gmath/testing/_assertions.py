@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -59,7 +60,14 @@ def tolerance(dtype, *, condition: float = 1.0) -> float:
     return _BASE[dtype] * float(condition)
 
 
-def assert_allclose(actual, desired, *, rtol: float | None = None, atol: float = 0.0, err_msg=""):
+def _same_structure(a: Any, b: Any) -> bool:
+    # jax.tree_util.PyTreeDef comes from a compiled module without stubs
+    return bool(a == b)
+
+
+def assert_allclose(
+    actual, desired, *, rtol: float | None = None, atol: float = 0.0, err_msg: str = ""
+) -> None:
     r"""``numpy.testing.assert_allclose`` over matching pytrees, dtype-aware by default.
 
     With ``rtol=None`` the tolerance is :func:`tolerance` of the actual leaf's dtype. Leaves must
@@ -83,7 +91,7 @@ def assert_allclose(actual, desired, *, rtol: float | None = None, atol: float =
     """
     actual_leaves, actual_tree = jax.tree_util.tree_flatten(actual)
     desired_leaves, desired_tree = jax.tree_util.tree_flatten(desired)
-    if actual_tree != desired_tree:
+    if not _same_structure(actual_tree, desired_tree):
         raise AssertionError(f"tree structures differ: {actual_tree} vs {desired_tree}")
     for i, (a, d) in enumerate(zip(actual_leaves, desired_leaves, strict=True)):
         a = np.asarray(a)
@@ -108,7 +116,7 @@ def assert_transform_consistent(
     in_axes: int | Sequence | None = 0,
     rtol: float | None = None,
     atol: float = 0.0,
-):
+) -> None:
     r"""Assert ``fn`` gives the same result eager, under ``jit``, ``vmap`` and ``jit(vmap)``.
 
     ``batched_args`` carry a leading batch axis (per ``in_axes``); the reference is a Python loop

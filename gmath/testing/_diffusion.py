@@ -75,7 +75,7 @@ def _solve_spd(cov, v):
     return jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(cov), True), v[..., None])[..., 0]
 
 
-def gaussian_diffusion_marginal(mean, cov, t, *, schedule):
+def gaussian_diffusion_marginal(mean, cov, t, *, schedule) -> tuple[jax.Array, jax.Array]:
     r"""Mean :math:`\alpha_t m` and covariance :math:`C_t = \alpha_t^2 S + \sigma_t^2 I` of :math:`p_t`.
 
     Args:
@@ -105,7 +105,7 @@ def gaussian_diffusion_marginal(mean, cov, t, *, schedule):
     return alpha * mean, alpha * alpha * cov + sigma * sigma * eye
 
 
-def gaussian_diffusion_log_prob(x, mean, cov, t, *, schedule):
+def gaussian_diffusion_log_prob(x, mean, cov, t, *, schedule) -> jax.Array:
     r"""Exact :math:`\log p_t(x) = \log\mathcal N(x; \alpha_t m, \alpha_t^2 S + \sigma_t^2 I)`.
 
     Args:
@@ -135,7 +135,7 @@ def gaussian_diffusion_log_prob(x, mean, cov, t, *, schedule):
     return _mvn_log_prob(x, mean_t, cov_t)
 
 
-def gaussian_diffusion_score(x, mean, cov, t, *, schedule):
+def gaussian_diffusion_score(x, mean, cov, t, *, schedule) -> jax.Array:
     r"""Exact score :math:`\nabla\log p_t(x) = -C_t^{-1}(x - \alpha_t m)`.
 
     Args:
@@ -164,7 +164,7 @@ def gaussian_diffusion_score(x, mean, cov, t, *, schedule):
     return -_solve_spd(cov_t, x - mean_t)
 
 
-def gaussian_optimal_denoiser(x, mean, cov, t, *, schedule):
+def gaussian_optimal_denoiser(x, mean, cov, t, *, schedule) -> jax.Array:
     r"""Optimal denoiser :math:`D^*(x_t) = E[x_0\mid x_t] = m + \alpha S C_t^{-1}(x_t - \alpha m)`.
 
     Args:
@@ -195,7 +195,7 @@ def gaussian_optimal_denoiser(x, mean, cov, t, *, schedule):
     return mean + alpha * _einsum("ij,...j->...i", cov, _solve_spd(cov_t, x - mean_t))
 
 
-def gaussian_flow_map(x, mean, cov, s, t, *, schedule):
+def gaussian_flow_map(x, mean, cov, s, t, *, schedule) -> jax.Array:
     r"""Probability-flow ODE map from time ``s`` to time ``t`` for Gaussian data (exact, linear).
 
     .. math::
@@ -234,7 +234,7 @@ def gaussian_flow_map(x, mean, cov, s, t, *, schedule):
     return a_t * mean + _einsum("ij,...j->...i", q, ratio * centred)
 
 
-def gaussian_minimum_denoising_loss(cov, t, *, schedule, prediction: str = "eps"):
+def gaussian_minimum_denoising_loss(cov, t, *, schedule, prediction: str = "eps") -> jax.Array:
     r"""Minimum expected squared error of a denoiser at time ``t`` for Gaussian data.
 
     For ``"eps"``: :math:`E\|\varepsilon - E[\varepsilon\mid x_t]\|^2 =
@@ -285,7 +285,7 @@ def _mixture_terms(x, weights, means, covs, t, schedule):
     return alpha, means_t, covs_t, log_joint
 
 
-def mixture_diffusion_log_prob(x, weights, means, covs, t, *, schedule):
+def mixture_diffusion_log_prob(x, weights, means, covs, t, *, schedule) -> jax.Array:
     r"""Exact :math:`\log p_t(x)` of diffused mixture data :math:`\sum_k w_k\mathcal N(m_k, S_k)`.
 
     Each component becomes :math:`\mathcal N(\alpha_t m_k, \alpha_t^2 S_k + \sigma_t^2 I)`.
@@ -319,7 +319,7 @@ def mixture_diffusion_log_prob(x, weights, means, covs, t, *, schedule):
     return jax.scipy.special.logsumexp(log_joint, axis=-1)
 
 
-def mixture_diffusion_score(x, weights, means, covs, t, *, schedule):
+def mixture_diffusion_score(x, weights, means, covs, t, *, schedule) -> jax.Array:
     r"""Exact mixture score :math:`\sum_k r_k(x)\,(-C_{t,k}^{-1}(x - \alpha_t m_k))`.
 
     :math:`r = \operatorname{softmax}_k(\log w_k + \log\mathcal N_k(x))` are the responsibilities.
@@ -353,7 +353,7 @@ def mixture_diffusion_score(x, weights, means, covs, t, *, schedule):
     return jnp.sum(resp[..., None] * comp_scores, axis=-2)
 
 
-def mixture_optimal_denoiser(x, weights, means, covs, t, *, schedule):
+def mixture_optimal_denoiser(x, weights, means, covs, t, *, schedule) -> jax.Array:
     r"""Optimal denoiser for mixture data: :math:`\sum_k r_k(x)\,D_k^*(x)`.
 
     :math:`D_k^*(x) = m_k + \alpha_t S_k C_{t,k}^{-1}(x - \alpha_t m_k)` is the Gaussian denoiser

@@ -7,6 +7,8 @@ They are the domains of gmath's own tests and accuracy table.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -19,6 +21,34 @@ from gmath.testing._arrays import (
     simplex_points,
     spd_matrices,
 )
+
+if TYPE_CHECKING:
+    from gmath.densities import (
+        Bernoulli,
+        Beta,
+        Binomial,
+        Categorical,
+        Cauchy,
+        Dirichlet,
+        Exponential,
+        Gamma,
+        Geometric,
+        Gumbel,
+        HalfNormal,
+        Laplace,
+        Logistic,
+        LogNormal,
+        LowRankMultivariateNormal,
+        MixtureSameFamily,
+        MultivariateNormal,
+        MultivariateNormalDiag,
+        Normal,
+        Poisson,
+        StudentT,
+        TruncatedNormal,
+        Uniform,
+        VonMises,
+    )
 
 __all__ = [
     "bernoullis",
@@ -64,7 +94,9 @@ def _loc_scale(family: str, *, batch_shape, dtype, loc=(-10.0, 10.0), scale=(0.1
     )
 
 
-def normals(*, batch_shape=(), dtype=np.float64, loc=(-10.0, 10.0), scale=(0.1, 10.0)):
+def normals(
+    *, batch_shape=(), dtype=np.float64, loc=(-10.0, 10.0), scale=(0.1, 10.0)
+) -> st.SearchStrategy[Normal]:
     """``Normal(loc, scale)`` records; ``loc`` uniform and ``scale`` log-uniform on the ranges.
 
     Args:
@@ -87,7 +119,7 @@ def normals(*, batch_shape=(), dtype=np.float64, loc=(-10.0, 10.0), scale=(0.1, 
     return _loc_scale("Normal", batch_shape=batch_shape, dtype=dtype, loc=loc, scale=scale)
 
 
-def log_normals(*, batch_shape=(), dtype=np.float64):
+def log_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[LogNormal]:
     """``LogNormal(loc, scale)`` with loc in [-2, 2], scale in [0.1, 2].
 
     Args:
@@ -110,7 +142,7 @@ def log_normals(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def cauchys(*, batch_shape=(), dtype=np.float64):
+def cauchys(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Cauchy]:
     """``Cauchy(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -131,7 +163,7 @@ def cauchys(*, batch_shape=(), dtype=np.float64):
     return _loc_scale("Cauchy", batch_shape=batch_shape, dtype=dtype)
 
 
-def laplaces(*, batch_shape=(), dtype=np.float64):
+def laplaces(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Laplace]:
     """``Laplace(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -152,7 +184,7 @@ def laplaces(*, batch_shape=(), dtype=np.float64):
     return _loc_scale("Laplace", batch_shape=batch_shape, dtype=dtype)
 
 
-def logistics(*, batch_shape=(), dtype=np.float64):
+def logistics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Logistic]:
     """``Logistic(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -173,7 +205,7 @@ def logistics(*, batch_shape=(), dtype=np.float64):
     return _loc_scale("Logistic", batch_shape=batch_shape, dtype=dtype)
 
 
-def gumbels(*, batch_shape=(), dtype=np.float64):
+def gumbels(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Gumbel]:
     """``Gumbel(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -194,7 +226,7 @@ def gumbels(*, batch_shape=(), dtype=np.float64):
     return _loc_scale("Gumbel", batch_shape=batch_shape, dtype=dtype)
 
 
-def half_normals(*, batch_shape=(), dtype=np.float64):
+def half_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[HalfNormal]:
     """``HalfNormal(scale)`` with scale in [0.1, 10].
 
     Args:
@@ -218,7 +250,7 @@ def half_normals(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def truncated_normals(*, batch_shape=(), dtype=np.float64):
+def truncated_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[TruncatedNormal]:
     """``TruncatedNormal(loc, scale, low, high)`` records with a well-conditioned window.
 
     loc in [-5, 5], scale in [0.1, 5], and bounds ``low = loc + a scale``,
@@ -257,7 +289,7 @@ def truncated_normals(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)):
+def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)) -> st.SearchStrategy[StudentT]:
     """``StudentT(df, loc, scale)`` records: df log-uniform on ``df``, loc in [-10, 10].
 
     scale in [0.1, 10], log-uniform.
@@ -287,7 +319,7 @@ def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)):
     )
 
 
-def exponentials(*, batch_shape=(), dtype=np.float64):
+def exponentials(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Exponential]:
     """``Exponential(rate)`` with rate in [0.1, 10].
 
     Args:
@@ -311,7 +343,9 @@ def exponentials(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def gammas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=(0.1, 10.0)):
+def gammas(
+    *, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=(0.1, 10.0)
+) -> st.SearchStrategy[Gamma]:
     """``Gamma(concentration, rate)`` with both log-uniform on the given ranges.
 
     Args:
@@ -341,7 +375,9 @@ def gammas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=
     )
 
 
-def betas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)):
+def betas(
+    *, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)
+) -> st.SearchStrategy[Beta]:
     """``Beta(concentration1, concentration0)``, each log-uniform on ``concentration``.
 
     Args:
@@ -367,7 +403,7 @@ def betas(*, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)):
     return st.builds(lambda a, b: _gd().Beta(concentration1=a, concentration0=b), c, c)
 
 
-def uniforms(*, batch_shape=(), dtype=np.float64):
+def uniforms(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Uniform]:
     """``Uniform(low, high)``: low in [-10, 10], width in [0.1, 10].
 
     Args:
@@ -393,7 +429,9 @@ def uniforms(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def von_mises(*, batch_shape=(), dtype=np.float64, concentration=(0.01, 50.0)):
+def von_mises(
+    *, batch_shape=(), dtype=np.float64, concentration=(0.01, 50.0)
+) -> st.SearchStrategy[VonMises]:
     r"""``VonMises(loc, concentration)``: loc in [-pi, pi], concentration log-uniform.
 
     Args:
@@ -433,7 +471,7 @@ def _logits_or_probs(family, logits, probs, extra=None):
     return st.booleans().flatmap(make)
 
 
-def bernoullis(*, batch_shape=(), dtype=np.float64):
+def bernoullis(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Bernoulli]:
     """``Bernoulli`` by ``logits`` in [-10, 10] or ``probs`` in [0.01, 0.99] (either spelling).
 
     Args:
@@ -459,7 +497,7 @@ def bernoullis(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def geometrics(*, batch_shape=(), dtype=np.float64):
+def geometrics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Geometric]:
     """``Geometric`` by ``logits`` in [-5, 5] or ``probs`` in [0.05, 0.95].
 
     Args:
@@ -485,7 +523,9 @@ def geometrics(*, batch_shape=(), dtype=np.float64):
     )
 
 
-def categoricals(*, num_categories: int = 4, batch_shape=(), dtype=np.float64):
+def categoricals(
+    *, num_categories: int = 4, batch_shape=(), dtype=np.float64
+) -> st.SearchStrategy[Categorical]:
     r"""``Categorical`` over ``num_categories`` by ``logits`` in [-10, 10] or simplex ``probs``.
 
     Args:
@@ -523,7 +563,9 @@ def categoricals(*, num_categories: int = 4, batch_shape=(), dtype=np.float64):
     )
 
 
-def binomials(*, batch_shape=(), dtype=np.float64, max_count: int = 50):
+def binomials(
+    *, batch_shape=(), dtype=np.float64, max_count: int = 50
+) -> st.SearchStrategy[Binomial]:
     """``Binomial(total_count, logits=|probs=)`` with total_count in [1, max_count].
 
     Args:
@@ -553,7 +595,7 @@ def binomials(*, batch_shape=(), dtype=np.float64, max_count: int = 50):
     )
 
 
-def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)):
+def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)) -> st.SearchStrategy[Poisson]:
     """``Poisson(rate)`` with rate log-uniform on ``rate``.
 
     Args:
@@ -580,7 +622,7 @@ def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)):
 
 def multivariate_normals(
     *, dim: int = 3, batch_shape=(), dtype=np.float64, parameterization: str = "scale_tril"
-):
+) -> st.SearchStrategy[MultivariateNormal]:
     r"""``MultivariateNormal(loc, scale_tril=|covariance_matrix=|precision_matrix=)``.
 
     loc in [-5, 5]; covariances :math:`Q\operatorname{diag}(\lambda)Q^\top` with eigenvalues
@@ -628,7 +670,9 @@ def multivariate_normals(
     )
 
 
-def multivariate_normal_diags(*, dim: int = 3, batch_shape=(), dtype=np.float64):
+def multivariate_normal_diags(
+    *, dim: int = 3, batch_shape=(), dtype=np.float64
+) -> st.SearchStrategy[MultivariateNormalDiag]:
     """``MultivariateNormalDiag(loc, scale_diag)``: loc in [-5, 5], scale_diag in [0.1, 10].
 
     Args:
@@ -655,7 +699,9 @@ def multivariate_normal_diags(*, dim: int = 3, batch_shape=(), dtype=np.float64)
     )
 
 
-def low_rank_multivariate_normals(*, dim: int = 4, rank: int = 2, batch_shape=(), dtype=np.float64):
+def low_rank_multivariate_normals(
+    *, dim: int = 4, rank: int = 2, batch_shape=(), dtype=np.float64
+) -> st.SearchStrategy[LowRankMultivariateNormal]:
     """``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``, factor entries in [-2, 2].
 
     Args:
@@ -684,7 +730,9 @@ def low_rank_multivariate_normals(*, dim: int = 4, rank: int = 2, batch_shape=()
     )
 
 
-def dirichlets(*, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=(0.3, 20.0)):
+def dirichlets(
+    *, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=(0.3, 20.0)
+) -> st.SearchStrategy[Dirichlet]:
     """``Dirichlet(concentration)`` with entries log-uniform on ``concentration``.
 
     Args:
@@ -710,7 +758,9 @@ def dirichlets(*, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=
     ).map(lambda c: _gd().Dirichlet(concentration=c))
 
 
-def mixtures_of_normals(*, num_components: int = 3, batch_shape=(), dtype=np.float64):
+def mixtures_of_normals(
+    *, num_components: int = 3, batch_shape=(), dtype=np.float64
+) -> st.SearchStrategy[MixtureSameFamily]:
     """``MixtureSameFamily(mixture_logits, Normal(...))`` with ``num_components`` components.
 
     Args:

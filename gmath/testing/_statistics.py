@@ -143,7 +143,9 @@ def assert_mean_matches(
         )
 
 
-def gauss_legendre_integral(fn: Callable, low, high, *, num_nodes: int = 200, num_panels: int = 1):
+def gauss_legendre_integral(
+    fn: Callable, low, high, *, num_nodes: int = 200, num_panels: int = 1
+) -> np.ndarray | np.float64:
     r"""Composite Gauss–Legendre quadrature of ``fn`` over ``[low, high]`` (vectorised over nodes).
 
     ``fn`` receives an array of nodes with shape ``(num_panels * num_nodes,) + shape(low)`` and
