@@ -7,10 +7,13 @@ Subpackages: :mod:`gmath.densities`, :mod:`gmath.divergences`, :mod:`gmath.score
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gmath._citation import citation
 from gmath._version import __version__
+
+if TYPE_CHECKING:  # type checkers see the subpackages that __getattr__ loads on first use
+    from gmath import config, densities, divergences, games, scores, testing
 
 __all__ = [
     "__version__",

@@ -114,6 +114,8 @@ def main() -> float:
     """Sum of every result (finite when all went well) plus the length of the citation."""
     with config.checks(True):
         results = densities() + divergences() + samplers() + games()
+    # the subpackages through the top-level module (loaded on first use)
+    assert_type(gmath.densities.Normal(0.0, 1.0), gmath.densities.Normal)
     text: str = gmath.citation(kl, file=False)
     return sum(float(jnp.sum(r.astype(float))) for r in results) + len(text)
 
