@@ -6,7 +6,7 @@ import importlib
 import importlib.metadata
 import inspect
 import re
-from collections.abc import Callable
+from typing import IO, Literal
 
 __all__ = ["citation"]
 
@@ -66,7 +66,7 @@ def _keys(obj: object) -> list[str]:
     return list(dict.fromkeys(_CITE_KEY.findall(doc)))
 
 
-def citation(*functions: Callable, file=None) -> str:
+def citation(*functions: object, file: IO[str] | Literal[False] | None = None) -> str:
     r"""Return (and print) BibTeX for gmath and the methods behind ``functions``.
 
     Docstrings cite papers by bibliography key, written in square brackets after an at sign,

@@ -35,15 +35,18 @@ class InvalidParameterError(ValueError):
     """A distribution or solver was given parameters outside their domain."""
 
 
-class _ChecksSetting(contextlib.AbstractContextManager):
-    def __init__(self, previous: bool):
+class _ChecksSetting(contextlib.AbstractContextManager[None]):
+    def __init__(self, previous: bool) -> None:
         self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
 
     def __exit__(self, *exc_info) -> None:
         _STATE["checks"] = self._previous
 
 
-def checks(enabled: bool = True) -> contextlib.AbstractContextManager:
+def checks(enabled: bool = True) -> contextlib.AbstractContextManager[None]:
     """Turn parameter checks on or off; usable as a plain call or a context manager.
 
     Args:
