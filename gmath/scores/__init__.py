@@ -2,8 +2,24 @@ r"""Score functions, trace estimators, score-matching losses, noise schedules, s
 Langevin kernels and variational bounds.
 
 Conventions: :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`, :math:`\lambda_t = \log(\alpha_t^2
-/\sigma_t^2)`; model callables are ``fn(x, t)`` on the whole state ``x`` (any batch shape) and
-a scalar time ``t``; random functions take a PRNG ``key`` first; options are keyword-only.
+/\sigma_t^2)`; random functions take a PRNG ``key`` first; options are keyword-only.
+
+One model convention, shared by the losses, the samplers and the likelihood: a model is called
+on a whole batch, ``model_fn(x, t)`` with ``x`` of shape ``[batch, ...]`` and ``t`` of shape
+``[batch]`` (one time per example; the samplers pass the current grid time in every entry, the
+denoising loss each example's drawn time), and returns an array shaped like ``x`` (the same
+call as a network ``net(params, x, t)`` closed over its parameters). What it returns is named
+by the static keyword ``prediction``, one of :data:`PREDICTIONS`: ``"score"``
+(:math:`\nabla\log p_t`), ``"eps"`` (:math:`\varepsilon`), ``"x0"`` (:math:`x_0`), ``"v"``
+(:math:`\alpha_t\varepsilon - \sigma_t x_0`), ``"velocity"`` (:math:`\dot\alpha_t x_0 +
+\dot\sigma_t\varepsilon`) or ``"edm"`` (the raw EDM network); every sampler, the
+probability-flow drift and likelihood, and :func:`denoising_score_matching_loss` take it, so a
+model trained with the loss plugs into any sampler with the same ``prediction``. Score models
+without time (:func:`explicit_score_matching_loss`, :func:`implicit_score_matching_loss`,
+:func:`sliced_score_matching_loss`) are ``score_fn(x)`` on the batch. Functions that need a
+per-example Jacobian (the likelihood, the implicit loss) call the model on one example at a time
+under ``vmap``, so a model must treat the examples of a batch independently. The samplers hold
+a batch of independent chains; the probability-flow likelihood returns one value per example.
 """
 
 from gmath._estimate import Estimate

@@ -18,6 +18,8 @@ import numpy as np
 from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import check_key, promote
+from gmath.scores._predictions import _check_batch, _check_kind, _model_score
+from gmath.scores._schedules import edm
 
 __all__ = [
     "LangevinInfo",
@@ -365,31 +367,42 @@ def _annealed_precheck(*args, sigmas=None, **kwargs):
 
 @cached(
     static_argnums=(1,),
-    static_argnames=("num_steps_per_level", "step_size"),
+    static_argnames=("num_steps_per_level", "step_size", "prediction", "sigma_data"),
     precheck=_annealed_precheck,
 )
 def annealed_langevin_sample(
     key,
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     sigmas,
     num_steps_per_level: int = 100,
     step_size: float = 2e-5,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""Annealed Langevin dynamics (Song and Ermon 2019, Algorithm 1).
 
     For each noise level :math:`\sigma_i` (decreasing), with
     :math:`\alpha_i = \epsilon\,\sigma_i^2/\sigma_L^2`, run ``num_steps_per_level`` steps
     :math:`x \leftarrow x + \tfrac{\alpha_i}{2}s(x, \sigma_i) + \sqrt{\alpha_i}\,z`.
 
+    The model follows the convention of :mod:`gmath.scores`: it is called on the whole batch,
+    ``model_fn(x, sigma)`` with ``sigma`` of shape ``[batch]``, the noise level of the
+    :func:`~gmath.scores.edm` schedule (:math:`x_\sigma = x_0 + \sigma\varepsilon`); a
+    prediction other than the score is converted to it through that schedule.
+
     Args:
       key: PRNG key.
-      score_fn: noise-conditional score ``(x, sigma) -> score``.
-      x_start: initial point, any shape.
+      model_fn: noise-conditional model ``(x [batch, ...], sigma [batch]) -> [batch, ...]``,
+        by default the score.
+      x_start: initial batch, shape ``[batch, ...]``.
       sigmas: decreasing noise levels ``[L]``.
       num_steps_per_level: :math:`T` steps per level.
       step_size: :math:`\epsilon`.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The final sample, shaped like ``x_start``.
@@ -400,18 +413,21 @@ def annealed_langevin_sample(
 
     Examples:
       >>> import jax, jax.numpy as jnp
-      >>> x = annealed_langevin_sample(jax.random.key(0), lambda x, s: -x / (1 + s**2),
-      ...                              jnp.zeros(2), sigmas=jnp.array([1.0, 0.1]),
+      >>> x = annealed_langevin_sample(jax.random.key(0), lambda x, s: -x / (1 + s[:, None]**2),
+      ...                              jnp.zeros((3, 2)), sigmas=jnp.array([1.0, 0.1]),
       ...                              num_steps_per_level=5)
       >>> x.shape
-      (2,)
+      (3, 2)
     """
     owner = "annealed_langevin_sample"
     check_key(key, where=owner)
     if not (isinstance(num_steps_per_level, int) and num_steps_per_level >= 1):
         raise ValueError("annealed_langevin_sample: num_steps_per_level must be a positive int.")
     _check_step_size(owner, step_size)
+    _check_kind(owner, prediction)
     (x_start,) = promote(x_start)
+    _check_batch(owner, "x_start", x_start)
+    schedule = edm()
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 1:
         raise ValueError(f"annealed_langevin_sample: sigmas must be 1-D, got {sigmas.shape}.")
@@ -432,7 +448,8 @@ def annealed_langevin_sample(
 
         def inner(x, k):
             z = jax.random.normal(k, x.shape, x.dtype)
-            return x + 0.5 * alpha * score_fn(x, sigma) + jnp.sqrt(alpha) * z, None
+            s = _model_score(owner, model_fn, x, sigma, schedule, prediction, sigma_data)
+            return x + 0.5 * alpha * s + jnp.sqrt(alpha) * z, None
 
         x, _ = jax.lax.scan(inner, x, ks)
         return x, None

@@ -1,8 +1,11 @@
 r"""Score-matching losses: explicit, implicit (Hyvärinen), sliced and denoising.
 
-Every loss takes a *per-example* callable (``score_fn(x)`` for one point, ``model_fn(x, t)`` for
-one point and a scalar time) and a batch ``x`` of shape ``[n, ...]``; it maps over the batch and
-returns the batch mean, a scalar to differentiate.
+Every loss takes a batch ``x`` of shape ``[n, ...]`` and a *batch-level* model, the convention of
+:mod:`gmath.scores`: ``score_fn(x)`` on the whole batch ``[n, ...] -> [n, ...]``, and for the
+denoising loss ``model_fn(x_t, t)`` with ``t`` of shape ``[n]`` (one time per example), the same
+call the samplers make. It returns the batch mean, a scalar to differentiate. Losses that need
+the Jacobian of the model per example (the implicit loss) call it on one example at a time under
+``vmap``, so the model must treat the examples of a batch independently.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
-from gmath.scores._predictions import PREDICTIONS, _from_x0_eps
+from gmath.scores._predictions import PREDICTIONS, _call_model, _column, _from_x0_eps
 from gmath.scores._schedules import NoiseSchedule
 
 __all__ = [
@@ -39,13 +42,24 @@ def _sum_event(v):
     return jnp.sum(jnp.reshape(v, (v.shape[0], -1)), axis=-1)
 
 
-def explicit_score_matching_loss(score_fn: Callable, x, target_score_fn: Callable):
+def _apply(owner, fn, x, name="score_fn"):
+    """A batch-level ``fn(x)``, its shape checked against ``x``."""
+    out = fn(x)
+    if jnp.shape(out) != x.shape:
+        raise ValueError(
+            f"{owner}: {name} returned shape {jnp.shape(out)}, expected {x.shape} (the shape of "
+            "its input batch)."
+        )
+    return jnp.asarray(out, x.dtype)
+
+
+def explicit_score_matching_loss(score_fn: Callable, x, target_score_fn: Callable) -> jax.Array:
     r"""Explicit score matching :math:`J_{\mathrm{ESM}} = \tfrac12 E\|s(x) - \nabla\log p(x)\|^2`.
 
     Args:
-      score_fn: model score of one point, ``x -> s(x)`` (shaped like ``x``).
+      score_fn: model score on the batch, ``x [n, ...] -> s(x) [n, ...]``.
       x: samples of :math:`p`, shape ``[n, ...]``.
-      target_score_fn: the true score :math:`\nabla\log p` of one point.
+      target_score_fn: the true score :math:`\nabla\log p` on the batch.
 
     Returns:
       Scalar: the batch mean.
@@ -60,8 +74,9 @@ def explicit_score_matching_loss(score_fn: Callable, x, target_score_fn: Callabl
       >>> float(explicit_score_matching_loss(lambda v: -2 * v, x, lambda v: -v))
       0.5
     """
-    x = _batch("explicit_score_matching_loss", x)
-    diff = jax.vmap(score_fn)(x) - jax.vmap(target_score_fn)(x)
+    owner = "explicit_score_matching_loss"
+    x = _batch(owner, x)
+    diff = _apply(owner, score_fn, x) - _apply(owner, target_score_fn, x, "target_score_fn")
     return 0.5 * jnp.mean(_sum_event(diff * diff))
 
 
@@ -73,7 +88,7 @@ def implicit_score_matching_loss(
     key=None,
     num_probes: int = 1,
     probe: str = "rademacher",
-):
+) -> jax.Array:
     r"""Implicit (Hyvärinen) score matching :math:`J_{\mathrm{ISM}} = E[\operatorname{tr}\nabla s(x) + \tfrac12\|s(x)\|^2]`.
 
     Integration by parts gives :math:`J_{\mathrm{ISM}} = J_{\mathrm{ESM}} - \tfrac12
@@ -83,8 +98,11 @@ def implicit_score_matching_loss(
     :math:`J = -\operatorname{tr}A + \tfrac12[\operatorname{tr}(ASA^\top) + \|A(m-b)\|^2]`,
     minimised at :math:`A = S^{-1}, b = m` with value :math:`-\operatorname{tr}(S^{-1})/2`.
 
+    The trace is per example: ``score_fn`` is called on one example at a time (a batch of one)
+    under ``vmap``.
+
     Args:
-      score_fn: model score of one point.
+      score_fn: model score on the batch, ``x [n, ...] -> s(x) [n, ...]``.
       x: samples, shape ``[n, ...]``.
       method: ``"exact"`` or ``"hutchinson"`` (or ``"hutch++"``) for the trace.
       key: PRNG key for stochastic traces.
@@ -104,10 +122,12 @@ def implicit_score_matching_loss(
       >>> float(implicit_score_matching_loss(lambda v: -v, x))
       -0.5
     """
-    x = _batch("implicit_score_matching_loss", x)
-    s = jax.vmap(score_fn)(x)
+    owner = "implicit_score_matching_loss"
+    x = _batch(owner, x)
+    s = _apply(owner, score_fn, x)
+    one = lambda v: score_fn(v[None])[0]  # the model on a batch of one example
     if method == "exact":
-        traces = jax.vmap(lambda v: divergence(score_fn, v))(x)
+        traces = jax.vmap(lambda v: divergence(one, v))(x)
     else:
         if key is None:
             raise ValueError(f"implicit_score_matching_loss: method={method!r} needs a key.")
@@ -115,9 +135,7 @@ def implicit_score_matching_loss(
         keys = jax.random.split(key, x.shape[0])
         traces = jax.vmap(
             lambda k, v: (
-                divergence(
-                    score_fn, v, method=method, key=k, num_probes=num_probes, probe=probe
-                ).value
+                divergence(one, v, method=method, key=k, num_probes=num_probes, probe=probe).value
             )
         )(keys, x)
     return jnp.mean(traces + 0.5 * _sum_event(s * s))
@@ -131,7 +149,7 @@ def sliced_score_matching_loss(
     num_projections: int = 1,
     variance_reduced: bool = True,
     probe: str = "gaussian",
-):
+) -> jax.Array:
     r"""Sliced score matching (Song et al. 2019).
 
     .. math::
@@ -141,11 +159,11 @@ def sliced_score_matching_loss(
 
     with :math:`E[vv^\top] = I`: both are unbiased for :math:`J_{\mathrm{ISM}}`; the
     variance-reduced form integrates the second term analytically. One Jacobian-vector product
-    per projection.
+    of the batch-level ``score_fn`` per projection (each example with its own direction).
 
     Args:
       key: PRNG key for the projections.
-      score_fn: model score of one point.
+      score_fn: model score on the batch, ``x [n, ...] -> s(x) [n, ...]``.
       x: samples, shape ``[n, ...]``.
       num_projections: projections per example.
       variance_reduced: use the variance-reduced form.
@@ -171,20 +189,19 @@ def sliced_score_matching_loss(
         raise ValueError(f"sliced_score_matching_loss: unknown probe {probe!r}.")
     if not (isinstance(num_projections, int) and num_projections >= 1):
         raise ValueError("sliced_score_matching_loss: num_projections must be a positive int.")
-    x = _batch("sliced_score_matching_loss", x)
+    owner = "sliced_score_matching_loss"
+    x = _batch(owner, x)
     draw = jax.random.rademacher if probe == "rademacher" else jax.random.normal
-    v = draw(key, (x.shape[0], num_projections) + x.shape[1:], x.dtype)
+    v = draw(key, (num_projections,) + x.shape, x.dtype)
+    _apply(owner, score_fn, x)  # the shape check
+    s, jvp = jax.linearize(lambda u: jnp.asarray(score_fn(u), x.dtype), x)
 
-    def per_example(xi, vi):
-        def one(vj):
-            s, jv = jax.jvp(score_fn, (xi,), (vj,))
-            quad = jnp.sum(vj * jv)
-            second = jnp.sum(s * s) if variance_reduced else jnp.sum(vj * s) ** 2
-            return quad + 0.5 * second
+    def one(vj):  # [n]: v_j^T J v_j + 1/2 (...)^2 per example
+        quad = _sum_event(vj * jvp(vj))
+        second = _sum_event(s * s) if variance_reduced else _sum_event(vj * s) ** 2
+        return quad + 0.5 * second
 
-        return jnp.mean(jax.vmap(one)(vi))
-
-    return jnp.mean(jax.vmap(per_example)(x, v))
+    return jnp.mean(jax.vmap(one)(v))
 
 
 _LOG_SNR_CLIP = 60.0  # |log SNR| beyond this is clipped in the weights (SNR ~ 1e26)
@@ -243,12 +260,15 @@ def denoising_score_matching_loss(
     t_max: float | None = None,
     gamma: float = 5.0,
     sigma_data: float = 0.5,
-):
+) -> jax.Array:
     r"""Denoising score matching with any prediction type and weighting (Vincent 2011).
 
     Draws :math:`t \sim U(t_{\min}, t_{\max})` per example (unless ``t`` is given) and
     :math:`\varepsilon \sim \mathcal N(0, I)`, forms :math:`x_t = \alpha_t x_0 + \sigma_t
-    \varepsilon` and scores ``model_fn(x_t, t)``, a prediction of type ``prediction``.
+    \varepsilon` and scores ``model_fn(x_t, t)``, a prediction of type ``prediction``, called
+    once on the whole batch: ``x_t`` of shape ``[n, ...]`` and ``t`` of shape ``[n]`` (the
+    convention of :mod:`gmath.scores`; the samplers call the model the same way, so the trained
+    model plugs into them with the same ``prediction``).
     Weightings, written as the weight :math:`w` of :math:`\|\hat x_0 - x_0\|^2` (equivalently
     :math:`w/\mathrm{SNR}` on :math:`\|\hat\varepsilon - \varepsilon\|^2`); the loss is
     computed as a weighted squared error of the prediction itself, the weight written to stay
@@ -276,7 +296,7 @@ def denoising_score_matching_loss(
 
     Args:
       key: PRNG key (times and noise).
-      model_fn: ``(x_t, t) -> prediction`` for one example and a scalar time.
+      model_fn: the model ``(x_t [n, ...], t [n]) -> prediction [n, ...]`` on the batch.
       x0: clean data, shape ``[n, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       prediction: ``"eps"``, ``"x0"``, ``"v"``, ``"score"``, ``"edm"`` or ``"velocity"``.
@@ -304,8 +324,8 @@ def denoising_score_matching_loss(
       >>> from gmath.scores import vp_linear
       >>> x0 = jnp.zeros((4, 2))  # data = a point mass at 0: the optimal eps-prediction is x/sigma
       >>> s = vp_linear()
-      >>> loss = denoising_score_matching_loss(jax.random.key(0), lambda x, t: x / s.sigma(t),
-      ...                                      x0, schedule=s)
+      >>> eps_model = lambda x, t: x / s.sigma(t)[:, None]
+      >>> loss = denoising_score_matching_loss(jax.random.key(0), eps_model, x0, schedule=s)
       >>> round(float(loss), 10)
       0.0
     """
@@ -339,19 +359,10 @@ def denoising_score_matching_loss(
             )
         t = jnp.broadcast_to(t.astype(x0.dtype), (n,))
     eps = jax.random.normal(key_eps, x0.shape, x0.dtype)
-
-    def per_example(x0_i, eps_i, t_i):
-        x_t = schedule.alpha(t_i) * x0_i + schedule.sigma(t_i) * eps_i
-        pred = model_fn(x_t, t_i)
-        if jnp.shape(pred) != x_t.shape:
-            raise ValueError(
-                f"denoising_score_matching_loss: model_fn returned shape {jnp.shape(pred)}, "
-                f"expected {x_t.shape}."
-            )
-        pred = jnp.asarray(pred, x0.dtype)
-        target = _from_x0_eps(x0_i, eps_i, x_t, t_i, schedule, prediction, sigma_data)
-        err = pred - target
-        factor = _loss_factor(prediction, weighting, t_i, schedule, gamma, sigma_data)
-        return factor * jnp.sum(err * err)
-
-    return jnp.mean(jax.vmap(per_example)(x0, eps, t))
+    tc = _column(t, x0)
+    x_t = schedule.alpha(tc) * x0 + schedule.sigma(tc) * eps
+    pred = _call_model("denoising_score_matching_loss", model_fn, x_t, t)
+    target = _from_x0_eps(x0, eps, x_t, tc, schedule, prediction, sigma_data)
+    err = pred - target
+    factor = _loss_factor(prediction, weighting, t, schedule, gamma, sigma_data)
+    return jnp.mean(factor * _sum_event(err * err))

@@ -318,3 +318,46 @@ def prediction_target(x0, eps, t, *, schedule: NoiseSchedule, prediction: str, s
     x0, eps, t = promote(x0, eps, t)
     x = schedule.alpha(t) * x0 + schedule.sigma(t) * eps
     return _from_x0_eps(x0, eps, x, t, schedule, prediction, sigma_data)
+
+
+# ------------------------------------------------------------------ the model-call convention
+def _call_model(owner, model_fn, x, t):
+    """``model_fn(x, t)`` under the batch convention: ``x [B, ...]``, ``t [B]`` (a scalar ``t``
+    is broadcast over the batch); the output must be shaped like ``x``."""
+    tb = jnp.broadcast_to(jnp.asarray(t, x.dtype), x.shape[:1])
+    pred = model_fn(x, tb)
+    if jnp.shape(pred) != x.shape:
+        raise ValueError(
+            f"{owner}: the model returned shape {jnp.shape(pred)}, expected {x.shape} (the "
+            "shape of its input x [batch, ...])."
+        )
+    return jnp.asarray(pred, x.dtype)
+
+
+def _column(t, x):
+    """A scalar ``t`` as is; ``t [B]`` as ``[B, 1, ..., 1]``, broadcasting against ``x``."""
+    t = jnp.asarray(t, x.dtype)
+    return t if t.ndim == 0 else jnp.reshape(t, t.shape + (1,) * (x.ndim - 1))
+
+
+def _model_x0_eps(owner, model_fn, x, t, schedule, prediction, sigma_data):
+    r"""The model's :math:`(\hat x_0, \hat\varepsilon)` at ``(x, t)`` whatever it predicts."""
+    pred = _call_model(owner, model_fn, x, t)
+    return _to_x0_eps(pred, x, _column(t, x), schedule, prediction, sigma_data)
+
+
+def _model_score(owner, model_fn, x, t, schedule, prediction, sigma_data):
+    r"""The model's score :math:`-\hat\varepsilon/\sigma_t` at ``(x, t)``."""
+    pred = _call_model(owner, model_fn, x, t)
+    if prediction == "score":
+        return pred
+    tc = _column(t, x)
+    _, eps = _to_x0_eps(pred, x, tc, schedule, prediction, sigma_data)
+    return -eps / schedule.sigma(tc)
+
+
+def _check_batch(owner, name, x):
+    if x.ndim < 1 or x.shape[0] < 1:
+        raise ValueError(
+            f"{owner}: {name} must have a leading batch axis [batch, ...], got shape {x.shape}."
+        )

@@ -1,9 +1,14 @@
 r"""Diffusion samplers: reverse SDE, probability-flow ODE, DDIM/ancestral, predictor–corrector,
 the EDM sampler, and the probability-flow log-likelihood.
 
-All are ``lax.scan`` loops over a time grid, pure and jit-able. They act on one example ``x`` of
-any shape with a model ``score_fn(x, t)`` (scalar ``t``); ``vmap`` them (with split keys) for a
-batch, or pass a batch ``x`` if ``score_fn`` handles it (then a log-likelihood is the batch sum).
+All are ``lax.scan`` loops over a time grid, pure and jit-able. They follow the model convention
+of :mod:`gmath.scores`: the state ``x`` is a batch ``[batch, ...]`` and the model is called on
+the whole batch, ``model_fn(x, t)`` with ``t`` of shape ``[batch]`` (every entry the current
+grid time), returning an array shaped like ``x``. What it returns is set by the static keyword
+``prediction`` (``"score"`` by default; ``"eps"``, ``"x0"``, ``"v"``, ``"velocity"`` or
+``"edm"``, see :data:`~gmath.scores.PREDICTIONS`), converted to the score or to
+:math:`(\hat x_0, \hat\varepsilon)` through the schedule, so a network of any parameterisation
+plugs in directly; ``sigma_data`` is the :math:`\sigma_d` of ``"edm"`` predictions.
 Time grids are 1-D arrays ``times`` of length ``num_steps + 1``, from the start time to the end
 time (decreasing for sampling); by default uniform in ``t`` from ``t_max`` (the schedule's end;
 ``t_max - 1e-3`` where :math:`\alpha_{t_{\max}} = 0`, zero terminal SNR, as the drift and the
@@ -35,7 +40,15 @@ from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
-from gmath.scores._schedules import NoiseSchedule
+from gmath.scores._predictions import (
+    _call_model,
+    _check_batch,
+    _check_kind,
+    _column,
+    _model_score,
+    _model_x0_eps,
+)
+from gmath.scores._schedules import NoiseSchedule, edm
 
 __all__ = [
     "FlowLikelihood",
@@ -206,19 +219,44 @@ def _sigmas_precheck(*args, sigmas=None, **kwargs):
         _check_sigmas("edm_sample", jnp.asarray(sigmas))
 
 
+def _state(owner, x):
+    """The sampler state: a float array with a leading batch axis."""
+    (x,) = promote(x)
+    _check_batch(owner, "x_start" if owner != "probability_flow_log_likelihood" else "x", x)
+    return x
+
+
+def _scorer(owner, model_fn, schedule, prediction, sigma_data):
+    """``(x, t) -> score`` of a batch-level model of any prediction type (scalar ``t``)."""
+    return lambda x, t: _model_score(owner, model_fn, x, t, schedule, prediction, sigma_data)
+
+
 def _pairs(times):
     return jnp.stack([times[:-1], times[1:]], axis=-1)
 
 
-def probability_flow_drift(score_fn: Callable, *, schedule: NoiseSchedule) -> Callable:
+def probability_flow_drift(
+    model_fn: Callable,
+    *,
+    schedule: NoiseSchedule,
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> Callable:
     r"""The probability-flow ODE vector field :math:`v(x, t) = f(t)x - \tfrac12 g(t)^2 s(x, t)`.
 
+    The score :math:`s` is the model's, converted from its ``prediction`` type.
+
     Args:
-      score_fn: ``(x, t) -> score``.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
-      ``(x, t) -> v(x, t)``, shaped like ``x``.
+      ``(x, t) -> v(x, t)`` on a batch ``x [batch, ...]`` with ``t`` a scalar or ``[batch]``,
+      shaped like ``x``.
 
     References:
       Song et al. (2021). Score-based generative modeling through stochastic differential
@@ -226,13 +264,19 @@ def probability_flow_drift(score_fn: Callable, *, schedule: NoiseSchedule) -> Ca
 
     Examples:
       >>> from gmath.scores import edm
-      >>> v = probability_flow_drift(lambda x, t: -x / (1 + t**2), schedule=edm())
-      >>> float(v(2.0, 1.0))  # -t * score for EDM
-      1.0
+      >>> import jax.numpy as jnp
+      >>> v = probability_flow_drift(lambda x, t: -x / (1 + t[:, None] ** 2), schedule=edm())
+      >>> v(jnp.array([[2.0]]), 1.0).tolist()  # -t * score for EDM
+      [[1.0]]
     """
+    _check_kind("probability_flow_drift", prediction)
 
     def drift(x, t):
-        return schedule.drift(t) * x - 0.5 * schedule.diffusion_squared(t) * score_fn(x, t)
+        score = _model_score(
+            "probability_flow_drift", model_fn, x, t, schedule, prediction, sigma_data
+        )
+        tc = _column(t, x)
+        return schedule.drift(tc) * x - 0.5 * schedule.diffusion_squared(tc) * score
 
     return drift
 
@@ -267,11 +311,11 @@ def _integrate(field, state, times, method):
 
 @cached(
     static_argnums=(0,),
-    static_argnames=("schedule", "num_steps", "t_end", "method"),
+    static_argnames=("schedule", "num_steps", "t_end", "method", "prediction", "sigma_data"),
     precheck=_grid_precheck("probability_flow_sample", "either"),
 )
 def probability_flow_sample(
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     schedule: NoiseSchedule,
@@ -279,7 +323,9 @@ def probability_flow_sample(
     times=None,
     method: str = "heun",
     t_end: float = 1e-3,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""Integrate the probability-flow ODE along ``times`` (Euler, Heun or RK4).
 
     Deterministic: maps noise at ``times[0]`` to data at ``times[-1]`` (or back, with an
@@ -288,13 +334,17 @@ def probability_flow_sample(
     :math:`O(h^4)` for ``"rk4"``.
 
     Args:
-      score_fn: ``(x, t) -> score``.
-      x_start: the state at ``times[0]``, any shape.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x_start: the batch at ``times[0]``, shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: number of steps of the default grid (``schedule.t_max -> t_end``).
       times: explicit grid ``[num_steps + 1]`` (overrides ``num_steps``).
       method: ``"euler"``, ``"heun"`` or ``"rk4"``.
       t_end: last time of the default grid.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The state at ``times[-1]``, shaped like ``x_start``.
@@ -306,36 +356,40 @@ def probability_flow_sample(
       >>> import jax.numpy as jnp
       >>> from gmath.scores import vp_linear
       >>> # standard normal data: the exact score is -x and the flow is the identity
-      >>> x = probability_flow_sample(lambda x, t: -x, jnp.ones(2), schedule=vp_linear(),
+      >>> x = probability_flow_sample(lambda x, t: -x, jnp.ones((1, 2)), schedule=vp_linear(),
       ...                             num_steps=4)
-      >>> [round(float(v), 10) for v in x]
+      >>> [round(float(v), 10) for v in x[0]]
       [1.0, 1.0]
     """
+    owner = "probability_flow_sample"
     if method not in _ODE_METHODS:
         raise ValueError(f"probability_flow_sample: method must be one of {_ODE_METHODS}.")
-    (x_start,) = promote(x_start)
-    times, ok = _grid(
-        "probability_flow_sample", schedule, times, num_steps, t_end, x_start.dtype, "either"
+    _check_kind(owner, prediction)
+    x_start = _state(owner, x_start)
+    times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype, "either")
+    field = probability_flow_drift(
+        model_fn, schedule=schedule, prediction=prediction, sigma_data=sigma_data
     )
-    field = probability_flow_drift(score_fn, schedule=schedule)
     return _nan_unless(ok, _integrate(field, x_start, times, method))
 
 
 @cached(
     static_argnums=(1,),
-    static_argnames=("schedule", "num_steps", "t_end"),
+    static_argnames=("schedule", "num_steps", "t_end", "prediction", "sigma_data"),
     precheck=_grid_precheck("reverse_sde_sample"),
 )
 def reverse_sde_sample(
     key,
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     schedule: NoiseSchedule,
     num_steps: int | None = None,
     times=None,
     t_end: float = 1e-3,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""Euler–Maruyama on the reverse-time SDE (Song et al. 2021).
 
     .. math::
@@ -344,12 +398,16 @@ def reverse_sde_sample(
 
     Args:
       key: PRNG key.
-      score_fn: ``(x, t) -> score``.
-      x_start: the state at ``times[0]`` (e.g. prior noise), any shape.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x_start: the batch at ``times[0]`` (e.g. prior noise), shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: steps of the default grid.
       times: explicit decreasing grid.
       t_end: last time of the default grid.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The sample at ``times[-1]``.
@@ -360,14 +418,17 @@ def reverse_sde_sample(
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from gmath.scores import vp_linear
-      >>> x = reverse_sde_sample(jax.random.key(0), lambda x, t: -x, jnp.zeros(3),
+      >>> x = reverse_sde_sample(jax.random.key(0), lambda x, t: -x, jnp.zeros((5, 3)),
       ...                        schedule=vp_linear(), num_steps=10)
       >>> x.shape
-      (3,)
+      (5, 3)
     """
-    check_key(key, where="reverse_sde_sample")
-    (x_start,) = promote(x_start)
-    times, ok = _grid("reverse_sde_sample", schedule, times, num_steps, t_end, x_start.dtype)
+    owner = "reverse_sde_sample"
+    check_key(key, where=owner)
+    _check_kind(owner, prediction)
+    x_start = _state(owner, x_start)
+    times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype)
+    score_fn = _scorer(owner, model_fn, schedule, prediction, sigma_data)
     keys = jax.random.split(key, times.shape[0] - 1)
 
     def step(x, inputs):
@@ -385,11 +446,11 @@ def reverse_sde_sample(
 
 @cached(
     static_argnums=(0,),
-    static_argnames=("schedule", "num_steps", "t_end", "eta"),
+    static_argnames=("schedule", "num_steps", "t_end", "eta", "prediction", "sigma_data"),
     precheck=_grid_precheck("ddim_sample", "ddim"),
 )
 def ddim_sample(
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     schedule: NoiseSchedule,
@@ -398,11 +459,14 @@ def ddim_sample(
     eta: float = 0.0,
     key=None,
     t_end: float = 1e-3,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""DDIM (Song, Meng, Ermon 2021) for any schedule; ``eta = 1`` is ancestral (DDPM) sampling.
 
-    From :math:`t` to :math:`s < t`, with :math:`\hat\varepsilon = -\sigma_t s(x_t, t)`,
-    :math:`\hat x_0 = (x_t - \sigma_t\hat\varepsilon)/\alpha_t` and
+    From :math:`t` to :math:`s < t`, with the model's :math:`(\hat x_0, \hat\varepsilon)`
+    (for a score model :math:`\hat\varepsilon = -\sigma_t s(x_t, t)`,
+    :math:`\hat x_0 = (x_t - \sigma_t\hat\varepsilon)/\alpha_t`) and
     :math:`c = \eta\,\sigma_s\sigma_{t|s}/\sigma_t`,
     :math:`\sigma_{t|s}^2 = \sigma_t^2 - (\alpha_t/\alpha_s)^2\sigma_s^2`:
 
@@ -414,14 +478,18 @@ def ddim_sample(
     :math:`\lambda`.
 
     Args:
-      score_fn: ``(x, t) -> score``.
-      x_start: state at ``times[0]``.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x_start: the batch at ``times[0]``, shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule` (needs :math:`\alpha_t > 0` on the grid).
       num_steps: steps of the default grid.
       times: explicit decreasing grid.
       eta: stochasticity in ``[0, 1]``.
       key: PRNG key, required when ``eta > 0``.
       t_end: last time of the default grid.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The sample at ``times[-1]``.
@@ -433,16 +501,33 @@ def ddim_sample(
       >>> import jax.numpy as jnp
       >>> from gmath.scores import vp_linear
       >>> s = vp_linear()
-      >>> # data = point mass at 0: eps_hat = x / sigma_t is constant on the flow, DDIM is exact
-      >>> x = ddim_sample(lambda x, t: -x / s.sigma(t) ** 2, jnp.ones(2), schedule=s, num_steps=3)
-      >>> [round(float(v * s.sigma(1.0) / s.sigma(1e-3)), 5) for v in x]
+      >>> # data = point mass at 0: the eps-prediction x / sigma_t is constant on the flow, DDIM is
+      >>> # exact
+      >>> eps_model = lambda x, t: x / s.sigma(t)[:, None]
+      >>> x = ddim_sample(eps_model, jnp.ones((1, 2)), schedule=s, num_steps=3, prediction="eps")
+      >>> [round(float(v * s.sigma(1.0) / s.sigma(1e-3)), 5) for v in x[0]]
       [1.0, 1.0]
     """
-    return _ddim("ddim_sample", score_fn, x_start, schedule, num_steps, times, eta, key, t_end)
+    return _ddim(
+        "ddim_sample",
+        model_fn,
+        x_start,
+        schedule,
+        num_steps,
+        times,
+        eta,
+        key,
+        t_end,
+        prediction,
+        sigma_data,
+    )
 
 
-def _ddim(owner, score_fn, x_start, schedule, num_steps, times, eta, key, t_end):
-    (x_start,) = promote(x_start)
+def _ddim(
+    owner, model_fn, x_start, schedule, num_steps, times, eta, key, t_end, prediction, sigma_data
+):
+    _check_kind(owner, prediction)
+    x_start = _state(owner, x_start)
     stochastic = not (isinstance(eta, (int, float)) and eta == 0)
     if stochastic and key is None:
         raise ValueError(f"{owner}: eta > 0 needs a key.")
@@ -458,8 +543,7 @@ def _ddim(owner, score_fn, x_start, schedule, num_steps, times, eta, key, t_end)
         t, s = ts[0], ts[1]
         a_t, s_t = schedule.alpha(t), schedule.sigma(t)
         a_s, s_s = schedule.alpha(s), schedule.sigma(s)
-        eps = -s_t * score_fn(x, t)
-        x0 = (x - s_t * eps) / a_t
+        x0, eps = _model_x0_eps(owner, model_fn, x, t, schedule, prediction, sigma_data)
         if not stochastic:
             return a_s * x0 + s_s * eps, None
         ratio = a_t / a_s
@@ -474,19 +558,21 @@ def _ddim(owner, score_fn, x_start, schedule, num_steps, times, eta, key, t_end)
 
 @cached(
     static_argnums=(1,),
-    static_argnames=("schedule", "num_steps", "t_end"),
+    static_argnames=("schedule", "num_steps", "t_end", "prediction", "sigma_data"),
     precheck=_grid_precheck("ancestral_sample"),
 )
 def ancestral_sample(
     key,
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     schedule: NoiseSchedule,
     num_steps: int | None = None,
     times=None,
     t_end: float = 1e-3,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""Ancestral sampling: draw :math:`x_s \sim q(x_s\mid x_t, \hat x_0)` step by step (DDPM).
 
     The Gaussian posterior of the forward process with mean
@@ -499,12 +585,16 @@ def ancestral_sample(
 
     Args:
       key: PRNG key.
-      score_fn: ``(x, t) -> score``.
-      x_start: state at ``times[0]``.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x_start: the batch at ``times[0]``, shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: steps of the default grid.
       times: explicit decreasing grid.
       t_end: last time of the default grid.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The sample at ``times[-1]``.
@@ -515,22 +605,42 @@ def ancestral_sample(
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from gmath.scores import vp_linear
-      >>> ancestral_sample(jax.random.key(1), lambda x, t: -x, jnp.zeros(2),
+      >>> ancestral_sample(jax.random.key(1), lambda x, t: -x, jnp.zeros((4, 2)),
       ...                  schedule=vp_linear(), num_steps=5).shape
-      (2,)
+      (4, 2)
     """
     check_key(key, where="ancestral_sample")
-    return _ddim("ancestral_sample", score_fn, x_start, schedule, num_steps, times, 1.0, key, t_end)
+    return _ddim(
+        "ancestral_sample",
+        model_fn,
+        x_start,
+        schedule,
+        num_steps,
+        times,
+        1.0,
+        key,
+        t_end,
+        prediction,
+        sigma_data,
+    )
 
 
 @cached(
     static_argnums=(1,),
-    static_argnames=("schedule", "num_steps", "t_end", "snr", "num_corrector_steps"),
+    static_argnames=(
+        "schedule",
+        "num_steps",
+        "t_end",
+        "snr",
+        "num_corrector_steps",
+        "prediction",
+        "sigma_data",
+    ),
     precheck=_grid_precheck("predictor_corrector_sample"),
 )
 def predictor_corrector_sample(
     key,
-    score_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     schedule: NoiseSchedule,
@@ -539,7 +649,9 @@ def predictor_corrector_sample(
     snr: float = 0.16,
     num_corrector_steps: int = 1,
     t_end: float = 1e-3,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""Predictor–corrector sampling (Song et al. 2021, Algorithms 2–3).
 
     At each time: ``num_corrector_steps`` Langevin corrector steps
@@ -552,18 +664,23 @@ def predictor_corrector_sample(
     ``times[0]`` and none at ``times[-1]`` (the paper's Algorithms 2–3 run the predictor first).
     The step uses :math:`\epsilon = 2(r\|z\|/\|s\|)^2` for every schedule, i.e. the VE
     corrector (Algorithm 4); the VP corrector (Algorithm 5) would scale it by :math:`\alpha_i`.
-    The norms are taken over the whole ``x`` (one chain), and the final step adds noise.
+    The norms are taken over the whole batch ``x`` (one step size for the batch, as the
+    reference implementation's batch-mean of norms), and the final step adds noise.
 
     Args:
       key: PRNG key.
-      score_fn: ``(x, t) -> score``.
-      x_start: state at ``times[0]``.
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x_start: the batch at ``times[0]``, shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: steps of the default grid.
       times: explicit decreasing grid.
       snr: corrector signal-to-noise ratio :math:`r`.
       num_corrector_steps: Langevin steps per time.
       t_end: last time of the default grid.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The sample at ``times[-1]``.
@@ -574,17 +691,18 @@ def predictor_corrector_sample(
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from gmath.scores import ve
-      >>> predictor_corrector_sample(jax.random.key(2), lambda x, t: -x, jnp.zeros(2),
+      >>> predictor_corrector_sample(jax.random.key(2), lambda x, t: -x, jnp.zeros((3, 2)),
       ...                            schedule=ve(), num_steps=5).shape
-      (2,)
+      (3, 2)
     """
+    owner = "predictor_corrector_sample"
     if not (isinstance(num_corrector_steps, int) and num_corrector_steps >= 0):
         raise ValueError("predictor_corrector_sample: num_corrector_steps must be an int >= 0.")
-    check_key(key, where="predictor_corrector_sample")
-    (x_start,) = promote(x_start)
-    times, ok = _grid(
-        "predictor_corrector_sample", schedule, times, num_steps, t_end, x_start.dtype
-    )
+    check_key(key, where=owner)
+    _check_kind(owner, prediction)
+    x_start = _state(owner, x_start)
+    times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype)
+    score_fn = _scorer(owner, model_fn, schedule, prediction, sigma_data)
     keys = jax.random.split(key, (times.shape[0] - 1, num_corrector_steps + 1))
 
     def corrector(x, t, k):
@@ -613,12 +731,12 @@ def predictor_corrector_sample(
 
 @cached(
     static_argnums=(1,),
-    static_argnames=("s_churn", "s_tmin", "s_tmax", "s_noise"),
+    static_argnames=("s_churn", "s_tmin", "s_tmax", "s_noise", "prediction", "sigma_data"),
     precheck=_sigmas_precheck,
 )
 def edm_sample(
     key,
-    denoiser_fn: Callable,
+    model_fn: Callable,
     x_start,
     *,
     sigmas,
@@ -626,7 +744,9 @@ def edm_sample(
     s_tmin: float = 0.0,
     s_tmax: float = math.inf,
     s_noise: float = 1.0,
-):
+    prediction: str = "x0",
+    sigma_data: float = 0.5,
+) -> jax.Array:
     r"""The EDM stochastic sampler (Karras et al. 2022, Algorithm 2), Heun with churn.
 
     For :math:`i = 0..N-1`: :math:`\gamma_i = \min(S_{\text{churn}}/N, \sqrt2 - 1)` if
@@ -636,12 +756,22 @@ def edm_sample(
     Heun's rule unless :math:`\sigma_{i+1} = 0`. With ``s_churn = 0`` it is the deterministic
     Algorithm 1.
 
+    The model is called on the batch at the noise level of the :func:`~gmath.scores.edm`
+    schedule (:math:`\alpha = 1`, :math:`\sigma_t = t`): ``model_fn(x, sigma)`` with ``sigma``
+    of shape ``[batch]``; by default (``prediction="x0"``) it is the EDM denoiser
+    :math:`D(x;\sigma)`; any other prediction type is converted to it through the EDM schedule
+    (``"edm"``: the raw network :math:`F` of :func:`edm_preconditioning`).
+
     Args:
       key: PRNG key (unused when ``s_churn = 0``).
-      denoiser_fn: ``(x, sigma) -> D(x; sigma)``, the EDM denoiser (:math:`\alpha = 1`).
-      x_start: initial noise at ``sigmas[0]`` (e.g. ``sigmas[0] * normal``).
+      model_fn: the model ``(x [batch, ...], sigma [batch]) -> [batch, ...]``, by default the
+        EDM denoiser :math:`D(x;\sigma)`.
+      x_start: initial noise at ``sigmas[0]`` (e.g. ``sigmas[0] * normal``), ``[batch, ...]``.
       sigmas: decreasing noise levels ``[N + 1]``, usually :func:`karras_sigmas` (ending in 0).
       s_churn, s_tmin, s_tmax, s_noise: the churn parameters.
+      prediction: what ``model_fn`` predicts: ``"x0"`` (default, the denoiser), ``"eps"``,
+        ``"score"``, ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
       The sample at ``sigmas[-1]``.
@@ -653,13 +783,22 @@ def edm_sample(
       >>> import jax, jax.numpy as jnp
       >>> from gmath.scores import karras_sigmas
       >>> # data = point mass at 1: D(x; sigma) = 1 and every path lands on 1
-      >>> x = edm_sample(jax.random.key(0), lambda x, s: jnp.ones_like(x), jnp.full(2, 80.0),
-      ...                sigmas=karras_sigmas(8), s_churn=10.0)
-      >>> [round(float(v), 8) for v in x]
+      >>> x = edm_sample(jax.random.key(0), lambda x, s: jnp.ones_like(x),
+      ...                jnp.full((1, 2), 80.0), sigmas=karras_sigmas(8), s_churn=10.0)
+      >>> [round(float(v), 8) for v in x[0]]
       [1.0, 1.0]
     """
-    check_key(key, where="edm_sample")
-    (x_start,) = promote(x_start)
+    owner = "edm_sample"
+    check_key(key, where=owner)
+    _check_kind(owner, prediction)
+    x_start = _state(owner, x_start)
+    schedule = edm()
+
+    def denoiser_fn(x, sigma):
+        if prediction == "x0":
+            return _call_model(owner, model_fn, x, sigma)
+        return _model_x0_eps(owner, model_fn, x, sigma, schedule, prediction, sigma_data)[0]
+
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 2:
         raise ValueError(f"edm_sample: sigmas must be 1-D with >= 2 entries, got {sigmas.shape}.")
@@ -714,9 +853,8 @@ class FlowLikelihood(NamedTuple):
 
     The instantaneous change of variables gives
     :math:`\log p_{t_0}(x) = \log p_T(x_T) + \int_{t_0}^T \nabla\cdot v(x_t, t)\,dt`
-    (Chen et al. 2018 [@chen2018neural]; Grathwohl et al. 2019 [@grathwohl2019ffjord]). All
-    fields are scalars
-    except ``x_end``, shaped like the input ``x``.
+    (Chen et al. 2018 [@chen2018neural]; Grathwohl et al. 2019 [@grathwohl2019ffjord]). The
+    fields are per example, of shape ``[batch]``, except ``x_end``, shaped like the input ``x``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -743,11 +881,13 @@ class FlowLikelihood(NamedTuple):
         "num_probes",
         "probe",
         "prior_log_prob",
+        "prediction",
+        "sigma_data",
     ),
     precheck=_grid_precheck("probability_flow_log_likelihood", "increasing"),
 )
 def probability_flow_log_likelihood(
-    score_fn: Callable,
+    model_fn: Callable,
     x,
     *,
     schedule: NoiseSchedule,
@@ -761,7 +901,9 @@ def probability_flow_log_likelihood(
     num_probes: int = 1,
     probe: str = "rademacher",
     prior_log_prob: Callable | None = None,
-):
+    prediction: str = "score",
+    sigma_data: float = 0.5,
+) -> FlowLikelihood:
     r"""Exact log-likelihood through the probability-flow ODE (Song et al. 2021, FFJORD-style).
 
     Integrates :math:`(x_t, \ell_t)` forward with :math:`\dot x = v(x, t)`,
@@ -771,11 +913,14 @@ def probability_flow_log_likelihood(
         \log p_{t_0}(x) = \log p_T(x_T) + \int_{t_0}^T \nabla\cdot v(x_t, t)\,dt.
 
     The divergence is exact (chunked Jacobian-vector products) or Hutchinson with probes fixed
-    along the trajectory (an unbiased estimate of the log-likelihood).
+    along the trajectory (an unbiased estimate of the log-likelihood). Each example of the batch
+    is its own point: the divergence is taken per example (the model is called on one example at
+    a time under ``vmap``, so it must treat the examples of a batch independently).
 
     Args:
-      score_fn: ``(x, t) -> score``.
-      x: one data point (any shape; a batch is treated as one joint point).
+      model_fn: the model ``(x [batch, ...], t [batch]) -> [batch, ...]``, a prediction of type
+        ``prediction``.
+      x: the data points, shape ``[batch, ...]``.
       schedule: the :class:`~gmath.scores.NoiseSchedule`.
       num_steps: steps of the default uniform grid from ``t_start`` to ``t_end``.
       times: explicit strictly increasing grid in the schedule's domain, with
@@ -788,10 +933,14 @@ def probability_flow_log_likelihood(
       key: PRNG key for stochastic divergences.
       num_probes: probes for stochastic divergences.
       probe: ``"rademacher"`` or ``"gaussian"``.
-      prior_log_prob: ``x_T -> log p_T(x_T)``; default :math:`\mathcal N(0, \sigma_T^2 I)`.
+      prior_log_prob: ``x_T [batch, ...] -> log p_T(x_T) [batch]``; default
+        :math:`\mathcal N(0, \sigma_T^2 I)` per example.
+      prediction: what ``model_fn`` predicts: ``"score"`` (default), ``"eps"``, ``"x0"``,
+        ``"v"``, ``"velocity"`` or ``"edm"`` (static).
+      sigma_data: :math:`\sigma_d` of ``"edm"`` predictions (static).
 
     Returns:
-      :class:`FlowLikelihood`.
+      :class:`FlowLikelihood`, per example.
 
     References:
       Song et al. (2021) [@song2021scoresde]; Grathwohl et al. (2019). FFJORD
@@ -800,17 +949,20 @@ def probability_flow_log_likelihood(
     Examples:
       >>> import jax.numpy as jnp
       >>> from gmath.scores import vp_linear
-      >>> r = probability_flow_log_likelihood(lambda x, t: -x, jnp.zeros(2),
+      >>> prior = lambda x: -0.5 * jnp.sum(x**2, axis=-1) - jnp.log(2 * jnp.pi)
+      >>> r = probability_flow_log_likelihood(lambda x, t: -x, jnp.zeros((1, 2)),
       ...                                     schedule=vp_linear(), num_steps=4,
-      ...                                     prior_log_prob=lambda x: -0.5 * jnp.sum(x**2)
-      ...                                     - jnp.log(2 * jnp.pi))
-      >>> round(float(r.log_prob), 5)  # N(0, I) data: log p(0) = -log(2 pi)
+      ...                                     prior_log_prob=prior)
+      >>> round(float(r.log_prob[0]), 5)  # N(0, I) data: log p(0) = -log(2 pi)
       -1.83788
     """
+    owner = "probability_flow_log_likelihood"
     if method not in _ODE_METHODS:
         raise ValueError(f"probability_flow_log_likelihood: method must be one of {_ODE_METHODS}.")
-    (x,) = promote(x)
-    owner = "probability_flow_log_likelihood"
+    _check_kind(owner, prediction)
+    x = _state(owner, x)
+    batch, event = x.shape[0], x.shape[1:]
+    size = math.prod(event)
     if times is None:
         if num_steps is None:
             raise ValueError("probability_flow_log_likelihood: pass num_steps or times.")
@@ -822,8 +974,10 @@ def probability_flow_log_likelihood(
     else:
         times = jnp.asarray(times, x.dtype)
         ok = _check_grid(owner, schedule, times, "increasing")
-    field = probability_flow_drift(score_fn, schedule=schedule)
-    probes = None
+    field = probability_flow_drift(
+        model_fn, schedule=schedule, prediction=prediction, sigma_data=sigma_data
+    )
+    probes = jnp.zeros((batch,), x.dtype)  # a placeholder to map over
     if divergence_method != "exact":
         if key is None:
             raise ValueError(
@@ -832,23 +986,31 @@ def probability_flow_log_likelihood(
             )
         check_key(key, where=owner)
         draw = jax.random.rademacher if probe == "rademacher" else jax.random.normal
-        probes = draw(key, (num_probes, x.size), x.dtype)
+        probes = draw(key, (batch, num_probes, size), x.dtype)
 
-    def augmented(state, t):
-        y, _ = state
-        fn = lambda v: field(v, t)
+    def one(y, t, p):
+        fn = lambda v: field(v[None], t)[0]  # the model on a batch of one example
         if divergence_method == "exact":
             div = divergence(fn, y)
         else:
-            div = divergence(
-                fn, y, method=divergence_method, num_probes=num_probes, probes=probes
-            ).value
+            div = divergence(fn, y, method=divergence_method, num_probes=num_probes, probes=p).value
         return fn(y), div
 
-    x_end, delta = _integrate(augmented, (x, jnp.zeros((), x.dtype)), times, method)
+    def augmented(state, t):
+        y, _ = state
+        return jax.vmap(one, in_axes=(0, None, 0))(y, t, probes)
+
+    state = (x, jnp.zeros((batch,), x.dtype))
+    x_end, delta = _integrate(augmented, state, times, method)
     if prior_log_prob is None:
         var = schedule.sigma(times[-1]) ** 2
-        prior = -0.5 * jnp.sum(x_end * x_end) / var - 0.5 * x.size * jnp.log(2 * math.pi * var)
+        sq = jnp.sum(jnp.reshape(x_end * x_end, (batch, -1)), axis=-1)
+        prior = -0.5 * sq / var - 0.5 * size * jnp.log(2 * math.pi * var)
     else:
         prior = jnp.asarray(prior_log_prob(x_end), x.dtype)
+        if prior.shape != (batch,):
+            raise ValueError(
+                f"{owner}: prior_log_prob returned shape {prior.shape}, expected ({batch},) "
+                "(one log-density per example)."
+            )
     return _nan_unless(ok, FlowLikelihood(prior + delta, prior, delta, x_end))

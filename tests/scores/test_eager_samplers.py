@@ -15,7 +15,7 @@ SCHEDULE = gs.vp_linear()
 
 def score(x, t):
     """The exact score of x_t when x_0 = 0: N(0, sigma_t^2 I)."""
-    return -x / SCHEDULE.sigma(t) ** 2
+    return -x / SCHEDULE.sigma(t)[:, None] ** 2
 
 
 def denoiser(x, sigma):
@@ -39,7 +39,7 @@ CALLS = {
     ),
     "edm_sample": lambda: gs.edm_sample(KEY, denoiser, X, sigmas=jnp.array([2.0, 1.0, 0.0])),
     "probability_flow_log_likelihood": lambda: (
-        gs.probability_flow_log_likelihood(score, X[0], schedule=SCHEDULE, num_steps=4).log_prob
+        gs.probability_flow_log_likelihood(score, X[:1], schedule=SCHEDULE, num_steps=4).log_prob
     ),
     "annealed_langevin_sample": lambda: gs.annealed_langevin_sample(
         KEY,

@@ -24,7 +24,8 @@ def sigma_points(mean, cov):
 
 
 def _linear_model(a, b):
-    return lambda x: -a @ (x - b)
+    """The batch-level score s(x) = -A (x - b) of every row of x [n, d]."""
+    return lambda x: -(x - b) @ a.T
 
 
 def _ism_esm(x, a, b, mean, cov):
@@ -112,9 +113,13 @@ COV = np.array([[1.5, 0.4], [0.4, 0.3]])
 
 
 def optimal_eps(x, t, schedule=S):
-    # eps_hat = (x - alpha D*(x)) / sigma with the Gaussian oracle denoiser (= Tweedie)
-    d = gt.gaussian_optimal_denoiser(x, MEAN, COV, t, schedule=schedule)
-    return (x - schedule.alpha(t) * d) / schedule.sigma(t)
+    # eps_hat = (x - alpha D*(x)) / sigma with the Gaussian oracle denoiser (= Tweedie), on the
+    # batch x [n, d] with times t [n]
+    def one(xi, ti):
+        d = gt.gaussian_optimal_denoiser(xi, MEAN, COV, ti, schedule=schedule)
+        return (xi - schedule.alpha(ti) * d) / schedule.sigma(ti)
+
+    return jax.vmap(one)(x, t)
 
 
 def _dsm_at_optimum(key, t):
@@ -168,7 +173,7 @@ def _all_predictions(key, x0, t, schedule, weighting):
         def model(x, tt):
             eps_hat = 0.3 * x - 0.1  # any eps-model, converted exactly to `kind`
             return gs.convert_prediction(
-                eps_hat, x, tt, schedule=schedule, source="eps", target=kind
+                eps_hat, x, tt[:, None], schedule=schedule, source="eps", target=kind
             )
 
         return model
@@ -201,8 +206,13 @@ def test_weightings_match_their_definitions():
     eps = np.asarray(jax.random.normal(jax.random.split(key)[1], x0.shape, jnp.float64))
     a, sg = np.asarray(S.alpha(t))[:, None], np.asarray(S.sigma(t))[:, None]
     xt = a * x0 + sg * eps
-    model = lambda x, tt: 0.3 * x - 0.1
-    eps_hat = 0.3 * xt - 0.1
+    calls = []
+
+    def model(x, tt):  # batch-level, and time-dependent per example
+        calls.append((x.shape, tt.shape))
+        return 0.3 * x - 0.1 * tt[:, None]
+
+    eps_hat = 0.3 * xt - 0.1 * t[:, None]
     x0_hat = (xt - sg * eps_hat) / a
     err_x0 = np.sum((x0_hat - x0) ** 2, -1)
     snr = (a / sg)[:, 0] ** 2
@@ -229,6 +239,8 @@ def test_weightings_match_their_definitions():
     gt.assert_allclose(
         custom, np.asarray((snr * np.sum((eps_hat - eps) ** 2, -1)).mean()), rtol=1e-10
     )
+    # the convention: one call on the whole batch, x_t [n, d] and t [n]
+    assert set(calls) == {((4, 2), (4,))}
     # v and flow-matching native targets
     rf = gs.rectified_flow()
     u_model = lambda x, tt: -x
@@ -294,7 +306,7 @@ def test_transforms_and_bad_input():
         gs.denoising_score_matching_loss(keys[0], model, x, schedule=S, weighting="p2")
     with pytest.raises(ValueError, match=r"t with shape \(3,\), expected \(\) or \(4,\)"):
         gs.denoising_score_matching_loss(keys[0], model, x, schedule=S, t=jnp.ones(3) * 0.5)
-    with pytest.raises(ValueError, match=r"model_fn returned shape \(3,\), expected \(2,\)"):
+    with pytest.raises(ValueError, match=r"model returned shape \(3,\), expected \(4, 2\)"):
         gs.denoising_score_matching_loss(keys[0], lambda x, t: jnp.ones(3), x, schedule=S)
     with pytest.raises(ValueError, match="t_min < t_max"):
         gs.denoising_score_matching_loss(keys[0], model, x, schedule=S, t_min=0.0, t_max=2.0)

@@ -18,12 +18,18 @@ import gmath.testing as gt
 S = gs.vp_linear()
 MEAN = np.array([1.0, -0.5])
 COV = np.array([[1.5, 0.4], [0.4, 0.3]])
-X_T = np.array([0.7, -1.2])
+X_T = np.array([[0.7, -1.2]])  # a batch of one point
 STEPS = (16, 32, 64, 128)
 
 
+def per_example(fn):
+    """The batch-level model ``(x [B, d], t [B]) -> [B, d]`` of a per-point ``fn(x [d], t)``."""
+    return lambda x, t: jax.vmap(fn)(x, t)
+
+
 def exact_score(x, t, schedule=S):
-    return gt.gaussian_diffusion_score(x, MEAN, COV, t, schedule=schedule)
+    one = lambda xi, ti: gt.gaussian_diffusion_score(xi, MEAN, COV, ti, schedule=schedule)
+    return jax.vmap(one)(x, t)
 
 
 def _pf_errors(method):
@@ -56,7 +62,7 @@ def test_probability_flow_converges_at_the_solver_order(method, order):
 def test_ddim_is_exact_when_the_noise_prediction_is_constant():
     # point-mass data at c: eps_hat = (x - alpha c)/sigma is constant along the flow
     c = np.array([0.5, -2.0])
-    score = lambda x, t: -(x - S.alpha(t) * c) / S.sigma(t) ** 2
+    score = lambda x, t: -(x - S.alpha(t)[:, None] * c) / S.sigma(t)[:, None] ** 2
     x = gs.ddim_sample(score, X_T, schedule=S, num_steps=3, t_end=0.01)
     eps = (X_T - S.alpha(1.0) * c) / S.sigma(1.0)
     gt.assert_allclose(x, S.alpha(0.01) * c + S.sigma(0.01) * eps, rtol=1e-12)
@@ -67,7 +73,7 @@ def _prior(y):
 
 
 def _likelihood(x, num_steps, divergence_method="exact", cov=COV, key=None):
-    score = lambda v, t: gt.gaussian_diffusion_score(v, MEAN, cov, t, schedule=S)
+    score = per_example(lambda v, t: gt.gaussian_diffusion_score(v, MEAN, cov, t, schedule=S))
     prior = lambda y: gt.gaussian_diffusion_log_prob(y, MEAN, cov, 1.0, schedule=S)
     return gs.probability_flow_log_likelihood(
         score,
@@ -85,9 +91,9 @@ LIKELIHOOD = jax.jit(_likelihood, static_argnums=(1, 2))
 
 
 def test_probability_flow_log_likelihood_is_exact_on_gaussian_data():
-    x = np.array([0.3, 0.2])
-    exact = float(gt.gaussian_diffusion_log_prob(x, MEAN, COV, 1e-3, schedule=S))
-    errs = [abs(float(LIKELIHOOD(x, n).log_prob) - exact) for n in (32, 64)]
+    x = np.array([[0.3, 0.2]])
+    exact = float(gt.gaussian_diffusion_log_prob(x, MEAN, COV, 1e-3, schedule=S)[0])
+    errs = [abs(float(LIKELIHOOD(x, n).log_prob[0]) - exact) for n in (32, 64)]
     assert errs[1] < 1e-6
     assert abs(math.log2(errs[0] / errs[1]) - 4) < 0.2  # RK4
     r = LIKELIHOOD(x, 64)
@@ -99,7 +105,7 @@ def test_probability_flow_log_likelihood_is_exact_on_gaussian_data():
     lam = np.linalg.eigvalsh(COV)
     c = lambda u: float(S.alpha(u)) ** 2 * lam + float(S.sigma(u)) ** 2
     gt.assert_allclose(
-        r.delta_log_prob, np.asarray(0.5 * np.sum(np.log(c(1.0) / c(1e-3)))), rtol=1e-6
+        r.delta_log_prob, np.asarray([0.5 * np.sum(np.log(c(1.0) / c(1e-3)))]), rtol=1e-6
     )
 
 
@@ -107,7 +113,7 @@ def test_hutchinson_likelihood_equals_exact_for_a_diagonal_jacobian():
     # diagonal data covariance: the PF drift has a diagonal Jacobian, so Rademacher probes are
     # exact and the Hutchinson likelihood equals the exact one for any key.
     cov = np.diag([1.5, 0.3])
-    x = np.array([0.3, 0.2])
+    x = np.array([[0.3, 0.2]])
     exact = LIKELIHOOD(x, 16, "exact", cov)
     hutch = LIKELIHOOD(x, 16, "hutchinson", cov, jax.random.key(0))
     gt.assert_allclose(hutch.log_prob, exact.log_prob, rtol=1e-12)
@@ -116,10 +122,10 @@ def test_hutchinson_likelihood_equals_exact_for_a_diagonal_jacobian():
 def test_edm_sampler_without_churn_is_heun_on_the_edm_flow():
     e = gs.edm()
     sigmas = gs.karras_sigmas(8, sigma_min=0.01, sigma_max=10.0)[:-1]  # end at sigma_min > 0
-    den = lambda x, s: gt.gaussian_optimal_denoiser(x, MEAN, COV, s, schedule=e)
-    x = np.array([3.0, -4.0])
+    den = per_example(lambda x, s: gt.gaussian_optimal_denoiser(x, MEAN, COV, s, schedule=e))
+    x = np.array([[3.0, -4.0]])
     out = gs.edm_sample(jax.random.key(0), den, x, sigmas=sigmas)
-    score = lambda v, t: (den(v, t) - v) / t**2
+    score = lambda v, t: (den(v, t) - v) / t[:, None] ** 2
     heun = gs.probability_flow_sample(score, x, schedule=e, times=sigmas, method="heun")
     gt.assert_allclose(out, heun, rtol=1e-12)
 
@@ -137,27 +143,28 @@ def _run_stochastic(name, key):
         sigmas = gs.karras_sigmas(64, sigma_min=0.05, sigma_max=20.0)[:-1]
         m, c = gt.gaussian_diffusion_marginal(MEAN, COV, 20.0, schedule=e)
         x0 = jax.random.multivariate_normal(k_init, m, c, (NUM,))
-        den = lambda x, s: gt.gaussian_optimal_denoiser(x, MEAN, COV, s, schedule=e)
-        fn = lambda k, x: gs.edm_sample(k, den, x, sigmas=sigmas, s_churn=20.0)
+        den = per_example(lambda x, s: gt.gaussian_optimal_denoiser(x, MEAN, COV, s, schedule=e))
+        fn = lambda k, x: gs.edm_sample(k, den, x[None], sigmas=sigmas, s_churn=20.0)[0]
         return jax.vmap(fn)(keys, x0), (e, 0.05)
     kw = dict(schedule=S, num_steps=200, t_end=0.01)
     if name == "predictor_corrector":
         # The corrector's step 2 (r ||z|| / ||s||)^2 assumes the norms concentrate (Song et al.
         # use images): isotropic data N(m 1, v I) in d = 32, projected on the first axis.
         def iso_score(x, t):
-            return -(x - S.alpha(t) * ISO_MEAN) / (S.alpha(t) ** 2 * ISO_VAR + S.sigma(t) ** 2)
+            a, s = S.alpha(t)[:, None], S.sigma(t)[:, None]
+            return -(x - a * ISO_MEAN) / (a**2 * ISO_VAR + s**2)
 
         x0 = S.alpha(1.0) * ISO_MEAN + jax.random.normal(
             k_init, (NUM, ISO_DIM), jnp.float64
         ) * jnp.sqrt(S.alpha(1.0) ** 2 * ISO_VAR + S.sigma(1.0) ** 2)
-        fn = lambda k, x: gs.predictor_corrector_sample(k, iso_score, x, snr=0.16, **kw)
+        fn = lambda k, x: gs.predictor_corrector_sample(k, iso_score, x[None], snr=0.16, **kw)[0]
         return jax.vmap(fn)(keys, x0), (S, 0.01)
     m, c = gt.gaussian_diffusion_marginal(MEAN, COV, 1.0, schedule=S)
     x0 = jax.random.multivariate_normal(k_init, m, c, (NUM,))
     samplers = {
-        "reverse_sde": lambda k, x: gs.reverse_sde_sample(k, exact_score, x, **kw),
-        "ancestral": lambda k, x: gs.ancestral_sample(k, exact_score, x, **kw),
-        "ddim_eta": lambda k, x: gs.ddim_sample(exact_score, x, eta=0.5, key=k, **kw),
+        "reverse_sde": lambda k, x: gs.reverse_sde_sample(k, exact_score, x[None], **kw)[0],
+        "ancestral": lambda k, x: gs.ancestral_sample(k, exact_score, x[None], **kw)[0],
+        "ddim_eta": lambda k, x: gs.ddim_sample(exact_score, x[None], eta=0.5, key=k, **kw)[0],
     }
     return jax.vmap(samplers[name])(keys, x0), (S, 0.01)
 
@@ -204,7 +211,7 @@ def test_float32_shapes_transforms_and_bad_input():
     gt.assert_transform_consistent(
         lambda kk, x: gs.reverse_sde_sample(kk, exact_score, x, schedule=S, num_steps=4),
         keys,
-        jnp.ones((3, 2)),
+        jnp.ones((3, 1, 2)),
     )
     with pytest.raises(ValueError, match="pass num_steps or times"):
         gs.probability_flow_sample(exact_score, X_T, schedule=S)
@@ -289,7 +296,7 @@ def _every_sampler(name, key):
     s = EVERY[name]
     num_steps, times = _every_grid(name)
     grid = gs.time_grid(s, num_steps) if times is None else times
-    score = lambda x, t: gt.gaussian_diffusion_score(x, MEAN, COV, t, schedule=s)
+    score = per_example(lambda x, t: gt.gaussian_diffusion_score(x, MEAN, COV, t, schedule=s))
     k_init, k_run = jax.random.split(key)
     m, c = gt.gaussian_diffusion_marginal(MEAN, COV, grid[0], schedule=s)
     x0 = jax.random.multivariate_normal(k_init, m, c, (EVERY_NUM,))
@@ -302,7 +309,8 @@ def _every_sampler(name, key):
         "ddim_eta": lambda k, x: gs.ddim_sample(score, x, eta=0.5, key=k, **kw),
         "ancestral": lambda k, x: gs.ancestral_sample(k, score, x, **kw),
     }
-    out = {label: jax.vmap(f)(keys, x0) for label, f in samplers.items()}
+    # one chain per key (vmap over batches of one point), as before the batch convention
+    out = {label: jax.vmap(f)(keys, x0[:, None])[:, 0] for label, f in samplers.items()}
     # The corrector's step 2 (r |z| / |s|)^2 assumes the norms concentrate (Song et al. use
     # images and norms over the batch): all the samples as one state [n, d], the score of each row.
     out["predictor_corrector"] = gs.predictor_corrector_sample(k_run, score, x0, **kw)
@@ -332,7 +340,7 @@ def test_likelihood_on_every_schedule_matches_the_closed_form(name):
     # end is time_grid's default start (t_max, or t_max - 1e-3 where alpha = 0); with the exact
     # prior there, log p_{t0}(x) is exact up to RK4's O(h^4) error (< 1e-6 at 512 steps).
     s = EVERY[name]
-    x, t0, n = np.array([0.3, 0.2]), 1e-5, 512
+    x, t0, n = np.array([[0.3, 0.2]]), 1e-5, 512
     kw = dict(num_steps=n, t_start=t0)
     if name == "edm":
         times = gs.karras_sigmas(n + 1, sigma_min=t0, sigma_max=80.0)[:-1][::-1]
@@ -342,7 +350,7 @@ def test_likelihood_on_every_schedule_matches_the_closed_form(name):
         # at every knot and any fixed-step solver is first order there, whatever the library.
         s = gs.ddpm_discrete(np.full(1000, 0.01))
     big_t = float(kw["times"][-1]) if "times" in kw else float(gs.time_grid(s, 1)[0])
-    score = lambda v, t: gt.gaussian_diffusion_score(v, MEAN, COV, t, schedule=s)
+    score = per_example(lambda v, t: gt.gaussian_diffusion_score(v, MEAN, COV, t, schedule=s))
     prior = lambda y: gt.gaussian_diffusion_log_prob(y, MEAN, COV, big_t, schedule=s)
     r = jax.jit(
         lambda v: gs.probability_flow_log_likelihood(
