@@ -7,6 +7,7 @@ import jax
 from gmath.games._game import is_zero_sum
 from gmath.games._linsolve import solve_linear
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -22,7 +23,11 @@ __all__ = ["cgd"]
 
 
 def cgd(
-    learning_rate=0.1, *, tol: float = 1e-12, maxiter: int | None = None, optimizer=None
+    learning_rate: LearningRate = 0.1,
+    *,
+    tol: float = 1e-12,
+    maxiter: int | None = None,
+    optimizer=None,
 ) -> Solver:
     r"""Competitive gradient descent: each step plays the Nash equilibrium of a local bilinear game.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gmath.games._solver import Solver, simple_solver
+from gmath.games._solver import LearningRate, Solver, simple_solver
 from gmath.games._tree import tree_axpy, tree_norm
 
 __all__ = ["consensus"]
 
 
-def consensus(learning_rate=0.1, *, gamma: float = 1.0, optimizer=None) -> Solver:
+def consensus(learning_rate: LearningRate = 0.1, *, gamma: float = 1.0, optimizer=None) -> Solver:
     r"""Consensus optimisation: descend :math:`v + \gamma \nabla \tfrac12\|v\|^2 = v + \gamma J^\top v`.
 
     Every player also descends the norm of the simultaneous gradient, which pulls the dynamics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -16,7 +17,7 @@ from gmath.games._tree import tree_norm
 __all__ = ["extragradient"]
 
 
-def extragradient(learning_rate=0.1, *, optimizer=None) -> Solver:
+def extragradient(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solver:
     r"""Extragradient: step to an extrapolated point, then step from the start with its gradient.
 
     .. math::

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -17,7 +18,7 @@ from gmath.games._tree import tree_norm
 __all__ = ["gda"]
 
 
-def gda(learning_rate=0.1, *, alternating: bool = False, optimizer=None) -> Solver:
+def gda(learning_rate: LearningRate = 0.1, *, alternating: bool = False, optimizer=None) -> Solver:
     r"""Gradient descent-ascent (GDA).
 
     Simultaneous (default), every player steps along its own gradient at the same point:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gmath.games._solver import Solver, simple_solver
+from gmath.games._solver import LearningRate, Solver, simple_solver
 from gmath.games._tree import tree_norm
 
 __all__ = ["hamiltonian"]
 
 
-def hamiltonian(learning_rate=0.1, *, optimizer=None) -> Solver:
+def hamiltonian(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solver:
     r"""Hamiltonian gradient descent: descend :math:`H(z) = \tfrac12\|v(z)\|^2`.
 
     .. math::

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gmath.games._solver import Solver, check_rate, rate_at, simple_solver
+from gmath.games._solver import LearningRate, Solver, check_rate, rate_at, simple_solver
 from gmath.games._tree import tree_add, tree_norm, tree_scale
 
 __all__ = ["lola"]
 
 
-def lola(learning_rate=0.1, *, lookahead_rate=None, optimizer=None) -> Solver:
+def lola(learning_rate: LearningRate = 0.1, *, lookahead_rate=None, optimizer=None) -> Solver:
     r"""LOLA: each player differentiates through the others' anticipated gradient step.
 
     Player :math:`i` descends the first-order expansion of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -16,7 +17,7 @@ from gmath.games._tree import tree_axpy, tree_norm, tree_select, tree_zeros_like
 __all__ = ["optimistic_gda"]
 
 
-def optimistic_gda(learning_rate=0.1, *, optimizer=None) -> Solver:
+def optimistic_gda(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solver:
     r"""Optimistic GDA: step along the extrapolated gradient :math:`2 v_k - v_{k-1}`.
 
     .. math::

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gmath.games._linsolve import solve_linear
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -24,7 +25,7 @@ def _scale_players(scales, z):
 
 
 def proximal_point(
-    learning_rate=0.1,
+    learning_rate: LearningRate = 0.1,
     *,
     inner_steps: int = 3,
     tol: float = 1e-12,

@@ -7,6 +7,7 @@ import jax
 from gmath.games._game import is_zero_sum
 from gmath.games._linsolve import solve_linear
 from gmath.games._solver import (
+    LearningRate,
     Solver,
     SolverState,
     StepInfo,
@@ -31,7 +32,7 @@ __all__ = ["follow_the_ridge"]
 
 
 def follow_the_ridge(
-    learning_rate=0.1,
+    learning_rate: LearningRate = 0.1,
     *,
     damping: float = 0.0,
     tol: float = 1e-12,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from gmath.games._solver import Solver, simple_solver
+from gmath.games._solver import LearningRate, Solver, simple_solver
 from gmath.games._tree import tree_axpy, tree_norm, tree_scale, tree_size, tree_sub, tree_vdot
 
 __all__ = ["sga"]
 
 
-def sga(learning_rate=0.1, *, lam: float = 1.0, align: bool = True, optimizer=None) -> Solver:
+def sga(
+    learning_rate: LearningRate = 0.1, *, lam: float = 1.0, align: bool = True, optimizer=None
+) -> Solver:
     r"""Symplectic gradient adjustment: descend :math:`v + \lambda A^\top v`.
 
     :math:`A = (J - J^\top)/2` is the antisymmetric (Hamiltonian) part of the game Jacobian. With

@@ -12,8 +12,8 @@ either (two-time-scale), and a per-player ``optimizer=`` with optax's ``init``/`
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeAlias
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +23,11 @@ from gmath._config import error_if_not
 from gmath.games._tree import tree_add, tree_norm, tree_scale
 
 __all__ = ["Solver", "SolverState", "StepInfo"]
+
+# A learning rate: a number, an array, or a schedule ``count -> rate`` (optax's shape); a
+# solver's ``learning_rate`` also takes one of these per player (a tuple or a list).
+Rate: TypeAlias = float | jax.Array | Callable[[jax.Array], Any]
+LearningRate: TypeAlias = Rate | Sequence[Rate]
 
 
 class Solver(NamedTuple):

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
+from numpy.typing import DTypeLike
 
 __all__ = ["finite_arrays", "positive_arrays", "simplex_points", "spd_matrices"]
 
@@ -35,7 +36,11 @@ def _check_shape(shape) -> tuple[int, ...]:
 
 
 def finite_arrays(
-    *, shape=(), dtype=np.float64, min_value: float = -1e3, max_value: float = 1e3
+    *,
+    shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    min_value: float = -1e3,
+    max_value: float = 1e3,
 ) -> st.SearchStrategy[np.ndarray]:
     r"""Arrays of finite floats in ``[min_value, max_value]`` (no NaN, infinity or subnormal).
 
@@ -72,7 +77,11 @@ def finite_arrays(
 
 
 def positive_arrays(
-    *, shape=(), dtype=np.float64, min_value: float = 1e-3, max_value: float = 1e3
+    *,
+    shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    min_value: float = 1e-3,
+    max_value: float = 1e3,
 ) -> st.SearchStrategy[np.ndarray]:
     r"""Arrays of floats in ``[min_value, max_value]`` with ``0 < min_value``, log-uniform spread.
 
@@ -111,7 +120,7 @@ def positive_arrays(
 def spd_matrices(
     *,
     dim: int,
-    dtype=np.float64,
+    dtype: DTypeLike = np.float64,
     min_eigenvalue: float = 1e-2,
     max_eigenvalue: float = 1e2,
     max_condition: float | None = None,
@@ -173,7 +182,7 @@ def spd_matrices(
 
 
 def simplex_points(
-    *, dim: int, dtype=np.float64, min_prob: float = 0.0
+    *, dim: int, dtype: DTypeLike = np.float64, min_prob: float = 0.0
 ) -> st.SearchStrategy[np.ndarray]:
     r"""Points of the probability simplex in ``dim`` dimensions, each coordinate ``>= min_prob``.
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from numpy.typing import DTypeLike
 
 from gmath.testing._arrays import (
     _check_dtype,
@@ -84,7 +85,14 @@ def _gd():
     return densities
 
 
-def _loc_scale(family: str, *, batch_shape, dtype, loc=(-10.0, 10.0), scale=(0.1, 10.0)):
+def _loc_scale(
+    family: str,
+    *,
+    batch_shape,
+    dtype,
+    loc: tuple[float, float] = (-10.0, 10.0),
+    scale: tuple[float, float] = (0.1, 10.0),
+):
     shape = _check_shape(batch_shape)
     dtype = _check_dtype(dtype)
     return st.builds(
@@ -95,7 +103,11 @@ def _loc_scale(family: str, *, batch_shape, dtype, loc=(-10.0, 10.0), scale=(0.1
 
 
 def normals(
-    *, batch_shape=(), dtype=np.float64, loc=(-10.0, 10.0), scale=(0.1, 10.0)
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    loc: tuple[float, float] = (-10.0, 10.0),
+    scale: tuple[float, float] = (0.1, 10.0),
 ) -> st.SearchStrategy[Normal]:
     """``Normal(loc, scale)`` records; ``loc`` uniform and ``scale`` log-uniform on the ranges.
 
@@ -119,7 +131,9 @@ def normals(
     return _loc_scale("Normal", batch_shape=batch_shape, dtype=dtype, loc=loc, scale=scale)
 
 
-def log_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[LogNormal]:
+def log_normals(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[LogNormal]:
     """``LogNormal(loc, scale)`` with loc in [-2, 2], scale in [0.1, 2].
 
     Args:
@@ -142,7 +156,9 @@ def log_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[LogNor
     )
 
 
-def cauchys(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Cauchy]:
+def cauchys(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Cauchy]:
     """``Cauchy(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -163,7 +179,9 @@ def cauchys(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Cauchy]:
     return _loc_scale("Cauchy", batch_shape=batch_shape, dtype=dtype)
 
 
-def laplaces(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Laplace]:
+def laplaces(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Laplace]:
     """``Laplace(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -184,7 +202,9 @@ def laplaces(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Laplace]:
     return _loc_scale("Laplace", batch_shape=batch_shape, dtype=dtype)
 
 
-def logistics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Logistic]:
+def logistics(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Logistic]:
     """``Logistic(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -205,7 +225,9 @@ def logistics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Logistic
     return _loc_scale("Logistic", batch_shape=batch_shape, dtype=dtype)
 
 
-def gumbels(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Gumbel]:
+def gumbels(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Gumbel]:
     """``Gumbel(loc, scale)`` with loc in [-10, 10], scale in [0.1, 10].
 
     Args:
@@ -226,7 +248,9 @@ def gumbels(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Gumbel]:
     return _loc_scale("Gumbel", batch_shape=batch_shape, dtype=dtype)
 
 
-def half_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[HalfNormal]:
+def half_normals(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[HalfNormal]:
     """``HalfNormal(scale)`` with scale in [0.1, 10].
 
     Args:
@@ -250,7 +274,9 @@ def half_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[HalfN
     )
 
 
-def truncated_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[TruncatedNormal]:
+def truncated_normals(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[TruncatedNormal]:
     """``TruncatedNormal(loc, scale, low, high)`` records with a well-conditioned window.
 
     loc in [-5, 5], scale in [0.1, 5], and bounds ``low = loc + a scale``,
@@ -289,7 +315,12 @@ def truncated_normals(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[
     )
 
 
-def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)) -> st.SearchStrategy[StudentT]:
+def student_ts(
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    df: tuple[float, float] = (0.5, 30.0),
+) -> st.SearchStrategy[StudentT]:
     """``StudentT(df, loc, scale)`` records: df log-uniform on ``df``, loc in [-10, 10].
 
     scale in [0.1, 10], log-uniform.
@@ -319,7 +350,9 @@ def student_ts(*, batch_shape=(), dtype=np.float64, df=(0.5, 30.0)) -> st.Search
     )
 
 
-def exponentials(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Exponential]:
+def exponentials(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Exponential]:
     """``Exponential(rate)`` with rate in [0.1, 10].
 
     Args:
@@ -344,7 +377,11 @@ def exponentials(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Expon
 
 
 def gammas(
-    *, batch_shape=(), dtype=np.float64, concentration=(0.2, 50.0), rate=(0.1, 10.0)
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    concentration: tuple[float, float] = (0.2, 50.0),
+    rate: tuple[float, float] = (0.1, 10.0),
 ) -> st.SearchStrategy[Gamma]:
     """``Gamma(concentration, rate)`` with both log-uniform on the given ranges.
 
@@ -376,7 +413,10 @@ def gammas(
 
 
 def betas(
-    *, batch_shape=(), dtype=np.float64, concentration=(0.2, 20.0)
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    concentration: tuple[float, float] = (0.2, 20.0),
 ) -> st.SearchStrategy[Beta]:
     """``Beta(concentration1, concentration0)``, each log-uniform on ``concentration``.
 
@@ -403,7 +443,9 @@ def betas(
     return st.builds(lambda a, b: _gd().Beta(concentration1=a, concentration0=b), c, c)
 
 
-def uniforms(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Uniform]:
+def uniforms(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Uniform]:
     """``Uniform(low, high)``: low in [-10, 10], width in [0.1, 10].
 
     Args:
@@ -430,7 +472,10 @@ def uniforms(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Uniform]:
 
 
 def von_mises(
-    *, batch_shape=(), dtype=np.float64, concentration=(0.01, 50.0)
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    concentration: tuple[float, float] = (0.01, 50.0),
 ) -> st.SearchStrategy[VonMises]:
     r"""``VonMises(loc, concentration)``: loc in [-pi, pi], concentration log-uniform.
 
@@ -471,7 +516,9 @@ def _logits_or_probs(family, logits, probs, extra=None):
     return st.booleans().flatmap(make)
 
 
-def bernoullis(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Bernoulli]:
+def bernoullis(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Bernoulli]:
     """``Bernoulli`` by ``logits`` in [-10, 10] or ``probs`` in [0.01, 0.99] (either spelling).
 
     Args:
@@ -497,7 +544,9 @@ def bernoullis(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Bernoul
     )
 
 
-def geometrics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Geometric]:
+def geometrics(
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> st.SearchStrategy[Geometric]:
     """``Geometric`` by ``logits`` in [-5, 5] or ``probs`` in [0.05, 0.95].
 
     Args:
@@ -524,7 +573,7 @@ def geometrics(*, batch_shape=(), dtype=np.float64) -> st.SearchStrategy[Geometr
 
 
 def categoricals(
-    *, num_categories: int = 4, batch_shape=(), dtype=np.float64
+    *, num_categories: int = 4, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
 ) -> st.SearchStrategy[Categorical]:
     r"""``Categorical`` over ``num_categories`` by ``logits`` in [-10, 10] or simplex ``probs``.
 
@@ -564,7 +613,7 @@ def categoricals(
 
 
 def binomials(
-    *, batch_shape=(), dtype=np.float64, max_count: int = 50
+    *, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64, max_count: int = 50
 ) -> st.SearchStrategy[Binomial]:
     """``Binomial(total_count, logits=|probs=)`` with total_count in [1, max_count].
 
@@ -595,7 +644,12 @@ def binomials(
     )
 
 
-def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)) -> st.SearchStrategy[Poisson]:
+def poissons(
+    *,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    rate: tuple[float, float] = (0.1, 50.0),
+) -> st.SearchStrategy[Poisson]:
     """``Poisson(rate)`` with rate log-uniform on ``rate``.
 
     Args:
@@ -621,7 +675,11 @@ def poissons(*, batch_shape=(), dtype=np.float64, rate=(0.1, 50.0)) -> st.Search
 
 
 def multivariate_normals(
-    *, dim: int = 3, batch_shape=(), dtype=np.float64, parameterization: str = "scale_tril"
+    *,
+    dim: int = 3,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    parameterization: str = "scale_tril",
 ) -> st.SearchStrategy[MultivariateNormal]:
     r"""``MultivariateNormal(loc, scale_tril=|covariance_matrix=|precision_matrix=)``.
 
@@ -671,7 +729,7 @@ def multivariate_normals(
 
 
 def multivariate_normal_diags(
-    *, dim: int = 3, batch_shape=(), dtype=np.float64
+    *, dim: int = 3, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
 ) -> st.SearchStrategy[MultivariateNormalDiag]:
     """``MultivariateNormalDiag(loc, scale_diag)``: loc in [-5, 5], scale_diag in [0.1, 10].
 
@@ -700,7 +758,7 @@ def multivariate_normal_diags(
 
 
 def low_rank_multivariate_normals(
-    *, dim: int = 4, rank: int = 2, batch_shape=(), dtype=np.float64
+    *, dim: int = 4, rank: int = 2, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
 ) -> st.SearchStrategy[LowRankMultivariateNormal]:
     """``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``, factor entries in [-2, 2].
 
@@ -731,7 +789,11 @@ def low_rank_multivariate_normals(
 
 
 def dirichlets(
-    *, dim: int = 3, batch_shape=(), dtype=np.float64, concentration=(0.3, 20.0)
+    *,
+    dim: int = 3,
+    batch_shape: tuple[int, ...] = (),
+    dtype: DTypeLike = np.float64,
+    concentration: tuple[float, float] = (0.3, 20.0),
 ) -> st.SearchStrategy[Dirichlet]:
     """``Dirichlet(concentration)`` with entries log-uniform on ``concentration``.
 
@@ -759,7 +821,7 @@ def dirichlets(
 
 
 def mixtures_of_normals(
-    *, num_components: int = 3, batch_shape=(), dtype=np.float64
+    *, num_components: int = 3, batch_shape: tuple[int, ...] = (), dtype: DTypeLike = np.float64
 ) -> st.SearchStrategy[MixtureSameFamily]:
     """``MixtureSameFamily(mixture_logits, Normal(...))`` with ``num_components`` components.
 

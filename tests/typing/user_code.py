@@ -12,6 +12,8 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from hypothesis.strategies import SearchStrategy
 
 import gmath
 from gmath import config
@@ -42,6 +44,7 @@ from gmath.games import (
     solve_matrix_game,
 )
 from gmath.scores import LangevinKernel, LangevinState, mala, sample_chain, ula
+from gmath.testing import gammas, normals
 
 if sys.version_info >= (3, 11):
     from typing import assert_type
@@ -106,17 +109,26 @@ def games() -> list[jax.Array]:
     state, trace = solve(game, solver, (jnp.ones(1), jnp.ones(1)), num_steps=10)
     assert_type(state, SolverState)
     assert_type(trace, Trace)
-    _, trace_gda = solve(game, gda(0.1), state.players, num_steps=10, tol=1e-6)
+    decaying = gda(lambda count: jnp.where(count < 5, 0.1, 0.05))  # a schedule count -> rate
+    _, trace_gda = solve(game, decaying, state.players, num_steps=10, tol=1e-6)
     return [value, gap, v, g, converged, qre.value, trace.grad_norm, trace_gda.num_steps]
+
+
+def strategies() -> None:
+    """Hypothesis strategies of records, for a user's property tests."""
+    normal_records: SearchStrategy[Normal] = normals(batch_shape=(2,), dtype=np.float32)
+    assert_type(gammas(batch_shape=(3,), concentration=(0.5, 5.0)), SearchStrategy[Gamma])
+    del normal_records
 
 
 def main() -> float:
     """Sum of every result (finite when all went well) plus the length of the citation."""
     with config.checks(True):
         results = densities() + divergences() + samplers() + games()
+    strategies()
     # the subpackages through the top-level module (loaded on first use)
     assert_type(gmath.densities.Normal(0.0, 1.0), gmath.densities.Normal)
-    text: str = gmath.citation(kl, file=False)
+    text: str = gmath.citation(kl, "gmath.games.solve_matrix_game", file=False)
     return sum(float(jnp.sum(r.astype(float))) for r in results) + len(text)
 
 
