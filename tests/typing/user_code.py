@@ -43,7 +43,16 @@ from gmath.games import (
     solve,
     solve_matrix_game,
 )
-from gmath.scores import LangevinKernel, LangevinState, mala, sample_chain, ula
+from gmath.scores import (
+    LangevinKernel,
+    LangevinState,
+    NoiseSchedule,
+    ddim_sample,
+    mala,
+    sample_chain,
+    ula,
+    vp_linear,
+)
 from gmath.testing import gammas, normals
 
 if sys.version_info >= (3, 11):
@@ -85,14 +94,22 @@ def divergences() -> list[jax.Array]:
 
 
 def samplers() -> list[jax.Array]:
-    """A Langevin chain on a Gaussian target."""
+    """A Langevin chain on a Gaussian target; a DDIM sampler."""
     target = Independent(Normal(jnp.zeros(2), 1.0), 1)
     kernel: LangevinKernel = mala(target.log_prob, step_size=0.1)
     state: LangevinState = kernel.init(jnp.zeros(2))
     _, (positions, _) = sample_chain(jax.random.key(2), kernel, state, num_steps=5)
     biased: LangevinKernel = ula(target.log_prob, step_size=0.1)
     assert_type(biased, LangevinKernel)
-    return [positions]
+    # DDIM from an eps-prediction model ``(x [batch, ...], t [batch]) -> [batch, ...]``
+    schedule: NoiseSchedule = vp_linear()
+
+    def eps_model(x: jax.Array, t: jax.Array) -> jax.Array:
+        return x / schedule.sigma(t)[:, None]
+
+    xs = ddim_sample(eps_model, jnp.ones((4, 2)), schedule=schedule, num_steps=3, prediction="eps")
+    assert_type(xs, jax.Array)
+    return [positions, xs]
 
 
 def games() -> list[jax.Array]:
