@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -11,6 +13,8 @@ from numpy.typing import DTypeLike
 __all__ = ["finite_arrays", "positive_arrays", "simplex_points", "spd_matrices"]
 
 _FLOATS = {np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)}
+# st.floats(width=...) in bits, by itemsize of the float dtypes above
+_WIDTHS: dict[int, Literal[16, 32, 64]] = {2: 16, 4: 32, 8: 64}
 
 
 def _check_dtype(dtype) -> np.dtype:
@@ -71,7 +75,7 @@ def finite_arrays(
         allow_nan=False,
         allow_infinity=False,
         allow_subnormal=False,  # XLA on CPU flushes subnormals to zero
-        width=dtype.itemsize * 8,
+        width=_WIDTHS[dtype.itemsize],
     )
     return hnp.arrays(dtype, shape, elements=elements)
 
