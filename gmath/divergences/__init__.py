@@ -4,6 +4,9 @@ Between distribution records (:mod:`gmath.densities`): closed-form KL divergence
 :func:`kl`, extensible with :func:`register_kl`), Rényi, chi-squared, Hellinger, total variation
 and Bhattacharyya, exponential-family divergences from natural parameters, f-divergences, Monte
 Carlo estimates with standard errors and variational bounds (Donsker-Varadhan, NWJ, InfoNCE).
+The functions taking distribution records accept gmath records (instances of
+:class:`gmath.densities.Distribution`; subclasses of its families get their family's formulas);
+another library's distribution objects raise ``TypeError`` naming their type.
 
 Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
 :func:`sinkhorn_divergence`), 1-D, Gaussian and sliced Wasserstein distances, MMD and its

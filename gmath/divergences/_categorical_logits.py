@@ -205,7 +205,7 @@ def _prepare(name, logits_p, logits_q, axis, chunk_size):
     return a.astype(cdt), b.astype(cdt), chunk, out_dtype
 
 
-def categorical_kl_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size=None):
+def categorical_kl_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size=None) -> jax.Array:
     r"""KL divergence between categoricals given by (unnormalised) logits, chunked.
 
     .. math::
@@ -245,7 +245,7 @@ def categorical_kl_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size
     return _kl_rows(a, b, chunk).astype(out_dtype)
 
 
-def categorical_js_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size=None):
+def categorical_js_from_logits(logits_p, logits_q, axis: int = -1, *, chunk_size=None) -> jax.Array:
     r"""Jensen–Shannon divergence between categoricals given by logits, chunked.
 
     .. math::

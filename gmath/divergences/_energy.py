@@ -2,6 +2,7 @@ r"""Energy distance between samples."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -33,7 +34,7 @@ def energy_distance(
     b=None,
     block_size: int | None = None,
     materialize: bool | None = None,
-):
+) -> jax.Array:
     r"""Energy distance :math:`\mathrm{ED} = 2\,\mathbb E\|X - Y\| - \mathbb E\|X - X'\| -
     \mathbb E\|Y - Y'\|`.
 

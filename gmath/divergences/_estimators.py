@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from gmath._estimate import Estimate
 from gmath._jit import cached
 from gmath._numerics import check_key
+from gmath.densities import Distribution
 from gmath.divergences._f_divergence import mean_and_stderr
 from gmath.divergences._params import check_pair
 
@@ -20,7 +21,15 @@ _GRADIENTS = ("pathwise", "score", "stop")
 
 
 @cached(static_argnums=(3,), static_argnames=("num_samples", "estimator", "gradient"))
-def kl_estimate(key, p, q, num_samples: int, *, estimator: str = "k3", gradient: str = "pathwise"):
+def kl_estimate(
+    key: jax.Array,
+    p: Distribution,
+    q: Distribution,
+    num_samples: int,
+    *,
+    estimator: str = "k3",
+    gradient: str = "pathwise",
+) -> Estimate:
     r"""Monte Carlo estimate of :math:`KL(p \| q)` from ``num_samples`` draws of ``p``.
 
     With :math:`x_i \sim p` and :math:`\log r = \log q(x) - \log p(x)` (Schulman 2020):
@@ -99,7 +108,9 @@ def kl_estimate(key, p, q, num_samples: int, *, estimator: str = "k3", gradient:
 
 
 @cached(static_argnums=(3,), static_argnames=("num_samples",))
-def jensen_shannon_estimate(key, p, q, num_samples: int):
+def jensen_shannon_estimate(
+    key: jax.Array, p: Distribution, q: Distribution, num_samples: int
+) -> Estimate:
     r"""Monte Carlo Jensen–Shannon divergence from ``num_samples`` draws of each of p and q.
 
     .. math::

@@ -26,16 +26,20 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from gmath._numerics import betaln, gammaln, i0e, log1mexp, matmul, safe_norm
+from gmath.densities import Distribution
 from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
 from gmath.divergences._params import (
     bernoulli_log_probs,
     bernoulli_logits,
     categorical_log_probs,
     check_alpha,
+    check_distribution,
     check_pair,
     common_dtype,
+    family,
 )
 
 __all__ = ["exponential_family_kl", "exponential_family_renyi", "natural_parameters"]
@@ -91,7 +95,7 @@ def _mvn(d, dt):
 
 
 def _family(d, dt) -> _Family:
-    name = type(d).__name__
+    name = family(d)
     if name in ("Normal", "LogNormal"):
         return _normal_like(name, d, dt)
     if name == "HalfNormal":
@@ -159,13 +163,13 @@ def _family(d, dt) -> _Family:
     if name in _MVN_NAMES or (name == "Independent" and is_gaussian(d)):
         return _mvn(d, dt)
     raise NotImplementedError(
-        f"{name} has no exponential-family form in gmath.divergences (families with one: "
+        f"{type(d).__name__} has no exponential-family form in gmath.divergences (families with one: "
         "Normal, LogNormal, HalfNormal, Exponential, Gamma, Beta, Dirichlet, Bernoulli, "
         "Binomial, Categorical, Poisson, Geometric, VonMises, multivariate normals)."
     )
 
 
-def natural_parameters(d):
+def natural_parameters(d: Distribution) -> tuple[tuple[jax.Array, ...], Callable[..., jax.Array]]:
     r"""Natural parameters :math:`\theta` and log-normaliser :math:`A` of a record.
 
     Args:
@@ -186,6 +190,7 @@ def natural_parameters(d):
       >>> round(float(A(*theta)), 6)  # mu^2 / 2 s^2 + log s + log(2 pi) / 2
       1.737086
     """
+    check_distribution("natural_parameters", d, "d")
     fam = _family(d, common_dtype(d))
     return fam.theta, fam.log_normalizer
 
@@ -209,7 +214,7 @@ def _pair(p, q, where):
     return fp, fq, tuple(t[0] for t in thetas), tuple(t[1] for t in thetas)
 
 
-def exponential_family_kl(p, q):
+def exponential_family_kl(p: Distribution, q: Distribution) -> jax.Array:
     r"""KL between two members of one exponential family, as a Bregman divergence.
 
     .. math::
@@ -242,7 +247,7 @@ def exponential_family_kl(p, q):
     return a(*t2) - a1 - directional
 
 
-def exponential_family_renyi(p, q, alpha):
+def exponential_family_renyi(p: Distribution, q: Distribution, alpha: ArrayLike) -> jax.Array:
     r"""Rényi divergence of order :math:`\alpha` within one exponential family.
 
     .. math::

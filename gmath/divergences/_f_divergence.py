@@ -11,13 +11,16 @@ import numpy as np
 
 from gmath._estimate import Estimate
 from gmath._numerics import check_key, gammaln
+from gmath.densities import Distribution
 from gmath.divergences._generators import Generator
 from gmath.divergences._params import (
     bernoulli_log_probs,
     categorical_log_probs,
     check_pair,
     common_dtype,
+    family,
     finish,
+    freeze_identical,
     params,
 )
 
@@ -92,7 +95,7 @@ _LOG_TAIL = math.log(5e-19)  # each omitted tail of each record: mass below 5e-1
 def _window(d, dt, shape):
     r"""``(start, length, ok)``: the window ``start + [0, length)`` of ``d``'s support and where
     (elementwise) the mass of ``d`` outside it is provably below :math:`10^{-18}`."""
-    if type(d).__name__ == "Poisson":
+    if family(d) == "Poisson":
         rate = jnp.broadcast_to(params(dt, d.rate), shape)
         start = jax.lax.stop_gradient(jnp.maximum(jnp.floor(rate) - _POISSON_BELOW, 0.0))
 
@@ -149,11 +152,11 @@ def _probs_or_logits(d):
 
 
 def _exact(p, q, g):
-    name = type(p).__name__
+    name = family(p)
     counts = ("Poisson", "Geometric")
-    if name in counts and type(q).__name__ in counts:
+    if name in counts and family(q) in counts:
         return _exact_counts(p, q, g)
-    if name != type(q).__name__:
+    if name is None or name != family(q):
         return None
     dt = common_dtype(p, q)
     if name == "Categorical":
@@ -182,7 +185,14 @@ def _exact(p, q, g):
     return None
 
 
-def f_divergence(p, q, generator: Generator, *, key=None, num_samples: int | None = None):
+def f_divergence(
+    p: Distribution,
+    q: Distribution,
+    generator: Generator,
+    *,
+    key: jax.Array | None = None,
+    num_samples: int | None = None,
+) -> jax.Array | Estimate:
     r"""f-divergence :math:`D_f(p \| q) = E_q[f(p(X)/q(X))]`, exact or by Monte Carlo.
 
     The generator is evaluated on log-ratios :math:`\log p - \log q` (see
@@ -267,14 +277,15 @@ def f_divergence(p, q, generator: Generator, *, key=None, num_samples: int | Non
             f"{generator!r}."
         )
     shape = check_pair("f_divergence", p, q)
-    if type(p).__name__ == type(q).__name__ == "Categorical":
+    if family(p) == family(q) == "Categorical":
         kp, kq = jnp.shape(_probs_or_logits(p))[-1], jnp.shape(_probs_or_logits(q))[-1]
         if kp != kq:
             raise ValueError(
                 f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
                 "the same number of categories)."
             )
-    exact = _exact(p, q, generator)
+    fp, fq = freeze_identical(p, q, shape)
+    exact = _exact(fp, fq, generator)
     if exact is not None:
         return finish(p, q, exact, shape)
     if key is None or num_samples is None:

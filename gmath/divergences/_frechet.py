@@ -72,7 +72,7 @@ class RunningMoments(NamedTuple):
             new_m2 = m2 + om2 + jnp.outer(delta, delta) * (count * ocount / total)
             return RunningMoments(*(v.astype(store) for v in (total, new_mean, new_m2)))
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         """Unbiased covariance :math:`M_2 / (n - 1)`; NaN for fewer than 2 samples (undefined)."""
         n = self.count
         return jnp.where(n >= 2, self.m2 / jnp.where(n >= 2, n - 1, 1), jnp.nan)
@@ -108,7 +108,7 @@ def _wider(d1, d2):
     return d1 if d1.itemsize >= d2.itemsize else d2
 
 
-def frechet_distance(x, y):
+def frechet_distance(x, y) -> jax.Array:
     r"""Fréchet distance between two feature sets: :math:`W_2^2` of their fitted Gaussians.
 
     .. math::

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 from gmath._numerics import matmul
-from gmath.divergences._params import common_dtype, expm1_minus, log_ratio
+from gmath.divergences._params import common_dtype, expm1_minus, family, log_ratio
 
 __all__ = ["Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
 
@@ -68,7 +69,7 @@ class Gaussian:
         cap = cap + jnp.eye(cap.shape[-1], dtype=cap.dtype)
         return _chol(cap), w_over_d
 
-    def logdet(self):
+    def logdet(self) -> jax.Array:
         r""":math:`\log\det\Sigma`."""
         if self.kind == "tril":
             return 2 * jnp.sum(jnp.log(jnp.abs(jnp.diagonal(self.tril, axis1=-2, axis2=-1))), -1)
@@ -80,7 +81,7 @@ class Gaussian:
             logdet = logdet + 2 * jnp.sum(jnp.log(jnp.diagonal(lc, axis1=-2, axis2=-1)), -1)
         return logdet
 
-    def inv_quad_columns(self, X):
+    def inv_quad_columns(self, X) -> jax.Array:
         r""":math:`x_j^\top \Sigma^{-1} x_j` for each column of ``X`` ``[..., d, k]``: ``[..., k]``."""
         if self.kind == "tril":
             return jnp.sum(_solve_lower(self.tril, X) ** 2, -2)
@@ -95,11 +96,11 @@ class Gaussian:
             out = out - jnp.sum(_solve_lower(lc, Y) ** 2, -2)
         return out
 
-    def inv_quad(self, X):
+    def inv_quad(self, X) -> jax.Array:
         r""":math:`\operatorname{tr}(X^\top \Sigma^{-1} X)` for ``X`` of shape ``[..., d, k]``."""
         return jnp.sum(self.inv_quad_columns(X), -1)
 
-    def diag_of_inverse(self):
+    def diag_of_inverse(self) -> jax.Array:
         r""":math:`\operatorname{diag}(\Sigma^{-1})`, shape ``[..., d]``."""
         eye = jnp.eye(self.dim, dtype=self.loc.dtype)
         if self.kind == "tril":
@@ -114,7 +115,7 @@ class Gaussian:
             out = out - jnp.sum(z**2, -2)
         return out
 
-    def sqrt_parts(self):
+    def sqrt_parts(self) -> tuple[jax.Array | None, jax.Array | None]:
         r"""``(F, D)`` with :math:`\Sigma = F F^\top + \operatorname{diag}(D)`; either may be None."""
         if self.kind == "tril":
             return self.tril, None
@@ -126,17 +127,17 @@ class Gaussian:
             return None, self.diag
         return self.factor, self.diag
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         """Dense covariance ``[..., d, d]``."""
         f, d = self.sqrt_parts()
-        cov = 0.0
+        cov: jax.Array | float = 0.0
         if f is not None:
             cov = matmul(f, jnp.swapaxes(f, -1, -2))
         if d is not None:
             cov = cov + d[..., :, None] * jnp.eye(self.dim, dtype=d.dtype)
-        return cov
+        return jnp.asarray(cov)
 
-    def precision(self):
+    def precision(self) -> jax.Array:
         """Dense precision ``[..., d, d]``."""
         if self.kind == "precision":
             return matmul(self.tril, jnp.swapaxes(self.tril, -1, -2))
@@ -146,18 +147,18 @@ class Gaussian:
 
 
 def is_gaussian(d) -> bool:
-    name = type(d).__name__
+    name = family(d)
     if name in _MVN_NAMES:
         return True
     if name == "Independent":
-        return type(d.base).__name__ == "Normal" and int(d.reinterpreted_batch_ndims) == 1
+        return family(d.base) == "Normal" and int(d.reinterpreted_batch_ndims) == 1
     return False
 
 
 def as_gaussian(d, dtype=None) -> Gaussian:
     """The internal form of a multivariate normal record (any parameterisation)."""
     dtype = dtype or common_dtype(d)
-    name = type(d).__name__
+    name = family(d)
 
     def arr(v):
         return None if v is None else jnp.asarray(v, dtype)
@@ -177,7 +178,7 @@ def as_gaussian(d, dtype=None) -> Gaussian:
     return Gaussian(loc=arr(d.loc), kind="tril", tril=arr(d.scale_tril))
 
 
-def gaussian_kl(p: Gaussian, q: Gaussian):
+def gaussian_kl(p: Gaussian, q: Gaussian) -> jax.Array:
     r""":math:`KL(\mathcal N(\mu_p, \Sigma_p) \| \mathcal N(\mu_q, \Sigma_q))`.
 
     .. math::
@@ -199,7 +200,7 @@ def gaussian_kl(p: Gaussian, q: Gaussian):
         extra = jnp.sqrt(d)[..., :, None] * jnp.eye(p.dim, dtype=d.dtype)
         f = extra if f is None else jnp.concatenate(_bcast_batch(f, extra, 2, 2), axis=-1)
         d = None
-    trace = 0.0
+    trace: jax.Array | float = 0.0
     if f is not None:
         # one solve against [F_p | mu_q - mu_p]: one batched LAPACK call, not two (faster, and
         # two independent ones can deadlock jaxlib 0.10.2 on CPU, see CHANGELOG)

@@ -6,6 +6,9 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import matmul, promote
+from gmath.densities import Distribution
+from gmath.divergences._gaussian import is_gaussian
+from gmath.divergences._params import check_distribution, family
 
 __all__ = ["bures_trace", "sqrtm_psd", "wasserstein_gaussian", "wasserstein_gaussian_from_moments"]
 
@@ -25,7 +28,7 @@ def _rotate(v, m):
 
 
 @jax.custom_jvp
-def sqrtm_psd(s):
+def sqrtm_psd(s) -> jax.Array:
     r"""Principal square root of a symmetric positive semidefinite matrix (eigenvalues clamped).
 
     Its JVP solves the Sylvester equation :math:`X\,dX + dX\,X = dS` in the eigenbasis,
@@ -65,7 +68,7 @@ def _trace_sqrtm_psd_jvp(primals, tangents):
     return jnp.sum(r, -1), jnp.sum(jnp.where(safe, diag / (2 * jnp.where(safe, r, 1)), 0), -1)
 
 
-def bures_trace(s1, s2):
+def bures_trace(s1, s2) -> jax.Array:
     r""":math:`\operatorname{tr}(S_1^{1/2} S_2 S_1^{1/2})^{1/2}` from a symmetric PSD product.
 
     The inner matrix is symmetrised and its eigenvalues clamped at zero, so the value is never
@@ -76,7 +79,7 @@ def bures_trace(s1, s2):
     return _trace_sqrtm_psd(_sym(matmul(matmul(r, s2), r)))
 
 
-def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2):
+def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
     r"""Squared 2-Wasserstein distance between :math:`\mathcal N(m_1, S_1)` and
     :math:`\mathcal N(m_2, S_2)`.
 
@@ -130,7 +133,7 @@ def _is_diag(p):
     return hasattr(p, "scale_diag")
 
 
-def wasserstein_gaussian(p, q):
+def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
     r"""Squared 2-Wasserstein distance between two normal distributions (Bures formula).
 
     .. math::
@@ -148,6 +151,10 @@ def wasserstein_gaussian(p, q):
     Returns:
       :math:`W_2^2` with the broadcast batch shape.
 
+    Raises:
+      TypeError: when ``p`` or ``q`` is not a gmath distribution (another library's object).
+      NotImplementedError: when ``p`` or ``q`` is a gmath family other than a normal.
+
     References:
       Dowson and Landau (1982) [@dowson1982frechet]; Givens and Shortt (1984). A class of
       Wasserstein metrics for probability distributions. Michigan Math. J.
@@ -159,6 +166,15 @@ def wasserstein_gaussian(p, q):
       >>> float(wasserstein_gaussian(Normal(0.0, 1.0), Normal(3.0, 5.0)))
       25.0
     """
+    for name, d in (("p", p), ("q", q)):
+        check_distribution("wasserstein_gaussian", d, name)
+        if family(d) != "Normal" and not is_gaussian(d):
+            raise NotImplementedError(
+                f"wasserstein_gaussian: {name} is a {type(d).__name__}; the Bures formula holds "
+                "between normal laws only (Normal, MultivariateNormal, MultivariateNormalDiag, "
+                "LowRankMultivariateNormal, Independent Normal). For other laws use "
+                "gmath.divergences.sinkhorn_divergence or wasserstein_1d on samples."
+            )
     ep, eq = tuple(p.event_shape), tuple(q.event_shape)
     if len(ep) != len(eq) or len(ep) > 1:
         raise ValueError(

@@ -76,7 +76,7 @@ class Generator:
     at_infinity: float
     conjugate: Callable | None = None
 
-    def __call__(self, log_u):
+    def __call__(self, log_u) -> jax.Array:
         return self.fn(jnp.asarray(log_u))
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ kernel NaN, and raises :class:`~gmath.config.InvalidParameterError` in checks mo
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +31,7 @@ from jax import lax
 from gmath._config import error_if_not
 from gmath._numerics import matmul, promote, safe_sqrt
 from gmath._numerics._pairwise import distances, squared_distances
-from gmath._pytree import register_record, static_field
+from gmath._pytree import dataclass_transform, register_record, static_field
 
 __all__ = [
     "IMQ",
@@ -53,7 +53,11 @@ __all__ = [
 ]
 
 
-def _record(cls):
+_K = TypeVar("_K")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def _record(cls: type[_K]) -> type[_K]:
     cls = dataclasses.dataclass(frozen=True)(cls)
     return register_record(cls)  # not register_dataclass: see gmath._pytree
 
@@ -64,20 +68,24 @@ class Kernel:
     translation_invariant = True
     radial = False
 
-    def __call__(self, x, y):
+    def phi(self, r2) -> jax.Array:
+        r"""The profile of a radial kernel: :math:`k(x, y) = \phi(\|x - y\|^2)`."""
+        raise NotImplementedError  # pragma: no cover
+
+    def __call__(self, x, y) -> jax.Array:
         x, y = jnp.asarray(x), jnp.asarray(y)
         if self.radial:
             x, y = promote(x, y)
             return self.phi(jnp.sum((x - y) ** 2, axis=-1))
         raise NotImplementedError  # pragma: no cover
 
-    def matrix(self, x, y):
+    def matrix(self, x, y) -> jax.Array:
         """``[n, m]`` Gram matrix :math:`k(x_i, y_j)`."""
         if self.radial:
             return self.phi(squared_distances(x, y))
         raise NotImplementedError  # pragma: no cover
 
-    def diag(self, x):
+    def diag(self, x) -> jax.Array:
         """``[n]`` values :math:`k(x_i, x_i)`."""
         return self(x, x)
 
@@ -133,7 +141,7 @@ class RBF(Kernel):
     bandwidth: Any = 1.0
     radial = True
 
-    def phi(self, r2):
+    def phi(self, r2) -> jax.Array:
         h = _pos(self.bandwidth, r2)
         return jnp.exp(-r2 / (2 * h * h))
 
@@ -146,7 +154,7 @@ class IMQ(Kernel):
     exponent: Any = -0.5
     radial = True
 
-    def phi(self, r2):
+    def phi(self, r2) -> jax.Array:
         h = _pos(self.bandwidth, r2)
         beta = _bw(self.exponent, r2)
         return jnp.exp(_valid(beta, beta < 0) * jnp.log1p(r2 / (h * h)))
@@ -160,7 +168,7 @@ class RationalQuadratic(Kernel):
     alpha: Any = 1.0
     radial = True
 
-    def phi(self, r2):
+    def phi(self, r2) -> jax.Array:
         h, al = _pos(self.bandwidth, r2), _pos(self.alpha, r2)
         return jnp.exp(-al * jnp.log1p(r2 / (2 * al * h * h)))
 
@@ -178,14 +186,14 @@ class Laplace(Kernel):
     radial = True
     smooth = False
 
-    def phi(self, r2):
+    def phi(self, r2) -> jax.Array:
         return jnp.exp(-safe_sqrt(r2) / _pos(self.bandwidth, r2))
 
-    def __call__(self, x, y):
+    def __call__(self, x, y) -> jax.Array:
         x, y = promote(x, y)
         return jnp.exp(-safe_sqrt(jnp.sum((x - y) ** 2, axis=-1)) / _pos(self.bandwidth, x))
 
-    def matrix(self, x, y):
+    def matrix(self, x, y) -> jax.Array:
         # distances by direct differences in low dimension: exact zeros at coincident points
         return jnp.exp(-distances(x, y) / _pos(self.bandwidth, x))
 
@@ -196,11 +204,11 @@ class Linear(Kernel):
 
     translation_invariant = False
 
-    def __call__(self, x, y):
+    def __call__(self, x, y) -> jax.Array:
         x, y = promote(x, y)
         return jnp.sum(x * y, axis=-1)
 
-    def matrix(self, x, y):
+    def matrix(self, x, y) -> jax.Array:
         return matmul(x, y.T)
 
 
@@ -226,12 +234,12 @@ class Polynomial(Kernel):
         c = _bw(self.offset, x)
         return _valid(c, c >= 0)
 
-    def __call__(self, x, y):
+    def __call__(self, x, y) -> jax.Array:
         x, y = promote(x, y)
         ip = jnp.sum(x * y, axis=-1)
         return (self._gamma(x) * ip + self._offset(ip)) ** self.degree
 
-    def matrix(self, x, y):
+    def matrix(self, x, y) -> jax.Array:
         ip = matmul(x, y.T)
         return (self._gamma(x) * ip + self._offset(ip)) ** self.degree
 
@@ -243,31 +251,31 @@ class SumKernel(Kernel):
     kernels: tuple = ()
 
     @property
-    def radial(self):  # type: ignore[override]
+    def radial(self) -> bool:  # type: ignore[override]
         return all(k.radial for k in self.kernels)
 
     @property
-    def translation_invariant(self):  # type: ignore[override]
+    def translation_invariant(self) -> bool:  # type: ignore[override]
         return all(k.translation_invariant for k in self.kernels)
 
     @property
-    def smooth(self):
+    def smooth(self) -> bool:
         return all(getattr(k, "smooth", True) for k in self.kernels)
 
-    def phi(self, r2):
+    def phi(self, r2) -> jax.Array:
         return sum(k.phi(r2) for k in self.kernels)
 
-    def __call__(self, x, y):
+    def __call__(self, x, y) -> jax.Array:
         return sum(k(x, y) for k in self.kernels)
 
-    def matrix(self, x, y):
+    def matrix(self, x, y) -> jax.Array:
         if self.radial:
             return self.phi(squared_distances(x, y))
         return sum(k.matrix(x, y) for k in self.kernels)
 
 
 # ---------------------------------------------------------------------------- constructors
-def rbf(*, bandwidth=1.0) -> RBF:
+def rbf(*, bandwidth=1.0) -> RBF | SumKernel:
     r"""Gaussian (RBF) kernel :math:`\exp(-\|x - y\|^2 / (2h^2))`; several bandwidths sum.
 
     Args:
@@ -372,7 +380,7 @@ def sum_kernels(*kernels: Kernel) -> SumKernel:
     return SumKernel(tuple(kernels))
 
 
-def median_heuristic(x, y=None):
+def median_heuristic(x, y=None) -> jax.Array:
     r"""Median heuristic bandwidth: the median of :math:`\|z_i - z_j\|`, :math:`i < j`.
 
     Over the pooled sample ``z`` of ``x`` and ``y`` (Gretton et al. 2012). Materialises the

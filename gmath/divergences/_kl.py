@@ -26,6 +26,7 @@ from gmath.divergences._params import (
     bernoulli_log_probs,
     common_dtype,
     expm1_minus,
+    family,
     lgamma_bregman,
     log1p_minus,
     log1p_rel,
@@ -124,7 +125,7 @@ def _kl_uniform_uniform(p, q):
 
 
 # ---------------------------------------------------------------------------- positive support
-def gamma_bregman(a, b, da, db, a2=None, b2=None):
+def gamma_bregman(a, b, da, db, a2=None, b2=None) -> jax.Array:
     r""":math:`KL(\mathrm{Gamma}(a, b) \| \mathrm{Gamma}(a + da, b + db))` (shape, rate) from the
     differences, without cancellation near :math:`da = db = 0`.
 
@@ -194,7 +195,7 @@ def _beta_entropy(a, b):
     return betaln(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
 
 
-def dirichlet_bregman(a, da):
+def dirichlet_bregman(a, da) -> jax.Array:
     r""":math:`KL(\mathrm{Dir}(a) \| \mathrm{Dir}(a + da))` (last axis) from the differences:
     :math:`\sum_i G(a_i, da_i) - G(a_0, da_0)`, :math:`a_0 = \sum_i a_i`, with :math:`G` the
     Bregman divergence of :math:`\log\Gamma` (:func:`lgamma_bregman`), each term accurate."""
@@ -411,7 +412,7 @@ for _name in (
 
 
 # ---------------------------------------------------------------------------- discrete
-def categorical_bregman(a, d):
+def categorical_bregman(a, d) -> jax.Array:
     r""":math:`KL(p \| q)` for :math:`p \propto e^{a}`, :math:`q \propto e^{a + d}` (last axis).
 
     ``a`` may hold :math:`-\infty` (categories outside the support of p, which must hold
@@ -443,14 +444,25 @@ def categorical_bregman(a, d):
     return jnp.maximum(jnp.where(near, close, far), 0.0)
 
 
-def log_mass_outside(on, b):
-    r""":math:`-\log Q(S)` for the set ``on`` (last axis) and log-weights ``b`` of q:
-    ``-log1p(-Q(not S))`` (accurate when little mass lies outside)."""
-    out = jax.nn.logsumexp(jnp.where(on, -jnp.inf, b), axis=-1) - jax.nn.logsumexp(b, axis=-1)
-    return -jnp.log1p(-jnp.exp(out))
+def log_mass_outside(on, b) -> jax.Array:
+    r""":math:`-\log Q(S)` for the set ``on`` (last axis) and log-weights ``b`` of q.
+
+    ``-log1p(-Q(not S))`` where little mass lies outside (:math:`Q(\text{not } S) < 1/2`,
+    accurate as :math:`Q(S) \to 1`), else :math:`-(\log\sum_S e^{b} - \log\sum e^{b})`
+    directly (accurate as :math:`Q(S) \to 0`, where :math:`1 - Q(\text{not } S)` rounds to 0:
+    a point mass against :math:`q = 10^{-30}` gives :math:`-\log q = 69.08`, not inf)."""
+    total = jax.nn.logsumexp(b, axis=-1)
+    out = jax.nn.logsumexp(jnp.where(on, -jnp.inf, b), axis=-1) - total
+    inside = jax.nn.logsumexp(jnp.where(on, b, -jnp.inf), axis=-1) - total
+    mostly_in = out < -math.log(2.0)
+    return jnp.where(
+        mostly_in,
+        -jnp.log1p(-jnp.exp(jnp.where(mostly_in, out, -1.0))),
+        -jnp.where(mostly_in, -1.0, inside),
+    )
 
 
-def categorical_kl_logweights(a, b, d=None):
+def categorical_kl_logweights(a, b, d=None) -> jax.Array:
     r""":math:`KL(p \| q)` for unnormalised log-weights ``a``, ``b`` (last axis; :math:`-\infty`
     allowed): :math:`+\infty` where p weighs a category q does not; else, with S the support
     of p, :math:`KL(p \| q_S) - \log Q(S)` (:math:`q_S`: q conditioned on S). ``d``, if given,
@@ -468,7 +480,7 @@ def categorical_kl_logweights(a, b, d=None):
     return jnp.where(escape, jnp.inf, inside + outside)
 
 
-def bernoulli_log_weights(d, dt):
+def bernoulli_log_weights(d, dt) -> jax.Array:
     r"""Log-weights ``[..., 2]`` (success, failure) of a Bernoulli, Binomial or Geometric record:
     ``[logits, 0]`` when it holds logits (differences of nearby logits stay exact), else
     :math:`[\log p, \log(1 - p)]`."""
@@ -479,12 +491,12 @@ def bernoulli_log_weights(d, dt):
     return jnp.stack([l1, l0], -1)
 
 
-def pair_log_weights(p, q, dt):
+def pair_log_weights(p, q, dt) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     r"""``(a, b, d)``: log-weights of two Bernoulli, Binomial or Categorical records (last axis)
     and :math:`d = b - a`, where both hold ``probs`` computed as :math:`\log(1 + (q_k - p_k)/p_k)`
     from the exact differences (for Bernoulli also :math:`(1 - q) - (1 - p) = p - q`), so that
     nearby laws keep their relative accuracy; else the difference of the log-weights."""
-    if type(p).__name__ == "Categorical":
+    if family(p) == "Categorical":
         a, b = raw_log_weights(p, dt), raw_log_weights(q, dt)
         if a.shape[-1] != b.shape[-1]:
             return a, b, None
@@ -542,7 +554,7 @@ def _kl_binomial_binomial(p, q):
     )
 
 
-def poisson_bregman(log_rate, delta):
+def poisson_bregman(log_rate, delta) -> jax.Array:
     r""":math:`KL(\mathrm{Poisson}(\lambda) \| \mathrm{Poisson}(\lambda e^{\delta}))
     = \lambda(e^\delta - 1 - \delta)`, :math:`\lambda = e^{\text{log_rate}}`."""
     small = jnp.abs(delta) < 1
@@ -571,7 +583,7 @@ def _kl_poisson_poisson(p, q):
     return jnp.where(regular, value, jnp.where(zero_p, rq, jnp.inf))
 
 
-def geometric_bregman(log_fail, delta, target=None):
+def geometric_bregman(log_fail, delta, target=None) -> jax.Array:
     r""":math:`KL(\mathrm{Geom}(p) \| \mathrm{Geom}(q))` from :math:`f = \log(1 - p)` and
     :math:`\delta = \log(1 - q) - f`: with :math:`w = (1 - p)/p` (the mean number of failures)
     and :math:`x = -w(e^\delta - 1) = q/p - 1`,
@@ -589,7 +601,7 @@ def geometric_bregman(log_fail, delta, target=None):
     return jnp.maximum(-log1p_minus(x) + tail, 0.0)
 
 
-def geometric_delta(p, q, dt, lp0, lq0):
+def geometric_delta(p, q, dt, lp0, lq0) -> jax.Array:
     r""":math:`\log(1 - q) - \log(1 - p)`; from probabilities as
     :math:`\log(1 + (p - q)/(1 - p))` (the difference exact), else from the log-probabilities."""
     if p.probs is not None and q.probs is not None:

@@ -2,8 +2,10 @@ r"""The registry behind :func:`kl`: one closed form per ordered pair of families
 
 Each pair registers independently with :func:`register_kl`, keyed by family *names* (so that a
 family module that is missing or broken never breaks ``import gmath``) or by classes (for user
-families). Dispatch looks up ``(type(p), type(q))`` first, then the pair of names when both
-records are gmath's own families.
+families). Dispatch walks the classes of ``p`` and ``q`` (their MROs, most specific first); a
+name matches only a class that *is* gmath's family of that name, so another library's ``Normal``
+never reaches gmath's formulas: objects that are not gmath distributions and have no pair
+registered for their own classes raise ``TypeError``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
-from gmath.divergences._params import check_pair, identical, invalid_mask
+from gmath.densities import Distribution
+from gmath.divergences._params import (
+    check_distribution,
+    check_pair,
+    family_of_class,
+    freeze_identical,
+    identical,
+    invalid_mask,
+)
 
 __all__ = ["kl", "kl_pairs", "register_kl"]
 
@@ -56,20 +67,24 @@ def register_kl(type_p, type_q) -> Callable[[Callable], Callable]:
     return decorator
 
 
-def _is_gmath_family(cls: type) -> bool:
-    return cls.__module__.startswith("gmath.densities")
+def _keys(cls: type) -> list[Any]:
+    """Registry keys of ``cls`` and its bases, most specific first: each class itself, and the
+    name of each gmath family class (by identity, so another library's ``Normal`` has none)."""
+    out: list[Any] = []
+    for c in cls.__mro__:
+        out.append(c)
+        name = family_of_class(c)
+        if name is not None and name == c.__name__:
+            out.append(name)
+    return out
 
 
 def _lookup(p, q) -> Callable | None:
-    tp, tq = type(p), type(q)
-    fn = _REGISTRY.get((tp, tq))
-    if fn is not None:
-        return fn
-    names = [t.__name__ if _is_gmath_family(t) else t for t in (tp, tq)]
-    for key in ((names[0], names[1]), (names[0], tq), (tp, names[1])):
-        fn = _REGISTRY.get(key)
-        if fn is not None:
-            return fn
+    for kp in _keys(type(p)):
+        for kq in _keys(type(q)):
+            fn = _REGISTRY.get((kp, kq))
+            if fn is not None:
+                return fn
     return None
 
 
@@ -100,7 +115,7 @@ def _batch_shape(d) -> tuple[int, ...]:
     return tuple(getattr(d, "batch_shape", ()))
 
 
-def kl(p, q):
+def kl(p: Any, q: Any) -> jax.Array:
     r"""Kullback–Leibler divergence :math:`KL(p \| q)` in closed form.
 
     .. math::
@@ -122,6 +137,9 @@ def kl(p, q):
       parameters, NaN where a record's parameters are invalid.
 
     Raises:
+      TypeError: when ``p`` or ``q`` is not a gmath distribution (another library's record)
+        and no closed form is registered for the pair of their own classes; the message names
+        the foreign type.
       NotImplementedError: when the pair has no registered closed form; the message names both
         families and points to :func:`kl_estimate` (Monte Carlo).
       ValueError: when the batch shapes do not broadcast (the message names both families and
@@ -137,9 +155,11 @@ def kl(p, q):
       >>> round(float(gv.kl(Normal(0.0, 1.0), Normal(1.0, 2.0))), 6)
       0.443147
     """
-    shape = check_pair("kl", p, q)
+    shape = check_pair("kl", p, q, foreign=True)
     fn = _lookup(p, q)
     if fn is None:
+        check_distribution("kl", p, "p")
+        check_distribution("kl", q, "q")
         extra = ""
         if "MixtureSameFamily" in (type(p).__name__, type(q).__name__):
             extra = " For Gaussian mixtures, gmath.divergences.kl_bounds gives certified bounds."
@@ -149,10 +169,11 @@ def kl(p, q):
             "estimate with its standard error, or register one with "
             "gmath.divergences.register_kl." + extra
         )
-    out = jnp.asarray(fn(p, q))
+    gmath_pair = isinstance(p, Distribution) and isinstance(q, Distribution)
+    out = jnp.asarray(fn(*freeze_identical(p, q, shape)) if gmath_pair else fn(p, q))
     if out.shape != shape:
         out = jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, shape))
-    if _is_gmath_family(type(p)) and _is_gmath_family(type(q)):
+    if gmath_pair:
         same = identical(p, q)  # equal parameters: exactly 0, whatever the formula's rounding
         if same is not False:
             out = jnp.where(same, jnp.zeros((), out.dtype), out)

@@ -26,7 +26,7 @@ def _derivatives(kernel, r2):
     return phi, dphi, d2phi
 
 
-def stein_kernel(kernel, x, sx, y, sy):
+def stein_kernel(kernel, x, sx, y, sy) -> jax.Array:
     r"""Langevin Stein kernel matrix :math:`u_p(x_i, y_j)` for a radial kernel.
 
     .. math::
@@ -69,7 +69,7 @@ def ksd_squared(
     a=None,
     block_size: int | None = None,
     materialize: bool | None = None,
-):
+) -> jax.Array:
     r"""Squared kernel Stein discrepancy of samples ``x`` against a model with score :math:`s_p`.
 
     .. math::

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from gmath.densities import Distribution
 from gmath.divergences._gaussian import as_gaussian, is_gaussian
-from gmath.divergences._params import common_dtype
+from gmath.divergences._params import check_distribution, common_dtype, family
 
 __all__ = ["KLBounds", "kl_bounds"]
 
@@ -39,13 +40,13 @@ class KLBounds(NamedTuple):
 
 def _components(mix, dt):
     """(log weights [..., K], means [..., K, d], covariances [..., K, d, d])."""
-    if type(mix).__name__ != "MixtureSameFamily":
+    if family(mix) != "MixtureSameFamily":
         raise NotImplementedError(
             f"kl_bounds: expected MixtureSameFamily records, got {type(mix).__name__}."
         )
     comp = mix.components
     logw = jax.nn.log_softmax(jnp.asarray(mix.mixture_logits, dt), axis=-1)
-    name = type(comp).__name__
+    name = family(comp)
     if name == "Normal":
         loc, scale = jnp.broadcast_arrays(jnp.asarray(comp.loc, dt), jnp.asarray(comp.scale, dt))
         return logw, loc[..., None], (scale * scale)[..., None, None]
@@ -59,7 +60,8 @@ def _components(mix, dt):
             jnp.broadcast_to(cov, batch + cov.shape[-2:]),
         )
     raise NotImplementedError(
-        f"kl_bounds: mixture components must be Normal or multivariate normal, got {name}."
+        "kl_bounds: mixture components must be Normal or multivariate normal, got "
+        f"{type(comp).__name__}."
     )
 
 
@@ -98,7 +100,7 @@ def _cross_bounds(log_pi, entropy_a, kl_ab, log_z_ab, log_w):
     return jnp.sum(pi * lower, -1), jnp.sum(pi * upper, -1)
 
 
-def kl_bounds(p, q) -> KLBounds:
+def kl_bounds(p: Distribution, q: Distribution) -> KLBounds:
     r"""Certified bounds on :math:`KL(p \| q)` between Gaussian mixtures.
 
     .. math::
@@ -132,6 +134,8 @@ def kl_bounds(p, q) -> KLBounds:
       >>> float(b.lower), round(float(b.upper), 12)
       (0.0, 0.0)
     """
+    check_distribution("kl_bounds", p, "p")
+    check_distribution("kl_bounds", q, "q")
     dt = common_dtype(p, q)
     log_pi, mp, cp = _components(p, dt)
     log_w, mq, cq = _components(q, dt)

@@ -29,7 +29,7 @@ def _kernel_block(kernel, xs, ys):
     return kernel.matrix(x, y) * w[None, :]
 
 
-def kernel_sum(kernel, x, y, a, b, *, block_size=None, materialize=None):
+def kernel_sum(kernel, x, y, a, b, *, block_size=None, materialize=None) -> jax.Array:
     r""":math:`\sum_{ij} a_i b_j k(x_i, y_j)` through the tiled engine."""
     rows = pairwise_sum(
         _kernel_block, kernel, (x,), (y, b), block_size=block_size, materialize=materialize
@@ -62,7 +62,7 @@ def mmd_squared(
     b=None,
     block_size: int | None = None,
     materialize: bool | None = None,
-):
+) -> jax.Array:
     r"""Squared maximum mean discrepancy between samples.
 
     .. math::
@@ -159,7 +159,9 @@ class MMDTestResult(NamedTuple):
     null_statistics: jax.Array
 
 
-def mmd_test(key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimator="unbiased"):
+def mmd_test(
+    key, x, y, *, kernel: Kernel, num_permutations: int = 200, estimator="unbiased"
+) -> MMDTestResult:
     r"""Permutation two-sample test of :math:`H_0: P = Q` with the MMD statistic.
 
     The pooled sample is permuted ``num_permutations`` times; the p-value is

@@ -145,7 +145,9 @@ class ModeCoverage(NamedTuple):
     counts: Any
 
 
-def mode_coverage(samples, modes, *, std, threshold: float = 3.0, min_count: int = 1):
+def mode_coverage(
+    samples, modes, *, std, threshold: float = 3.0, min_count: int = 1
+) -> ModeCoverage:
     r"""Modes captured and high-quality fraction on a mixture with known modes.
 
     A sample is *high quality* when it lies within ``threshold * std`` of its nearest mode (the
@@ -198,7 +200,7 @@ def _mode_coverage(samples, modes, std, *, threshold, min_count):
     return ModeCoverage(captured, jnp.mean(good.astype(samples.dtype)), counts)
 
 
-def ring_modes(*, num_modes: int = 8, radius: float = 2.0, dtype=None):
+def ring_modes(*, num_modes: int = 8, radius: float = 2.0, dtype=None) -> jax.Array:
     r"""Centres :math:`r(\cos 2\pi k/K, \sin 2\pi k/K)` of the ring-of-Gaussians test bed.
 
     The standard setting is 8 modes on a circle of radius 2 with standard deviation 0.02
@@ -214,7 +216,7 @@ def ring_modes(*, num_modes: int = 8, radius: float = 2.0, dtype=None):
     return radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=1)
 
 
-def grid_modes(*, num_per_side: int = 5, spacing: float = 2.0, dtype=None):
+def grid_modes(*, num_per_side: int = 5, spacing: float = 2.0, dtype=None) -> jax.Array:
     r"""Centres of the grid-of-Gaussians test bed: a centred square grid.
 
     The standard setting is a 5 x 5 grid at :math:`\{-4, -2, 0, 2, 4\}^2` with standard

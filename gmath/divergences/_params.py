@@ -8,7 +8,9 @@ classes' own methods (``logits_parameter``, ``log_prob``), cast to that dtype fi
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +18,7 @@ import numpy as np
 
 from gmath._config import error_if_not
 from gmath._numerics import float_dtype
-from gmath.densities import Bernoulli
+from gmath.densities import Bernoulli, Distribution
 
 __all__ = [
     "as_dtype",
@@ -24,9 +26,14 @@ __all__ = [
     "bernoulli_logits",
     "categorical_log_probs",
     "check_alpha",
+    "check_distribution",
     "check_pair",
     "common_dtype",
     "expm1_minus",
+    "family",
+    "family_of_class",
+    "finish",
+    "freeze_identical",
     "identical",
     "invalid_mask",
     "lgamma_bregman",
@@ -43,7 +50,7 @@ def _leaves(d):
     return [v for v in jax.tree_util.tree_leaves(d) if v is not None]
 
 
-def common_dtype(*records):
+def common_dtype(*records) -> np.dtype:
     """The floating dtype all parameters of ``records`` promote to."""
     leaves = []
     for r in records:
@@ -51,23 +58,23 @@ def common_dtype(*records):
     return float_dtype(*leaves)
 
 
-def params(dtype, *values):
+def params(dtype, *values) -> Any:
     """``values`` as arrays of ``dtype`` (``None`` passes through)."""
     out = tuple(None if v is None else jnp.asarray(v, dtype) for v in values)
     return out if len(out) > 1 else out[0]
 
 
-def as_dtype(d, dtype):
+def as_dtype(d, dtype) -> Any:
     """The record ``d`` with every parameter cast to ``dtype``, so its methods compute in it."""
     return jax.tree_util.tree_map(lambda v: jnp.asarray(v, dtype), d)
 
 
-def bernoulli_logits(d, dtype):
+def bernoulli_logits(d, dtype) -> jax.Array:
     r"""Log-odds :math:`\log p - \log(1 - p)` of a Bernoulli, Binomial or Geometric record."""
     return as_dtype(d, dtype).logits_parameter()
 
 
-def bernoulli_log_probs(d, dtype):
+def bernoulli_log_probs(d, dtype) -> tuple[jax.Array, jax.Array]:
     r""":math:`(\log p, \log(1 - p))` of a Bernoulli, Binomial or Geometric record.
 
     The log-probabilities of one trial, by :meth:`gmath.densities.Bernoulli.log_prob` (from
@@ -77,12 +84,12 @@ def bernoulli_log_probs(d, dtype):
     return coin.log_prob(1.0), coin.log_prob(0.0)
 
 
-def categorical_log_probs(d, dtype):
+def categorical_log_probs(d, dtype) -> jax.Array:
     """Normalised log-probabilities (last axis) of a Categorical record (``logits_parameter``)."""
     return as_dtype(d, dtype).logits_parameter()
 
 
-def expm1_minus(t):
+def expm1_minus(t) -> jax.Array:
     r""":math:`e^t - 1 - t \ge 0`, to a few ulps also near 0 (where it is :math:`t^2/2`).
 
     Below :math:`|t| = 1/2` a Horner-evaluated Taylor series (17 terms, truncation below
@@ -99,7 +106,7 @@ def expm1_minus(t):
     return jnp.where(small, series, jnp.expm1(tl) - tl)
 
 
-def log_cosh(x):
+def log_cosh(x) -> jax.Array:
     r""":math:`\log\cosh x`, accurate near 0 and without overflow for large :math:`|x|`."""
     x = jnp.abs(jnp.asarray(x))
     small = x < 1
@@ -113,13 +120,62 @@ def log_cosh(x):
 
 
 # ---------------------------------------------------------------------------- argument checks
+_FAMILY_OF_CLASS: dict[type, str | None] = {}
+
+
+def family_of_class(cls: type) -> str | None:
+    """The name of the gmath family ``cls`` is, or derives from (see :func:`family`)."""
+    if cls not in _FAMILY_OF_CLASS:
+        import gmath.densities as gd
+
+        _FAMILY_OF_CLASS[cls] = next(
+            (
+                c.__name__
+                for c in cls.__mro__
+                if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
+            ),
+            None,
+        )
+    return _FAMILY_OF_CLASS[cls]
+
+
+def family(d: object) -> str | None:
+    """The name of the :mod:`gmath.densities` family ``d`` belongs to, decided by class identity
+    (an instance of the family's class or of a subclass of it), or ``None``.
+
+    Dispatch on this, never on ``type(d).__name__``: another library's ``Normal`` is not
+    gmath's."""
+    return family_of_class(type(d))
+
+
+def check_distribution(where: str, d: object, name: str = "p") -> None:
+    """A ``TypeError`` naming the foreign type when ``d`` is not a gmath distribution record
+    (an instance of :class:`gmath.densities.Distribution`)."""
+    if not isinstance(d, Distribution):
+        cls = type(d)
+        raise TypeError(
+            f"{where}: {name} is a {cls.__module__}.{cls.__qualname__}, which is not a gmath "
+            "distribution; convert it with the gmath.densities family of the same parameters "
+            "(for example gmath.densities.Normal(loc, scale))"
+            + (
+                ", or register a closed form for its pair with gmath.divergences.register_kl."
+                if where == "kl"
+                else "."
+            )
+        )
+
+
 def _batch(d) -> tuple[int, ...]:
     return tuple(getattr(d, "batch_shape", ()))
 
 
-def check_pair(where: str, p, q) -> tuple[int, ...]:
+def check_pair(where: str, p, q, *, foreign: bool = False) -> tuple[int, ...]:
     """The broadcast batch shape of ``p`` and ``q``, or a ``ValueError`` naming ``where``,
-    both families and their batch shapes."""
+    both families and their batch shapes; a ``TypeError`` (:func:`check_distribution`) when
+    either is not a gmath distribution, unless ``foreign``."""
+    if not foreign:
+        check_distribution(where, p, "p")
+        check_distribution(where, q, "q")
     try:
         return tuple(jnp.broadcast_shapes(_batch(p), _batch(q)))
     except ValueError:
@@ -129,7 +185,7 @@ def check_pair(where: str, p, q) -> tuple[int, ...]:
         ) from None
 
 
-def check_alpha(where: str, alpha, dtype):
+def check_alpha(where: str, alpha, dtype) -> jax.Array:
     r"""The order :math:`\alpha` as an array of ``dtype``; NaN where it is not in
     :math:`[0, \infty)` (``InvalidParameterError`` in checks mode, also when traced)."""
     alpha = jnp.asarray(alpha, dtype)
@@ -138,7 +194,7 @@ def check_alpha(where: str, alpha, dtype):
     return jnp.where(ok, alpha, jnp.nan)
 
 
-def invalid_mask(*records):
+def invalid_mask(*records) -> jax.Array | None:
     """Boolean array (broadcasting to the batch) true where some record has invalid parameters
     (the records' own constraints), or ``None`` when no record reports any."""
     bad = None
@@ -152,7 +208,7 @@ def invalid_mask(*records):
     return bad
 
 
-def identical(p, q):
+def identical(p, q) -> jax.Array | bool:
     """Boolean array of the broadcast batch shape: true where ``p`` and ``q`` are the same law
     because every parameter is equal (same family, same spelling); ``False`` otherwise."""
     if type(p) is not type(q):
@@ -160,7 +216,7 @@ def identical(p, q):
     names = getattr(type(p), "_param_event_ndims", None)
     if not names:
         return False
-    out = True
+    out: jax.Array | bool = True
     for name, k in names.items():
         a, b = getattr(p, name, None), getattr(q, name, None)
         if (a is None) != (b is None):
@@ -180,13 +236,13 @@ def identical(p, q):
 
 
 # ---------------------------------------------------------------------------- accurate pieces
-def log1p_minus(x):
+def log1p_minus(x) -> jax.Array:
     r""":math:`\log(1 + x) - x \le 0`, accurate near 0 (where it is :math:`-x^2/2`):
     :math:`-(e^t - 1 - t)` at :math:`t = \log(1 + x)`."""
     return -expm1_minus(jnp.log1p(x))
 
 
-def log1p_rel(x, dx, y=None):
+def log1p_rel(x, dx, y=None) -> jax.Array:
     r""":math:`\log((x + dx)/x)` for :math:`x > 0`, :math:`x + dx > 0`: ``log1p(dx/x)`` where
     :math:`|dx| \le x/2` (relative accuracy for nearby values), else a difference of logs, of
     ``y`` (:math:`= x + dx`, when the caller has it exactly) or of :math:`x + dx`.
@@ -216,7 +272,7 @@ def _ratio_jvp(primals, tangents):
     return r, (dd - r * dx) / x
 
 
-def log_ratio(x, y):
+def log_ratio(x, y) -> jax.Array:
     r""":math:`\log(y/x)` for positive ``x``, ``y``, relatively accurate when :math:`y \approx x`
     (the difference :math:`y - x` is exact there)."""
     x, y = jnp.asarray(x), jnp.asarray(y)
@@ -251,7 +307,7 @@ def _binet_bregman(a, d):
     return jnp.sum(c * jnp.where(near[..., None], close, far), -1)
 
 
-def lgamma_bregman(a, d):
+def lgamma_bregman(a, d) -> jax.Array:
     r""":math:`G(a, d) = \log\Gamma(a + d) - \log\Gamma(a) - d\,\psi(a) \ge 0` for :math:`a > 0`,
     :math:`a + d > 0`, to a few ulps relative also for :math:`|d| \ll a` (where it is
     :math:`\psi'(a) d^2/2`).
@@ -274,7 +330,7 @@ def lgamma_bregman(a, d):
     return out + _binet_bregman(big, d)
 
 
-def raw_log_weights(d, dtype):
+def raw_log_weights(d, dtype) -> jax.Array:
     r"""Unnormalised log-probabilities (last axis) of a Categorical record: its ``logits`` as
     given (so that differences of nearby logits are exact), else :math:`\log` of its ``probs``."""
     if getattr(d, "logits", None) is not None:
@@ -291,7 +347,37 @@ def _np_all(x) -> bool | None:
         return None
 
 
-def finish(p, q, value, shape):
+def freeze_identical(p, q, shape) -> tuple[Any, Any]:
+    """``(p, q)`` with every floating parameter under ``stop_gradient`` where the two records are
+    identical (see :func:`identical`), broadcast to the batch ``shape``.
+
+    Between identical laws every divergence is at its minimum 0, so its gradient with respect to
+    either record is exactly 0; the formulas, evaluated at extreme parameters (a precision
+    overflowing float32, a concentration of 1e-30), may otherwise carry an infinite partial
+    derivative into the reverse pass, where ``0 * inf`` is NaN. The values are unchanged."""
+    same = identical(p, q)
+    if same is False:
+        return p, q
+    same = jnp.broadcast_to(same, shape)
+
+    def freeze(d):
+        changes = {}
+        for name, k in type(d)._param_event_ndims.items():
+            v = getattr(d, name, None)
+            # only traced parameters can carry a gradient; concrete ones stay as given
+            if not isinstance(v, jax.core.Tracer) or not jnp.issubdtype(v.dtype, jnp.inexact):
+                continue
+            if v.ndim < k:
+                continue
+            v = jnp.broadcast_to(v, shape + v.shape[v.ndim - k :])
+            m = same.reshape(shape + (1,) * k)
+            changes[name] = jnp.where(m, jax.lax.stop_gradient(v), v)
+        return dataclasses.replace(d, **changes) if changes else d
+
+    return freeze(p), freeze(q)
+
+
+def finish(p, q, value, shape) -> jax.Array:
     """Broadcast ``value`` to ``shape``; exactly 0 between identical records; NaN where either
     record has invalid parameters (shared by the closed-form divergences)."""
     value = jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, shape))

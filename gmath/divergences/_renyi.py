@@ -12,11 +12,14 @@ squared Hellinger distance :math:`H^2 = 1 - e^{-B}` and Pearson's
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from gmath._numerics import betainc, gammaincc, matmul, ndtr
+from gmath.densities import Categorical, Distribution
 from gmath.divergences._exponential_family import exponential_family_renyi
 from gmath.divergences._gaussian import _bcast_batch, _tril, as_gaussian, is_gaussian
 from gmath.divergences._kl import (
@@ -38,7 +41,9 @@ from gmath.divergences._params import (
     check_pair,
     common_dtype,
     expm1_minus,
+    family,
     finish,
+    freeze_identical,
     log1p_minus,
     log_ratio,
     params,
@@ -111,7 +116,7 @@ def _gamma_renyi(p, q, alpha):
     dt = common_dtype(p, q)
 
     def shape_rate(d):
-        if type(d).__name__ == "Exponential":
+        if family(d) == "Exponential":
             rate = params(dt, d.rate)
             return jnp.ones_like(rate), rate
         return params(dt, d.concentration, d.rate)
@@ -436,7 +441,7 @@ _RENYI = {
 }
 
 
-def renyi(p, q, alpha):
+def renyi(p: Distribution, q: Distribution, alpha: ArrayLike) -> jax.Array:
     r"""Rényi divergence of order :math:`\alpha` in closed form.
 
     .. math::
@@ -479,6 +484,9 @@ def renyi(p, q, alpha):
       record's parameters are invalid.
 
     Raises:
+      TypeError: when ``p`` or ``q`` is not a gmath distribution (another library's record);
+        the message names its type. :func:`bhattacharyya`, :func:`hellinger_squared`,
+        :func:`chi_squared` and :func:`total_variation` do the same.
       NotImplementedError: for pairs without a closed form.
       ValueError: when the batch shapes do not broadcast, or the laws have different numbers
         of categories or dimensions.
@@ -500,10 +508,11 @@ def renyi(p, q, alpha):
 
 def _renyi(where, p, q, alpha):
     shape = check_pair(where, p, q)
+    p, q = freeze_identical(p, q, shape)
     dt = common_dtype(p, q)
     alpha = check_alpha(where, alpha, dt)
+    fn = _RENYI.get((family(p), family(q)))
     name_p, name_q = type(p).__name__, type(q).__name__
-    fn = _RENYI.get((name_p, name_q))
     if fn is None and is_gaussian(p) and is_gaussian(q):
         fn = _gaussian_renyi
         if as_gaussian(p).kind == as_gaussian(q).kind == "diag":
@@ -531,7 +540,7 @@ def _renyi(where, p, q, alpha):
     return finish(p, q, value, jnp.broadcast_shapes(shape, alpha.shape))
 
 
-def bhattacharyya(p, q):
+def bhattacharyya(p: Distribution, q: Distribution) -> jax.Array:
     r"""Bhattacharyya distance :math:`B(p, q) = -\log\int\sqrt{p q} = \tfrac12 D_{1/2}(p \| q)`.
 
     Gaussians (Bhattacharyya 1943):
@@ -557,7 +566,7 @@ def bhattacharyya(p, q):
     return 0.5 * _renyi("bhattacharyya", p, q, 0.5)
 
 
-def hellinger_squared(p, q):
+def hellinger_squared(p: Distribution, q: Distribution) -> jax.Array:
     r"""Squared Hellinger distance :math:`H^2 = \tfrac12\int(\sqrt p - \sqrt q)^2 = 1 - BC`.
 
     With this convention :math:`0 \le H^2 \le 1`, and
@@ -582,7 +591,7 @@ def hellinger_squared(p, q):
     return -jnp.expm1(-0.5 * _renyi("hellinger_squared", p, q, 0.5))
 
 
-def chi_squared(p, q):
+def chi_squared(p: Distribution, q: Distribution) -> jax.Array:
     r"""Pearson :math:`\chi^2(p \| q) = \int (p - q)^2 / q = e^{D_2(p \| q)} - 1`.
 
     ``+inf`` when the integral diverges (for Gaussians, :math:`2\sigma_q^2 \le \sigma_p^2`).
@@ -708,7 +717,7 @@ _TV = {
 }
 
 
-def total_variation(p, q):
+def total_variation(p: Distribution, q: Distribution) -> jax.Array:
     r"""Total variation distance :math:`TV(p, q) = \sup_A |P(A) - Q(A)| = \tfrac12\int|p - q|`.
 
     Exact for Normal (any scales: the set :math:`\{p > q\}` is an interval or its complement,
@@ -736,21 +745,23 @@ def total_variation(p, q):
       0.382925
     """
     shape = check_pair("total_variation", p, q)
-    name_p, name_q = type(p).__name__, type(q).__name__
-    fn = _TV.get(name_p) if name_p == name_q else None
+    name_p, name_q = family(p), family(q)
+    fn = _TV.get(name_p) if name_p is not None and name_p == name_q else None
     if fn is None:
         raise NotImplementedError(
-            f"total_variation: no closed form for ({name_p}, {name_q}); closed forms: "
+            f"total_variation: no closed form for ({type(p).__name__}, {type(q).__name__}); "
+            "closed forms: "
             f"{sorted(_TV)} (same family). Use f_divergence with generators.total_variation "
             "for a Monte Carlo estimate."
         )
     if name_p == "Categorical":
-        kp = jnp.shape(p.logits if p.probs is None else p.probs)[-1]
-        kq = jnp.shape(q.logits if q.probs is None else q.probs)[-1]
+        kp = cast(Categorical, p).num_categories
+        kq = cast(Categorical, q).num_categories
         if kp != kq:
             raise ValueError(
                 f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
                 "have the same number of categories)."
             )
+    p, q = freeze_identical(p, q, shape)
     out = fn(p, q)
     return finish(p, q, out, shape)

@@ -35,7 +35,7 @@ def is_concrete(v) -> bool:
     return not isinstance(v, jax.core.Tracer)
 
 
-def as_arrays(*vs):
+def as_arrays(*vs) -> tuple[jax.Array | None, ...]:
     """Each of ``vs`` as an array (lists and scalars converted), ``None`` kept: what the compiled
     functions of :func:`gmath._jit.cached` take."""
     return tuple(
@@ -44,7 +44,7 @@ def as_arrays(*vs):
     )
 
 
-def precheck_weights(owner: str, x, y, a, b, *, one_d: bool = False):
+def precheck_weights(owner: str, x, y, a, b, *, one_d: bool = False) -> None:
     """Validate concrete weights eagerly, before a compiled call (where they would be traced and
     give NaN instead of a ``ValueError``). A no-op without weights or with traced inputs."""
     if (a is None and b is None) or not all(is_concrete(v) for v in (x, y, a, b)):
@@ -58,7 +58,7 @@ def precheck_weights(owner: str, x, y, a, b, *, one_d: bool = False):
             check_weights(w, v.shape[0], owner, name, dtype)
 
 
-def check_points(x, y, owner: str, *, names=("x", "y")):
+def check_points(x, y, owner: str, *, names=("x", "y")) -> tuple[jax.Array, ...]:
     """Return ``x, y`` as ``[n, d]``, ``[m, d]`` arrays; raise ``ValueError`` on bad shapes.
 
     A 1-D array is read as ``n`` points in one dimension.
@@ -90,7 +90,9 @@ def mass_tolerance(dtype) -> float:
     return float(np.sqrt(np.finfo(dtype).eps))
 
 
-def check_weights(w, size: int, owner: str, name: str, dtype, *, probability: bool = True):
+def check_weights(
+    w, size: int, owner: str, name: str, dtype, *, probability: bool = True
+) -> jax.Array:
     """Default uniform weights; shape ``[size]``; nonnegative and (``probability``) summing to one.
 
     Concrete invalid weights raise ``ValueError``; traced ones become NaN (and raise
@@ -124,7 +126,7 @@ def check_weights(w, size: int, owner: str, name: str, dtype, *, probability: bo
     return jnp.where(ok, w, jnp.nan)
 
 
-def check_scalar(v, owner: str, name: str, dtype):
+def check_scalar(v, owner: str, name: str, dtype) -> jax.Array:
     """``v`` as a scalar array of ``dtype``; ``ValueError`` naming ``name`` if it is not a scalar."""
     v = jnp.asarray(v)
     if v.ndim != 0:
@@ -134,7 +136,7 @@ def check_scalar(v, owner: str, name: str, dtype):
     return v.astype(dtype)
 
 
-def check_positive(v, owner: str, name: str):
+def check_positive(v, owner: str, name: str) -> jax.Array:
     """Concrete nonpositive ``v`` raises ``ValueError``; traced nonpositive values become NaN."""
     if is_concrete(v):
         if not np.all(np.asarray(v) > 0):
@@ -144,7 +146,7 @@ def check_positive(v, owner: str, name: str):
     return jnp.where(v > 0, v, jnp.nan)
 
 
-def safe_log(w):
+def safe_log(w) -> jax.Array:
     """``log w`` with ``log 0 = -inf`` and a zero (not NaN) gradient there."""
     positive = w > 0
     return jnp.where(positive, jnp.log(jnp.where(positive, w, 1)), -jnp.inf)

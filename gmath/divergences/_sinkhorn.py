@@ -802,7 +802,9 @@ class SinkhornDivergenceResult:
     marginal_error: Any
 
 
-def sinkhorn_divergence(x, y, *, epsilon=None, relative_epsilon=None, a=None, b=None, **kwargs):
+def sinkhorn_divergence(
+    x, y, *, epsilon=None, relative_epsilon=None, a=None, b=None, **kwargs
+) -> jax.Array:
     r"""Debiased Sinkhorn divergence, zero on equal inputs.
 
     .. math::
@@ -872,7 +874,7 @@ def sinkhorn_divergence(x, y, *, epsilon=None, relative_epsilon=None, a=None, b=
 
 def sinkhorn_divergence_result(
     x, y, *, epsilon=None, relative_epsilon=None, a=None, b=None, **kwargs
-):
+) -> SinkhornDivergenceResult:
     r""":func:`sinkhorn_divergence` with the convergence of its three inner Sinkhorn solves.
 
     Same arguments and value as :func:`sinkhorn_divergence`; returns a
@@ -970,14 +972,15 @@ def self_transport(
     materialize=None,
     block_size=None,
     **unused,
-):
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     r""":math:`\mathrm{OT}_\varepsilon(a, a)` by the symmetric (averaged) Sinkhorn iteration.
 
     The self-transport problem has a symmetric optimum :math:`f = g`; iterating
     :math:`f \leftarrow \tfrac12\bigl(f - \varepsilon\log\sum_j a_j e^{(f_j - C_{ij})/\varepsilon}\bigr)`
     converges far faster than alternating updates, which oscillate on this problem (Feydy et al.
-    2019). Returns the dual :math:`2\langle f, a\rangle - \varepsilon(\langle P, 1\rangle - 1)`
-    with :math:`f` held fixed (envelope-theorem gradients).
+    2019). Returns ``(value, converged, num_iters, marginal_error)``, the value being the dual
+    :math:`2\langle f, a\rangle - \varepsilon(\langle P, 1\rangle - 1)` with :math:`f` held fixed
+    (envelope-theorem gradients).
     """
     del unused
     return _self_transport(

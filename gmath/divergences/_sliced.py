@@ -21,7 +21,7 @@ __all__ = ["sliced_wasserstein"]
 
 def sliced_wasserstein(
     key, x, y, *, num_projections: int = 100, p: float = 2, a=None, b=None, projections=None
-):
+) -> jax.Array:
     r"""Sliced Wasserstein-:math:`p` distance: 1-D optimal transport along random directions.
 
     .. math::

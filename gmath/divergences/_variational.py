@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
 from gmath._numerics import logsumexp, promote
@@ -28,7 +29,7 @@ def _check(name, critic_p, critic_q):
     return tp, tq
 
 
-def donsker_varadhan(critic_p, critic_q):
+def donsker_varadhan(critic_p, critic_q) -> jax.Array:
     r"""Donsker–Varadhan lower bound on :math:`KL(p \| q)`.
 
     .. math::
@@ -59,7 +60,7 @@ def donsker_varadhan(critic_p, critic_q):
     return jnp.mean(tp, 0) - (logsumexp(tq, axis=0) - math.log(tq.shape[0]))
 
 
-def nwj(critic_p, critic_q):
+def nwj(critic_p, critic_q) -> jax.Array:
     r"""Nguyen–Wainwright–Jordan lower bound on :math:`KL(p \| q)` (the f-GAN KL bound).
 
     .. math::
@@ -88,7 +89,7 @@ def nwj(critic_p, critic_q):
     return jnp.mean(tp, 0) - jnp.mean(jnp.exp(tq - 1), 0)
 
 
-def infonce(scores):
+def infonce(scores) -> jax.Array:
     r"""InfoNCE lower bound on the mutual information :math:`I(X; Y)`.
 
     With ``scores[i, j]`` :math:`= T(x_i, y_j)` for a batch of B pairs
@@ -126,7 +127,7 @@ def infonce(scores):
     return jnp.mean(positives - logsumexp(s, axis=-1), -1) + math.log(b)
 
 
-def fgan_bound(critic_p, critic_q, generator: Generator):
+def fgan_bound(critic_p, critic_q, generator: Generator) -> jax.Array:
     r"""The f-GAN (variational f-divergence) lower bound.
 
     .. math::

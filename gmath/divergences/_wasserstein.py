@@ -2,6 +2,7 @@ r"""Exact optimal transport on the line."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -29,7 +30,7 @@ def _as_1d(v, owner, name):
     return v
 
 
-def root(v, p):
+def root(v, p) -> jax.Array:
     """:math:`v^{1/p}` with a zero (not infinite) gradient at ``v = 0``."""
     if p == 1.0:
         return v
@@ -43,7 +44,7 @@ def _cost(u, v, p):
     return jnp.where(same, 0, jnp.abs(jnp.where(same, 0, u - v)) ** p)
 
 
-def wasserstein_1d_power(x, y, p, a=None, b=None):
+def wasserstein_1d_power(x, y, p, a=None, b=None) -> jax.Array:
     r""":math:`W_p^p` between 1-D samples on the last axis (no validation; used by sliced).
 
     Infinite samples: an atom at :math:`\pm\infty` coupled to a finite one costs
@@ -96,7 +97,7 @@ def _quantile_coupling(x, y, a, b, p):
     return jnp.where(jnp.isnan(jnp.sum(wa, -1) + jnp.sum(wb, -1)), jnp.nan, total)
 
 
-def power_of_two_scale(*arrays):
+def power_of_two_scale(*arrays) -> jax.Array:
     r"""A power of two near the largest finite magnitude in ``arrays`` (1 if there is none).
 
     :math:`W_p` is 1-homogeneous, :math:`W_p(x, y) = s\,W_p(x/s, y/s)`: dividing by an exact
@@ -111,7 +112,7 @@ def power_of_two_scale(*arrays):
     return lax.stop_gradient(jnp.where(ok, jnp.ldexp(jnp.ones((), big.dtype), e), 1))
 
 
-def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None):
+def wasserstein_1d(x, y, *, p: float = 1, a=None, b=None) -> jax.Array:
     r"""Wasserstein-:math:`p` distance between weighted samples on the real line (exact).
 
     .. math::
