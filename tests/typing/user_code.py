@@ -84,12 +84,16 @@ def densities() -> list[jax.Array]:
 def divergences() -> list[jax.Array]:
     """Closed-form divergences between records, and sample divergences."""
     p, q = Normal(0.0, 1.0), Normal(1.0, 2.0)
-    d_kl: jax.Array = kl(p, q)
-    d_renyi: jax.Array = renyi(Gamma(2.0, 1.0), Gamma(3.0, 2.0), 0.5)
+    d_kl = kl(p, q)
+    d_renyi = renyi(Gamma(2.0, 1.0), Gamma(3.0, 2.0), 0.5)
     x = jax.random.normal(jax.random.key(1), (16, 2))
     y = x + 1.0
-    s: jax.Array = sinkhorn_divergence(x, y, epsilon=0.1)
-    m: jax.Array = mmd_squared(x, y, kernel=kernels.rbf(bandwidth=1.0))
+    s = sinkhorn_divergence(x, y, epsilon=0.1)
+    m = mmd_squared(x, y, kernel=kernels.rbf(bandwidth=1.0))
+    assert_type(d_kl, jax.Array)
+    assert_type(d_renyi, jax.Array)
+    assert_type(s, jax.Array)
+    assert_type(m, jax.Array)
     return [d_kl, d_renyi, s, m]
 
 
