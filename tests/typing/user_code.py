@@ -73,12 +73,14 @@ def densities() -> list[jax.Array]:
     mix = MixtureSameFamily(jnp.zeros(2), Normal(jnp.array([-1.0, 1.0]), 0.5))
     assert_type(p, Normal)
     assert_type(mvn, MultivariateNormal)
-    families: list[Distribution] = [p, q, g, b, c, mvn, ind]
+    families: list[Distribution] = [p, q, g, b, c, mvn, ind, mix]
+    shapes: list[tuple[int, ...]] = [d.batch_shape for d in families]
+    assert shapes == [(), (3,), (), (), (), (), (), ()]
     key = jax.random.key(0)
     x: jax.Array = p.sample(key, (4,))
     lp: jax.Array = p.log_prob(x)
     mean: jax.Array = mix.mean()
-    return [lp, mean, *(d.entropy() for d in families)]
+    return [lp, mean, mvn.entropy(), ind.entropy()]
 
 
 def divergences() -> list[jax.Array]:
