@@ -41,7 +41,7 @@ def divergence(
     probe: str = "rademacher",
     probes=None,
     chunk_size: int | None = None,
-):
+) -> jax.Array | Estimate:
     r"""Divergence :math:`\nabla\cdot f(x) = \operatorname{tr} J_f(x)` of ``fn`` at ``x``.
 
     - ``"exact"``: the :math:`d` diagonal entries :math:`e_i^\top J e_i` from Jacobian-vector

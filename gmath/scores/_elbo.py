@@ -23,7 +23,7 @@ def _encoder(owner, mean, scale):
     return mean, scale
 
 
-def gaussian_kl_to_standard_normal(mean, scale):
+def gaussian_kl_to_standard_normal(mean, scale) -> jax.Array:
     r""":math:`\mathrm{KL}(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I))`.
 
     .. math::
@@ -48,7 +48,9 @@ def gaussian_kl_to_standard_normal(mean, scale):
     return 0.5 * jnp.sum(scale * scale + mean * mean - 1 - 2 * jnp.log(scale), axis=-1)
 
 
-def gaussian_elbo(key, log_likelihood_fn: Callable, mean, scale, *, num_samples: int = 1):
+def gaussian_elbo(
+    key, log_likelihood_fn: Callable, mean, scale, *, num_samples: int = 1
+) -> jax.Array:
     r"""Reparameterised ELBO with a standard-normal prior and the analytic KL term.
 
     .. math::
@@ -89,7 +91,7 @@ def gaussian_elbo(key, log_likelihood_fn: Callable, mean, scale, *, num_samples:
     return expected - gaussian_kl_to_standard_normal(mean, scale)
 
 
-def iwae_bound(key, log_likelihood_fn: Callable, mean, scale, *, num_samples: int):
+def iwae_bound(key, log_likelihood_fn: Callable, mean, scale, *, num_samples: int) -> jax.Array:
     r"""Importance-weighted bound (Burda et al. 2016) with a diagonal Gaussian proposal.
 
     .. math::

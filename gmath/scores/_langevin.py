@@ -143,7 +143,7 @@ def _init_fn(log_prob_fn):
     return init, value_and_grad
 
 
-def langevin_proposal_log_density(log_prob_fn: Callable, x, y, *, step_size):
+def langevin_proposal_log_density(log_prob_fn: Callable, x, y, *, step_size) -> jax.Array:
     r"""Log-density :math:`\log q(y\mid x)` of the Langevin proposal.
 
     .. math::
@@ -180,7 +180,7 @@ def langevin_proposal_log_density(log_prob_fn: Callable, x, y, *, step_size):
     return jnp.where(ok, value, jnp.nan)
 
 
-def mala_log_acceptance(log_prob_fn: Callable, x, y, *, step_size):
+def mala_log_acceptance(log_prob_fn: Callable, x, y, *, step_size) -> jax.Array:
     r"""MALA log acceptance probability :math:`\log\alpha(x, y)` of moving from ``x`` to ``y``.
 
     .. math::
@@ -316,7 +316,9 @@ def mala(log_prob_fn: Callable, *, step_size) -> LangevinKernel:
 
 
 @cached(static_argnums=(1,), static_argnames=("num_steps",))
-def sample_chain(key, kernel: LangevinKernel, state: LangevinState, *, num_steps: int):
+def sample_chain(
+    key, kernel: LangevinKernel, state: LangevinState, *, num_steps: int
+) -> tuple[LangevinState, tuple[jax.Array, LangevinInfo]]:
     r"""Run ``num_steps`` kernel steps with ``lax.scan``, keeping every position and info.
 
     Args:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from gmath._config import error_if_not
@@ -135,7 +136,7 @@ def karras_sigmas(
     sigma_max: float = 80.0,
     rho: float = 7.0,
     dtype=None,
-):
+) -> jax.Array:
     r"""The EDM time steps :math:`\sigma_i`, descending, with a final :math:`\sigma_N = 0`.
 
     .. math::
@@ -237,7 +238,7 @@ def convert_prediction(
     source: str,
     target: str,
     sigma_data: float = 0.5,
-):
+) -> jax.Array:
     r"""Convert a network prediction from one parameterisation to another at :math:`(x_t, t)`.
 
     Goes through :math:`(\hat x_0, \hat\varepsilon)`, solving the linear relations listed in the
@@ -288,7 +289,9 @@ def convert_prediction(
     return _from_x0_eps(x0, eps, x_t, t, schedule, target, sigma_data)
 
 
-def prediction_target(x0, eps, t, *, schedule: NoiseSchedule, prediction: str, sigma_data=0.5):
+def prediction_target(
+    x0, eps, t, *, schedule: NoiseSchedule, prediction: str, sigma_data=0.5
+) -> jax.Array:
     r"""The regression target of a ``prediction`` type for the pair :math:`(x_0, \varepsilon)`.
 
     Args:

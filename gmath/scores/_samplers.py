@@ -152,7 +152,7 @@ def time_grid(
     t_start: float | None = None,
     t_end: float = 1e-3,
     dtype=None,
-):
+) -> jax.Array:
     r"""A uniform time grid of ``num_steps + 1`` points from ``t_start`` to ``t_end``.
 
     Args:

@@ -300,7 +300,7 @@ class NoiseSchedule:
         return jnp.where(jnp.isinf(g2) & (g2_dot > 0), jnp.inf, g2_dot / (2 * g))
 
     # ------------------------------------------------------------------ marginals
-    def log_alpha(self, t):
+    def log_alpha(self, t) -> jax.Array:
         r"""Log signal scale :math:`\log\alpha_t`.
 
         Examples:
@@ -310,7 +310,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self.log_alpha_fn, self._drift_value)(self._time(t))
 
-    def log_sigma(self, t):
+    def log_sigma(self, t) -> jax.Array:
         r"""Log noise scale :math:`\log\sigma_t` (``-inf`` at the clean end, :math:`\sigma = 0`).
 
         Examples:
@@ -321,7 +321,7 @@ class NoiseSchedule:
         dot = lambda s: self._sigma_dot(s) / self._sigma_value(s)
         return _with_derivative(self.log_sigma_fn, dot)(self._time(t))
 
-    def alpha(self, t):
+    def alpha(self, t) -> jax.Array:
         r"""Signal scale :math:`\alpha_t` (exact zeros where the schedule has them).
 
         Examples:
@@ -331,7 +331,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self._alpha_value, self._alpha_dot)(self._time(t))
 
-    def sigma(self, t):
+    def sigma(self, t) -> jax.Array:
         r"""Noise scale :math:`\sigma_t` (the standard deviation of :math:`x_t` given :math:`x_0`).
 
         Examples:
@@ -341,7 +341,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self._sigma_value, self._sigma_dot)(self._time(t))
 
-    def log_snr(self, t):
+    def log_snr(self, t) -> jax.Array:
         r"""Log signal-to-noise ratio :math:`\lambda_t = \log(\alpha_t^2/\sigma_t^2)`.
 
         Decreasing in :math:`t`; :math:`+\infty` at the clean end.
@@ -353,7 +353,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self.log_snr_fn, self._log_snr_dot)(self._time(t))
 
-    def snr(self, t):
+    def snr(self, t) -> jax.Array:
         r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = e^{\lambda_t} = \alpha_t^2/\sigma_t^2`.
 
         Examples:
@@ -368,7 +368,7 @@ class NoiseSchedule:
 
         return _with_derivative(lambda s: jnp.exp(self.log_snr_fn(s)), dot)(self._time(t))
 
-    def sigma_edm(self, t):
+    def sigma_edm(self, t) -> jax.Array:
         r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022).
 
         The noise level of the rescaled state :math:`x_t/\alpha_t = x_0 + (\sigma_t/\alpha_t)
@@ -390,7 +390,7 @@ class NoiseSchedule:
         value = lambda s: jnp.exp(-0.5 * self.log_snr_fn(s))
         return _with_derivative(value, dot)(self._time(t))
 
-    def t_from_log_snr(self, log_snr):
+    def t_from_log_snr(self, log_snr) -> jax.Array:
         r"""Inverse :math:`t(\lambda)` of :meth:`log_snr`, clamped to ``[t_min, t_max]``.
 
         Args:
@@ -409,7 +409,7 @@ class NoiseSchedule:
         t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
         return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
 
-    def t_from_sigma_edm(self, sigma):
+    def t_from_sigma_edm(self, sigma) -> jax.Array:
         r"""Inverse of :meth:`sigma_edm`: :math:`t(\lambda = -2\log\sigma)`, clamped to the domain.
 
         Args:
@@ -427,7 +427,7 @@ class NoiseSchedule:
         return self.t_from_log_snr(-2 * jnp.log(sigma))
 
     # ------------------------------------------------------------------ SDE coefficients
-    def drift(self, t):
+    def drift(self, t) -> jax.Array:
         r"""Drift coefficient :math:`f(t) = \tfrac{d}{dt}\log\alpha_t` (the drift is :math:`f x`).
 
         Computed by forward-mode differentiation of :math:`\log\alpha_t`.
@@ -439,7 +439,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self._drift_value, self._drift_dot)(self._time(t))
 
-    def diffusion_squared(self, t):
+    def diffusion_squared(self, t) -> jax.Array:
         r"""Squared diffusion coefficient :math:`g(t)^2 = \tfrac{d\sigma_t^2}{dt} - 2 f(t)\sigma_t^2 = -\sigma_t^2\lambda'(t)`.
 
         For a variance-preserving schedule this is :math:`-2f(t) = \beta(t)`.
@@ -451,7 +451,7 @@ class NoiseSchedule:
         """
         return _with_derivative(self._g2_value, self._g2_dot)(self._time(t))
 
-    def diffusion(self, t):
+    def diffusion(self, t) -> jax.Array:
         r"""Diffusion coefficient :math:`g(t) = \sqrt{g(t)^2}` (see :meth:`diffusion_squared`).
 
         Examples:
@@ -462,7 +462,7 @@ class NoiseSchedule:
         value = lambda s: jnp.sqrt(self._g2_value(s))
         return _with_derivative(value, self._diffusion_dot)(self._time(t))
 
-    def alpha_derivative(self, t):
+    def alpha_derivative(self, t) -> jax.Array:
         r"""Time derivative of the signal scale, :math:`d\alpha_t/dt = f(t)\,\alpha_t`.
 
         Examples:
@@ -472,7 +472,7 @@ class NoiseSchedule:
         """
         return self._alpha_dot(self._time(t))
 
-    def sigma_derivative(self, t):
+    def sigma_derivative(self, t) -> jax.Array:
         r"""Time derivative of the noise scale, :math:`\dot\sigma_t = (g^2 + 2f\sigma_t^2)/(2\sigma_t)`.
 
         Forward-mode derivative of ``sigma_fn`` where the schedule has one; otherwise
@@ -484,10 +484,19 @@ class NoiseSchedule:
           >>> from gmath.scores import rectified_flow
           >>> float(rectified_flow().sigma_derivative(0.3))
           1.0
-        """
-        return self._sigma_dot(self._time(t))
 
-    def perturb(self, x0, eps, t):
+        Its own derivative :math:`\ddot\sigma_t` is ``-inf`` where :math:`\sigma = 0` with
+        :math:`\dot\sigma = +\infty` (:math:`\sigma \sim c\,(t - t_0)^p`, :math:`0 < p < 1`,
+        e.g. :math:`\sqrt{t}` at the clean end of the VP and VE schedules), not ``inf - inf``.
+        """
+        return _with_derivative(self._sigma_dot, self._sigma_ddot)(self._time(t))
+
+    def _sigma_ddot(self, t):
+        dot = self._sigma_dot(t)
+        at_root = (self._sigma_value(t) == 0) & (dot == jnp.inf)
+        return jnp.where(at_root, -jnp.inf, _derivative(self._sigma_dot, t))
+
+    def perturb(self, x0, eps, t) -> jax.Array:
         r"""The forward marginal sample :math:`x_t = \alpha_t x_0 + \sigma_t\varepsilon`.
 
         Args:
@@ -964,11 +973,15 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     :math:`\alpha'_T = 0` (:math:`\lambda'_T = -\infty`). The inverse goes through the original
     schedule's :math:`t(\lambda)`.
 
-    A schedule that already has :math:`\alpha_T = 0` is returned unchanged (renamed). Near
-    :math:`T` the new :math:`\alpha'_t` is the small difference :math:`\alpha_t - \alpha_T`
-    of the base schedule's values: its relative accuracy is about the rounding of
-    :math:`\log\alpha_t` over :math:`|\log\alpha_t - \log\alpha_T|` (float64: ~1e-9 at
-    :math:`T - t = 2^{-24}` for ``vp_linear``; float32 rounds :math:`\alpha'` to 0 there).
+    A schedule that already has :math:`\alpha_T = 0` is returned unchanged (renamed). Where
+    :math:`\alpha'_t < 1/2` the small difference :math:`\alpha_t - \alpha_T` is computed as
+    :math:`\alpha_T\,\operatorname{expm1}(\delta_t)` with :math:`\delta_t = \log\alpha_t -
+    \log\alpha_T`, and within :math:`2^{-10}(T - t_{\min})` of :math:`T` as the midpoint rule
+    :math:`\delta_t = -(T - t)\,f(\tfrac{t + T}{2})` (exact where :math:`\log\alpha` is
+    quadratic, as for ``vp_linear``, or linear, as within the last step of ``ddpm_discrete``), so
+    :math:`\alpha'_t` keeps its relative accuracy up to :math:`T`, in float32 too (it does not
+    round to 0 before :math:`T`), and :math:`d\alpha'/dt = \alpha_T e^{\delta} f/(\alpha_0 -
+    \alpha_T)` stays finite and nonzero at :math:`T`.
 
     Args:
       schedule: a variance-preserving :class:`NoiseSchedule` with :math:`\alpha_0 > \alpha_T`.
@@ -1005,6 +1018,11 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
     log_a0 = math.log(a0)
     factor = a0 / (a0 - a_end)
 
+    t_end = base.t_max
+    log_a_end = math.log(a_end)
+    tail_scale = a_end / (a0 - a_end)
+    near = 2.0**-10 * (t_end - base.t_min)  # the midpoint rule within this distance of T
+
     def ratio(t):
         # alpha' = 1 + (alpha - a0) / (a0 - aT): log1p of it is accurate where alpha' -> 1; exactly
         # alpha' = 0 at t_max (clamped against rounding below -1).
@@ -1012,17 +1030,41 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
         # value -1 (keeping the derivative of r) at the end point and below it
         return jnp.where((t >= base.t_max) | (r < -1), r - jax.lax.stop_gradient(r) - 1, r)
 
+    def delta(t):
+        # log alpha_t - log alpha_T >= 0: directly, or -(T - t) f(midpoint) near T, where the
+        # difference of the two logarithms would cancel (T - t is exact there, Sterbenz)
+        h = jnp.where(t > t_end, 0.0, t_end - t)  # derivative -1 at T (not max's 1/2)
+        small = h < near
+        mid = jnp.where(small, 0.5 * (t + t_end), t_end)
+        direct = base.log_alpha_fn(jnp.where(small, base.t_min, t)) - log_a_end
+        return jnp.where(small, -h * base._drift_value(mid), jnp.maximum(direct, 0.0))
+
+    def tail(t):
+        # alpha' = (alpha_t - alpha_T) / (a0 - aT) = aT expm1(delta) / (a0 - aT): no cancellation
+        return tail_scale * jnp.expm1(delta(t))
+
+    def head(r):
+        return r > -0.5  # alpha' > 1/2: 1 + r is accurate
+
+    def alpha(t):
+        r = ratio(t)
+        return jnp.where(head(r), 1 + r, tail(t))
+
     def log_alpha(t):
-        return jnp.log1p(ratio(t))
+        r = ratio(t)
+        safe_r = jnp.where(head(r), r, 0.0)  # finite gradients in the unused branch
+        log_tail = jnp.log(tail_scale) + jnp.log(jnp.expm1(delta(t)))
+        return jnp.where(head(r), jnp.log1p(safe_r), log_tail)
 
     def sigma_sq(t):
-        # 1 - alpha'^2 = -r (2 + r), accurate near r = 0; 1 - (1 + r)^2 near r = -1, where its
-        # derivative -2 (1 + r) r' is exactly 0 (+ 0.0 turns -0.0 into +0.0 at t = 0).
+        # 1 - alpha'^2 = -r (2 + r), accurate near r = 0; 1 - alpha'^2 near alpha' = 0, where its
+        # derivative -2 alpha' alpha'' is exactly 0 at T (+ 0.0 turns -0.0 into +0.0 at t = 0).
         r = ratio(t)
-        return jnp.where(r > -0.5, -r * (2 + r), 1 - (1 + r) * (1 + r)) + 0.0
+        a = alpha(t)
+        return jnp.where(head(r), -r * (2 + r), 1 - a * a) + 0.0
 
     def log_snr(t):
-        return 2 * jnp.log1p(ratio(t)) - jnp.log(sigma_sq(t))
+        return 2 * log_alpha(t) - jnp.log(sigma_sq(t))
 
     def t_from_log_snr(lam):
         alpha_new = jnp.exp(_vp_log_alpha_from_log_snr(lam))
@@ -1038,6 +1080,6 @@ def rescale_zero_terminal_snr(schedule: NoiseSchedule) -> NoiseSchedule:
         t_min=base.t_min,
         t_max=base.t_max,
         variance_preserving=True,
-        alpha_fn=lambda t: 1 + ratio(t),
+        alpha_fn=alpha,
         sigma_fn=lambda t: jnp.sqrt(sigma_sq(t)),
     )

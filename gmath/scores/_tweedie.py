@@ -2,13 +2,15 @@ r"""Tweedie's formula: the posterior mean of the clean data from the score."""
 
 from __future__ import annotations
 
+import jax
+
 from gmath._numerics import promote
 from gmath.scores._schedules import NoiseSchedule
 
 __all__ = ["tweedie_denoiser"]
 
 
-def tweedie_denoiser(score, x_t, t, *, schedule: NoiseSchedule):
+def tweedie_denoiser(score, x_t, t, *, schedule: NoiseSchedule) -> jax.Array:
     r"""Tweedie's denoiser :math:`E[x_0 \mid x_t] = (x_t + \sigma_t^2\nabla\log p_t(x_t))/\alpha_t`.
 
     With the exact score of :math:`p_t` this is the minimum mean-squared-error denoiser, i.e.

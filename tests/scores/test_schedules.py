@@ -326,3 +326,83 @@ def test_invalid_hyperparameters_raise():
     gt.assert_allclose(
         gs.vp_linear(np.float32(0.5), jnp.asarray(20.0)).alpha(1.0), gs.vp_linear(0.5).alpha(1.0)
     )
+
+
+# ---------------------------------------------------------------- edges of issue 14
+B_MIN, B_MAX = (
+    0.1,
+    20.0,
+)  # vp_linear's defaults: log alpha_t = -(b_min t / 2 + (b_max - b_min) t^2 / 4)
+
+
+def _zero_snr_vp_closed_form(t):
+    """alpha', d alpha'/dt of rescale_zero_terminal_snr(vp_linear()) in float64, free of
+    cancellation: alpha' = aT expm1(delta) / (1 - aT), delta = log alpha_t - log alpha_T =
+    (1 - t) (b_min / 2 + (b_max - b_min) (1 + t) / 4) exactly, and d alpha'/dt =
+    aT e^delta f(t) / (1 - aT) with f = (log alpha)' = -(b_min + (b_max - b_min) t) / 2."""
+    t = np.asarray(t, np.float64)
+    a_end = math.exp(-(B_MIN / 2 + (B_MAX - B_MIN) / 4))
+    delta = (1 - t) * (B_MIN / 2 + (B_MAX - B_MIN) * (1 + t) / 4)
+    f = -(B_MIN + (B_MAX - B_MIN) * t) / 2
+    return a_end * np.expm1(delta) / (1 - a_end), a_end * np.exp(delta) * f / (1 - a_end)
+
+
+def test_zero_terminal_snr_is_accurate_up_to_the_end_in_float32():
+    # Regression (issue 14): in float32 alpha' = 1 + r cancelled to 0 before T (at T - t = 2^-23
+    # it is 7.9e-9); it is now aT expm1(delta) with delta by the midpoint rule near T, exact for
+    # vp_linear's quadratic log alpha. Float32 error: a few ulps times the condition |log aT| ~ 5
+    # of aT = exp(log aT).
+    s = gs.rescale_zero_terminal_snr(gs.vp_linear())
+    t32 = np.array(
+        [1 - 2.0**-23, 1 - 2.0**-20, 1 - 2.0**-12, 1 - 2.0**-9, 0.99, 0.9, 0.7], np.float32
+    )
+    alpha_ref, dot_ref = _zero_snr_vp_closed_form(t32)
+    fn = jax.jit(jax.vmap(lambda t: (s.alpha(t), s.alpha_derivative(t), jax.grad(s.alpha)(t))))
+    alpha, dot, grad = fn(jnp.asarray(t32))
+    assert alpha.dtype == jnp.float32 and np.all(np.asarray(alpha) > 0)
+    eps32 = float(np.finfo(np.float32).eps)
+    rtol = 8 * eps32 * (1 + 5.025)
+    # alpha' itself: within 2^-10 of T delta is exact (midpoint rule on a quadratic); farther,
+    # delta = log alpha_t - log alpha_T carries the rounding of log alpha (~ eps |log aT|), so
+    # the condition number is |log aT| / delta
+    h = 1 - t32.astype(np.float64)
+    delta = h * (B_MIN / 2 + (B_MAX - B_MIN) * (1 + t32.astype(np.float64)) / 4)
+    cond = 1 + 5.025 * np.where(h < 2.0**-10, 1.0, 1 + 1 / delta)
+    np.testing.assert_array_less(np.abs(np.asarray(alpha) / alpha_ref - 1), 8 * eps32 * cond)
+    gt.assert_allclose(dot, dot_ref.astype(np.float32), rtol=rtol)
+    gt.assert_allclose(grad, dot_ref.astype(np.float32), rtol=rtol)
+    # float64 at the same times, and the ends: alpha'_T = 0 with a finite nonzero slope
+    alpha64, dot64, _ = fn(jnp.asarray(t32, jnp.float64))
+    gt.assert_allclose(alpha64, alpha_ref, rtol=1e-13)
+    gt.assert_allclose(dot64, dot_ref, rtol=1e-13)
+    for dtype in (np.float32, np.float64):
+        one = jnp.asarray(1.0, dtype)
+        assert float(s.alpha(one)) == 0.0
+        slope = float(_zero_snr_vp_closed_form(1.0)[1])
+        gt.assert_allclose(s.alpha_derivative(one), np.asarray(slope, dtype), rtol=rtol)
+        gt.assert_allclose(jax.grad(s.alpha)(one), np.asarray(slope, dtype), rtol=rtol)
+
+
+def test_second_derivative_of_sigma_is_minus_inf_at_a_square_root_end():
+    # Regression (issue 14): d/dt sigma_derivative was inf - inf = NaN where sigma = 0 and
+    # sigma' = +inf (sigma ~ c sqrt(t) at the clean end of the VP and VE schedules): it is -inf.
+    for name in ("vp_linear", "vp_cosine", "ve", "zero_snr_vp"):
+        s = SCHEDULES[name]
+        for dtype in (np.float32, np.float64):
+            t0 = jnp.asarray(0.0, dtype)
+            assert float(s.sigma_derivative(t0)) == np.inf, name
+            assert float(jax.grad(s.sigma_derivative)(t0)) == -np.inf, name
+    # elsewhere it is the closed form: sigma = sqrt(u), u = 1 - e^{2L}, L = log alpha (vp_linear),
+    # sigma'' = u'' / (2 sigma) - u'^2 / (4 sigma^3)
+    s = SCHEDULES["vp_linear"]
+    t = np.array([1e-6, 1e-3, 0.3, 0.9])
+    big_l = -(B_MIN * t / 2 + (B_MAX - B_MIN) * t**2 / 4)
+    l1, l2 = -(B_MIN + (B_MAX - B_MIN) * t) / 2, -(B_MAX - B_MIN) / 2
+    e2l = np.exp(2 * big_l)
+    u, u1, u2 = -np.expm1(2 * big_l), -2 * l1 * e2l, -(2 * l2 + 4 * l1**2) * e2l
+    sig = np.sqrt(u)
+    ref = u2 / (2 * sig) - u1**2 / (4 * sig**3)
+    got = jax.vmap(jax.grad(s.sigma_derivative))(jnp.asarray(t))
+    gt.assert_allclose(got, ref, rtol=1e-9)
+    # and where sigma' is finite at sigma's end (sub_vp: sigma ~ c t), a finite number
+    assert np.isfinite(float(jax.grad(SCHEDULES["sub_vp"].sigma_derivative)(0.0)))
