@@ -44,7 +44,11 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES) -> dict:
     weights, means, covs = ring_mixture()
 
     def score_fn(x, t):
-        return gt.mixture_diffusion_score(x, weights, means, covs, t, schedule=schedule)
+        # gmath.scores models see the whole batch: x [n, 2] and one time per point, t [n]
+        def one(xi, ti):
+            return gt.mixture_diffusion_score(xi, weights, means, covs, ti, schedule=schedule)
+
+        return jax.vmap(one)(x, t)
 
     n = 500 if fast else 4000
     num_steps = 60 if fast else 400

@@ -88,3 +88,19 @@ def test_fit_optax_tutorial(tmp_path):
         np.log(x.mean()) - np.log(x).mean(), rel=1e-4
     )
     assert np.all(np.isfinite(out["losses"])) and out["losses"][-1] < out["losses"][0]
+
+
+def test_train_score_network_tutorial(tmp_path):
+    # optax's Adam under JAX's standard promotion, as users run it (see test_fit_optax_tutorial)
+    with jax.numpy_dtype_promotion("standard"):
+        out = _load("train_score_network").main(fast=True, out_dir=tmp_path)
+    assert (tmp_path / "train_score_network.png").exists()
+    assert out["samples_finite"] and np.all(np.isfinite(out["losses"]))
+    # the predictor 0 has loss E||eps||^2 = 2 (chi-square(2) mean over 4096 draws: sd 2/64)
+    assert abs(out["loss_zero"] - 2.0) < 5 * 2 / 64
+    # the exact noise predictor (Tweedie) minimises the loss; a few hundred steps get close
+    assert out["loss_exact"] < out["loss_trained"] < 0.5 * out["loss_zero"]
+    assert np.mean(out["losses"][-50:]) < np.mean(out["losses"][:10])  # training lowers it
+    # both samplers of the trained network land far closer to the data than their noise
+    assert out["mmd_sde"] < 0.6 * out["mmd_noise"]
+    assert out["mmd_ddim"] < 0.6 * out["mmd_noise"]
