@@ -1,6 +1,7 @@
 """Private shared numerics. Not a public API: import from the subpackages instead."""
 
 from gmath._numerics._betainc import betainc
+from gmath._numerics._constraints import finite_nonnegative, finite_positive, not_subnormal
 from gmath._numerics._dtypes import (
     broadcast_shapes_named,
     default_float,
@@ -44,6 +45,8 @@ __all__ = [
     "check_key",
     "default_float",
     "digamma",
+    "finite_nonnegative",
+    "finite_positive",
     "float64_scope",
     "float_dtype",
     "gammainc",
@@ -68,6 +71,7 @@ __all__ = [
     "matmul",
     "ndtr",
     "ndtri",
+    "not_subnormal",
     "pairwise_logsumexp",
     "pairwise_sum",
     "promote",

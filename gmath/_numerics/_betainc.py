@@ -16,7 +16,7 @@ from jax.custom_derivatives import SymbolicZero
 from gmath._numerics._dtypes import promote
 from gmath._numerics._special import bd0, stirlerr
 
-__all__ = ["betainc"]
+__all__ = ["betainc", "log_betainc_lower"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 # Bound on the continued-fraction steps; the loop stops as soon as every element has converged
@@ -288,6 +288,35 @@ def _betainc_with_steps(a, b, x):
     out, steps = jax.lax.cond(jnp.any(redo), direct, lambda _: (out, steps), None)
     out = jnp.where(ok, out, jnp.where(x >= 1, 1.0, 0.0))
     return jnp.where(valid & ~jnp.isnan(x), out, jnp.nan), steps
+
+
+def log_betainc_lower(a, b, x):
+    r""":math:`\log I_x(a, b)` in log space, for :math:`0 < x \le (a+1)/(a+b+2)`: the deep lower
+    tail, where :math:`I_x` underflows although its logarithm is finite.
+
+    .. math::
+        \log I_x(a, b) = \log\frac{x^a (1-x)^b}{B(a, b)} + \log r(a, b, x),
+
+    the prefactor in Loader's form (:func:`_log_prefactor`, no underflow: it is a sum of
+    logarithms) and :math:`r` Didonato and Morris's continued fraction (BFRAC), which converges
+    fast below the switch point; as :math:`x \to 0`, :math:`r \to 1/a` and the value tends to
+    the leading term :math:`\log[x^a (1-x)^b / (a B(a, b))]` (DLMF 8.17.8). Elements outside
+    the range are NaN-free placeholders (the caller selects). Values only (the while loop has
+    no reverse-mode derivative).
+
+    References:
+      Didonato and Morris (1992), ACM TOMS 18(3) [@didonato1992betainc]; DLMF 8.17 [@dlmf].
+    """
+    a, b, x = jnp.broadcast_arrays(*promote(a, b, x))
+    max_steps = _MAX_STEPS["float32" if x.dtype == jnp.float32 else "float64"]
+    ok = (a > 0) & (b > 0) & (x > 0) & (x < 1)
+    a = jnp.where(ok, a, 1.0)
+    b = jnp.where(ok, b, 1.0)
+    xs = jnp.where(ok, x, 0.25)
+    n = a + b
+    lam = jnp.where(xs < 0.5, a - n * xs, n * (1 - xs) - b)
+    r, _ = _continued_fraction(a, b, xs, 1 - xs, lam, max_steps)
+    return jnp.where(ok, _log_prefactor(a, b, xs) + jnp.log(r), jnp.nan)
 
 
 @jax.custom_jvp

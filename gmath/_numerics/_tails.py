@@ -66,6 +66,7 @@ def log_ndtr(x, *, num_terms: int = 12):
     value = jnp.where(
         tail, tail_value, jnp.where(middle, jnp.log(ndtr(x_mid)), jnp.log1p(-ndtr(-x_pos)))
     )
+    value = jnp.where(jnp.isnan(x), jnp.nan, value)  # NaN falls in no branch's test
     return jnp.where(neginf, -jnp.inf, value)
 
 

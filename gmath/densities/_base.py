@@ -46,6 +46,9 @@ _MASKED_METHODS: dict[str, int] = {
     "precision_matrix": 2,
 }
 
+# The masked methods with a value argument (x, or u for icdf): NaN in the value gives NaN out.
+_VALUE_METHODS = frozenset({"log_prob", "prob", "cdf", "log_cdf", "log_survival", "icdf", "score"})
+
 # The public method now running (class name, method name), for the messages of _check_value.
 _CURRENT_METHOD: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
     "gmath_current_method", default=None
@@ -78,6 +81,32 @@ def _check_sample_shape(sample_shape, where: str) -> tuple[int, ...]:
     return entries
 
 
+def _nan_where_value_nan(self, out, args, kwargs, trailing: int):
+    """``out`` with NaN wherever the value argument (``x`` or ``u``) has a NaN coordinate.
+
+    A NaN value is no point of any support: every method of it is NaN (not ``-inf`` from a
+    support check, nor 0 from a clipped CDF). The value's event dimensions are reduced with
+    ``any``; the mask broadcasts against ``out`` (``trailing`` event dimensions for ``score``).
+    """
+    if args:
+        value = args[0]
+    else:
+        value = kwargs.get("u", kwargs.get("x"))
+    if value is None or isinstance(value, (bool, int)):
+        return out
+    value = jnp.asarray(value)
+    if not jnp.issubdtype(value.dtype, jnp.inexact):
+        return out  # integers are never NaN
+    k = len(self.event_shape)
+    bad = jnp.isnan(value)
+    if k:
+        bad = jnp.any(bad, axis=tuple(range(bad.ndim - k, bad.ndim)))
+    bad = bad.reshape(bad.shape + (1,) * (trailing * k))
+    if bad.ndim > out.ndim:
+        return out  # an argument shape this mask does not describe: leave it to the family
+    return jnp.where(bad, jnp.asarray(jnp.nan, out.dtype), out)
+
+
 def _masked(fn, name: str, trailing: int):
     """Wrap the public method ``fn`` so that its output is NaN where the parameters are invalid.
 
@@ -105,11 +134,13 @@ def _masked(fn, name: str, trailing: int):
             out = fn(self, *args, **kwargs)
         finally:
             _CURRENT_METHOD.reset(token)
-        valid = self._valid()
-        if valid is None or not hasattr(out, "dtype"):
-            return out
-        if not jnp.issubdtype(out.dtype, jnp.inexact):
+        if not hasattr(out, "dtype") or not jnp.issubdtype(out.dtype, jnp.inexact):
             return out  # NaN is not representable (integer-valued outputs)
+        if name in _VALUE_METHODS:
+            out = _nan_where_value_nan(self, out, args, kwargs, trailing)
+        valid = self._valid()
+        if valid is None:
+            return out
         valid = valid.reshape(valid.shape + (1,) * (trailing * len(self.event_shape)))
         return jnp.where(valid, out, jnp.nan)
 
@@ -148,7 +179,17 @@ class Distribution:
     ``gmath.config.checks(True)`` constructing such a record raises ``InvalidParameterError``.
     The mask is one ``where`` on the output: values and gradients at valid parameters are
     unchanged. ``sample`` checks its key and ``sample_shape`` (a ``TypeError`` or
-    ``ValueError`` naming them).
+    ``ValueError`` naming them). A scale, rate or concentration must be finite (an infinite one
+    is no distribution). A nonzero *subnormal* parameter (below ``finfo.tiny`` in magnitude,
+    such as ``Poisson(5e-324)``) is invalid too: XLA flushes subnormal operands to zero, so no
+    method can compute with it, and zero in its place would give plausible wrong numbers.
+
+    **NaN values.** A NaN value (any coordinate of ``x``, or ``u`` for ``icdf``) gives NaN from
+    every method of a value (``log_prob``, ``prob``, the CDF methods, ``icdf``, ``score``), for
+    every family: NaN is no point of any support.
+
+    **Lists.** Parameters may be given as (nested) lists, as wherever an array is accepted:
+    ``Normal([0.0, 1.0], 1.0)`` stores ``jnp.asarray([0.0, 1.0])``.
 
     **Shapes.** A record holds a batch of independent distributions. Its ``batch_shape`` is the
     broadcast of the parameters' leading dimensions, its ``event_shape`` the shape of one draw;
@@ -191,6 +232,7 @@ class Distribution:
 
     # ------------------------------------------------------------------ construction
     def __post_init__(self) -> None:
+        self._lists_to_arrays()
         params = self._params()
         if not params or not all(is_array_like(v) for v in params.values()):
             return  # a pytree skeleton (vmap in_axes, tree_map sentinels): nothing to validate
@@ -204,6 +246,23 @@ class Distribution:
         if checks_enabled():
             for ok, message in self._constraints():
                 error_if_not(ok, f"{type(self).__name__}: {message}")
+
+    def _lists_to_arrays(self) -> None:
+        """Store list (and tuple) parameters as arrays, as ``jnp.asarray`` reads them.
+
+        ``Normal([0.0, 1.0], 1.0)`` is ``Normal(jnp.asarray([0.0, 1.0]), 1.0)``: a parameter is
+        accepted wherever an array is. Nested lists of arrays are stacked the same way; a list
+        that is not numeric is left as given (and fails where it is used).
+        """
+        for name in self._param_event_ndims:
+            value = getattr(self, name, None)
+            if isinstance(value, (list, tuple)):
+                try:
+                    array = jnp.asarray(value)
+                except (TypeError, ValueError):
+                    continue
+                if jnp.issubdtype(array.dtype, jnp.number):
+                    object.__setattr__(self, name, array)
 
     def _params(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1pexp, promote, xlog1py, xlogy
+from gmath._numerics import log1pexp, not_subnormal, promote, xlog1py, xlogy
 from gmath._numerics._discrete_numerics import with_boundary_slope
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
@@ -28,6 +28,9 @@ def _entropy_probs(p):
 def _point_mass(p):  # dH/dp = log((1 - p) / p): +inf at p = 0, -inf at p = 1
     mask = (p == 0) | (p == 1)
     return mask, jnp.where(p == 0, jnp.inf, -jnp.inf), jnp.where(mask, 0.5, p)
+
+
+_PROBS_MESSAGE = "probs must lie in [0, 1] (a subnormal probability is not supported)."
 
 
 @distribution
@@ -86,7 +89,7 @@ class Bernoulli(SuccessProbability, Distribution):
     def _constraints(self):
         if self.probs is not None:
             probs = jnp.asarray(self.probs)
-            return [((probs >= 0) & (probs <= 1), "probs must lie in [0, 1].")]
+            return [((probs >= 0) & (probs <= 1) & not_subnormal(probs), _PROBS_MESSAGE)]
         return [(~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN.")]
 
     def _param(self):

@@ -7,11 +7,13 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gmath._numerics import (
     betainc,
     betaln,
     digamma,
+    finite_positive,
     invert_cdf,
     log1pexp,
     log1pmx,
@@ -20,7 +22,13 @@ from gmath._numerics import (
     xlog1py,
     xlogy,
 )
-from gmath._numerics._betainc import _ASYM_FROM, _asym, _asym_region
+from gmath._numerics._betainc import (
+    _ASYM_FROM,
+    _asym,
+    _asym_region,
+    _log_prefactor,
+    log_betainc_lower,
+)
 from gmath._numerics._special import psi_minus_log
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
@@ -215,6 +223,67 @@ def _cdf(x, a, b):
     return _betainc(a, b, jnp.clip(x, 0.0, 1.0))
 
 
+def _log_fraction_differentiable(a, b, x):
+    r""":math:`\log I_x(a, b)` below the switch point from the fixed-step fraction (so that
+    automatic differentiation gives the derivatives in :math:`a` and :math:`b`): the log
+    prefactor in Loader's form plus :math:`\log(h/a)`."""
+    n = _CF_STEPS
+    tiny = jnp.finfo(x.dtype).tiny * 1e10
+
+    def fix(v):
+        return jnp.where(jnp.abs(v) < tiny, tiny, v)
+
+    d = 1 / fix(1 - (a + b) * x / (a + 1))
+
+    def body(m, carry):
+        h, c, d = carry
+        m2 = 2 * m
+        even = m * (b - m) * x / ((a - 1 + m2) * (a + m2))
+        d = 1 / fix(1 + even * d)
+        c = fix(1 + even / c)
+        h = h * d * c
+        odd = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1 + m2))
+        d = 1 / fix(1 + odd * d)
+        c = fix(1 + odd / c)
+        return h * d * c, c, d
+
+    h, _, _ = jax.lax.fori_loop(1, n + 1, body, (d, jnp.ones_like(d), d))
+    return _log_prefactor(a, b, x) + jnp.log(h) - jnp.log(a)
+
+
+@jax.custom_jvp
+def _log_lower_tail(a, b, x):
+    r""":math:`\log I_x(a, b)` for :math:`0 < x \le (a+1)/(a+b+2)`, in log space."""
+    return log_betainc_lower(a, b, x)
+
+
+@_log_lower_tail.defjvp
+def _log_lower_tail_jvp(primals, tangents):
+    a, b, x = primals
+    da, db, dx = tangents
+    value = log_betainc_lower(a, b, x)
+    # d/dx log I = density / I, formed in log space (both underflow in the tail)
+    log_density = _log_prefactor(a, b, x) - jnp.log(x) - jnp.log1p(-x)
+    _, dab = jax.jvp(lambda a, b: _log_fraction_differentiable(a, b, x), (a, b), (da, db))
+    return value, jnp.exp(log_density - value) * dx + dab
+
+
+def _log_cdf(x, a, b):
+    r""":math:`\log I_x(a, b)`: ``log(betainc)`` where :math:`I_x` is a normal number, the
+    log-space fraction (:func:`log_betainc_lower`) where it is below
+    :math:`\sqrt{\text{tiny}}` (below the switch point :math:`(a+1)/(a+b+2)`)."""
+    value = _cdf(x, a, b)
+    inside = (x > 0) & (x < 1)
+    lower = inside & (x <= (a + 1) / (a + b + 2)) & (value < _TAIL[x.dtype == jnp.float32])
+    xl = jnp.where(lower, x, 0.5 * (a + 1) / (a + b + 2))
+    # log(1) off the direct branch: log(0) there would make its (unused) derivative NaN
+    return jnp.where(lower, _log_lower_tail(a, b, xl), jnp.log(jnp.where(lower, 1.0, value)))
+
+
+# I_x below which log_cdf is taken in log space: sqrt(tiny) of the dtype
+_TAIL = {False: math.sqrt(float(np.finfo(np.float64).tiny)), True: 1e-19}
+
+
 def _pdf(x, a, b):
     return jnp.exp(_log_prob(x, a, b))
 
@@ -322,8 +391,8 @@ class Beta(Distribution):
 
     def _constraints(self):
         return [
-            (jnp.asarray(self.concentration1) > 0, "concentration1 must be positive."),
-            (jnp.asarray(self.concentration0) > 0, "concentration0 must be positive."),
+            (finite_positive(self.concentration1), "concentration1 must be finite and positive."),
+            (finite_positive(self.concentration0), "concentration0 must be finite and positive."),
         ]
 
     def _promoted(self, x=None, method="log_prob"):
@@ -346,19 +415,23 @@ class Beta(Distribution):
         return jnp.where(_valid(a, b), _cdf(x, a, b), jnp.nan)
 
     def log_cdf(self, x):
-        r""":math:`\log I_x(\alpha, \beta)`."""
-        return jnp.log(self.cdf(x))
+        r""":math:`\log I_x(\alpha, \beta)`, finite deep in the lower tail where :math:`I_x`
+        underflows: there :math:`\log[x^\alpha(1-x)^\beta/B(\alpha,\beta)] + \log r` with
+        :math:`r` the continued fraction (leading term :math:`1/\alpha`, DLMF 8.17.8)."""
+        a, b, x = self._promoted(x, "log_cdf")
+        return jnp.where(_valid(a, b), _log_cdf(x, a, b), jnp.nan)
 
     def log_survival(self, x):
         r""":math:`\log(1 - I_x(\alpha, \beta))`: ``log1p(-I_x(a, b))`` below 1/2,
         :math:`\log I_{1 - x}(\beta, \alpha)` above (each exact in its input)."""
         a, b, x = self._promoted(x, "log_survival")
         # below 1/2, 1 - x would round away information about x: use log1p(-I_x) there.
+        # above, log I_{1-x}(b, a) in log space where it underflows (1 - x is exact there)
         lower = x < 0.5
         out = jnp.where(
             lower,
             jnp.log1p(-_cdf(jnp.where(lower, x, 0.0), a, b)),
-            jnp.log(_betainc(b, a, jnp.clip(1 - x, 0.0, 1.0))),
+            _log_cdf(jnp.where(lower, 0.5, 1 - x), b, a),
         )
         return jnp.where(_valid(a, b), out, jnp.nan)
 

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1pexp, stirlerr
+from gmath._numerics import log1pexp, not_subnormal, stirlerr
 from gmath._numerics._discrete_numerics import (
     deviance,
     lattice_entropy_series,
@@ -162,6 +162,9 @@ def _entropy(n, p, q, log_p, log_q):
     return jnp.where(ok, jnp.where(big, series, h), jnp.nan)
 
 
+_PROBS_MESSAGE = "probs must lie in [0, 1] (a subnormal probability is not supported)."
+
+
 @distribution
 class Binomial(SuccessProbability, Distribution):
     r"""Binomial distribution: successes in :math:`n` Bernoulli(:math:`p`) trials.
@@ -241,7 +244,7 @@ class Binomial(SuccessProbability, Distribution):
         out = [((n >= 0) & integral, "total_count must be a finite nonnegative integer.")]
         if self.probs is not None:
             probs = jnp.asarray(self.probs)
-            out.append(((probs >= 0) & (probs <= 1), "probs must lie in [0, 1]."))
+            out.append(((probs >= 0) & (probs <= 1) & not_subnormal(probs), _PROBS_MESSAGE))
         else:
             out.append((~jnp.isnan(jnp.asarray(self.logits)), "logits must not be NaN."))
         return out

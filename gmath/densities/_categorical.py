@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
+from gmath._numerics import not_subnormal, promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import check_logits_or_probs, is_integer, undefined_score
 
@@ -138,7 +138,7 @@ class Categorical(Distribution):
             k = probs.shape[-1]
             tol = 1e3 * k * jnp.finfo(promote(probs)[0].dtype).eps
             return [
-                (probs >= 0, "probs must be nonnegative."),
+                ((probs >= 0) & not_subnormal(probs), "probs must be nonnegative (not subnormal)."),
                 (
                     jnp.abs(jnp.sum(probs, -1) - 1) <= tol,
                     "probs must sum to 1 along the last axis.",

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import betaln, gammaln, promote, stirlerr
+from gmath._numerics import betaln, finite_positive, gammaln, promote, stirlerr
 from gmath._numerics._special import psi_minus_log
 from gmath.densities._base import Distribution, distribution
 
@@ -87,7 +87,7 @@ class Dirichlet(Distribution):
         return shape[-1:]
 
     def _constraints(self):
-        return [(jnp.asarray(self.concentration) > 0, "concentration must be positive.")]
+        return [(finite_positive(self.concentration), "concentration must be finite and positive.")]
 
     def _full(self, value):
         return jnp.broadcast_to(value, self.batch_shape + self.event_shape)

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1mexp, promote
+from gmath._numerics import finite_positive, log1mexp, promote
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["Exponential"]
@@ -49,7 +49,7 @@ class Exponential(Distribution):
     _param_event_ndims = {"rate": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.rate) > 0, "rate must be positive.")]
+        return [(finite_positive(self.rate), "rate must be finite and positive.")]
 
     def _prepare(self, x, method):
         x = self._check_value(x, method)

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import gammaln, invert_cdf, promote, stirlerr
+from gmath._numerics import finite_positive, gammaln, invert_cdf, promote, stirlerr
 from gmath._numerics._special import gammainc_pq, psi_minus_log
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
@@ -152,12 +152,17 @@ def _log_cdf(x, a, b):
 def _log_survival(x, a, b):
     z = _finite_z(x, b, a)
     underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
-    tiny = (jax.lax.stop_gradient(_q(a, z)) < underflow) & (z > a + 1)
-    fraction = _log_upper_fraction(a, jnp.where(tiny, z, a + 2.0))
-    p, q = gammainc_pq(a, jnp.where(tiny, a, z))
+    # x = +inf (-inf) and x < 0 (0) are constants: a and z replaced by 1 there, so that no
+    # derivative of Q is taken at z = 0 or at the large-a stand-in (NaN in float32 for a = 1e8)
+    const = (x == jnp.inf) | (x < 0)
+    a_e = jnp.where(const, 1.0, a)
+    z = jnp.where(const, 1.0, z)
+    tiny = (jax.lax.stop_gradient(_q(a_e, z)) < underflow) & (z > a_e + 1)
+    fraction = _log_upper_fraction(a_e, jnp.where(tiny, z, a_e + 2.0))
+    p, q = gammainc_pq(a_e, jnp.where(tiny, a_e, z))
     # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
     out = jnp.where(tiny, fraction, jnp.where(p < 0.5, jnp.log1p(-p), jnp.log(q)))
-    out = jnp.where(x == jnp.inf, -jnp.inf, out)
+    out = jnp.where(x == jnp.inf, -jnp.inf, jnp.where(x < 0, 0.0, out))
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 
@@ -262,8 +267,8 @@ class Gamma(Distribution):
 
     def _constraints(self):
         return [
-            (jnp.asarray(self.concentration) > 0, "concentration must be positive."),
-            (jnp.asarray(self.rate) > 0, "rate must be positive."),
+            (finite_positive(self.concentration), "concentration must be finite and positive."),
+            (finite_positive(self.rate), "rate must be finite and positive."),
         ]
 
     def _promoted(self, x=None, method="log_prob"):

@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1pexp, promote
+from gmath._numerics import finite_positive, log1pexp, promote
 from gmath._numerics._discrete_numerics import with_boundary_slope
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._discrete import (
@@ -146,7 +146,9 @@ class Geometric(SuccessProbability, Distribution):
     def _constraints(self):
         if self.probs is not None:
             probs = jnp.asarray(self.probs)
-            return [((probs > 0) & (probs <= 1), "probs must lie in (0, 1].")]
+            return [
+                (finite_positive(probs) & (probs <= 1), "probs must lie in (0, 1] (not subnormal).")
+            ]
         return [(jnp.asarray(self.logits) > -jnp.inf, "logits must not be NaN or -inf (p = 0).")]
 
     def _param(self):

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erf, erfc, erfinv
 
-from gmath._numerics import log_ndtr, ndtri, promote, standardize
+from gmath._numerics import finite_positive, log_ndtr, ndtri, promote, standardize
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["HalfNormal"]
@@ -56,7 +56,7 @@ class HalfNormal(Distribution):
     _param_event_ndims = {"scale": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
+        return [(finite_positive(self.scale), "scale must be finite and positive.")]
 
     def _standardize(self, x, method):
         x = self._check_value(x, method)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from gmath._numerics import promote, standardize
+from gmath._numerics import finite_positive, promote, standardize
 
 __all__ = ["LocationScale"]
 
@@ -17,7 +17,7 @@ class LocationScale:
     _param_event_ndims = {"loc": 0, "scale": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
+        return [(finite_positive(self.scale), "scale must be finite and positive.")]
 
     def _standardize(self, x, method: str | None = None):
         """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype (``method``, by

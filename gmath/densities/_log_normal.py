@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log_ndtr, ndtr, ndtri, promote, standardize
+from gmath._numerics import finite_positive, log_ndtr, ndtr, ndtri, promote, standardize
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["LogNormal"]
@@ -54,7 +54,7 @@ class LogNormal(Distribution):
     _param_event_ndims = {"loc": 0, "scale": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.scale) > 0, "scale must be positive.")]
+        return [(finite_positive(self.scale), "scale must be finite and positive.")]
 
     def _standardize(self, x, method):
         # z = (log x - mu) / sigma at the safe point x = 1 outside the support.

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-from gmath._numerics import promote
+from gmath._numerics import finite_positive, promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._multivariate_normal import _batch_shape, _matvec, _mT, _tril_inverse
 
@@ -97,7 +97,9 @@ class LowRankMultivariateNormal(Distribution):
         )
 
     def _constraints(self):
-        return [(jnp.all(jnp.asarray(self.cov_diag) > 0, -1), "cov_diag must be positive.")]
+        return [
+            (jnp.all(finite_positive(self.cov_diag), -1), "cov_diag must be finite and positive.")
+        ]
 
     @property
     def rank(self) -> int:

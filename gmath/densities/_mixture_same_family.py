@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from gmath._estimate import Estimate
 from gmath._numerics import invert_cdf, is_array_like, log1mexp, logsumexp, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._categorical import Categorical
 
 __all__ = ["MixtureSameFamily"]
 
@@ -42,7 +43,9 @@ class MixtureSameFamily(Distribution):
 
     Args:
       mixture_logits: unnormalised log-weights, shape ``batch + (K,)``; ``-inf`` removes a
-        component.
+        component. A :class:`~gmath.densities.Categorical` record (given by ``logits`` or
+        ``probs``) is accepted too, as the mixing distribution; it is stored as its normalised
+        log-probabilities.
       components: a distribution record whose ``batch_shape`` ends with the ``K`` components,
         ``batch' + (K,)``; ``batch`` and ``batch'`` broadcast.
 
@@ -69,6 +72,20 @@ class MixtureSameFamily(Distribution):
     _param_event_ndims = {"mixture_logits": 1}
 
     def __post_init__(self) -> None:
+        mixing = self.mixture_logits
+        if isinstance(mixing, Categorical):
+            # the mixing law as a Categorical record (as numpyro and TFP take it): its
+            # normalised log-probabilities, NaN for a member with invalid parameters
+            if not all(map(is_array_like, jax.tree_util.tree_leaves(mixing))):
+                return  # a pytree skeleton
+            lp = mixing._log_probs()
+            lp = jnp.where(mixing._invalid(lp)[..., None], jnp.nan, lp)
+            object.__setattr__(self, "mixture_logits", lp)
+        elif isinstance(mixing, Distribution):
+            raise TypeError(
+                "MixtureSameFamily: the mixing distribution must be a Categorical (or an array "
+                f"of mixture logits), got {type(mixing).__name__}."
+            )
         if not isinstance(self.components, Distribution):
             raise TypeError(
                 "MixtureSameFamily: components must be a distribution record, got "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -9,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-from gmath._numerics import is_array_like, promote
+from gmath._numerics import finite_positive, is_array_like, promote
 from gmath.densities._base import Distribution, distribution
 
 __all__ = ["MultivariateNormal"]
@@ -180,6 +181,18 @@ class MultivariateNormal(Distribution):
     }
     _event_ndims = 1
 
+    # The public constructor: the underscored fields are the stored (pytree) names, passed by
+    # unflattening and dataclasses.replace, not part of the interface.
+    __signature__ = inspect.Signature(
+        [
+            inspect.Parameter("loc", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *(
+                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
+                for name in _MATRICES
+            ),
+        ]
+    )
+
     def __init__(
         self,
         loc,
@@ -250,8 +263,9 @@ class MultivariateNormal(Distribution):
         name, matrix = self._given
         matrix = jnp.asarray(matrix)
         if name == "scale_tril":
-            ok = jnp.all(_diagonal(matrix) > 0, -1)
-            return [(ok, "scale_tril must have a positive diagonal.")]
+            ok = jnp.all(finite_positive(_diagonal(matrix)), -1)
+            ok = ok & jnp.all(jnp.isfinite(jnp.tril(matrix)), (-2, -1))
+            return [(ok, "scale_tril must be finite with a positive diagonal.")]
         factor = jnp.linalg.cholesky(_flip(matrix) if name == "precision_matrix" else matrix)
         ok = jnp.all(jnp.isfinite(factor), (-2, -1))
         return [(ok, f"{name} must be positive definite.")]

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote, standardize
+from gmath._numerics import finite_positive, promote, standardize
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._multivariate_normal import _batch_shape
 
@@ -81,7 +81,12 @@ class MultivariateNormalDiag(Distribution):
         )
 
     def _constraints(self):
-        return [(jnp.all(jnp.asarray(self.scale_diag) > 0, -1), "scale_diag must be positive.")]
+        return [
+            (
+                jnp.all(finite_positive(self.scale_diag), -1),
+                "scale_diag must be finite and positive.",
+            )
+        ]
 
     def _standardize(self, x, method):
         x = self._check_value(x, method)

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote, stirlerr
+from gmath._numerics import finite_nonnegative, promote, stirlerr
 from gmath._numerics._discrete_numerics import (
     deviance,
     poisson_entropy_series,
@@ -164,7 +164,12 @@ class Poisson(Distribution):
     _param_event_ndims = {"rate": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.rate) >= 0, "rate must be nonnegative.")]
+        return [
+            (
+                finite_nonnegative(self.rate) | (jnp.asarray(self.rate) == jnp.inf),
+                "rate must be nonnegative and not subnormal.",
+            )
+        ]
 
     def log_prob(self, x):
         rate, x = promote_value(self._check_value(x), self.rate)

@@ -13,6 +13,7 @@ from gmath._numerics import (
     bd0,
     betainc,
     betaln,
+    finite_positive,
     invert_cdf,
     log1mexp,
     log1p_square,
@@ -240,7 +241,7 @@ class StudentT(Distribution):
     def _constraints(self):
         return [
             (jnp.asarray(self.df) > 0, "df must be positive."),
-            (jnp.asarray(self.scale) > 0, "scale must be positive."),
+            (finite_positive(self.scale), "scale must be finite and positive."),
         ]
 
     def _standardize(self, x, method):

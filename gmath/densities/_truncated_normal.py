@@ -12,6 +12,7 @@ import numpy as np
 
 from gmath._numerics import (
     default_float,
+    finite_positive,
     log_ndtr,
     log_ndtr_diff,
     log_ndtri,
@@ -328,7 +329,7 @@ class TruncatedNormal(Distribution):
 
     def _constraints(self):
         return [
-            (jnp.asarray(self.scale) > 0, "scale must be positive."),
+            (finite_positive(self.scale), "scale must be finite and positive."),
             (jnp.asarray(self.low) < jnp.asarray(self.high), "low must be below high."),
         ]
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmath._numerics import i0e, i1e, invert_cdf, ndtr, promote
+from gmath._numerics import finite_nonnegative, i0e, i1e, invert_cdf, ndtr, promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
 
@@ -265,7 +265,12 @@ class VonMises(Distribution):
     _param_event_ndims = {"loc": 0, "concentration": 0}
 
     def _constraints(self):
-        return [(jnp.asarray(self.concentration) >= 0, "concentration must be nonnegative.")]
+        return [
+            (
+                finite_nonnegative(self.concentration),
+                "concentration must be finite and nonnegative.",
+            )
+        ]
 
     def _promoted(self, x=None, method=None):
         if x is None:

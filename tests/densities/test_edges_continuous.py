@@ -1,9 +1,12 @@
-"""Edge grid of the continuous families (all but Beta, Gamma, StudentT, Dirichlet).
+"""Edge grid of the continuous families (all but Beta, Gamma, StudentT, Dirichlet), and of a NaN
+value and infinite parameters for every family.
 
 Values and gradients at parameters 1e-30 and 1e30 and near the dtype's limits, at the ends of
 the support and at +-inf, in float64 and float32, against mpmath (40 digits) or a closed form;
-invalid parameters give NaN from every public method, samples included, and raise
-``InvalidParameterError`` in checks mode.
+invalid parameters (an infinite or subnormal scale among them) give NaN from every public
+method, samples included, and raise ``InvalidParameterError`` in checks mode; a NaN value gives
+NaN from every method of a value (``log_prob``, ``prob``, the CDFs, ``score``, ``icdf``), for
+every family.
 
 Each float32 group evaluates its oracle at the float32-rounded arguments, so its tolerance is
 the rounding of the computation alone.
@@ -24,8 +27,15 @@ import pytest
 
 import gmath
 from gmath.densities import (
+    Bernoulli,
+    Beta,
+    Binomial,
+    Categorical,
     Cauchy,
+    Dirichlet,
     Exponential,
+    Gamma,
+    Geometric,
     Gumbel,
     HalfNormal,
     Independent,
@@ -37,6 +47,8 @@ from gmath.densities import (
     MultivariateNormal,
     MultivariateNormalDiag,
     Normal,
+    Poisson,
+    StudentT,
     TruncatedNormal,
     Uniform,
     VonMises,
@@ -772,11 +784,27 @@ _INVALID = {
 }
 
 # invalid: NaN from every method; valid: no method NaN (the oracle 0)
+# an infinite scale (rate, concentration) is no distribution: invalid, as is a subnormal one
+# (XLA flushes it to zero; 5e-324 rounds to 0 in float32)
 _INVALID_ARGS = {
-    "scale": ([(0.0, -1.0), (0.0, 0.0), (1.0, -1e-30), (0.0, -INF), (0.0, NAN)], [(0.0, 1.0)]),
+    "scale": (
+        [
+            (0.0, -1.0),
+            (0.0, 0.0),
+            (1.0, -1e-30),
+            (0.0, -INF),
+            (0.0, NAN),
+            (0.0, INF),
+            (0.0, 5e-324),
+        ],
+        [(0.0, 1.0)],
+    ),
     "bounds": ([(0.0, 0.0), (1.0, -1.0), (0.0, NAN)], [(0.0, 1.0)]),
-    "scale_and_bounds": ([(0.0, -1.0), (-2.0, 1.0), (0.0, NAN)], [(0.0, 1.0)]),
-    "concentration": ([(0.0, -1.0), (0.0, -1e-30), (0.0, NAN)], [(0.0, 1.0)]),
+    "scale_and_bounds": ([(0.0, -1.0), (-2.0, 1.0), (0.0, NAN), (0.0, INF)], [(0.0, 1.0)]),
+    "concentration": (
+        [(0.0, -1.0), (0.0, -1e-30), (0.0, NAN), (0.0, INF)],
+        [(0.0, 1.0)],
+    ),
 }
 
 
@@ -793,6 +821,199 @@ def _invalid_groups():
     return specs
 
 
+# ---------------------------------------------------------------- a NaN value
+
+
+def _value_methods(p, x, *, continuous=True, cdfs=True):
+    """The methods of a value: NaN in any coordinate of ``x`` must give NaN from each."""
+    out = (p.log_prob(x), p.prob(x))
+    if cdfs:
+        out += (p.cdf(x), p.log_cdf(x), p.log_survival(x))
+    if continuous:
+        out += (p.score(x),)
+    return out
+
+
+def _const(dtype, *values):
+    return [jnp.asarray(v, dtype) for v in values]
+
+
+def _pair_x(x):
+    return jnp.stack([x, jnp.asarray(0.1, x.dtype)])
+
+
+# name: (x -> NaN iff every value method of the family at x is NaN, else 0; a valid x)
+_NAN_VALUE = {
+    "normal": (lambda x: _all_nan(*_value_methods(Normal(*_const(x.dtype, 0.0, 1.0)), x)), 0.3),
+    "laplace": (lambda x: _all_nan(*_value_methods(Laplace(*_const(x.dtype, 0.0, 1.0)), x)), 0.3),
+    "logistic": (
+        lambda x: _all_nan(*_value_methods(Logistic(*_const(x.dtype, 0.0, 1.0)), x)),
+        0.3,
+    ),
+    "gumbel": (lambda x: _all_nan(*_value_methods(Gumbel(*_const(x.dtype, 0.0, 1.0)), x)), 0.3),
+    "cauchy": (lambda x: _all_nan(*_value_methods(Cauchy(*_const(x.dtype, 0.0, 1.0)), x)), 0.3),
+    "log_normal": (
+        lambda x: _all_nan(*_value_methods(LogNormal(*_const(x.dtype, 0.0, 1.0)), x)),
+        0.3,
+    ),
+    "half_normal": (
+        lambda x: _all_nan(*_value_methods(HalfNormal(*_const(x.dtype, 1.0)), x)),
+        0.3,
+    ),
+    "exponential": (
+        lambda x: _all_nan(*_value_methods(Exponential(*_const(x.dtype, 2.0)), x)),
+        0.3,
+    ),
+    "uniform": (lambda x: _all_nan(*_value_methods(Uniform(*_const(x.dtype, 0.0, 1.0)), x)), 0.3),
+    "truncated_normal": (
+        lambda x: _all_nan(
+            *_value_methods(TruncatedNormal(*_const(x.dtype, 0.0, 1.0, -1.0, 2.0)), x)
+        ),
+        0.3,
+    ),
+    "von_mises": (
+        lambda x: _all_nan(*_value_methods(VonMises(*_const(x.dtype, 0.0, 2.0)), x)),
+        0.3,
+    ),
+    "beta": (lambda x: _all_nan(*_value_methods(Beta(*_const(x.dtype, 2.0, 3.0)), x)), 0.3),
+    "gamma": (lambda x: _all_nan(*_value_methods(Gamma(*_const(x.dtype, 2.0, 3.0)), x)), 0.3),
+    "student_t": (
+        lambda x: _all_nan(*_value_methods(StudentT(*_const(x.dtype, 3.0, 0.0, 1.0)), x)),
+        0.3,
+    ),
+    "icdf": (  # u = NaN: every family's quantile
+        lambda u: _all_nan(
+            *(
+                p.icdf(u)
+                for p in (
+                    Normal(*_const(u.dtype, 0.0, 1.0)),
+                    Uniform(*_const(u.dtype, 0.0, 1.0)),
+                    Exponential(*_const(u.dtype, 2.0)),
+                    HalfNormal(*_const(u.dtype, 1.0)),
+                    LogNormal(*_const(u.dtype, 0.0, 1.0)),
+                    Cauchy(*_const(u.dtype, 0.0, 1.0)),
+                    TruncatedNormal(*_const(u.dtype, 0.0, 1.0, -1.0, 2.0)),
+                    Gamma(*_const(u.dtype, 2.0, 3.0)),
+                    StudentT(*_const(u.dtype, 3.0, 0.0, 1.0)),
+                )
+            )
+        ),
+        0.4,
+    ),
+    "poisson": (
+        lambda x: _all_nan(
+            *_value_methods(Poisson(*_const(x.dtype, 2.0)), x, continuous=False, cdfs=False)
+        ),
+        1.0,
+    ),
+    "bernoulli": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Bernoulli(probs=_const(x.dtype, 0.3)[0]), x, continuous=False, cdfs=False
+            )
+        ),
+        1.0,
+    ),
+    "geometric": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Geometric(probs=_const(x.dtype, 0.3)[0]), x, continuous=False, cdfs=False
+            )
+        ),
+        1.0,
+    ),
+    "binomial": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Binomial(5, probs=_const(x.dtype, 0.3)[0]), x, continuous=False, cdfs=False
+            )
+        ),
+        1.0,
+    ),
+    "categorical": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Categorical(probs=jnp.asarray([0.2, 0.8], x.dtype)), x, continuous=False, cdfs=False
+            )
+        ),
+        1.0,
+    ),
+    "dirichlet": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Dirichlet(jnp.asarray([2.0, 3.0], x.dtype)),
+                jnp.stack([x, 1 - jnp.asarray(0.3, x.dtype)]),
+                cdfs=False,
+            )
+        ),
+        0.3,
+    ),
+    "mvn_diag": (
+        lambda x: _all_nan(
+            *_value_methods(
+                MultivariateNormalDiag(jnp.zeros(2, x.dtype), jnp.ones(2, x.dtype)),
+                _pair_x(x),
+                cdfs=False,
+            )
+        ),
+        0.3,
+    ),
+    "mvn_tril": (
+        lambda x: _all_nan(
+            *_value_methods(
+                MultivariateNormal(jnp.zeros(2, x.dtype), scale_tril=jnp.eye(2, dtype=x.dtype)),
+                _pair_x(x),
+                cdfs=False,
+            )
+        ),
+        0.3,
+    ),
+    "low_rank_mvn": (
+        lambda x: _all_nan(
+            *_value_methods(
+                LowRankMultivariateNormal(
+                    jnp.zeros(2, x.dtype), jnp.ones((2, 1), x.dtype), jnp.ones(2, x.dtype)
+                ),
+                _pair_x(x),
+                cdfs=False,
+            )
+        ),
+        0.3,
+    ),
+    "independent_normal": (
+        lambda x: _all_nan(
+            *_value_methods(
+                Independent(Normal(jnp.zeros(2, x.dtype), jnp.ones(2, x.dtype)), 1),
+                _pair_x(x),
+                cdfs=False,
+            )
+        ),
+        0.3,
+    ),
+    "mixture_of_normals": (
+        lambda x: _all_nan(
+            *_value_methods(
+                MixtureSameFamily(
+                    jnp.zeros(2, x.dtype), Normal(jnp.asarray([-1.0, 1.0], x.dtype), 1.0)
+                ),
+                x,
+            )
+        ),
+        0.3,
+    ),
+}
+
+
+def _nan_value_groups():
+    specs = []
+    for name, (fn, valid) in _NAN_VALUE.items():
+        for d in ("float64", "float32"):
+            specs.append(
+                _Spec(f"{name}_nan_value", d, fn, [(NAN,), (valid,)], None, [NAN, 0.0], 0.0, 0.0)
+            )
+    return specs
+
+
 SPECS = {
     (spec.name, spec.dtype): spec
     for spec in (
@@ -803,6 +1024,7 @@ SPECS = {
         + _von_mises_groups()
         + _multivariate_groups()
         + _invalid_groups()
+        + _nan_value_groups()
     )
 }
 
@@ -845,6 +1067,23 @@ _CHECKED = [
     lambda: MultivariateNormal(jnp.zeros(2), covariance_matrix=jnp.diag(jnp.array([1.0, -1.0]))),
     lambda: LowRankMultivariateNormal(jnp.zeros(2), jnp.ones((2, 1)), jnp.array([1.0, -1.0])),
     lambda: MixtureSameFamily(jnp.array([jnp.nan, 0.0]), Normal(jnp.zeros(2), 1.0)),
+    # an infinite or subnormal scale, rate or concentration
+    lambda: Normal(0.0, jnp.inf),
+    lambda: Normal(0.0, 5e-324),
+    lambda: HalfNormal(jnp.float32(1e-45)),
+    lambda: Exponential(jnp.inf),
+    lambda: Gamma(2.0, jnp.inf),
+    lambda: Gamma(jnp.inf, 1.0),
+    lambda: Beta(jnp.inf, 1.0),
+    lambda: StudentT(3.0, 0.0, jnp.inf),
+    lambda: Dirichlet(jnp.array([1.0, jnp.inf])),
+    lambda: VonMises(0.0, jnp.inf),
+    lambda: MultivariateNormalDiag(jnp.zeros(2), jnp.array([1.0, jnp.inf])),
+    lambda: MultivariateNormal(jnp.zeros(2), scale_tril=jnp.array([[1.0, 0.0], [jnp.inf, 1.0]])),
+    lambda: LowRankMultivariateNormal(jnp.zeros(2), jnp.ones((2, 1)), jnp.array([1.0, jnp.inf])),
+    lambda: Poisson(5e-324),
+    lambda: Bernoulli(probs=5e-324),
+    lambda: Categorical(probs=jnp.array([5e-324, 1.0])),
 ]
 
 

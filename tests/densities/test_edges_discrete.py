@@ -571,18 +571,17 @@ def _poisson_groups():
         for x in (0.0, 1.0, 2.0, 1e9, 1e300):
             args64.append((rate, x))
             lp64.append(_poisson_log_prob(rate, x))
-    # a subnormal rate: log p(0) = -rate (XLA flushes subnormal operands to zero, so counts
-    # above 0 see rate 0: only x = 0 is asserted)
-    args64.append((5e-324, 0.0))
-    lp64.append(-5e-324)
+    # a subnormal rate is invalid (NaN): XLA flushes subnormal operands to zero, so no method
+    # can compute with it, and rate 0 in its place would give log p(1) = -inf, not -744.4
+    args64 += [(5e-324, 0.0), (5e-324, 1.0), (2.3e-308, 1.0)]
+    lp64 += [NAN, NAN, _poisson_log_prob(2.3e-308, 1.0)]
     # d/drate log p(k) = k / rate - 1 (0 where the value is -inf)
     g_args, g = [], []
-    for rate in (0.0, 5e-324, 1e-300, 1e-155, 1e-30, P_TINY, 0.5, 10.0, _f32(1e12), _f32(1e30)):
+    # (a subnormal rate is invalid: its values are NaN, asserted above)
+    for rate in (0.0, 2.3e-308, 1e-300, 1e-155, 1e-30, P_TINY, 0.5, 10.0, _f32(1e12), _f32(1e30)):
         for x in (0.0, 1.0, 5.0, -1.0, 0.5):
             g_args.append((rate, x))
-            if rate == 5e-324 and x != 0:  # flushed to rate 0 by XLA: only x = 0 asserted
-                g_args.pop()
-            elif _poisson_log_prob(rate, x) == -INF:
+            if _poisson_log_prob(rate, x) == -INF:
                 g.append(0.0)
             else:
                 g.append(float(mp.mpf(x) / mp.mpf(rate) - 1) if x else -1.0)

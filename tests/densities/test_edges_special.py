@@ -287,6 +287,96 @@ _add(
     [(_rounded([r])[0], o) for r, o in _BETA_LOG_SURVIVAL],
     {"float64": 1e-12, "float32": 4 * F32},
 )
+# the deep tails, where I_x (or I_{1-x}(b, a)) underflows but its logarithm is finite: the
+# log-space continued fraction, leading term x^a (1 - x)^b / (a B(a, b)) (issue 14 a);
+# the oracle at the float32-rounded arguments, both dtypes
+_BETA_DEEP_LOWER = [
+    (2.0, 3.0, 1e-200),
+    (2.0, 3.0, 1e-300),
+    (2.0, 3.0, 1e-30),
+    (0.5, 2.0, 1e-300),
+    (50.0, 3.0, 1e-8),
+    (20.0, 3.0, 1e-3),
+    (1e3, 1e3, 0.3),
+    (2.0, 3.0, 0.25),  # not in the tail: the direct branch
+]
+_BETA_DEEP_UPPER = [  # log S(x) = log I_{1-x}(b, a)
+    (2.0, 200.0, 0.99),
+    (3.0, 400.0, 0.9),
+    (0.5, 1000.0, 0.5),
+    (2.0, 300.0, 0.9),
+    (1e3, 1e3, 0.7),
+    (2.0, 3.0, 0.75),  # not in the tail
+]
+
+
+def _add_mp64(name, fn, args, oracle, rtol):
+    """A float64-only group at the arguments as given (not rounded to float32)."""
+    expected = [_mp(lambda r=row: oracle(*r)) for row in args]
+    EDGE_GROUPS.append(EdgeGroup(name, fn, args, expected, rtol))
+
+
+def _beta_log_cdf(a, b, x):
+    return mp.log(mp.betainc(a, b, 0, x, regularized=True))
+
+
+def _beta_log_sf(a, b, x):
+    return mp.log(mp.betainc(b, a, 0, 1 - mp.mpf(x), regularized=True))
+
+
+_add_mp(
+    "beta_log_cdf_deep_lower_tail",
+    lambda a, b, x: Beta(a, b).log_cdf(x),
+    [r for r in _BETA_DEEP_LOWER if r[2] >= 1e-37],
+    _beta_log_cdf,
+    {"float32": 4 * F32},
+)
+_add_mp64(
+    "beta_log_cdf_deep_lower_tail_float64",
+    lambda a, b, x: Beta(a, b).log_cdf(x),
+    _BETA_DEEP_LOWER,
+    _beta_log_cdf,
+    {"float64": 1e-12},
+)
+_add_mp(
+    "beta_log_survival_deep_upper_tail",
+    lambda a, b, x: Beta(a, b).log_survival(x),
+    _BETA_DEEP_UPPER,
+    _beta_log_sf,
+    {"float32": 4 * F32},
+)
+_add_mp64(
+    "beta_log_survival_deep_upper_tail_float64",
+    lambda a, b, x: Beta(a, b).log_survival(x),
+    _BETA_DEEP_UPPER,
+    _beta_log_sf,
+    {"float64": 1e-12},
+)
+# d/dx log I_x = density / I_x and d/da, d/db in the tail (finite; central differences of the
+# mpmath oracle in a and b)
+_add_mp64(
+    "beta_log_cdf_deep_lower_tail_grad",
+    lambda a, b, x: sum(
+        w * g
+        for w, g in zip(
+            (1.0, 1.0, 1e-200),
+            jax.grad(lambda *v: Beta(v[0], v[1]).log_cdf(v[2]), argnums=(0, 1, 2))(a, b, x),
+            strict=True,
+        )
+    ),
+    [(2.0, 3.0, 1e-200), (3.0, 2.0, 1e-150)],
+    lambda a, b, x: (
+        mp.diff(lambda t: _beta_log_cdf(t, b, x), a)
+        + mp.diff(lambda t: _beta_log_cdf(a, t, x), b)
+        + mp.mpf("1e-200")
+        * x ** (a - 1)
+        * (1 - x) ** (b - 1)
+        / mp.beta(a, b)
+        / mp.betainc(a, b, 0, x, regularized=True)
+    ),
+    {"float64": 1e-9},
+)
+
 # entropies: the oracle at float32-rounded parameters, bound 1e-12 (f64) / 16 ulps (f32) of 1 + |H|
 _ENT = {"float64": 1e-12, "float32": 2 * F32}
 _add_mp("beta_entropy", lambda a, b: Beta(a, b).entropy(), _BETA_ENTROPY, _beta_entropy, _ENT, _ENT)

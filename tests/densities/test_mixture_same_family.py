@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import gmath
 import gmath.testing as gt
-from gmath.densities import MixtureSameFamily, MultivariateNormalDiag, Normal
+from gmath.densities import Categorical, MixtureSameFamily, MultivariateNormalDiag, Normal
 
 import _univariate as uv
 
@@ -296,3 +296,22 @@ def test_invalid_parameters_nan_by_default_and_raise_in_check_mode():
 
         with pytest.raises(Exception, match="mixture_logits"):
             jax.block_until_ready(f(jnp.full(2, -jnp.inf)))
+
+
+def test_categorical_mixing_distribution():
+    # a Categorical record as the mixing law (given by probs or by logits) is the mixture with
+    # its log-probabilities: log p(x) = logsumexp_k(log pi_k + log N(x; mu_k, s_k))
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    loc, scale = np.array([-1.0, 0.5, 3.0]), np.array([0.5, 1.0, 2.0])
+    x = np.array([[-0.7], [2.2], [9.0]])  # sample_shape (3, 1) against batch (2,)
+    want = sp.logsumexp(np.log(probs) + ss.norm.logpdf(x[..., None], loc, scale), axis=-1)
+    for mixing in (Categorical(probs=jnp.asarray(probs)), Categorical(jnp.log(probs) + 4.0)):
+        p = MixtureSameFamily(mixing, Normal(jnp.asarray(loc), jnp.asarray(scale)))
+        assert p.batch_shape == (2,)
+        gt.assert_allclose(p.log_prob(jnp.asarray(x)), want, rtol=1e-13)
+        gt.assert_allclose(jax.jit(lambda d: d.log_prob(jnp.asarray(x)))(p), want, rtol=1e-13)
+    # an invalid Categorical (probs not summing to 1) makes every method NaN
+    bad = MixtureSameFamily(Categorical(probs=jnp.array([0.5, 0.9])), Normal(jnp.zeros(2), 1.0))
+    assert np.isnan(bad.log_prob(0.0)) and np.isnan(bad.mean())
+    with pytest.raises(TypeError, match="Categorical"):
+        MixtureSameFamily(Normal(0.0, 1.0), Normal(jnp.zeros(2), 1.0))

@@ -3,6 +3,8 @@ against each other, score = grad(log_prob) = -S^{-1}(x - m), sample moments (Che
 the mean and, by Isserlis' theorem, on the covariance) and a DKW test of a 1-D projection,
 eager = jit = vmap, float32, broadcasting, bad input and the check mode."""
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -290,3 +292,25 @@ def test_pytree_through_jit_vmap_grad():
     stacked = jax.tree_util.tree_map(lambda v: jnp.stack([v, 2 * v]), p)
     out = jax.vmap(lambda q: q.entropy())(stacked)
     gt.assert_allclose(out, np.array([1 + np.log(2 * np.pi), 1 + np.log(2 * np.pi) + np.log(2)]))
+
+
+def test_signature_shows_only_public_parameters():
+    # the underscored stored fields are for pytree unflattening only
+    sig = inspect.signature(MultivariateNormal)
+    assert list(sig.parameters) == ["loc", "scale_tril", "covariance_matrix", "precision_matrix"]
+    assert all(
+        sig.parameters[n].kind is inspect.Parameter.KEYWORD_ONLY
+        for n in ("scale_tril", "covariance_matrix", "precision_matrix")
+    )
+    # flattening still round-trips every way of giving the matrix
+    cov = jnp.array([[2.0, 0.5], [0.5, 1.0]])
+    x = jnp.array([0.3, -0.7])
+    for kw in ("scale_tril", "covariance_matrix", "precision_matrix"):
+        matrix = {"scale_tril": jnp.linalg.cholesky(cov), "precision_matrix": jnp.linalg.inv(cov)}
+        p = MultivariateNormal(jnp.zeros(2), **{kw: matrix.get(kw, cov)})
+        leaves, tree = jax.tree_util.tree_flatten(p)
+        q = jax.tree_util.tree_unflatten(tree, leaves)
+        assert len(leaves) == 2
+        np.testing.assert_allclose(q.log_prob(x), p.log_prob(x), rtol=1e-14)
+        want = -0.5 * x @ jnp.linalg.solve(cov, x) - 0.5 * jnp.log(jnp.linalg.det(2 * jnp.pi * cov))
+        np.testing.assert_allclose(jax.jit(lambda d: d.log_prob(x))(p), want, rtol=1e-12)

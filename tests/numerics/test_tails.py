@@ -52,6 +52,14 @@ def test_log_ndtr_over_a_grid(dtype):
         assert err <= 4 * _condition(float(x)), (x, v, ref, err)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_ndtr_of_nan_is_nan(dtype):
+    # NaN passes none of the branch tests; it must not fall through to a finite branch value
+    out = _log_ndtr(jnp.asarray([np.nan, -np.inf, 0.0], dtype))
+    assert out.dtype == dtype
+    assert np.isnan(out[0]) and out[1] == -np.inf and np.isclose(out[2], np.log(0.5))
+
+
 @given(x=st.floats(-1e4, 30.0))
 def test_log_ndtr_hypothesis_float64(x):
     ref = _ref_log_ndtr(x)
