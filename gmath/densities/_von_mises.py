@@ -45,6 +45,19 @@ def _one_minus_bessel_ratio(k):
     return jnp.where(large, series, 1 - i1e(k) / i0e(k))
 
 
+def _kappa_times_one_minus_bessel_ratio(k):
+    r""":math:`\kappa(1 - I_1(\kappa)/I_0(\kappa)) \to \tfrac12` (entropy's first term), the
+    series multiplied through by :math:`\kappa` so that nothing underflows: at
+    :math:`\kappa` = ``finfo.max``, :math:`1/\kappa` is subnormal (flushed to 0 by XLA)."""
+    start = 1e3 if jnp.finfo(k.dtype).bits > 32 else 50.0
+    large = k >= start
+    inv = 1 / jnp.where(large, k, start)
+    series = jnp.zeros_like(inv)
+    for c in reversed(_RATIO_SERIES[1:]):
+        series = (series + c) * inv
+    return jnp.where(large, _RATIO_SERIES[0] + series, k * (1 - i1e(k) / i0e(k)))
+
+
 def _cdf_series(theta, k):
     r"""Hill (1977): :math:`\tfrac12 + \tfrac{\theta}{2\pi} + \tfrac1\pi\sum_{n\ge1}
     \tfrac{I_n(k)}{I_0(k)}\tfrac{\sin n\theta}{n}`, Bessel ratios by backward recurrence."""
@@ -98,6 +111,12 @@ def _centred_cdf(theta, k):
     lower = _cdf_asymptotic(neg, jnp.where(small, _SWITCH, k))
     asymptotic = jnp.where(t <= 0, lower, 1 - lower)
     out = jnp.where(small, jnp.clip(series, 0.0, 1.0), asymptotic)
+    # beyond 1/eps^2 every correction to the Gaussian limit F = Phi(2 sin(theta/2) sqrt(k)) is
+    # below rounding (relative O(1/k) in the bulk); the expansion's normalisation
+    # sqrt(2 pi / k) / (2 pi i0e(k)) would round instead (F(0) = 0.50000006 in float32)
+    huge = k >= 1 / jnp.finfo(k.dtype).eps ** 2
+    gauss = ndtr(2 * jnp.sin(t / 2) * jnp.sqrt(jnp.where(huge, k, 1.0)))
+    out = jnp.where(huge, gauss, out)
     out = jnp.where(theta <= -math.pi, 0.0, jnp.where(theta >= math.pi, 1.0, out))
     return jnp.where(_valid(k), out, jnp.nan)
 
@@ -105,7 +124,10 @@ def _centred_cdf(theta, k):
 def _log_prob_centred(theta, k):
     # k (cos t - 1) = -2 k sin^2(t / 2): no cancellation near the mode for large k
     half = jnp.sin(theta / 2)
-    return -2 * k * half * half - _LOG_2PI - jnp.log(i0e(k))
+    # 2 (half sqrt(k))^2: neither 2 k (overflows at k = finfo.max: inf * 0 = NaN at the mode)
+    # nor half^2 (subnormal, flushed to 0, for half below 1e-154) is formed
+    r = half * jnp.sqrt(k)
+    return -2 * (r * r) - _LOG_2PI - jnp.log(i0e(k))
 
 
 @jax.jit
@@ -315,7 +337,7 @@ class VonMises(Distribution):
     def entropy(self):
         r""":math:`-\kappa I_1(\kappa)/I_0(\kappa) + \log 2\pi + \log I_0(\kappa)`."""
         loc, k = promote(self.loc, self.concentration)
-        h = k * _one_minus_bessel_ratio(k) + _LOG_2PI + jnp.log(i0e(k))
+        h = _kappa_times_one_minus_bessel_ratio(k) + _LOG_2PI + jnp.log(i0e(k))
         return jnp.broadcast_to(jnp.where(_valid(k), h, jnp.nan), self.batch_shape)
 
     def mean(self):

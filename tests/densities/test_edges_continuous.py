@@ -542,6 +542,47 @@ def _von_mises_groups():
         4e-6,
         atol32=2e-6,
     )
+
+    # concentration 1e30 and the dtype's largest float: the large-kappa asymptotics (A&S
+    # 9.7.1: e^-k I_0(k) = (2 pi k)^-1/2 (1 + 1/(8k) + 9/(128k^2) + ...), exact to rounding
+    # there; F = Phi(2 sin(theta/2) sqrt(k)) up to relative O(1/k); H -> 1/2 + log(2 pi e^-k
+    # I_0(k))) (issue 14 d)
+    def log_i0e_huge(k):
+        return -mp.log(2 * mp.pi * k) / 2 + mp.log1p(1 / (8 * k) + 9 / (128 * k * k))
+
+    def lp_huge(loc, k, x):
+        return -2 * k * mp.sin((x - loc) / 2) ** 2 - mp.log(2 * mp.pi) - log_i0e_huge(k)
+
+    huge64 = [(0.0, F64_MAX, x) for x in (0.0, 1e-10, -1e-154, 1.0)]
+    huge32 = [(0.0, F32_MAX, x) for x in (0.0, 1e-10, -1e-20, 1.0)]
+    huge = [(0.0, 1e30, x) for x in (0.0, 1e-16, -3e-16, 1e-10, 1.0)]
+    groups += _pair(
+        "von_mises_huge_concentration_log_prob",
+        lambda loc, k, x: VonMises(loc, k).log_prob(x),
+        huge64 + huge,
+        lp_huge,
+        1e-12,
+        4e-6,
+        f32_args=huge32 + huge,
+    )
+    groups += _pair(
+        "von_mises_huge_concentration_cdf",
+        lambda loc, k, x: VonMises(loc, k).cdf(x),
+        huge64 + huge,
+        lambda loc, k, x: mp.ncdf(2 * mp.sin((x - loc) / 2) * mp.sqrt(k)),
+        1e-12,
+        4e-6,
+        f32_args=huge32 + huge,
+    )
+    groups += _pair(
+        "von_mises_huge_concentration_entropy",
+        lambda loc, k: VonMises(loc, k).entropy(),
+        [(0.0, F64_MAX), (0.0, 1e30)],
+        lambda loc, k: 1 / mp.mpf(2) + 1 / (8 * k) + mp.log(2 * mp.pi) + log_i0e_huge(k),
+        1e-12,
+        4e-6,
+        f32_args=[(0.0, F32_MAX), (0.0, 1e30)],
+    )
     k_args = [(0.0, 0.0), (0.0, 1e-30), (0.0, 1e-8), (0.0, 1.0), (0.0, 1e3), (0.0, 1e8)]
     groups += _pair(
         "von_mises_entropy",

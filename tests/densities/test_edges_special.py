@@ -493,7 +493,9 @@ _add(
     "gamma_grad_params_at_infinity",
     _gamma_grads_at_ends,
     [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0)]
-    + [((1e6, 1.0, INF), 0.0), ((0.5, 1e-30, INF), 0.0)],
+    + [((1e6, 1.0, INF), 0.0), ((0.5, 1e-30, INF), 0.0)]
+    # float32 Gamma(1e8): log_survival's derivative at the stand-in point was NaN (issue 14 b)
+    + [((a, b, x), 0.0) for a, b in ((1e8, 1.0), (1e30, 1.0), (1.0, 1e8)) for x in (-INF, INF)],
     _ZERO,
 )
 for _method in ("cdf", "log_cdf", "log_survival"):
