@@ -80,14 +80,14 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES, num_train_steps: int | 
     data_law = gd.MixtureSameFamily(
         jnp.log(weights), gd.MultivariateNormal(means, covariance_matrix=covs)
     )
-    steps = num_train_steps or (300 if fast else 6000)
-    batch = 256
+    steps = num_train_steps or (300 if fast else 12000)
+    batch = 512
     key = jax.random.key(0)
     k_init, k_train, k_eval, k_noise, k_sde, k_data = jax.random.split(key, 6)
 
     # Training: minimise the denoising loss (eps prediction, DDPM's L_simple weighting) over
     # fresh data and fresh noise at every step, all steps in one compiled lax.scan.
-    params = init_mlp(k_init, [2 + 16, 64, 64, 2])
+    params = init_mlp(k_init, [2 + 16, 128, 128, 128, 2])
     optimizer = optax.adam(optax.cosine_decay_schedule(3e-3, steps, alpha=0.05))
 
     def loss_fn(params, key):
@@ -123,9 +123,12 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES, num_train_steps: int | 
 
         return jax.vmap(one)(x, t)
 
-    x_eval = data_law.sample(k_eval, (4096,))
+    k_eval_data, k_eval_loss = jax.random.split(k_eval)  # independent data, times and noise
+    x_eval = data_law.sample(k_eval_data, (4096,))
     evaluate = lambda m: float(
-        gs.denoising_score_matching_loss(k_eval, m, x_eval, schedule=schedule, prediction="eps")
+        gs.denoising_score_matching_loss(
+            k_eval_loss, m, x_eval, schedule=schedule, prediction="eps"
+        )
     )
 
     # Sampling: the same network, the same noise, two samplers.

@@ -14,7 +14,9 @@ by the static keyword ``prediction``, one of :data:`PREDICTIONS`: ``"score"``
 (:math:`\alpha_t\varepsilon - \sigma_t x_0`), ``"velocity"`` (:math:`\dot\alpha_t x_0 +
 \dot\sigma_t\varepsilon`) or ``"edm"`` (the raw EDM network); every sampler, the
 probability-flow drift and likelihood, and :func:`denoising_score_matching_loss` take it, so a
-model trained with the loss plugs into any sampler with the same ``prediction``. Score models
+model trained with the loss plugs into any sampler with the same ``prediction`` (pass it to
+both: the samplers and the likelihood default to ``"score"``, :func:`edm_sample` to ``"x0"``,
+the denoising loss to ``"eps"``). Score models
 without time (:func:`explicit_score_matching_loss`, :func:`implicit_score_matching_loss`,
 :func:`sliced_score_matching_loss`) are ``score_fn(x)`` on the batch. Functions that need a
 per-example Jacobian (the likelihood, the implicit loss) call the model on one example at a time

@@ -664,8 +664,9 @@ def predictor_corrector_sample(
     ``times[0]`` and none at ``times[-1]`` (the paper's Algorithms 2–3 run the predictor first).
     The step uses :math:`\epsilon = 2(r\|z\|/\|s\|)^2` for every schedule, i.e. the VE
     corrector (Algorithm 4); the VP corrector (Algorithm 5) would scale it by :math:`\alpha_i`.
-    The norms are taken over the whole batch ``x`` (one step size for the batch, as the
-    reference implementation's batch-mean of norms), and the final step adds noise.
+    The norms are taken over the whole batch ``x``: one step size for the batch, as in the
+    reference implementation (which divides the batch means of the per-example norms); vmap
+    over batches of one for a step size per chain. The final step adds noise.
 
     Args:
       key: PRNG key.
