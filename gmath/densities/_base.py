@@ -366,7 +366,7 @@ class Distribution:
         return tuple(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
 
     # ------------------------------------------------------------------ the interface
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         r"""Log-density (or log-mass) :math:`\log p(x)`.
 
         Args:
@@ -377,7 +377,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement log_prob")
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Draw samples with shape ``sample_shape + batch_shape + event_shape``.
 
         Args:
@@ -390,7 +390,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement sample")
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r"""Differential (or Shannon) entropy :math:`-\mathbb E_p[\log p(X)]`, per batch member.
 
         Returns:
@@ -399,7 +399,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} has no closed-form entropy")
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r"""Mean :math:`\mathbb E[X]` with shape ``batch_shape + event_shape``.
 
         Returns:
@@ -408,7 +408,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement mean")
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r"""Variance :math:`\operatorname{Var}[X]` (per coordinate) with the mean's shape.
 
         Returns:
@@ -417,7 +417,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement variance")
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""A mode :math:`\arg\max_x p(x)` with the mean's shape.
 
         Returns:
@@ -426,7 +426,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement mode")
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r"""Cumulative distribution function :math:`F(x) = P(X \le x)` (univariate families).
 
         Args:
@@ -437,7 +437,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} has no cdf")
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r"""Log CDF :math:`\log F(x)`, accurate where :math:`F(x)` is tiny (univariate families).
 
         Args:
@@ -448,7 +448,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} has no log_cdf")
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r"""Log survival :math:`\log(1 - F(x))`, accurate where :math:`F(x)` is near 1 (univariate).
 
         Args:
@@ -459,7 +459,7 @@ class Distribution:
         """
         raise NotImplementedError(f"{type(self).__name__} has no log_survival")
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile function :math:`F^{-1}(u)` for :math:`u \in [0, 1]` (univariate continuous).
 
         Args:
@@ -472,7 +472,7 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no icdf")
 
     # ------------------------------------------------------------------ shared methods
-    def prob(self, x):
+    def prob(self, x) -> jax.Array:
         r"""Density (or mass) :math:`p(x) = \exp \log p(x)`.
 
         Args:
@@ -483,7 +483,7 @@ class Distribution:
         """
         return jnp.exp(self.log_prob(x))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r"""Score :math:`\nabla_x \log p(x)`, by automatic differentiation of ``log_prob``.
 
         Families with a closed form override this.
@@ -500,7 +500,7 @@ class Distribution:
         x = jnp.broadcast_to(x, full)
         return jax.grad(lambda v: jnp.sum(self.log_prob(v)))(x)
 
-    def stddev(self):
+    def stddev(self) -> jax.Array:
         r"""Standard deviation :math:`\sqrt{\operatorname{Var}[X]}`.
 
         Returns:

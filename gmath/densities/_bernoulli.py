@@ -107,17 +107,17 @@ class Bernoulli(SuccessProbability, Distribution):
         log_q = jnp.where(param < 1, jnp.log1p(-jnp.where(param < 1, param, 0.0)), -jnp.inf)
         return jnp.where(valid, log_p, jnp.nan), jnp.where(valid, log_q, jnp.nan)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         param, x = promote_value(self._check_value(x), self._param())
         log_p, log_q = self._log_p_q(param)
         out = jnp.where(x == 1, log_p, jnp.where(x == 0, log_q, -jnp.inf))
         return jnp.where(jnp.isnan(log_p), jnp.nan, out)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         """Undefined for a discrete ``x``: raises ``TypeError``."""
         undefined_score(self)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         (param,) = promote(self._param())
         shape = self._sample_shape(sample_shape)
         if self.probs is None:
@@ -129,7 +129,7 @@ class Bernoulli(SuccessProbability, Distribution):
             draws = jax.random.bernoulli(key, jnp.where(valid, param, 0.5), shape)
         return jnp.where(valid, draws.astype(param.dtype), jnp.nan)  # invalid: NaN, never 0/1
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`H = -p\log p - (1-p)\log(1-p)`; from logits,
         :math:`\operatorname{softplus}(-|\ell|) + |\ell|\,\sigma(-|\ell|)`
         (0 at :math:`\ell = \pm\infty`)."""
@@ -144,11 +144,11 @@ class Bernoulli(SuccessProbability, Distribution):
             h = with_boundary_slope(_entropy_probs, _point_mass, param)
         return jnp.broadcast_to(h, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`p`."""
         return self.probs_parameter()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`p (1 - p)`."""
         (param,) = promote(self._param())
         if self.probs is None:
@@ -157,7 +157,7 @@ class Bernoulli(SuccessProbability, Distribution):
             var = param * (1 - param)
         return jnp.broadcast_to(var, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`1` where :math:`p > 1/2`, else :math:`0`."""
         (param,) = promote(self._param())
         above = param > 0 if self.probs is None else param > 0.5

@@ -391,8 +391,8 @@ class Beta(Distribution):
 
     def _constraints(self):
         return [
-            (finite_positive(self.concentration1), "concentration1 must be finite and positive."),
-            (finite_positive(self.concentration0), "concentration0 must be finite and positive."),
+            (finite_positive(self.concentration1), "concentration1 must be positive and finite."),
+            (finite_positive(self.concentration0), "concentration0 must be positive and finite."),
         ]
 
     def _promoted(self, x=None, method="log_prob"):
@@ -400,28 +400,28 @@ class Beta(Distribution):
             return promote(self.concentration1, self.concentration0)
         return promote(self.concentration1, self.concentration0, self._check_value(x, method))
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         a, b, x = self._promoted(x)
         return _log_prob(x, a, b)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`(\alpha - 1)/x - (\beta - 1)/(1 - x)` on :math:`(0, 1)`, 0 outside."""
         a, b, x = self._promoted(x, "score")
         return _score(x, a, b)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`I_x(\alpha, \beta)`."""
         a, b, x = self._promoted(x, "cdf")
         return jnp.where(_valid(a, b), _cdf(x, a, b), jnp.nan)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log I_x(\alpha, \beta)`, finite deep in the lower tail where :math:`I_x`
         underflows: there :math:`\log[x^\alpha(1-x)^\beta/B(\alpha,\beta)] + \log r` with
         :math:`r` the continued fraction (leading term :math:`1/\alpha`, DLMF 8.17.8)."""
         a, b, x = self._promoted(x, "log_cdf")
         return jnp.where(_valid(a, b), _log_cdf(x, a, b), jnp.nan)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(1 - I_x(\alpha, \beta))`: ``log1p(-I_x(a, b))`` below 1/2,
         :math:`\log I_{1 - x}(\beta, \alpha)` above (each exact in its input)."""
         a, b, x = self._promoted(x, "log_survival")
@@ -435,17 +435,17 @@ class Beta(Distribution):
         )
         return jnp.where(_valid(a, b), out, jnp.nan)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`I^{-1}_u(\alpha, \beta)`, with implicit derivatives."""
         a, b, u = self._promoted(u, "icdf")
         return _icdf(u, a, b)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         a, b = promote(self.concentration1, self.concentration0)
         shape = self._sample_shape(sample_shape)
         return jax.random.beta(key, a, b, shape, a.dtype)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\log B(\alpha,\beta) - (\alpha-1)\psi(\alpha) - (\beta-1)\psi(\beta)
         + (\alpha+\beta-2)\psi(\alpha+\beta)`."""
         a, b = promote(self.concentration1, self.concentration0)
@@ -465,19 +465,19 @@ class Beta(Distribution):
         )
         return jnp.broadcast_to(jnp.where(_valid(a, b), h, jnp.nan), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\alpha/(\alpha + \beta)`."""
         a, b = promote(self.concentration1, self.concentration0)
         return jnp.broadcast_to(jnp.where(_valid(a, b), a / (a + b), jnp.nan), self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\alpha\beta/((\alpha + \beta)^2(\alpha + \beta + 1))`."""
         a, b = promote(self.concentration1, self.concentration0)
         s = a + b
         var = (a / s) * (b / s) / (s + 1)  # no underflow of s^2 at tiny a, b
         return jnp.broadcast_to(jnp.where(_valid(a, b), var, jnp.nan), self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""Unique mode, or NaN where there is none (see above)."""
         a, b = promote(self.concentration1, self.concentration0)
         interior = (a - 1) / jnp.where((a > 1) & (b > 1), a + b - 2, 1.0)

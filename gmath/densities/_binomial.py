@@ -260,15 +260,15 @@ class Binomial(SuccessProbability, Distribution):
         n, param, x = promote_value(x, self.total_count, self._param())
         return (n, *_p_q(param, self.probs is None), x)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         *params, x = self._promoted(self._check_value(x))
         return _log_prob(x, *params)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         """Undefined for a discrete ``x``: raises ``TypeError``."""
         undefined_score(self)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         n, p, *_ = self._promoted()
         shape = self._sample_shape(sample_shape)
         ok = is_integer(n) & (n >= 0) & ~jnp.isnan(p)
@@ -277,7 +277,7 @@ class Binomial(SuccessProbability, Distribution):
         )
         return jnp.where(ok, draws, jnp.nan)  # invalid parameters: NaN, never a count
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""
         if self.probs is None:  # dH/dl = p(1 - p) dH/dp -> 0 at l = +-inf: autodiff is exact
             return jnp.broadcast_to(_entropy(*self._promoted()), self.batch_shape)
@@ -293,17 +293,17 @@ class Binomial(SuccessProbability, Distribution):
 
         return jnp.broadcast_to(with_boundary_slope(entropy, point_mass, probs), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`np`."""
         n, p, *_ = self._promoted()
         return jnp.broadcast_to(n * p, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`np(1 - p)`."""
         n, p, q, *_ = self._promoted()
         return jnp.broadcast_to(n * p * q, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`\min(\lfloor (n + 1)p\rfloor, n)`."""
         n, p, *_ = self._promoted()
         return jnp.broadcast_to(jnp.minimum(jnp.floor((n + 1) * p), n), self.batch_shape)

@@ -177,12 +177,12 @@ class Categorical(Distribution):
         (probs,) = promote(self.probs)
         return _log_normalised(probs)
 
-    def logits_parameter(self):
+    def logits_parameter(self) -> jax.Array:
         r"""Normalised log-probabilities :math:`\log\pi_k`, shape ``batch_shape + (K,)``."""
         lp = self._log_probs()
         return jnp.broadcast_to(lp, tuple(self.batch_shape) + lp.shape[-1:])
 
-    def probs_parameter(self):
+    def probs_parameter(self) -> jax.Array:
         r"""Probabilities :math:`\pi_k`, shape ``batch_shape + (K,)``."""
         if self.probs is None:
             (logits,) = promote(self.logits)
@@ -192,7 +192,7 @@ class Categorical(Distribution):
             probs = probs / jnp.sum(probs, axis=-1, keepdims=True)
         return jnp.broadcast_to(probs, tuple(self.batch_shape) + probs.shape[-1:])
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         x = self._check_value(x)
         lp = self._log_probs()
         k = lp.shape[-1]
@@ -210,11 +210,11 @@ class Categorical(Distribution):
             out = jnp.where(out > -jnp.inf, out, -jnp.inf)
         return jnp.where(valid, out, -jnp.inf)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         """Undefined for a discrete ``x``: raises ``TypeError``."""
         undefined_score(self)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         shape = self._sample_shape(sample_shape)
         lp = self._log_probs()
         invalid = self._invalid(lp)
@@ -223,7 +223,7 @@ class Categorical(Distribution):
         )
         return jnp.where(invalid, -1, draws).astype(jnp.int32)  # int32 has no NaN: -1
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`H = -\sum_k \pi_k \log \pi_k` (terms with :math:`\pi_k = 0` are 0), exact."""
         if self.probs is not None:
             (probs,) = promote(self.probs)
@@ -237,15 +237,15 @@ class Categorical(Distribution):
         var = jnp.sum((k - mean[..., None]) ** 2 * p, axis=-1)
         return mean, var
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r"""Mean index :math:`\sum_k k\,\pi_k`."""
         return self._index_moments()[0]
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r"""Variance of the index :math:`\sum_k (k - \mu)^2 \pi_k`."""
         return self._index_moments()[1]
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""Most probable category :math:`\arg\max_k \pi_k` (the first on ties), ``int32``."""
         lp = self._log_probs()
         mode = jnp.where(self._invalid(lp), -1, jnp.argmax(lp, axis=-1))

@@ -69,7 +69,7 @@ class Cauchy(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         x = self._check_value(x, "log_prob")
         loc, scale, x = promote(self.loc, self.scale, x)
         # far out (|z| > 1/eps), log p = log(scale) - 2 log|x - loc| - log(pi), whose scale
@@ -83,20 +83,20 @@ class Cauchy(LocationScale, Distribution):
         value_far = jnp.where(finite, jnp.log(scale) - 2.0 * jnp.log(gap) - _LOG_PI, -jnp.inf)
         return jnp.where(far, value_far, value)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-2z / (\gamma(1 + z^2))`."""
         z, scale = self._standardize(x, "score")
         return -2.0 * self._per_scale(z_over_1p_square(z), scale)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "cdf")
         return jnp.arctan2(1.0, -z) / jnp.pi
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_cdf")
         return self._log_mass(-z)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_survival")
         return self._log_mass(z)
 
@@ -111,7 +111,7 @@ class Cauchy(LocationScale, Distribution):
         complement = jnp.log1p(-jnp.arctan2(1.0, -jnp.where(near_one, t, 0.0)) / jnp.pi)
         return jnp.where(near_one, complement, direct)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + \gamma\tan(\pi(u - \tfrac12))`, evaluated as
         :math:`-\gamma/\tan(\pi u)` for :math:`u < 1/4` and :math:`\gamma/\tan(\pi(1 - u))` for
         :math:`u > 3/4`, away from the pole of the tangent."""
@@ -124,26 +124,26 @@ class Cauchy(LocationScale, Distribution):
         z_high = 1.0 / jnp.tan(jnp.pi * (1.0 - jnp.where(high, u, 0.75)))
         return loc + scale * jnp.where(low, z_low, jnp.where(high, z_high, z_mid))
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.cauchy(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\log 4\pi\gamma`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(math.log(4.0 * math.pi) + jnp.log(scale), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r"""Undefined: NaN."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.full(self.batch_shape, jnp.nan, loc.dtype)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r"""Undefined (the mean does not exist): NaN."""
         return self.mean()
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`\mu` (also the median)."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc, self.batch_shape)

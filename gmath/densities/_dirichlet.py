@@ -87,12 +87,12 @@ class Dirichlet(Distribution):
         return shape[-1:]
 
     def _constraints(self):
-        return [(finite_positive(self.concentration), "concentration must be finite and positive.")]
+        return [(finite_positive(self.concentration), "concentration must be positive and finite.")]
 
     def _full(self, value):
         return jnp.broadcast_to(value, self.batch_shape + self.event_shape)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         x = self._check_value(x)
         alpha, x = promote(self.concentration, x)
         # sum_i (alpha_i - 1) log x_i with no per-element select, so that XLA fuses the log into
@@ -107,7 +107,7 @@ class Dirichlet(Distribution):
         value = jnp.sum(am1 * jnp.log(jnp.abs(xs) + guard), -1) - _log_multivariate_beta(alpha)
         return jnp.where(jnp.all(alpha > 0, -1), jnp.where(inside, value, -jnp.inf), jnp.nan)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`(\alpha - 1)/x` (ambient gradient); 0 outside the support.
 
         Args:
@@ -123,7 +123,7 @@ class Dirichlet(Distribution):
         safe_x = jnp.where(inside & (a1 != 0), x, 1.0)
         return jnp.where(inside & (a1 != 0), a1 / safe_x, 0.0)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r""":math:`x = \operatorname{softmax}(\log G)`, :math:`G_i \sim \operatorname{Gamma}(\alpha_i)`.
 
         Args:
@@ -138,7 +138,7 @@ class Dirichlet(Distribution):
         log_gamma = jax.random.loggamma(key, jnp.broadcast_to(alpha, shape), shape, alpha.dtype)
         return jax.nn.softmax(log_gamma, axis=-1)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         (alpha,) = promote(self.concentration)
         alpha = self._full(alpha)
         total = jnp.sum(alpha, -1)
@@ -159,19 +159,19 @@ class Dirichlet(Distribution):
         )
         return jnp.where(jnp.all(alpha > 0, -1), h, jnp.nan)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         (alpha,) = promote(self.concentration)
         valid = jnp.all(alpha > 0, -1, keepdims=True)
         return self._full(jnp.where(valid, alpha / jnp.sum(alpha, -1, keepdims=True), jnp.nan))
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         (alpha,) = promote(self.concentration)
         total = jnp.sum(alpha, -1, keepdims=True)
         mean = alpha / total
         valid = jnp.all(alpha > 0, -1, keepdims=True)
         return self._full(jnp.where(valid, mean * (1 - mean) / (total + 1), jnp.nan))
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         r""":math:`(\operatorname{diag}(m) - m m^\top)/(\alpha_0 + 1)`, :math:`m = \alpha/\alpha_0`.
 
         Returns:
@@ -185,7 +185,7 @@ class Dirichlet(Distribution):
         cov = m[..., :, None] * eye - m[..., :, None] * m[..., None, :]
         return cov / (jnp.broadcast_to(total, m.shape[:-1] + (1,))[..., None] + 1)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`(\alpha_i - 1)/(\alpha_0 - K)` when every :math:`\alpha_i > 1`; NaN otherwise
         (the density is then unbounded or maximal on the boundary).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -44,7 +45,7 @@ class SuccessProbability:
     (Bernoulli, Binomial, Geometric): a record with fields ``logits`` and ``probs``, exactly one
     of them ``None``."""
 
-    def logits_parameter(self):
+    def logits_parameter(self) -> jax.Array:
         r"""Log-odds :math:`\ell = \log p - \log(1 - p)`, broadcast to ``batch_shape``."""
         if self.probs is None:
             (logits,) = promote(self.logits)
@@ -53,7 +54,7 @@ class SuccessProbability:
             logits = jnp.log(probs) - jnp.log1p(-probs)
         return jnp.broadcast_to(logits, self.batch_shape)
 
-    def probs_parameter(self):
+    def probs_parameter(self) -> jax.Array:
         r"""Success probability :math:`p = \sigma(\ell)`, broadcast to ``batch_shape``."""
         if self.probs is None:
             (logits,) = promote(self.logits)
@@ -63,7 +64,7 @@ class SuccessProbability:
         return jnp.broadcast_to(probs, self.batch_shape)
 
 
-def promote_value(x, *params):
+def promote_value(x, *params) -> tuple[jax.Array, ...]:
     """Promote parameters and a value ``x`` to their common floating dtype.
 
     Integer and boolean arrays (counts, category indices, an integer ``total_count``) take the
@@ -79,7 +80,7 @@ def promote_value(x, *params):
     return tuple(jnp.asarray(a, dtype) for a in args)
 
 
-def is_integer(x):
+def is_integer(x) -> jax.Array:
     """Elementwise: ``x`` is a finite integer value (``x`` floating)."""
     return jnp.isfinite(x) & (x == jnp.floor(x))
 
@@ -105,7 +106,7 @@ def _stirlerr_table(count: int) -> np.ndarray:
 _TABLE_SIZE = 32  # the table is built on first trace, not at import
 
 
-def stirlerr_at_integers(k):
+def stirlerr_at_integers(k) -> jax.Array:
     r"""The Stirling remainder :math:`\delta(k) = \log k! - (k + \tfrac12)\log k + k
     - \tfrac12\log 2\pi` at integer-valued ``k >= 0`` (floating), as Loader (2000) and R do it:
     a table of correctly rounded values for :math:`k < 32` and Stirling's series
@@ -134,7 +135,7 @@ def stirlerr_at_integers(k):
     return jnp.where(small, at_table, series)
 
 
-def undefined_score(record):
+def undefined_score(record) -> NoReturn:
     name = type(record).__name__
     raise TypeError(
         f"{name}.score: the score grad_x log p(x) is undefined for the discrete distribution "
@@ -162,7 +163,7 @@ def _composite_gauss_legendre(num_nodes: int, num_panels: int):
 _GL_NODES, _GL_WEIGHTS = _composite_gauss_legendre(32, 4)
 
 
-def lattice_entropy(log_pmf, mean, sd, lower, upper):
+def lattice_entropy(log_pmf, mean, sd, lower, upper) -> jax.Array:
     r"""Entropy :math:`-\sum_k p(k)\log p(k)` of a unimodal law on the integers in
     ``[lower, upper]``.
 

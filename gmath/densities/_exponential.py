@@ -49,7 +49,7 @@ class Exponential(Distribution):
     _param_event_ndims = {"rate": 0}
 
     def _constraints(self):
-        return [(finite_positive(self.rate), "rate must be finite and positive.")]
+        return [(finite_positive(self.rate), "rate must be positive and finite.")]
 
     def _prepare(self, x, method):
         x = self._check_value(x, method)
@@ -63,64 +63,64 @@ class Exponential(Distribution):
         top = x == jnp.inf
         return jnp.where(top, 0.0, jnp.maximum(x, 0.0)), top
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         rate, x = self._prepare(x, "log_prob")
         inside = (x >= 0) & (x < jnp.inf)
         x_safe = jnp.where(inside, x, 0.0)
         return jnp.where(inside, jnp.log(rate) - rate * x_safe, -jnp.inf)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\lambda` on the support, 0 outside (the gradient of the constant
         :math:`-\infty`)."""
         rate, x = self._prepare(x, "score")
         rate, x = jnp.broadcast_arrays(rate, x)
         return jnp.where(x >= 0, -rate, jnp.zeros_like(x))
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`1 - e^{-\lambda x}` (``-expm1``), 0 for :math:`x < 0`."""
         rate, x = self._prepare(x, "cdf")
         x_c, top = self._clamped(x)
         return jnp.where(top, 1.0, -jnp.expm1(-rate * x_c))
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log(1 - e^{-\lambda x})`, :math:`-\infty` for :math:`x \le 0`."""
         rate, x = self._prepare(x, "log_cdf")
         inside = (x > 0) & (x < jnp.inf)
         x_safe = jnp.where(inside, x, 1.0)
         return jnp.where(inside, log1mexp(-rate * x_safe), jnp.where(x > 0, 0.0, -jnp.inf))
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(1 - F(x)) = -\lambda \max(x, 0)`."""
         rate, x = self._prepare(x, "log_survival")
         x_c, top = self._clamped(x)
         return jnp.where(top, -jnp.inf, -rate * x_c)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`-\log(1 - u) / \lambda` (``log1p``)."""
         rate, u = self._prepare(u, "icdf")
         return -jnp.log1p(-u) / rate
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         (rate,) = promote(self.rate)
         e = jax.random.exponential(key, self._sample_shape(sample_shape), rate.dtype)
         return e / rate
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`1 - \log\lambda`."""
         (rate,) = promote(self.rate)
         return jnp.broadcast_to(1.0 - jnp.log(rate), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`1/\lambda`."""
         (rate,) = promote(self.rate)
         return jnp.broadcast_to(1.0 / rate, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`1/\lambda^2`."""
         (rate,) = promote(self.rate)
         return jnp.broadcast_to(1.0 / (rate * rate), self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""0."""
         (rate,) = promote(self.rate)
         return jnp.zeros(self.batch_shape, rate.dtype)

@@ -267,8 +267,8 @@ class Gamma(Distribution):
 
     def _constraints(self):
         return [
-            (finite_positive(self.concentration), "concentration must be finite and positive."),
-            (finite_positive(self.rate), "rate must be finite and positive."),
+            (finite_positive(self.concentration), "concentration must be positive and finite."),
+            (finite_positive(self.rate), "rate must be positive and finite."),
         ]
 
     def _promoted(self, x=None, method="log_prob"):
@@ -276,44 +276,44 @@ class Gamma(Distribution):
             return promote(self.concentration, self.rate)
         return promote(self.concentration, self.rate, self._check_value(x, method))
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         a, b, x = self._promoted(x)
         return _log_prob(x, a, b)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`(\alpha - 1)/x - \beta` for :math:`x > 0`, 0 outside the support."""
         a, b, x = self._promoted(x, "score")
         return _score(x, a, b)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`P(\alpha, \beta x)`."""
         a, b, x = self._promoted(x, "cdf")
         return jnp.where(_valid(a, b), _cdf(x, a, b), jnp.nan)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log P(\alpha, \beta x)`; where :math:`P` would underflow, its power series
         in log space (accurate deep in the lower tail)."""
         a, b, x = self._promoted(x, "log_cdf")
         return _log_cdf(x, a, b)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log Q(\alpha, \beta x)` (upper incomplete gamma, no :math:`1 - P`
         cancellation); where :math:`Q` would underflow, Legendre's continued fraction in log
         space (accurate deep in the upper tail)."""
         a, b, x = self._promoted(x, "log_survival")
         return _log_survival(x, a, b)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`P^{-1}(\alpha, u)/\beta`, with implicit derivatives."""
         a, b, u = self._promoted(u, "icdf")
         return _icdf(u, a, b)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         a, b = promote(self.concentration, self.rate)
         shape = self._sample_shape(sample_shape)
         return jax.random.gamma(key, jnp.broadcast_to(a, shape), shape, a.dtype) / b
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha)
         = \tfrac12\log(2\pi\alpha) + \delta(\alpha) + (1 - \alpha)(\psi(\alpha) - \log\alpha)
         - \log\beta` (:math:`\delta` the Stirling remainder), the second form evaluated."""
@@ -325,17 +325,17 @@ class Gamma(Distribution):
         h = 0.5 * jnp.log(2 * jnp.pi * a) + stirlerr(a) + (1 - a) * psi_minus_log(a) - jnp.log(b)
         return jnp.broadcast_to(jnp.where(_valid(a, b), h, jnp.nan), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\alpha/\beta`."""
         a, b = promote(self.concentration, self.rate)
         return jnp.broadcast_to(jnp.where(_valid(a, b), a / b, jnp.nan), self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\alpha/\beta^2`."""
         a, b = promote(self.concentration, self.rate)
         return jnp.broadcast_to(jnp.where(_valid(a, b), a / (b * b), jnp.nan), self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`(\alpha - 1)/\beta` for :math:`\alpha \ge 1`, else 0."""
         a, b = promote(self.concentration, self.rate)
         mode = jnp.where(a >= 1, (a - 1) / b, 0.0)

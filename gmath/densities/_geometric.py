@@ -154,21 +154,21 @@ class Geometric(SuccessProbability, Distribution):
     def _param(self):
         return self.logits if self.probs is None else self.probs
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         param, x = promote_value(self._check_value(x), self._param())
         return _log_prob(x, *_log_p_q(param, self.probs is None))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         """Undefined for a discrete ``x``: raises ``TypeError``."""
         undefined_score(self)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         (param,) = promote(self._param())
         _, log_q = _log_p_q(param, self.probs is None)
         e = jax.random.exponential(key, self._sample_shape(sample_shape), param.dtype)
         return jnp.floor(e / -log_q)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`H = -\log p - \frac{1 - p}{p}\log(1 - p)` (:math:`\operatorname{softplus}(-\ell)
         + e^{-\ell}\operatorname{softplus}(\ell)` from logits, each term finite at every
         parameter: :math:`H \approx -\ell + 1` as :math:`\ell \to -\infty`)."""
@@ -179,7 +179,7 @@ class Geometric(SuccessProbability, Distribution):
             h = with_boundary_slope(_entropy_probs, _point_mass, param)
         return jnp.broadcast_to(h, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`(1 - p)/p` (:math:`e^{-\ell}` from logits)."""
         (param,) = promote(self._param())
         if self.probs is None:
@@ -188,7 +188,7 @@ class Geometric(SuccessProbability, Distribution):
             mean = jnp.where((param > 0) & (param <= 1), (1 - param) / param, jnp.nan)
         return jnp.broadcast_to(mean, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`(1 - p)/p^2` (:math:`e^{-\ell} + e^{-2\ell}` from logits)."""
         (param,) = promote(self._param())
         if self.probs is None:
@@ -199,7 +199,7 @@ class Geometric(SuccessProbability, Distribution):
             var = jnp.where(valid, (1 - param) / (param * param), jnp.nan)
         return jnp.broadcast_to(var, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         """0."""
         (param,) = promote(self._param())
         return jnp.zeros(self.batch_shape, param.dtype)

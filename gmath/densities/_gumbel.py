@@ -53,24 +53,24 @@ class Gumbel(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale = self._standardize(x, "log_prob")
         return self._at_infinity(z, -z - jnp.exp(-z) - jnp.log(scale))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`(e^{-z} - 1)/\beta` (``expm1``)."""
         z, scale = self._standardize(x, "score")
         return self._per_scale(jnp.expm1(-z), scale)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "cdf")
         return jnp.exp(-jnp.exp(-z))
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_cdf")
         return -jnp.exp(-z)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_survival")
         # log(1 - exp(-u)), u = e^{-z}; for u < 1e-5 its series log u - u/2 + u^2/24 (exact to
         # rounding), which stays finite (about -z) where u underflows
@@ -80,31 +80,31 @@ class Gumbel(LocationScale, Distribution):
         series = -jnp.where(small, z, 0.0) - 0.5 * u_s + u_s * u_s / 24.0
         return jnp.where(small, series, log1mexp(-jnp.where(small, 1.0, u)))
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu - \beta\log(-\log u)`."""
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
         return loc - scale * jnp.log(-jnp.log(u))
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.gumbel(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\log\beta + \gamma + 1`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(jnp.log(scale) + (_EULER_GAMMA + 1.0), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\mu + \gamma\beta`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc + _EULER_GAMMA * scale, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\pi^2\beta^2/6`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(_PI_SQ_OVER_6 * scale * scale, self.batch_shape)

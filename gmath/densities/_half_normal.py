@@ -56,7 +56,7 @@ class HalfNormal(Distribution):
     _param_event_ndims = {"scale": 0}
 
     def _constraints(self):
-        return [(finite_positive(self.scale), "scale must be finite and positive.")]
+        return [(finite_positive(self.scale), "scale must be positive and finite.")]
 
     def _standardize(self, x, method):
         x = self._check_value(x, method)
@@ -65,21 +65,21 @@ class HalfNormal(Distribution):
         # standardize: derivatives without overflow for tiny scales, none at x = inf
         return standardize(jnp.where(inside, x, 0.0), 0.0, scale), scale, inside
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale, inside = self._standardize(x, "log_prob")
         inside = inside & (z < jnp.inf)
         return jnp.where(inside, _HALF_LOG_2_OVER_PI - jnp.log(scale) - 0.5 * z * z, -jnp.inf)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-x/\sigma^2` for :math:`x \ge 0`, 0 outside."""
         z, scale, inside = self._standardize(x, "score")
         return jnp.where(inside, -standardize(z, 0.0, scale), 0.0)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _, _ = self._standardize(x, "cdf")
         return erf(z / _SQRT_2)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log\operatorname{erf}(z/\sqrt2)` near 0, :math:`\log(1 - \operatorname{erfc})`
         beyond :math:`z = 1`; :math:`-\infty` for :math:`x \le 0`. Below :math:`z = 10^{-4}`
         it is :math:`\log x - \log\sigma + \tfrac12\log(2/\pi) + \log(1 - z^2/6)` (the
@@ -101,14 +101,14 @@ class HalfNormal(Distribution):
         value = jnp.where(near, jnp.log(erf(t_near)), jnp.log1p(-erfc(t_far)))
         return jnp.where(positive, jnp.where(tiny, value_tiny, value), -jnp.inf)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _, _ = self._standardize(x, "log_survival")
         # log(1 - erf(z / sqrt 2)) by log1p below z = 1 (exact near 0), log 2 + log Phi(-z) above
         near = z < 1
         value_near = jnp.log1p(-erf(jnp.where(near, z, 0.0) / _SQRT_2))
         return jnp.where(near, value_near, _LOG_2 + log_ndtr(-jnp.where(near, 1.0, z)))
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\sigma\sqrt2\operatorname{erf}^{-1}(u)` for :math:`u < 1/2` and
         :math:`-\sigma\,\Phi^{-1}((1 - u)/2)` above (exact ``1 - u``)."""
         scale, u = promote(self.scale, self._check_value(u, "icdf"))
@@ -117,28 +117,28 @@ class HalfNormal(Distribution):
         z_high = -ndtri(0.5 * (1.0 - jnp.where(low, 0.75, u)))
         return scale * jnp.where(low, z_low, z_high)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         (scale,) = promote(self.scale)
         eps = jax.random.normal(key, self._sample_shape(sample_shape), scale.dtype)
         return scale * jnp.abs(eps)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\tfrac12\log(\pi\sigma^2/2) + \tfrac12`."""
         (scale,) = promote(self.scale)
         value = 0.5 * math.log(math.pi / 2) + 0.5 + jnp.log(scale)
         return jnp.broadcast_to(value, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\sigma\sqrt{2/\pi}`."""
         (scale,) = promote(self.scale)
         return jnp.broadcast_to(_SQRT_2_OVER_PI * scale, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\sigma^2(1 - 2/\pi)`."""
         (scale,) = promote(self.scale)
         return jnp.broadcast_to((1.0 - 2.0 / math.pi) * scale * scale, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""0."""
         (scale,) = promote(self.scale)
         return jnp.zeros(self.batch_shape, scale.dtype)

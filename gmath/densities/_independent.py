@@ -83,7 +83,7 @@ class Independent(Distribution):
         n = self.reinterpreted_batch_ndims
         return jnp.sum(value, axis=tuple(range(-n, 0))) if n else value
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         r""":math:`\sum_i \log p_i(x_i)` over the reinterpreted dimensions.
 
         Args:
@@ -96,14 +96,14 @@ class Independent(Distribution):
         x = self._check_value(x)
         return self._reduce(self.base.log_prob(x))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         x = self._check_value(x, "score")
         return self.base.score(x)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         return self.base.sample(key, sample_shape)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\sum_i H[p_i]` over the reinterpreted dimensions.
 
         Returns:
@@ -111,13 +111,13 @@ class Independent(Distribution):
         """
         return self._reduce(self.base.entropy())
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         return self.base.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         return self.base.variance()
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.base.mode()
 
     def __repr__(self) -> str:

@@ -51,16 +51,16 @@ class Laplace(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale = self._standardize(x, "log_prob")
         return self._at_infinity(z, -jnp.abs(z) - jnp.log(scale) - _LOG_2)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\operatorname{sign}(x - \mu)/b`, with 0 at :math:`x = \mu`."""
         z, scale = self._standardize(x, "score")
         return -self._per_scale(jnp.sign(z), scale)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "cdf")
         half_tail = 0.5 * jnp.exp(-jnp.abs(z))
         return jnp.where(z < 0, half_tail, 1.0 - half_tail)
@@ -75,15 +75,15 @@ class Laplace(LocationScale, Distribution):
             jnp.log1p(-0.5 * jnp.exp(-jnp.where(neg, 0.0, z))),
         )
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_cdf")
         return self._log_lower(z)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_survival")
         return self._log_lower(-z)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + b\log 2u` for :math:`u < 1/2`, :math:`\mu - b\log 2(1 - u)`
         above (``1 - u`` is exact there)."""
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
@@ -91,24 +91,24 @@ class Laplace(LocationScale, Distribution):
         tail = jnp.where(low, u, 1.0 - u)
         return loc + scale * jnp.where(low, 1.0, -1.0) * jnp.log(2.0 * tail)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.laplace(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`1 + \log 2b`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(1.0 + _LOG_2 + jnp.log(scale), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`2b^2`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(2.0 * scale * scale, self.batch_shape)

@@ -17,7 +17,7 @@ class LocationScale:
     _param_event_ndims = {"loc": 0, "scale": 0}
 
     def _constraints(self):
-        return [(finite_positive(self.scale), "scale must be finite and positive.")]
+        return [(finite_positive(self.scale), "scale must be positive and finite.")]
 
     def _standardize(self, x, method: str | None = None):
         """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype (``method``, by

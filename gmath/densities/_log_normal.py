@@ -54,7 +54,7 @@ class LogNormal(Distribution):
     _param_event_ndims = {"loc": 0, "scale": 0}
 
     def _constraints(self):
-        return [(finite_positive(self.scale), "scale must be finite and positive.")]
+        return [(finite_positive(self.scale), "scale must be positive and finite.")]
 
     def _standardize(self, x, method):
         # z = (log x - mu) / sigma at the safe point x = 1 outside the support.
@@ -66,12 +66,12 @@ class LogNormal(Distribution):
         log_x = jnp.where(finite | ~inside, jnp.log(jnp.where(finite, x, 1.0)), jnp.inf)
         return standardize(log_x, loc, scale), log_x, scale, inside
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, log_x, scale, inside = self._standardize(x, "log_prob")
         value = -0.5 * z * z - log_x - jnp.log(scale) - _HALF_LOG_2PI
         return jnp.where(inside & (z < jnp.inf), value, -jnp.inf)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-(1 + (\log x - \mu)/\sigma^2)/x` for :math:`x > 0`, 0 outside (and at
         :math:`+\infty`, its limit)."""
         z, log_x, scale, inside = self._standardize(x, "score")
@@ -80,45 +80,45 @@ class LogNormal(Distribution):
         z_over_scale = standardize(jnp.where(inside, z, 0.0), 0.0, scale)  # no overflow in d/dscale
         return jnp.where(inside, -(1.0 + z_over_scale) / x_safe, 0.0)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _, _, inside = self._standardize(x, "cdf")
         return jnp.where(inside, ndtr(z), 0.0)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         z, _, _, inside = self._standardize(x, "log_cdf")
         return jnp.where(inside, log_ndtr(z), -jnp.inf)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _, _, inside = self._standardize(x, "log_survival")
         return jnp.where(inside, log_ndtr(-z), 0.0)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\exp(\mu + \sigma\,\Phi^{-1}(u))`."""
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
         return jnp.exp(loc + scale * ndtri(u))
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return jnp.exp(loc + scale * eps)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\mu + \tfrac12 + \log\sigma + \tfrac12\log 2\pi`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc + 0.5 + _HALF_LOG_2PI + jnp.log(scale), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`e^{\mu + \sigma^2/2}`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(jnp.exp(loc + 0.5 * scale * scale), self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`(e^{\sigma^2} - 1)\,e^{2\mu + \sigma^2}`."""
         loc, scale = promote(self.loc, self.scale)
         s2 = scale * scale
         return jnp.broadcast_to(jnp.expm1(s2) * jnp.exp(2.0 * loc + s2), self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`e^{\mu - \sigma^2}`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(jnp.exp(loc - scale * scale), self.batch_shape)

@@ -49,51 +49,51 @@ class Logistic(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale = self._standardize(x, "log_prob")
         a = jnp.abs(z)
         return self._at_infinity(z, -a - 2.0 * log1pexp(-a) - jnp.log(scale))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\tanh(z/2)/s`."""
         z, scale = self._standardize(x, "score")
         return -self._per_scale(jnp.tanh(0.5 * z), scale)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "cdf")
         return jax.nn.sigmoid(z)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_cdf")
         return -log1pexp(-z)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         z, _ = self._standardize(x, "log_survival")
         return -log1pexp(z)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + s\,(\log u - \log(1 - u))` (``log1p``)."""
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
         return loc + scale * (jnp.log(u) - jnp.log1p(-u))
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.logistic(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\log s + 2`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(jnp.log(scale) + 2.0, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\pi^2 s^2 / 3`."""
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(_PI_SQ_OVER_3 * scale * scale, self.batch_shape)

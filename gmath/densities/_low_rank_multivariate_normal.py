@@ -98,7 +98,7 @@ class LowRankMultivariateNormal(Distribution):
 
     def _constraints(self):
         return [
-            (jnp.all(finite_positive(self.cov_diag), -1), "cov_diag must be finite and positive.")
+            (jnp.all(finite_positive(self.cov_diag), -1), "cov_diag must be positive and finite.")
         ]
 
     @property
@@ -127,7 +127,7 @@ class LowRankMultivariateNormal(Distribution):
         u = (x - loc) / jnp.sqrt(delta)
         return u, a, chol, delta
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         u, a, chol, delta = self._whitened(x, "log_prob")
         r = chol.shape[-1]
         eye = jnp.eye(r, dtype=chol.dtype)
@@ -138,7 +138,7 @@ class LowRankMultivariateNormal(Distribution):
         d = u.shape[-1]
         return -0.5 * jnp.sum(z * z, -1) - self._half_log_det(delta, chol) - 0.5 * d * _LOG_2PI
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\Sigma^{-1}(x - \mu) = -D^{-1/2}\big(u - A C^{-1} A^\top u\big)` (Woodbury).
 
         Args:
@@ -154,7 +154,7 @@ class LowRankMultivariateNormal(Distribution):
         full = jnp.broadcast_shapes(out.shape, self.batch_shape + self.event_shape)
         return jnp.broadcast_to(out, full)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r""":math:`\mu + W\varepsilon_1 + \sqrt\delta\odot\varepsilon_2`, standard normal
         :math:`\varepsilon_1 \in \mathbb R^r`, :math:`\varepsilon_2 \in \mathbb R^d`.
 
@@ -172,7 +172,7 @@ class LowRankMultivariateNormal(Distribution):
         eps_d = jax.random.normal(key_d, shape, loc.dtype)
         return loc + _matvec(w, eps_w) + jnp.sqrt(delta) * eps_d
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`.
 
         Returns:
@@ -183,14 +183,14 @@ class LowRankMultivariateNormal(Distribution):
         value = 0.5 * d * (1.0 + _LOG_2PI) + self._half_log_det(delta, chol)
         return jnp.broadcast_to(value, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, _, _ = promote(self.loc, self.cov_factor, self.cov_diag)
         return jnp.broadcast_to(loc, self.batch_shape + self.event_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\Sigma_{ii} = \delta_i + \sum_j W_{ij}^2`.
 
         Returns:
@@ -199,7 +199,7 @@ class LowRankMultivariateNormal(Distribution):
         _, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
         return jnp.broadcast_to(delta + jnp.sum(w * w, -1), self.batch_shape + self.event_shape)
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         r""":math:`W W^\top + D`, shape ``batch + (d, d)`` (forms the dense matrix).
 
         Returns:
@@ -212,7 +212,7 @@ class LowRankMultivariateNormal(Distribution):
         )
         return jnp.broadcast_to(cov, self.batch_shape + (d, d))
 
-    def precision_matrix(self):
+    def precision_matrix(self) -> jax.Array:
         r""":math:`D^{-1} - D^{-1} W C^{-1} W^\top D^{-1}` (Woodbury), shape ``batch + (d, d)``.
 
         Returns:
@@ -228,6 +228,6 @@ class LowRankMultivariateNormal(Distribution):
         )
 
     @property
-    def scale_tril(self):
+    def scale_tril(self) -> jax.Array:
         r""":math:`\operatorname{chol}(W W^\top + D)` (forms the dense matrix: :math:`O(d^3)`)."""
         return jnp.linalg.cholesky(self.covariance())

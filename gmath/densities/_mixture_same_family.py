@@ -173,11 +173,11 @@ class MixtureSameFamily(Distribution):
             )
 
     # ------------------------------------------------------------------ densities
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         joint, _ = self._component_log_probs(x, "log_prob")
         return logsumexp(joint, axis=-1)
 
-    def responsibilities(self, x):
+    def responsibilities(self, x) -> jax.Array:
         r"""Posterior component probabilities :math:`r_k(x)`, shape ``S + batch + (K,)``.
 
         Args:
@@ -191,7 +191,7 @@ class MixtureSameFamily(Distribution):
         log_r = jnp.where(jnp.isneginf(total), -jnp.inf, joint - total)
         return jnp.exp(log_r)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`\sum_k r_k(x)\,\nabla_x\log p_k(x)` (responsibility-weighted component scores).
 
         Args:
@@ -207,7 +207,7 @@ class MixtureSameFamily(Distribution):
         terms = jnp.where(r > 0, r * scores, 0.0)
         return jnp.sum(terms, axis=-1 - len(self.event_shape))
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`F(x) = \sum_k w_k F_k(x)` (univariate components).
 
         Args:
@@ -236,7 +236,7 @@ class MixtureSameFamily(Distribution):
         use_q = log_q < _LOG_HALF
         return jnp.where(use_q, log1mexp(jnp.where(use_q, log_q, _LOG_HALF)), log_p)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log F(x) = \operatorname{logsumexp}_k(\log w_k + \log F_k(x))` (univariate).
 
         Where :math:`F(x) > 1/2` it is :math:`\log(1 - \sum_k w_k (1 - F_k(x)))` by
@@ -252,7 +252,7 @@ class MixtureSameFamily(Distribution):
         lc, ls = self._log_cdf_and_survival(x, "log_cdf")
         return self._complement(lc, ls)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(1 - F(x))`: ``logsumexp`` of the components' log-survival functions, or
         ``log1mexp`` of :meth:`log_cdf` where :math:`F(x) < 1/2` (univariate).
 
@@ -265,7 +265,7 @@ class MixtureSameFamily(Distribution):
         lc, ls = self._log_cdf_and_survival(x, "log_survival")
         return self._complement(ls, lc)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`F^{-1}(u)` by safeguarded Newton on the bracket
         :math:`[\min_k F_k^{-1}(u), \max_k F_k^{-1}(u)]` (univariate components).
 
@@ -296,7 +296,7 @@ class MixtureSameFamily(Distribution):
         return jnp.where(finite, x, jnp.where(u_b <= 0.5, lo, hi))
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Draw :math:`k \sim \operatorname{Categorical}(w)`, then :math:`x \sim p_k`.
 
         Args:
@@ -331,7 +331,7 @@ class MixtureSameFamily(Distribution):
         return jnp.take_along_axis(draws, index, axis=ns + nb).reshape(s + batch + event)
 
     # ------------------------------------------------------------------ moments
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\sum_k w_k \mu_k`, shape ``batch + event``.
 
         Returns:
@@ -341,7 +341,7 @@ class MixtureSameFamily(Distribution):
         out = jnp.sum(w * means, axis=-1 - len(self.event_shape))
         return jnp.broadcast_to(out, self.batch_shape + self.event_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\sum_k w_k \sigma_k^2 + \sum_k w_k (\mu_k - \mathbb E X)^2`, per coordinate.
 
         Returns:
@@ -356,7 +356,7 @@ class MixtureSameFamily(Distribution):
         out = jnp.sum(w * (variances + spread), axis=axis)
         return jnp.broadcast_to(out, self.batch_shape + self.event_shape)
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         r""":math:`\sum_k w_k \big(\Sigma_k + (\mu_k - \mu)(\mu_k - \mu)^\top\big)` (vector events,
         components with a ``covariance`` method).
 
@@ -373,7 +373,7 @@ class MixtureSameFamily(Distribution):
         out = jnp.sum(w * (covs + outer), axis=-3)
         return jnp.broadcast_to(out, self.batch_shape + self.event_shape * 2)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         """Not available: a mixture's mode has no closed form (and need not be unique).
 
         Raises:
@@ -383,7 +383,7 @@ class MixtureSameFamily(Distribution):
             "MixtureSameFamily.mode has no closed form; maximise log_prob numerically."
         )
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r"""Not available in closed form: use :meth:`entropy_estimate`.
 
         :math:`H = -\int p\log p` has no closed form for a mixture; it is bracketed by

@@ -265,7 +265,7 @@ class MultivariateNormal(Distribution):
         if name == "scale_tril":
             ok = jnp.all(finite_positive(_diagonal(matrix)), -1)
             ok = ok & jnp.all(jnp.isfinite(jnp.tril(matrix)), (-2, -1))
-            return [(ok, "scale_tril must be finite with a positive diagonal.")]
+            return [(ok, "scale_tril must have a positive diagonal and finite entries.")]
         factor = jnp.linalg.cholesky(_flip(matrix) if name == "precision_matrix" else matrix)
         ok = jnp.all(jnp.isfinite(factor), (-2, -1))
         return [(ok, f"{name} must be positive definite.")]
@@ -280,7 +280,7 @@ class MultivariateNormal(Distribution):
         return _mT(_flip(jnp.linalg.cholesky(_flip(precision))))
 
     @property
-    def scale_tril(self):
+    def scale_tril(self) -> jax.Array:
         r"""Lower-triangular :math:`L` with :math:`\Sigma = L L^\top`, shape ``batch' + (d, d)``.
 
         ``batch'`` is the matrix parameter's own batch shape (it is not broadcast against ``loc``).
@@ -319,12 +319,12 @@ class MultivariateNormal(Distribution):
         return z, half_log_det.astype(x.dtype), diff
 
     # ------------------------------------------------------------------ methods
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, half_log_det, _ = self._whiten(x, "log_prob")
         d = z.shape[-1]
         return -0.5 * jnp.sum(z * z, -1) - half_log_det - 0.5 * d * _LOG_2PI
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\Sigma^{-1}(x - \mu)`, shape of ``x`` broadcast with ``batch + (d,)``.
 
         Args:
@@ -341,7 +341,7 @@ class MultivariateNormal(Distribution):
         full = jnp.broadcast_shapes(out.shape, x.shape, self.batch_shape + self.event_shape)
         return jnp.broadcast_to(out, full)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r""":math:`\mu + L\varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`.
 
         Args:
@@ -356,7 +356,7 @@ class MultivariateNormal(Distribution):
         out = loc + _matvec(self.scale_tril, eps)
         return jnp.broadcast_to(out, eps.shape)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`.
 
         Returns:
@@ -366,14 +366,14 @@ class MultivariateNormal(Distribution):
         d = self.event_shape[0]
         return jnp.broadcast_to(0.5 * d * (1.0 + _LOG_2PI) + half_log_det, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, _ = self._promoted()
         return jnp.broadcast_to(loc, self.batch_shape + self.event_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         r"""Covariance :math:`\Sigma = L L^\top`, shape ``batch + (d, d)``.
 
         Returns:
@@ -392,7 +392,7 @@ class MultivariateNormal(Distribution):
         d = self.event_shape[0]
         return jnp.broadcast_to(cov, self.batch_shape + (d, d))
 
-    def precision_matrix(self):
+    def precision_matrix(self) -> jax.Array:
         r"""Precision :math:`\Sigma^{-1} = L^{-\top} L^{-1}`, shape ``batch + (d, d)``.
 
         Returns:
@@ -408,7 +408,7 @@ class MultivariateNormal(Distribution):
         d = self.event_shape[0]
         return jnp.broadcast_to(prec, self.batch_shape + (d, d))
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r"""Marginal variances :math:`\Sigma_{ii} = \sum_j L_{ij}^2`, shape ``batch + (d,)``.
 
         Returns:

@@ -84,7 +84,7 @@ class MultivariateNormalDiag(Distribution):
         return [
             (
                 jnp.all(finite_positive(self.scale_diag), -1),
-                "scale_diag must be finite and positive.",
+                "scale_diag must be positive and finite.",
             )
         ]
 
@@ -96,13 +96,13 @@ class MultivariateNormalDiag(Distribution):
     def _full(self, value):
         return jnp.broadcast_to(value, self.batch_shape + self.event_shape)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale = self._standardize(x, "log_prob")
         d = self.event_shape[0]
         log_scale = jnp.sum(jnp.broadcast_to(jnp.log(scale), scale.shape[:-1] + (d,)), -1)
         return -0.5 * jnp.sum(z * z, -1) - log_scale - 0.5 * d * _LOG_2PI
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-(x - \mu)/s^2`.
 
         Args:
@@ -114,7 +114,7 @@ class MultivariateNormalDiag(Distribution):
         z, scale = self._standardize(x, "score")
         return -standardize(z, 0.0, scale)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r""":math:`\mu + s \odot \varepsilon` with :math:`\varepsilon \sim \mathcal N(0, I)`.
 
         Args:
@@ -128,7 +128,7 @@ class MultivariateNormalDiag(Distribution):
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\tfrac d2(1 + \log 2\pi) + \sum_i \log s_i`.
 
         Returns:
@@ -139,25 +139,25 @@ class MultivariateNormalDiag(Distribution):
         log_scale = jnp.sum(self._full(jnp.log(scale)), -1)
         return 0.5 * d * (1.0 + _LOG_2PI) + log_scale
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, _ = promote(self.loc, self.scale_diag)
         return self._full(loc)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         _, scale = promote(self.loc, self.scale_diag)
         return self._full(scale * scale)
 
     @property
-    def scale_tril(self):
+    def scale_tril(self) -> jax.Array:
         r""":math:`\operatorname{diag}(s)`, shape ``batch + (d, d)``."""
         _, scale = promote(self.loc, self.scale_diag)
         scale = self._full(scale)
         return scale[..., :, None] * jnp.eye(scale.shape[-1], dtype=scale.dtype)
 
-    def covariance(self):
+    def covariance(self) -> jax.Array:
         r""":math:`\operatorname{diag}(s^2)`, shape ``batch + (d, d)``.
 
         Returns:
@@ -166,7 +166,7 @@ class MultivariateNormalDiag(Distribution):
         var = self.variance()
         return var[..., :, None] * jnp.eye(var.shape[-1], dtype=var.dtype)
 
-    def precision_matrix(self):
+    def precision_matrix(self) -> jax.Array:
         r""":math:`\operatorname{diag}(s^{-2})`, shape ``batch + (d, d)``.
 
         Returns:

@@ -57,15 +57,15 @@ class Normal(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         z, scale = self._standardize(x)
         return self._at_infinity(z, -0.5 * z * z - jnp.log(scale) - _HALF_LOG_2PI)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         z, scale = self._standardize(x)
         return -self._per_scale(z, scale)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`\Phi((x - \mu)/\sigma)`.
 
         Args:
@@ -77,7 +77,7 @@ class Normal(LocationScale, Distribution):
         z, _ = self._standardize(x)
         return ndtr(z)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log\Phi((x - \mu)/\sigma)`, accurate deep in the lower tail.
 
         Args:
@@ -89,7 +89,7 @@ class Normal(LocationScale, Distribution):
         z, _ = self._standardize(x)
         return log_ndtr(z)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(1 - \Phi((x - \mu)/\sigma)) = \log\Phi(-(x - \mu)/\sigma)`.
 
         Args:
@@ -101,7 +101,7 @@ class Normal(LocationScale, Distribution):
         z, _ = self._standardize(x)
         return log_ndtr(-z)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + \sigma\,\Phi^{-1}(u)`.
 
         Args:
@@ -113,12 +113,12 @@ class Normal(LocationScale, Distribution):
         loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
         return loc + scale * ndtri(u)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\tfrac12 + \tfrac12\log 2\pi + \log\sigma`.
 
         Returns:
@@ -127,13 +127,13 @@ class Normal(LocationScale, Distribution):
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(0.5 + _HALF_LOG_2PI + jnp.log(scale), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(loc, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         loc, scale = promote(self.loc, self.scale)
         return jnp.broadcast_to(scale * scale, self.batch_shape)

@@ -171,15 +171,15 @@ class Poisson(Distribution):
             )
         ]
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         rate, x = promote_value(self._check_value(x), self.rate)
         return _log_prob(x, rate)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         """Undefined for a discrete ``x``: raises ``TypeError``."""
         undefined_score(self)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         (rate,) = promote(self.rate)
         shape = self._sample_shape(sample_shape)
         big = rate >= _NORMAL_SAMPLING_RATE
@@ -192,21 +192,21 @@ class Poisson(Distribution):
         draws = jnp.where(big, jnp.where(rate < jnp.inf, approx, jnp.inf), exact.astype(rate.dtype))
         return jnp.where(rate >= 0, draws, jnp.nan)  # a negative rate: NaN, never a count
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`-\sum_k p(k)\log p(k)`, summed or integrated as described above."""
         (rate,) = promote(self.rate)
         # dH/drate = E log(X + 1) - log(rate): +inf at rate 0
         return with_boundary_slope(_entropy, _rate_zero, jnp.broadcast_to(rate, self.batch_shape))
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\lambda`."""
         (rate,) = promote(self.rate)
         return jnp.broadcast_to(rate, self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\lambda`."""
         return self.mean()
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`\lfloor\lambda\rfloor`."""
         return jnp.floor(self.mean())

@@ -228,8 +228,8 @@ class StudentT(Distribution):
       >>> p = StudentT(df=3.0, loc=0.0, scale=1.0)
       >>> round(float(p.log_prob(1.0)), 6), round(float(p.cdf(1.0)), 6)
       (-1.576253, 0.804499)
-      >>> round(float(p.icdf(0.975)), 6), float(p.variance())
-      (3.182446, 3.0)
+      >>> round(float(p.icdf(0.975)), 5), float(p.variance())  # float32: 9 ulps, condition 26
+      (3.18245, 3.0)
     """
 
     df: Any = 1.0
@@ -241,7 +241,7 @@ class StudentT(Distribution):
     def _constraints(self):
         return [
             (jnp.asarray(self.df) > 0, "df must be positive."),
-            (finite_positive(self.scale), "scale must be finite and positive."),
+            (finite_positive(self.scale), "scale must be positive and finite."),
         ]
 
     def _standardize(self, x, method):
@@ -249,11 +249,11 @@ class StudentT(Distribution):
         df, loc, scale, x = promote(self.df, self.loc, self.scale, x)
         return df, (x - loc) / scale, scale
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         x = self._check_value(x, "log_prob")
         return _log_prob(*promote(x, self.df, self.loc, self.scale))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-(\nu + 1) z / (\sigma(\nu + z^2))`, without overflow for large :math:`z`."""
         df, z, scale = self._standardize(x, "score")
         sqrt_df = jnp.sqrt(df)
@@ -273,28 +273,28 @@ class StudentT(Distribution):
         scale = jnp.asarray(self.scale)
         return jnp.where((df > 0) & (scale > 0), out, jnp.nan)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         df, z, sign = self._standardize_finite(x, "cdf")
         return self._masked(_cdf(df, z), sign, 0.0, 1.0, df)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         df, z, sign = self._standardize_finite(x, "log_cdf")
         log_tail = _log_tail(df, z)
         value = jnp.where(z < 0, log_tail, log1mexp(log_tail))
         return self._masked(value, sign, -jnp.inf, 0.0, df)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         df, z, sign = self._standardize_finite(x, "log_survival")
         log_tail = _log_tail(df, z)
         value = jnp.where(z > 0, log_tail, log1mexp(log_tail))
         return self._masked(value, sign, 0.0, -jnp.inf, df)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + \sigma F_\nu^{-1}(u)` by safeguarded Newton (60 iterations)."""
         df, loc, scale, u = promote(self.df, self.loc, self.scale, self._check_value(u, "icdf"))
         return loc + scale * _standard_icdf(df, u)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Draws :math:`\mu + \sigma\,\varepsilon / \sqrt{G/(\nu/2)}`,
         :math:`\varepsilon \sim \mathcal N(0, 1)`, :math:`G \sim \mathrm{Gamma}(\nu/2, 1)`."""
         df, loc, scale = promote(self.df, self.loc, self.scale)
@@ -305,7 +305,7 @@ class StudentT(Distribution):
         g = jax.random.gamma(key_gamma, half_df, shape, df.dtype)
         return loc + scale * eps * jax.lax.rsqrt(g / half_df)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         df, loc, scale = promote(self.df, self.loc, self.scale)
         # with h = df/2, the log-gammas and digammas in Stirling form (stirlerr, L =
         # psi_minus_log), the large terms cancelled analytically:
@@ -324,12 +324,12 @@ class StudentT(Distribution):
         value = jnp.where((df > 0) & (scale > 0), value, jnp.nan)
         return jnp.broadcast_to(value, self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`\mu` for :math:`\nu > 1`, NaN otherwise."""
         df, loc, scale = promote(self.df, self.loc, self.scale)
         return jnp.broadcast_to(jnp.where((df > 1) & (scale > 0), loc, jnp.nan), self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`\sigma^2\nu/(\nu - 2)` for :math:`\nu > 2`, :math:`+\infty` for
         :math:`1 < \nu \le 2`, NaN for :math:`\nu \le 1`."""
         df, loc, scale = promote(self.df, self.loc, self.scale)
@@ -339,6 +339,6 @@ class StudentT(Distribution):
         value = jnp.where(scale > 0, value, jnp.nan)
         return jnp.broadcast_to(value, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         df, loc, scale = promote(self.df, self.loc, self.scale)
         return jnp.broadcast_to(jnp.where((df > 0) & (scale > 0), loc, jnp.nan), self.batch_shape)

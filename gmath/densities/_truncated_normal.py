@@ -329,54 +329,54 @@ class TruncatedNormal(Distribution):
 
     def _constraints(self):
         return [
-            (finite_positive(self.scale), "scale must be finite and positive."),
+            (finite_positive(self.scale), "scale must be positive and finite."),
             (jnp.asarray(self.low) < jnp.asarray(self.high), "low must be below high."),
         ]
 
     def _promoted(self, *extra):
         return promote(self.loc, self.scale, self.low, self.high, *extra)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         return _log_prob(*self._promoted(self._check_value(x, "log_prob")))
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-(x - \mu)/\sigma^2` on :math:`[a, b]`, 0 outside."""
         loc, scale, low, high, x = self._promoted(self._check_value(x, "score"))
         inside = (x >= low) & (x <= high)
         return jnp.where(inside, -standardize(jnp.where(inside, x, loc), loc, scale) / scale, 0.0)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`(\Phi(z) - \Phi(\alpha))/Z`, 0 below :math:`a` and 1 above :math:`b`."""
         return jnp.exp(_log_mass(*self._promoted(self._check_value(x, "cdf")), upper=False))
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         return _log_mass(*self._promoted(self._check_value(x, "log_cdf")), upper=False)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         return _log_mass(*self._promoted(self._check_value(x, "log_survival")), upper=True)
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile: :math:`z = \log\Phi^{-1}(\log(\Phi(\alpha) + uZ))` below the parent median,
         :math:`z = -\log\Phi^{-1}(\log(\Phi(-\beta) + (1 - u)Z))` above it, clipped to
         :math:`[\alpha, \beta]`; :math:`x = \mu + \sigma z`."""
         return _icdf(*self._promoted(self._check_value(u, "icdf")))
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Inverse-CDF sampling: exact also when :math:`[a, b]` is far in a tail."""
         loc, scale, low, high = self._promoted()
         u = jax.random.uniform(key, self._sample_shape(sample_shape), loc.dtype)
         return _icdf(loc, scale, low, high, u)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         return jnp.broadcast_to(_moments(*self._promoted())[0], self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         return jnp.broadcast_to(_moments(*self._promoted())[1], self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         return jnp.broadcast_to(_moments(*self._promoted())[2], self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`\mu` clipped to :math:`[a, b]`."""
         loc, scale, low, high = promote(self.loc, self.scale, self.low, self.high)
         return jnp.broadcast_to(jnp.clip(loc, low, high), self.batch_shape)

@@ -53,18 +53,18 @@ class Uniform(Distribution):
         x = self._check_value(x, method)
         return promote(self.low, self.high, x)
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         low, high, x = self._prepare(x, "log_prob")
         inside = (x >= low) & (x <= high)
         outside = jnp.where(low < high, -jnp.inf, jnp.nan)  # NaN for invalid parameters
         return jnp.where(inside, -jnp.log(high - low), outside)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r"""0 everywhere (the density is constant on the support and :math:`-\infty` off it)."""
         low, high, x = self._prepare(x, "score")
         return jnp.zeros(jnp.broadcast_shapes(low.shape, high.shape, x.shape), x.dtype)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r""":math:`(x - a)/(b - a)` clipped to :math:`[0, 1]`."""
         low, high, x = self._prepare(x, "cdf")
         # clip x first: beyond the ends the value is a constant, with zero (not inf * 0)
@@ -72,12 +72,12 @@ class Uniform(Distribution):
         value = (jnp.clip(x, low, high) - low) / (high - low)
         return jnp.where(low < high, value, jnp.nan)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log(x - a) - \log(b - a)` on the support, :math:`-\infty` below, 0 above."""
         low, high, x = self._prepare(x, "log_cdf")
         return self._log_fraction(x - low, high - low)
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(b - x) - \log(b - a)` on the support, 0 below, :math:`-\infty` above."""
         low, high, x = self._prepare(x, "log_survival")
         return self._log_fraction(high - x, high - low)
@@ -91,32 +91,32 @@ class Uniform(Distribution):
         outside = jnp.where(distance <= 0, -jnp.inf, 0.0)
         return jnp.where(inside, value, jnp.where(width > 0, outside, jnp.nan))
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`a + u\,(b - a)`."""
         low, high, u = self._prepare(u, "icdf")
         return low + u * (high - low)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         low, high = promote(self.low, self.high)
         u = jax.random.uniform(key, self._sample_shape(sample_shape), low.dtype)
         return low + u * (high - low)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`\log(b - a)`."""
         low, high = promote(self.low, self.high)
         return jnp.broadcast_to(jnp.log(high - low), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r""":math:`(a + b)/2`, computed as :math:`a + (b - a)/2`."""
         low, high = promote(self.low, self.high)
         return jnp.broadcast_to(low + 0.5 * (high - low), self.batch_shape)
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r""":math:`(b - a)^2 / 12`."""
         low, high = promote(self.low, self.high)
         width = high - low
         return jnp.broadcast_to(width * width / 12.0, self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r"""The midpoint (every point of :math:`[a, b]` maximises the density)."""
         return self.mean()

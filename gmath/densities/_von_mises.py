@@ -290,7 +290,7 @@ class VonMises(Distribution):
         return [
             (
                 finite_nonnegative(self.concentration),
-                "concentration must be finite and nonnegative.",
+                "concentration must be nonnegative and finite.",
             )
         ]
 
@@ -299,57 +299,57 @@ class VonMises(Distribution):
             return promote(self.loc, self.concentration)
         return promote(self.loc, self.concentration, self._check_value(x, method))
 
-    def log_prob(self, x):
+    def log_prob(self, x) -> jax.Array:
         loc, k, x = self._promoted(x)
         return _log_prob(x, loc, k)
 
-    def score(self, x):
+    def score(self, x) -> jax.Array:
         r""":math:`-\kappa\sin(x - \mu)`."""
         loc, k, x = self._promoted(x, "score")
         return jnp.where(_valid(k), -k * jnp.sin(x - loc), jnp.nan)
 
-    def cdf(self, x):
+    def cdf(self, x) -> jax.Array:
         r"""CDF of the representative in :math:`[\mu - \pi, \mu + \pi]` (see above)."""
         loc, k, x = self._promoted(x, "cdf")
         return _cdf(x, loc, k)
 
-    def log_cdf(self, x):
+    def log_cdf(self, x) -> jax.Array:
         r""":math:`\log F(x)`."""
         return jnp.log(self.cdf(x))
 
-    def log_survival(self, x):
+    def log_survival(self, x) -> jax.Array:
         r""":math:`\log(1 - F(x))`, evaluated as :math:`\log F` of the reflection about
         :math:`\mu` (no cancellation)."""
         loc, k, x = self._promoted(x, "log_survival")
         return jnp.log(_cdf(2 * loc - x, loc, k))
 
-    def icdf(self, u):
+    def icdf(self, u) -> jax.Array:
         r"""Quantile in :math:`[\mu - \pi, \mu + \pi]`, with implicit derivatives."""
         loc, k, u = self._promoted(u, "icdf")
         return _icdf(u, loc, k)
 
-    def sample(self, key, sample_shape=()):
+    def sample(self, key, sample_shape=()) -> jax.Array:
         loc, k = promote(self.loc, self.concentration)
         shape = self._sample_shape(sample_shape)
         theta = _sample_centred(key, k, shape, loc.dtype)
         return loc + jnp.where(_valid(k), theta, jnp.nan)
 
-    def entropy(self):
+    def entropy(self) -> jax.Array:
         r""":math:`-\kappa I_1(\kappa)/I_0(\kappa) + \log 2\pi + \log I_0(\kappa)`."""
         loc, k = promote(self.loc, self.concentration)
         h = _kappa_times_one_minus_bessel_ratio(k) + _LOG_2PI + jnp.log(i0e(k))
         return jnp.broadcast_to(jnp.where(_valid(k), h, jnp.nan), self.batch_shape)
 
-    def mean(self):
+    def mean(self) -> jax.Array:
         r"""Mean direction :math:`\mu` (circular mean)."""
         loc, k = promote(self.loc, self.concentration)
         return jnp.broadcast_to(jnp.where(_valid(k), loc, jnp.nan), self.batch_shape)
 
-    def mode(self):
+    def mode(self) -> jax.Array:
         r""":math:`\mu`."""
         return self.mean()
 
-    def variance(self):
+    def variance(self) -> jax.Array:
         r"""Circular variance :math:`1 - I_1(\kappa)/I_0(\kappa)`."""
         loc, k = promote(self.loc, self.concentration)
         var = _one_minus_bessel_ratio(k)
