@@ -140,8 +140,8 @@ def _mlp_score(dtype: str, width: int = 64):
     W2 = jax.random.normal(ks[1], (width, width), dtype=dtype) / math.sqrt(width)
     W3 = jax.random.normal(ks[2], (width, 2), dtype=dtype) / math.sqrt(width)
 
-    def score(x, t):  # x: [batch, 2], t scalar
-        t_col = jnp.broadcast_to(jnp.asarray(t, x.dtype), x.shape[:-1] + (1,))
+    def score(x, t):  # x: [batch, 2]; t: [batch] (gmath's model convention) or a scalar
+        t_col = jnp.broadcast_to(jnp.reshape(jnp.asarray(t, x.dtype), (-1, 1)), x.shape[:-1] + (1,))
         h = jnp.tanh(jnp.concatenate([x, t_col], -1) @ W1)
         h = jnp.tanh(h @ W2)
         return h @ W3 - x
