@@ -27,6 +27,12 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_HALF = -math.log(2.0)
 _CF_DEPTH = 60
 _CF_START = 3.0  # the continued fraction of depth 60 is exact to rounding from here
+# in float32 (x64 disabled, no float64 working dtype) from t = 1 at depth 120: its truncation
+# error there, about exp(-2 t sqrt(depth)) = 3e-10, is below float32 rounding, while the
+# direct form's cancellations (c = 1/M - t, d = 1/c - t, d - c) cost up to 400 ulps of the
+# variance at t = 2.6
+_CF_START_F32 = 1.0
+_CF_DEPTH_F32 = 120
 _QUAD_SPREAD = 8.0  # quadrature where log p varies by at most this much over [a, b]
 _GL_X, _GL_W = (v[16:] for v in np.polynomial.legendre.leggauss(32))  # positive half
 
@@ -114,7 +120,8 @@ def _mills_continued_fraction(t):
     :math:`M(t) = 1/(t + 1/(t + 2/(t + 3/(t + \cdots))))` evaluated backwards from depth
     60 (exact to rounding for :math:`t \ge 3`)."""
     d = jnp.zeros_like(t)
-    for j in range(_CF_DEPTH, 1, -1):
+    depth = _CF_DEPTH if t.dtype == jnp.float64 else _CF_DEPTH_F32
+    for j in range(depth, 1, -1):
         d = j / (t + d)
     return 1.0 / (t + d), d
 
@@ -123,8 +130,9 @@ def _mills(t):
     r"""``(log M, c, d)`` of the Mills ratio at finite :math:`t \ge 0`: :math:`M = 1/(t + c)`,
     :math:`c = 1/(t + d)`; the continued fraction from :math:`t = 3`, below it
     :math:`M = \Phi(-t)/\varphi(t)` (where :math:`c = 1/M - t` cancels at most a factor 12)."""
-    cf = t >= _CF_START
-    t_cf = jnp.where(cf, t, _CF_START)
+    start = _CF_START if t.dtype == jnp.float64 else _CF_START_F32
+    cf = t >= start
+    t_cf = jnp.where(cf, t, start)
     c_cf, d_cf = _mills_continued_fraction(t_cf)
     t_d = jnp.where(cf, 0.0, t)
     log_m_d = log_ndtr(-t_d) - _log_phi(t_d)
