@@ -44,6 +44,7 @@ from gmath.games import (
     solve_matrix_game,
 )
 from gmath.scores import (
+    LangevinInfo,
     LangevinKernel,
     LangevinState,
     NoiseSchedule,
@@ -77,10 +78,15 @@ def densities() -> list[jax.Array]:
     shapes: list[tuple[int, ...]] = [d.batch_shape for d in families]
     assert shapes == [(), (3,), (), (), (), (), (), ()]
     key = jax.random.key(0)
-    x: jax.Array = p.sample(key, (4,))
-    lp: jax.Array = p.log_prob(x)
-    mean: jax.Array = mix.mean()
-    return [lp, mean, mvn.entropy(), ind.entropy()]
+    x = p.sample(key, (4,))
+    lp = p.log_prob(x)
+    mean = mix.mean()
+    entropies = [mvn.entropy(), ind.entropy()]
+    assert_type(x, jax.Array)
+    assert_type(lp, jax.Array)
+    assert_type(mean, jax.Array)
+    assert_type(entropies, list[jax.Array])
+    return [lp, mean, *entropies]
 
 
 def divergences() -> list[jax.Array]:
@@ -104,7 +110,10 @@ def samplers() -> list[jax.Array]:
     target = Independent(Normal(jnp.zeros(2), 1.0), 1)
     kernel: LangevinKernel = mala(target.log_prob, step_size=0.1)
     state: LangevinState = kernel.init(jnp.zeros(2))
-    _, (positions, _) = sample_chain(jax.random.key(2), kernel, state, num_steps=5)
+    final, (positions, infos) = sample_chain(jax.random.key(2), kernel, state, num_steps=5)
+    assert_type(final, LangevinState)
+    assert_type(positions, jax.Array)
+    assert_type(infos, LangevinInfo)
     biased: LangevinKernel = ula(target.log_prob, step_size=0.1)
     assert_type(biased, LangevinKernel)
     # DDIM from an eps-prediction model ``(x [batch, ...], t [batch]) -> [batch, ...]``
