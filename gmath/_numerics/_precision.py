@@ -10,6 +10,8 @@ every ``dot_general`` that the public functions trace.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -19,13 +21,15 @@ __all__ = ["HIGHEST", "highest_precision", "matmul"]
 
 HIGHEST = lax.Precision.HIGHEST
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def matmul(a, b):
     """``a @ b`` at full float32 precision on every backend."""
     return jnp.matmul(a, b, precision=HIGHEST)
 
 
-def highest_precision(fn):
+def highest_precision(fn: F) -> F:
     """Run ``fn`` with every matrix product it traces at ``Precision.HIGHEST``.
 
     For functions that take no user callables: a user's own network traced inside would be
@@ -33,8 +37,8 @@ def highest_precision(fn):
     """
 
     @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         with jax.default_matmul_precision("highest"):
             return fn(*args, **kwargs)
 
-    return wrapped
+    return cast(F, wrapped)  # functools.wraps: the signature of fn

@@ -130,12 +130,16 @@ def samplers() -> list[jax.Array]:
 def games() -> list[jax.Array]:
     """Matrix games and a differentiable game with two solvers."""
     A = jnp.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0]])
-    sol: MatrixGameSolution = solve_matrix_game(A)
+    sol = solve_matrix_game(A)
+    assert_type(sol, MatrixGameSolution)
     xs, ys, value, gap = sol
     converged: jax.Array = sol.converged
-    v: jax.Array = matrix_game_value(A)
-    g: jax.Array = duality_gap(A, xs, ys)
-    qre: LogitEquilibrium = logit_equilibrium(A, temperature=0.1)
+    v = matrix_game_value(A)
+    g = duality_gap(A, xs, ys)
+    assert_type(v, jax.Array)
+    assert_type(g, jax.Array)
+    qre = logit_equilibrium(A, temperature=0.1)
+    assert_type(qre, LogitEquilibrium)
     game = ZeroSumGame(lambda x, y: jnp.sum(x * y))
     solver: Solver = extragradient(0.1)
     state, trace = solve(game, solver, (jnp.ones(1), jnp.ones(1)), num_steps=10)
