@@ -21,12 +21,14 @@ kernel NaN, and raises :class:`~gmath.config.InvalidParameterError` in checks mo
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import ArrayLike
 
 from gmath._config import error_if_not
 from gmath._numerics import matmul, promote, safe_sqrt
@@ -275,7 +277,7 @@ class SumKernel(Kernel):
 
 
 # ---------------------------------------------------------------------------- constructors
-def rbf(*, bandwidth=1.0) -> RBF | SumKernel:
+def rbf(*, bandwidth: ArrayLike | Sequence[ArrayLike] = 1.0) -> RBF | SumKernel:
     r"""Gaussian (RBF) kernel :math:`\exp(-\|x - y\|^2 / (2h^2))`; several bandwidths sum.
 
     Args:
@@ -293,7 +295,7 @@ def rbf(*, bandwidth=1.0) -> RBF | SumKernel:
     return RBF(bandwidth)
 
 
-def imq(*, bandwidth=1.0, exponent=-0.5) -> IMQ:
+def imq(*, bandwidth: ArrayLike = 1.0, exponent: ArrayLike = -0.5) -> IMQ:
     r"""Inverse multiquadric kernel :math:`(1 + \|x - y\|^2/h^2)^\beta`, :math:`-1 < \beta < 0`.
 
     The default of kernel Stein discrepancies (it detects non-convergence; Gorham and Mackey 2017
@@ -310,7 +312,7 @@ def imq(*, bandwidth=1.0, exponent=-0.5) -> IMQ:
     return IMQ(bandwidth, exponent)
 
 
-def laplace(*, bandwidth=1.0) -> Laplace:
+def laplace(*, bandwidth: ArrayLike = 1.0) -> Laplace:
     r"""Laplace kernel :math:`\exp(-\|x - y\| / h)`.
 
     Examples:
@@ -323,7 +325,7 @@ def laplace(*, bandwidth=1.0) -> Laplace:
     return Laplace(bandwidth)
 
 
-def rational_quadratic(*, bandwidth=1.0, alpha=1.0) -> RationalQuadratic:
+def rational_quadratic(*, bandwidth: ArrayLike = 1.0, alpha: ArrayLike = 1.0) -> RationalQuadratic:
     r"""Rational quadratic kernel :math:`(1 + \|x - y\|^2 / (2\alpha h^2))^{-\alpha}`.
 
     Examples:
@@ -349,7 +351,7 @@ def linear() -> Linear:
     return Linear()
 
 
-def polynomial(*, degree: int = 3, scale=None, offset=1.0) -> Polynomial:
+def polynomial(*, degree: int = 3, scale=None, offset: ArrayLike = 1.0) -> Polynomial:
     r"""Polynomial kernel :math:`(\gamma\, x\cdot y + c)^p`; ``scale=None`` is :math:`1/d`.
 
     Examples:

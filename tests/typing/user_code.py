@@ -97,7 +97,8 @@ def divergences() -> list[jax.Array]:
     x = jax.random.normal(jax.random.key(1), (16, 2))
     y = x + 1.0
     s = sinkhorn_divergence(x, y, epsilon=0.1)
-    m = mmd_squared(x, y, kernel=kernels.rbf(bandwidth=1.0))
+    # the median heuristic's bandwidth is an array
+    m = mmd_squared(x, y, kernel=kernels.rbf(bandwidth=kernels.median_heuristic(x, y)))
     assert_type(d_kl, jax.Array)
     assert_type(d_renyi, jax.Array)
     assert_type(s, jax.Array)
