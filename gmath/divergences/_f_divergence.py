@@ -20,7 +20,6 @@ from gmath.divergences._params import (
     common_dtype,
     family,
     finish,
-    freeze_identical,
     params,
 )
 
@@ -284,8 +283,7 @@ def f_divergence(
                 f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
                 "the same number of categories)."
             )
-    fp, fq = freeze_identical(p, q, shape)
-    exact = _exact(fp, fq, generator)
+    exact = _exact(p, q, generator)
     if exact is not None:
         return finish(p, q, exact, shape)
     if key is None or num_samples is None:

@@ -31,6 +31,7 @@ from gmath.divergences._params import (
     log1p_minus,
     log1p_rel,
     log_ratio,
+    nonnegative,
     params,
     raw_log_weights,
 )
@@ -152,7 +153,7 @@ def gamma_bregman(a, b, da, db, a2=None, b2=None) -> jax.Array:
     da_g = jnp.where(stir, 0.0, da)
     rho_g = jnp.where(stir, 0.0, rho)
     general = lgamma_bregman(a_g, da_g) + a_g * _expm1_minus(rho_g) - da_g * rho_g
-    return jnp.maximum(jnp.where(stir, stirling, general), 0.0)
+    return nonnegative(jnp.where(stir, stirling, general))
 
 
 def _gamma_kl(ap, bp, aq, bq):
@@ -202,7 +203,7 @@ def dirichlet_bregman(a, da) -> jax.Array:
     a0 = jnp.sum(a, -1)
     d0 = jnp.sum(da, -1)
     out = jnp.sum(lgamma_bregman(a, da), -1) - lgamma_bregman(a0, d0)
-    return jnp.maximum(out, 0.0)
+    return nonnegative(out)
 
 
 @register_kl("Beta", "Beta")
@@ -441,7 +442,7 @@ def categorical_bregman(a, d) -> jax.Array:
     terms = jnp.where(small, p * _expm1_minus(ds), big - p - p * dl)
     close = log1p_minus(x) + jnp.sum(jnp.where(on, terms, 0.0), -1)
     far = lse - jnp.sum(jnp.where(on, p * d, 0.0), -1)
-    return jnp.maximum(jnp.where(near, close, far), 0.0)
+    return nonnegative(jnp.where(near, close, far))
 
 
 def log_mass_outside(on, b) -> jax.Array:
@@ -452,7 +453,11 @@ def log_mass_outside(on, b) -> jax.Array:
     directly (accurate as :math:`Q(S) \to 0`, where :math:`1 - Q(\text{not } S)` rounds to 0:
     a point mass against :math:`q = 10^{-30}` gives :math:`-\log q = 69.08`, not inf)."""
     total = jax.nn.logsumexp(b, axis=-1)
-    out = jax.nn.logsumexp(jnp.where(on, -jnp.inf, b), axis=-1) - total
+    # rows with no category outside S: -log Q(S) = 0, from dummy finite weights (a log-sum-exp
+    # of only -inf has NaN derivatives, which the where below would not stop)
+    any_out = jnp.any(~on, axis=-1)
+    b_out = jnp.where(on, jnp.where(any_out[..., None], -jnp.inf, 0.0), b)
+    out = jnp.where(any_out, jax.nn.logsumexp(b_out, axis=-1) - total, -jnp.inf)
     inside = jax.nn.logsumexp(jnp.where(on, b, -jnp.inf), axis=-1) - total
     mostly_in = out < -math.log(2.0)
     return jnp.where(
@@ -598,7 +603,7 @@ def geometric_bregman(log_fail, delta, target=None) -> jax.Array:
     fail_q = jnp.exp(f + dl if target is None else jnp.where(small, 0.0, target))
     x = jnp.where(small, -w * jnp.expm1(ds), (jnp.exp(f) - fail_q) / p)
     tail = jnp.where(small, w * _expm1_minus(ds), (fail_q - jnp.exp(f) * (1 + dl)) / p)
-    return jnp.maximum(-log1p_minus(x) + tail, 0.0)
+    return nonnegative(-log1p_minus(x) + tail)
 
 
 def geometric_delta(p, q, dt, lp0, lq0) -> jax.Array:

@@ -21,9 +21,9 @@ from gmath.divergences._params import (
     check_distribution,
     check_pair,
     family_of_class,
-    freeze_identical,
     identical,
     invalid_mask,
+    vanish,
 )
 
 __all__ = ["kl", "kl_pairs", "register_kl"]
@@ -170,13 +170,13 @@ def kl(p: Any, q: Any) -> jax.Array:
             "gmath.divergences.register_kl." + extra
         )
     gmath_pair = isinstance(p, Distribution) and isinstance(q, Distribution)
-    out = jnp.asarray(fn(*freeze_identical(p, q, shape)) if gmath_pair else fn(p, q))
+    out = jnp.asarray(fn(p, q))
     if out.shape != shape:
         out = jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, shape))
     if gmath_pair:
         same = identical(p, q)  # equal parameters: exactly 0, whatever the formula's rounding
         if same is not False:
-            out = jnp.where(same, jnp.zeros((), out.dtype), out)
+            out = vanish(same, out)
         bad = invalid_mask(p, q)
         if bad is not None:
             out = jnp.where(bad, jnp.nan, out)

@@ -8,7 +8,6 @@ classes' own methods (``logits_parameter``, ``log_prob``), cast to that dtype fi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -33,7 +32,6 @@ __all__ = [
     "family",
     "family_of_class",
     "finish",
-    "freeze_identical",
     "identical",
     "invalid_mask",
     "lgamma_bregman",
@@ -41,8 +39,10 @@ __all__ = [
     "log1p_rel",
     "log_cosh",
     "log_ratio",
+    "nonnegative",
     "params",
     "raw_log_weights",
+    "vanish",
 ]
 
 
@@ -276,7 +276,9 @@ def log_ratio(x, y) -> jax.Array:
     r""":math:`\log(y/x)` for positive ``x``, ``y``, relatively accurate when :math:`y \approx x`
     (the difference :math:`y - x` is exact there)."""
     x, y = jnp.asarray(x), jnp.asarray(y)
-    same = x == y
+    # equal zeros or infinities: 0 (the same law). Equal finite values go through the formula,
+    # which gives exactly 0 there with the right derivatives (1/y, -1/x, and higher ones).
+    same = (x == y) & ((x == 0) | jnp.isinf(x))
     xs, ys = jnp.where(same, 1.0, x), jnp.where(same, 1.0, y)
     return jnp.where(same, 0.0, log1p_rel(xs, ys - xs, ys))
 
@@ -347,34 +349,25 @@ def _np_all(x) -> bool | None:
         return None
 
 
-def freeze_identical(p, q, shape) -> tuple[Any, Any]:
-    """``(p, q)`` with every floating parameter under ``stop_gradient`` where the two records are
-    identical (see :func:`identical`), broadcast to the batch ``shape``.
+def nonnegative(value) -> jax.Array:
+    """``value`` with rounding below 0 clipped to 0: a ``where``, not ``jnp.maximum``, whose
+    derivative is halved at the tie ``value = 0`` (identical laws, where the Hessian of a
+    divergence is the Fisher information)."""
+    return jnp.where(value < 0, jnp.zeros((), value.dtype), value)
 
-    Between identical laws every divergence is at its minimum 0, so its gradient with respect to
-    either record is exactly 0; the formulas, evaluated at extreme parameters (a precision
-    overflowing float32, a concentration of 1e-30), may otherwise carry an infinite partial
-    derivative into the reverse pass, where ``0 * inf`` is NaN. The values are unchanged."""
-    same = identical(p, q)
-    if same is False:
-        return p, q
-    same = jnp.broadcast_to(same, shape)
 
-    def freeze(d):
-        changes = {}
-        for name, k in type(d)._param_event_ndims.items():
-            v = getattr(d, name, None)
-            # only traced parameters can carry a gradient; concrete ones stay as given
-            if not isinstance(v, jax.core.Tracer) or not jnp.issubdtype(v.dtype, jnp.inexact):
-                continue
-            if v.ndim < k:
-                continue
-            v = jnp.broadcast_to(v, shape + v.shape[v.ndim - k :])
-            m = same.reshape(shape + (1,) * k)
-            changes[name] = jnp.where(m, jax.lax.stop_gradient(v), v)
-        return dataclasses.replace(d, **changes) if changes else d
+def vanish(same, value) -> jax.Array:
+    r"""``value`` where ``same`` is false, and exactly 0 where it is true, derivatives kept.
 
-    return freeze(p), freeze(q)
+    Between identical laws a divergence is at its minimum, 0. There it is set to exactly 0 as
+    :math:`v - \operatorname{stop\_gradient}(v)` (where the formula is finite) rather than
+    replaced by a constant, so that derivatives of every order still come from the formula:
+    the gradient is the formula's (0 up to rounding) and the Hessian is the Fisher information
+    metric, :math:`\nabla^2_{\theta'} \mathrm{KL}(p_\theta \| p_{\theta'})|_{\theta' = \theta}
+    = F(\theta)` (Amari, *Information Geometry and Its Applications*, 2016, sec. 3.2), which
+    natural-gradient code computes as ``jax.hessian`` of the KL at identical laws."""
+    zero = jnp.where(jnp.isfinite(value), value - jax.lax.stop_gradient(value), 0.0)
+    return jnp.where(same, zero, value)
 
 
 def finish(p, q, value, shape) -> jax.Array:
@@ -383,7 +376,7 @@ def finish(p, q, value, shape) -> jax.Array:
     value = jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, shape))
     same = identical(p, q)
     if same is not False:
-        value = jnp.where(same, 0.0, value)
+        value = vanish(same, value)
     bad = invalid_mask(p, q)
     if bad is not None:
         value = jnp.where(bad, jnp.nan, value)

@@ -43,9 +43,9 @@ from gmath.divergences._params import (
     expm1_minus,
     family,
     finish,
-    freeze_identical,
     log1p_minus,
     log_ratio,
+    nonnegative,
     params,
 )
 
@@ -64,7 +64,7 @@ def _uniform_renyi(p, q, alpha):
     log_integral = jnp.log(safe_overlap) - a * jnp.log(len_p) + (a - 1) * jnp.log(len_q)
     value = log_integral / (a - 1)
     finite = jnp.where(a > 1, nested, overlap > 0)
-    value = jnp.where(finite, jnp.maximum(value, 0.0), jnp.inf)
+    value = jnp.where(finite, nonnegative(value), jnp.inf)
     return jnp.where(not_one, value, kl(p, q))
 
 
@@ -100,7 +100,7 @@ def _bregman_renyi(kl_fn, t2, delta, alpha, in_domain=None, event_ndims=0, t1=No
     t_alpha = tuple(jnp.where(ex(valid, ta), ta, t) for ta, t in zip(t_alpha, t2, strict=True))
     first = kl_fn(t_alpha, tuple(ex(1 - a, d) * d for d in delta), t1)
     second = kl_fn(t_alpha, tuple(-ex(a, d) * d for d in delta), t2)
-    value = jnp.maximum(a / (1 - a) * first + second, 0.0)
+    value = nonnegative(a / (1 - a) * first + second)
     # both terms beyond the dtype's range (alpha > 1, e^D overflowing): the divergence too
     value = jnp.where(jnp.isinf(first) & jnp.isinf(second), jnp.inf, value)
     return jnp.where(valid, value, jnp.inf)
@@ -265,7 +265,7 @@ def _scale_renyi(sp, sq, alpha):
     log_aq = jnp.where(valid, log_aq, 0.0)
     log_ap = jnp.where(valid, log_ap, 0.0)
     value = 0.5 * (a / (1 - a) * expm1_minus(-log_ap) + expm1_minus(-log_aq))
-    return jnp.maximum(value, 0.0), log_ap, valid
+    return nonnegative(value), log_ap, valid
 
 
 def _normal_renyi(p, q, alpha):
@@ -418,7 +418,7 @@ def _gaussian_renyi(p, q, alpha):
     b = a[..., None]
     scale = jnp.sum(a[..., None] / (1 - b) * phi((1 - b) * kappa) + phi(-b * kappa), -1)
     mean = a * (1 - a) * quad(lam_p, v) + a * a * quad(lam_q, w)
-    value = jnp.maximum(0.5 * (scale + mean), 0.0)
+    value = nonnegative(0.5 * (scale + mean))
     return jnp.where(valid, value, jnp.inf)
 
 
@@ -508,7 +508,6 @@ def renyi(p: Distribution, q: Distribution, alpha: ArrayLike) -> jax.Array:
 
 def _renyi(where, p, q, alpha):
     shape = check_pair(where, p, q)
-    p, q = freeze_identical(p, q, shape)
     dt = common_dtype(p, q)
     alpha = check_alpha(where, alpha, dt)
     fn = _RENYI.get((family(p), family(q)))
@@ -529,7 +528,7 @@ def _renyi(where, p, q, alpha):
                 "gmath.divergences.f_divergence with generators.amari_alpha(alpha) (Monte "
                 "Carlo)."
             ) from None
-        value = jnp.maximum(value, 0.0)
+        value = nonnegative(value)
     try:
         closed = kl(p, q)  # at alpha = 1, the hand-written KL
     except NotImplementedError:
@@ -762,6 +761,5 @@ def total_variation(p: Distribution, q: Distribution) -> jax.Array:
                 f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
                 "have the same number of categories)."
             )
-    p, q = freeze_identical(p, q, shape)
     out = fn(p, q)
     return finish(p, q, out, shape)
