@@ -47,10 +47,10 @@ def float64_scope():
 
 def float_dtype(*args) -> np.dtype:
     """The common inexact dtype of ``args`` (Python scalars are weak); ints map to the default."""
-    args = [a for a in args if a is not None]
-    if not args:
+    given = [a for a in args if a is not None]
+    if not given:
         return default_float()
-    dtype = jnp.result_type(*args)
+    dtype = jnp.result_type(*given)
     if not jnp.issubdtype(dtype, jnp.inexact):
         return default_float()
     return jnp.dtype(dtype)

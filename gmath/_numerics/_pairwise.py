@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -119,7 +119,7 @@ def _leading(tree) -> int:
             "pairwise reduction: every feature needs the same leading dimension, got "
             f"{[jnp.shape(v) for v in leaves]}."
         )
-    return sizes.pop()
+    return cast(int, sizes.pop())  # None was ruled out above
 
 
 def _use_materialised(n: int, m: int, materialize: bool | None) -> bool:

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import math
 import operator
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -57,6 +57,7 @@ _CURRENT_METHOD: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Co
 
 def _check_sample_shape(sample_shape, where: str) -> tuple[int, ...]:
     """``sample_shape`` as a tuple of nonnegative ints, else a ``ValueError`` naming it."""
+    entries: tuple[Any, ...] | None  # ints (None marks a bool) once converted
     if isinstance(sample_shape, bool):
         entries = None
     else:
@@ -68,17 +69,19 @@ def _check_sample_shape(sample_shape, where: str) -> tuple[int, ...]:
             except TypeError:
                 entries = None
     ok = entries is not None
+    # ``ok`` implies ``entries`` is a tuple (the casts only tell the type checker)
     if ok:
+        given = cast("tuple[Any, ...]", entries)
         try:
-            entries = tuple(operator.index(n) if not isinstance(n, bool) else None for n in entries)
+            entries = tuple(operator.index(n) if not isinstance(n, bool) else None for n in given)
         except TypeError:
             ok = False
-    if not ok or any(n is None or n < 0 for n in entries):
+    if not ok or any(n is None or n < 0 for n in cast("tuple[Any, ...]", entries)):
         raise ValueError(
             f"{where}: sample_shape must be a nonnegative int or a tuple of nonnegative ints, "
             f"got {sample_shape!r}."
         )
-    return entries
+    return cast("tuple[int, ...]", entries)
 
 
 def _nan_where_value_nan(self, out, args, kwargs, trailing: int):
@@ -144,7 +147,7 @@ def _masked(fn, name: str, trailing: int):
         valid = valid.reshape(valid.shape + (1,) * (trailing * len(self.event_shape)))
         return jnp.where(valid, out, jnp.nan)
 
-    method._gmath_masked = True
+    cast(Any, method)._gmath_masked = True
     return method
 
 
@@ -511,7 +514,7 @@ class Distribution:
 
     def __repr__(self) -> str:
         parts = []
-        for f in dataclasses.fields(self):
+        for f in dataclasses.fields(cast(Any, self)):  # each family is a dataclass
             value = getattr(self, f.name)
             if value is None:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -44,6 +44,13 @@ class SuccessProbability:
     r"""The two parameterisations of a success probability, for the families with one
     (Bernoulli, Binomial, Geometric): a record with fields ``logits`` and ``probs``, exactly one
     of them ``None``."""
+
+    if TYPE_CHECKING:  # what the record provides (its fields, Distribution); no dataclass fields
+        logits: Any
+        probs: Any
+
+        @property
+        def batch_shape(self) -> tuple[int, ...]: ...
 
     def logits_parameter(self) -> jax.Array:
         r"""Log-odds :math:`\ell = \log p - \log(1 - p)`, broadcast to ``batch_shape``."""

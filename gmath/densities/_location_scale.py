@@ -3,6 +3,9 @@ r"""What the location-scale families share: a standard law moved by ``loc`` and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import jax
 import jax.numpy as jnp
 
 from gmath._numerics import finite_positive, promote, standardize
@@ -15,6 +18,12 @@ class LocationScale:
     constraint ``scale > 0`` and the standardisation :math:`z = (x - \mu)/\sigma`."""
 
     _param_event_ndims = {"loc": 0, "scale": 0}
+
+    if TYPE_CHECKING:  # what the record provides (its fields, Distribution); no dataclass fields
+        loc: Any
+        scale: Any
+
+        def _check_value(self, x, method: str | None = None) -> jax.Array: ...
 
     def _constraints(self):
         return [(finite_positive(self.scale), "scale must be positive and finite.")]

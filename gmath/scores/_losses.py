@@ -11,10 +11,12 @@ the Jacobian of the model per example (the implicit loss) call it on one example
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import jax
 import jax.numpy as jnp
 
+from gmath._estimate import Estimate
 from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
 from gmath.scores._predictions import PREDICTIONS, _call_model, _column, _from_x0_eps
@@ -135,7 +137,10 @@ def implicit_score_matching_loss(
         keys = jax.random.split(key, x.shape[0])
         traces = jax.vmap(
             lambda k, v: (
-                divergence(one, v, method=method, key=k, num_probes=num_probes, probe=probe).value
+                cast(  # a stochastic method returns an Estimate
+                    Estimate,
+                    divergence(one, v, method=method, key=k, num_probes=num_probes, probe=probe),
+                ).value
             )
         )(keys, x)
     return jnp.mean(traces + 0.5 * _sum_event(s * s))

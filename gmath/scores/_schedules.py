@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -366,7 +367,9 @@ class NoiseSchedule:
             lam = self.log_snr_fn(s)
             return jnp.where(lam == -jnp.inf, 0.0, jnp.exp(lam) * self._log_snr_dot(s))
 
-        return _with_derivative(lambda s: jnp.exp(self.log_snr_fn(s)), dot)(self._time(t))
+        # cast: __post_init__ sets log_snr_fn and t_from_log_snr_fn (never None after it)
+        value = lambda s: jnp.exp(cast(Callable, self.log_snr_fn)(s))
+        return _with_derivative(value, dot)(self._time(t))
 
     def sigma_edm(self, t) -> jax.Array:
         r"""EDM noise level :math:`\sigma_t/\alpha_t = e^{-\lambda_t/2}` (Karras et al. 2022).
@@ -387,7 +390,7 @@ class NoiseSchedule:
                 lam == jnp.inf, at_zero, -0.5 * self._log_snr_dot(s) * jnp.exp(-0.5 * lam)
             )
 
-        value = lambda s: jnp.exp(-0.5 * self.log_snr_fn(s))
+        value = lambda s: jnp.exp(-0.5 * cast(Callable, self.log_snr_fn)(s))
         return _with_derivative(value, dot)(self._time(t))
 
     def t_from_log_snr(self, log_snr) -> jax.Array:
@@ -405,7 +408,7 @@ class NoiseSchedule:
           1.0
         """
         lam = _as_time(log_snr)
-        t = self.t_from_log_snr_fn(lam)
+        t = cast(Callable, self.t_from_log_snr_fn)(lam)
         t = jnp.where(t < self.t_min, jnp.asarray(self.t_min, t.dtype), t)
         return jnp.where(t > self.t_max, jnp.asarray(self.t_max, t.dtype), t)
 
