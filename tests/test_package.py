@@ -65,3 +65,35 @@ def test_every_public_name_is_documented():
 
 def test_every_citation_key_is_in_the_bibliography():
     assert _gen_pages().unknown_citations() == []
+
+
+def test_namespaces_export_only_public_names():
+    """Every public namespace lists in dir() only its __all__ (and its public submodules): no
+    stray imports such as Any, jnp or dataclass."""
+    import importlib
+    import types
+
+    import gmath.divergences as gv
+
+    subpackages = {"config", "densities", "divergences", "games", "scores", "testing"}
+    modules = [
+        "gmath",
+        "gmath.config",
+        "gmath.densities",
+        "gmath.divergences",
+        "gmath.divergences.kernels",
+        "gmath.divergences.generators",
+        "gmath.games",
+        "gmath.scores",
+        "gmath.testing",
+    ]
+    for name in modules:
+        module = importlib.import_module(name)
+        public = {n for n in dir(module) if not n.startswith("_")}
+        stray = {
+            n
+            for n in public - set(module.__all__)
+            if not (isinstance(getattr(module, n), types.ModuleType) and n in subpackages)
+        }
+        assert not stray, f"{name} exports {sorted(stray)}"
+    assert gv.generators.__name__ == "gmath.divergences.generators"

@@ -51,7 +51,7 @@ from gmath.divergences._renyi import (  # noqa: E402
 )
 
 __all__ += ["bhattacharyya", "chi_squared", "hellinger_squared", "renyi", "total_variation"]
-from gmath.divergences import _generators as generators  # noqa: E402
+from gmath.divergences import generators  # noqa: E402
 from gmath.divergences._estimators import jensen_shannon_estimate, kl_estimate  # noqa: E402
 from gmath.divergences._f_divergence import f_divergence  # noqa: E402
 from gmath.divergences._mixture_bounds import KLBounds, kl_bounds  # noqa: E402
