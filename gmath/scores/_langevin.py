@@ -14,6 +14,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from gmath._config import error_if_not
 from gmath._jit import cached
@@ -110,8 +111,8 @@ class LangevinKernel(NamedTuple):
       (3,)
     """
 
-    init: Callable
-    step: Callable
+    init: Callable[[ArrayLike], LangevinState]
+    step: Callable[[jax.Array, LangevinState], tuple[LangevinState, LangevinInfo]]
 
 
 def _check_step_size(owner, step_size):

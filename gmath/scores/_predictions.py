@@ -290,7 +290,7 @@ def convert_prediction(
 
 
 def prediction_target(
-    x0, eps, t, *, schedule: NoiseSchedule, prediction: str, sigma_data=0.5
+    x0, eps, t, *, schedule: NoiseSchedule, prediction: str, sigma_data: float = 0.5
 ) -> jax.Array:
     r"""The regression target of a ``prediction`` type for the pair :math:`(x_0, \varepsilon)`.
 
