@@ -546,7 +546,7 @@ def _von_mises_groups():
     # concentration 1e30 and the dtype's largest float: the large-kappa asymptotics (A&S
     # 9.7.1: e^-k I_0(k) = (2 pi k)^-1/2 (1 + 1/(8k) + 9/(128k^2) + ...), exact to rounding
     # there; F = Phi(2 sin(theta/2) sqrt(k)) up to relative O(1/k); H -> 1/2 + log(2 pi e^-k
-    # I_0(k))) (issue 14 d)
+    # I_0(k)))
     def log_i0e_huge(k):
         return -mp.log(2 * mp.pi * k) / 2 + mp.log1p(1 / (8 * k) + 9 / (128 * k * k))
 

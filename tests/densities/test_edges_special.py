@@ -288,7 +288,7 @@ _add(
     {"float64": 1e-12, "float32": 4 * F32},
 )
 # the deep tails, where I_x (or I_{1-x}(b, a)) underflows but its logarithm is finite: the
-# log-space continued fraction, leading term x^a (1 - x)^b / (a B(a, b)) (issue 14 a);
+# log-space continued fraction, leading term x^a (1 - x)^b / (a B(a, b));
 # the oracle at the float32-rounded arguments, both dtypes
 _BETA_DEEP_LOWER = [
     (2.0, 3.0, 1e-200),
@@ -494,7 +494,7 @@ _add(
     _gamma_grads_at_ends,
     [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0)]
     + [((1e6, 1.0, INF), 0.0), ((0.5, 1e-30, INF), 0.0)]
-    # float32 Gamma(1e8): log_survival's derivative at the stand-in point was NaN (issue 14 b)
+    # float32 Gamma(1e8): log_survival's derivative at the stand-in point was NaN
     + [((a, b, x), 0.0) for a, b in ((1e8, 1.0), (1e30, 1.0), (1.0, 1e8)) for x in (-INF, INF)],
     _ZERO,
 )

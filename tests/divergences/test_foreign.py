@@ -1,4 +1,4 @@
-"""Objects that are not gmath distributions (issue 15 item 4).
+"""Objects that are not gmath distributions (other libraries' records, e.g. numpyro).
 
 ``renyi(numpyro Normal(0, 1), numpyro Normal(1, 2), 1.0)`` returned 0.125 (the true KL is
 log 2 + 2/8 - 1/2 = 0.443) because formulas were chosen by class *name*. Every divergence between

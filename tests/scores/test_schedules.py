@@ -328,7 +328,7 @@ def test_invalid_hyperparameters_raise():
     )
 
 
-# ---------------------------------------------------------------- edges of issue 14
+# ---------------------------------------------------------------- edges of the schedules
 B_MIN, B_MAX = (
     0.1,
     20.0,
@@ -348,7 +348,7 @@ def _zero_snr_vp_closed_form(t):
 
 
 def test_zero_terminal_snr_is_accurate_up_to_the_end_in_float32():
-    # Regression (issue 14): in float32 alpha' = 1 + r cancelled to 0 before T (at T - t = 2^-23
+    # Regression: in float32 alpha' = 1 + r cancelled to 0 before T (at T - t = 2^-23
     # it is 7.9e-9); it is now aT expm1(delta) with delta by the midpoint rule near T, exact for
     # vp_linear's quadratic log alpha. Float32 error: a few ulps times the condition |log aT| ~ 5
     # of aT = exp(log aT).
@@ -384,7 +384,7 @@ def test_zero_terminal_snr_is_accurate_up_to_the_end_in_float32():
 
 
 def test_second_derivative_of_sigma_is_minus_inf_at_a_square_root_end():
-    # Regression (issue 14): d/dt sigma_derivative was inf - inf = NaN where sigma = 0 and
+    # Regression: d/dt sigma_derivative was inf - inf = NaN where sigma = 0 and
     # sigma' = +inf (sigma ~ c sqrt(t) at the clean end of the VP and VE schedules): it is -inf.
     for name in ("vp_linear", "vp_cosine", "ve", "zero_snr_vp"):
         s = SCHEDULES[name]
