@@ -8,6 +8,7 @@ classes' own methods (``logits_parameter``, ``log_prob``), cast to that dtype fi
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -120,23 +121,19 @@ def log_cosh(x) -> jax.Array:
 
 
 # ---------------------------------------------------------------------------- argument checks
-_FAMILY_OF_CLASS: dict[type, str | None] = {}
-
-
+@functools.cache
 def family_of_class(cls: type) -> str | None:
     """The name of the gmath family ``cls`` is, or derives from (see :func:`family`)."""
-    if cls not in _FAMILY_OF_CLASS:
-        import gmath.densities as gd
+    import gmath.densities as gd
 
-        _FAMILY_OF_CLASS[cls] = next(
-            (
-                c.__name__
-                for c in cls.__mro__
-                if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
-            ),
-            None,
-        )
-    return _FAMILY_OF_CLASS[cls]
+    return next(
+        (
+            c.__name__
+            for c in cls.__mro__
+            if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
+        ),
+        None,
+    )
 
 
 def family(d: object) -> str | None:

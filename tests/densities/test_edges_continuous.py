@@ -707,6 +707,17 @@ def _mv_methods(p, x, *, covariance=True):
     return out + (p.covariance(),) if covariance else out
 
 
+def _mv_all_nan(make):
+    """``_all_nan`` of every multivariate method of ``make(loc, diag)`` at location ``(a, a)``
+    and diagonal ``(b, 1)``: the parameter under test is the first scale entry."""
+
+    def fn(a, b):
+        p = make(jnp.stack([a, a]), jnp.stack([b, 1 + 0 * b]))
+        return _all_nan(*_mv_methods(p, jnp.array([0.3, 0.1], a.dtype)))
+
+    return fn
+
+
 def _mixture_methods(p):
     # a mixture has no closed-form mode or entropy
     x, u = 0.3, 0.4
@@ -762,45 +773,18 @@ _INVALID = {
         ),
         "concentration",
     ),
-    "mvn_diag": (
-        lambda a, b: _all_nan(
-            *_mv_methods(
-                MultivariateNormalDiag(jnp.stack([a, a]), jnp.stack([b, 1 + 0 * b])),
-                jnp.array([0.3, 0.1], a.dtype),
-            )
-        ),
-        "scale",
-    ),
+    "mvn_diag": (_mv_all_nan(lambda loc, sd: MultivariateNormalDiag(loc, sd)), "scale"),
     "mvn_tril": (
-        lambda a, b: _all_nan(
-            *_mv_methods(
-                MultivariateNormal(
-                    jnp.stack([a, a]), scale_tril=jnp.diag(jnp.stack([b, 1 + 0 * b]))
-                ),
-                jnp.array([0.3, 0.1], a.dtype),
-            )
-        ),
+        _mv_all_nan(lambda loc, sd: MultivariateNormal(loc, scale_tril=jnp.diag(sd))),
         "scale",
     ),
     "mvn_covariance": (
-        lambda a, b: _all_nan(
-            *_mv_methods(
-                MultivariateNormal(
-                    jnp.stack([a, a]), covariance_matrix=jnp.diag(jnp.stack([b, 1 + 0 * b]))
-                ),
-                jnp.array([0.3, 0.1], a.dtype),
-            )
-        ),
+        _mv_all_nan(lambda loc, sd: MultivariateNormal(loc, covariance_matrix=jnp.diag(sd))),
         "scale",
     ),
     "low_rank_mvn": (
-        lambda a, b: _all_nan(
-            *_mv_methods(
-                LowRankMultivariateNormal(
-                    jnp.stack([a, a]), jnp.ones((2, 1), a.dtype), jnp.stack([b, 1 + 0 * b])
-                ),
-                jnp.array([0.3, 0.1], a.dtype),
-            )
+        _mv_all_nan(
+            lambda loc, sd: LowRankMultivariateNormal(loc, jnp.ones((2, 1), loc.dtype), sd)
         ),
         "scale",
     ),
