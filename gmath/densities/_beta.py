@@ -151,18 +151,18 @@ def _score(x, a, b):
 _CF_STEPS = 300
 
 
-def _betainc_fraction(a, b, x):
-    r""":math:`I_x(a, b)` by its continued fraction (modified Lentz, 300 steps; Press et al.,
-    Numerical Recipes, 6.4), for :math:`x < (a+1)/(a+b+2)`. Written in JAX operations so that
-    automatic differentiation gives :math:`\partial I/\partial a` and
-    :math:`\partial I/\partial b`, which :func:`jax.scipy.special.betainc` does not provide."""
+def _fraction(a, b, x):
+    r"""The continued fraction :math:`h` of :math:`I_x(a, b) = x^a (1-x)^b h / (a B(a, b))`
+    (modified Lentz, 300 steps; Press et al., Numerical Recipes, 6.4), for
+    :math:`x < (a+1)/(a+b+2)`, in JAX operations so that automatic differentiation gives
+    :math:`\partial/\partial a` and :math:`\partial/\partial b`, which
+    :func:`jax.scipy.special.betainc` does not provide."""
     tiny = jnp.finfo(x.dtype).tiny * 1e10
 
     def fix(v):
         return jnp.where(jnp.abs(v) < tiny, tiny, v)
 
     d = 1 / fix(1 - (a + b) * x / (a + 1))
-    init = (d, jnp.ones_like(d), d)
 
     def body(m, carry):
         h, c, d = carry
@@ -176,7 +176,13 @@ def _betainc_fraction(a, b, x):
         c = fix(1 + odd / c)
         return h * d * c, c, d
 
-    h, _, _ = jax.lax.fori_loop(1, _CF_STEPS + 1, body, init)
+    h, _, _ = jax.lax.fori_loop(1, _CF_STEPS + 1, body, (d, jnp.ones_like(d), d))
+    return h
+
+
+def _betainc_fraction(a, b, x):
+    r""":math:`I_x(a, b)` from :func:`_fraction`, for :math:`x < (a+1)/(a+b+2)`."""
+    h = _fraction(a, b, x)
     return jnp.exp(a * jnp.log(x) + b * jnp.log1p(-x) - betaln(a, b)) / a * h
 
 
@@ -224,31 +230,10 @@ def _cdf(x, a, b):
 
 
 def _log_fraction_differentiable(a, b, x):
-    r""":math:`\log I_x(a, b)` below the switch point from the fixed-step fraction (so that
-    automatic differentiation gives the derivatives in :math:`a` and :math:`b`): the log
-    prefactor in Loader's form plus :math:`\log(h/a)`."""
-    n = _CF_STEPS
-    tiny = jnp.finfo(x.dtype).tiny * 1e10
-
-    def fix(v):
-        return jnp.where(jnp.abs(v) < tiny, tiny, v)
-
-    d = 1 / fix(1 - (a + b) * x / (a + 1))
-
-    def body(m, carry):
-        h, c, d = carry
-        m2 = 2 * m
-        even = m * (b - m) * x / ((a - 1 + m2) * (a + m2))
-        d = 1 / fix(1 + even * d)
-        c = fix(1 + even / c)
-        h = h * d * c
-        odd = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1 + m2))
-        d = 1 / fix(1 + odd * d)
-        c = fix(1 + odd / c)
-        return h * d * c, c, d
-
-    h, _, _ = jax.lax.fori_loop(1, n + 1, body, (d, jnp.ones_like(d), d))
-    return _log_prefactor(a, b, x) + jnp.log(h) - jnp.log(a)
+    r""":math:`\log I_x(a, b)` below the switch point from the fixed-step fraction
+    (:func:`_fraction`, so that automatic differentiation gives the derivatives in :math:`a`
+    and :math:`b`): the log prefactor in Loader's form plus :math:`\log(h/a)`."""
+    return _log_prefactor(a, b, x) + jnp.log(_fraction(a, b, x)) - jnp.log(a)
 
 
 @jax.custom_jvp
