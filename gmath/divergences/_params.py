@@ -8,7 +8,6 @@ classes' own methods (``logits_parameter``, ``log_prob``), cast to that dtype fi
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -121,19 +120,23 @@ def log_cosh(x) -> jax.Array:
 
 
 # ---------------------------------------------------------------------------- argument checks
-@functools.cache
+_FAMILY_OF_CLASS: dict[type, str | None] = {}
+
+
 def family_of_class(cls: type) -> str | None:
     """The name of the gmath family ``cls`` is, or derives from (see :func:`family`)."""
-    import gmath.densities as gd
+    if cls not in _FAMILY_OF_CLASS:
+        import gmath.densities as gd
 
-    return next(
-        (
-            c.__name__
-            for c in cls.__mro__
-            if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
-        ),
-        None,
-    )
+        _FAMILY_OF_CLASS[cls] = next(
+            (
+                c.__name__
+                for c in cls.__mro__
+                if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
+            ),
+            None,
+        )
+    return _FAMILY_OF_CLASS[cls]
 
 
 def family(d: object) -> str | None:
