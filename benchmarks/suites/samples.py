@@ -75,7 +75,7 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
             return (
                 out.reg_cost,
                 out.transport_cost,
-                out.num_iters,
+                out.num_iterations,
                 out.marginal_error,
                 out.converged,
             )

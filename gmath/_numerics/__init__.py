@@ -10,6 +10,7 @@ from gmath._numerics._dtypes import (
     is_array_like,
     promote,
 )
+from gmath._numerics._geometry import PointCloud, point_cloud
 from gmath._numerics._heavy_tails import log1p_square, z_over_1p_square
 from gmath._numerics._keys import check_key
 from gmath._numerics._linalg import gauss_solve
@@ -37,6 +38,7 @@ from gmath._numerics._tails import log_ndtr, log_ndtr_diff, log_ndtri, ndtr, ndt
 
 __all__ = [
     "HIGHEST",
+    "PointCloud",
     "bd0",
     "bd0_scaled",
     "betainc",
@@ -74,6 +76,7 @@ __all__ = [
     "not_subnormal",
     "pairwise_logsumexp",
     "pairwise_sum",
+    "point_cloud",
     "promote",
     "safe_norm",
     "safe_sqrt",

@@ -11,7 +11,8 @@ where ``M`` is given *blockwise*: ``block_fn(params, xs_block, ys_block)`` retur
 columns. ``xs`` and ``ys`` are pytrees of per-point features (points, potentials, scores, weights)
 whose leaves share the leading dimension ``n`` (resp. ``m``).
 
-Two execution paths, chosen automatically from the problem size:
+Two execution paths, chosen by the caller (the library's policy is
+:func:`gmath._numerics._geometry.materialises`; without a choice, by size alone):
 
 - **materialised**: for ``n m`` at most :data:`MATERIALIZE_MAX_ELEMENTS`, one call of
   ``block_fn`` on the whole problem; ordinary autodiff.
@@ -41,7 +42,6 @@ __all__ = [
     "BLOCK_SIZE",
     "DIRECT_DISTANCE_MAX_DIM",
     "MATERIALIZE_MAX_ELEMENTS",
-    "direct_distance_plan",
     "distances",
     "pairwise_logsumexp",
     "pairwise_sum",
@@ -54,21 +54,23 @@ BLOCK_SIZE = 1024
 MATERIALIZE_MAX_ELEMENTS = 1 << 22
 
 
-def squared_distances(x, y):
+def squared_distances(x, y, xx=None, yy=None):
     r"""Matrix of :math:`\|x_i - y_j\|^2` from :math:`\|x\|^2 + \|y\|^2 - 2 x\cdot y`.
 
     The inner products use ``precision=HIGHEST``; callers centre the data (subtract a common
-    shift) beforehand so the cancellation is benign. Clamped at zero.
+    shift, see :func:`gmath._numerics._geometry.point_cloud`) beforehand so the cancellation is
+    benign. Clamped at zero. The one place the library writes this formula.
 
     Args:
       x: ``[n, d]``.
       y: ``[m, d]``.
+      xx: optional cached ``[n]`` squared norms of ``x``. yy: same for ``y``.
 
     Returns:
       ``[n, m]`` squared distances.
     """
-    xx = jnp.sum(x * x, axis=-1)
-    yy = jnp.sum(y * y, axis=-1)
+    xx = jnp.sum(x * x, axis=-1) if xx is None else xx
+    yy = jnp.sum(y * y, axis=-1) if yy is None else yy
     xy = matmul(x, y.T)
     return jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
 
@@ -96,17 +98,6 @@ def distances(x, y):
     else:
         sq = squared_distances(x, y)
     return safe_sqrt(sq)
-
-
-def direct_distance_plan(n: int, m: int, d: int, materialize, block_size):
-    """``(materialize, block_size)`` keeping :func:`distances`' ``[b, b, d]`` blocks in budget."""
-    if d > DIRECT_DISTANCE_MAX_DIM:
-        return materialize, block_size
-    if materialize is None:
-        materialize = max(n, m) ** 2 * d <= MATERIALIZE_MAX_ELEMENTS
-    if block_size is None:
-        block_size = max(64, int((MATERIALIZE_MAX_ELEMENTS / (4 * d)) ** 0.5))
-    return materialize, block_size
 
 
 def _leading(tree) -> int:

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from gmath._jit import cached
 from gmath._numerics import promote
-from gmath._numerics._pairwise import direct_distance_plan, distances, pairwise_sum
+from gmath._numerics._geometry import Euclidean, PointCloud, point_cloud
 from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 from gmath.divergences._wasserstein import power_of_two_scale
 
 __all__ = ["energy_distance"]
 
 
-def _distance_block(_, xs, ys):
-    (x,), (y, w) = xs, ys
-    return distances(x, y) * w[None, :]
-
-
-def _mean_distance(x, y, a, b, kw):
-    rows = pairwise_sum(_distance_block, (), (x,), (y, b), **kw)
-    return jnp.sum(a * rows)
+def _mean_distance(geom: PointCloud, a, b) -> jax.Array:
+    r""":math:`\sum_{ij} a_i b_j \|x_i - y_j\|`."""
+    return jnp.sum(a * geom.apply(b))
 
 
 def energy_distance(
@@ -91,17 +85,14 @@ def _energy_distance(x, y, a, b, *, estimator, block_size, materialize):
             raise ValueError(f"energy_distance: unbiased needs n, m >= 2, got {n}, {m}.")
     a = check_weights(a, n, "energy_distance", "a", x.dtype)
     b = check_weights(b, m, "energy_distance", "b", x.dtype)
-    shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
-    x, y = x - shift, y - shift
+    geom = point_cloud(x, y, cost=Euclidean(), materialize=materialize, block_size=block_size)
     # ED is 1-homogeneous: dividing by a power of two keeps the squared coordinate differences
     # from overflowing (or underflowing) near the dtype's limits, without rounding.
-    scale = power_of_two_scale(x, y)
-    x, y = x / scale, y / scale
-    materialize, block_size = direct_distance_plan(n, m, x.shape[1], materialize, block_size)
-    kw = dict(block_size=block_size, materialize=materialize)
-    dxy = _mean_distance(x, y, a, b, kw)
-    dxx = _mean_distance(x, x, a, a, kw)
-    dyy = _mean_distance(y, y, b, b, kw)
+    scale = power_of_two_scale(geom.x, geom.y)
+    geom = geom.rescaled(scale)
+    dxy = _mean_distance(geom, a, b)
+    dxx = _mean_distance(geom.within_x(), a, a)
+    dyy = _mean_distance(geom.within_y(), b, b)
     if estimator == "unbiased":  # the diagonal is zero: rescale 1/n^2 -> 1/(n(n-1))
         dxx, dyy = dxx * (n / (n - 1)), dyy * (m / (m - 1))
     return scale * (2 * dxy - dxx - dyy)

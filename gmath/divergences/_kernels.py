@@ -32,6 +32,7 @@ from jax.typing import ArrayLike
 
 from gmath._config import error_if_not
 from gmath._numerics import matmul, promote, safe_sqrt
+from gmath._numerics._geometry import point_cloud
 from gmath._numerics._pairwise import distances, squared_distances
 from gmath._pytree import dataclass_transform, register_record, static_field
 
@@ -409,7 +410,6 @@ def median_heuristic(x, y=None) -> jax.Array:
         z, y = promote(z, y.reshape(y.shape[0], -1) if y.ndim == 1 else y)
         z = jnp.concatenate([z, y], axis=0)
     (z,) = promote(z)
-    z = lax.stop_gradient(z - jnp.mean(z, 0))
-    d2 = squared_distances(z, z)
+    d2 = point_cloud(lax.stop_gradient(z)).cost_matrix()
     iu = jnp.triu_indices(z.shape[0], k=1)
     return jnp.median(jnp.sqrt(d2[iu]))

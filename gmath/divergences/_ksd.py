@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from gmath._jit import cached
 from gmath._numerics import matmul, promote
-from gmath._numerics._pairwise import pairwise_sum
+from gmath._numerics._geometry import point_cloud
+from gmath._numerics._pairwise import squared_distances
 from gmath.divergences._kernels import Kernel, imq
 from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 
@@ -43,9 +43,12 @@ def stein_kernel(kernel, x, sx, y, sy) -> jax.Array:
     Returns:
       ``[n, m]``.
     """
+    return _stein_from_r2(kernel, squared_distances(x, y), x, sx, y, sy)
+
+
+def _stein_from_r2(kernel, r2, x, sx, y, sy):
+    """:func:`stein_kernel` given the squared distances ``r2`` (a block of the geometry)."""
     d = x.shape[-1]
-    xx, yy = jnp.sum(x * x, -1), jnp.sum(y * y, -1)
-    r2 = jnp.maximum(xx[:, None] + yy[None, :] - 2 * matmul(x, y.T), 0)
     phi, dphi, d2phi = _derivatives(kernel, r2)
     ss = matmul(sx, sy.T)
     # s(x).r = s(x).x - s(x).y ; s(y).r = s(y).x - s(y).y
@@ -54,10 +57,10 @@ def stein_kernel(kernel, x, sx, y, sy) -> jax.Array:
     return ss * phi - 2 * dphi * sx_r + 2 * dphi * sy_r - 2 * d * dphi - 4 * d2phi * r2
 
 
-def _stein_block(kernel, xs, ys):
+def _stein_block(kernel, r2, xs, ys):
     x, sx = xs
     y, sy, w = ys
-    return stein_kernel(kernel, x, sx, y, sy) * w[None, :]
+    return _stein_from_r2(kernel, r2, x, sx, y, sy) * w[None, :]
 
 
 def ksd_squared(
@@ -172,15 +175,8 @@ def _ksd_squared(x, score, a, kernel, *, score_fn, estimator, block_size, materi
         if n < 2:
             raise ValueError(f"ksd_squared: the unbiased estimator needs n >= 2, got {n}.")
     a = check_weights(a, n, "ksd_squared", "a", x.dtype)
-    xc = x - lax.stop_gradient(jnp.mean(x, 0))
-    rows = pairwise_sum(
-        _stein_block,
-        kernel,
-        (xc, s),
-        (xc, s, a),
-        block_size=block_size,
-        materialize=materialize,
-    )
+    geom = point_cloud(x, materialize=materialize, block_size=block_size)
+    rows = geom.row_sum(_stein_block, kernel, (s,), (s, a))
     total = jnp.sum(a * rows)
     if estimator == "biased":
         return total

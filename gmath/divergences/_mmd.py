@@ -11,11 +11,7 @@ from jax import lax
 from gmath._estimate import Estimate
 from gmath._jit import cached
 from gmath._numerics import check_key, matmul, promote
-from gmath._numerics._pairwise import (
-    MATERIALIZE_MAX_ELEMENTS,
-    direct_distance_plan,
-    pairwise_sum,
-)
+from gmath._numerics._geometry import KernelCost, PointCloud, point_cloud
 from gmath.divergences._kernels import Kernel, polynomial
 from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 
@@ -24,17 +20,15 @@ __all__ = ["MMDTestResult", "kid", "mmd_squared", "mmd_test"]
 _ESTIMATORS = ("unbiased", "biased", "linear")
 
 
-def _kernel_block(kernel, xs, ys):
-    (x,), (y, w) = xs, ys
-    return kernel.matrix(x, y) * w[None, :]
+def _kernel_sum(geom: PointCloud, a, b) -> jax.Array:
+    r""":math:`\sum_{ij} a_i b_j k(x_i, y_j)`: the kernel geometry applied to ``b``."""
+    return jnp.sum(a * geom.apply(b))
 
 
-def kernel_sum(kernel, x, y, a, b, *, block_size=None, materialize=None) -> jax.Array:
-    r""":math:`\sum_{ij} a_i b_j k(x_i, y_j)` through the tiled engine."""
-    rows = pairwise_sum(
-        _kernel_block, kernel, (x,), (y, b), block_size=block_size, materialize=materialize
-    )
-    return jnp.sum(a * rows)
+def _geometry(kernel, x, y, materialize=None, block_size=None) -> PointCloud:
+    """The kernel's point cloud: centred when the kernel is translation invariant."""
+    cost = KernelCost(kernel)
+    return point_cloud(x, y, cost=cost, materialize=materialize, block_size=block_size)
 
 
 def _check_kernel(kernel, owner):
@@ -43,13 +37,6 @@ def _check_kernel(kernel, owner):
             f"{owner}: kernel must be a gmath.divergences.kernels kernel (e.g. "
             f"kernels.rbf(bandwidth=1.0)), got {type(kernel).__name__}."
         )
-
-
-def _centre(kernel, x, y):
-    if kernel.translation_invariant:
-        shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
-        return x - shift, y - shift
-    return x, y
 
 
 def mmd_squared(
@@ -121,27 +108,24 @@ def _mmd_squared(x, y, a, b, kernel, *, estimator, block_size=None, materialize=
     n, m = x.shape[0], y.shape[0]
     if estimator != "biased" and (a is not None or b is not None):
         raise ValueError("mmd_squared: weights a, b are only supported with estimator='biased'.")
-    x, y = _centre(kernel, x, y)
+    geom = _geometry(kernel, x, y, materialize, block_size)
     if estimator == "linear":
         p = min(n, m) // 2
         if p < 1:
             raise ValueError(f"mmd_squared: the linear estimator needs n, m >= 2, got {n}, {m}.")
-        return jnp.mean(_linear_terms(kernel, x, y, p))
-    if not getattr(kernel, "smooth", True):  # Laplace: direct differences, [b, b, d] blocks
-        materialize, block_size = direct_distance_plan(n, m, x.shape[1], materialize, block_size)
-    kw = dict(block_size=block_size, materialize=materialize)
+        return jnp.mean(_linear_terms(kernel, geom.x, geom.y, p))
     a = check_weights(a, n, "mmd_squared", "a", x.dtype)
     b = check_weights(b, m, "mmd_squared", "b", x.dtype)
-    kxy = kernel_sum(kernel, x, y, a, b, **kw)
-    kxx = kernel_sum(kernel, x, x, a, a, **kw)
-    kyy = kernel_sum(kernel, y, y, b, b, **kw)
+    kxy = _kernel_sum(geom, a, b)
+    kxx = _kernel_sum(geom.within_x(), a, a)
+    kyy = _kernel_sum(geom.within_y(), b, b)
     if estimator == "biased":
         return kxx + kyy - 2 * kxy
     if n < 2 or m < 2:
         raise ValueError(f"mmd_squared: the unbiased estimator needs n, m >= 2, got {n}, {m}.")
     # sum_{i != j} = sum_{ij} - sum_i k(x_i, x_i); with a = 1/n: rescale 1/n^2 -> 1/(n(n-1)).
-    dx = jnp.mean(kernel.diag(x)) / n
-    dy = jnp.mean(kernel.diag(y)) / m
+    dx = jnp.mean(kernel.diag(geom.x)) / n
+    dy = jnp.mean(kernel.diag(geom.y)) / m
     return (kxx - dx) * (n / (n - 1)) + (kyy - dy) * (m / (m - 1)) - 2 * kxy
 
 
@@ -208,13 +192,15 @@ def _mmd_test(key, x, y, kernel, *, num_permutations, estimator):
     x, y = check_points(x, y, "mmd_test")
     x, y = promote(x, y)
     n, m = x.shape[0], y.shape[0]
-    x, y = _centre(kernel, x, y)
-    z = jnp.concatenate([x, y], axis=0)
+    geom = _geometry(kernel, x, y)
+    x, y = geom.x, geom.y
+    pooled = geom.pooled()
+    z = pooled.x
     total = n + m
     keys = jax.random.split(key, num_permutations)
     perms = jax.vmap(lambda k: jax.random.permutation(k, total))(keys)
-    if total * total <= MATERIALIZE_MAX_ELEMENTS:
-        gram = kernel.matrix(z, z)
+    if pooled.materialised:
+        gram = pooled.cost_matrix()
         diag = jnp.diagonal(gram)
 
         def stat(perm):

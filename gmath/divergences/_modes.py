@@ -7,11 +7,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from gmath._jit import cached
 from gmath._numerics import default_float, promote
-from gmath._numerics._pairwise import squared_distances
+from gmath._numerics._geometry import PointCloud, point_cloud
 from gmath.divergences._samples import as_arrays, check_points
 
 __all__ = [
@@ -23,38 +22,11 @@ __all__ = [
     "ring_modes",
 ]
 
-_ROW_BLOCK = 512
 
-
-def _row_blocks(fn, x, *args):
-    """Apply ``fn(x_block, *args)`` to row blocks of ``x`` (memory O(block * other size))."""
-    n = x.shape[0]
-    block = min(_ROW_BLOCK, n)
-    nb = -(-n // block)
-    pad = nb * block - n
-    xp = jnp.concatenate([x, jnp.repeat(x[-1:], pad, 0)], 0) if pad else x
-    out = lax.map(lambda xb: fn(xb, *args), xp.reshape(nb, block, -1))
-    return jax.tree_util.tree_map(lambda v: v.reshape((nb * block,) + v.shape[2:])[:n], out)
-
-
-def _kth_radius(x, k):
-    """Squared distance of each point of ``x`` to its k-th nearest other point of ``x``."""
-
-    def block(xb, x):
-        d2 = squared_distances(xb, x)
-        # the point itself is at distance 0: take the (k + 1)-th smallest
-        return -lax.top_k(-d2, k + 1)[0][:, k]
-
-    return _row_blocks(block, x, x)
-
-
-def _ball_counts(query, centres, radii2):
-    """For each query point: how many balls B(centre_i, radius_i) contain it."""
-
-    def block(qb, centres, radii2):
-        return jnp.sum(squared_distances(qb, centres) <= radii2[None, :], axis=1)
-
-    return _row_blocks(block, query, centres, radii2)
+def _kth_radius(geom: PointCloud, k):
+    """Squared distance of each point of a self-cloud to its k-th nearest other point."""
+    # the point itself is at distance 0: take the (k + 1)-th smallest
+    return geom.row_smallest(k + 1)[:, k]
 
 
 class PrecisionRecall(NamedTuple):
@@ -118,22 +90,19 @@ def _precision_recall(real, fake, *, k):
     k = int(k)
     if not 1 <= k < min(n, m):
         raise ValueError(f"precision_recall: need 1 <= k < min(N, M) = {min(n, m)}, got k={k}.")
-    shift = jnp.mean(real, 0)
-    real, fake = real - shift, fake - shift
-    r_real = _kth_radius(real, k)
-    r_fake = _kth_radius(fake, k)
-    fake_in_real = _ball_counts(fake, real, r_real)  # [M]
-    real_in_fake = _ball_counts(real, fake, r_fake)  # [N]
+    geom = point_cloud(real, fake)  # rows real, columns fake; one centring shift
+    r_real = _kth_radius(geom.within_x(), k)
+    r_fake = _kth_radius(geom.within_y(), k)
+    fake_in_real = geom.transpose().row_count_within(r_real)  # [M]
+    real_in_fake = geom.row_count_within(r_fake)  # [N]
     dtype = real.dtype
     precision = jnp.mean((fake_in_real > 0).astype(dtype))
     recall = jnp.mean((real_in_fake > 0).astype(dtype))
     density = jnp.sum(fake_in_real.astype(dtype)) / (k * m)
 
     # coverage: does the nearest fake sample fall in each real point's ball?
-    def nearest(rb, fake):
-        return jnp.min(squared_distances(rb, fake), axis=1)
-
-    coverage = jnp.mean((_row_blocks(nearest, real, fake) <= r_real).astype(dtype))
+    nearest, _ = geom.row_min()
+    coverage = jnp.mean((nearest <= r_real).astype(dtype))
     return PrecisionRecall(precision, recall, density, coverage)
 
 
@@ -189,11 +158,7 @@ def _mode_coverage(samples, modes, std, *, threshold, min_count):
     samples, modes, std = promote(samples, modes, std)
     num_modes = modes.shape[0]
 
-    def nearest(sb, modes):
-        d2 = squared_distances(sb, modes)
-        return jnp.argmin(d2, axis=1), jnp.min(d2, axis=1)
-
-    idx, d2 = _row_blocks(nearest, samples, modes)
+    d2, idx = point_cloud(samples, modes).row_min()
     good = d2 <= (threshold * std) ** 2
     counts = jnp.zeros(num_modes, jnp.int32).at[idx].add(good.astype(jnp.int32))
     captured = jnp.sum(counts >= min_count)

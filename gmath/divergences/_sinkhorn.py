@@ -13,13 +13,8 @@ from jax import lax
 
 from gmath._config import error_if_not
 from gmath._jit import cached
-from gmath._numerics import matmul, promote
-from gmath._numerics._pairwise import (
-    MATERIALIZE_MAX_ELEMENTS,
-    pairwise_logsumexp,
-    pairwise_sum,
-    squared_distances,
-)
+from gmath._numerics import promote
+from gmath._numerics._geometry import PointCloud, point_cloud
 from gmath._pytree import register_record
 from gmath.divergences._samples import (
     as_arrays,
@@ -53,7 +48,7 @@ class SinkhornResult(NamedTuple):
       transport_cost: :math:`\langle C, P\rangle` of the returned plan, scalar.
       potentials: ``(f, g)``, dual potentials of shapes ``[n]`` and ``[m]`` in cost units.
       converged: whether the stopping criterion was met within ``max_iterations``.
-      num_iters: number of Sinkhorn iterations run (one iteration updates ``f`` then ``g``).
+      num_iterations: number of Sinkhorn iterations run (one iteration updates ``f`` then ``g``).
       marginal_error: :math:`\|P\mathbf 1 - a\|_1 + \|P^\top\mathbf 1 - b\|_1` of the returned
         plan (for unbalanced problems a description of the plan, not a residual).
       plan: the ``[n, m]`` plan when ``return_plan=True``, else ``None``.
@@ -63,131 +58,15 @@ class SinkhornResult(NamedTuple):
     transport_cost: Any
     potentials: Any
     converged: Any
-    num_iters: Any
+    num_iterations: Any
     marginal_error: Any
     plan: Any = None
 
 
-# ------------------------------------------------------------------------------ geometry
-# Block functions (module level, hashable) for the tiled engine. Row features: (x, |x|^2, h_x),
-# column features: (y, |y|^2, h_y); params: 1/eps.
-def _lse_block(inv_eps, xs, ys):
-    x, xx = xs
-    y, yy, h = ys
-    xy = matmul(x, y.T)
-    cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
-    return (h[None, :] - cost) * inv_eps
-
-
-def _shifted_block(inv_eps, xs, ys):
-    x, xx, own = xs
-    y, yy, other, lw = ys
-    xy = matmul(x, y.T)
-    cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
-    return jnp.exp((own[:, None] + other[None, :] - cost) * inv_eps + lw[None, :])
-
-
-def _plan_block(inv_eps, xs, ys):
-    x, xx, fx, la = xs
-    y, yy, gy, lb = ys
-    xy = matmul(x, y.T)
-    cost = jnp.maximum(xx[:, None] + yy[None, :] - 2 * xy, 0)
-    p = jnp.exp((fx[:, None] + gy[None, :] - cost) * inv_eps + la[:, None] + lb[None, :])
-    return jnp.stack([p, p * cost], axis=-1)
-
-
-class _Dense:
-    """Materialised cost matrix (the fast path for small problems).
-
-    Keeps ``C`` and ``C^T`` so that both half-iterations reduce along contiguous rows (a column
-    reduction of a matrix larger than the cache is markedly slower on CPU).
-    """
-
-    def __init__(self, x, y):
-        self.cost = squared_distances(x, y)
-        self.cost_t = self.cost.T
-
-    def row_lse(self, h, eps):  # LSE_j (h_j - C_ij)/eps  -> [n]
-        return jax.nn.logsumexp((h[None, :] - self.cost) * (1 / eps), axis=1)
-
-    def col_lse(self, h, eps):  # LSE_i (h_i - C_ij)/eps  -> [m]
-        return jax.nn.logsumexp((h[None, :] - self.cost_t) * (1 / eps), axis=1)
-
-    def shifted_sums(self, own, other, log_w, eps, *, rows):
-        """Row (or column) sums of exp((f_i + g_j - C_ij)/eps + log w) for the shifted update."""
-        cost = self.cost if rows else self.cost_t
-        z = (own[:, None] + other[None, :] - cost) * (1 / eps) + log_w[None, :]
-        return jnp.sum(jnp.exp(z), axis=1)
-
-    def plan_sums(self, f, g, la, lb, eps):
-        p = jnp.exp((f[:, None] + g[None, :] - self.cost) / eps + la[:, None] + lb[None, :])
-        return jnp.sum(p, 1), jnp.sum(p, 0), jnp.sum(p * self.cost), p
-
-    def plan(self, f, g, la, lb, eps):
-        return self.plan_sums(f, g, la, lb, eps)[3]
-
-
-class _Tiled:
-    """Cost computed on the fly block by block: O((n + m) d) memory."""
-
-    def __init__(self, x, y, block_size):
-        self.x, self.y = x, y
-        self.xx = jnp.sum(x * x, -1)
-        self.yy = jnp.sum(y * y, -1)
-        self.kw = dict(block_size=block_size, materialize=False)
-
-    def row_lse(self, h, eps):
-        return pairwise_logsumexp(
-            _lse_block, 1 / eps, (self.x, self.xx), (self.y, self.yy, h), **self.kw
-        )
-
-    def col_lse(self, h, eps):
-        return pairwise_logsumexp(
-            _lse_block, 1 / eps, (self.y, self.yy), (self.x, self.xx, h), **self.kw
-        )
-
-    def shifted_sums(self, own, other, log_w, eps, *, rows):
-        if rows:
-            xs, ys = (self.x, self.xx, own), (self.y, self.yy, other, log_w)
-        else:
-            xs, ys = (self.y, self.yy, own), (self.x, self.xx, other, log_w)
-        return pairwise_sum(_shifted_block, 1 / eps, xs, ys, **self.kw)
-
-    def plan_sums(self, f, g, la, lb, eps):
-        rows = pairwise_sum(
-            _plan_block, 1 / eps, (self.x, self.xx, f, la), (self.y, self.yy, g, lb), **self.kw
-        )
-        cols = pairwise_sum(
-            _plan_block, 1 / eps, (self.y, self.yy, g, lb), (self.x, self.xx, f, la), **self.kw
-        )
-        return rows[:, 0], cols[:, 0], jnp.sum(rows[:, 1]), None
-
-    def plan(self, f, g, la, lb, eps):
-        return _Dense(self.x, self.y).plan(f, g, la, lb, eps)
-
-
-#: Sinkhorn keeps its cost matrix only for tiny problems, or up to this size when the dimension
-#: makes recomputing it expensive: otherwise re-reading the matrix each iteration is slower than
-#: recomputing cache-sized tiles from the points by a matmul (measured on the 2-core CPU, d = 3,
-#: float32: per iteration at n = m = 1000, tiled 0.82 ms against materialised 1.08 ms; at
-#: n = m = 2000, 3.9 ms against 3.7 ms; at 5000, 168 ms against 294 ms, loaded machine).
-DENSE_MAX_ELEMENTS = min(MATERIALIZE_MAX_ELEMENTS, 1 << 20)
-#: Always materialise below this many pairs.
-DENSE_ALWAYS_ELEMENTS = 1 << 16
-#: Recomputing tiles costs 2d flops per pair: above this dimension keep the matrix.
-DENSE_MIN_DIM = 8
-
-
-def _geometry(x, y, materialize, block_size):
-    n, m = x.shape[0], y.shape[0]
-    if materialize is None:
-        size = n * m
-        dense = size <= DENSE_ALWAYS_ELEMENTS or (
-            size <= DENSE_MAX_ELEMENTS and x.shape[1] > DENSE_MIN_DIM
-        )
-    else:
-        dense = bool(materialize)
-    return _Dense(x, y) if dense else _Tiled(x, y, block_size)
+def _geometry(x, y, materialize, block_size) -> PointCloud:
+    """The point cloud of a solve (``y=None``: self-transport): the geometry's one centring
+    shift, reused by the iterations (a materialised cost matrix is kept with its transpose)."""
+    return point_cloud(x, y, materialize=materialize, block_size=block_size, reuse=True)
 
 
 # ------------------------------------------------------------------------------ iterations
@@ -204,8 +83,8 @@ class _Config(NamedTuple):
 
 def _sweep(geom, f, g, la, lb, eps, cfg):
     """One Sinkhorn iteration (f then g); returns (f_new, g_new)."""
-    f_new = -cfg.tau_a * eps * geom.row_lse(g + eps * lb, eps)
-    g_new = -cfg.tau_b * eps * geom.col_lse(f_new + eps * la, eps)
+    f_new = -cfg.tau_a * eps * geom.row_logsumexp(g + eps * lb, eps)
+    g_new = -cfg.tau_b * eps * geom.col_logsumexp(f_new + eps * la, eps)
     return f_new, g_new
 
 
@@ -242,32 +121,32 @@ def _update(geom, own, other, log_w, eps, tau, *, rows):
     over the matrix (no max pass) is safe; a sum that underflows or overflows (early iterations,
     a poor warm start) falls back to the max-shifted logsumexp for that half-iteration.
     """
-    lse = geom.row_lse if rows else geom.col_lse
+    lse = geom.row_logsumexp if rows else geom.col_logsumexp
+    gibbs = geom.row_gibbs_sum if rows else geom.col_gibbs_sum
     full = lambda: -tau * eps * lse(other + eps * log_w, eps)
-    sums = geom.shifted_sums(own, other, log_w, eps, rows=rows)
+    sums = gibbs(own, other, log_w, eps)
     info = jnp.finfo(sums.dtype)
     ok = jnp.all((sums > info.tiny / info.eps) & (sums < info.max / 4))
     return lax.cond(ok, lambda: tau * (own - eps * jnp.log(sums)), full)
 
 
-def _tolerance(cfg, x, y, eps):
+def _tolerance(cfg, geom, eps):
     """The tolerance the marginal error is held to: ``cfg.tolerance``, or by default at least the
     rounding floor of the marginals, ``u * max C / eps`` (the potentials are of the order of the
     cost; a rounding of ``u |f|`` in ``f`` moves ``exp(f / eps)`` by ``u |f| / eps`` relative).
     """
     if not cfg.rounding_floor:
         return cfg.tolerance
-    u = jnp.finfo(x.dtype).eps
-    return jnp.maximum(cfg.tolerance, u * _diameter_squared(x, y) / eps)
+    u = jnp.finfo(geom.x.dtype).eps
+    return jnp.maximum(cfg.tolerance, u * geom.cost_bound() / eps)
 
 
-def _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0):
-    """Bounded while_loop; returns (f, g, num_iters, residual)."""
-    geom = _geometry(x, y, cfg.materialize, cfg.block_size)
+def _solve_loop(cfg, geom, la, lb, eps, eps_init, f0, g0):
+    """Bounded while_loop; returns (f, g, num_iterations, residual)."""
     k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay, cfg.max_iterations)
-    dtype = x.dtype
+    dtype = geom.x.dtype
     # stop at half the tolerance: the returned plan (one more g update) is what `converged` checks
-    target = 0.5 * _tolerance(cfg, x, y, eps)
+    target = 0.5 * _tolerance(cfg, geom, eps)
 
     def cond(state):
         f, g, k, err = state
@@ -288,19 +167,18 @@ def _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0):
     return f, g, k, err
 
 
-def _solve_unrolled(cfg, x, y, la, lb, eps, eps_init, f0, g0):
+def _solve_unrolled(cfg, geom, la, lb, eps, eps_init, f0, g0):
     """Same iterations as a scan (reverse-differentiable), frozen once converged."""
-    geom = _geometry(x, y, cfg.materialize, cfg.block_size)
     k_anneal = _num_anneal(eps, eps_init, cfg.epsilon_decay, cfg.max_iterations)
-    target = 0.5 * _tolerance(cfg, x, y, eps)
+    target = 0.5 * _tolerance(cfg, geom, eps)
 
     def body(state, _):
         f, g, k, err = state
         active = ((k <= k_anneal) | (err > target)) & ~jnp.isnan(err)
         e = _schedule(eps, eps_init, cfg.epsilon_decay, k)
-        f_new = -cfg.tau_a * e * geom.row_lse(g + e * lb, e)
+        f_new = -cfg.tau_a * e * geom.row_logsumexp(g + e * lb, e)
         err_new = jnp.where(k > k_anneal, _residual(f, f_new, la, e), jnp.inf)
-        g_new = -cfg.tau_b * e * geom.col_lse(f_new + e * la, e)
+        g_new = -cfg.tau_b * e * geom.col_logsumexp(f_new + e * la, e)
         state = (
             jnp.where(active, f_new, f),
             jnp.where(active, g_new, g),
@@ -309,31 +187,32 @@ def _solve_unrolled(cfg, x, y, la, lb, eps, eps_init, f0, g0):
         )
         return state, None
 
-    init = (f0, g0, jnp.asarray(0, jnp.int32), jnp.asarray(jnp.inf, x.dtype))
+    init = (f0, g0, jnp.asarray(0, jnp.int32), jnp.asarray(jnp.inf, geom.x.dtype))
     (f, g, k, err), _ = lax.scan(body, init, None, length=cfg.max_iterations)
     return f, g, k, err
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _solve_implicit(cfg, x, y, la, lb, eps, eps_init, f0, g0):
-    return _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0)
+def _solve_implicit(cfg, geom, la, lb, eps, eps_init, f0, g0):
+    return _solve_loop(cfg, geom, la, lb, eps, eps_init, f0, g0)
 
 
-def _solve_implicit_fwd(cfg, x, y, la, lb, eps, eps_init, f0, g0):
-    out = _solve_loop(cfg, x, y, la, lb, eps, eps_init, f0, g0)
-    return out, (x, y, la, lb, eps, eps_init, f0, g0, out[0], out[1])
+def _solve_implicit_fwd(cfg, geom, la, lb, eps, eps_init, f0, g0):
+    out = _solve_loop(cfg, geom, la, lb, eps, eps_init, f0, g0)
+    return out, (geom, la, lb, eps, eps_init, f0, g0, out[0], out[1])
 
 
 def _solve_implicit_bwd(cfg, res, cts):
-    x, y, la, lb, eps, eps_init, f0, g0, f, g = res
+    # The cotangent of the geometry (points, cached norms, a kept matrix) flows back to the
+    # points through the geometry's construction.
+    geom, la, lb, eps, eps_init, f0, g0, f, g = res
     ct_f, ct_g = cts[0], cts[1]
     balanced = cfg.tau_a == 1.0 and cfg.tau_b == 1.0
 
     def sweep(z, theta):
-        geom = _geometry(theta[0], theta[1], cfg.materialize, cfg.block_size)
-        return _sweep(geom, z[0], z[1], theta[2], theta[3], theta[4], cfg)
+        return _sweep(theta[0], z[0], z[1], theta[1], theta[2], theta[3], cfg)
 
-    theta = (x, y, la, lb, eps)
+    theta = (geom, la, lb, eps)
     _, vjp_z = jax.vjp(lambda z: sweep(z, theta), (f, g))
     _, vjp_theta = jax.vjp(lambda t: sweep((f, g), t), theta)
 
@@ -346,8 +225,9 @@ def _solve_implicit_bwd(cfg, res, cts):
         return wf - c, wg + c
 
     ct = project((ct_f, ct_g))
-    scale = jnp.sum(jnp.abs(ct[0])) + jnp.sum(jnp.abs(ct[1])) + jnp.finfo(x.dtype).tiny
-    implicit_tolerance = 1e-3 * _tolerance(cfg, x, y, eps)
+    dtype = f.dtype
+    scale = jnp.sum(jnp.abs(ct[0])) + jnp.sum(jnp.abs(ct[1])) + jnp.finfo(dtype).tiny
+    implicit_tolerance = 1e-3 * _tolerance(cfg, geom, eps)
 
     def cond(state):
         _, k, delta = state
@@ -362,11 +242,11 @@ def _solve_implicit_bwd(cfg, res, cts):
         return w_new, k + 1, delta
 
     w, _, _ = lax.while_loop(
-        cond, body, (ct, jnp.asarray(0, jnp.int32), jnp.asarray(jnp.inf, x.dtype))
+        cond, body, (ct, jnp.asarray(0, jnp.int32), jnp.asarray(jnp.inf, dtype))
     )
-    gx, gy, gla, glb, geps = vjp_theta(w)[0]
+    ggeom, gla, glb, geps = vjp_theta(w)[0]
     zeros = jax.tree_util.tree_map(jnp.zeros_like, (eps_init, f0, g0))
-    return (gx, gy, gla, glb, geps) + zeros
+    return (ggeom, gla, glb, geps) + zeros
 
 
 _solve_implicit.defvjp(_solve_implicit_fwd, _solve_implicit_bwd)
@@ -607,21 +487,10 @@ def _validate(owner, x, y, a, b, epsilon, *, balanced):
     return x, y, a, b
 
 
-def _mean_cost(x, y, a, b):
-    r"""Mean cost :math:`\sum_{ij} \bar a_i \bar b_j \|x_i - y_j\|^2` (weights normalised) in
-    O((n + m) d): :math:`\|\bar x - \bar y\|^2 + \operatorname{tr}\Sigma_x +
-    \operatorname{tr}\Sigma_y` for the weighted means and covariances."""
-    pa, pb = a / jnp.sum(a), b / jnp.sum(b)
-    mx, my = matmul(pa, x), matmul(pb, y)
-    vx = jnp.sum(pa * jnp.sum((x - mx) ** 2, -1))
-    vy = jnp.sum(pb * jnp.sum((y - my) ** 2, -1))
-    return jnp.sum((mx - my) ** 2) + vx + vy
-
-
-def _relative_epsilon(relative, x, y, a, b):
+def _relative_epsilon(relative, geom, a, b):
     """``relative * mean cost``, not differentiated (a hyperparameter); ``relative`` in cost
     units when every cost is zero (then every epsilon gives the same plan)."""
-    mean = lax.stop_gradient(_mean_cost(x, y, a, b))
+    mean = lax.stop_gradient(geom.mean_cost(a, b))
     return jnp.where(mean > 0, relative * mean, jnp.asarray(relative, mean.dtype))
 
 
@@ -664,11 +533,11 @@ def _sinkhorn(
     if not 0.0 < float(epsilon_decay) < 1.0:
         raise ValueError(f"{owner}: epsilon_decay must be in (0, 1), got {epsilon_decay}.")
     dtype = x.dtype
-    # Centre both clouds by one common shift: the cost is unchanged, the matmul better conditioned.
-    shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
-    xc, yc = x - shift, y - shift
+    # The geometry centres both clouds by one shift: the cost is unchanged, the matmul better
+    # conditioned.
+    geom = _geometry(x, y, materialize, block_size)
     if epsilon is None:
-        eps = _relative_epsilon(relative_epsilon, xc, yc, a, b)
+        eps = _relative_epsilon(relative_epsilon, geom, a, b)
     else:
         eps = _check_epsilon(epsilon, owner, dtype)
     if isinstance(epsilon_init, str):
@@ -677,7 +546,7 @@ def _sinkhorn(
                 f"{owner}: epsilon_init must be 'auto', None or a positive number, got "
                 f"{epsilon_init!r}."
             )
-        eps_init = None if init is not None else _diameter_squared(xc, yc)
+        eps_init = None if init is not None else geom.cost_bound()
     elif epsilon_init is None:
         eps_init = None
     else:
@@ -704,31 +573,23 @@ def _sinkhorn(
         block_size,
     )
     if differentiation == "unroll":
-        f, g, k, _ = _solve_unrolled(cfg, xc, yc, la, lb, eps, eps_init, f0, g0)
+        f, g, k, _ = _solve_unrolled(cfg, geom, la, lb, eps, eps_init, f0, g0)
     else:
-        f, g, k, _ = _solve_implicit(cfg, xc, yc, la, lb, eps, eps_init, f0, g0)
+        f, g, k, _ = _solve_implicit(cfg, geom, la, lb, eps, eps_init, f0, g0)
         # the loop's own residual has no gradient; report the final plan's instead
-    geom = _geometry(xc, yc, materialize, block_size)
     # Envelope theorem: the dual objective with potentials held fixed.
     fs, gs = (f, g) if differentiation == "unroll" else (lax.stop_gradient(f), lax.stop_gradient(g))
-    rows_s, cols_s, _, _ = geom.plan_sums(fs, gs, la, lb, eps)
+    rows_s, cols_s, _, _ = geom.transport_sums(fs, gs, la, lb, eps)
     mass_s = jnp.sum(rows_s)
     reg_cost = _dual(fs, gs, a, b, mass_s, eps, cfg)
-    rows, cols, transport, plan = geom.plan_sums(f, g, la, lb, eps)
+    rows, cols, transport, plan = geom.transport_sums(f, g, la, lb, eps)
     marginal_error = lax.stop_gradient(jnp.sum(jnp.abs(rows - a)) + jnp.sum(jnp.abs(cols - b)))
-    converged = _converged(k, marginal_error, _tolerance(cfg, xc, yc, eps), cfg)
+    converged = _converged(k, marginal_error, _tolerance(cfg, geom, eps), cfg)
     if return_plan:
-        plan = plan if plan is not None else geom.plan(f, g, la, lb, eps)
+        plan = plan if plan is not None else geom.transport_plan(f, g, la, lb, eps)
     else:
         plan = None
     return SinkhornResult(reg_cost, transport, (f, g), converged, k, marginal_error, plan)
-
-
-def _diameter_squared(xc, yc):
-    r""":math:`(\max_i\|x_i\| + \max_j\|y_j\|)^2 \ge \max_{ij}\|x_i - y_j\|^2`, in O((n + m) d)."""
-    rx = jnp.sqrt(jnp.max(jnp.sum(xc * xc, -1)))
-    ry = jnp.sqrt(jnp.max(jnp.sum(yc * yc, -1)))
-    return lax.stop_gradient((rx + ry) ** 2)
 
 
 def _converged(k, marginal_error, tolerance, cfg):
@@ -791,14 +652,14 @@ class SinkhornDivergenceResult:
     Attributes:
       value: :math:`S_\varepsilon`, the value :func:`sinkhorn_divergence` returns (scalar).
       converged: whether all three inner solves met their tolerance (scalar bool).
-      num_iters: ``[3]`` iterations of the solves of :math:`\mathrm{OT}_\varepsilon(a, b)`,
+      num_iterations: ``[3]`` iterations of the solves of :math:`\mathrm{OT}_\varepsilon(a, b)`,
         :math:`\mathrm{OT}_\varepsilon(a, a)` and :math:`\mathrm{OT}_\varepsilon(b, b)`.
       marginal_error: ``[3]`` L1 marginal errors of the three returned plans, same order.
     """
 
     value: Any
     converged: Any
-    num_iters: Any
+    num_iterations: Any
     marginal_error: Any
 
 
@@ -878,7 +739,7 @@ def sinkhorn_divergence_result(
     r""":func:`sinkhorn_divergence` with the convergence of its three inner Sinkhorn solves.
 
     Same arguments and value as :func:`sinkhorn_divergence`; returns a
-    :class:`SinkhornDivergenceResult` ``(value, converged, num_iters, marginal_error)``. ``converged`` is true when the L1 marginal error of each of the plans of
+    :class:`SinkhornDivergenceResult` ``(value, converged, num_iterations, marginal_error)``. ``converged`` is true when the L1 marginal error of each of the plans of
     :math:`\mathrm{OT}_\varepsilon(a, b)`, :math:`\mathrm{OT}_\varepsilon(a, a)` and
     :math:`\mathrm{OT}_\varepsilon(b, b)` is below the tolerance (for unbalanced transport: when
     each solve stopped on its residual within ``max_iterations``).
@@ -944,7 +805,7 @@ def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, 
     if unbalanced or kwargs.get("differentiation", "implicit") == "unroll":
         xx = _sinkhorn(owner, xp, xp, epsilon=eps, a=ap, b=ap, **kwargs)
         yy = _sinkhorn(owner, yp, yp, epsilon=eps, a=bp, b=bp, **kwargs)
-        parts = [(r.reg_cost, r.converged, r.num_iters, r.marginal_error) for r in (xx, yy)]
+        parts = [(r.reg_cost, r.converged, r.num_iterations, r.marginal_error) for r in (xx, yy)]
     else:
         parts = [_self_transport(owner, v, w, eps, **kwargs) for v, w in ((xp, ap), (yp, bp))]
     (vxx, cxx, kxx, exx), (vyy, cyy, kyy, eyy) = parts
@@ -957,7 +818,9 @@ def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, 
     return SinkhornDivergenceResult(
         value=out,
         converged=xy.converged & cxx & cyy,
-        num_iters=jnp.stack([jnp.asarray(k, jnp.int32) for k in (xy.num_iters, kxx, kyy)]),
+        num_iterations=jnp.stack(
+            [jnp.asarray(k, jnp.int32) for k in (xy.num_iterations, kxx, kyy)]
+        ),
         marginal_error=jnp.stack([xy.marginal_error, exx, eyy]),
     )
 
@@ -978,7 +841,7 @@ def self_transport(
     The self-transport problem has a symmetric optimum :math:`f = g`; iterating
     :math:`f \leftarrow \tfrac12\bigl(f - \varepsilon\log\sum_j a_j e^{(f_j - C_{ij})/\varepsilon}\bigr)`
     converges far faster than alternating updates, which oscillate on this problem (Feydy et al.
-    2019). Returns ``(value, converged, num_iters, marginal_error)``, the value being the dual
+    2019). Returns ``(value, converged, num_iterations, marginal_error)``, the value being the dual
     :math:`2\langle f, a\rangle - \varepsilon(\langle P, 1\rangle - 1)` with :math:`f` held fixed
     (envelope-theorem gradients).
     """
@@ -1007,21 +870,19 @@ def _self_transport(
     block_size=None,
     **unused,
 ):
-    """``(value, converged, num_iters, marginal_error)`` of the symmetric self-transport solve."""
+    """``(value, converged, num_iterations, marginal_error)`` of the symmetric self-transport solve."""
     del unused
     x, _, a, _ = _prepare(x, x, a, a, owner)
     dtype = x.dtype
     eps = _check_epsilon(epsilon, owner, dtype)
-    xc = x - lax.stop_gradient(jnp.mean(x, 0))
+    geom = _geometry(x, None, materialize, block_size)
     la = safe_log(a)
     cfg = _Config(_resolve_tolerance(tolerance, dtype, owner), tolerance is None, 0, 0, 1, 1, 0, 0)
-    tolerance = _tolerance(cfg, xc, xc, lax.stop_gradient(eps))
+    tolerance = _tolerance(cfg, geom, lax.stop_gradient(eps))
 
-    def solve(xc, la, eps):
-        geom = _geometry(xc, xc, materialize, block_size)
-
+    def solve(geom, la, eps):
         def step(f):
-            return -eps * geom.row_lse(f + eps * la, eps)
+            return -eps * geom.row_logsumexp(f + eps * la, eps)
 
         def cond(state):
             _, k, err = state
@@ -1041,10 +902,9 @@ def _self_transport(
         f, k, _ = lax.while_loop(cond, body, init)
         return step(f), k  # one full step: the fixed point's image, marginals to second order
 
-    f, k = solve(lax.stop_gradient(xc), lax.stop_gradient(la), lax.stop_gradient(eps))
+    f, k = solve(lax.stop_gradient(geom), lax.stop_gradient(la), lax.stop_gradient(eps))
     f = lax.stop_gradient(f)
-    geom = _geometry(xc, xc, materialize, block_size)
-    rows, _, _, _ = geom.plan_sums(f, f, la, la, eps)
+    rows, _, _, _ = geom.transport_sums(f, f, la, la, eps)
     value = 2 * jnp.sum(jnp.where(a > 0, a * f, 0)) - eps * (jnp.sum(rows) - jnp.sum(a) ** 2)
     # the plan is symmetric: its row and column errors are equal
     marginal_error = lax.stop_gradient(2 * jnp.sum(jnp.abs(rows - a)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from gmath._jit import cached
 from gmath._numerics import check_key, matmul, promote
+from gmath._numerics._geometry import centring_shift
 from gmath.divergences._samples import as_arrays, check_points, check_weights, precheck_weights
 from gmath.divergences._wasserstein import (
     _check_p,
@@ -94,7 +94,7 @@ def _sliced(key, x, y, a, b, projections, *, num_projections, p):
         a = check_weights(a, x.shape[0], "sliced_wasserstein", "a", x.dtype)
     if b is not None:
         b = check_weights(b, y.shape[0], "sliced_wasserstein", "b", x.dtype)
-    shift = lax.stop_gradient(0.5 * (jnp.mean(x, 0) + jnp.mean(y, 0)))
+    shift = centring_shift(x, y)
     shift = jnp.where(jnp.isfinite(shift), shift, 0)  # infinite points stay infinite, not NaN
     px = matmul(x - shift, theta).T
     py = matmul(y - shift, theta).T

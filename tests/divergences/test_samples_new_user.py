@@ -179,7 +179,7 @@ def test_sixteen_dimensions_default_epsilon_converges_fast(dtype):
     out = gv.sinkhorn(x, y)
     assert out.reg_cost.dtype == dtype
     assert bool(out.converged)
-    assert int(out.num_iters) <= 100
+    assert int(out.num_iterations) <= 100
     # and the float32 value is the float64 one to float32 accuracy (converged is honest)
     ref = gv.sinkhorn(x.astype(jnp.float64), y.astype(jnp.float64), tolerance=1e-12)
     np.testing.assert_allclose(float(out.reg_cost), float(ref.reg_cost), rtol=2e-5)

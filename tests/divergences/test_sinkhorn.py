@@ -129,7 +129,7 @@ def test_tiled_path_equals_materialised():
     gt.assert_allclose(tiled.reg_cost, dense.reg_cost, rtol=1e-12)
     gt.assert_allclose(tiled.transport_cost, dense.transport_cost, rtol=1e-12)
     gt.assert_allclose(tiled.potentials, dense.potentials, rtol=1e-9, atol=1e-11)
-    assert int(tiled.num_iters) == int(dense.num_iters)
+    assert int(tiled.num_iterations) == int(dense.num_iterations)
 
 
 @jax.jit
@@ -364,7 +364,7 @@ def test_annealing_and_warm_start_reach_the_same_solution():
     assert bool(plain.converged) and bool(annealed.converged)
     gt.assert_allclose(annealed.reg_cost, plain.reg_cost, rtol=1e-11)
     warm = sinkhorn(x, y, epsilon=0.2, init=plain.potentials, **TIGHT)
-    assert int(warm.num_iters) <= 2
+    assert int(warm.num_iterations) <= 2
     gt.assert_allclose(warm.reg_cost, plain.reg_cost, rtol=1e-12)
 
 
@@ -375,7 +375,7 @@ def test_honest_converged_on_a_problem_set_up_not_to_converge():
     x = jnp.array([[0.0], [1.0]])
     out = sinkhorn(x, x + 0.5, epsilon=0.1, tolerance=1e-6, max_iterations=100, epsilon_init=None)
     assert not bool(out.converged)
-    assert int(out.num_iters) == 100
+    assert int(out.num_iterations) == 100
     assert float(out.marginal_error) > 1e-6
     # ... the default schedule reaches the solution well within the same budget
     annealed = sinkhorn(x, x + 0.5, epsilon=0.1, tolerance=1e-6, max_iterations=100)
@@ -420,7 +420,7 @@ def test_bad_input():
     # NaN in the input: NaN out, stops at once, never hangs
     out = sinkhorn(x.at[0, 0].set(jnp.nan), y, epsilon=0.1, max_iterations=10**6)
     assert np.isnan(float(out.reg_cost)) and not bool(out.converged)
-    assert int(out.num_iters) <= 2
+    assert int(out.num_iterations) <= 2
     # traced epsilon <= 0 gives NaN (no host check possible under jit)
     value = jax.jit(lambda e: sinkhorn(x, y, epsilon=e, max_iterations=50).reg_cost)(-1.0)
     assert np.isnan(float(value))
@@ -455,13 +455,13 @@ def test_small_epsilon_converges_by_default_and_reports_it():
     assert isinstance(out, SinkhornDivergenceResult)
     assert float(out.value) == float(value)
     assert bool(out.converged)
-    assert out.num_iters.shape == (3,) and out.marginal_error.shape == (3,)
+    assert out.num_iterations.shape == (3,) and out.marginal_error.shape == (3,)
     assert np.all(np.asarray(out.marginal_error) <= 1e-6)
     solve = sinkhorn(x, y, epsilon=1e-3)
     assert bool(solve.converged) and float(solve.marginal_error) <= 1e-6
     # without the schedule 2000 plain iterations are far from it, and say so
     plain = sinkhorn_divergence_result(x, y, epsilon=1e-3, epsilon_init=None)
-    assert not bool(plain.converged) and int(plain.num_iters[0]) == 2000
+    assert not bool(plain.converged) and int(plain.num_iterations[0]) == 2000
 
 
 def test_divergence_result_is_a_pytree_under_jit_and_vmap():
