@@ -83,67 +83,48 @@ class Cauchy(LocationScale, Distribution):
         value_far = jnp.where(finite, jnp.log(scale) - 2.0 * jnp.log(gap) - _LOG_PI, -jnp.inf)
         return jnp.where(far, value_far, value)
 
-    def score(self, x) -> jax.Array:
-        r""":math:`-2z / (\gamma(1 + z^2))`."""
-        z, scale = self._standardize(x, "score")
-        return -2.0 * self._per_scale(z_over_1p_square(z), scale)
-
-    def cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "cdf")
-        return jnp.arctan2(1.0, -z) / jnp.pi
-
-    def log_cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_cdf")
-        return self._log_mass(-z)
-
-    def log_survival(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_survival")
-        return self._log_mass(z)
+    # the standard Cauchy law, density 1/(pi (1 + z^2)); no mean, no variance
+    _std_log_norm = _LOG_PI
+    _std_entropy = math.log(4.0 * math.pi)
+    _std_mean = math.nan
+    _std_variance = math.nan
 
     @staticmethod
-    def _log_mass(t):
-        r""":math:`\log(\operatorname{atan2}(1, t)/\pi)`, the log-probability beyond :math:`-t`:
-        directly where it is at most 1/2 (:math:`t \ge 0`), else :math:`\log(1 - q)` by
-        ``log1p`` of the complement :math:`q = \operatorname{atan2}(1, -t)/\pi`, which keeps
-        the digits of values near 0."""
+    def _std_log_kernel(z):
+        return -_log_cauchy_kernel(z)
+
+    @staticmethod
+    def _std_score(z):
+        return -2.0 * z_over_1p_square(z)
+
+    @staticmethod
+    def _std_cdf(z):
+        return jnp.arctan2(1.0, -z) / jnp.pi
+
+    @staticmethod
+    def _std_log_cdf(z):
+        r""":math:`\log(\operatorname{atan2}(1, -z)/\pi)`: directly where it is at most 1/2
+        (:math:`z \le 0`), else :math:`\log(1 - q)` by ``log1p`` of the complement
+        :math:`q = \operatorname{atan2}(1, z)/\pi`, which keeps the digits of values near 0."""
+        t = -z
         near_one = t < 0
         direct = jnp.log(jnp.arctan2(1.0, jnp.where(near_one, 0.0, t))) - _LOG_PI
         complement = jnp.log1p(-jnp.arctan2(1.0, -jnp.where(near_one, t, 0.0)) / jnp.pi)
         return jnp.where(near_one, complement, direct)
 
-    def icdf(self, u) -> jax.Array:
-        r"""Quantile :math:`\mu + \gamma\tan(\pi(u - \tfrac12))`, evaluated as
-        :math:`-\gamma/\tan(\pi u)` for :math:`u < 1/4` and :math:`\gamma/\tan(\pi(1 - u))` for
-        :math:`u > 3/4`, away from the pole of the tangent."""
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
+    @staticmethod
+    def _std_icdf(u):
+        r""":math:`\tan(\pi(u - \tfrac12))`, evaluated as :math:`-1/\tan(\pi u)` for
+        :math:`u < 1/4` and :math:`1/\tan(\pi(1 - u))` for :math:`u > 3/4`, away from the pole
+        of the tangent."""
         low = u < 0.25
         high = u > 0.75
         mid = ~(low | high)
         z_mid = jnp.tan(jnp.pi * (jnp.where(mid, u, 0.5) - 0.5))
         z_low = -1.0 / jnp.tan(jnp.pi * jnp.where(low, u, 0.25))
         z_high = 1.0 / jnp.tan(jnp.pi * (1.0 - jnp.where(high, u, 0.75)))
-        return loc + scale * jnp.where(low, z_low, jnp.where(high, z_high, z_mid))
+        return jnp.where(low, z_low, jnp.where(high, z_high, z_mid))
 
-    def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        eps = jax.random.cauchy(key, self._sample_shape(sample_shape), loc.dtype)
-        return loc + scale * eps
-
-    def entropy(self) -> jax.Array:
-        r""":math:`\log 4\pi\gamma`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(math.log(4.0 * math.pi) + jnp.log(scale), self.batch_shape)
-
-    def mean(self) -> jax.Array:
-        r"""Undefined: NaN."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.full(self.batch_shape, jnp.nan, loc.dtype)
-
-    def variance(self) -> jax.Array:
-        r"""Undefined (the mean does not exist): NaN."""
-        return self.mean()
-
-    def mode(self) -> jax.Array:
-        r""":math:`\mu` (also the median)."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc, self.batch_shape)
+    @staticmethod
+    def _std_sample(key, shape, dtype):
+        return jax.random.cauchy(key, shape, dtype)

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1mexp, promote
+from gmath._numerics import log1mexp
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -53,25 +53,29 @@ class Gumbel(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x) -> jax.Array:
-        z, scale = self._standardize(x, "log_prob")
-        return self._at_infinity(z, -z - jnp.exp(-z) - jnp.log(scale))
+    # the standard Gumbel law, density exp(-z - e^{-z})
+    _std_entropy = _EULER_GAMMA + 1.0
+    _std_mean = _EULER_GAMMA
+    _std_variance = _PI_SQ_OVER_6
 
-    def score(self, x) -> jax.Array:
-        r""":math:`(e^{-z} - 1)/\beta` (``expm1``)."""
-        z, scale = self._standardize(x, "score")
-        return self._per_scale(jnp.expm1(-z), scale)
+    @staticmethod
+    def _std_log_kernel(z):
+        return -z - jnp.exp(-z)
 
-    def cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "cdf")
+    @staticmethod
+    def _std_score(z):
+        return jnp.expm1(-z)
+
+    @staticmethod
+    def _std_cdf(z):
         return jnp.exp(-jnp.exp(-z))
 
-    def log_cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_cdf")
+    @staticmethod
+    def _std_log_cdf(z):
         return -jnp.exp(-z)
 
-    def log_survival(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_survival")
+    @staticmethod
+    def _std_log_survival(z):
         # log(1 - exp(-u)), u = e^{-z}; for u < 1e-5 its series log u - u/2 + u^2/24 (exact to
         # rounding), which stays finite (about -z) where u underflows
         u = jnp.exp(-z)
@@ -80,31 +84,10 @@ class Gumbel(LocationScale, Distribution):
         series = -jnp.where(small, z, 0.0) - 0.5 * u_s + u_s * u_s / 24.0
         return jnp.where(small, series, log1mexp(-jnp.where(small, 1.0, u)))
 
-    def icdf(self, u) -> jax.Array:
-        r"""Quantile :math:`\mu - \beta\log(-\log u)`."""
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
-        return loc - scale * jnp.log(-jnp.log(u))
+    @staticmethod
+    def _std_icdf(u):
+        return -jnp.log(-jnp.log(u))
 
-    def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        eps = jax.random.gumbel(key, self._sample_shape(sample_shape), loc.dtype)
-        return loc + scale * eps
-
-    def entropy(self) -> jax.Array:
-        r""":math:`\log\beta + \gamma + 1`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(jnp.log(scale) + (_EULER_GAMMA + 1.0), self.batch_shape)
-
-    def mean(self) -> jax.Array:
-        r""":math:`\mu + \gamma\beta`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc + _EULER_GAMMA * scale, self.batch_shape)
-
-    def mode(self) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc, self.batch_shape)
-
-    def variance(self) -> jax.Array:
-        r""":math:`\pi^2\beta^2/6`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(_PI_SQ_OVER_6 * scale * scale, self.batch_shape)
+    @staticmethod
+    def _std_sample(key, shape, dtype):
+        return jax.random.gumbel(key, shape, dtype)

@@ -8,7 +8,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -51,22 +50,27 @@ class Laplace(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x) -> jax.Array:
-        z, scale = self._standardize(x, "log_prob")
-        return self._at_infinity(z, -jnp.abs(z) - jnp.log(scale) - _LOG_2)
+    # the standard Laplace law, density e^{-|z|}/2
+    _std_log_norm = _LOG_2
+    _std_entropy = 1.0 + _LOG_2
+    _std_variance = 2.0
 
-    def score(self, x) -> jax.Array:
-        r""":math:`-\operatorname{sign}(x - \mu)/b`, with 0 at :math:`x = \mu`."""
-        z, scale = self._standardize(x, "score")
-        return -self._per_scale(jnp.sign(z), scale)
+    @staticmethod
+    def _std_log_kernel(z):
+        return -jnp.abs(z)
 
-    def cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "cdf")
+    @staticmethod
+    def _std_score(z):
+        # -sign(z), 0 at z = 0 (the midpoint of the subdifferential)
+        return -jnp.sign(z)
+
+    @staticmethod
+    def _std_cdf(z):
         half_tail = 0.5 * jnp.exp(-jnp.abs(z))
         return jnp.where(z < 0, half_tail, 1.0 - half_tail)
 
     @staticmethod
-    def _log_lower(z):
+    def _std_log_cdf(z):
         # log F(z): z - log 2 below 0, log1p(-exp(-z)/2) above (both branches at safe points).
         neg = z < 0
         return jnp.where(
@@ -75,40 +79,13 @@ class Laplace(LocationScale, Distribution):
             jnp.log1p(-0.5 * jnp.exp(-jnp.where(neg, 0.0, z))),
         )
 
-    def log_cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_cdf")
-        return self._log_lower(z)
-
-    def log_survival(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_survival")
-        return self._log_lower(-z)
-
-    def icdf(self, u) -> jax.Array:
-        r"""Quantile :math:`\mu + b\log 2u` for :math:`u < 1/2`, :math:`\mu - b\log 2(1 - u)`
-        above (``1 - u`` is exact there)."""
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
+    @staticmethod
+    def _std_icdf(u):
+        # log 2u for u < 1/2, -log 2(1 - u) above (1 - u is exact there)
         low = u < 0.5
         tail = jnp.where(low, u, 1.0 - u)
-        return loc + scale * jnp.where(low, 1.0, -1.0) * jnp.log(2.0 * tail)
+        return jnp.where(low, 1.0, -1.0) * jnp.log(2.0 * tail)
 
-    def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        eps = jax.random.laplace(key, self._sample_shape(sample_shape), loc.dtype)
-        return loc + scale * eps
-
-    def entropy(self) -> jax.Array:
-        r""":math:`1 + \log 2b`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(1.0 + _LOG_2 + jnp.log(scale), self.batch_shape)
-
-    def mean(self) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc, self.batch_shape)
-
-    def mode(self) -> jax.Array:
-        return self.mean()
-
-    def variance(self) -> jax.Array:
-        r""":math:`2b^2`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(2.0 * scale * scale, self.batch_shape)
+    @staticmethod
+    def _std_sample(key, shape, dtype):
+        return jax.random.laplace(key, shape, dtype)

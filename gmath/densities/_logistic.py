@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import log1pexp, promote
+from gmath._numerics import log1pexp
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -49,51 +49,30 @@ class Logistic(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x) -> jax.Array:
-        z, scale = self._standardize(x, "log_prob")
+    # the standard logistic law, density e^{-z}/(1 + e^{-z})^2
+    _std_entropy = 2.0
+    _std_variance = _PI_SQ_OVER_3
+
+    @staticmethod
+    def _std_log_kernel(z):
         a = jnp.abs(z)
-        return self._at_infinity(z, -a - 2.0 * log1pexp(-a) - jnp.log(scale))
+        return -a - 2.0 * log1pexp(-a)
 
-    def score(self, x) -> jax.Array:
-        r""":math:`-\tanh(z/2)/s`."""
-        z, scale = self._standardize(x, "score")
-        return -self._per_scale(jnp.tanh(0.5 * z), scale)
+    @staticmethod
+    def _std_score(z):
+        return -jnp.tanh(0.5 * z)
 
-    def cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "cdf")
-        return jax.nn.sigmoid(z)
+    _std_cdf = staticmethod(jax.nn.sigmoid)
 
-    def log_cdf(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_cdf")
+    @staticmethod
+    def _std_log_cdf(z):
         return -log1pexp(-z)
 
-    def log_survival(self, x) -> jax.Array:
-        z, _ = self._standardize(x, "log_survival")
-        return -log1pexp(z)
+    @staticmethod
+    def _std_icdf(u):
+        # log u - log(1 - u) (log1p)
+        return jnp.log(u) - jnp.log1p(-u)
 
-    def icdf(self, u) -> jax.Array:
-        r"""Quantile :math:`\mu + s\,(\log u - \log(1 - u))` (``log1p``)."""
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
-        return loc + scale * (jnp.log(u) - jnp.log1p(-u))
-
-    def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        eps = jax.random.logistic(key, self._sample_shape(sample_shape), loc.dtype)
-        return loc + scale * eps
-
-    def entropy(self) -> jax.Array:
-        r""":math:`\log s + 2`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(jnp.log(scale) + 2.0, self.batch_shape)
-
-    def mean(self) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc, self.batch_shape)
-
-    def mode(self) -> jax.Array:
-        return self.mean()
-
-    def variance(self) -> jax.Array:
-        r""":math:`\pi^2 s^2 / 3`."""
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(_PI_SQ_OVER_3 * scale * scale, self.batch_shape)
+    @staticmethod
+    def _std_sample(key, shape, dtype):
+        return jax.random.logistic(key, shape, dtype)

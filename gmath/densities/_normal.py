@@ -6,9 +6,8 @@ import math
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
-from gmath._numerics import log_ndtr, ndtr, ndtri, promote
+from gmath._numerics import log_ndtr, ndtr, ndtri
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -57,83 +56,23 @@ class Normal(LocationScale, Distribution):
     loc: Any = 0.0
     scale: Any = 1.0
 
-    def log_prob(self, x) -> jax.Array:
-        z, scale = self._standardize(x)
-        return self._at_infinity(z, -0.5 * z * z - jnp.log(scale) - _HALF_LOG_2PI)
+    # the standard normal law
+    _std_log_norm = _HALF_LOG_2PI
+    _std_entropy = 0.5 + _HALF_LOG_2PI
+    _std_variance = 1.0
 
-    def score(self, x) -> jax.Array:
-        z, scale = self._standardize(x)
-        return -self._per_scale(z, scale)
+    @staticmethod
+    def _std_log_kernel(z):
+        return -0.5 * z * z
 
-    def cdf(self, x) -> jax.Array:
-        r""":math:`\Phi((x - \mu)/\sigma)`.
+    @staticmethod
+    def _std_score(z):
+        return -z
 
-        Args:
-          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
+    _std_cdf = staticmethod(ndtr)
+    _std_log_cdf = staticmethod(log_ndtr)
+    _std_icdf = staticmethod(ndtri)
 
-        Returns:
-          Array of the broadcast shape.
-        """
-        z, _ = self._standardize(x)
-        return ndtr(z)
-
-    def log_cdf(self, x) -> jax.Array:
-        r""":math:`\log\Phi((x - \mu)/\sigma)`, accurate deep in the lower tail.
-
-        Args:
-          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
-
-        Returns:
-          Array of the broadcast shape.
-        """
-        z, _ = self._standardize(x)
-        return log_ndtr(z)
-
-    def log_survival(self, x) -> jax.Array:
-        r""":math:`\log(1 - \Phi((x - \mu)/\sigma)) = \log\Phi(-(x - \mu)/\sigma)`.
-
-        Args:
-          x: values with shape ``sample_shape + batch_shape`` (broadcasting).
-
-        Returns:
-          Array of the broadcast shape.
-        """
-        z, _ = self._standardize(x)
-        return log_ndtr(-z)
-
-    def icdf(self, u) -> jax.Array:
-        r"""Quantile :math:`\mu + \sigma\,\Phi^{-1}(u)`.
-
-        Args:
-          u: probabilities in :math:`[0, 1]`, shape ``sample_shape + batch_shape`` (broadcasting).
-
-        Returns:
-          Array of the broadcast shape.
-        """
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
-        return loc + scale * ndtri(u)
-
-    def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
-        return loc + scale * eps
-
-    def entropy(self) -> jax.Array:
-        r""":math:`\tfrac12 + \tfrac12\log 2\pi + \log\sigma`.
-
-        Returns:
-          Array of shape ``batch_shape``.
-        """
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(0.5 + _HALF_LOG_2PI + jnp.log(scale), self.batch_shape)
-
-    def mean(self) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(loc, self.batch_shape)
-
-    def mode(self) -> jax.Array:
-        return self.mean()
-
-    def variance(self) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
-        return jnp.broadcast_to(scale * scale, self.batch_shape)
+    @staticmethod
+    def _std_sample(key, shape, dtype):
+        return jax.random.normal(key, shape, dtype)
