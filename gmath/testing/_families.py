@@ -1,4 +1,4 @@
-"""Hypothesis strategies of distribution records, one per family.
+"""Hypothesis strategies of distribution records, one per family, built from one table.
 
 Each strategy draws parameters over a documented domain where the family is well conditioned
 (no density spanning 300 orders of magnitude), with ``batch_shape`` and ``dtype`` keyword-only.
@@ -7,7 +7,9 @@ They are the domains of gmath's own tests and accuracy table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -85,23 +87,6 @@ def _gd():
     return densities
 
 
-def _loc_scale(
-    family: str,
-    *,
-    batch_shape,
-    dtype,
-    loc: tuple[float, float] = (-10.0, 10.0),
-    scale: tuple[float, float] = (0.1, 10.0),
-):
-    shape = _check_shape(batch_shape)
-    dtype = _check_dtype(dtype)
-    return st.builds(
-        lambda l, s: getattr(_gd(), family)(loc=l, scale=s),
-        finite_arrays(shape=shape, dtype=dtype, min_value=loc[0], max_value=loc[1]),
-        positive_arrays(shape=shape, dtype=dtype, min_value=scale[0], max_value=scale[1]),
-    )
-
-
 def normals(
     *,
     batch_shape: tuple[int, ...] = (),
@@ -128,7 +113,7 @@ def normals(
       >>> type(p).__name__, p.batch_shape
       ('Normal', (2,))
     """
-    return _loc_scale("Normal", batch_shape=batch_shape, dtype=dtype, loc=loc, scale=scale)
+    return _ROWS["normals"].strategy_for(batch_shape=batch_shape, dtype=dtype, loc=loc, scale=scale)
 
 
 def log_normals(
@@ -151,9 +136,7 @@ def log_normals(
       >>> type(p).__name__, p.batch_shape
       ('LogNormal', (2,))
     """
-    return _loc_scale(
-        "LogNormal", batch_shape=batch_shape, dtype=dtype, loc=(-2, 2), scale=(0.1, 2)
-    )
+    return _ROWS["log_normals"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def cauchys(
@@ -176,7 +159,7 @@ def cauchys(
       >>> type(p).__name__, p.batch_shape
       ('Cauchy', (2,))
     """
-    return _loc_scale("Cauchy", batch_shape=batch_shape, dtype=dtype)
+    return _ROWS["cauchys"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def laplaces(
@@ -199,7 +182,7 @@ def laplaces(
       >>> type(p).__name__, p.batch_shape
       ('Laplace', (2,))
     """
-    return _loc_scale("Laplace", batch_shape=batch_shape, dtype=dtype)
+    return _ROWS["laplaces"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def logistics(
@@ -222,7 +205,7 @@ def logistics(
       >>> type(p).__name__, p.batch_shape
       ('Logistic', (2,))
     """
-    return _loc_scale("Logistic", batch_shape=batch_shape, dtype=dtype)
+    return _ROWS["logistics"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def gumbels(
@@ -245,7 +228,7 @@ def gumbels(
       >>> type(p).__name__, p.batch_shape
       ('Gumbel', (2,))
     """
-    return _loc_scale("Gumbel", batch_shape=batch_shape, dtype=dtype)
+    return _ROWS["gumbels"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def half_normals(
@@ -268,10 +251,7 @@ def half_normals(
       >>> type(p).__name__, p.batch_shape
       ('HalfNormal', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10.0).map(
-        lambda s: _gd().HalfNormal(scale=s)
-    )
+    return _ROWS["half_normals"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def truncated_normals(
@@ -298,21 +278,7 @@ def truncated_normals(
       >>> type(p).__name__, p.batch_shape
       ('TruncatedNormal', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-
-    def build(loc, scale, a, w):
-        low = (loc + a * scale).astype(dtype)
-        return _gd().TruncatedNormal(
-            loc=loc, scale=scale, low=low, high=(low + w * scale).astype(dtype)
-        )
-
-    return st.builds(
-        build,
-        finite_arrays(shape=shape, dtype=dtype, min_value=-5, max_value=5),
-        positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=5),
-        finite_arrays(shape=shape, dtype=dtype, min_value=-4, max_value=2),
-        finite_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=6),
-    )
+    return _ROWS["truncated_normals"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def student_ts(
@@ -341,13 +307,7 @@ def student_ts(
       >>> type(p).__name__, p.batch_shape
       ('StudentT', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda d, l, s: _gd().StudentT(df=d, loc=l, scale=s),
-        positive_arrays(shape=shape, dtype=dtype, min_value=df[0], max_value=df[1]),
-        finite_arrays(shape=shape, dtype=dtype, min_value=-10, max_value=10),
-        positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10),
-    )
+    return _ROWS["student_ts"].strategy_for(batch_shape=batch_shape, dtype=dtype, df=df)
 
 
 def exponentials(
@@ -370,10 +330,7 @@ def exponentials(
       >>> type(p).__name__, p.batch_shape
       ('Exponential', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10).map(
-        lambda r: _gd().Exponential(rate=r)
-    )
+    return _ROWS["exponentials"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def gammas(
@@ -402,13 +359,8 @@ def gammas(
       >>> type(p).__name__, p.batch_shape
       ('Gamma', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda c, r: _gd().Gamma(concentration=c, rate=r),
-        positive_arrays(
-            shape=shape, dtype=dtype, min_value=concentration[0], max_value=concentration[1]
-        ),
-        positive_arrays(shape=shape, dtype=dtype, min_value=rate[0], max_value=rate[1]),
+    return _ROWS["gammas"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, concentration=concentration, rate=rate
     )
 
 
@@ -436,11 +388,12 @@ def betas(
       >>> type(p).__name__, p.batch_shape
       ('Beta', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    c = positive_arrays(
-        shape=shape, dtype=dtype, min_value=concentration[0], max_value=concentration[1]
+    return _ROWS["betas"].strategy_for(
+        batch_shape=batch_shape,
+        dtype=dtype,
+        concentration1=concentration,
+        concentration0=concentration,
     )
-    return st.builds(lambda a, b: _gd().Beta(concentration1=a, concentration0=b), c, c)
 
 
 def uniforms(
@@ -463,12 +416,7 @@ def uniforms(
       >>> type(p).__name__, p.batch_shape
       ('Uniform', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda lo, w: _gd().Uniform(low=lo, high=(lo + w).astype(dtype)),
-        finite_arrays(shape=shape, dtype=dtype, min_value=-10, max_value=10),
-        positive_arrays(shape=shape, dtype=dtype, min_value=0.1, max_value=10),
-    )
+    return _ROWS["uniforms"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def von_mises(
@@ -495,25 +443,9 @@ def von_mises(
       >>> type(p).__name__, p.batch_shape
       ('VonMises', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda l, k: _gd().VonMises(loc=l, concentration=k),
-        finite_arrays(shape=shape, dtype=dtype, min_value=-np.pi, max_value=np.pi),
-        positive_arrays(
-            shape=shape, dtype=dtype, min_value=concentration[0], max_value=concentration[1]
-        ),
+    return _ROWS["von_mises"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, concentration=concentration
     )
-
-
-def _logits_or_probs(family, logits, probs, extra=None):
-    extra = extra or {}
-
-    def make(use_probs):
-        if use_probs:
-            return probs.map(lambda p: getattr(_gd(), family)(probs=p, **extra))
-        return logits.map(lambda l: getattr(_gd(), family)(logits=l, **extra))
-
-    return st.booleans().flatmap(make)
 
 
 def bernoullis(
@@ -536,12 +468,7 @@ def bernoullis(
       >>> type(p).__name__, p.batch_shape
       ('Bernoulli', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return _logits_or_probs(
-        "Bernoulli",
-        finite_arrays(shape=shape, dtype=dtype, min_value=-10, max_value=10),
-        finite_arrays(shape=shape, dtype=dtype, min_value=0.01, max_value=0.99),
-    )
+    return _ROWS["bernoullis"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def geometrics(
@@ -564,12 +491,7 @@ def geometrics(
       >>> type(p).__name__, p.batch_shape
       ('Geometric', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return _logits_or_probs(
-        "Geometric",
-        finite_arrays(shape=shape, dtype=dtype, min_value=-5, max_value=5),
-        finite_arrays(shape=shape, dtype=dtype, min_value=0.05, max_value=0.95),
-    )
+    return _ROWS["geometrics"].strategy_for(batch_shape=batch_shape, dtype=dtype)
 
 
 def categoricals(
@@ -594,21 +516,10 @@ def categoricals(
       >>> type(p).__name__, p.batch_shape
       ('Categorical', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     if num_categories < 1:
         raise InvalidArgument(f"num_categories={num_categories} must be >= 1")
-    if shape:
-        probs = st.lists(
-            simplex_points(dim=num_categories, dtype=dtype, min_prob=1e-3 / num_categories),
-            min_size=int(np.prod(shape)),
-            max_size=int(np.prod(shape)),
-        ).map(lambda ps: np.stack(ps).reshape(shape + (num_categories,)))
-    else:
-        probs = simplex_points(dim=num_categories, dtype=dtype, min_prob=1e-3 / num_categories)
-    return _logits_or_probs(
-        "Categorical",
-        finite_arrays(shape=shape + (num_categories,), dtype=dtype, min_value=-10, max_value=10),
-        probs,
+    return _ROWS["categoricals"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, num_categories=num_categories
     )
 
 
@@ -633,14 +544,8 @@ def binomials(
       >>> type(p).__name__, p.batch_shape
       ('Binomial', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.integers(1, max_count).flatmap(
-        lambda n: _logits_or_probs(
-            "Binomial",
-            finite_arrays(shape=shape, dtype=dtype, min_value=-5, max_value=5),
-            finite_arrays(shape=shape, dtype=dtype, min_value=0.02, max_value=0.98),
-            extra={"total_count": np.asarray(n, dtype)},
-        )
+    return _ROWS["binomials"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, max_count=max_count
     )
 
 
@@ -668,10 +573,7 @@ def poissons(
       >>> type(p).__name__, p.batch_shape
       ('Poisson', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return positive_arrays(shape=shape, dtype=dtype, min_value=rate[0], max_value=rate[1]).map(
-        lambda r: _gd().Poisson(rate=r)
-    )
+    return _ROWS["poissons"].strategy_for(batch_shape=batch_shape, dtype=dtype, rate=rate)
 
 
 def multivariate_normals(
@@ -704,27 +606,10 @@ def multivariate_normals(
       >>> type(p).__name__, p.batch_shape, p.event_shape
       ('MultivariateNormal', (2,), (3,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
     if parameterization not in {"scale_tril", "covariance_matrix", "precision_matrix"}:
         raise InvalidArgument(f"unknown parameterization {parameterization!r}")
-    n = int(np.prod(shape))
-    covs = st.lists(
-        spd_matrices(dim=dim, dtype=np.float64, min_eigenvalue=0.1, max_eigenvalue=10.0),
-        min_size=n,
-        max_size=n,
-    ).map(lambda cs: np.stack(cs).reshape(shape + (dim, dim)))
-
-    def build(loc, cov):
-        if parameterization == "scale_tril":
-            kw = {"scale_tril": np.linalg.cholesky(cov).astype(dtype)}
-        elif parameterization == "covariance_matrix":
-            kw = {"covariance_matrix": cov.astype(dtype)}
-        else:
-            kw = {"precision_matrix": np.linalg.inv(cov).astype(dtype)}
-        return _gd().MultivariateNormal(loc=loc, **kw)
-
-    return st.builds(
-        build, finite_arrays(shape=shape + (dim,), dtype=dtype, min_value=-5, max_value=5), covs
+    return _ROWS["multivariate_normals"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, dim=dim, parameterization=parameterization
     )
 
 
@@ -749,11 +634,8 @@ def multivariate_normal_diags(
       >>> type(p).__name__, p.batch_shape, p.event_shape
       ('MultivariateNormalDiag', (2,), (3,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda l, s: _gd().MultivariateNormalDiag(loc=l, scale_diag=s),
-        finite_arrays(shape=shape + (dim,), dtype=dtype, min_value=-5, max_value=5),
-        positive_arrays(shape=shape + (dim,), dtype=dtype, min_value=0.1, max_value=10),
+    return _ROWS["multivariate_normal_diags"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, dim=dim
     )
 
 
@@ -779,12 +661,8 @@ def low_rank_multivariate_normals(
       >>> type(p).__name__, p.batch_shape, p.event_shape
       ('LowRankMultivariateNormal', (2,), (4,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return st.builds(
-        lambda l, w, d: _gd().LowRankMultivariateNormal(loc=l, cov_factor=w, cov_diag=d),
-        finite_arrays(shape=shape + (dim,), dtype=dtype, min_value=-5, max_value=5),
-        finite_arrays(shape=shape + (dim, rank), dtype=dtype, min_value=-2, max_value=2),
-        positive_arrays(shape=shape + (dim,), dtype=dtype, min_value=0.1, max_value=10),
+    return _ROWS["low_rank_multivariate_normals"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, dim=dim, rank=rank
     )
 
 
@@ -814,10 +692,9 @@ def dirichlets(
       >>> type(p).__name__, p.batch_shape, p.event_shape
       ('Dirichlet', (2,), (3,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    return positive_arrays(
-        shape=shape + (dim,), dtype=dtype, min_value=concentration[0], max_value=concentration[1]
-    ).map(lambda c: _gd().Dirichlet(concentration=c))
+    return _ROWS["dirichlets"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, dim=dim, concentration=concentration
+    )
 
 
 def mixtures_of_normals(
@@ -842,10 +719,365 @@ def mixtures_of_normals(
       >>> type(p).__name__, p.batch_shape
       ('MixtureSameFamily', (2,))
     """
-    shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
-    k = (num_components,)
-    return st.builds(
-        lambda w, comp: _gd().MixtureSameFamily(mixture_logits=w, components=comp),
-        finite_arrays(shape=shape + k, dtype=dtype, min_value=-3, max_value=3),
-        normals(batch_shape=shape + k, dtype=dtype, loc=(-5.0, 5.0), scale=(0.3, 3.0)),
+    return _ROWS["mixtures_of_normals"].strategy_for(
+        batch_shape=batch_shape, dtype=dtype, num_components=num_components
     )
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One drawn parameter of a family row.
+
+    ``kind``: ``"uniform"`` (:func:`finite_arrays` on ``[low, high]``), ``"log"``
+    (:func:`positive_arrays`, log-uniform), ``"simplex"`` (:func:`simplex_points` with smallest
+    entry ``low / K``), ``"spd"`` (:func:`spd_matrices` with eigenvalues in ``[low, high]``,
+    drawn in float64), ``"count"`` (one integer in ``[low, high]`` shared by the batch) or
+    ``"normals"`` (a batch of :func:`normals` records with ``loc`` and ``scale`` in
+    ``low`` and ``high``). ``event`` lists the trailing dimensions (ints, or names of the
+    strategy's options such as ``"dim"``). ``float32`` overrides ``(low, high)`` for float32
+    parameters (``None``: the same range).
+    """
+
+    name: str
+    low: Any
+    high: Any
+    kind: str = "uniform"
+    event: tuple[Any, ...] = ()
+    float32: tuple[float, float] | None = None
+
+    def range(self, dtype) -> tuple[Any, Any]:
+        if self.float32 is not None and np.dtype(dtype) == np.float32:
+            return self.float32
+        return self.low, self.high
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyRow:
+    """One family: its public strategy's name, the record class, the drawn parameters with their
+    ranges, the support, and how drawn values become constructor arguments.
+
+    ``support`` is one of ``"real"``, ``"positive"``, ``"unit"`` (:math:`[0, 1]`),
+    ``"interval"`` (``[low, high]`` of the record), ``"circle"``, ``"counts"``
+    (:math:`\\{0, 1, \\dots\\}`), ``"binary"``, ``"categories"``, ``"vector"`` (:math:`\\mathbb
+    R^d`) or ``"simplex"``. ``alternatives`` names groups of parameters of which exactly one is
+    passed (``logits`` or ``probs``; the strategy draws which). ``build`` maps the drawn values
+    (and the strategy's options) to the constructor's keyword arguments (default: as drawn).
+    ``options`` are the strategy's default options (``dim``, ``num_categories``...).
+    """
+
+    strategy: str
+    family: str
+    params: tuple[Param, ...]
+    support: str
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    build: Callable[..., dict[str, Any]] | None = None
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def cls(self):
+        return getattr(_gd(), self.family)
+
+    def strategy_for(
+        self, *, batch_shape=(), dtype: DTypeLike = np.float64, **overrides
+    ) -> st.SearchStrategy:
+        """The Hypothesis strategy of this row; ``overrides`` replace parameter ranges (by
+        parameter name, a ``(low, high)`` pair) or options (``dim``...)."""
+        shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
+        options = {**self.options}
+        ranges: dict[str, tuple[Any, Any]] = {}
+        names = {p.name for p in self.params}
+        for key, value in overrides.items():
+            if key in names:
+                ranges[key] = value
+            else:
+                options[key] = value
+        drawn = {
+            p.name: _param_strategy(p, shape, dtype, options, ranges.get(p.name))
+            for p in self.params
+        }
+
+        def make(values, group):
+            kwargs = dict(values)
+            if group is not None:
+                for other in self.alternatives:
+                    if other is not group:
+                        for name in other:
+                            kwargs.pop(name, None)
+            if self.build is not None:
+                kwargs = self.build(kwargs, dtype=dtype, **options)
+            return self.cls(**kwargs)
+
+        values = st.fixed_dictionaries(drawn)
+        if not self.alternatives:
+            return values.map(lambda v: make(v, None))
+        # which spelling (st.booleans: the second group when True, as before the table)
+        groups = self.alternatives
+
+        def spelled(second: bool) -> st.SearchStrategy:
+            group = groups[int(second)]
+            return values.map(lambda v: make(v, group))
+
+        return st.booleans().flatmap(spelled)
+
+    def draw(self, rng: np.random.Generator, *, batch_shape=(), dtype=np.float64, **options):
+        """A record with parameters drawn by ``rng`` (numpy) over the row's ranges: log-uniform
+        or uniform like the strategy, the first spelling of ``alternatives``, ``"spd"`` by
+        random eigenvectors (for table-driven tests that need no Hypothesis)."""
+        shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
+        options = {**self.options, **options}
+        values = {p.name: _param_draw(p, rng, shape, dtype, options) for p in self.params}
+        for other in self.alternatives[1:]:
+            for name in other:
+                values.pop(name, None)
+        if self.build is not None:
+            values = self.build(values, dtype=dtype, **options)
+        return self.cls(**values)
+
+
+def _event(p: Param, options) -> tuple[int, ...]:
+    return tuple(options[e] if isinstance(e, str) else e for e in p.event)
+
+
+def _param_strategy(p: Param, shape, dtype, options, override) -> st.SearchStrategy:
+    low, high = override if override is not None else p.range(dtype)
+    full = shape + _event(p, options)
+    if p.kind == "uniform":
+        return finite_arrays(shape=full, dtype=dtype, min_value=low, max_value=high)
+    if p.kind == "log":
+        return positive_arrays(shape=full, dtype=dtype, min_value=low, max_value=high)
+    if p.kind == "count":
+        return st.integers(low, options.get("max_count", high)).map(lambda n: np.asarray(n, dtype))
+    if p.kind == "simplex":
+        k = full[-1]
+        one = simplex_points(dim=k, dtype=dtype, min_prob=low / k)
+        if not shape:
+            return one
+        n = int(np.prod(shape))
+        return st.lists(one, min_size=n, max_size=n).map(lambda ps: np.stack(ps).reshape(full))
+    if p.kind == "spd":
+        dim = full[-1]
+        n = int(np.prod(shape))
+        one = spd_matrices(dim=dim, dtype=np.float64, min_eigenvalue=low, max_eigenvalue=high)
+        return st.lists(one, min_size=n, max_size=n).map(lambda cs: np.stack(cs).reshape(full))
+    if p.kind == "normals":
+        return _ROWS["normals"].strategy_for(batch_shape=full, dtype=dtype, loc=low, scale=high)
+    raise ValueError(f"unknown parameter kind {p.kind!r}")
+
+
+def _param_draw(p: Param, rng, shape, dtype, options):
+    low, high = p.range(dtype)
+    full = shape + _event(p, options)
+    if p.kind == "uniform":
+        return rng.uniform(low, high, full).astype(dtype)
+    if p.kind == "log":
+        return np.exp(rng.uniform(np.log(low), np.log(high), full)).astype(dtype)
+    if p.kind == "count":
+        return np.asarray(rng.integers(low, options.get("max_count", high) + 1), dtype)
+    if p.kind == "simplex":
+        k = full[-1]
+        w = rng.dirichlet(np.ones(k), shape)
+        return ((1 - low) * w + low / k).astype(dtype)
+    if p.kind == "spd":
+        dim = full[-1]
+        q, _ = np.linalg.qr(rng.standard_normal(shape + (dim, dim)))
+        lam = np.exp(rng.uniform(np.log(low), np.log(high), shape + (dim,)))
+        return np.einsum("...ij,...j,...kj->...ik", q, lam, q)
+    if p.kind == "normals":
+        return _ROWS["normals"].draw(rng, batch_shape=full, dtype=dtype)
+    raise ValueError(f"unknown parameter kind {p.kind!r}")
+
+
+def _build_truncated_normal(v, *, dtype):
+    low = (v["loc"] + v["a"] * v["scale"]).astype(dtype)
+    high = (low + v["w"] * v["scale"]).astype(dtype)
+    return {"loc": v["loc"], "scale": v["scale"], "low": low, "high": high}
+
+
+def _build_uniform(v, *, dtype):
+    return {"low": v["low"], "high": (v["low"] + v["width"]).astype(dtype)}
+
+
+def _build_beta(v, *, dtype):
+    return {"concentration1": v["concentration1"], "concentration0": v["concentration0"]}
+
+
+def _build_multivariate_normal(v, *, dtype, dim, parameterization):
+    cov = v["covariance"]
+    if parameterization == "scale_tril":
+        kw = {"scale_tril": np.linalg.cholesky(cov).astype(dtype)}
+    elif parameterization == "covariance_matrix":
+        kw = {"covariance_matrix": cov.astype(dtype)}
+    else:
+        kw = {"precision_matrix": np.linalg.inv(cov).astype(dtype)}
+    return {"loc": v["loc"], **kw}
+
+
+def _build_mixture(v, *, dtype, num_components):
+    return {"mixture_logits": v["mixture_logits"], "components": v["components"]}
+
+
+def _drop_options(v, *, dtype, **options):
+    return v
+
+
+_LOC = Param("loc", -10.0, 10.0)
+_SCALE = Param("scale", 0.1, 10.0, "log")
+_LOGITS_PROBS = (("logits",), ("probs",))
+
+#: One row per family: the single source of the strategies' parameter ranges and supports.
+FAMILY_TABLE: tuple[FamilyRow, ...] = (
+    FamilyRow("normals", "Normal", (_LOC, _SCALE), "real"),
+    FamilyRow(
+        "log_normals", "LogNormal", (Param("loc", -2, 2), Param("scale", 0.1, 2, "log")), "positive"
+    ),
+    FamilyRow("cauchys", "Cauchy", (_LOC, _SCALE), "real"),
+    FamilyRow("laplaces", "Laplace", (_LOC, _SCALE), "real"),
+    FamilyRow("logistics", "Logistic", (_LOC, _SCALE), "real"),
+    FamilyRow("gumbels", "Gumbel", (_LOC, _SCALE), "real"),
+    FamilyRow("half_normals", "HalfNormal", (Param("scale", 0.1, 10.0, "log"),), "positive"),
+    FamilyRow(
+        "truncated_normals",
+        "TruncatedNormal",
+        (
+            Param("loc", -5, 5),
+            Param("scale", 0.1, 5, "log"),
+            Param("a", -4, 2),
+            Param("w", 0.1, 6),
+        ),
+        "interval",
+        build=_build_truncated_normal,
+    ),
+    FamilyRow(
+        "student_ts",
+        "StudentT",
+        (Param("df", 0.5, 30.0, "log"), Param("loc", -10, 10), Param("scale", 0.1, 10, "log")),
+        "real",
+    ),
+    FamilyRow("exponentials", "Exponential", (Param("rate", 0.1, 10, "log"),), "positive"),
+    FamilyRow(
+        "gammas",
+        "Gamma",
+        (Param("concentration", 0.2, 50.0, "log"), Param("rate", 0.1, 10.0, "log")),
+        "positive",
+    ),
+    FamilyRow(
+        "betas",
+        "Beta",
+        (Param("concentration1", 0.2, 20.0, "log"), Param("concentration0", 0.2, 20.0, "log")),
+        "unit",
+        build=_build_beta,
+    ),
+    FamilyRow(
+        "uniforms",
+        "Uniform",
+        (Param("low", -10, 10), Param("width", 0.1, 10, "log")),
+        "interval",
+        build=_build_uniform,
+    ),
+    FamilyRow(
+        "von_mises",
+        "VonMises",
+        (Param("loc", -np.pi, np.pi), Param("concentration", 0.01, 50.0, "log")),
+        "circle",
+    ),
+    FamilyRow(
+        "bernoullis",
+        "Bernoulli",
+        (Param("logits", -10, 10), Param("probs", 0.01, 0.99)),
+        "binary",
+        alternatives=_LOGITS_PROBS,
+    ),
+    FamilyRow(
+        "geometrics",
+        "Geometric",
+        (Param("logits", -5, 5), Param("probs", 0.05, 0.95)),
+        "counts",
+        alternatives=_LOGITS_PROBS,
+    ),
+    FamilyRow(
+        "categoricals",
+        "Categorical",
+        (
+            Param("logits", -10, 10, event=("num_categories",)),
+            Param("probs", 1e-3, 1.0, "simplex", event=("num_categories",)),
+        ),
+        "categories",
+        alternatives=_LOGITS_PROBS,
+        build=_drop_options,
+        options={"num_categories": 4},
+    ),
+    FamilyRow(
+        "binomials",
+        "Binomial",
+        (
+            Param("total_count", 1, 50, "count"),
+            Param("logits", -5, 5),
+            Param("probs", 0.02, 0.98),
+        ),
+        "counts",
+        alternatives=_LOGITS_PROBS,
+        build=_drop_options,
+        options={"max_count": 50},
+    ),
+    FamilyRow("poissons", "Poisson", (Param("rate", 0.1, 50.0, "log"),), "counts"),
+    FamilyRow(
+        "multivariate_normals",
+        "MultivariateNormal",
+        (
+            Param("loc", -5, 5, event=("dim",)),
+            Param("covariance", 0.1, 10.0, "spd", ("dim", "dim")),
+        ),
+        "vector",
+        build=_build_multivariate_normal,
+        options={"dim": 3, "parameterization": "scale_tril"},
+    ),
+    FamilyRow(
+        "multivariate_normal_diags",
+        "MultivariateNormalDiag",
+        (Param("loc", -5, 5, event=("dim",)), Param("scale_diag", 0.1, 10, "log", ("dim",))),
+        "vector",
+        build=_drop_options,
+        options={"dim": 3},
+    ),
+    FamilyRow(
+        "low_rank_multivariate_normals",
+        "LowRankMultivariateNormal",
+        (
+            Param("loc", -5, 5, event=("dim",)),
+            Param("cov_factor", -2, 2, event=("dim", "rank")),
+            Param("cov_diag", 0.1, 10, "log", ("dim",)),
+        ),
+        "vector",
+        build=_drop_options,
+        options={"dim": 4, "rank": 2},
+    ),
+    FamilyRow(
+        "dirichlets",
+        "Dirichlet",
+        (Param("concentration", 0.3, 20.0, "log", ("dim",)),),
+        "simplex",
+        build=_drop_options,
+        options={"dim": 3},
+    ),
+    FamilyRow(
+        "mixtures_of_normals",
+        "MixtureSameFamily",
+        (
+            Param("mixture_logits", -3, 3, event=("num_components",)),
+            Param("components", (-5.0, 5.0), (0.3, 3.0), "normals", ("num_components",)),
+        ),
+        "real",
+        build=_build_mixture,
+        options={"num_components": 3},
+    ),
+)
+
+_ROWS = {row.strategy: row for row in FAMILY_TABLE}
+
+
+def family_row(strategy: str) -> FamilyRow:
+    """The table row of the strategy ``strategy`` (``"normals"``...)."""
+    return _ROWS[strategy]
