@@ -221,9 +221,10 @@ def test_transforms_agree():
         gt.assert_transform_consistent(lambda t, s=SCHEDULES[name]: _few_quantities(s, t), ts)
 
 
-def test_schedule_is_a_static_pytree():
+def test_schedule_is_a_pytree_of_its_hyperparameters():
+    # the law is static, the hyperparameters are the leaves (more in test_schedule_pytree.py)
     s = SCHEDULES["vp_linear"]
-    assert jax.tree_util.tree_leaves(s) == []
+    assert jax.tree_util.tree_leaves(s) == [20.0, 0.1]  # beta_max, beta_min
     out = jax.jit(lambda sched, t: sched.alpha(t))(s, 0.5)
     gt.assert_allclose(out, s.alpha(0.5))
 
