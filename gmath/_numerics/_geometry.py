@@ -22,8 +22,9 @@ transport-plan marginals, kernel or cost times a vector (MMD, energy), a generic
 function of the cost block (KSD), and row minima, k smallest values and ball counts (k-NN metrics).
 
 The pairwise distance formulas themselves live in :mod:`gmath._numerics._pairwise`
-(:func:`~gmath._numerics._pairwise.squared_distances`, :func:`~gmath._numerics._pairwise.distances`);
-no other module writes them.
+(:func:`~gmath._numerics._pairwise.squared_distances` and
+:func:`~gmath._numerics._pairwise.distances`); no other module writes them (a source scan in the
+tests enforces it).
 """
 
 from __future__ import annotations

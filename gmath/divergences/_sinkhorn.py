@@ -739,7 +739,8 @@ def sinkhorn_divergence_result(
     r""":func:`sinkhorn_divergence` with the convergence of its three inner Sinkhorn solves.
 
     Same arguments and value as :func:`sinkhorn_divergence`; returns a
-    :class:`SinkhornDivergenceResult` ``(value, converged, num_iterations, marginal_error)``. ``converged`` is true when the L1 marginal error of each of the plans of
+    :class:`SinkhornDivergenceResult` ``(value, converged, num_iterations, marginal_error)``.
+    ``converged`` is true when the L1 marginal error of each of the plans of
     :math:`\mathrm{OT}_\varepsilon(a, b)`, :math:`\mathrm{OT}_\varepsilon(a, a)` and
     :math:`\mathrm{OT}_\varepsilon(b, b)` is below the tolerance (for unbalanced transport: when
     each solve stopped on its residual within ``max_iterations``).
@@ -796,7 +797,7 @@ def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, 
     xp, yp, ap, bp = _prepare(x, y, a, b, owner, balanced=not unbalanced)
     if epsilon is None:
         # one epsilon for the three solves, from the mean cost between x and y
-        eps = _relative_epsilon(relative_epsilon, xp, yp, ap, bp)
+        eps = _relative_epsilon(relative_epsilon, point_cloud(xp, yp), ap, bp)
     else:
         eps = _check_epsilon(epsilon, owner, xp.dtype)
     # default (uniform) weights stay None: nothing to check again
@@ -870,7 +871,8 @@ def _self_transport(
     block_size=None,
     **unused,
 ):
-    """``(value, converged, num_iterations, marginal_error)`` of the symmetric self-transport solve."""
+    """``(value, converged, num_iterations, marginal_error)`` of the symmetric self-transport
+    solve."""
     del unused
     x, _, a, _ = _prepare(x, x, a, a, owner)
     dtype = x.dtype
