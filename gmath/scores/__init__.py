@@ -53,6 +53,13 @@ from gmath.scores._predictions import (
     karras_sigmas,
     prediction_target,
 )
+from gmath.scores._sampler_annealed import annealed_langevin_kernel
+from gmath.scores._sampler_ddim import ancestral_kernel, ddim_kernel
+from gmath.scores._sampler_driver import SamplerKernel, SamplerState, run_sampler
+from gmath.scores._sampler_edm import edm_kernel
+from gmath.scores._sampler_ode import probability_flow_kernel
+from gmath.scores._sampler_pc import predictor_corrector_kernel
+from gmath.scores._sampler_sde import reverse_sde_kernel
 from gmath.scores._samplers import (
     FlowLikelihood,
     ancestral_sample,
@@ -91,14 +98,20 @@ __all__ = [
     "LangevinKernel",
     "LangevinState",
     "NoiseSchedule",
+    "SamplerKernel",
+    "SamplerState",
+    "ancestral_kernel",
     "ancestral_sample",
+    "annealed_langevin_kernel",
     "annealed_langevin_sample",
     "convert_prediction",
+    "ddim_kernel",
     "ddim_sample",
     "ddpm_discrete",
     "denoising_score_matching_loss",
     "divergence",
     "edm",
+    "edm_kernel",
     "edm_preconditioning",
     "edm_sample",
     "explicit_score_matching_loss",
@@ -112,13 +125,17 @@ __all__ = [
     "mala",
     "mala_log_acceptance",
     "prediction_target",
+    "predictor_corrector_kernel",
     "predictor_corrector_sample",
     "probability_flow_drift",
+    "probability_flow_kernel",
     "probability_flow_log_likelihood",
     "probability_flow_sample",
     "rectified_flow",
     "rescale_zero_terminal_snr",
+    "reverse_sde_kernel",
     "reverse_sde_sample",
+    "run_sampler",
     "sample_chain",
     "score",
     "sliced_score_matching_loss",

@@ -1,5 +1,8 @@
 r"""Langevin kernels: ULA, MALA (init/step pairs), annealed Langevin, and a chain driver.
 
+Annealed Langevin dynamics is the diffusion-sampler kernel of ``_sampler_annealed`` run along
+its noise levels by :func:`~gmath.scores.run_sampler`'s scan.
+
 A kernel is a pair of pure functions (blackjax/optax shape): ``init(position) -> state`` and
 ``step(key, state) -> (state, info)``; states and infos are NamedTuples, so kernels ``jit`` and
 ``vmap`` over chains.
@@ -19,8 +22,9 @@ from jax.typing import ArrayLike
 from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import check_key, promote
-from gmath.scores._predictions import _check_batch, _check_kind, _model_score
-from gmath.scores._schedules import edm
+from gmath.scores._predictions import _check_batch, _check_kind
+from gmath.scores._sampler_annealed import _annealed_langevin_kernel
+from gmath.scores._sampler_driver import scan_kernel, step_keys
 
 __all__ = [
     "LangevinInfo",
@@ -430,7 +434,6 @@ def annealed_langevin_sample(
     _check_kind(owner, prediction)
     (x_start,) = promote(x_start)
     _check_batch(owner, "x_start", x_start)
-    schedule = edm()
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 1:
         raise ValueError(f"annealed_langevin_sample: sigmas must be 1-D, got {sigmas.shape}.")
@@ -442,20 +445,11 @@ def annealed_langevin_sample(
     sig_ok = jnp.all(jnp.isfinite(sigmas) & (sigmas > 0)) & jnp.all(jnp.diff(sigmas) <= 0)
     error_if_not(sig_ok, f"{owner}: {valid}.")
     _, step_ok = _valid_step(owner, step_size, x_start.dtype)
-    keys = jax.random.split(key, (sigmas.shape[0], num_steps_per_level))
-    last = sigmas[-1]
-
-    def level(x, inputs):
-        sigma, ks = inputs
-        alpha = step_size * (sigma / last) ** 2
-
-        def inner(x, k):
-            z = jax.random.normal(k, x.shape, x.dtype)
-            s = _model_score(owner, model_fn, x, sigma, schedule, prediction, sigma_data)
-            return x + 0.5 * alpha * s + jnp.sqrt(alpha) * z, None
-
-        x, _ = jax.lax.scan(inner, x, ks)
-        return x, None
-
-    x, _ = jax.lax.scan(level, x_start, (sigmas, keys))
+    kernel = _annealed_langevin_kernel(
+        owner, model_fn, sigmas[-1], num_steps_per_level, step_size, prediction, sigma_data
+    )
+    # the kernel's step runs the Langevin steps at its new level: sigma_1 repeated first
+    times = jnp.concatenate([sigmas[:1], sigmas])
+    keys = step_keys(key, sigmas.shape[0], kernel.keys_per_step, where=owner)
+    x = scan_kernel(kernel, kernel.init(x_start), times, keys).position
     return jnp.where(sig_ok & step_ok, x, jnp.nan)

@@ -1,7 +1,10 @@
 r"""Diffusion samplers: reverse SDE, probability-flow ODE, DDIM/ancestral, predictor–corrector,
 the EDM sampler, and the probability-flow log-likelihood.
 
-All are ``lax.scan`` loops over a time grid, pure and jit-able. They follow the model convention
+Each sampler is a kernel (:class:`~gmath.scores.SamplerKernel`, one file each:
+``_sampler_ode``, ``_sampler_sde``, ``_sampler_ddim``, ``_sampler_pc``, ``_sampler_edm``) run
+along a checked time grid by the one driver :func:`~gmath.scores.run_sampler`, a ``lax.scan``;
+all are pure and jit-able. They follow the model convention
 of :mod:`gmath.scores`: the state ``x`` is a batch ``[batch, ...]`` and the model is called on
 the whole batch, ``model_fn(x, t)`` with ``t`` of shape ``[batch]`` (every entry the current
 grid time), returning an array shaped like ``x``. What it returns is set by the static keyword
@@ -40,15 +43,14 @@ from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import check_key, promote
 from gmath.scores._divergence import divergence
-from gmath.scores._predictions import (
-    _call_model,
-    _check_batch,
-    _check_kind,
-    _column,
-    _model_score,
-    _model_x0_eps,
-)
-from gmath.scores._schedules import NoiseSchedule, edm
+from gmath.scores._predictions import _check_batch, _check_kind
+from gmath.scores._sampler_ddim import _ddim_kernel, _stochastic
+from gmath.scores._sampler_driver import SamplerState, scan_kernel, step_keys
+from gmath.scores._sampler_edm import _edm_kernel
+from gmath.scores._sampler_ode import check_method, flow_field, ode_kernel
+from gmath.scores._sampler_pc import _predictor_corrector_kernel, check_corrector_steps
+from gmath.scores._sampler_sde import _reverse_sde_kernel
+from gmath.scores._schedules import NoiseSchedule
 
 __all__ = [
     "FlowLikelihood",
@@ -63,7 +65,6 @@ __all__ = [
     "time_grid",
 ]
 
-_ODE_METHODS = ("euler", "heun", "rk4")
 _NOISE_END_OFFSET = 1e-3  # distance of the default noise end from a zero of alpha
 
 
@@ -226,13 +227,10 @@ def _state(owner, x):
     return x
 
 
-def _scorer(owner, model_fn, schedule, prediction, sigma_data):
-    """``(x, t) -> score`` of a batch-level model of any prediction type (scalar ``t``)."""
-    return lambda x, t: _model_score(owner, model_fn, x, t, schedule, prediction, sigma_data)
-
-
-def _pairs(times):
-    return jnp.stack([times[:-1], times[1:]], axis=-1)
+def _run(owner, key, kernel, x, times):
+    """The kernel run along a grid already checked by the caller (see run_sampler)."""
+    keys = step_keys(key, times.shape[0] - 1, kernel.keys_per_step, where=owner)
+    return scan_kernel(kernel, kernel.init(x), times, keys).position
 
 
 def probability_flow_drift(
@@ -270,43 +268,7 @@ def probability_flow_drift(
       [[1.0]]
     """
     _check_kind("probability_flow_drift", prediction)
-
-    def drift(x, t):
-        score = _model_score(
-            "probability_flow_drift", model_fn, x, t, schedule, prediction, sigma_data
-        )
-        tc = _column(t, x)
-        return schedule.drift(tc) * x - 0.5 * schedule.diffusion_squared(tc) * score
-
-    return drift
-
-
-def _ode_step(field, method):
-    def step(state, ts):
-        t0, t1 = ts[0], ts[1]
-        h = t1 - t0
-        add = lambda a, b, c: jax.tree_util.tree_map(lambda u, v: u + c * v, a, b)
-        k1 = field(state, t0)
-        if method == "euler":
-            return add(state, k1, h)
-        if method == "heun":
-            k2 = field(add(state, k1, h), t1)
-            return jax.tree_util.tree_map(lambda u, a, b: u + 0.5 * h * (a + b), state, k1, k2)
-        tm = t0 + 0.5 * h
-        k2 = field(add(state, k1, 0.5 * h), tm)
-        k3 = field(add(state, k2, 0.5 * h), tm)
-        k4 = field(add(state, k3, h), t1)
-        return jax.tree_util.tree_map(
-            lambda u, a, b, c, d: u + h / 6 * (a + 2 * b + 2 * c + d), state, k1, k2, k3, k4
-        )
-
-    return step
-
-
-def _integrate(field, state, times, method):
-    step = _ode_step(field, method)
-    state, _ = jax.lax.scan(lambda s, ts: (step(s, ts), None), state, _pairs(times))
-    return state
+    return flow_field("probability_flow_drift", model_fn, schedule, prediction, sigma_data)
 
 
 @cached(
@@ -362,15 +324,12 @@ def probability_flow_sample(
       [1.0, 1.0]
     """
     owner = "probability_flow_sample"
-    if method not in _ODE_METHODS:
-        raise ValueError(f"probability_flow_sample: method must be one of {_ODE_METHODS}.")
+    check_method(owner, method)
     _check_kind(owner, prediction)
     x_start = _state(owner, x_start)
     times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype, "either")
-    field = probability_flow_drift(
-        model_fn, schedule=schedule, prediction=prediction, sigma_data=sigma_data
-    )
-    return _nan_unless(ok, _integrate(field, x_start, times, method))
+    field = flow_field("probability_flow_drift", model_fn, schedule, prediction, sigma_data)
+    return _nan_unless(ok, _run(owner, None, ode_kernel(field, method), x_start, times))
 
 
 @cached(
@@ -428,20 +387,8 @@ def reverse_sde_sample(
     _check_kind(owner, prediction)
     x_start = _state(owner, x_start)
     times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype)
-    score_fn = _scorer(owner, model_fn, schedule, prediction, sigma_data)
-    keys = jax.random.split(key, times.shape[0] - 1)
-
-    def step(x, inputs):
-        ts, k = inputs
-        t0, t1 = ts[0], ts[1]
-        h = t1 - t0  # negative when sampling
-        g2 = schedule.diffusion_squared(t0)
-        drift = schedule.drift(t0) * x - g2 * score_fn(x, t0)
-        z = jax.random.normal(k, x.shape, x.dtype)
-        return x + h * drift + jnp.sqrt(g2 * jnp.abs(h)) * z, None
-
-    x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return _nan_unless(ok, x)
+    kernel = _reverse_sde_kernel(owner, model_fn, schedule, prediction, sigma_data)
+    return _nan_unless(ok, _run(owner, key, kernel, x_start, times))
 
 
 @cached(
@@ -528,32 +475,15 @@ def _ddim(
 ):
     _check_kind(owner, prediction)
     x_start = _state(owner, x_start)
-    stochastic = not (isinstance(eta, (int, float)) and eta == 0)
+    stochastic = _stochastic(eta)
     if stochastic and key is None:
         raise ValueError(f"{owner}: eta > 0 needs a key.")
     if stochastic:
         check_key(key, where=owner)
     direction = "decreasing" if stochastic else "either"  # eta = 0 runs both ways (inversion)
     times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype, direction)
-    n = times.shape[0] - 1
-    keys = jax.random.split(key, n) if stochastic else jnp.zeros((n,))
-
-    def step(x, inputs):
-        ts, k = inputs
-        t, s = ts[0], ts[1]
-        a_t, s_t = schedule.alpha(t), schedule.sigma(t)
-        a_s, s_s = schedule.alpha(s), schedule.sigma(s)
-        x0, eps = _model_x0_eps(owner, model_fn, x, t, schedule, prediction, sigma_data)
-        if not stochastic:
-            return a_s * x0 + s_s * eps, None
-        ratio = a_t / a_s
-        var_ts = jnp.maximum(s_t * s_t - ratio * ratio * s_s * s_s, 0.0)
-        c = eta * s_s * jnp.sqrt(var_ts) / s_t
-        z = jax.random.normal(k, x.shape, x.dtype)
-        return a_s * x0 + jnp.sqrt(jnp.maximum(s_s * s_s - c * c, 0.0)) * eps + c * z, None
-
-    x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return _nan_unless(ok, x)
+    kernel = _ddim_kernel(owner, model_fn, schedule, eta, prediction, sigma_data)
+    return _nan_unless(ok, _run(owner, key, kernel, x_start, times))
 
 
 @cached(
@@ -697,37 +627,15 @@ def predictor_corrector_sample(
       (3, 2)
     """
     owner = "predictor_corrector_sample"
-    if not (isinstance(num_corrector_steps, int) and num_corrector_steps >= 0):
-        raise ValueError("predictor_corrector_sample: num_corrector_steps must be an int >= 0.")
+    check_corrector_steps(owner, num_corrector_steps)
     check_key(key, where=owner)
     _check_kind(owner, prediction)
     x_start = _state(owner, x_start)
     times, ok = _grid(owner, schedule, times, num_steps, t_end, x_start.dtype)
-    score_fn = _scorer(owner, model_fn, schedule, prediction, sigma_data)
-    keys = jax.random.split(key, (times.shape[0] - 1, num_corrector_steps + 1))
-
-    def corrector(x, t, k):
-        grad = score_fn(x, t)
-        z = jax.random.normal(k, x.shape, x.dtype)
-        grad_norm = jnp.sqrt(jnp.sum(grad * grad))
-        noise_norm = jnp.sqrt(jnp.sum(z * z))
-        ratio = snr * noise_norm / jnp.where(grad_norm > 0, grad_norm, 1.0)
-        eps = jnp.where(grad_norm > 0, 2 * ratio * ratio, 0.0)
-        return x + eps * grad + jnp.sqrt(2 * eps) * z
-
-    def step(x, inputs):
-        ts, ks = inputs
-        t0, t1 = ts[0], ts[1]
-        for j in range(num_corrector_steps):
-            x = corrector(x, t0, ks[j])
-        h = t1 - t0
-        g2 = schedule.diffusion_squared(t0)
-        drift = schedule.drift(t0) * x - g2 * score_fn(x, t0)
-        z = jax.random.normal(ks[-1], x.shape, x.dtype)
-        return x + h * drift + jnp.sqrt(g2 * jnp.abs(h)) * z, None
-
-    x, _ = jax.lax.scan(step, x_start, (_pairs(times), keys))
-    return _nan_unless(ok, x)
+    kernel = _predictor_corrector_kernel(
+        owner, model_fn, schedule, snr, num_corrector_steps, prediction, sigma_data
+    )
+    return _nan_unless(ok, _run(owner, key, kernel, x_start, times))
 
 
 @cached(
@@ -793,41 +701,22 @@ def edm_sample(
     check_key(key, where=owner)
     _check_kind(owner, prediction)
     x_start = _state(owner, x_start)
-    schedule = edm()
-
-    def denoiser_fn(x, sigma):
-        if prediction == "x0":
-            return _call_model(owner, model_fn, x, sigma)
-        return _model_x0_eps(owner, model_fn, x, sigma, schedule, prediction, sigma_data)[0]
-
     sigmas = jnp.asarray(sigmas, x_start.dtype)
     if sigmas.ndim != 1 or sigmas.shape[0] < 2:
         raise ValueError(f"edm_sample: sigmas must be 1-D with >= 2 entries, got {sigmas.shape}.")
     ok = _check_sigmas("edm_sample", sigmas)
-    n = sigmas.shape[0] - 1
-    gamma_max = min(s_churn / n, math.sqrt(2) - 1)
-    keys = jax.random.split(key, n)
-
-    def step(x, inputs):
-        sig, k = inputs
-        s_cur, s_next = sig[0], sig[1]
-        gamma = jnp.where((s_cur >= s_tmin) & (s_cur <= s_tmax), gamma_max, 0.0)
-        s_hat = s_cur * (1 + gamma)
-        if gamma_max > 0:
-            z = jax.random.normal(k, x.shape, x.dtype)
-            x_hat = x + jnp.sqrt(s_hat * s_hat - s_cur * s_cur) * s_noise * z
-        else:
-            x_hat = x
-        d = (x_hat - denoiser_fn(x_hat, s_hat)) / s_hat
-        x_euler = x_hat + (s_next - s_hat) * d
-        positive = s_next > 0
-        s_safe = jnp.where(positive, s_next, 1.0)
-        d_next = (x_euler - denoiser_fn(x_euler, s_safe)) / s_safe
-        x_heun = x_hat + (s_next - s_hat) * 0.5 * (d + d_next)
-        return jnp.where(positive, x_heun, x_euler), None
-
-    x, _ = jax.lax.scan(step, x_start, (_pairs(sigmas), keys))
-    return _nan_unless(ok, x)
+    kernel = _edm_kernel(
+        owner,
+        model_fn,
+        sigmas.shape[0] - 1,
+        s_churn,
+        s_tmin,
+        s_tmax,
+        s_noise,
+        prediction,
+        sigma_data,
+    )
+    return _nan_unless(ok, _run(owner, key, kernel, x_start, sigmas))
 
 
 def _check_sigmas(owner, sigmas):
@@ -958,8 +847,7 @@ def probability_flow_log_likelihood(
       -1.83788
     """
     owner = "probability_flow_log_likelihood"
-    if method not in _ODE_METHODS:
-        raise ValueError(f"probability_flow_log_likelihood: method must be one of {_ODE_METHODS}.")
+    check_method(owner, method)
     _check_kind(owner, prediction)
     x = _state(owner, x)
     batch, event = x.shape[0], x.shape[1:]
@@ -1001,8 +889,8 @@ def probability_flow_log_likelihood(
         y, _ = state
         return jax.vmap(one, in_axes=(0, None, 0))(y, t, probes)
 
-    state = (x, jnp.zeros((batch,), x.dtype))
-    x_end, delta = _integrate(augmented, state, times, method)
+    state = SamplerState((x, jnp.zeros((batch,), x.dtype)))
+    x_end, delta = scan_kernel(ode_kernel(augmented, method), state, times, None).position
     if prior_log_prob is None:
         var = schedule.sigma(times[-1]) ** 2
         sq = jnp.sum(jnp.reshape(x_end * x_end, (batch, -1)), axis=-1)
