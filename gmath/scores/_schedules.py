@@ -294,8 +294,27 @@ class NoiseSchedule:
 
     Build one with a constructor (:func:`vp_linear`, :func:`vp_cosine`, :func:`sub_vp`,
     :func:`ve`, :func:`edm`, :func:`vdm`, :func:`rectified_flow`, :func:`ddpm_discrete`,
-    :func:`rescale_zero_terminal_snr`). The record is a pytree with no leaves (its functions are
-    static), so it can be passed to a jitted function or closed over.
+    :func:`rescale_zero_terminal_snr`, :func:`learned_vdm`).
+
+    **A pytree of its hyperparameters.** The law (the functions) and the domain are static;
+    the hyperparameters (``beta_min``, ``beta_max``, ``s``, ``sigma_min``, ``gamma_min``, the
+    ``betas`` of :func:`ddpm_discrete`, the weights of :func:`learned_vdm`, ...) are the leaves,
+    in ``params``. So a jitted function taking a schedule traces once for all the schedules of
+    a family (freshly built, equal or not: same tree structure, other leaves); ``jax.grad``
+    reaches the hyperparameters (differentiate the schedule itself, or build it inside the
+    differentiated function: the constructors accept traced scalars); a stacked batch of
+    schedules (``jax.tree_util.tree_map(jnp.stack, ...)``) can be ``jax.vmap``-ed; float32
+    hyperparameters stay float32. A schedule with concrete parameters hashes and compares by
+    value, so it can also be a static argument. The time domain stays static (Python floats:
+    consumers validate time grids against it).
+
+    **Built from functions (escape hatch).** ``NoiseSchedule(name, log_alpha_fn, ...)`` with
+    functions of ``t`` and no ``params`` builds any schedule; its functions are static
+    closures (compared by identity, so each construction traces anew, and nothing in them is
+    differentiable as a leaf). Given ``params=``, the functions are a law taking
+    ``(params, t)``: the built-in constructors are written so, with module-level functions. After
+    construction the ``*_fn`` attributes are functions of ``t`` (bound to ``params``, and the
+    missing ones derived).
 
     All methods are elementwise in ``t`` and keep its dtype (float32 in, float32 out).
 
@@ -325,6 +344,8 @@ class NoiseSchedule:
         that is not variance preserving needs ``sigma_fn`` for finite time derivatives there).
       drift_fn: optional closed form of :math:`f(t)` (else forward-mode autodiff of
         :math:`\log\alpha_t`).
+      params: the hyperparameters, a pytree of scalars or arrays (the leaves), or None for a
+        schedule built from functions of ``t``.
 
     **Ends of the domain.** Values and time derivatives (``jax.grad`` of every method of ``t``)
     are exact at ``t_min`` and ``t_max``: finite where the mathematics is finite (e.g.

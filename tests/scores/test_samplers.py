@@ -244,6 +244,9 @@ CONSTRUCTORS = sorted(
 EVERY = {
     "ddpm_discrete": gs.ddpm_discrete(np.linspace(1e-4, 0.02, 1000)),
     "edm": gs.edm(),
+    "learned_vdm": gs.learned_vdm(
+        {"w1": 1.0, "w2": np.array([1.0, 4.0]), "b2": np.array([0.0, -2.0]), "w3": np.ones(2)}
+    ),
     "rectified_flow": gs.rectified_flow(),
     "rescale_zero_terminal_snr": gs.rescale_zero_terminal_snr(gs.vp_linear()),
     "sub_vp": gs.sub_vp(),
