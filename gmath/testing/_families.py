@@ -822,16 +822,25 @@ class FamilyRow:
 
         return st.booleans().flatmap(spelled)
 
-    def draw(self, rng: np.random.Generator, *, batch_shape=(), dtype=np.float64, **options):
+    def draw(
+        self,
+        rng: np.random.Generator,
+        *,
+        batch_shape=(),
+        dtype: DTypeLike = np.float64,
+        spelling: int = 0,
+        **options,
+    ):
         """A record with parameters drawn by ``rng`` (numpy) over the row's ranges: log-uniform
-        or uniform like the strategy, the first spelling of ``alternatives``, ``"spd"`` by
+        or uniform like the strategy, the spelling ``alternatives[spelling]``, ``"spd"`` by
         random eigenvectors (for table-driven tests that need no Hypothesis)."""
         shape, dtype = _check_shape(batch_shape), _check_dtype(dtype)
         options = {**self.options, **options}
         values = {p.name: _param_draw(p, rng, shape, dtype, options) for p in self.params}
-        for other in self.alternatives[1:]:
-            for name in other:
-                values.pop(name, None)
+        for i, other in enumerate(self.alternatives):
+            if i != spelling:
+                for name in other:
+                    values.pop(name, None)
         if self.build is not None:
             values = self.build(values, dtype=dtype, **options)
         return self.cls(**values)
