@@ -88,3 +88,42 @@ def test_statistics_helpers():
         gt.assert_mean_matches(rng.normal(12.0, 1.0, size=10_000), 0.0, 1.0, method="chebyshev")
     gt.assert_mean_matches(rng.normal(0.2, 1.0, size=10_000), 0.0, 1.0, method="chebyshev")
     assert gt.gauss_legendre_integral(np.exp, 0.0, 1.0) == pytest.approx(np.e - 1, rel=1e-14)
+
+
+def test_family_table_has_one_row_per_family():
+    # every distribution record of gmath.densities (Independent wraps another family) has one
+    # row, and each row's strategy is the public gmath.testing strategy of that name
+    from gmath import densities
+    from gmath.testing._families import FAMILY_TABLE
+
+    families = {
+        name
+        for name in densities.__all__
+        if isinstance(getattr(densities, name), type)
+        and issubclass(getattr(densities, name), densities.Distribution)
+        and name not in {"Distribution", "Independent"}
+    }
+    rows = [row.family for row in FAMILY_TABLE]
+    assert sorted(rows) == sorted(families)
+    for row in FAMILY_TABLE:
+        assert row.strategy in gt.__all__
+        assert row.cls is getattr(densities, row.family)
+
+
+@given(p=gt.normals(batch_shape=(4,), loc=(-1.0, 1.0), scale=(0.5, 2.0)))
+def test_strategy_ranges_come_from_the_table_and_its_overrides(p):
+    assert np.all(np.abs(np.asarray(p.loc)) <= 1.0)
+    assert np.all((np.asarray(p.scale) >= 0.5) & (np.asarray(p.scale) <= 2.0))
+
+
+def test_family_rows_draw_within_their_ranges():
+    from gmath.testing._families import FAMILY_TABLE
+
+    rng = np.random.default_rng(0)
+    for row in FAMILY_TABLE:
+        p = row.draw(rng, batch_shape=(5,))
+        assert p.batch_shape == (5,), row.family
+        for param in row.params:
+            value = getattr(p, param.name, None)
+            if param.kind in {"uniform", "log"} and value is not None:
+                assert np.all((param.low <= value) & (value <= param.high)), param.name
