@@ -217,6 +217,17 @@ def test_divergence_properties():
     assert float(sxy) > 0
 
 
+def test_default_epsilon_is_five_percent_of_the_mean_cost():
+    # epsilon=None means epsilon = relative_epsilon * mean_{i,j} ||x_i - y_j||^2 (uniform weights),
+    # the same epsilon for the three solves of the divergence
+    x, y = _cloud(18, 12), _cloud(19, 9, shift=0.7)
+    mean_cost = np.mean(np.sum((np.asarray(x)[:, None] - np.asarray(y)[None]) ** 2, axis=-1))
+    for relative in (None, 0.2):
+        eps = (0.05 if relative is None else relative) * mean_cost
+        value = sinkhorn_divergence(x, y, relative_epsilon=relative, **TIGHT)
+        gt.assert_allclose(value, _divergence(x, y, eps), rtol=1e-10)
+
+
 def _grad_fn(what, differentiation):
     def fn(x, a, y):
         out = sinkhorn(
