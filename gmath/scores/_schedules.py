@@ -346,6 +346,11 @@ class NoiseSchedule:
         :math:`\log\alpha_t`).
       params: the hyperparameters, a pytree of scalars or arrays (the leaves), or None for a
         schedule built from functions of ``t``.
+      zero_terminal_snr: whether :math:`\alpha_{t_{\max}} = 0` exactly (:math:`\lambda =
+        -\infty` at the noise end, as for :func:`vp_cosine`, :func:`rectified_flow` and
+        :func:`rescale_zero_terminal_snr`), found at construction from concrete parameters.
+        Static: a sampler knows it for a schedule whose parameters are traced (None if the
+        schedule was first built from traced parameters).
 
     **Ends of the domain.** Values and time derivatives (``jax.grad`` of every method of ``t``)
     are exact at ``t_min`` and ``t_max``: finite where the mathematics is finite (e.g.
@@ -401,6 +406,7 @@ class NoiseSchedule:
     sigma_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
     drift_fn: Callable | None = dataclasses.field(default=None, metadata=_STATIC)
     params: Any = None
+    zero_terminal_snr: bool | None = dataclasses.field(default=None, metadata=_STATIC)
 
     def __post_init__(self):
         # Bind the law to the parameters and derive what the defining formulas imply, as
@@ -441,6 +447,17 @@ class NoiseSchedule:
         for field, name in zip(fields, private, strict=True):
             object.__setattr__(self, field, bound[field])
             object.__setattr__(self, name, bound[field])
+        if self.zero_terminal_snr is None:
+            object.__setattr__(self, "zero_terminal_snr", self._alpha_vanishes_at_t_max())
+
+    def _alpha_vanishes_at_t_max(self) -> bool | None:
+        """Whether alpha is exactly 0 at a finite t_max; None if the parameters are traced."""
+        if not math.isfinite(self.t_max):
+            return False
+        if any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(self.params)):
+            return None
+        with jax.ensure_compile_time_eval():
+            return bool(self._alpha_value(jnp.asarray(self.t_max)) == 0)
 
     def _with_params(self, params) -> NoiseSchedule:
         """The same law with other parameters (same tree structure)."""

@@ -59,16 +59,19 @@ def _quantities(s, t):
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_jit_traces_once_per_family(name):
     make, make_other = FAMILIES[name]
-    traces = []
+    traces, zero_snr = [], []
 
     @jax.jit
     def f(s, t):
         traces.append(1)  # runs once per trace
+        zero_snr.append(s.zero_terminal_snr)  # static: known with traced parameters
         return _quantities(s, t)
 
     t = np.float64(0.4)
     outs = [f(make(), t) for _ in range(3)]  # three freshly built equal schedules
     assert len(traces) == 1
+    s = make()
+    assert zero_snr == [math.isfinite(s.t_max) and float(s.alpha(s.t_max)) == 0.0]
     for out in outs[1:]:
         np.testing.assert_array_equal(out, outs[0])
     gt.assert_allclose(outs[0], _quantities(make(), t), rtol=TOL)  # jit agrees with eager
@@ -167,6 +170,37 @@ def test_float32_leaves_stay_float32():
     s64 = jax.tree_util.tree_map(jnp.asarray, gs.vp_linear())
     assert s64.alpha(t32).dtype == np.float32
     assert gs.ddpm_discrete(BETAS.astype(np.float32)).params["betas"].dtype == np.float32
+
+
+def _exponential_log_alpha(p, t):
+    return -0.5 * p["b"] * t  # alpha_t^2 = e^{-b t}: vp_linear with beta_min = beta_max = b
+
+
+def test_user_law_with_params():
+    # NoiseSchedule(..., params=): the functions take (params, t); no inverse given, so t(lambda)
+    # is the generic Newton solve, whose gradient in b is the implicit one:
+    # b t = log(1 + e^{-lambda}) gives t = log1p(e^{-lambda}) / b and dt/db = -t / b
+    def make(b):
+        return gs.NoiseSchedule(
+            "exponential", _exponential_log_alpha, variance_preserving=True, params={"b": b}
+        )
+
+    traces = []
+
+    @jax.jit
+    def f(s, lam):
+        traces.append(1)
+        return s.t_from_log_snr(lam), s.alpha(0.5)
+
+    for b in (2.0, 3.0):
+        t, alpha = f(make(b), 0.7)
+        gt.assert_allclose(t, math.log1p(math.exp(-0.7)) / b, rtol=TOL)
+        gt.assert_allclose(alpha, math.exp(-0.25 * b), rtol=TOL)
+    assert len(traces) == 1
+    d_t = jax.jit(jax.grad(lambda b: make(b).t_from_log_snr(0.7)))(3.0)
+    gt.assert_allclose(d_t, -math.log1p(math.exp(-0.7)) / 9.0, rtol=TOL)
+    d_alpha = jax.grad(lambda b: make(b).alpha(0.5))(3.0)  # -t/2 alpha
+    gt.assert_allclose(d_alpha, -0.25 * math.exp(-0.75), rtol=TOL)
 
 
 # ---------------------------------------------------------------------- learned VDM
