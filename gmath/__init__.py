@@ -13,20 +13,24 @@ from gmath._version import __version__
 
 if _TYPE_CHECKING:  # type checkers see the subpackages that __getattr__ loads on first use
     from gmath import config, densities, divergences, games, scores, testing
+    from gmath._estimate import Estimate, mean_and_stderr
 
 __all__ = [
+    "Estimate",
     "__version__",
     "citation",
     "config",
     "densities",
     "divergences",
     "games",
+    "mean_and_stderr",
     "scores",
     "testing",
 ]
 
 
 _SUBPACKAGES = ("config", "densities", "divergences", "games", "scores", "testing")
+_FROM_ESTIMATE = ("Estimate", "mean_and_stderr")  # the Monte Carlo record, loaded on first use
 
 
 def __getattr__(name: str) -> _Any:
@@ -34,6 +38,8 @@ def __getattr__(name: str) -> _Any:
     # gmath.testing, which imports hypothesis, only when asked for).
     if name in _SUBPACKAGES:
         return _importlib.import_module(f"gmath.{name}")
+    if name in _FROM_ESTIMATE:
+        return getattr(_importlib.import_module("gmath._estimate"), name)
     raise AttributeError(f"module 'gmath' has no attribute {name!r}")
 
 

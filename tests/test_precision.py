@@ -65,7 +65,7 @@ CASES = {
     ),
     "mmd_linear_kernel": (lambda x, y: gv.mmd_squared(x, y, kernel=gv.kernels.linear()), (_X, _Y)),
     "ksd_squared": (lambda x: gv.ksd_squared(x, lambda z: -z, kernel=gv.kernels.imq()), (_X,)),
-    "frechet_distance": (gv.frechet_distance, (_X, _Y)),
+    "frechet_distance_squared": (gv.frechet_distance_squared, (_X, _Y)),
     "sliced_wasserstein": (
         lambda x, y: gv.sliced_wasserstein(jax.random.key(5), x, y, num_projections=8),
         (_X, _Y),
@@ -88,8 +88,10 @@ CASES = {
         lambda f: _lowrank(jnp.zeros(4, _F32), f).sample(jax.random.key(9), sample_shape=(5,)),
         (_F,),
     ),
-    "wasserstein_gaussian": (
-        lambda t1, t2: gv.wasserstein_gaussian(_mvn(jnp.zeros(4, _F32), t1), _mvn(t2[0], t2)),
+    "wasserstein_gaussian_squared": (
+        lambda t1, t2: gv.wasserstein_gaussian_squared(
+            _mvn(jnp.zeros(4, _F32), t1), _mvn(t2[0], t2)
+        ),
         (_L, 2 * _L),
     ),
     "kl_mvn": (lambda t1, t2: gv.kl(_mvn(jnp.zeros(4, _F32), t1), _mvn(t2[0], t2)), (_L, 2 * _L)),
@@ -135,8 +137,10 @@ CASES = {
         (_A, jnp.ones(6, _F32) / 6, jnp.ones(5, _F32) / 5),
     ),
     # scores
-    "hutchpp_divergence": (
-        lambda x: gs.divergence(jnp.tanh, x, method="hutch++", key=jax.random.key(6), num_probes=6),
+    "hutchpp_jacobian_trace": (
+        lambda x: gs.jacobian_trace_estimate(
+            jax.random.key(6), jnp.tanh, x, method="hutch++", num_probes=6
+        ),
         (_X[0],),
     ),
 }

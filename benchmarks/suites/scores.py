@@ -49,14 +49,14 @@ def _divergence_case(d: int, batch: int, dtype: str) -> Case:
         import jax.numpy as jnp
         import numpy as np
 
-        div = require("gmath.scores", "divergence")
+        trace, estimate = require("gmath.scores", "jacobian_trace", "jacobian_trace_estimate")
         f = _mlp_field(d, dtype)
         X = jax.random.normal(jax.random.key(60), (batch, d), dtype=dtype)
         keys = jax.random.split(jax.random.key(61), batch)
 
         def stochastic(method, k):
             def run(X, keys):
-                est = jax.vmap(lambda x, key: div(f, x, method=method, key=key, num_probes=k))(
+                est = jax.vmap(lambda x, key: estimate(key, f, x, method=method, num_probes=k))(
                     X, keys
                 )
                 return est.value, est.stderr
@@ -78,7 +78,7 @@ def _divergence_case(d: int, batch: int, dtype: str) -> Case:
             }
 
         return [
-            Impl("gmath exact", jax.vmap(lambda x: div(f, x, method="exact")), (X,), role="gmath"),
+            Impl("gmath exact", jax.vmap(lambda x: trace(f, x)), (X,), role="gmath"),
             Impl(
                 "jacfwd + trace",
                 jax.vmap(lambda x: jnp.trace(jax.jacfwd(f)(x))),

@@ -81,7 +81,7 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES) -> dict:
     sy = np.array([[0.6, -0.2], [-0.2, 0.8]])
     px = gd.MultivariateNormal(jnp.asarray(mx), covariance_matrix=jnp.asarray(sx))
     py = gd.MultivariateNormal(jnp.asarray(my), covariance_matrix=jnp.asarray(sy))
-    w2 = float(gv.wasserstein_gaussian(px, py))
+    w2 = float(gv.wasserstein_gaussian_squared(px, py))
     n = 400 if fast else 2000
     kx, ky = jax.random.split(jax.random.fold_in(key, 7))
     x, y = px.sample(kx, (n,)), py.sample(ky, (n,))

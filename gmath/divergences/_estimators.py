@@ -7,11 +7,10 @@ import math
 import jax
 import jax.numpy as jnp
 
-from gmath._estimate import Estimate
+from gmath._estimate import Estimate, mean_and_stderr
 from gmath._jit import cached
 from gmath._numerics import check_key
 from gmath.densities import Distribution
-from gmath.divergences._f_divergence import mean_and_stderr
 from gmath.divergences._params import check_pair
 
 __all__ = ["jensen_shannon_estimate", "kl_estimate"]
@@ -59,7 +58,7 @@ def kl_estimate(
     Args:
       key: PRNG key.
       p, q: distribution records (``p`` must have ``sample``; both ``log_prob``).
-      num_samples: number of draws (``>= 2`` for a finite ``stderr``).
+      num_samples: number of draws (``>= 2`` for a finite ``stderr``; NaN with one draw).
       estimator: ``"k1"``, ``"k2"`` or ``"k3"``.
       gradient: ``"pathwise"``, ``"score"`` or ``"stop"`` (see above).
 

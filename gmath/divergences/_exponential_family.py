@@ -28,9 +28,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+import gmath.densities as gd
 from gmath._numerics import betaln, gammaln, i0e, log1mexp, matmul, safe_norm
 from gmath.densities import Distribution
-from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, is_gaussian
+from gmath.divergences._gaussian import GAUSSIAN_CLASSES, as_gaussian, is_gaussian
 from gmath.divergences._params import (
     bernoulli_log_probs,
     bernoulli_logits,
@@ -39,10 +40,16 @@ from gmath.divergences._params import (
     check_distribution,
     check_pair,
     common_dtype,
-    family,
 )
+from gmath.divergences._registry import Registry
 
-__all__ = ["exponential_family_kl", "exponential_family_renyi", "natural_parameters"]
+__all__ = [
+    "NATURAL",
+    "exponential_family_kl",
+    "exponential_family_renyi",
+    "has_natural_parameters",
+    "natural_parameters",
+]
 
 
 class _Family(NamedTuple):
@@ -51,6 +58,7 @@ class _Family(NamedTuple):
     log_normalizer: Callable  # A(*theta) -> batch-shaped
     in_domain: Callable  # (*theta) -> bool, batch-shaped
     extra: Any = None  # what the base measure depends on (Binomial total_count)
+    sized: bool = False  # theta has an event axis (categories, dimensions) that must match
 
 
 def _normal_like(group, d, dt):
@@ -91,82 +99,126 @@ def _mvn(d, dt):
         lam = -(t2 + jnp.swapaxes(t2, -1, -2))
         return jnp.all(jnp.isfinite(jnp.linalg.cholesky(lam)), (-2, -1))
 
-    return _Family("MultivariateNormal", (eta, -0.5 * prec), log_normalizer, in_domain)
+    return _Family("MultivariateNormal", (eta, -0.5 * prec), log_normalizer, in_domain, sized=True)
+
+
+# record class -> ``fn(d, dtype) -> _Family``; subclasses get their family's form
+NATURAL = Registry("natural_parameters", arity=1)
+NATURAL.register(gd.Normal)(lambda d, dt: _normal_like("Normal", d, dt))
+NATURAL.register(gd.LogNormal)(lambda d, dt: _normal_like("LogNormal", d, dt))
+NATURAL.register(gd.Exponential)(lambda d, dt: _gamma_like(d, dt, jnp.ones((), dt)))
+NATURAL.register(gd.Gamma)(lambda d, dt: _gamma_like(d, dt, d.concentration))
+for _cls in GAUSSIAN_CLASSES:
+    NATURAL.register(_cls)(_mvn)
+
+
+@NATURAL.register(gd.HalfNormal)
+def _half_normal(d, dt):
+    scale = jnp.asarray(d.scale, dt)
+    return _Family(
+        "HalfNormal",
+        (-0.5 / (scale * scale),),
+        lambda t: 0.5 * jnp.log(math.pi / -t) - math.log(2.0),
+        lambda t: t < 0,
+    )
+
+
+@NATURAL.register(gd.Beta)
+def _beta(d, dt):
+    a, b = jnp.asarray(d.concentration1, dt), jnp.asarray(d.concentration0, dt)
+    return _Family(
+        "Beta",
+        (a - 1, b - 1),
+        lambda t1, t2: betaln(t1 + 1, t2 + 1),
+        lambda t1, t2: (t1 > -1) & (t2 > -1),
+    )
+
+
+@NATURAL.register(gd.Dirichlet)
+def _dirichlet(d, dt):
+    a = jnp.asarray(d.concentration, dt)
+    return _Family(
+        "Dirichlet",
+        (a - 1,),
+        lambda t: jnp.sum(gammaln(t + 1), -1) - gammaln(jnp.sum(t + 1, -1)),
+        lambda t: jnp.all(t > -1, -1),
+        sized=True,
+    )
+
+
+@NATURAL.register(gd.Bernoulli)
+def _bernoulli(d, dt):
+    return _Family(
+        "Bernoulli", (bernoulli_logits(d, dt),), jax.nn.softplus, lambda t: jnp.isfinite(t)
+    )
+
+
+@NATURAL.register(gd.Binomial)
+def _binomial(d, dt):
+    n = jnp.asarray(d.total_count, dt)
+    return _Family(
+        "Binomial",
+        (bernoulli_logits(d, dt),),
+        lambda t: n * jax.nn.softplus(t),
+        lambda t: jnp.isfinite(t),
+        extra=n,
+    )
+
+
+@NATURAL.register(gd.Categorical)
+def _categorical(d, dt):
+    return _Family(
+        "Categorical",
+        (categorical_log_probs(d, dt),),
+        lambda t: jax.nn.logsumexp(t, -1),
+        lambda t: jnp.all(t < jnp.inf, -1),
+        sized=True,
+    )
+
+
+@NATURAL.register(gd.Poisson)
+def _poisson(d, dt):
+    rate = jnp.asarray(d.rate, dt)
+    return _Family("Poisson", (jnp.log(rate),), jnp.exp, lambda t: t < jnp.inf)
+
+
+@NATURAL.register(gd.Geometric)
+def _geometric(d, dt):
+    # T(k) = k (failures before the first success), theta = log(1 - p).
+    _, log_fail = bernoulli_log_probs(d, dt)
+    return _Family("Geometric", (log_fail,), lambda t: -log1mexp(t), lambda t: t < 0)
+
+
+@NATURAL.register(gd.VonMises)
+def _von_mises(d, dt):
+    loc, k = jnp.asarray(d.loc, dt), jnp.asarray(d.concentration, dt)
+    theta = jnp.stack([k * jnp.cos(loc), k * jnp.sin(loc)], -1)
+
+    def log_normalizer(t):
+        r = safe_norm(t, axis=-1)
+        return math.log(2 * math.pi) + jnp.log(i0e(r)) + r
+
+    return _Family("VonMises", (theta,), log_normalizer, lambda t: jnp.all(jnp.isfinite(t), -1))
+
+
+def has_natural_parameters(d) -> bool:
+    """Whether ``d`` has an exponential-family form here (an ``Independent`` only when it is a
+    multivariate normal)."""
+    fn = NATURAL.lookup(d)
+    return fn is not None and (fn is not _mvn or is_gaussian(d))
 
 
 def _family(d, dt) -> _Family:
-    name = family(d)
-    if name in ("Normal", "LogNormal"):
-        return _normal_like(name, d, dt)
-    if name == "HalfNormal":
-        scale = jnp.asarray(d.scale, dt)
-        return _Family(
-            name,
-            (-0.5 / (scale * scale),),
-            lambda t: 0.5 * jnp.log(math.pi / -t) - math.log(2.0),
-            lambda t: t < 0,
+    if not has_natural_parameters(d):
+        raise NotImplementedError(
+            f"{type(d).__qualname__} has no exponential-family form in gmath.divergences "
+            "(families with one: Normal, LogNormal, HalfNormal, Exponential, Gamma, Beta, "
+            "Dirichlet, Bernoulli, Binomial, Categorical, Poisson, Geometric, VonMises, "
+            "multivariate normals)."
         )
-    if name == "Exponential":
-        return _gamma_like(d, dt, jnp.ones((), dt))
-    if name == "Gamma":
-        return _gamma_like(d, dt, d.concentration)
-    if name == "Beta":
-        a, b = jnp.asarray(d.concentration1, dt), jnp.asarray(d.concentration0, dt)
-        return _Family(
-            name,
-            (a - 1, b - 1),
-            lambda t1, t2: betaln(t1 + 1, t2 + 1),
-            lambda t1, t2: (t1 > -1) & (t2 > -1),
-        )
-    if name == "Dirichlet":
-        a = jnp.asarray(d.concentration, dt)
-        return _Family(
-            name,
-            (a - 1,),
-            lambda t: jnp.sum(gammaln(t + 1), -1) - gammaln(jnp.sum(t + 1, -1)),
-            lambda t: jnp.all(t > -1, -1),
-        )
-    if name == "Bernoulli":
-        return _Family(name, (bernoulli_logits(d, dt),), jax.nn.softplus, lambda t: jnp.isfinite(t))
-    if name == "Binomial":
-        n = jnp.asarray(d.total_count, dt)
-        return _Family(
-            name,
-            (bernoulli_logits(d, dt),),
-            lambda t: n * jax.nn.softplus(t),
-            lambda t: jnp.isfinite(t),
-            extra=n,
-        )
-    if name == "Categorical":
-        return _Family(
-            name,
-            (categorical_log_probs(d, dt),),
-            lambda t: jax.nn.logsumexp(t, -1),
-            lambda t: jnp.all(t < jnp.inf, -1),
-        )
-    if name == "Poisson":
-        rate = jnp.asarray(d.rate, dt)
-        return _Family(name, (jnp.log(rate),), jnp.exp, lambda t: t < jnp.inf)
-    if name == "Geometric":
-        # T(k) = k (failures before the first success), theta = log(1 - p).
-        _, log_fail = bernoulli_log_probs(d, dt)
-        return _Family(name, (log_fail,), lambda t: -log1mexp(t), lambda t: t < 0)
-    if name == "VonMises":
-        loc, k = jnp.asarray(d.loc, dt), jnp.asarray(d.concentration, dt)
-        theta = jnp.stack([k * jnp.cos(loc), k * jnp.sin(loc)], -1)
-
-        def log_normalizer(t):
-            r = safe_norm(t, axis=-1)
-            return math.log(2 * math.pi) + jnp.log(i0e(r)) + r
-
-        return _Family(name, (theta,), log_normalizer, lambda t: jnp.all(jnp.isfinite(t), -1))
-    if name in _MVN_NAMES or (name == "Independent" and is_gaussian(d)):
-        return _mvn(d, dt)
-    raise NotImplementedError(
-        f"{type(d).__name__} has no exponential-family form in gmath.divergences (families with one: "
-        "Normal, LogNormal, HalfNormal, Exponential, Gamma, Beta, Dirichlet, Bernoulli, "
-        "Binomial, Categorical, Poisson, Geometric, VonMises, multivariate normals)."
-    )
+    fn = NATURAL.lookup(d)
+    assert fn is not None
+    return fn(d, dt)
 
 
 def natural_parameters(d: Distribution) -> tuple[tuple[jax.Array, ...], Callable[..., jax.Array]]:
@@ -203,7 +255,7 @@ def _pair(p, q, where):
         raise NotImplementedError(
             f"{type(p).__name__} and {type(q).__name__} are not the same exponential family."
         )
-    if fp.group in ("Categorical", "Dirichlet", "MultivariateNormal"):
+    if fp.sized:
         kp, kq = fp.theta[0].shape[-1], fq.theta[0].shape[-1]
         if kp != kq:
             raise ValueError(

@@ -1,4 +1,5 @@
-r"""f-divergences between distribution records: exact sums or Monte Carlo with an error bar."""
+r"""f-divergences between distribution records: exact sums (:func:`f_divergence`) or Monte
+Carlo with an error bar (:func:`f_divergence_estimate`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmath._estimate import Estimate
+import gmath.densities as gd
+from gmath._estimate import Estimate, mean_and_stderr
 from gmath._numerics import check_key, gammaln
 from gmath.densities import Distribution
 from gmath.divergences._generators import Generator
@@ -18,22 +20,16 @@ from gmath.divergences._params import (
     categorical_log_probs,
     check_pair,
     common_dtype,
-    family,
     finish,
     params,
 )
+from gmath.divergences._registry import Registry
 
-__all__ = ["f_divergence", "mean_and_stderr"]
+__all__ = ["F_DIVERGENCE", "f_divergence", "f_divergence_estimate"]
 
-
-def mean_and_stderr(terms, axis: int = 0) -> Estimate:
-    r"""``Estimate(mean, s / sqrt(n))`` of i.i.d. ``terms`` along ``axis`` (``s``: ddof = 1)."""
-    n = terms.shape[axis]
-    mean = jnp.mean(terms, axis)
-    if n < 2:
-        return Estimate(mean, jnp.full_like(mean, jnp.inf))
-    std = jnp.std(terms, axis, ddof=1)
-    return Estimate(mean, std / math.sqrt(n))
+# pair of classes -> ``fn(p, q, generator)``: the exact sum, or ``None`` where the concrete
+# parameters leave the summation window (or a Binomial count is traced)
+F_DIVERGENCE = Registry("f_divergence")
 
 
 _LOG_RATIO_ASYMPTOTE = 700.0  # u = p/q > e^700: q f(u) = p f(u)/u taken as p f'(inf) (finite)
@@ -94,7 +90,7 @@ _LOG_TAIL = math.log(5e-19)  # each omitted tail of each record: mass below 5e-1
 def _window(d, dt, shape):
     r"""``(start, length, ok)``: the window ``start + [0, length)`` of ``d``'s support and where
     (elementwise) the mass of ``d`` outside it is provably below :math:`10^{-18}`."""
-    if family(d) == "Poisson":
+    if isinstance(d, gd.Poisson):
         rate = jnp.broadcast_to(params(dt, d.rate), shape)
         start = jax.lax.stop_gradient(jnp.maximum(jnp.floor(rate) - _POISSON_BELOW, 0.0))
 
@@ -146,53 +142,62 @@ def _windowed_sum(p, q, g):
     return jnp.where(ok_p & ok_q, total, jnp.nan)
 
 
-def _probs_or_logits(d):
-    return d.logits if d.probs is None else d.probs
-
-
-def _exact(p, q, g):
-    name = family(p)
-    counts = ("Poisson", "Geometric")
-    if name in counts and family(q) in counts:
-        return _exact_counts(p, q, g)
-    if name is None or name != family(q):
-        return None
+def _categorical(p, q, g):
+    kp, kq = p.num_categories, q.num_categories
+    if kp != kq:
+        raise ValueError(
+            f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
+            "the same number of categories)."
+        )
     dt = common_dtype(p, q)
-    if name == "Categorical":
-        lp, lq = jnp.broadcast_arrays(categorical_log_probs(p, dt), categorical_log_probs(q, dt))
-        return jnp.sum(_terms(lp, lq, g), -1)
-    if name == "Bernoulli":
-        lp1, lp0 = bernoulli_log_probs(p, dt)
-        lq1, lq0 = bernoulli_log_probs(q, dt)
-        return _terms(lp1, lq1, g) + _terms(lp0, lq0, g)
-    if name == "Binomial":
-        try:
-            counts = np.concatenate(
-                [np.ravel(np.asarray(p.total_count)), np.ravel(np.asarray(q.total_count))]
-            )
-        except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
-            return None  # traced counts: fall back to Monte Carlo
-        top = int(counts.max())
-        n_p, n_q = params(dt, p.total_count, q.total_count)
-        lp1, lp0 = bernoulli_log_probs(p, dt)
-        lq1, lq0 = bernoulli_log_probs(q, dt)
-        shape = jnp.broadcast_shapes(jnp.shape(lp1), jnp.shape(lq1), jnp.shape(n_p), jnp.shape(n_q))
-        k = jnp.arange(top + 1, dtype=dt).reshape((top + 1,) + (1,) * len(shape))
-        lp = _binomial_log_pmf(n_p, lp1, lp0, k)
-        lq = _binomial_log_pmf(n_q, lq1, lq0, k)
-        return jnp.sum(_terms(*jnp.broadcast_arrays(lp, lq), g), 0)
-    return None
+    lp, lq = jnp.broadcast_arrays(categorical_log_probs(p, dt), categorical_log_probs(q, dt))
+    return jnp.sum(_terms(lp, lq, g), -1)
 
 
-def f_divergence(
-    p: Distribution,
-    q: Distribution,
-    generator: Generator,
-    *,
-    key: jax.Array | None = None,
-    num_samples: int | None = None,
-) -> jax.Array | Estimate:
-    r"""f-divergence :math:`D_f(p \| q) = E_q[f(p(X)/q(X))]`, exact or by Monte Carlo.
+def _bernoulli(p, q, g):
+    dt = common_dtype(p, q)
+    lp1, lp0 = bernoulli_log_probs(p, dt)
+    lq1, lq0 = bernoulli_log_probs(q, dt)
+    return _terms(lp1, lq1, g) + _terms(lp0, lq0, g)
+
+
+def _binomial(p, q, g):
+    dt = common_dtype(p, q)
+    try:
+        counts = np.concatenate(
+            [np.ravel(np.asarray(p.total_count)), np.ravel(np.asarray(q.total_count))]
+        )
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return None  # traced counts: the support is not static
+    top = int(counts.max())
+    n_p, n_q = params(dt, p.total_count, q.total_count)
+    lp1, lp0 = bernoulli_log_probs(p, dt)
+    lq1, lq0 = bernoulli_log_probs(q, dt)
+    shape = jnp.broadcast_shapes(jnp.shape(lp1), jnp.shape(lq1), jnp.shape(n_p), jnp.shape(n_q))
+    k = jnp.arange(top + 1, dtype=dt).reshape((top + 1,) + (1,) * len(shape))
+    lp = _binomial_log_pmf(n_p, lp1, lp0, k)
+    lq = _binomial_log_pmf(n_q, lq1, lq0, k)
+    return jnp.sum(_terms(*jnp.broadcast_arrays(lp, lq), g), 0)
+
+
+F_DIVERGENCE.register(gd.Categorical, gd.Categorical)(_categorical)
+F_DIVERGENCE.register(gd.Bernoulli, gd.Bernoulli)(_bernoulli)
+F_DIVERGENCE.register(gd.Binomial, gd.Binomial)(_binomial)
+for _a in (gd.Poisson, gd.Geometric):
+    for _b in (gd.Poisson, gd.Geometric):
+        F_DIVERGENCE.register(_a, _b)(_exact_counts)
+
+
+def _check_generator(where, generator):
+    if not isinstance(generator, Generator):
+        raise TypeError(
+            f"{where}: generator must be a gmath.divergences.generators.Generator, got "
+            f"{generator!r}."
+        )
+
+
+def f_divergence(p: Distribution, q: Distribution, generator: Generator) -> jax.Array:
+    r"""f-divergence :math:`D_f(p \| q) = E_q[f(p(X)/q(X))]`, summed exactly.
 
     The generator is evaluated on log-ratios :math:`\log p - \log q` (see
     :mod:`gmath.divergences.generators`). Categorical, Bernoulli and Binomial pairs (concrete
@@ -232,67 +237,96 @@ def f_divergence(
       NaN: use :func:`kl` there.
 
     Where the parameters are concrete and some element's laws are too wide for the windows,
-    the Monte Carlo route below is taken instead (``key=`` and ``num_samples=`` required); under
-    ``jit`` (traced parameters) the type cannot change, and such elements are NaN.
+    ``NotImplementedError`` is raised (use :func:`f_divergence_estimate`); under ``jit``
+    (traced parameters) such elements are NaN.
     Rounding: the sum of up to 5120 terms has an absolute error of a few ulps of
     :math:`E_q|f(p/q)|`, so a divergence much smaller than that loses relative accuracy.
 
-    Any other pair is estimated from ``num_samples`` draws of ``q``; the result is an
-    :class:`~gmath.divergences.Estimate` whose ``stderr`` is the sample standard deviation of
-    the terms over :math:`\sqrt n`. Gradients flow pathwise through ``q.sample`` (continuous
-    families).
+    Exact sums are found by the classes of ``p`` and ``q`` (subclasses included). Any other
+    pair raises ``NotImplementedError``: :func:`f_divergence_estimate` is the Monte Carlo
+    counterpart, returning an :class:`~gmath.Estimate`.
 
     Args:
       p, q: distribution records.
       generator: a :class:`~gmath.divergences.generators.Generator`, e.g.
         ``gv.generators.jensen_shannon``.
-      key: PRNG key, required for the Monte Carlo route.
-      num_samples: number of draws from ``q`` (Monte Carlo route).
 
     Returns:
-      Array of the broadcast batch shape (exact), or ``Estimate(value, stderr)`` (Monte Carlo).
+      Array of the broadcast batch shape.
+
+    Raises:
+      NotImplementedError: no exact sum for the pair (or, concretely, laws too wide for the
+        windows, or a traced Binomial ``total_count``); the message names
+        :func:`f_divergence_estimate`.
 
     References:
       Csiszár (1967). Information-type measures of difference of probability distributions
       [@csiszar1967information]; Ali and Silvey (1966) [@ali1966general].
 
     Examples:
-      >>> import jax.numpy as jnp
-      >>> from gmath.densities import Normal
       >>> import gmath.divergences as gv
-      >>> import jax
-      >>> est = gv.f_divergence(Normal(0.0, 1.0), Normal(0.0, 1.0), gv.generators.pearson,
-      ...                       key=jax.random.key(0), num_samples=100)
-      >>> float(est.value), float(est.stderr)
-      (0.0, 0.0)
       >>> from gmath.densities import Poisson
       >>> kl = gv.f_divergence(Poisson(3.0), Poisson(5.0), gv.generators.kl_forward)
       >>> round(float(kl), 6)  # 3 log(3/5) + 2, exact (windowed sum)
       0.467523
     """
-    if not isinstance(generator, Generator):
-        raise TypeError(
-            f"f_divergence: generator must be a gmath.divergences.generators.Generator, got "
-            f"{generator!r}."
-        )
+    _check_generator("f_divergence", generator)
     shape = check_pair("f_divergence", p, q)
-    if family(p) == family(q) == "Categorical":
-        kp, kq = jnp.shape(_probs_or_logits(p))[-1], jnp.shape(_probs_or_logits(q))[-1]
-        if kp != kq:
-            raise ValueError(
-                f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
-                "the same number of categories)."
-            )
-    exact = _exact(p, q, generator)
-    if exact is not None:
-        return finish(p, q, exact, shape)
-    if key is None or num_samples is None:
-        raise ValueError(
-            f"f_divergence: no exact sum for ({type(p).__name__}, {type(q).__name__}) (for "
-            "Poisson/Geometric: laws too wide for the summation window); pass key= and "
-            "num_samples= for a Monte Carlo estimate."
+    fn = F_DIVERGENCE.lookup(p, q)
+    exact = None if fn is None else fn(p, q, generator)
+    if exact is None:
+        why = (
+            "no exact sum is registered for the pair"
+            if fn is None
+            else "the laws are too wide for the summation window (or a Binomial total_count "
+            "is traced)"
         )
-    check_key(key, where="f_divergence")
+        raise NotImplementedError(
+            f"f_divergence: ({type(p).__qualname__}, {type(q).__qualname__}): {why}. Use "
+            "gmath.divergences.f_divergence_estimate(key, p, q, generator, num_samples) for a "
+            "Monte Carlo estimate with its standard error."
+        )
+    return finish(p, q, exact, shape)
+
+
+def f_divergence_estimate(
+    key: jax.Array, p: Distribution, q: Distribution, generator: Generator, num_samples: int
+) -> Estimate:
+    r"""Monte Carlo estimate of :math:`D_f(p \| q) = E_q[f(p(X)/q(X))]` with its standard error.
+
+    The mean of :math:`f(p(X_i)/q(X_i))` over ``num_samples`` draws :math:`X_i \sim q`, the
+    generator evaluated on :math:`\log p - \log q` (its limit :math:`f(0)` where
+    :math:`p(X_i) = 0`); unbiased for every pair of records with ``sample`` and ``log_prob``.
+    Gradients flow pathwise through ``q.sample`` (continuous families). :func:`f_divergence` is
+    the exact counterpart (discrete families).
+
+    Args:
+      key: PRNG key.
+      p, q: distribution records; batch shapes broadcast.
+      generator: a :class:`~gmath.divergences.generators.Generator`.
+      num_samples: number of draws from ``q``.
+
+    Returns:
+      ``Estimate(value, stderr)`` of the broadcast batch shape; ``stderr`` is the sample
+      standard deviation of the terms over :math:`\sqrt n` (NaN for ``num_samples < 2``, see
+      :func:`gmath.mean_and_stderr`).
+
+    Raises:
+      TypeError: ``generator`` not a Generator, ``key`` not a PRNG key, or ``p``, ``q`` not
+        gmath distributions.
+
+    Examples:
+      >>> import jax
+      >>> from gmath.densities import Normal
+      >>> import gmath.divergences as gv
+      >>> est = gv.f_divergence_estimate(jax.random.key(0), Normal(0.0, 1.0), Normal(0.0, 1.0),
+      ...                                gv.generators.pearson, 100)
+      >>> float(est.value), float(est.stderr)
+      (0.0, 0.0)
+    """
+    _check_generator("f_divergence_estimate", generator)
+    check_pair("f_divergence_estimate", p, q)
+    check_key(key, where="f_divergence_estimate")
     x = q.sample(key, (int(num_samples),))
     lu = p.log_prob(x) - q.log_prob(x)
     p_zero = jnp.isneginf(lu)  # x ~ q, so q(x) > 0: only p(x) = 0 needs its limit f(0)

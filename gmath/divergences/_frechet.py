@@ -1,8 +1,9 @@
-r"""Fréchet distance between feature sets (the FID convention), with streaming moments."""
+r"""Squared Fréchet distance between feature sets (the FID convention), with streaming moments."""
 
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, NamedTuple
 
 import jax
@@ -12,9 +13,9 @@ import numpy as np
 from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import default_float, float64_scope, float_dtype, matmul
-from gmath.divergences._gaussian_ot import wasserstein_gaussian_from_moments
+from gmath.divergences._gaussian_ot import wasserstein_gaussian_squared_from_moments
 
-__all__ = ["RunningMoments", "frechet_distance"]
+__all__ = ["RunningMoments", "frechet_distance", "frechet_distance_squared"]
 
 
 class RunningMoments(NamedTuple):
@@ -108,8 +109,9 @@ def _wider(d1, d2):
     return d1 if d1.itemsize >= d2.itemsize else d2
 
 
-def frechet_distance(x, y) -> jax.Array:
-    r"""Fréchet distance between two feature sets: :math:`W_2^2` of their fitted Gaussians.
+def frechet_distance_squared(x, y) -> jax.Array:
+    r"""Squared Fréchet distance between two feature sets: :math:`W_2^2` of their fitted
+    Gaussians (what FID reports).
 
     .. math::
         \mathrm{FD} = \|\mu_x - \mu_y\|^2 + \operatorname{tr}\Sigma_x + \operatorname{tr}\Sigma_y
@@ -130,7 +132,8 @@ def frechet_distance(x, y) -> jax.Array:
     Computed in float64 whatever the x64 setting (moments, eigenvalues and the final
     cancellation), then returned in the input dtype; the trace term comes from the eigenvalues of the
     symmetric PSD matrix :math:`\Sigma_x^{1/2}\Sigma_y\Sigma_x^{1/2}` (clamped at zero), so it is
-    never complex, and the result is clamped at zero. ``sqrt(FD)`` is a metric.
+    never complex, and the result is clamped at zero. ``sqrt(FD)`` is a metric: the name
+    carries ``_squared`` because the value is the square of that distance.
 
     Args:
       x: ``[n, d]`` features (an array or a nested list), ``n >= 2`` (fewer raise
@@ -149,9 +152,9 @@ def frechet_distance(x, y) -> jax.Array:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from gmath.divergences import frechet_distance
+      >>> from gmath.divergences import frechet_distance_squared
       >>> x = jnp.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
-      >>> round(float(frechet_distance(x, x + 1.0)), 6)
+      >>> round(float(frechet_distance_squared(x, x + 1.0)), 6)
       2.0
     """
     inputs, dtypes = [], []
@@ -160,12 +163,14 @@ def frechet_distance(x, y) -> jax.Array:
             _check_count(v, name)
             dtypes.append(jnp.result_type(v.mean))
         else:
-            v, dtype = _features(v, f"frechet_distance ({name})")
+            v, dtype = _features(v, f"frechet_distance_squared ({name})")
             dtypes.append(dtype)
         inputs.append(v)
     dims = [v.mean.shape[-1] if isinstance(v, RunningMoments) else v.shape[1] for v in inputs]
     if dims[0] != dims[1]:
-        raise ValueError(f"frechet_distance: feature dimensions differ, {dims[0]} and {dims[1]}.")
+        raise ValueError(
+            f"frechet_distance_squared: feature dimensions differ, {dims[0]} and {dims[1]}."
+        )
     out = _wider(*dtypes)
     if not any(isinstance(leaf, jax.Array) for leaf in jax.tree_util.tree_leaves(inputs)):
         # NumPy features: every digit they carry reaches the float64 computation
@@ -189,7 +194,7 @@ def _check_count(v, name):
     traced -> NaN (``_value64``) and ``InvalidParameterError`` in checks mode."""
     count = v.count
     message = (
-        f"frechet_distance: {name} is a RunningMoments of fewer than 2 samples (count "
+        f"frechet_distance_squared: {name} is a RunningMoments of fewer than 2 samples (count "
         "{count}); the unbiased covariance needs at least 2 (update it with features first)"
     )
     if isinstance(count, jax.core.Tracer):
@@ -206,7 +211,7 @@ def _value64(x, y):
     # fewer than 2 samples: no covariance (an empty accumulator is not a point mass)
     ok = (nx >= 2) & (ny >= 2)
     nx, ny = jnp.where(ok, nx, 2), jnp.where(ok, ny, 2)
-    value = wasserstein_gaussian_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
+    value = wasserstein_gaussian_squared_from_moments(mx, m2x / (nx - 1), my, m2y / (ny - 1))
     return jnp.where(ok, value, jnp.nan)
 
 
@@ -244,3 +249,15 @@ _value64_jit = cached(lambda x, y, *, out: _value64(x, y).astype(out), static_ar
 _frechet_jit = cached(
     lambda x, y, *, out: _frechet_differentiable(out, x, y), static_argnames=("out",)
 )
+
+
+def frechet_distance(x, y) -> jax.Array:
+    """Deprecated name of :func:`frechet_distance_squared` (which returns the squared Fréchet
+    distance, as FID does); emits ``DeprecationWarning``, to be removed in the next release."""
+    warnings.warn(
+        "gmath.divergences.frechet_distance is deprecated: use frechet_distance_squared (the "
+        "same value, the squared Frechet distance, as FID reports).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return frechet_distance_squared(x, y)

@@ -18,11 +18,25 @@ import jax.numpy as jnp
 from jax import lax
 
 from gmath._numerics import matmul
-from gmath.divergences._params import common_dtype, expm1_minus, family, log_ratio
+from gmath.densities import (
+    Independent,
+    LowRankMultivariateNormal,
+    MultivariateNormal,
+    MultivariateNormalDiag,
+    Normal,
+)
+from gmath.divergences._params import common_dtype, expm1_minus, log_ratio
+from gmath.divergences._registry import Registry
 
-__all__ = ["Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
+__all__ = ["GAUSSIAN_CLASSES", "Gaussian", "as_gaussian", "gaussian_kl", "is_gaussian"]
 
-_MVN_NAMES = ("MultivariateNormal", "MultivariateNormalDiag", "LowRankMultivariateNormal")
+# the classes whose records may be multivariate normals (Independent: of a Normal, one dimension)
+GAUSSIAN_CLASSES = (
+    MultivariateNormal,
+    MultivariateNormalDiag,
+    LowRankMultivariateNormal,
+    Independent,
+)
 
 
 def _bcast_batch(a, b, a_core: int, b_core: int):
@@ -146,36 +160,53 @@ class Gaussian:
         return jnp.linalg.inv(self.covariance())
 
 
+# record class -> converter ``fn(d, dtype) -> Gaussian``
+_AS_GAUSSIAN = Registry("as_gaussian", arity=1)
+
+
+@_AS_GAUSSIAN.register(Independent)
+def _independent(d, dtype):
+    base = d.base
+    loc, scale = jnp.broadcast_arrays(jnp.asarray(base.loc, dtype), jnp.asarray(base.scale, dtype))
+    return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
+
+
+@_AS_GAUSSIAN.register(MultivariateNormalDiag)
+def _diag(d, dtype):
+    loc, scale = jnp.broadcast_arrays(jnp.asarray(d.loc, dtype), jnp.asarray(d.scale_diag, dtype))
+    return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
+
+
+@_AS_GAUSSIAN.register(LowRankMultivariateNormal)
+def _low_rank(d, dtype):
+    loc, diag = jnp.broadcast_arrays(jnp.asarray(d.loc, dtype), jnp.asarray(d.cov_diag, dtype))
+    return Gaussian(loc=loc, kind="lowrank", diag=diag, factor=jnp.asarray(d.cov_factor, dtype))
+
+
+@_AS_GAUSSIAN.register(MultivariateNormal)
+def _full(d, dtype):
+    # the public ``scale_tril`` is derived from whichever matrix was given
+    return Gaussian(
+        loc=jnp.asarray(d.loc, dtype), kind="tril", tril=jnp.asarray(d.scale_tril, dtype)
+    )
+
+
 def is_gaussian(d) -> bool:
-    name = family(d)
-    if name in _MVN_NAMES:
-        return True
-    if name == "Independent":
-        return family(d.base) == "Normal" and int(d.reinterpreted_batch_ndims) == 1
-    return False
+    """Whether ``d`` is a multivariate normal record: a class registered in ``_AS_GAUSSIAN``
+    (an ``Independent`` only over a ``Normal`` with one reinterpreted dimension)."""
+    if _AS_GAUSSIAN.lookup(d) is None:
+        return False
+    if isinstance(d, Independent):
+        return isinstance(d.base, Normal) and int(d.reinterpreted_batch_ndims) == 1
+    return True
 
 
 def as_gaussian(d, dtype=None) -> Gaussian:
     """The internal form of a multivariate normal record (any parameterisation)."""
-    dtype = dtype or common_dtype(d)
-    name = family(d)
-
-    def arr(v):
-        return None if v is None else jnp.asarray(v, dtype)
-
-    if name == "Independent":
-        base = d.base
-        loc, scale = arr(base.loc), arr(base.scale)
-        loc, scale = jnp.broadcast_arrays(loc, scale)
-        return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
-    if name == "MultivariateNormalDiag":
-        loc, scale = jnp.broadcast_arrays(arr(d.loc), arr(d.scale_diag))
-        return Gaussian(loc=loc, kind="diag", diag=scale**2, scale=jnp.abs(scale))
-    if name == "LowRankMultivariateNormal":
-        loc, diag = jnp.broadcast_arrays(arr(d.loc), arr(d.cov_diag))
-        return Gaussian(loc=loc, kind="lowrank", diag=diag, factor=arr(d.cov_factor))
-    # MultivariateNormal: its public ``scale_tril`` is derived from whichever matrix was given.
-    return Gaussian(loc=arr(d.loc), kind="tril", tril=arr(d.scale_tril))
+    fn = _AS_GAUSSIAN.lookup(d)
+    if fn is None or not is_gaussian(d):
+        raise NotImplementedError(f"{type(d).__qualname__} is not a multivariate normal record.")
+    return fn(d, dtype or common_dtype(d))
 
 
 def gaussian_kl(p: Gaussian, q: Gaussian) -> jax.Array:

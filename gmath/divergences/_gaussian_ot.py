@@ -2,15 +2,24 @@ r"""Optimal transport between Gaussians: the Bures–Wasserstein distance."""
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 
 from gmath._numerics import matmul, promote
-from gmath.densities import Distribution
+from gmath.densities import Distribution, Normal
 from gmath.divergences._gaussian import is_gaussian
-from gmath.divergences._params import check_distribution, family
+from gmath.divergences._params import check_distribution
 
-__all__ = ["bures_trace", "sqrtm_psd", "wasserstein_gaussian", "wasserstein_gaussian_from_moments"]
+__all__ = [
+    "bures_trace",
+    "sqrtm_psd",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_from_moments",
+    "wasserstein_gaussian_squared",
+    "wasserstein_gaussian_squared_from_moments",
+]
 
 
 def _sym(m):
@@ -79,7 +88,7 @@ def bures_trace(s1, s2) -> jax.Array:
     return _trace_sqrtm_psd(_sym(matmul(matmul(r, s2), r)))
 
 
-def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
+def wasserstein_gaussian_squared_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
     r"""Squared 2-Wasserstein distance between :math:`\mathcal N(m_1, S_1)` and
     :math:`\mathcal N(m_2, S_2)`.
 
@@ -103,8 +112,8 @@ def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from gmath.divergences import wasserstein_gaussian_from_moments
-      >>> w = wasserstein_gaussian_from_moments(jnp.zeros(2), jnp.eye(2), jnp.ones(2), 4 * jnp.eye(2))
+      >>> from gmath.divergences import wasserstein_gaussian_squared_from_moments
+      >>> w = wasserstein_gaussian_squared_from_moments(jnp.zeros(2), jnp.eye(2), jnp.ones(2), 4 * jnp.eye(2))
       >>> round(float(w), 6)
       4.0
     """
@@ -112,12 +121,12 @@ def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
     for name, m, c in (("1", mean1, cov1), ("2", mean2, cov2)):
         if m.ndim < 1 or c.ndim < 2 or c.shape[-1] != c.shape[-2] or c.shape[-1] != m.shape[-1]:
             raise ValueError(
-                f"wasserstein_gaussian_from_moments: mean{name} [..., d] and cov{name} [..., d, d] "
+                f"wasserstein_gaussian_squared_from_moments: mean{name} [..., d] and cov{name} [..., d, d] "
                 f"do not match: shapes {m.shape} and {c.shape}."
             )
     if mean1.shape[-1] != mean2.shape[-1]:
         raise ValueError(
-            "wasserstein_gaussian_from_moments: dimensions differ, "
+            "wasserstein_gaussian_squared_from_moments: dimensions differ, "
             f"{mean1.shape[-1]} and {mean2.shape[-1]}."
         )
     diff = mean1 - mean2
@@ -133,7 +142,7 @@ def _is_diag(p):
     return hasattr(p, "scale_diag")
 
 
-def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
+def wasserstein_gaussian_squared(p: Distribution, q: Distribution) -> jax.Array:
     r"""Squared 2-Wasserstein distance between two normal distributions (Bures formula).
 
     .. math::
@@ -162,15 +171,15 @@ def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
 
     Examples:
       >>> from gmath.densities import Normal
-      >>> from gmath.divergences import wasserstein_gaussian
-      >>> float(wasserstein_gaussian(Normal(0.0, 1.0), Normal(3.0, 5.0)))
+      >>> from gmath.divergences import wasserstein_gaussian_squared
+      >>> float(wasserstein_gaussian_squared(Normal(0.0, 1.0), Normal(3.0, 5.0)))
       25.0
     """
     for name, d in (("p", p), ("q", q)):
-        check_distribution("wasserstein_gaussian", d, name)
-        if family(d) != "Normal" and not is_gaussian(d):
+        check_distribution("wasserstein_gaussian_squared", d, name)
+        if not isinstance(d, Normal) and not is_gaussian(d):
             raise NotImplementedError(
-                f"wasserstein_gaussian: {name} is a {type(d).__name__}; the Bures formula holds "
+                f"wasserstein_gaussian_squared: {name} is a {type(d).__name__}; the Bures formula holds "
                 "between normal laws only (Normal, MultivariateNormal, MultivariateNormalDiag, "
                 "LowRankMultivariateNormal, Independent Normal). For other laws use "
                 "gmath.divergences.sinkhorn_divergence or wasserstein_1d on samples."
@@ -178,7 +187,7 @@ def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
     ep, eq = tuple(p.event_shape), tuple(q.event_shape)
     if len(ep) != len(eq) or len(ep) > 1:
         raise ValueError(
-            f"wasserstein_gaussian: p and q must both be univariate or both multivariate normals, "
+            f"wasserstein_gaussian_squared: p and q must both be univariate or both multivariate normals, "
             f"got event shapes {ep} and {eq}."
         )
     if not ep:
@@ -186,11 +195,13 @@ def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
         sp, sq = promote(p.stddev(), q.stddev())
         return (mp - mq) ** 2 + (sp - sq) ** 2
     if ep != eq:
-        raise ValueError(f"wasserstein_gaussian: dimensions differ, {ep} and {eq}.")
+        raise ValueError(f"wasserstein_gaussian_squared: dimensions differ, {ep} and {eq}.")
     if _is_diag(p) and _is_diag(q):
         mp, mq, sp, sq = promote(p.mean(), q.mean(), p.stddev(), q.stddev())
         return jnp.sum((mp - mq) ** 2 + (sp - sq) ** 2, -1)
-    return wasserstein_gaussian_from_moments(p.mean(), _covariance(p), q.mean(), _covariance(q))
+    return wasserstein_gaussian_squared_from_moments(
+        p.mean(), _covariance(p), q.mean(), _covariance(q)
+    )
 
 
 def _covariance(p):
@@ -198,3 +209,27 @@ def _covariance(p):
         var = p.variance()
         return var[..., :, None] * jnp.eye(var.shape[-1], dtype=var.dtype)
     return p.covariance()
+
+
+def wasserstein_gaussian(p: Distribution, q: Distribution) -> jax.Array:
+    """Deprecated name of :func:`wasserstein_gaussian_squared` (which returns :math:`W_2^2`,
+    the squared distance); emits ``DeprecationWarning``, to be removed in the next release."""
+    warnings.warn(
+        "gmath.divergences.wasserstein_gaussian is deprecated: use "
+        "wasserstein_gaussian_squared (the same value, the squared distance W2^2).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return wasserstein_gaussian_squared(p, q)
+
+
+def wasserstein_gaussian_from_moments(mean1, cov1, mean2, cov2) -> jax.Array:
+    """Deprecated name of :func:`wasserstein_gaussian_squared_from_moments` (which returns
+    :math:`W_2^2`); emits ``DeprecationWarning``, to be removed in the next release."""
+    warnings.warn(
+        "gmath.divergences.wasserstein_gaussian_from_moments is deprecated: use "
+        "wasserstein_gaussian_squared_from_moments (the same value, the squared distance W2^2).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return wasserstein_gaussian_squared_from_moments(mean1, cov1, mean2, cov2)

@@ -12,9 +12,11 @@ import jax.numpy as jnp
 from gmath.divergences._params import expm1_minus, log_cosh
 
 __all__ = [
+    "FGAN_GENERATORS",
     "Generator",
     "amari_alpha",
     "dual",
+    "gan",
     "jeffreys",
     "jensen_shannon",
     "kl_forward",
@@ -43,7 +45,12 @@ class Generator:
       fn: ``log_u -> f(exp(log_u))``, elementwise.
       at_zero: :math:`f(0^+)` (``inf`` allowed).
       at_infinity: :math:`\lim_{u\to\infty} f(u)/u` (``inf`` allowed).
-      conjugate: ``t -> f^*(t)`` (Fenchel conjugate, ``inf`` outside its domain) or None.
+      conjugate: ``t -> f^*(t)`` (Fenchel conjugate :math:`\sup_u tu - f(u)`, ``inf`` outside
+        its domain) or None.
+      activation: ``v -> g_f(v)``, the f-GAN output activation (Nowozin et al. 2016, Table 2,
+        rescaled to this :math:`f`) mapping a real critic output into the domain of
+        :math:`f^*`, or None.
+      conjugate_activation: ``v -> f^*(g_f(v))`` written stably in ``v``, or None.
 
     Calling a generator evaluates ``fn``.
     """
@@ -53,6 +60,8 @@ class Generator:
     at_zero: float
     at_infinity: float
     conjugate: Callable | None = None
+    activation: Callable | None = None
+    conjugate_activation: Callable | None = None
 
     def __call__(self, log_u) -> jax.Array:
         return self.fn(jnp.asarray(log_u))
@@ -76,6 +85,8 @@ kl_forward = Generator(
     at_zero=0.0,
     at_infinity=_INF,
     conjugate=lambda t: jnp.exp(t - 1),
+    activation=lambda v: v,
+    conjugate_activation=lambda v: jnp.exp(v - 1),
 )
 
 kl_reverse = Generator(
@@ -84,6 +95,8 @@ kl_reverse = Generator(
     at_zero=_INF,
     at_infinity=0.0,
     conjugate=lambda t: _conj_domain(t, t < 0, -1 - jnp.log(jnp.where(t < 0, -t, 1.0))),
+    activation=lambda v: -jnp.exp(-v),
+    conjugate_activation=lambda v: v - 1,
 )
 
 
@@ -111,7 +124,14 @@ def _js_conjugate(t):
 
 
 jensen_shannon = Generator(
-    "jensen_shannon", _js, at_zero=0.5 * _LOG2, at_infinity=0.5 * _LOG2, conjugate=_js_conjugate
+    "jensen_shannon",
+    _js,
+    at_zero=0.5 * _LOG2,
+    at_infinity=0.5 * _LOG2,
+    conjugate=_js_conjugate,
+    # t = (log 2 - softplus(-v))/2: e^(2t) = 2 sigmoid(v), f*(t) = (softplus(v) - log 2)/2
+    activation=lambda v: 0.5 * (_LOG2 - jax.nn.softplus(-v)),
+    conjugate_activation=lambda v: 0.5 * (jax.nn.softplus(v) - _LOG2),
 )
 
 total_variation = Generator(
@@ -120,6 +140,8 @@ total_variation = Generator(
     at_zero=0.5,
     at_infinity=0.5,
     conjugate=lambda t: _conj_domain(t, jnp.abs(t) <= 0.5, t),
+    activation=lambda v: 0.5 * jnp.tanh(v),
+    conjugate_activation=lambda v: 0.5 * jnp.tanh(v),
 )
 
 
@@ -134,6 +156,9 @@ squared_hellinger = Generator(
     at_zero=0.5,
     at_infinity=0.5,
     conjugate=_sh_conjugate,
+    # t = (1 - e^-v)/2: 1 - 2t = e^-v, f*(t) = (e^v - 1)/2
+    activation=lambda v: -0.5 * jnp.expm1(-v),
+    conjugate_activation=lambda v: 0.5 * jnp.expm1(v),
 )
 
 pearson = Generator(
@@ -142,6 +167,8 @@ pearson = Generator(
     at_zero=1.0,
     at_infinity=_INF,
     conjugate=lambda t: t * t / 4 + t,
+    activation=lambda v: v,
+    conjugate_activation=lambda v: v * v / 4 + v,
 )
 
 
@@ -156,6 +183,9 @@ neyman = Generator(
     at_zero=_INF,
     at_infinity=1.0,
     conjugate=_neyman_conjugate,
+    # t = 1 - e^-v: f*(t) = 2 - 2 e^(-v/2)
+    activation=lambda v: -jnp.expm1(-v),
+    conjugate_activation=lambda v: -2 * jnp.expm1(-0.5 * v),
 )
 
 jeffreys = Generator(
@@ -186,6 +216,40 @@ modified_gan = Generator(
     at_zero=_INF,
     at_infinity=0.5,
 )
+
+
+def _gan_conjugate(t):
+    ok = t < 0
+    return _conj_domain(t, ok, -jnp.log(-jnp.expm1(jnp.where(ok, t, -1.0))) - 2 * _LOG2)
+
+
+gan = Generator(
+    "gan",
+    # u log u - (1 + u) log(1 + u) + 2 log 2 = 2 f_JS(u) - (u - 1) log 2: the original GAN's
+    # generator (Nowozin et al. 2016, Table 1) shifted to f(1) = 0; D_f = 2 JS. Not >= 0 itself
+    # (f'(1) = -log 2), but convex with f(1) = 0, so D_f >= 0.
+    lambda lu: 2 * _js(lu) - _LOG2 * jnp.expm1(lu),
+    at_zero=2 * _LOG2,
+    at_infinity=0.0,
+    conjugate=_gan_conjugate,
+    activation=lambda v: -jax.nn.softplus(-v),  # log sigmoid(v): D = sigmoid(v)
+    conjugate_activation=lambda v: jax.nn.softplus(v) - 2 * _LOG2,
+)
+
+# the f-GAN table: every generator with a conjugate and an output activation, by name
+FGAN_GENERATORS = {
+    g.name: g
+    for g in (
+        gan,
+        jensen_shannon,
+        kl_forward,
+        kl_reverse,
+        neyman,
+        pearson,
+        squared_hellinger,
+        total_variation,
+    )
+}
 
 
 def amari_alpha(alpha: float) -> Generator:

@@ -18,15 +18,15 @@ import math
 import jax
 import jax.numpy as jnp
 
+import gmath.densities as gd
 from gmath._numerics import betaln, digamma, gammaln, i0e, i1e, xlogy
-from gmath.divergences._gaussian import _MVN_NAMES, as_gaussian, gaussian_kl, is_gaussian
+from gmath.divergences._gaussian import GAUSSIAN_CLASSES, as_gaussian, gaussian_kl, is_gaussian
 from gmath.divergences._kl_registry import kl, register_kl
 from gmath.divergences._params import (
     _binet_bregman,
     bernoulli_log_probs,
     common_dtype,
     expm1_minus,
-    family,
     lgamma_bregman,
     log1p_minus,
     log1p_rel,
@@ -51,7 +51,7 @@ def _loc_scale(p, q):
 
 
 # ---------------------------------------------------------------------------- location-scale
-@register_kl("Normal", "Normal")
+@register_kl(gd.Normal, gd.Normal)
 def _kl_normal_normal(p, q):
     r""":math:`\tfrac12 (\mu_p - \mu_q)^2/\sigma_q^2 + \tfrac12 (e^t - 1 - t)`,
     :math:`t = 2 \log(\sigma_p/\sigma_q)`."""
@@ -61,20 +61,20 @@ def _kl_normal_normal(p, q):
     return 0.5 * z * z + 0.5 * _expm1_minus(t)
 
 
-@register_kl("LogNormal", "LogNormal")
+@register_kl(gd.LogNormal, gd.LogNormal)
 def _kl_lognormal_lognormal(p, q):
     """KL is invariant under the bijection exp: that of the underlying normals."""
     return _kl_normal_normal(p, q)
 
 
-@register_kl("HalfNormal", "HalfNormal")
+@register_kl(gd.HalfNormal, gd.HalfNormal)
 def _kl_halfnormal_halfnormal(p, q):
     dt = common_dtype(p, q)
     sp, sq = params(dt, p.scale, q.scale)
     return 0.5 * _expm1_minus(2 * log_ratio(sq, sp))
 
 
-@register_kl("Laplace", "Laplace")
+@register_kl(gd.Laplace, gd.Laplace)
 def _kl_laplace_laplace(p, q):
     r""":math:`\log\frac{b_q}{b_p} + \frac{\delta}{b_q} + \frac{b_p}{b_q} e^{-\delta/b_p} - 1`,
     :math:`\delta = |\mu_p - \mu_q|`, written as :math:`(e^u - 1 - u) + \delta (1/b_q - 1/b_p)`
@@ -85,7 +85,7 @@ def _kl_laplace_laplace(p, q):
     return _expm1_minus(u) + delta * (1 / bq - 1 / bp)
 
 
-@register_kl("Gumbel", "Gumbel")
+@register_kl(gd.Gumbel, gd.Gumbel)
 def _kl_gumbel_gumbel(p, q):
     r""":math:`-\log\rho + \gamma(\rho - 1) + e^{-c}\Gamma(1 + \rho) - 1 + c`,
     :math:`\rho = \beta_p/\beta_q`, :math:`c = (\mu_p - \mu_q)/\beta_q`."""
@@ -96,7 +96,7 @@ def _kl_gumbel_gumbel(p, q):
     return jnp.expm1(gammaln(1 + rho) - c) + c - log_rho + _EULER * (rho - 1)
 
 
-@register_kl("Cauchy", "Cauchy")
+@register_kl(gd.Cauchy, gd.Cauchy)
 def _kl_cauchy_cauchy(p, q):
     r""":math:`\log\frac{(\sigma_p + \sigma_q)^2 + (\mu_p - \mu_q)^2}{4\sigma_p\sigma_q}`
     (Chyzak and Nielsen 2019), as a ``log1p``."""
@@ -104,7 +104,7 @@ def _kl_cauchy_cauchy(p, q):
     return jnp.log1p(((sp - sq) ** 2 + (mp - mq) ** 2) / (4 * sp * sq))
 
 
-@register_kl("VonMises", "VonMises")
+@register_kl(gd.VonMises, gd.VonMises)
 def _kl_vonmises_vonmises(p, q):
     r""":math:`\log\frac{I_0(\kappa_q)}{I_0(\kappa_p)} + A(\kappa_p)(\kappa_p - \kappa_q
     \cos(\mu_p - \mu_q))`, :math:`A = I_1/I_0`."""
@@ -115,7 +115,7 @@ def _kl_vonmises_vonmises(p, q):
     return log_i0(kq) - log_i0(kp) + ratio * (kp - kq * jnp.cos(mp - mq))
 
 
-@register_kl("Uniform", "Uniform")
+@register_kl(gd.Uniform, gd.Uniform)
 def _kl_uniform_uniform(p, q):
     r""":math:`\log\frac{h_q - l_q}{h_p - l_p}` when :math:`[l_p, h_p] \subseteq [l_q, h_q]`,
     else :math:`+\infty`."""
@@ -161,7 +161,7 @@ def _gamma_kl(ap, bp, aq, bq):
     return gamma_bregman(ap, bp, aq - ap, bq - bp)
 
 
-@register_kl("Exponential", "Exponential")
+@register_kl(gd.Exponential, gd.Exponential)
 def _kl_exponential_exponential(p, q):
     r""":math:`e^t - 1 - t`, :math:`t = \log(\lambda_q/\lambda_p)`."""
     dt = common_dtype(p, q)
@@ -169,7 +169,7 @@ def _kl_exponential_exponential(p, q):
     return _expm1_minus(log_ratio(rp, rq))
 
 
-@register_kl("Gamma", "Gamma")
+@register_kl(gd.Gamma, gd.Gamma)
 def _kl_gamma_gamma(p, q):
     r""":math:`(\alpha_p - \alpha_q)\psi(\alpha_p) - \log\Gamma(\alpha_p) + \log\Gamma(\alpha_q)
     + \alpha_q \log(\beta_p/\beta_q) + \alpha_p (\beta_q - \beta_p)/\beta_p`."""
@@ -178,14 +178,14 @@ def _kl_gamma_gamma(p, q):
     return _gamma_kl(ap, bp, aq, bq)
 
 
-@register_kl("Exponential", "Gamma")
+@register_kl(gd.Exponential, gd.Gamma)
 def _kl_exponential_gamma(p, q):
     dt = common_dtype(p, q)
     rp, aq, bq = params(dt, p.rate, q.concentration, q.rate)
     return _gamma_kl(jnp.ones_like(rp), rp, aq, bq)
 
 
-@register_kl("Gamma", "Exponential")
+@register_kl(gd.Gamma, gd.Exponential)
 def _kl_gamma_exponential(p, q):
     dt = common_dtype(p, q)
     ap, bp, rq = params(dt, p.concentration, p.rate, q.rate)
@@ -206,7 +206,7 @@ def dirichlet_bregman(a, da) -> jax.Array:
     return nonnegative(out)
 
 
-@register_kl("Beta", "Beta")
+@register_kl(gd.Beta, gd.Beta)
 def _kl_beta_beta(p, q):
     r""":math:`\log\frac{B(a_q, b_q)}{B(a_p, b_p)} + (a_p - a_q)\psi(a_p) + (b_p - b_q)\psi(b_p)
     + (a_q - a_p + b_q - b_p)\psi(a_p + b_p)`, evaluated as
@@ -221,7 +221,7 @@ def _kl_beta_beta(p, q):
     return dirichlet_bregman(a, jnp.stack([aq - ap, bq - bp], -1))
 
 
-@register_kl("Dirichlet", "Dirichlet")
+@register_kl(gd.Dirichlet, gd.Dirichlet)
 def _kl_dirichlet_dirichlet(p, q):
     r""":math:`\log\Gamma(\alpha_{p0}) - \log\Gamma(\alpha_{q0}) - \sum_i[\log\Gamma(\alpha_{pi})
     - \log\Gamma(\alpha_{qi})] + \sum_i (\alpha_{pi} - \alpha_{qi})(\psi(\alpha_{pi})
@@ -238,7 +238,7 @@ def _kl_dirichlet_dirichlet(p, q):
 
 
 # ---------------------------------------------------------------------------- cross-family
-@register_kl("Normal", "Laplace")
+@register_kl(gd.Normal, gd.Laplace)
 def _kl_normal_laplace(p, q):
     r""":math:`-\tfrac12\log(2\pi e\sigma^2) + \log 2b + E|X - m|/b`, with
     :math:`E|X - m| = \sigma\sqrt{2/\pi}\, e^{-\delta^2/2\sigma^2} + \delta\,(1 - 2\Phi(-\delta/
@@ -253,7 +253,7 @@ def _kl_normal_laplace(p, q):
     return -0.5 * (_LOG_2PI + 1) - jnp.log(s) + jnp.log(2 * b) + mean_abs / b
 
 
-@register_kl("Laplace", "Normal")
+@register_kl(gd.Laplace, gd.Normal)
 def _kl_laplace_normal(p, q):
     r""":math:`-(1 + \log 2b) + \tfrac12\log 2\pi\sigma^2 + (2b^2 + (m - \mu)^2)/2\sigma^2`."""
     m, b, mu, s = _loc_scale(p, q)
@@ -265,7 +265,7 @@ def _kl_laplace_normal(p, q):
     )
 
 
-@register_kl("Normal", "Gumbel")
+@register_kl(gd.Normal, gd.Gumbel)
 def _kl_normal_gumbel(p, q):
     r""":math:`-\tfrac12\log(2\pi e\sigma^2) + \log\beta + c + e^{-c + \sigma^2/2\beta^2}`,
     :math:`c = (\mu - m)/\beta`."""
@@ -295,14 +295,14 @@ def _from_cross_entropy(lo, hi, mean_log_q, valid=None):
     return out if valid is None else jnp.where(valid, out, jnp.inf)
 
 
-@register_kl("Uniform", "Normal")
+@register_kl(gd.Uniform, gd.Normal)
 def _kl_uniform_normal(p, q):
     lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
     second = (hi - lo) ** 2 / 12 + (0.5 * (lo + hi) - m) ** 2
     return _from_cross_entropy(lo, hi, -0.5 * _LOG_2PI - jnp.log(s) - second / (2 * s * s))
 
 
-@register_kl("Uniform", "Laplace")
+@register_kl(gd.Uniform, gd.Laplace)
 def _kl_uniform_laplace(p, q):
     lo, hi, m, b = _uniform_params(p, q, "loc", "scale")
     mid = 0.5 * (lo + hi)
@@ -311,13 +311,13 @@ def _kl_uniform_laplace(p, q):
     return _from_cross_entropy(lo, hi, -jnp.log(2 * b) - mean_abs / b)
 
 
-@register_kl("Uniform", "Exponential")
+@register_kl(gd.Uniform, gd.Exponential)
 def _kl_uniform_exponential(p, q):
     lo, hi, r = _uniform_params(p, q, "rate")
     return _from_cross_entropy(lo, hi, jnp.log(r) - r * 0.5 * (lo + hi), lo >= 0)
 
 
-@register_kl("Uniform", "Gamma")
+@register_kl(gd.Uniform, gd.Gamma)
 def _kl_uniform_gamma(p, q):
     lo, hi, a, b = _uniform_params(p, q, "concentration", "rate")
     valid = lo >= 0
@@ -326,7 +326,7 @@ def _kl_uniform_gamma(p, q):
     return _from_cross_entropy(lo, hi, mean_log_q, valid)
 
 
-@register_kl("Uniform", "HalfNormal")
+@register_kl(gd.Uniform, gd.HalfNormal)
 def _kl_uniform_halfnormal(p, q):
     lo, hi, s = _uniform_params(p, q, "scale")
     second = (hi * hi + hi * lo + lo * lo) / 3
@@ -334,7 +334,7 @@ def _kl_uniform_halfnormal(p, q):
     return _from_cross_entropy(lo, hi, mean_log_q, lo >= 0)
 
 
-@register_kl("Uniform", "LogNormal")
+@register_kl(gd.Uniform, gd.LogNormal)
 def _kl_uniform_lognormal(p, q):
     lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
     valid = lo >= 0
@@ -350,7 +350,7 @@ def _kl_uniform_lognormal(p, q):
     return _from_cross_entropy(lo, hi, mean_log_q, valid)
 
 
-@register_kl("Uniform", "Gumbel")
+@register_kl(gd.Uniform, gd.Gumbel)
 def _kl_uniform_gumbel(p, q):
     lo, hi, m, b = _uniform_params(p, q, "loc", "scale")
     mean_z = (0.5 * (lo + hi) - m) / b
@@ -358,7 +358,7 @@ def _kl_uniform_gumbel(p, q):
     return _from_cross_entropy(lo, hi, -jnp.log(b) - mean_z - mean_exp)
 
 
-@register_kl("Uniform", "Cauchy")
+@register_kl(gd.Uniform, gd.Cauchy)
 def _kl_uniform_cauchy(p, q):
     lo, hi, m, s = _uniform_params(p, q, "loc", "scale")
     prim = lambda z: z * jnp.log1p(z * z) - 2 * z + 2 * jnp.arctan(z)
@@ -366,7 +366,7 @@ def _kl_uniform_cauchy(p, q):
     return _from_cross_entropy(lo, hi, -math.log(math.pi) - jnp.log(s) - mean)
 
 
-@register_kl("Uniform", "StudentT")
+@register_kl(gd.Uniform, gd.StudentT)
 def _kl_uniform_studentt(p, q):
     lo, hi, df, m, s = _uniform_params(p, q, "df", "loc", "scale")
     rdf = jnp.sqrt(df)
@@ -378,7 +378,7 @@ def _kl_uniform_studentt(p, q):
     return _from_cross_entropy(lo, hi, log_norm - 0.5 * (df + 1) * mean)
 
 
-@register_kl("Uniform", "Beta")
+@register_kl(gd.Uniform, gd.Beta)
 def _kl_uniform_beta(p, q):
     lo, hi, a, b = _uniform_params(p, q, "concentration1", "concentration0")
     valid = (lo >= 0) & (hi <= 1)
@@ -390,7 +390,7 @@ def _kl_uniform_beta(p, q):
     return _from_cross_entropy(lo, hi, mean_log_q, valid)
 
 
-@register_kl("Beta", "Uniform")
+@register_kl(gd.Beta, gd.Uniform)
 def _kl_beta_uniform(p, q):
     r""":math:`-H(p) + \log(h - l)` when :math:`[0, 1] \subseteq [l, h]`, else :math:`+\infty`."""
     dt = common_dtype(p, q)
@@ -405,11 +405,11 @@ def _infinite(p, q):
     return jnp.full(shape, jnp.inf, dt)
 
 
-for _name in (
-    "Normal", "Laplace", "Gumbel", "Cauchy", "StudentT", "Logistic", "Exponential", "Gamma",
-    "HalfNormal", "LogNormal",
+for _cls in (
+    gd.Normal, gd.Laplace, gd.Gumbel, gd.Cauchy, gd.StudentT, gd.Logistic, gd.Exponential,
+    gd.Gamma, gd.HalfNormal, gd.LogNormal,
 ):  # fmt: skip
-    register_kl(_name, "Uniform")(_infinite)
+    register_kl(_cls, gd.Uniform)(_infinite)
 
 
 # ---------------------------------------------------------------------------- discrete
@@ -501,7 +501,7 @@ def pair_log_weights(p, q, dt) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     and :math:`d = b - a`, where both hold ``probs`` computed as :math:`\log(1 + (q_k - p_k)/p_k)`
     from the exact differences (for Bernoulli also :math:`(1 - q) - (1 - p) = p - q`), so that
     nearby laws keep their relative accuracy; else the difference of the log-weights."""
-    if family(p) == "Categorical":
+    if isinstance(p, gd.Categorical):
         a, b = raw_log_weights(p, dt), raw_log_weights(q, dt)
         if a.shape[-1] != b.shape[-1]:
             return a, b, None
@@ -522,7 +522,7 @@ def pair_log_weights(p, q, dt) -> tuple[jax.Array, jax.Array, jax.Array | None]:
     return a, b, b - a
 
 
-@register_kl("Bernoulli", "Bernoulli")
+@register_kl(gd.Bernoulli, gd.Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     r""":math:`p\log\frac{p}{q} + (1 - p)\log\frac{1 - p}{1 - q}`, as the Bregman divergence of
     the log-normaliser (:func:`categorical_bregman`): accurate for nearby laws, 0 between equal
@@ -531,7 +531,7 @@ def _kl_bernoulli_bernoulli(p, q):
     return categorical_kl_logweights(*pair_log_weights(p, q, dt))
 
 
-@register_kl("Categorical", "Categorical")
+@register_kl(gd.Categorical, gd.Categorical)
 def _kl_categorical_categorical(p, q):
     r""":math:`\sum_k p_k (\log p_k - \log q_k)` over the last axis, as the Bregman divergence
     of the log-sum-exp at the logits as given (:func:`categorical_bregman`)."""
@@ -545,7 +545,7 @@ def _kl_categorical_categorical(p, q):
     return categorical_kl_logweights(a, b, d)
 
 
-@register_kl("Binomial", "Binomial")
+@register_kl(gd.Binomial, gd.Binomial)
 def _kl_binomial_binomial(p, q):
     r""":math:`n\,KL(\mathrm{Bern}(p) \| \mathrm{Bern}(q))` for equal ``total_count`` n;
     :math:`+\infty` when :math:`n_p > n_q`; NaN when :math:`n_p < n_q` (no closed form: use
@@ -570,7 +570,7 @@ def poisson_bregman(log_rate, delta) -> jax.Array:
     return jnp.where(small, jnp.exp(log_rate) * _expm1_minus(ds), far)
 
 
-@register_kl("Poisson", "Poisson")
+@register_kl(gd.Poisson, gd.Poisson)
 def _kl_poisson_poisson(p, q):
     r""":math:`\lambda_p \log(\lambda_p/\lambda_q) - (\lambda_p - \lambda_q)
     = \lambda_p(e^\delta - 1 - \delta)`, :math:`\delta = \log(\lambda_q/\lambda_p)` (a
@@ -618,7 +618,7 @@ def geometric_delta(p, q, dt, lp0, lq0) -> jax.Array:
     return lq0 - jnp.where(lp0 > -jnp.inf, lp0, 0.0)
 
 
-@register_kl("Geometric", "Geometric")
+@register_kl(gd.Geometric, gd.Geometric)
 def _kl_geometric_geometric(p, q):
     r""":math:`\frac{1 - p}{p}\log\frac{1 - p}{1 - q} + \log\frac{p}{q}` (the mean number of
     failures times the log-ratio of failure probabilities), as :func:`geometric_bregman`;
@@ -649,13 +649,13 @@ def _kl_gaussians(p, q):
     return gaussian_kl(as_gaussian(p, dt), as_gaussian(q, dt))
 
 
-for _a in (*_MVN_NAMES, "Independent"):
-    for _b in (*_MVN_NAMES, "Independent"):
-        if not (_a == "Independent" and _b == "Independent"):
+for _a in GAUSSIAN_CLASSES:
+    for _b in GAUSSIAN_CLASSES:
+        if not (_a is gd.Independent and _b is gd.Independent):
             register_kl(_a, _b)(_kl_gaussians)
 
 
-@register_kl("Independent", "Independent")
+@register_kl(gd.Independent, gd.Independent)
 def _kl_independent_independent(p, q):
     r""":math:`\sum` of the base KLs over the reinterpreted batch dimensions."""
     n_p, n_q = int(p.reinterpreted_batch_ndims), int(q.reinterpreted_batch_ndims)

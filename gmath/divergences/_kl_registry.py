@@ -1,11 +1,10 @@
 r"""The registry behind :func:`kl`: one closed form per ordered pair of families.
 
-Each pair registers independently with :func:`register_kl`, keyed by family *names* (so that a
-family module that is missing or broken never breaks ``import gmath``) or by classes (for user
-families). Dispatch walks the classes of ``p`` and ``q`` (their MROs, most specific first); a
-name matches only a class that *is* gmath's family of that name, so another library's ``Normal``
-never reaches gmath's formulas: objects that are not gmath distributions and have no pair
-registered for their own classes raise ``TypeError``.
+Each pair registers independently with :func:`register_kl`, keyed by classes (a
+:class:`~gmath.divergences._registry.Registry`, the mechanism every closed form here shares).
+Dispatch walks the classes of ``p`` and ``q`` (their MROs, most specific first), so another
+library's ``Normal`` never reaches gmath's formulas: objects that are not gmath distributions and
+have no pair registered for their own classes raise ``TypeError``.
 """
 
 from __future__ import annotations
@@ -16,35 +15,31 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath.densities import Distribution
+from gmath.densities import Distribution, MixtureSameFamily
 from gmath.divergences._params import (
     check_distribution,
     check_pair,
-    family_of_class,
     identical,
     invalid_mask,
     vanish,
 )
+from gmath.divergences._registry import Registry
 
-__all__ = ["kl", "kl_pairs", "register_kl"]
+__all__ = ["KL", "kl", "kl_pairs", "register_kl"]
 
-_REGISTRY: dict[tuple[Any, Any], Callable] = {}
-
-
-def _key(cls_or_name) -> Any:
-    if isinstance(cls_or_name, str):
-        return cls_or_name
-    if isinstance(cls_or_name, type):
-        return cls_or_name
-    raise TypeError(f"register_kl: expected a class or a family name, got {cls_or_name!r}")
+KL = Registry("kl")
 
 
 def register_kl(type_p, type_q) -> Callable[[Callable], Callable]:
     r"""Decorator registering ``fn(p, q)`` as the closed form of :math:`KL(p \| q)`.
 
+    The same mechanism as :func:`register_renyi` and :func:`register_total_variation`: the key
+    is the pair of classes, and subclasses of ``type_p`` and ``type_q`` get ``fn`` too unless a
+    more specific pair is registered.
+
     Args:
-      type_p, type_q: the families, as classes or as the names of gmath families
-        (``"Normal"``); names are resolved lazily.
+      type_p, type_q: the classes (or the names of gmath families, e.g. ``"Normal"``, which
+        stand for the classes of :mod:`gmath.densities`).
 
     Returns:
       The decorator; it returns ``fn`` unchanged.
@@ -59,56 +54,23 @@ def register_kl(type_p, type_q) -> Callable[[Callable], Callable]:
       >>> float(gv.kl(Point(), Point()))
       0.0
     """
-
-    def decorator(fn: Callable) -> Callable:
-        _REGISTRY[(_key(type_p), _key(type_q))] = fn
-        return fn
-
-    return decorator
-
-
-def _keys(cls: type) -> list[Any]:
-    """Registry keys of ``cls`` and its bases, most specific first: each class itself, and the
-    name of each gmath family class (by identity, so another library's ``Normal`` has none)."""
-    out: list[Any] = []
-    for c in cls.__mro__:
-        out.append(c)
-        name = family_of_class(c)
-        if name is not None and name == c.__name__:
-            out.append(name)
-    return out
-
-
-def _lookup(p, q) -> Callable | None:
-    for kp in _keys(type(p)):
-        for kq in _keys(type(q)):
-            fn = _REGISTRY.get((kp, kq))
-            if fn is not None:
-                return fn
-    return None
+    return KL.register(type_p, type_q)
 
 
 def kl_pairs() -> list[tuple[str, str]]:
-    """The ordered pairs of families :func:`kl` answers in closed form, sorted by name.
+    """The ordered pairs of classes :func:`kl` answers in closed form, by name, sorted.
 
     Examples:
       >>> import gmath.divergences as gv
       >>> ("Normal", "Normal") in gv.kl_pairs()
       True
     """
-    names = {
-        (
-            k[0] if isinstance(k[0], str) else k[0].__name__,
-            k[1] if isinstance(k[1], str) else k[1].__name__,
-        )
-        for k in _REGISTRY
-    }
-    return sorted(names)
+    return [(a, b) for a, b in KL.names()]
 
 
 def has_kl(p, q) -> bool:
     """Whether :func:`kl` has a closed form for the pair of records ``p``, ``q``."""
-    return _lookup(p, q) is not None
+    return KL.lookup(p, q) is not None
 
 
 def _batch_shape(d) -> tuple[int, ...]:
@@ -156,12 +118,12 @@ def kl(p: Any, q: Any) -> jax.Array:
       0.443147
     """
     shape = check_pair("kl", p, q, foreign=True)
-    fn = _lookup(p, q)
+    fn = KL.lookup(p, q)
     if fn is None:
         check_distribution("kl", p, "p")
         check_distribution("kl", q, "q")
         extra = ""
-        if "MixtureSameFamily" in (type(p).__name__, type(q).__name__):
+        if isinstance(p, MixtureSameFamily) or isinstance(q, MixtureSameFamily):
             extra = " For Gaussian mixtures, gmath.divergences.kl_bounds gives certified bounds."
         raise NotImplementedError(
             f"kl: no closed form registered for KL({type(p).__name__} || {type(q).__name__}). "

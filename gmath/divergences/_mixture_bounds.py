@@ -24,9 +24,11 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+import gmath.densities as gd
 from gmath.densities import Distribution
-from gmath.divergences._gaussian import as_gaussian, is_gaussian
-from gmath.divergences._params import check_distribution, common_dtype, family
+from gmath.divergences._gaussian import GAUSSIAN_CLASSES, as_gaussian, is_gaussian
+from gmath.divergences._params import check_distribution, common_dtype
+from gmath.divergences._registry import Registry
 
 __all__ = ["KLBounds", "kl_bounds"]
 
@@ -38,31 +40,51 @@ class KLBounds(NamedTuple):
     upper: Any
 
 
+# component class -> ``fn(components, dtype) -> (means [..., K, d], covariances [..., K, d, d])``
+COMPONENTS = Registry("kl_bounds_components", arity=1)
+
+
+@COMPONENTS.register(gd.Normal)
+def _normal_components(comp, dt):
+    loc, scale = jnp.broadcast_arrays(jnp.asarray(comp.loc, dt), jnp.asarray(comp.scale, dt))
+    return loc[..., None], (scale * scale)[..., None, None]
+
+
+def _gaussian_components(comp, dt):
+    if not is_gaussian(comp):
+        raise _bad_components(comp)
+    g = as_gaussian(comp, dt)
+    loc, cov = g.loc, g.covariance()
+    batch = jnp.broadcast_shapes(loc.shape[:-1], cov.shape[:-2])
+    return (
+        jnp.broadcast_to(loc, batch + loc.shape[-1:]),
+        jnp.broadcast_to(cov, batch + cov.shape[-2:]),
+    )
+
+
+for _cls in GAUSSIAN_CLASSES:
+    COMPONENTS.register(_cls)(_gaussian_components)
+
+
+def _bad_components(comp):
+    return NotImplementedError(
+        "kl_bounds: mixture components must be Normal or multivariate normal, got "
+        f"{type(comp).__qualname__}."
+    )
+
+
 def _components(mix, dt):
     """(log weights [..., K], means [..., K, d], covariances [..., K, d, d])."""
-    if family(mix) != "MixtureSameFamily":
+    if not isinstance(mix, gd.MixtureSameFamily):
         raise NotImplementedError(
-            f"kl_bounds: expected MixtureSameFamily records, got {type(mix).__name__}."
+            f"kl_bounds: expected MixtureSameFamily records, got {type(mix).__qualname__}."
         )
     comp = mix.components
+    fn = COMPONENTS.lookup(comp)
+    if fn is None:
+        raise _bad_components(comp)
     logw = jax.nn.log_softmax(jnp.asarray(mix.mixture_logits, dt), axis=-1)
-    name = family(comp)
-    if name == "Normal":
-        loc, scale = jnp.broadcast_arrays(jnp.asarray(comp.loc, dt), jnp.asarray(comp.scale, dt))
-        return logw, loc[..., None], (scale * scale)[..., None, None]
-    if is_gaussian(comp):
-        g = as_gaussian(comp, dt)
-        loc, cov = g.loc, g.covariance()
-        batch = jnp.broadcast_shapes(loc.shape[:-1], cov.shape[:-2])
-        return (
-            logw,
-            jnp.broadcast_to(loc, batch + loc.shape[-1:]),
-            jnp.broadcast_to(cov, batch + cov.shape[-2:]),
-        )
-    raise NotImplementedError(
-        "kl_bounds: mixture components must be Normal or multivariate normal, got "
-        f"{type(comp).__name__}."
-    )
+    return (logw, *fn(comp, dt))
 
 
 def _pairwise(ma, ca, mb, cb):

@@ -29,8 +29,6 @@ __all__ = [
     "check_pair",
     "common_dtype",
     "expm1_minus",
-    "family",
-    "family_of_class",
     "finish",
     "identical",
     "invalid_mask",
@@ -120,34 +118,6 @@ def log_cosh(x) -> jax.Array:
 
 
 # ---------------------------------------------------------------------------- argument checks
-_FAMILY_OF_CLASS: dict[type, str | None] = {}
-
-
-def family_of_class(cls: type) -> str | None:
-    """The name of the gmath family ``cls`` is, or derives from (see :func:`family`)."""
-    if cls not in _FAMILY_OF_CLASS:
-        import gmath.densities as gd
-
-        _FAMILY_OF_CLASS[cls] = next(
-            (
-                c.__name__
-                for c in cls.__mro__
-                if c is not gd.Distribution and getattr(gd, c.__name__, None) is c
-            ),
-            None,
-        )
-    return _FAMILY_OF_CLASS[cls]
-
-
-def family(d: object) -> str | None:
-    """The name of the :mod:`gmath.densities` family ``d`` belongs to, decided by class identity
-    (an instance of the family's class or of a subclass of it), or ``None``.
-
-    Dispatch on this, never on ``type(d).__name__``: another library's ``Normal`` is not
-    gmath's."""
-    return family_of_class(type(d))
-
-
 def check_distribution(where: str, d: object, name: str = "p") -> None:
     """A ``TypeError`` naming the foreign type when ``d`` is not a gmath distribution record
     (an instance of :class:`gmath.densities.Distribution`)."""
@@ -158,8 +128,8 @@ def check_distribution(where: str, d: object, name: str = "p") -> None:
             "distribution; convert it with the gmath.densities family of the same parameters "
             "(for example gmath.densities.Normal(loc, scale))"
             + (
-                ", or register a closed form for its pair with gmath.divergences.register_kl."
-                if where == "kl"
+                f", or register a closed form for its pair with gmath.divergences.register_{where}."
+                if where in ("kl", "renyi", "total_variation")
                 else "."
             )
         )

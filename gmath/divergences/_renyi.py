@@ -12,16 +12,23 @@ squared Hellinger distance :math:`H^2 = 1 - e^{-B}` and Pearson's
 from __future__ import annotations
 
 import math
-from typing import cast
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from gmath._numerics import betainc, gammaincc, matmul, ndtr
-from gmath.densities import Categorical, Distribution
+import gmath.densities as gd
+from gmath._numerics import betainc, float_dtype, gammaincc, matmul, ndtr
+from gmath.densities import Distribution
 from gmath.divergences._exponential_family import exponential_family_renyi
-from gmath.divergences._gaussian import _bcast_batch, _tril, as_gaussian, is_gaussian
+from gmath.divergences._gaussian import (
+    GAUSSIAN_CLASSES,
+    _bcast_batch,
+    _tril,
+    as_gaussian,
+    is_gaussian,
+)
 from gmath.divergences._kl import (
     categorical_bregman,
     dirichlet_bregman,
@@ -32,24 +39,91 @@ from gmath.divergences._kl import (
     pair_log_weights,
     poisson_bregman,
 )
-from gmath.divergences._kl_registry import kl
+from gmath.divergences._kl_registry import has_kl, kl
 from gmath.divergences._params import (
     bernoulli_log_probs,
     bernoulli_logits,
     categorical_log_probs,
     check_alpha,
+    check_distribution,
     check_pair,
     common_dtype,
     expm1_minus,
-    family,
     finish,
     log1p_minus,
     log_ratio,
     nonnegative,
     params,
 )
+from gmath.divergences._registry import Registry
 
-__all__ = ["bhattacharyya", "chi_squared", "hellinger_squared", "renyi", "total_variation"]
+__all__ = [
+    "RENYI",
+    "TV",
+    "bhattacharyya",
+    "chi_squared",
+    "hellinger_squared",
+    "register_renyi",
+    "register_total_variation",
+    "renyi",
+    "total_variation",
+]
+
+RENYI = Registry("renyi")
+TV = Registry("total_variation")
+
+
+def register_renyi(type_p, type_q) -> Callable[[Callable], Callable]:
+    r"""Decorator registering ``fn(p, q, alpha)`` as the closed form of :math:`D_\alpha(p \| q)`.
+
+    The mechanism of :func:`register_kl`: keyed by the pair of classes, subclasses included.
+    :func:`renyi` calls ``fn`` with ``alpha`` already an array of the records' dtype (NaN where
+    invalid) and handles the rest: the value at :math:`\alpha = 1` is :func:`kl` where a KL is
+    registered for the pair, and for gmath records exactly 0 between equal parameters and NaN
+    for invalid ones. :func:`bhattacharyya`, :func:`hellinger_squared` and :func:`chi_squared`
+    follow from it.
+
+    Args:
+      type_p, type_q: the classes (or names of gmath families).
+
+    Returns:
+      The decorator; it returns ``fn`` unchanged.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import gmath.divergences as gv
+      >>> class Coin:  # a user's record: heads with probability h
+      ...     batch_shape = ()
+      ...     def __init__(self, h):
+      ...         self.h = h
+      >>> @gv.register_renyi(Coin, Coin)
+      ... def _renyi_coin(p, q, alpha):
+      ...     total = p.h**alpha * q.h ** (1 - alpha) + (1 - p.h) ** alpha * (1 - q.h) ** (1 - alpha)
+      ...     return jnp.log(total) / (alpha - 1)
+      >>> round(float(gv.renyi(Coin(0.5), Coin(0.25), 2.0)), 6)  # log(1 + 1/3)
+      0.287682
+    """
+    return RENYI.register(type_p, type_q)
+
+
+def register_total_variation(type_p, type_q) -> Callable[[Callable], Callable]:
+    r"""Decorator registering ``fn(p, q)`` as the closed form of :math:`TV(p, q)`.
+
+    The mechanism of :func:`register_kl`: keyed by the pair of classes, subclasses included.
+
+    Args:
+      type_p, type_q: the classes (or names of gmath families).
+
+    Returns:
+      The decorator; it returns ``fn`` unchanged.
+    """
+    return TV.register(type_p, type_q)
+
+
+def _no_closed_form(where, p, q, hint):
+    return NotImplementedError(
+        f"{where}: no closed form for ({type(p).__qualname__}, {type(q).__qualname__}). {hint}"
+    )
 
 
 def _uniform_renyi(p, q, alpha):
@@ -116,7 +190,7 @@ def _gamma_renyi(p, q, alpha):
     dt = common_dtype(p, q)
 
     def shape_rate(d):
-        if family(d) == "Exponential":
+        if isinstance(d, gd.Exponential):
             rate = params(dt, d.rate)
             return jnp.ones_like(rate), rate
         return params(dt, d.concentration, d.rate)
@@ -422,23 +496,45 @@ def _gaussian_renyi(p, q, alpha):
     return jnp.where(valid, value, jnp.inf)
 
 
-_RENYI = {
-    ("Normal", "Normal"): _normal_renyi,
-    ("LogNormal", "LogNormal"): _normal_renyi,
-    ("HalfNormal", "HalfNormal"): _halfnormal_renyi,
-    ("Gamma", "Gamma"): _gamma_renyi,
-    ("Gamma", "Exponential"): _gamma_renyi,
-    ("Exponential", "Gamma"): _gamma_renyi,
-    ("Exponential", "Exponential"): _gamma_renyi,
-    ("Beta", "Beta"): _beta_renyi,
-    ("Dirichlet", "Dirichlet"): _dirichlet_pair_renyi,
-    ("Poisson", "Poisson"): _poisson_renyi,
-    ("Geometric", "Geometric"): _geometric_renyi,
-    ("Bernoulli", "Bernoulli"): _bernoulli_renyi,
-    ("Binomial", "Binomial"): _binomial_renyi,
-    ("Categorical", "Categorical"): _categorical_pair_renyi,
-    ("Uniform", "Uniform"): _uniform_renyi,
-}
+def _gaussians_renyi(p, q, alpha):
+    if not (is_gaussian(p) and is_gaussian(q)):
+        raise _no_closed_form(
+            "renyi",
+            p,
+            q,
+            "Independent records are multivariate normals only "
+            "over a Normal with one reinterpreted dimension.",
+        )
+    if as_gaussian(p).kind == as_gaussian(q).kind == "diag":
+        return _diag_gaussian_renyi(p, q, alpha)
+    return _gaussian_renyi(p, q, alpha)
+
+
+def _von_mises_renyi(p, q, alpha):
+    """VonMises: the log-normaliser form (:func:`exponential_family_renyi`)."""
+    return nonnegative(exponential_family_renyi(p, q, alpha))
+
+
+for _pair, _fn in (
+    ((gd.Normal, gd.Normal), _normal_renyi),
+    ((gd.LogNormal, gd.LogNormal), _normal_renyi),
+    ((gd.HalfNormal, gd.HalfNormal), _halfnormal_renyi),
+    ((gd.Gamma, gd.Gamma), _gamma_renyi),
+    ((gd.Gamma, gd.Exponential), _gamma_renyi),
+    ((gd.Exponential, gd.Gamma), _gamma_renyi),
+    ((gd.Exponential, gd.Exponential), _gamma_renyi),
+    ((gd.Beta, gd.Beta), _beta_renyi),
+    ((gd.Dirichlet, gd.Dirichlet), _dirichlet_pair_renyi),
+    ((gd.Poisson, gd.Poisson), _poisson_renyi),
+    ((gd.Geometric, gd.Geometric), _geometric_renyi),
+    ((gd.Bernoulli, gd.Bernoulli), _bernoulli_renyi),
+    ((gd.Binomial, gd.Binomial), _binomial_renyi),
+    ((gd.Categorical, gd.Categorical), _categorical_pair_renyi),
+    ((gd.Uniform, gd.Uniform), _uniform_renyi),
+    ((gd.VonMises, gd.VonMises), _von_mises_renyi),
+    *(((a, b), _gaussians_renyi) for a in GAUSSIAN_CLASSES for b in GAUSSIAN_CLASSES),
+):
+    RENYI.register(*_pair)(_fn)
 
 
 def renyi(p: Distribution, q: Distribution, alpha: ArrayLike) -> jax.Array:
@@ -507,36 +603,35 @@ def renyi(p: Distribution, q: Distribution, alpha: ArrayLike) -> jax.Array:
 
 
 def _renyi(where, p, q, alpha):
-    shape = check_pair(where, p, q)
-    dt = common_dtype(p, q)
+    shape = check_pair(where, p, q, foreign=True)
+    fn = RENYI.lookup(p, q)
+    if fn is None:
+        check_distribution(where, p, "p")
+        check_distribution(where, q, "q")
+        raise _no_closed_form(
+            where,
+            p,
+            q,
+            "Closed forms exist within one exponential family and between Uniforms (register "
+            "one with gmath.divergences.register_renyi); for a Monte Carlo estimate use "
+            "gmath.divergences.f_divergence_estimate with generators.amari_alpha(alpha).",
+        )
+    gmath_pair = isinstance(p, Distribution) and isinstance(q, Distribution)
+    dt = common_dtype(p, q) if gmath_pair else float_dtype(alpha)
     alpha = check_alpha(where, alpha, dt)
-    fn = _RENYI.get((family(p), family(q)))
-    name_p, name_q = type(p).__name__, type(q).__name__
-    if fn is None and is_gaussian(p) and is_gaussian(q):
-        fn = _gaussian_renyi
-        if as_gaussian(p).kind == as_gaussian(q).kind == "diag":
-            fn = _diag_gaussian_renyi
-    if fn is not None:
-        value = fn(p, q, alpha)
-    else:
+    value = jnp.asarray(fn(p, q, alpha))
+    if has_kl(p, q):
         try:
-            value = exponential_family_renyi(p, q, alpha)
+            closed = kl(p, q)  # at alpha = 1, the hand-written KL
         except NotImplementedError:
-            raise NotImplementedError(
-                f"{where}: no closed form for ({name_p}, {name_q}). Closed forms exist within "
-                "one exponential family and between Uniforms; for other pairs use "
-                "gmath.divergences.f_divergence with generators.amari_alpha(alpha) (Monte "
-                "Carlo)."
-            ) from None
-        value = nonnegative(value)
-    try:
-        closed = kl(p, q)  # at alpha = 1, the hand-written KL
-    except NotImplementedError:
-        closed = None
-    if closed is not None:
-        value = jnp.where(alpha == 1, closed, value)
+            closed = None
+        if closed is not None:
+            value = jnp.where(alpha == 1, closed, value)
     value = jnp.where(jnp.isnan(alpha), jnp.nan, value)
-    return finish(p, q, value, jnp.broadcast_shapes(shape, alpha.shape))
+    out_shape = jnp.broadcast_shapes(shape, alpha.shape)
+    if gmath_pair:
+        return finish(p, q, value, out_shape)
+    return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, out_shape))
 
 
 def bhattacharyya(p: Distribution, q: Distribution) -> jax.Array:
@@ -657,6 +752,12 @@ def _tv_bernoulli(p, q):
 
 
 def _tv_categorical(p, q):
+    kp, kq = p.num_categories, q.num_categories
+    if kp != kq:
+        raise ValueError(
+            f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
+            "have the same number of categories)."
+        )
     dt = common_dtype(p, q)
     pp = jnp.exp(categorical_log_probs(p, dt))
     qq = jnp.exp(categorical_log_probs(q, dt))
@@ -704,16 +805,17 @@ def _tv_binomial(p, q):
     return jnp.where(n == n_q, tv, jnp.nan)
 
 
-_TV = {
-    "Normal": _tv_normal,
-    "Uniform": _tv_uniform,
-    "Exponential": _tv_exponential,
-    "Bernoulli": _tv_bernoulli,
-    "Categorical": _tv_categorical,
-    "Poisson": _tv_poisson,
-    "Geometric": _tv_geometric,
-    "Binomial": _tv_binomial,
-}
+for _tv_cls, _tv_fn in (
+    (gd.Normal, _tv_normal),
+    (gd.Uniform, _tv_uniform),
+    (gd.Exponential, _tv_exponential),
+    (gd.Bernoulli, _tv_bernoulli),
+    (gd.Categorical, _tv_categorical),
+    (gd.Poisson, _tv_poisson),
+    (gd.Geometric, _tv_geometric),
+    (gd.Binomial, _tv_binomial),
+):
+    TV.register(_tv_cls, _tv_cls)(_tv_fn)
 
 
 def total_variation(p: Distribution, q: Distribution) -> jax.Array:
@@ -743,23 +845,21 @@ def total_variation(p: Distribution, q: Distribution) -> jax.Array:
       >>> round(float(gv.total_variation(Normal(0.0, 1.0), Normal(1.0, 1.0))), 6)
       0.382925
     """
-    shape = check_pair("total_variation", p, q)
-    name_p, name_q = family(p), family(q)
-    fn = _TV.get(name_p) if name_p is not None and name_p == name_q else None
+    shape = check_pair("total_variation", p, q, foreign=True)
+    fn = TV.lookup(p, q)
     if fn is None:
-        raise NotImplementedError(
-            f"total_variation: no closed form for ({type(p).__name__}, {type(q).__name__}); "
-            "closed forms: "
-            f"{sorted(_TV)} (same family). Use f_divergence with generators.total_variation "
-            "for a Monte Carlo estimate."
+        check_distribution("total_variation", p, "p")
+        check_distribution("total_variation", q, "q")
+        pairs = ", ".join(f"({a}, {b})" for a, b in TV.names())
+        raise _no_closed_form(
+            "total_variation",
+            p,
+            q,
+            f"Closed forms: {pairs} (or register one with "
+            "gmath.divergences.register_total_variation). For a Monte Carlo estimate use "
+            "gmath.divergences.f_divergence_estimate with generators.total_variation.",
         )
-    if name_p == "Categorical":
-        kp = cast(Categorical, p).num_categories
-        kq = cast(Categorical, q).num_categories
-        if kp != kq:
-            raise ValueError(
-                f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
-                "have the same number of categories)."
-            )
-    out = fn(p, q)
-    return finish(p, q, out, shape)
+    out = jnp.asarray(fn(p, q))
+    if isinstance(p, Distribution) and isinstance(q, Distribution):
+        return finish(p, q, out, shape)
+    return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, shape))

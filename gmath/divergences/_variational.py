@@ -135,14 +135,16 @@ def fgan_bound(critic_p, critic_q, generator: Generator) -> jax.Array:
 
     with :math:`f^*` the Fenchel conjugate of the generator, tight at
     :math:`T = f'(p/q)`. ``critic_p`` and ``critic_q`` are the critic values in the domain of
-    :math:`f^*` (apply the output activation of Nowozin et al.'s Table 2 yourself);
+    :math:`f^*`: apply the generator's output activation ``generator.activation`` to raw
+    network outputs (Nowozin et al.'s Table 2 at this generator's scale; the generators with
+    one are ``generators.FGAN_GENERATORS``);
     :math:`f^*(T) = +\infty` outside it, and the bound is then :math:`-\infty`.
 
     Args:
       critic_p: :math:`T(x_i)`, :math:`x_i \sim p`, shape ``[n, ...]``.
       critic_q: :math:`T(y_j)`, :math:`y_j \sim q`, shape ``[m, ...]``.
       generator: a generator with a conjugate (kl_forward, kl_reverse, jensen_shannon,
-        total_variation, squared_hellinger, pearson, neyman).
+        total_variation, squared_hellinger, pearson, neyman, gan).
 
     Returns:
       The bound, shape ``broadcast(critic_p.shape[1:], critic_q.shape[1:])``.
@@ -160,7 +162,7 @@ def fgan_bound(critic_p, critic_q, generator: Generator) -> jax.Array:
     if not isinstance(generator, Generator) or generator.conjugate is None:
         raise ValueError(
             f"fgan_bound: {generator!r} has no Fenchel conjugate; use one of kl_forward, "
-            "kl_reverse, jensen_shannon, total_variation, squared_hellinger, pearson, neyman."
+            "kl_reverse, jensen_shannon, total_variation, squared_hellinger, pearson, neyman, gan."
         )
     tp, tq = _check("fgan_bound", critic_p, critic_q)
     return jnp.mean(tp, 0) - jnp.mean(generator.conjugate(tq), 0)

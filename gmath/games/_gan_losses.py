@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from gmath._config import error_if_not
 from gmath._numerics import promote
+from gmath.divergences._generators import FGAN_GENERATORS, Generator
 
 __all__ = [
     "f_gan_loss",
@@ -307,27 +308,11 @@ def relativistic_loss(
     return jnp.mean(jax.nn.softplus(-(real - fake))), jnp.mean(jax.nn.softplus(-(fake - real)))
 
 
-_LOG2 = 0.6931471805599453
-
-# divergence -> (output activation g_f(v), f*(g_f(v)) written stably in v)
-_F_GAN = {
-    "kl": (lambda v: v, lambda v: jnp.exp(v - 1.0)),
-    "reverse_kl": (lambda v: -jnp.exp(-v), lambda v: v - 1.0),
-    "pearson": (lambda v: v, lambda v: 0.25 * v * v + v),
-    "squared_hellinger": (lambda v: -jnp.expm1(-v), jnp.expm1),
-    "jensen_shannon": (
-        lambda v: _LOG2 - jax.nn.softplus(-v),
-        lambda v: jax.nn.softplus(v) - _LOG2,
-    ),
-    "gan": (lambda v: -jax.nn.softplus(-v), jax.nn.softplus),
-}
-
-
 def f_gan_loss(
     real_logits,
     fake_logits,
     *,
-    divergence: str = "jensen_shannon",
+    divergence: str | Generator = "jensen_shannon",
     real_weights=None,
     fake_weights=None,
 ) -> tuple[jax.Array, jax.Array]:
@@ -340,15 +325,23 @@ def f_gan_loss(
         F(T) = \mathbb E_p T - \mathbb E_q f^*(T) \le D_f(P \| Q), \qquad
         d\_loss = -F, \quad g\_loss = -\mathbb E_q f^*(T),
 
-    with equality at :math:`T^\star = f'(p/q)`. Activations (Nowozin et al., Table 2):
-    ``kl`` :math:`v`, ``reverse_kl`` :math:`-e^{-v}`, ``pearson`` :math:`v`,
-    ``squared_hellinger`` :math:`1 - e^{-v}`, ``jensen_shannon``
-    :math:`\log 2 - \log(1 + e^{-v})`, ``gan`` :math:`-\log(1 + e^{-v})`;
-    :math:`f^*(g_f(v))` is evaluated in a stable closed form.
+    with equality at :math:`T^\star = f'(p/q)`. :math:`f`, :math:`f^*`, :math:`g_f` and the
+    stable :math:`f^*(g_f(v))` all come from one table, the generators of
+    :mod:`gmath.divergences.generators` (``FGAN_GENERATORS``), with their scale: the bound is
+    on the same :math:`D_f` as ``gmath.divergences.f_divergence(p, q, generator)``.
+    Activations (Nowozin et al., Table 2, rescaled to these generators): ``kl_forward``
+    :math:`v`, ``kl_reverse`` :math:`-e^{-v}`, ``pearson`` :math:`v`, ``neyman``
+    :math:`1 - e^{-v}`, ``squared_hellinger`` :math:`(1 - e^{-v})/2` (for
+    :math:`f = (\sqrt u - 1)^2/2`), ``jensen_shannon`` :math:`(\log 2 - \log(1 + e^{-v}))/2`
+    (the usual JS), ``total_variation`` :math:`\tanh(v)/2`, ``gan``
+    :math:`-\log(1 + e^{-v})` (:math:`D_f = 2\,JS`; with :math:`f(1) = 0` the optimal
+    ``d_loss`` is :math:`-2\,JS`, the original GAN's :math:`2\log 2 - 2\,JS` shifted by the
+    constant :math:`2\log 2`).
 
     Args:
       real_logits, fake_logits: critic outputs :math:`C`; weights as in :func:`minimax_loss`.
-      divergence: one of the names above.
+      divergence: a name above, or a :class:`~gmath.divergences.generators.Generator` with an
+        activation and a conjugate.
 
     Returns:
       ``(d_loss, g_loss)`` scalars.
@@ -361,17 +354,22 @@ def f_gan_loss(
       >>> import jax.numpy as jnp
       >>> from gmath import games as gg
       >>> d, g = gg.f_gan_loss(jnp.array([0.0]), jnp.array([0.0]), divergence="gan")
-      >>> round(float(d), 6), round(float(g), 6)
-      (1.386294, -0.693147)
+      >>> round(float(d), 6), round(float(g), 6)  # D = 1/2 on both: the bound is 0
+      (0.0, 0.693147)
     """
-    if divergence not in _F_GAN:
+    gen = FGAN_GENERATORS.get(divergence) if isinstance(divergence, str) else divergence
+    if not (
+        isinstance(gen, Generator)
+        and gen.activation is not None
+        and gen.conjugate_activation is not None
+    ):
         raise ValueError(
-            f"f_gan_loss: divergence must be one of {sorted(_F_GAN)}, got {divergence!r}."
+            f"f_gan_loss: divergence must be one of {sorted(FGAN_GENERATORS)} or a Generator "
+            f"with an activation and a conjugate, got {divergence!r}."
         )
     real, fake = _prepare("f_gan_loss", real_logits, fake_logits)
-    activation, conjugate = _F_GAN[divergence]
-    fake_term = _mean(conjugate(fake), fake_weights)
-    bound = _mean(activation(real), real_weights) - fake_term
+    fake_term = _mean(gen.conjugate_activation(fake), fake_weights)
+    bound = _mean(gen.activation(real), real_weights) - fake_term
     return -bound, -fake_term
 
 

@@ -25,7 +25,7 @@ a batch of independent chains; the probability-flow likelihood returns one value
 """
 
 from gmath._estimate import Estimate
-from gmath.scores._divergence import divergence
+from gmath.scores._divergence import jacobian_trace, jacobian_trace_estimate
 from gmath.scores._elbo import gaussian_elbo, gaussian_kl_to_standard_normal, iwae_bound
 from gmath.scores._langevin import (
     LangevinInfo,
@@ -109,7 +109,6 @@ __all__ = [
     "ddim_sample",
     "ddpm_discrete",
     "denoising_score_matching_loss",
-    "divergence",
     "edm",
     "edm_kernel",
     "edm_preconditioning",
@@ -119,6 +118,8 @@ __all__ = [
     "gaussian_kl_to_standard_normal",
     "implicit_score_matching_loss",
     "iwae_bound",
+    "jacobian_trace",
+    "jacobian_trace_estimate",
     "karras_sigmas",
     "langevin_proposal_log_density",
     "learned_vdm",

@@ -11,14 +11,12 @@ the Jacobian of the model per example (the implicit loss) call it on one example
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 import jax
 import jax.numpy as jnp
 
-from gmath._estimate import Estimate
 from gmath._numerics import check_key, promote
-from gmath.scores._divergence import divergence
+from gmath.scores._divergence import jacobian_trace, jacobian_trace_estimate
 from gmath.scores._predictions import PREDICTIONS, _call_model, _column, _from_x0_eps
 from gmath.scores._schedules import NoiseSchedule
 
@@ -95,7 +93,8 @@ def implicit_score_matching_loss(
 
     Integration by parts gives :math:`J_{\mathrm{ISM}} = J_{\mathrm{ESM}} - \tfrac12
     E\|\nabla\log p\|^2`, so it is minimised by the true score without knowing it. The trace is
-    exact or a Hutchinson estimate (:func:`gmath.scores.divergence`). For the linear model
+    exact (:func:`gmath.scores.jacobian_trace`) or a Hutchinson estimate
+    (:func:`gmath.scores.jacobian_trace_estimate`). For the linear model
     :math:`s = -A(x - b)` and data :math:`\mathcal N(m, S)`:
     :math:`J = -\operatorname{tr}A + \tfrac12[\operatorname{tr}(ASA^\top) + \|A(m-b)\|^2]`,
     minimised at :math:`A = S^{-1}, b = m` with value :math:`-\operatorname{tr}(S^{-1})/2`.
@@ -129,7 +128,7 @@ def implicit_score_matching_loss(
     s = _apply(owner, score_fn, x)
     one = lambda v: score_fn(v[None])[0]  # the model on a batch of one example
     if method == "exact":
-        traces = jax.vmap(lambda v: divergence(one, v))(x)
+        traces = jax.vmap(lambda v: jacobian_trace(one, v))(x)
     else:
         if key is None:
             raise ValueError(f"implicit_score_matching_loss: method={method!r} needs a key.")
@@ -137,9 +136,8 @@ def implicit_score_matching_loss(
         keys = jax.random.split(key, x.shape[0])
         traces = jax.vmap(
             lambda k, v: (
-                cast(  # a stochastic method returns an Estimate
-                    Estimate,
-                    divergence(one, v, method=method, key=k, num_probes=num_probes, probe=probe),
+                jacobian_trace_estimate(
+                    k, one, v, method=method, num_probes=num_probes, probe=probe
                 ).value
             )
         )(keys, x)

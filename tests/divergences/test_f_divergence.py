@@ -213,8 +213,7 @@ def _moment(p, q, a):
 
 _MC = jax.jit(
     lambda key, p, q: [
-        gv.f_divergence(p, q, g, key=key, num_samples=20_000)
-        for g in (G.pearson, G.squared_hellinger)
+        gv.f_divergence_estimate(key, p, q, g, 20_000) for g in (G.pearson, G.squared_hellinger)
     ]
 )
 
@@ -239,8 +238,10 @@ def test_monte_carlo_on_gaussians_within_stated_error():
 
 
 def test_errors_and_dtypes():
-    with pytest.raises(ValueError, match="key= and num_samples="):
+    with pytest.raises(NotImplementedError, match=r"no exact sum.*f_divergence_estimate\(key"):
         gv.f_divergence(gd.Normal(0.0, 1.0), gd.Normal(1.0, 1.0), G.pearson)
+    with pytest.raises(TypeError, match="f_divergence_estimate: generator must be"):
+        gv.f_divergence_estimate(jax.random.key(0), _cat(_P), _cat(_Q), lambda lu: lu, 4)
     with pytest.raises(TypeError, match="Generator"):
         gv.f_divergence(_cat(_P), _cat(_Q), lambda lu: lu)
     p32 = gd.Categorical(probs=jnp.asarray(_P, jnp.float32))
@@ -248,8 +249,11 @@ def test_errors_and_dtypes():
     assert gv.f_divergence(p32, q32, G.jensen_shannon).dtype == jnp.float32
     assert G.jensen_shannon(jnp.float32(0.5)).dtype == jnp.float32
     n32 = lambda m: gd.Normal(jnp.float32(m), jnp.float32(1.0))
-    est = gv.f_divergence(n32(0.0), n32(1.0), G.pearson, key=jax.random.key(0), num_samples=10)
-    assert est.value.dtype == jnp.float32
+    est = gv.f_divergence_estimate(jax.random.key(0), n32(0.0), n32(1.0), G.pearson, 10)
+    assert est.value.dtype == jnp.float32 and est.stderr.dtype == jnp.float32
+    # one draw: no variance estimate, stderr NaN (gmath.mean_and_stderr)
+    one = gv.f_divergence_estimate(jax.random.key(0), n32(0.0), n32(1.0), G.pearson, 1)
+    assert np.isfinite(one.value) and np.isnan(one.stderr)
 
 
 # ------------------------------------------------------- Poisson and Geometric: windowed sums
@@ -370,10 +374,10 @@ def test_poisson_windows_jit_vmap_and_limits():
     assert np.isfinite(kl[0]) and np.isnan(kl[1]) and np.isfinite(kl[2])
     np.testing.assert_allclose(kl[0], 10.0 - 2500.0 * math.log1p(10 / 2500), rtol=1e-7)
     p, q = gd.Poisson(wide), gd.Poisson(wide + 10.0)
-    with pytest.raises(ValueError, match="too wide"):  # raised on the Monte Carlo route
+    with pytest.raises(NotImplementedError, match=r"too wide.*f_divergence_estimate"):
         gv.f_divergence(p, q, G.kl_forward)
     # Geometric: the window holds 4096 terms, enough for probs >= 0.0102
-    with pytest.raises(ValueError, match="too wide"):
+    with pytest.raises(NotImplementedError, match="too wide"):
         gv.f_divergence(gd.Geometric(probs=0.0101), gd.Geometric(probs=0.5), G.kl_forward)
 
 
@@ -414,10 +418,11 @@ def test_point_mass_binomial_with_itself_is_zero():
 def test_f_divergence_named_errors():
     p, q = gd.Normal(jnp.zeros(2), 1.0), gd.Normal(jnp.zeros(3), 1.0)
     with pytest.raises(ValueError, match=r"f_divergence: .*batch_shape \(2,\).*\(3,\)"):
-        gv.f_divergence(p, q, G.kl_forward, key=jax.random.key(0), num_samples=4)
+        gv.f_divergence(p, q, G.kl_forward)
+    with pytest.raises(ValueError, match=r"f_divergence_estimate: .*batch_shape \(2,\).*\(3,\)"):
+        gv.f_divergence_estimate(jax.random.key(0), p, q, G.kl_forward, 4)
     c2, c3 = gd.Categorical(logits=jnp.zeros(2)), gd.Categorical(logits=jnp.zeros(3))
     with pytest.raises(ValueError, match="f_divergence: Categoricals over 2 and 3 categories"):
         gv.f_divergence(c2, c3, G.kl_forward)
-    with pytest.raises(TypeError, match=r"f_divergence: key must be a jax\.random key"):
-        gv.f_divergence(gd.Normal(0.0, 1.0), gd.Normal(0.0, 1.0), G.kl_forward, key=0,
-                        num_samples=4)  # fmt: skip
+    with pytest.raises(TypeError, match=r"f_divergence_estimate: key must be a jax\.random key"):
+        gv.f_divergence_estimate(0, gd.Normal(0.0, 1.0), gd.Normal(0.0, 1.0), G.kl_forward, 4)

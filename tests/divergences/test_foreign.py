@@ -34,14 +34,14 @@ _DIVERGENCES = {
     "chi_squared": gv.chi_squared,
     "total_variation": gv.total_variation,
     "f_divergence": lambda p, q: gv.f_divergence(p, q, gv.generators.kl_forward),
-    "f_divergence_mc": lambda p, q: gv.f_divergence(
-        p, q, gv.generators.kl_forward, key=_KEY, num_samples=10
+    "f_divergence_estimate": lambda p, q: gv.f_divergence_estimate(
+        _KEY, p, q, gv.generators.kl_forward, 10
     ),
     "kl_estimate": lambda p, q: gv.kl_estimate(_KEY, p, q, 10),
     "jensen_shannon_estimate": lambda p, q: gv.jensen_shannon_estimate(_KEY, p, q, 10),
     "exponential_family_kl": gv.exponential_family_kl,
     "exponential_family_renyi": lambda p, q: gv.exponential_family_renyi(p, q, 0.5),
-    "wasserstein_gaussian": gv.wasserstein_gaussian,
+    "wasserstein_gaussian_squared": gv.wasserstein_gaussian_squared,
     "kl_bounds": gv.kl_bounds,
 }
 _NUMPYRO_NORMAL = "numpyro.distributions.continuous.Normal"
@@ -121,4 +121,4 @@ def test_registered_foreign_pair_still_dispatches():
         with pytest.raises(TypeError, match=r"test_foreign\..*Point, which is not a gmath"):
             gv.kl(Point(), gd.Normal(0.0, 1.0))
     finally:
-        del _kl_registry._REGISTRY[(Point, Point)]
+        _kl_registry.KL.unregister(Point, Point)

@@ -48,9 +48,9 @@ EAGER_CALLS = {
     "ksd_squared_values": lambda: gv.ksd_squared(X, -X, estimator="biased", a=A),
     "sliced_wasserstein": lambda: gv.sliced_wasserstein(KEY, X, Y, num_projections=10),
     "wasserstein_1d": lambda: gv.wasserstein_1d(X[:, 0], Y[:, 0], p=2),
-    "frechet_distance": lambda: gv.frechet_distance(X, Y),
-    "frechet_distance_numpy": lambda: gv.frechet_distance(np.asarray(X), np.asarray(Y)),
-    "frechet_distance_grad": lambda: jax.grad(gv.frechet_distance)(X, Y),
+    "frechet_distance_squared": lambda: gv.frechet_distance_squared(X, Y),
+    "frechet_distance_numpy": lambda: gv.frechet_distance_squared(np.asarray(X), np.asarray(Y)),
+    "frechet_distance_grad": lambda: jax.grad(gv.frechet_distance_squared)(X, Y),
     "precision_recall": lambda: gv.precision_recall(X, Y, k=3),
     "mode_coverage": lambda: gv.mode_coverage(X, gv.ring_modes(), std=0.5),
 }
@@ -219,7 +219,7 @@ def test_lists_are_accepted():
         rtol=1e-9,
     )
     np.testing.assert_allclose(
-        gv.frechet_distance(
+        gv.frechet_distance_squared(
             [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]],
             [[1.0, 1.0], [3.0, 1.0], [1.0, 3.0], [3.0, 3.0]],
         ),
@@ -229,14 +229,14 @@ def test_lists_are_accepted():
 
 
 def test_frechet_distance_sample_count_and_dimensions():
-    with pytest.raises(ValueError, match=r"frechet_distance \(x\).*at least 2"):
-        gv.frechet_distance(jnp.ones((1, 3)), jnp.ones((5, 3)))
-    with pytest.raises(ValueError, match=r"frechet_distance \(y\).*at least 2"):
-        gv.frechet_distance(jnp.ones((5, 3)), jnp.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"frechet_distance_squared \(x\).*at least 2"):
+        gv.frechet_distance_squared(jnp.ones((1, 3)), jnp.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"frechet_distance_squared \(y\).*at least 2"):
+        gv.frechet_distance_squared(jnp.ones((5, 3)), jnp.ones((1, 3)))
     # a transposed [d, n] set next to an [n, d] one: the dimensions differ
     feats = np.random.default_rng(0).normal(size=(10, 4))
     with pytest.raises(ValueError, match="feature dimensions differ, 4 and 10"):
-        gv.frechet_distance(feats, feats.T)
+        gv.frechet_distance_squared(feats, feats.T)
 
 
 def test_frechet_distance_few_samples_is_the_degenerate_gaussians_distance():
@@ -249,11 +249,11 @@ def test_frechet_distance_few_samples_is_the_degenerate_gaussians_distance():
     # order d sqrt(u tr S) (documented), not u
     tr = 4.5
     atol = 4 * 3 * np.sqrt(np.finfo(np.float64).eps * tr)
-    np.testing.assert_allclose(gv.frechet_distance(x, x + t), t @ t, rtol=0, atol=atol)
+    np.testing.assert_allclose(gv.frechet_distance_squared(x, x + t), t @ t, rtol=0, atol=atol)
     # orthogonal spreads u = (1, 2, 2), v = (2, 1, -2): S1 = u u^T / 2, S2 = v v^T / 2,
     # S1^(1/2) S2 S1^(1/2) = 0, so FD = |mean diff|^2 + tr S1 + tr S2 = 4.5 + 4.5 + 4.5
     y = np.array([[0.0, 0.0, 0.0], [2.0, 1.0, -2.0]])
-    np.testing.assert_allclose(gv.frechet_distance(x, y), 13.5, rtol=0, atol=2 * atol)
+    np.testing.assert_allclose(gv.frechet_distance_squared(x, y), 13.5, rtol=0, atol=2 * atol)
 
 
 def test_kernels_namespace_exports_only_kernels():

@@ -16,8 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import gmath
 import gmath.densities as gd
 import gmath.divergences as gv
+import gmath.games
 import gmath.testing as gt
 
 G = gv.generators
@@ -29,6 +31,7 @@ _CONJUGATES = [
     "squared_hellinger",
     "pearson",
     "neyman",
+    "gan",
 ]
 
 
@@ -52,6 +55,25 @@ def test_conjugate_fenchel_young(name):
     tt = t[::5][:, None]
     gap = g.conjugate(tt) - (tt * u[None, :] - g(jnp.log(u))[None, :])
     assert np.all(np.asarray(gap) >= -1e-12)
+
+
+def test_fgan_table_activations_and_conjugates_agree():
+    """One table: every f-GAN generator's activation lands in the domain of its conjugate, the
+    stable f*(g_f(v)) is f* at g_f(v), and f_gan_loss uses exactly these (one scale per name)."""
+    assert sorted(G.FGAN_GENERATORS) == sorted(_CONJUGATES)
+    v = jnp.linspace(-6.0, 6.0, 49)
+    for name in _CONJUGATES:
+        g = G.FGAN_GENERATORS[name]
+        assert g is getattr(G, name)
+        t = g.activation(v)
+        direct = g.conjugate(t)
+        assert np.all(np.isfinite(np.asarray(direct))), name
+        np.testing.assert_allclose(g.conjugate_activation(v), direct, rtol=1e-12, atol=1e-13)
+        # activation = f'(u) at the u where the f-GAN supremum is attained: the Fenchel-Young
+        # equality f*(t) = t u - f(u) pins each critic value to a point of f
+        d_loss, g_loss = gmath.games.f_gan_loss(v, v, divergence=name)
+        np.testing.assert_allclose(-g_loss, jnp.mean(direct), rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(-d_loss, jnp.mean(t) - jnp.mean(direct), rtol=1e-12, atol=1e-13)
 
 
 _P, _Q = gd.Normal(0.3, 1.3), gd.Normal(-0.2, 1.0)  # sigma_p > sigma_q: p/q has all moments

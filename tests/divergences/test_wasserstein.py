@@ -23,8 +23,8 @@ from gmath.densities import MultivariateNormal, MultivariateNormalDiag, Normal
 from gmath.divergences import (
     sliced_wasserstein,
     wasserstein_1d,
-    wasserstein_gaussian,
-    wasserstein_gaussian_from_moments,
+    wasserstein_gaussian_squared,
+    wasserstein_gaussian_squared_from_moments,
 )
 
 
@@ -116,13 +116,17 @@ def test_sliced_one_dimension_and_random_directions():
 
 
 def test_gaussian_univariate_and_diagonal():
-    gt.assert_allclose(wasserstein_gaussian(Normal(0.5, 2.0), Normal(-1.0, 0.5)), 1.5**2 + 1.5**2)
+    gt.assert_allclose(
+        wasserstein_gaussian_squared(Normal(0.5, 2.0), Normal(-1.0, 0.5)), 1.5**2 + 1.5**2
+    )
     loc1, loc2 = jnp.array([0.0, 1.0, 2.0]), jnp.array([1.0, 1.0, 0.0])
     s1, s2 = jnp.array([1.0, 2.0, 3.0]), jnp.array([0.5, 2.0, 1.0])
     ref = np.sum((loc1 - loc2) ** 2) + np.sum((s1 - s2) ** 2)
-    diag = wasserstein_gaussian(MultivariateNormalDiag(loc1, s1), MultivariateNormalDiag(loc2, s2))
+    diag = wasserstein_gaussian_squared(
+        MultivariateNormalDiag(loc1, s1), MultivariateNormalDiag(loc2, s2)
+    )
     gt.assert_allclose(diag, ref)
-    full = wasserstein_gaussian(
+    full = wasserstein_gaussian_squared(
         MultivariateNormal(loc1, scale_tril=jnp.diag(s1)), MultivariateNormalDiag(loc2, s2)
     )
     gt.assert_allclose(full, ref)
@@ -137,7 +141,7 @@ def test_bures_against_scipy_sqrtm(s1, s2):
     gt.assert_allclose(value, ref, rtol=1e-8, atol=1e-12 * scale)
 
 
-_bures = jax.jit(wasserstein_gaussian_from_moments)
+_bures = jax.jit(wasserstein_gaussian_squared_from_moments)
 
 
 def test_bures_commuting_case_and_triangle_inequality():
@@ -153,17 +157,23 @@ def test_bures_commuting_case_and_triangle_inequality():
 
 def test_bures_gradients_stable_at_equal_and_repeated_eigenvalues():
     eye = jnp.eye(3)
-    fn = lambda s: wasserstein_gaussian_from_moments(jnp.zeros(3), s, jnp.ones(3), 4.0 * eye)
+    fn = lambda s: wasserstein_gaussian_squared_from_moments(
+        jnp.zeros(3), s, jnp.ones(3), 4.0 * eye
+    )
     grad = jax.grad(fn)(eye)  # repeated eigenvalues everywhere
     # d/dS1 [tr S1 - 2 tr (S1^1/2 S2 S1^1/2)^1/2] at S1 = I, S2 = 4I: I - 2 * (1/2) * 2 I = -I
     gt.assert_allclose(grad, -eye, rtol=1e-12, atol=1e-12)
-    same = jax.grad(lambda s: wasserstein_gaussian_from_moments(jnp.zeros(3), s, jnp.zeros(3), eye))
+    same = jax.grad(
+        lambda s: wasserstein_gaussian_squared_from_moments(jnp.zeros(3), s, jnp.zeros(3), eye)
+    )
     assert np.all(np.isfinite(np.asarray(same(eye))))
     gt.assert_allclose(same(eye), jnp.zeros((3, 3)), atol=1e-12)
     # finite differences at a generic point, symmetric perturbation
     a = jnp.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 0.5]])
     b = jnp.array([[1.0, -0.4, 0.0], [-0.4, 2.0, 0.3], [0.0, 0.3, 1.5]])
-    f = jax.jit(lambda s: wasserstein_gaussian_from_moments(jnp.zeros(3), s, jnp.zeros(3), b))
+    f = jax.jit(
+        lambda s: wasserstein_gaussian_squared_from_moments(jnp.zeros(3), s, jnp.zeros(3), b)
+    )
     g = jax.grad(f)(a)
     e = jnp.zeros((3, 3)).at[0, 1].set(1e-6).at[1, 0].set(1e-6)
     gt.assert_allclose(jnp.sum(g * e) * 2, f(a + e) - f(a - e), rtol=1e-6)
@@ -176,7 +186,7 @@ def test_transforms_and_float32():
     v = wasserstein_1d(xs[0].astype(jnp.float32), ys[0].astype(jnp.float32))
     assert v.dtype == jnp.float32
     f32 = lambda v: jnp.float32(v)
-    w = wasserstein_gaussian(Normal(f32(0.0), f32(1.0)), Normal(f32(1.0), f32(2.0)))
+    w = wasserstein_gaussian_squared(Normal(f32(0.0), f32(1.0)), Normal(f32(1.0), f32(2.0)))
     assert w.dtype == jnp.float32
     sw = sliced_wasserstein(
         jax.random.key(0), jnp.ones((3, 2), jnp.float32), jnp.zeros((3, 2), jnp.float32)
@@ -196,9 +206,13 @@ def test_bad_input():
     with pytest.raises(ValueError, match="same dimension"):
         sliced_wasserstein(jax.random.key(0), jnp.ones((3, 2)), jnp.ones((3, 3)))
     with pytest.raises(ValueError, match="both be univariate"):
-        wasserstein_gaussian(Normal(0.0, 1.0), MultivariateNormalDiag(jnp.zeros(2), jnp.ones(2)))
+        wasserstein_gaussian_squared(
+            Normal(0.0, 1.0), MultivariateNormalDiag(jnp.zeros(2), jnp.ones(2))
+        )
     with pytest.raises(ValueError, match="dimensions differ"):
-        wasserstein_gaussian_from_moments(jnp.zeros(2), jnp.eye(2), jnp.zeros(3), jnp.eye(3))
+        wasserstein_gaussian_squared_from_moments(
+            jnp.zeros(2), jnp.eye(2), jnp.zeros(3), jnp.eye(3)
+        )
     assert np.isnan(float(wasserstein_1d(jnp.array([jnp.nan, 1.0]), jnp.ones(2), p=2)))
 
 

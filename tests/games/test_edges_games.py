@@ -346,7 +346,7 @@ def _js_d(r, f):
 
 
 def _reverse_kl_d(r, f):
-    return gg.f_gan_loss(r[None], f[None], divergence="reverse_kl")[0]
+    return gg.f_gan_loss(r[None], f[None], divergence="kl_reverse")[0]
 
 
 def _minimax_d_grad_real(r, f):
@@ -545,7 +545,10 @@ EDGE_GROUPS = (
             "f_gan_jensen_shannon_d_saturated",
             _js_d,
             args=LOGIT_PAIRS,
-            expected=[_mp_softplus(-r) + _mp_softplus(f) - 2 * math.log(2) for r, f in LOGIT_PAIRS],
+            # the generator's JS (half Nowozin's): d_loss = (softplus(-r) + softplus(f))/2 - log 2
+            expected=[
+                0.5 * (_mp_softplus(-r) + _mp_softplus(f)) - math.log(2) for r, f in LOGIT_PAIRS
+            ],
             rtol={"float64": 1e-13, "float32": 1e-6},
             atol={"float64": 1e-15, "float32": 1e-6},
         ),

@@ -183,23 +183,30 @@ def test_dirac_gan_eigenvalues(gamma):
 
 
 def _f_and_inverse_activation(name):
-    # f(u) and the logit v with g_f(v) = f'(u), written out independently from Nowozin Table 2
+    # f(u) and the logit v with g_f(v) = f'(u), written out independently from Nowozin Table 2,
+    # with the scales of gmath.divergences.generators (JS and squared Hellinger halved, gan
+    # shifted to f(1) = 0)
     table = {
-        "kl": (lambda u: u * np.log(u), lambda u: 1 + np.log(u)),
-        "reverse_kl": (lambda u: -np.log(u), lambda u: np.log(u)),  # g = -exp(-v) = -1/u
+        "kl_forward": (lambda u: u * np.log(u), lambda u: 1 + np.log(u)),
+        "kl_reverse": (lambda u: -np.log(u), lambda u: np.log(u)),  # g = -exp(-v) = -1/u
         "pearson": (lambda u: (u - 1) ** 2, lambda u: 2 * (u - 1)),
-        "squared_hellinger": (lambda u: (np.sqrt(u) - 1) ** 2, lambda u: np.log(np.sqrt(u))),
+        "neyman": (lambda u: (u - 1) ** 2 / u, lambda u: 2 * np.log(u)),  # g = 1 - 1/u^2
+        "squared_hellinger": (lambda u: 0.5 * (np.sqrt(u) - 1) ** 2, lambda u: np.log(np.sqrt(u))),
         "jensen_shannon": (
-            lambda u: -(u + 1) * np.log((1 + u) / 2) + u * np.log(u),
-            lambda u: np.log(u),  # g = log 2 - log(1 + 1/u) = log(2u/(1+u)) = f'(u)
+            lambda u: 0.5 * (-(u + 1) * np.log((1 + u) / 2) + u * np.log(u)),
+            lambda u: np.log(u),  # g = (log 2 - log(1 + 1/u))/2 = log(2u/(1+u))/2 = f'(u)
         ),
-        "gan": (lambda u: u * np.log(u) - (u + 1) * np.log(u + 1), lambda u: np.log(u)),
+        "gan": (
+            lambda u: u * np.log(u) - (u + 1) * np.log(u + 1) + 2 * np.log(2),
+            lambda u: np.log(u),
+        ),
     }
     return table[name]
 
 
 @pytest.mark.parametrize(
-    "name", ["kl", "reverse_kl", "pearson", "squared_hellinger", "jensen_shannon", "gan"]
+    "name",
+    ["kl_forward", "kl_reverse", "pearson", "neyman", "squared_hellinger", "jensen_shannon", "gan"],
 )
 def test_f_gan_supremum_is_the_f_divergence(name):
     p = np.array([0.1, 0.2, 0.3, 0.4])
