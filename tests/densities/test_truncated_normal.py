@@ -464,3 +464,74 @@ def test_float32_moments_without_x64(params):
         mean, var = float(mean), float(var)
     assert abs(mean - want_mean) <= 4 * eps * (1 + cond_mean) * abs(want_mean)
     assert abs(var - want_var) <= 4 * eps * (1 + cond_var) * abs(want_var)
+
+
+def _one_sided_oracles(a, w, u):
+    """(log_prob, cdf, log_cdf, log_survival) of TruncatedNormal(0, 1, a, a + w) at x = a + u,
+    [a, a + w] on one side of 0, at 50 digits (each mass from the tail on its side)."""
+    b, x = a + w, a + u
+    if b <= 0:
+        mass = lambda lo, hi: mpmath.ncdf(hi) - mpmath.ncdf(lo)
+    else:
+        mass = lambda lo, hi: mpmath.ncdf(-lo) - mpmath.ncdf(-hi)
+    z = mass(a, b)
+    lower, upper = mass(a, x) / z, mass(x, b) / z
+    log_prob = -x * x / 2 - mpmath.log(2 * mpmath.pi) / 2 - mpmath.log(z)
+    # a mass near 1 as 1 minus the other (1 - 4e-49 has no digits of its log at 50 digits)
+    log_lower = mpmath.log1p(-upper) if upper < lower else mpmath.log(lower)
+    log_upper = mpmath.log1p(-lower) if lower < upper else mpmath.log(upper)
+    return log_prob, lower, log_lower, log_upper
+
+
+def _width_condition(i, a, w, u):
+    """Relative condition number of oracle i in (a, w = b - a, u = x - a): the variables the
+    inputs determine exactly (b - a and x - a are exact differences of floats within a factor
+    2), so a few ulps times it is what an implementation that forms no Phi(a) can reach."""
+    with mpmath.workdps(50):
+        args = [mpmath.mpf(v) for v in (a, w, u)]
+        value = _one_sided_oracles(*args)[i]
+        delta = mpmath.mpf("1e-25")
+        total = 0
+        for j, v in enumerate(args):
+            moved = _one_sided_oracles(*(args[:j] + [v * (1 + delta)] + args[j + 1 :]))[i]
+            total += abs((moved - value) / delta)
+        return float(value), float(total / abs(value))
+
+
+_ONE_SIDED = jax.jit(
+    jax.vmap(
+        lambda low, high, x: (
+            (d := TruncatedNormal(0 * low, 1 + 0 * low, low, high)).log_prob(x),
+            d.cdf(x),
+            d.log_cdf(x),
+            d.log_survival(x),
+        )
+    )
+)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_narrow_and_far_intervals_against_mpmath(dtype):
+    # intervals of widths 1e-5 to 3 at 0.5 to 40 standard deviations from loc, on both sides:
+    # log_prob and the CDFs within 4 ulps times the condition number in (a, b - a, x - a)
+    # (float32 low = 5, high = 5.01 was 1300 ulps with condition 0.1 in log_prob, cdf near 1 was
+    # 1.0 for 1 - 1.4e-5, log_cdf near 0 was 0: log Phi(a) ~ -800 was formed and cancelled)
+    lows, highs, xs = [], [], []
+    for a in (-40.0, -39.9, -10.0, -2.0, 0.5, 5.0, 20.0, 39.9):
+        for w in (1e-5, 1e-3, 0.01, 0.3, 1.0, 3.0):
+            low, high = dtype(a), dtype(a + w) if a + w <= 0 or a > 0 else dtype(0.0)
+            for frac in (0.1, 0.5, 0.9):
+                x = dtype(float(low) + frac * (float(high) - float(low)))
+                if low < x < high:
+                    lows.append(low), highs.append(high), xs.append(x)
+    out = _ONE_SIDED(*(jnp.asarray(np.array(v, dtype)) for v in (lows, highs, xs)))
+    eps = float(np.finfo(dtype).eps)
+    for i, values in enumerate(out):
+        assert values.dtype == dtype
+        for low, high, x, got in zip(lows, highs, xs, np.asarray(values, np.float64), strict=True):
+            a, b, x = float(low), float(high), float(x)
+            want, cond = _width_condition(i, a, b - a, x - a)
+            # values below the smallest normal float (a cdf of 1e-45, a log_cdf of -4e-49 in
+            # float32) round to subnormals or to 0, which XLA on CPU flushes to
+            bound = 4 * eps * (1 + cond) * abs(want) + float(np.finfo(dtype).tiny)
+            assert abs(got - want) <= bound, (i, a, b, x, got, want)
