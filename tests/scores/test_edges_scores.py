@@ -6,8 +6,8 @@ derivatives, f = alpha'/alpha, f', g^2 and (g^2)') and evaluated with mpmath at 
 rest follows from lambda = 2 log(alpha / sigma), lambda' = 2 (alpha'/alpha - sigma'/sigma),
 g = sqrt(g^2), g' = (g^2)'/(2 g). A finite nonzero number over an exact zero is the infinity of
 its sign (the one-sided limit at the end of the domain). Times are exact in float32 and float64:
-0, 2^-100, 1/2, 1 - 2^-24, 1 (EDM: also 80 and 2^100). Hyperparameters are static Python floats
-(the schedule record has no leaves), so gradients are taken with respect to t only.
+0, 2^-100, 1/2, 1 - 2^-24, 1 (EDM: also 80 and 2^100). Gradients are taken with respect to t
+only (the hyperparameters, the schedules' leaves, are held fixed).
 """
 
 import functools
@@ -227,6 +227,48 @@ def _zero_snr_vp_linear_formulas(b0, b1):
     return at
 
 
+LEARNED_WEIGHTS = {"w1": 0.5, "w2": [1.0, 4.0], "b2": [0.0, -2.0], "w3": [1.0, 0.5]}
+
+
+def _learned_vdm_formulas(weights, gmin, gmax):
+    # gamma = gmin + (gmax - gmin) (h(t) - h(0)) / (h(1) - h(0)), with the monotone network
+    # h(t) = w1 t + sum_k w3k sigmoid(w2k t + b2k), weights through softplus (b2 as is)
+    softplus = lambda x: mp.log1p(mp.exp(mp.mpf(x)))
+    w1 = softplus(weights["w1"])
+    units = [
+        (softplus(a), mp.mpf(b), softplus(c))
+        for a, b, c in zip(weights["w2"], weights["b2"], weights["w3"], strict=True)
+    ]
+
+    def h(t, order):
+        sig = [(w2, w3, 1 / (1 + mp.exp(-(w2 * t + b2)))) for w2, b2, w3 in units]
+        if order == 0:
+            return w1 * t + sum(w3 * s for _, w3, s in sig)
+        if order == 1:
+            return w1 + sum(w3 * w2 * s * (1 - s) for w2, w3, s in sig)
+        return sum(w3 * w2 * w2 * s * (1 - s) * (1 - 2 * s) for w2, w3, s in sig)
+
+    scale = (mp.mpf(gmax) - gmin) / (h(mp.mpf(1), 0) - h(mp.mpf(0), 0))
+
+    def at(t):
+        gamma = gmin + scale * (h(t, 0) - h(mp.mpf(0), 0))
+        d1, d2 = scale * h(t, 1), scale * h(t, 2)  # gamma', gamma''
+        a2, s2 = 1 / (1 + mp.exp(gamma)), 1 / (1 + mp.exp(-gamma))
+        alpha, sigma = mp.sqrt(a2), mp.sqrt(s2)
+        return dict(
+            alpha=alpha,
+            dalpha=-alpha * s2 * d1 / 2,
+            sigma=sigma,
+            dsigma=sigma * a2 * d1 / 2,
+            f=-s2 * d1 / 2,
+            df=-(s2 * a2 * d1 * d1 + s2 * d2) / 2,
+            g2=s2 * d1,
+            dg2=s2 * a2 * d1 * d1 + s2 * d2,
+        )
+
+    return at
+
+
 # name -> (schedule, formulas, times, float64-only)
 SCHEDULES = {
     "vp_linear": (gs.vp_linear(), _vp_linear_formulas(0.1, 20.0), TIMES),
@@ -237,6 +279,11 @@ SCHEDULES = {
     "ve": (gs.ve(), _ve_formulas(mp.mpf("0.01"), mp.mpf(50)), TIMES),
     "edm": (gs.edm(), _edm_formulas(), EDM_TIMES),
     "vdm": (gs.vdm(), _vdm_formulas(mp.mpf("-13.3"), mp.mpf(5)), TIMES),
+    "learned_vdm": (
+        gs.learned_vdm({k: np.asarray(v) for k, v in LEARNED_WEIGHTS.items()}),
+        _learned_vdm_formulas(LEARNED_WEIGHTS, mp.mpf("-13.3"), mp.mpf(5)),
+        TIMES,
+    ),
     "rectified_flow": (gs.rectified_flow(), _rectified_flow_formulas(), TIMES),
     "ddpm_discrete": (
         gs.ddpm_discrete(np.full(1000, 0.01)),
