@@ -116,7 +116,7 @@ def make_solver(name, lr):
     if name == "consensus":
         return gg.consensus(gamma=0.1, optimizer=opt)
     if name == "cgd":
-        return gg.cgd(learning_rate=lr, tol=1e-4, maxiter=8, optimizer=opt)
+        return gg.cgd(learning_rate=lr, tolerance=1e-4, max_iterations=8, optimizer=opt)
     raise ValueError(name)
 
 

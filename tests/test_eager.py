@@ -34,13 +34,13 @@ LR_MESSAGE = "gda: learning_rate must be non-negative."
 
 EAGER_CALLS = {
     "solve_matrix_game": lambda: gg.solve_matrix_game(rps()),
-    "solve_matrix_game_rm+": lambda: gg.solve_matrix_game(rps(), method="rm+", tol=1e-4),
+    "solve_matrix_game_rm+": lambda: gg.solve_matrix_game(rps(), method="rm+", tolerance=1e-4),
     "matrix_game_value": lambda: gg.matrix_game_value(rps()),
     "matrix_game_value_grad": lambda: jax.grad(gg.matrix_game_value)(rps()),
     "play_matrix_game": lambda: gg.play_matrix_game(rps(), num_steps=50),
     "logit_equilibrium": lambda: gg.logit_equilibrium(rps(), temperature=0.5),
     "solve": lambda: gg.solve(GAME, SOLVER, (1.0, 1.0), num_steps=100),
-    "solve_tol": lambda: gg.solve(GAME, SOLVER, (1.0, 1.0), num_steps=100, tol=1e-3),
+    "solve_tol": lambda: gg.solve(GAME, SOLVER, (1.0, 1.0), num_steps=100, tolerance=1e-3),
     "jacobian": lambda: gg.jacobian(GAME, (1.0, 1.0)),
     "classify_stationary_point": lambda: gg.classify_stationary_point(GAME, (0.0, 0.0)),
     "linearized_rate": lambda: gg.linearized_rate(SOLVER, GAME, (0.0, 0.0)),

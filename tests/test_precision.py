@@ -119,7 +119,7 @@ CASES = {
     # matrix games
     "solve_matrix_game": (lambda a: gg.solve_matrix_game(a).value, (_A,)),
     "solve_matrix_game_extragradient": (
-        lambda a: gg.solve_matrix_game(a, method="extragradient", max_iters=200).value,
+        lambda a: gg.solve_matrix_game(a, method="extragradient", max_iterations=200).value,
         (_A,),
     ),
     "duality_gap": (
@@ -128,7 +128,7 @@ CASES = {
     ),
     "matrix_game_value": (gg.matrix_game_value, (_A,)),
     "logit_equilibrium": (
-        lambda a: gg.logit_equilibrium(a, temperature=0.5, max_iters=200)[0],
+        lambda a: gg.logit_equilibrium(a, temperature=0.5, max_iterations=200)[0],
         (_A,),
     ),
     "play_matrix_game": (lambda a: gg.play_matrix_game(a, num_steps=20)[0], (_A,)),

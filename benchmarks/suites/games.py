@@ -80,11 +80,11 @@ def _matrix_case(batch: int, size: int, dtype: str, mode: str, with_nashpy: bool
 
         solve = require("gmath.games", "solve_matrix_game")
         As = _games(batch, size, dtype)
-        batched = jax.vmap(lambda A: solve(A, tol=TOL))
+        batched = jax.vmap(lambda A: solve(A, tolerance=TOL))
 
         def ours(As):
             sol = batched(As)
-            return sol.value, sol.gap, sol.converged, sol.num_iters
+            return sol.value, sol.gap, sol.converged, sol.num_iterations
 
         def extra(o):
             return {
@@ -330,8 +330,8 @@ def _rate_case(d: int, dtype: str) -> Case:
                 continue
 
             def go(x0, y0, solver=solver):
-                _, trace = solve(game, solver, (x0, y0), num_steps=max_steps, tol=tol)
-                return trace.num_steps, trace.converged, trace.diverged, trace.grad_norm[0]
+                _, trace = solve(game, solver, (x0, y0), num_steps=max_steps, tolerance=tol)
+                return trace.num_iterations, trace.converged, trace.diverged, trace.grad_norm[0]
 
             def extra(o, rho=rho):
                 steps, conv, div, g0 = (np.asarray(v) for v in o)

@@ -55,7 +55,7 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES) -> dict:
     results["final_gaps"] = {m: float(c[-1]) for m, c in curves.items()}
 
     games = jax.random.normal(jax.random.key(0), (64 if fast else 1000, 20, 20))
-    batch = jax.vmap(lambda A: gg.solve_matrix_game(A, tol=1e-6))(games)
+    batch = jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-6))(games)
     results["batch_max_gap"] = float(jnp.max(batch.gap))
     results["batch_size"] = int(games.shape[0])
 

@@ -2,8 +2,9 @@ r"""Min-max games: game specs, solvers, matrix games, GAN objectives and stabili
 
 Conventions: in :class:`ZeroSumGame` ``f(x, y)`` the first player minimises and the second
 maximises; in a matrix game the row player minimises :math:`x^\top A y`. Every solver is a
-:class:`Solver` ``(init, step)`` of pure functions and accepts a per-player ``optimizer=`` with
-optax's ``init``/``update`` shape.
+:class:`Solver` ``(init, step)`` of pure functions over :class:`SolverState` records whose
+``aux`` is typed per solver (:class:`NoAux`, :class:`CGDAux`, ...), and accepts a per-player
+``optimizer=`` with optax's ``init``/``update`` shape.
 """
 
 from gmath.games._analysis import (
@@ -12,7 +13,7 @@ from gmath.games._analysis import (
     jacobian,
     linearized_rate,
 )
-from gmath.games._cgd import cgd
+from gmath.games._cgd import CGDAux, cgd
 from gmath.games._consensus import consensus
 from gmath.games._exploitability import exploitability
 from gmath.games._extragradient import extragradient
@@ -31,7 +32,7 @@ from gmath.games._gda import gda
 from gmath.games._hamiltonian import hamiltonian
 from gmath.games._logit import LogitEquilibrium, logit_equilibrium
 from gmath.games._lola import lola
-from gmath.games._lookahead import lookahead
+from gmath.games._lookahead import LookaheadAux, lookahead
 from gmath.games._matrix_games import (
     MatrixGameSolution,
     duality_gap,
@@ -39,19 +40,24 @@ from gmath.games._matrix_games import (
     play_matrix_game,
     solve_matrix_game,
 )
-from gmath.games._optimistic import optimistic_gda
+from gmath.games._optimistic import OptimisticAux, optimistic_gda
 from gmath.games._penalties import gradient_penalty, r1, r2
 from gmath.games._proximal import proximal_point
-from gmath.games._ridge import follow_the_ridge
+from gmath.games._ridge import FollowTheRidgeAux, follow_the_ridge
 from gmath.games._sga import sga
 from gmath.games._solve import Trace, solve
-from gmath.games._solver import Solver, SolverState, StepInfo
+from gmath.games._solver import NoAux, Solver, SolverState, StepInfo
 
 __all__ = [
+    "CGDAux",
     "Classification",
+    "FollowTheRidgeAux",
     "Game",
     "LogitEquilibrium",
+    "LookaheadAux",
     "MatrixGameSolution",
+    "NoAux",
+    "OptimisticAux",
     "Solver",
     "SolverState",
     "StepInfo",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import jax
 
 from gmath.games._game import is_zero_sum
@@ -19,14 +21,25 @@ from gmath.games._solver import (
 )
 from gmath.games._tree import tree_add, tree_norm, tree_scale, tree_sub, tree_zeros_like
 
-__all__ = ["cgd"]
+__all__ = ["CGDAux", "cgd"]
+
+
+class CGDAux(NamedTuple):
+    """The ``aux`` of :func:`cgd`'s state.
+
+    Attributes:
+      warm_start: the last solution of the inner linear system (the first player's update
+        direction), the starting point of the next solve; zeros before the first step.
+    """
+
+    warm_start: Any
 
 
 def cgd(
     learning_rate: LearningRate = 0.1,
     *,
-    tol: float = 1e-12,
-    maxiter: int | None = None,
+    tolerance: float = 1e-12,
+    max_iterations: int | None = None,
     optimizer=None,
 ) -> Solver:
     r"""Competitive gradient descent: each step plays the Nash equilibrium of a local bilinear game.
@@ -45,12 +58,12 @@ def cgd(
 
     Args:
       learning_rate: step size :math:`\eta` (a float or schedule; shared by both players).
-      tol: relative tolerance of the inner linear solve.
-      maxiter: bound on inner iterations (default: enough for the dimension).
+      tolerance: relative tolerance of the inner linear solve.
+      max_iterations: bound on inner iterations (default: enough for the dimension).
       optimizer: optax-shaped transformation applied to :math:`-\Delta/\eta`.
 
     Returns:
-      A :class:`Solver` for two-player games.
+      A :class:`Solver` for two-player games; ``state.aux`` is a :class:`CGDAux`.
 
     References:
       Schäfer and Anandkumar (2019). Competitive gradient descent. NeurIPS
@@ -74,7 +87,7 @@ def cgd(
         if len(players) != 2:
             raise ValueError(f"cgd: needs a two-player game, got {len(players)} players.")
         return SolverState(
-            players, zero_count(), updater.init(players), tree_zeros_like(players[0])
+            players, zero_count(), updater.init(players), CGDAux(tree_zeros_like(players[0]))
         )
 
     def step(state, game):
@@ -94,16 +107,16 @@ def cgd(
         a = solve_linear(
             matvec,
             rhs,
-            jax.lax.stop_gradient(state.aux),
+            jax.lax.stop_gradient(state.aux.warm_start),
             symmetric=is_zero_sum(game),
-            tol=tol,
-            maxiter=maxiter,
+            tolerance=tolerance,
+            max_iterations=max_iterations,
         )
         # Delta x = -lr a;  Delta y = -lr (grad_y g + D_yx g Delta x) = -lr b
         b = tree_add(v[1], tree_scale(-lr, game.block_jvp(z, 1, 0, a)))
         directions = (a, b)
         players, opt_states = updater.update(z, directions, state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, a), StepInfo(
+        return SolverState(players, state.count + 1, opt_states, CGDAux(a)), StepInfo(
             tree_norm(v), updater.valid(2, state.count)
         )
 

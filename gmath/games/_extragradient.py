@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gmath.games._solver import (
     LearningRate,
+    NoAux,
     Solver,
     SolverState,
     StepInfo,
@@ -54,14 +55,14 @@ def extragradient(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solve
 
     def init(players):
         players = tuple(players)
-        return SolverState(players, zero_count(), updater.init(players), ())
+        return SolverState(players, zero_count(), updater.init(players), NoAux())
 
     def step(state, game):
         v = game.vector_field(state.players)
         half, opt_states = updater.update(state.players, v, state.opt_states, state.count)
         v_half = game.vector_field(half)
         players, opt_states = updater.update(state.players, v_half, opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(
+        return SolverState(players, state.count + 1, opt_states, NoAux()), StepInfo(
             tree_norm(v), updater.valid(len(players), state.count)
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gmath.games._solver import (
     LearningRate,
+    NoAux,
     Solver,
     SolverState,
     StepInfo,
@@ -70,7 +71,7 @@ def gda(learning_rate: LearningRate = 0.1, *, alternating: bool = False, optimiz
 
     def init(players):
         players = tuple(players)
-        return SolverState(players, zero_count(), updater.init(players), ())
+        return SolverState(players, zero_count(), updater.init(players), NoAux())
 
     def step(state, game):
         players = list(state.players)
@@ -84,6 +85,6 @@ def gda(learning_rate: LearningRate = 0.1, *, alternating: bool = False, optimiz
                 i, n, players[i], g, opt_states[i], state.count
             )
         info = StepInfo(tree_norm(tuple(grads)), updater.valid(n, state.count))
-        return SolverState(tuple(players), state.count + 1, tuple(opt_states), ()), info
+        return SolverState(tuple(players), state.count + 1, tuple(opt_states), NoAux()), info
 
     return Solver(init, step)

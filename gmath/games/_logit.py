@@ -24,8 +24,10 @@ class LogitEquilibrium(NamedTuple):
       x: ``[m]`` row strategy. y: ``[n]`` column strategy.
       value: regularised value :math:`x^\\top A y + \\tau(\\sum x\\log x - \\sum y \\log y)`.
       residual: max-norm of the fixed-point residual.
-      converged: whether ``residual`` is at most ``tol``, or the rounding floor of the residual
-        where that is larger.
+      converged: whether ``residual`` is at most ``tolerance``, or the rounding floor of the
+        residual where that is larger.
+      num_iterations: mirror-descent iterations taken (at most ``max_iterations``; the four
+        Newton steps that follow are not counted).
     """
 
     x: jax.Array
@@ -33,6 +35,7 @@ class LogitEquilibrium(NamedTuple):
     value: jax.Array
     residual: jax.Array
     converged: jax.Array
+    num_iterations: jax.Array
 
 
 def _softmax_over(d, tau):
@@ -62,7 +65,7 @@ def _max_abs(z):
     return jnp.max(jnp.abs(ravel_pytree(z)[0]))
 
 
-def _iterate(A, tau, tol, max_iters):
+def _iterate(A, tau, tolerance, max_iterations):
     """Predictive-update (optimistic) mirror descent, linear rate 1 - eta tau, then Newton."""
     m, n = A.shape
     dt = A.dtype
@@ -76,7 +79,7 @@ def _iterate(A, tau, tol, max_iters):
 
     def cond(c):
         lx, ly, k, r = c
-        return (k < max_iters) & (r > jnp.maximum(tol, 1e-6))
+        return (k < max_iterations) & (r > jnp.maximum(tolerance, 1e-6))
 
     def body(c):
         lx, ly, k, _ = c
@@ -90,7 +93,7 @@ def _iterate(A, tau, tol, max_iters):
         ly = ly - jnp.max(ly)
         return lx, ly, k + 1, res_of(lx, ly)
 
-    lx, ly, _, _ = jax.lax.while_loop(
+    lx, ly, k, _ = jax.lax.while_loop(
         cond, body, (lx0, ly0, jnp.zeros((), jnp.int32), jnp.asarray(jnp.inf, dt))
     )
     z = (jax.nn.softmax(lx), jax.nn.softmax(ly))
@@ -109,12 +112,13 @@ def _iterate(A, tau, tol, max_iters):
         return jnp.where(better, cand, v)
 
     flat = jax.lax.fori_loop(0, 4, newton, flat)
-    return unravel(flat)
+    # the count as a float: custom_root differentiates its aux too (an int tangent fails)
+    return unravel(flat), k.astype(dt)
 
 
 @highest_precision
 def logit_equilibrium(
-    A, *, temperature, tol: float = 1e-12, max_iters: int = 100_000
+    A, *, temperature, tolerance: float = 1e-12, max_iterations: int = 100_000
 ) -> LogitEquilibrium:
     r"""The unique entropy-regularised (logit / quantal-response) equilibrium of ``A``.
 
@@ -134,14 +138,14 @@ def logit_equilibrium(
       A: ``[m, n]`` loss matrix of the row player.
       temperature: :math:`\tau > 0` (a concrete :math:`\tau \le 0` raises ``ValueError``; a
         traced one gives NaN, and :class:`gmath.config.InvalidParameterError` in checks mode).
-      tol: target max-norm residual; raised to the rounding floor of the residual,
+      tolerance: target max-norm residual; raised to the rounding floor of the residual,
         :math:`4(m + n)\,\varepsilon\,(1 + \max|A_{ij}|/\tau)`, below which the dtype cannot
         certify it (so the default is reachable in float32).
-      max_iters: bound on mirror-descent iterations.
+      max_iterations: bound on mirror-descent iterations.
 
     Returns:
-      A :class:`LogitEquilibrium` ``(x, y, value, residual, converged)``; by the envelope
-      theorem :math:`\partial\,\mathrm{value}/\partial A = x y^\top`.
+      A :class:`LogitEquilibrium` ``(x, y, value, residual, converged, num_iterations)``; by
+      the envelope theorem :math:`\partial\,\mathrm{value}/\partial A = x y^\top`.
 
     References:
       McKelvey and Palfrey (1995). Quantal response equilibria for normal form games. Games and
@@ -154,10 +158,12 @@ def logit_equilibrium(
       >>> eq.x.round(6).tolist(), round(float(eq.value), 6)
       ([0.5, 0.5], 0.0)
     """
-    if not float(tol) >= 0:
-        raise ValueError(f"logit_equilibrium: tol must be non-negative, got {tol!r}.")
-    if int(max_iters) < 1:
-        raise ValueError(f"logit_equilibrium: max_iters must be positive, got {max_iters!r}.")
+    if not float(tolerance) >= 0:
+        raise ValueError(f"logit_equilibrium: tolerance must be non-negative, got {tolerance!r}.")
+    if int(max_iterations) < 1:
+        raise ValueError(
+            f"logit_equilibrium: max_iterations must be positive, got {max_iterations!r}."
+        )
     A = _check_matrix(A, "logit_equilibrium")
     if jnp.ndim(temperature) != 0:
         raise ValueError(
@@ -172,7 +178,7 @@ def logit_equilibrium(
     else:
         error_if_not(temperature > 0, "logit_equilibrium: temperature must be positive.")
     A, tau = promote(A, temperature)
-    return _logit_jit(A, tau, tol=float(tol), max_iters=int(max_iters))
+    return _logit_jit(A, tau, tolerance=float(tolerance), max_iterations=int(max_iterations))
 
 
 def _residual_floor(A, tau):
@@ -193,8 +199,8 @@ def _neg_entropy(p):
     return jnp.sum(jnp.where(positive, safe * jnp.log(safe), jnp.zeros_like(p)))
 
 
-@cached(static_argnames=("tol", "max_iters"))
-def _logit_jit(A, tau, *, tol, max_iters):
+@cached(static_argnames=("tolerance", "max_iterations"))
+def _logit_jit(A, tau, *, tolerance, max_iterations):
     # a traced temperature <= 0 (or NaN; raised in checks mode by the caller) gives NaN: solve
     # at a safe temperature and mask, so that no branch produces NaN gradients
     valid = tau > 0
@@ -207,17 +213,20 @@ def _logit_jit(A, tau, *, tol, max_iters):
         return _residual(A, tau, z)
 
     def solve(_, __):
-        return _iterate(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), tol, max_iters)
+        return _iterate(
+            jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), tolerance, max_iterations
+        )
 
     def tangent_solve(g, rhs):
         flat, unravel = ravel_pytree(rhs)
         jac = jax.jacfwd(lambda v: ravel_pytree(g(unravel(v)))[0])(jnp.zeros_like(flat))
         return unravel(jnp.linalg.solve(jac, flat))
 
-    x, y = jax.lax.custom_root(f, z0, solve, tangent_solve)
+    (x, y), iterations = jax.lax.custom_root(f, z0, solve, tangent_solve, has_aux=True)
+    iterations = jax.lax.stop_gradient(iterations).astype(jnp.int32)
     value = x @ A @ y + tau * (_neg_entropy(x) - _neg_entropy(y))
     residual = _max_abs(_residual(jax.lax.stop_gradient(A), jax.lax.stop_gradient(tau), (x, y)))
-    reachable = jnp.maximum(tol, jax.lax.stop_gradient(_residual_floor(A, tau)))
+    reachable = jnp.maximum(tolerance, jax.lax.stop_gradient(_residual_floor(A, tau)))
     converged = valid & (residual <= reachable)
     x, y, value, residual = (jnp.where(valid, u, nan) for u in (x, y, value, residual))
-    return LogitEquilibrium(x, y, value, residual, converged)
+    return LogitEquilibrium(x, y, value, residual, converged, iterations)

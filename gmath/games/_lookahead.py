@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from gmath.games._solver import Solver, SolverState
 from gmath.games._tree import tree_add, tree_scale, tree_select, tree_sub
 
-__all__ = ["lookahead"]
+__all__ = ["LookaheadAux", "lookahead"]
+
+
+class LookaheadAux(NamedTuple):
+    """The ``aux`` of :func:`lookahead`'s state.
+
+    Attributes:
+      inner: the wrapped solver's own :class:`SolverState` (its players are the fast players).
+      slow: the slow players, pulled toward the fast ones every ``sync_period`` steps.
+    """
+
+    inner: Any
+    slow: Any
 
 
 def lookahead(solver: Solver, *, sync_period: int = 5, alpha: float = 0.5) -> Solver:
@@ -27,8 +41,8 @@ def lookahead(solver: Solver, *, sync_period: int = 5, alpha: float = 0.5) -> So
       alpha: slow step :math:`\alpha \in (0, 1]`.
 
     Returns:
-      A :class:`Solver` whose ``state.players`` are the fast players (``state.aux`` holds the
-      inner state and the slow players). Pass ``period=sync_period`` to
+      A :class:`Solver` whose ``state.players`` are the fast players (``state.aux`` is a
+      :class:`LookaheadAux`: the inner state and the slow players). Pass ``period=sync_period`` to
       :func:`linearized_rate`.
 
     References:
@@ -52,7 +66,7 @@ def lookahead(solver: Solver, *, sync_period: int = 5, alpha: float = 0.5) -> So
 
     def init(players):
         inner = solver.init(tuple(players))
-        return SolverState(inner.players, inner.count, (), (inner, inner.players))
+        return SolverState(inner.players, inner.count, (), LookaheadAux(inner, inner.players))
 
     def step(state, game):
         inner, slow = state.aux
@@ -63,6 +77,6 @@ def lookahead(solver: Solver, *, sync_period: int = 5, alpha: float = 0.5) -> So
         slow = tree_select(sync, pulled, slow)
         fast = tree_select(sync, pulled, inner.players)
         inner = inner._replace(players=fast)
-        return SolverState(fast, count, (), (inner, slow)), info
+        return SolverState(fast, count, (), LookaheadAux(inner, slow)), info
 
     return Solver(init, step)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -147,8 +147,8 @@ class MatrixGameSolution:
       x: ``[m]`` row strategy (minimiser). y: ``[n]`` column strategy (maximiser).
       value: :math:`x^\\top A y`, within ``gap`` of the game's value.
       gap: certified duality gap of ``(x, y)``.
-      num_iters: iterations (simplex pivots) of the method used.
-      converged: ``gap <= max(tol, (m + n) eps max|A|)``: the gap is certified up to the
+      num_iterations: iterations (simplex pivots) of the method used.
+      converged: ``gap <= max(tolerance, (m + n) eps max|A|)``: the gap is certified up to the
         rounding of its own evaluation.
     """
 
@@ -156,7 +156,7 @@ class MatrixGameSolution:
     y: Any
     value: Any
     gap: Any
-    num_iters: Any
+    num_iterations: Any
     converged: Any
 
     def __iter__(self) -> Iterator[Any]:
@@ -196,8 +196,17 @@ def _gap(A, x, y):
 
 
 # ---------------------------------------------------------------------------------------------
-# dynamics: each has init(A) -> carry, step(carry, A) -> carry, play(carry) -> (x, y) played,
-# and candidates(carry) -> tuple of (x, y) pairs whose gap certifies.
+# dynamics as kernels: ``init(A) -> state`` and ``step(state, A) -> state`` over a NamedTuple
+# state per dynamic, each holding the last play ``(px, py)``, the weighted sums of the plays
+# ``(sx, sy)`` (the average iterate, up to normalisation) and the round ``t``; one driver
+# (``_run_dynamics``) advances any of them. ``_candidates`` reads the pairs whose gap certifies.
+
+
+class MatrixDynamics(NamedTuple):
+    """A learning dynamic on a matrix game: ``init(A) -> state``, ``step(state, A) -> state``."""
+
+    init: Callable[[jax.Array], Any]
+    step: Callable[[Any, jax.Array], Any]
 
 
 def _uniform(A):
@@ -209,9 +218,22 @@ def _eg_rate(A):
     return 0.95 / jnp.maximum(jnp.linalg.norm(A, 2), jnp.finfo(A.dtype).tiny)
 
 
+class ExtragradientState(NamedTuple):
+    """Euclidean extragradient: iterates ``(x, y)``, extrapolated play, sums, round, step."""
+
+    x: jax.Array
+    y: jax.Array
+    px: jax.Array
+    py: jax.Array
+    sx: jax.Array
+    sy: jax.Array
+    t: jax.Array
+    eta: jax.Array
+
+
 def _eg_init(A):
     x, y = _uniform(A)
-    return dict(
+    return ExtragradientState(
         x=x,
         y=y,
         px=x,
@@ -224,22 +246,37 @@ def _eg_init(A):
 
 
 def _eg_step(c, A):
-    eta = c["eta"]
-    x, y = c["x"], c["y"]
+    eta = c.eta
+    x, y = c.x, c.y
     xh = _project_simplex(x - eta * (A @ y))
     yh = _project_simplex(y + eta * (x @ A))
     x = _project_simplex(x - eta * (A @ yh))
     y = _project_simplex(y + eta * (xh @ A))
-    return dict(c, x=x, y=y, px=xh, py=yh, sx=c["sx"] + xh, sy=c["sy"] + yh, t=c["t"] + 1)
+    return c._replace(x=x, y=y, px=xh, py=yh, sx=c.sx + xh, sy=c.sy + yh, t=c.t + 1)
 
 
 def _omwu_rate(A):
     return 0.1 / jnp.maximum(jnp.max(jnp.abs(A)), jnp.finfo(A.dtype).tiny)
 
 
+class OMWUState(NamedTuple):
+    """Optimistic multiplicative weights: log-weights, last losses, play, sums, round, step."""
+
+    lx: jax.Array
+    ly: jax.Array
+    gx: jax.Array
+    gy: jax.Array
+    px: jax.Array
+    py: jax.Array
+    sx: jax.Array
+    sy: jax.Array
+    t: jax.Array
+    eta: jax.Array
+
+
 def _omwu_init(A):
     x, y = _uniform(A)
-    return dict(
+    return OMWUState(
         lx=jnp.log(x),
         ly=jnp.log(y),
         gx=A @ y,
@@ -254,21 +291,31 @@ def _omwu_init(A):
 
 
 def _omwu_step(c, A):
-    eta = c["eta"]
-    x, y = _softmax(c["lx"]), _softmax(c["ly"])
+    eta = c.eta
+    x, y = _softmax(c.lx), _softmax(c.ly)
     gx, gy = A @ y, x @ A
-    lx = c["lx"] - eta * (2.0 * gx - c["gx"])
-    ly = c["ly"] + eta * (2.0 * gy - c["gy"])
+    lx = c.lx - eta * (2.0 * gx - c.gx)
+    ly = c.ly + eta * (2.0 * gy - c.gy)
     lx = lx - jnp.max(lx)
     ly = ly - jnp.max(ly)
-    return dict(
-        c, lx=lx, ly=ly, gx=gx, gy=gy, px=x, py=y, sx=c["sx"] + x, sy=c["sy"] + y, t=c["t"] + 1
-    )
+    return c._replace(lx=lx, ly=ly, gx=gx, gy=gy, px=x, py=y, sx=c.sx + x, sy=c.sy + y, t=c.t + 1)
+
+
+class RegretMatchingState(NamedTuple):
+    """Regret matching+: cumulative positive regrets, play, linearly weighted sums, round."""
+
+    qx: jax.Array
+    qy: jax.Array
+    px: jax.Array
+    py: jax.Array
+    sx: jax.Array
+    sy: jax.Array
+    t: jax.Array
 
 
 def _rmp_init(A):
     x, y = _uniform(A)
-    return dict(
+    return RegretMatchingState(
         qx=jnp.zeros_like(x),
         qy=jnp.zeros_like(y),
         px=x,
@@ -281,47 +328,70 @@ def _rmp_init(A):
 
 def _rmp_step(c, A):
     # alternating regret matching+ with linear averaging (Tammelin 2014)
-    x = _normalise(c["qx"])
-    y = c["py"]
+    x = _normalise(c.qx)
+    y = c.py
     loss_x = A @ y
-    qx = jnp.maximum(c["qx"] + (x @ loss_x) - loss_x, 0.0)
+    qx = jnp.maximum(c.qx + (x @ loss_x) - loss_x, 0.0)
     x = _normalise(qx)
     gain_y = x @ A
-    qy = jnp.maximum(c["qy"] + gain_y - (gain_y @ y), 0.0)
+    qy = jnp.maximum(c.qy + gain_y - (gain_y @ y), 0.0)
     y = _normalise(qy)
-    t = c["t"] + 1
-    return dict(c, qx=qx, qy=qy, px=x, py=y, sx=c["sx"] + t * x, sy=c["sy"] + t * y, t=t)
+    t = c.t + 1
+    return c._replace(qx=qx, qy=qy, px=x, py=y, sx=c.sx + t * x, sy=c.sy + t * y, t=t)
+
+
+class FictitiousPlayState(NamedTuple):
+    """Fictitious play: the last best responses, the sums of all plays, the count of plays."""
+
+    px: jax.Array
+    py: jax.Array
+    sx: jax.Array
+    sy: jax.Array
+    t: jax.Array
 
 
 def _fp_init(A):
     x, y = _uniform(A)
-    return dict(px=x, py=y, sx=x, sy=y, t=jnp.ones((), A.dtype))
+    return FictitiousPlayState(px=x, py=y, sx=x, sy=y, t=jnp.ones((), A.dtype))
 
 
 def _fp_step(c, A):
     # simultaneous fictitious play (Brown 1951): best responses to the empirical averages
-    mx, my = c["sx"] / c["t"], c["sy"] / c["t"]
+    mx, my = c.sx / c.t, c.sy / c.t
     m, n = A.shape
     x = jax.nn.one_hot(jnp.argmin(A @ my), m, dtype=A.dtype)
     y = jax.nn.one_hot(jnp.argmax(mx @ A), n, dtype=A.dtype)
-    return dict(c, px=x, py=y, sx=c["sx"] + x, sy=c["sy"] + y, t=c["t"] + 1)
+    return c._replace(px=x, py=y, sx=c.sx + x, sy=c.sy + y, t=c.t + 1)
 
 
 _DYNAMICS = {
-    "extragradient": (_eg_init, _eg_step),
-    "omwu": (_omwu_init, _omwu_step),
-    "rm+": (_rmp_init, _rmp_step),
-    "fictitious_play": (_fp_init, _fp_step),
+    "extragradient": MatrixDynamics(_eg_init, _eg_step),
+    "omwu": MatrixDynamics(_omwu_init, _omwu_step),
+    "rm+": MatrixDynamics(_rmp_init, _rmp_step),
+    "fictitious_play": MatrixDynamics(_fp_init, _fp_step),
 }
 
 
+def _run_dynamics(dynamics, state, A, num_steps, record=False):
+    """The one driver: ``num_steps`` steps of ``dynamics`` from ``state``; with ``record``, also
+    the plays ``(px, py)`` of every step, stacked (a scan), else only the state (a fori loop)."""
+    if record:
+
+        def body(c, _):
+            c = dynamics.step(c, A)
+            return c, (c.px, c.py)
+
+        return jax.lax.scan(body, state, None, length=num_steps)
+    return jax.lax.fori_loop(0, num_steps, lambda _, c: dynamics.step(c, A), state)
+
+
 def _candidates(c):
-    s = jnp.sum(c["sx"])
+    s = jnp.sum(c.sx)
     mean = (
-        c["sx"] / jnp.where(s > 0, s, 1.0),
-        c["sy"] / jnp.where(jnp.sum(c["sy"]) > 0, jnp.sum(c["sy"]), 1.0),
+        c.sx / jnp.where(s > 0, s, 1.0),
+        c.sy / jnp.where(jnp.sum(c.sy) > 0, jnp.sum(c.sy), 1.0),
     )
-    return ((_normalise(c["px"]), _normalise(c["py"])), (_normalise(mean[0]), _normalise(mean[1])))
+    return ((_normalise(c.px), _normalise(c.py)), (_normalise(mean[0]), _normalise(mean[1])))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,20 +450,20 @@ def _better(best, cand, A):
     return jnp.where(take, cx, bx), jnp.where(take, cy, by), jnp.where(take, cg, bg)
 
 
-def _solve_normalised(A, *, method, tol, max_iters, check_every, polish):
-    init, step = _DYNAMICS[method]
-    c0 = init(A)
+def _solve_normalised(A, *, method, tolerance, max_iterations, check_every, polish):
+    dynamics = _DYNAMICS[method]
+    c0 = dynamics.init(A)
     x0, y0 = _uniform(A)
     best0 = (x0, y0, _gap(A, x0, y0))
-    blocks = max(1, -(-max_iters // check_every))
+    blocks = max(1, -(-max_iterations // check_every))
 
     def cond(carry):
         _, best, k = carry
-        return (k < blocks) & (best[2] > tol)
+        return (k < blocks) & (best[2] > tolerance)
 
     def body(carry):
         c, best, k = carry
-        c = jax.lax.fori_loop(0, check_every, lambda _, cc: step(cc, A), c)
+        c = _run_dynamics(dynamics, c, A, check_every)
         for cand in _candidates(c):
             best = _better(best, cand, A)
             if polish:
@@ -474,8 +544,8 @@ def solve_matrix_game(
     A,
     *,
     method: str = "simplex",
-    tol: float = 1e-8,
-    max_iters: int = 100_000,
+    tolerance: float = 1e-8,
+    max_iterations: int = 100_000,
     check_every: int = 50,
     polish: bool = True,
 ) -> MatrixGameSolution:
@@ -494,7 +564,7 @@ def solve_matrix_game(
     gap of the last and the average iterate is evaluated and, with ``polish=True``, the supports
     they suggest are tried by solving the equalising linear system
     :math:`(A y)_i = v` on the row support, :math:`(A^\top x)_j = v` on the column support,
-    exactly. They stop once the gap is at most ``tol`` or after ``max_iters`` steps:
+    exactly. They stop once the gap is at most ``tolerance`` or after ``max_iterations`` steps:
     ``"extragradient"`` (Euclidean extragradient on the simplices, step
     :math:`0.95/\|A\|_2`), ``"omwu"`` (optimistic multiplicative weights), ``"rm+"``
     (alternating regret matching+ with linear averaging), ``"fictitious_play"``.
@@ -506,17 +576,19 @@ def solve_matrix_game(
     Args:
       A: ``[m, n]`` loss matrix of the row player.
       method: one of the methods above.
-      tol: target duality gap (absolute, in the units of ``A``). A gap below the rounding of
+      tolerance: target duality gap (absolute, in the units of ``A``). A gap below the rounding of
         its own evaluation, :math:`(m + n)\,\varepsilon \max|A_{ij}|` (``eps`` of the dtype),
-        cannot be certified: ``tol`` is raised to that floor (so the default is reachable in
+        cannot be certified: ``tolerance`` is raised to that floor (so the default is reachable in
         float32 too). Non-negative.
-      max_iters: bound on iterations (pivots for the simplex method).
+      max_iterations: bound on iterations (pivots for the simplex method).
       check_every: iterations between certificate checks (iterative methods).
       polish: try exact support solves at each check (iterative methods); re-solve the final
-        basis from the data (simplex, below float64).
+        basis from the data (simplex: below float64, and in float64 where the tableau's gap
+        misses ``tolerance``, as after a tiny pivot).
 
     Returns:
-      A :class:`MatrixGameSolution` ``(x, y, value, gap)`` with ``num_iters`` and ``converged``.
+      A :class:`MatrixGameSolution` ``(x, y, value, gap)`` with ``num_iterations`` and
+      ``converged``.
 
     References:
       Korpelevich (1976) [@korpelevich1976extragradient]; Rakhlin and Sridharan (2013).
@@ -535,15 +607,15 @@ def solve_matrix_game(
     """
     if method not in METHODS:
         raise ValueError(f"solve_matrix_game: method must be one of {METHODS}, got {method!r}.")
-    if int(check_every) < 1 or int(max_iters) < 1:
-        raise ValueError("solve_matrix_game: max_iters and check_every must be positive.")
-    tol, _ = _check_nonnegative(tol, "solve_matrix_game", "tol")
+    if int(check_every) < 1 or int(max_iterations) < 1:
+        raise ValueError("solve_matrix_game: max_iterations and check_every must be positive.")
+    tolerance, _ = _check_nonnegative(tolerance, "solve_matrix_game", "tolerance")
     A = _check_matrix(A)
     return _solve_jit(
         A,
-        jnp.asarray(tol, A.dtype),
+        jnp.asarray(tolerance, A.dtype),
         method=method,
-        max_iters=int(max_iters),
+        max_iterations=int(max_iterations),
         check_every=int(check_every),
         polish=bool(polish),
     )
@@ -559,40 +631,52 @@ def _divide(a, s):
     return (a * jnp.ldexp(one, -half)) * jnp.ldexp(one, half - e) / mant
 
 
-def _solve_impl(A, tol, *, method, max_iters, check_every, polish):
+def _solve_impl(A, tolerance, *, method, max_iterations, check_every, polish):
     # invalid input that was traced (checked under checks mode by the caller): NaN out
-    valid = jnp.all(jnp.isfinite(A)) & (tol >= 0)
+    valid = jnp.all(jnp.isfinite(A)) & (tolerance >= 0)
     A = jnp.where(valid, A, 0.0)
-    tol = jnp.maximum(jnp.where(valid, tol, 0.0), _certifiable_gap(A))
+    tolerance = jnp.maximum(jnp.where(valid, tolerance, 0.0), _certifiable_gap(A))
     shift = jnp.mean(A)
     scale = jnp.max(jnp.abs(A - shift))
     safe_scale = jnp.where(scale > 0, scale, 1.0)
     An = _divide(A - shift, safe_scale)
     if method == "simplex":
-        x, y, iters, basis = _simplex(An, max_iters)
-        # below float64 the tableau's rounding matters (gaps ~1e-5 in float32): keep the
-        # re-solved basis when its certified gap is smaller (in float64 it gains nothing and
-        # costs 40% of the time)
-        if polish and jnp.finfo(An.dtype).bits < 64:
-            x, y, _ = _better((x, y, _gap(An, x, y)), _reinvert(An, basis), An)
+        x, y, iters, basis = _simplex(An, max_iterations)
+        # the tableau carries the rounding of its pivots (gaps ~1e-5 in float32; in float64
+        # ~1e-10 where a pivot is small, e.g. payoffs 1e-6 apart): keep the basis re-solved
+        # from the data when its certified gap is smaller. In float64 only where the tableau's
+        # gap misses the tolerance (a cond, so unbatched solves that converged do not pay for
+        # it; under vmap both branches run)
+        if polish:
+            current = (x, y, _gap(An, x, y))
+            if jnp.finfo(An.dtype).bits < 64:
+                x, y, _ = _better(current, _reinvert(An, basis), An)
+            else:
+                x, y, _ = jax.lax.cond(
+                    current[2] > _divide(tolerance, safe_scale),
+                    lambda: _better(current, _reinvert(An, basis), An),
+                    lambda: current,
+                )
     else:
         (x, y, _), iters = _solve_normalised(
             An,
             method=method,
-            tol=_divide(tol, safe_scale),
-            max_iters=max_iters,
+            tolerance=_divide(tolerance, safe_scale),
+            max_iterations=max_iterations,
             check_every=check_every,
             polish=polish,
         )
     gap = _gap(A, x, y)
     value = x @ A @ y
-    converged = valid & (gap <= tol)
+    converged = valid & (gap <= tolerance)
     nan = jnp.asarray(jnp.nan, A.dtype)
     x, y, value, gap = (jnp.where(valid, u, nan) for u in (x, y, value, gap))
     return MatrixGameSolution(x, y, value, gap, iters, converged)
 
 
-_solve_jit = cached(_solve_impl, static_argnames=("method", "max_iters", "check_every", "polish"))
+_solve_jit = cached(
+    _solve_impl, static_argnames=("method", "max_iterations", "check_every", "polish")
+)
 
 
 @highest_precision
@@ -635,34 +719,29 @@ def play_matrix_game(
 
 @cached(static_argnames=("method", "num_steps"))
 def _play_jit(A, *, method, num_steps):
-    init, step = _DYNAMICS[method]
-
-    def body(c, _):
-        c = step(c, A)
-        return c, (c["px"], c["py"])
-
+    dynamics = _DYNAMICS[method]
     valid = jnp.all(jnp.isfinite(A))  # traced non-finite A (checked in checks mode): NaN out
     A = jnp.where(valid, A, 0.0)
-    _, (xs, ys) = jax.lax.scan(body, init(A), None, length=num_steps)
+    _, (xs, ys) = _run_dynamics(dynamics, dynamics.init(A), A, num_steps, record=True)
     nan = jnp.asarray(jnp.nan, A.dtype)
     return jnp.where(valid, xs, nan), jnp.where(valid, ys, nan)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _value(A, tol):
-    return solve_matrix_game(A, tol=tol).value
+def _value(A, tolerance):
+    return solve_matrix_game(A, tolerance=tolerance).value
 
 
 @_value.defjvp
-def _value_jvp(tol, primals, tangents):
+def _value_jvp(tolerance, primals, tangents):
     (A,) = primals
     (dA,) = tangents
-    sol = solve_matrix_game(A, tol=tol)
+    sol = solve_matrix_game(A, tolerance=tolerance)
     return sol.value, sol.x @ dA @ sol.y
 
 
 @highest_precision
-def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
+def matrix_game_value(A, *, tolerance: float = 1e-10) -> jax.Array:
     r"""Value :math:`v(A) = \min_x \max_y x^\top A y`, differentiable by Danskin's theorem.
 
     .. math::
@@ -673,7 +752,7 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
 
     Args:
       A: ``[m, n]`` loss matrix.
-      tol: duality-gap tolerance of the inner solve (raised to what the dtype can certify,
+      tolerance: duality-gap tolerance of the inner solve (raised to what the dtype can certify,
         as in :func:`solve_matrix_game`).
 
     Returns:
@@ -692,12 +771,13 @@ def matrix_game_value(A, *, tol: float = 1e-10) -> jax.Array:
       >>> jax.grad(gg.matrix_game_value)(A).round(6).tolist()
       [[0.25, 0.25], [0.25, 0.25]]
     """
-    if isinstance(tol, jax.core.Tracer):
-        raise TypeError("matrix_game_value: tol must be a Python float, not a traced array.")
-    _check_nonnegative(tol, "matrix_game_value", "tol")
+    if isinstance(tolerance, jax.core.Tracer):
+        raise TypeError("matrix_game_value: tolerance must be a Python float, not a traced array.")
+    _check_nonnegative(tolerance, "matrix_game_value", "tolerance")
     A = _check_matrix(A, "matrix_game_value")
-    return _value_jit(A, tol=float(tol))
+    return _value_jit(A, tolerance=float(tolerance))
 
 
-# eagerly, a custom_jvp function is retraced on every call: compile it once per shape and tol
-_value_jit = cached(lambda A, *, tol: _value(A, tol), static_argnames=("tol",))
+# eagerly, a custom_jvp function is retraced on every call: compile it once per shape and
+# tolerance
+_value_jit = cached(lambda A, *, tolerance: _value(A, tolerance), static_argnames=("tolerance",))

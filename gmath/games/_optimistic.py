@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from gmath.games._solver import (
     LearningRate,
     Solver,
@@ -14,7 +16,18 @@ from gmath.games._solver import (
 )
 from gmath.games._tree import tree_axpy, tree_norm, tree_select, tree_zeros_like
 
-__all__ = ["optimistic_gda"]
+__all__ = ["OptimisticAux", "optimistic_gda"]
+
+
+class OptimisticAux(NamedTuple):
+    """The ``aux`` of :func:`optimistic_gda`'s state.
+
+    Attributes:
+      previous_gradient: the simultaneous gradient of the previous step (zeros before the first
+        step, which uses the current one instead).
+    """
+
+    previous_gradient: Any
 
 
 def optimistic_gda(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solver:
@@ -34,7 +47,8 @@ def optimistic_gda(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solv
       optimizer: optax-shaped transformation (or one per player).
 
     Returns:
-      A :class:`Solver`; its state's ``aux`` holds the previous simultaneous gradient.
+      A :class:`Solver`; its state's ``aux`` is an :class:`OptimisticAux`, the previous
+      simultaneous gradient.
 
     References:
       Popov (1980). A modification of the Arrow–Hurwicz method for search of saddle points.
@@ -55,16 +69,18 @@ def optimistic_gda(learning_rate: LearningRate = 0.1, *, optimizer=None) -> Solv
 
     def init(players):
         players = tuple(players)
-        return SolverState(players, zero_count(), updater.init(players), tree_zeros_like(players))
+        return SolverState(
+            players, zero_count(), updater.init(players), OptimisticAux(tree_zeros_like(players))
+        )
 
     def step(state, game):
         v = game.vector_field(state.players)
-        previous = tree_select(state.count == 0, v, state.aux)
+        previous = tree_select(state.count == 0, v, state.aux.previous_gradient)
         direction = tree_axpy(2.0, v, tree_axpy(-1.0, previous, tree_zeros_like(v)))
         players, opt_states = updater.update(
             state.players, direction, state.opt_states, state.count
         )
-        return SolverState(players, state.count + 1, opt_states, v), StepInfo(
+        return SolverState(players, state.count + 1, opt_states, OptimisticAux(v)), StepInfo(
             tree_norm(v), updater.valid(len(players), state.count)
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gmath.games._linsolve import solve_linear
 from gmath.games._solver import (
     LearningRate,
+    NoAux,
     Solver,
     SolverState,
     StepInfo,
@@ -28,8 +29,8 @@ def proximal_point(
     learning_rate: LearningRate = 0.1,
     *,
     inner_steps: int = 3,
-    tol: float = 1e-12,
-    maxiter: int | None = None,
+    tolerance: float = 1e-12,
+    max_iterations: int | None = None,
     optimizer=None,
 ) -> Solver:
     r"""Proximal point method: the implicit step :math:`z_{k+1} = z_k - \eta\, v(z_{k+1})`.
@@ -45,8 +46,8 @@ def proximal_point(
       learning_rate: step size :math:`\eta`, a schedule, or a tuple per player (then
         :math:`\eta` is a diagonal matrix).
       inner_steps: Newton steps per proximal step.
-      tol: relative tolerance of each inner linear solve.
-      maxiter: bound on its conjugate-gradient iterations (default: 10 x the dimension).
+      tolerance: relative tolerance of each inner linear solve.
+      max_iterations: bound on its conjugate-gradient iterations (default: 10 x the dimension).
       optimizer: optax-shaped transformation applied to :math:`(z_k - z_{k+1})/\eta`.
 
     Returns:
@@ -71,7 +72,7 @@ def proximal_point(
 
     def init(players):
         players = tuple(players)
-        return SolverState(players, zero_count(), updater.init(players), ())
+        return SolverState(players, zero_count(), updater.init(players), NoAux())
 
     def step(state, game):
         z = state.players
@@ -96,8 +97,8 @@ def proximal_point(
                 tree_scale(-1.0, residual),
                 symmetric=False,
                 normal=True,
-                tol=tol,
-                maxiter=maxiter,
+                tolerance=tolerance,
+                max_iterations=max_iterations,
             )
             w = tree_add(w, delta)
         # direction d with z_{k+1} = z_k - lr * d
@@ -108,7 +109,7 @@ def proximal_point(
             players, opt_states = w, state.opt_states
         else:
             players, opt_states = updater.update(z, direction, state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(
+        return SolverState(players, state.count + 1, opt_states, NoAux()), StepInfo(
             tree_norm(v0), updater.valid(n, state.count)
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import jax
 
 from gmath.games._game import is_zero_sum
@@ -28,15 +30,27 @@ from gmath.games._tree import (
     tree_zeros_like,
 )
 
-__all__ = ["follow_the_ridge"]
+__all__ = ["FollowTheRidgeAux", "follow_the_ridge"]
+
+
+class FollowTheRidgeAux(NamedTuple):
+    """The ``aux`` of :func:`follow_the_ridge`'s state.
+
+    Attributes:
+      warm_start: the last solution :math:`u` of the damped Hessian system (the ridge
+        correction of the second player), the starting point of the next solve; zeros before
+        the first step.
+    """
+
+    warm_start: Any
 
 
 def follow_the_ridge(
     learning_rate: LearningRate = 0.1,
     *,
     damping: float = 0.0,
-    tol: float = 1e-12,
-    maxiter: int | None = None,
+    tolerance: float = 1e-12,
+    max_iterations: int | None = None,
     optimizer=None,
 ) -> Solver:
     r"""Follow the ridge (FR): GDA plus a correction that keeps :math:`y` on the ridge of :math:`f`.
@@ -61,13 +75,14 @@ def follow_the_ridge(
     Args:
       learning_rate: :math:`\eta_x = \eta_y`, a schedule, or a tuple ``(eta_x, eta_y)``.
       damping: :math:`\delta \ge 0` added to :math:`-\nabla^2_{yy} f`.
-      tol: relative tolerance of the conjugate-gradient solve.
-      maxiter: bound on its iterations.
+      tolerance: relative tolerance of the conjugate-gradient solve.
+      max_iterations: bound on its iterations.
       optimizer: optax-shaped transformation (or one per player) applied to the directions
         :math:`\nabla_x f` and :math:`-\nabla_y f - (\eta_x/\eta_y) u`.
 
     Returns:
-      A :class:`Solver` for two-player zero-sum games.
+      A :class:`Solver` for two-player zero-sum games; ``state.aux`` is a
+      :class:`FollowTheRidgeAux`.
 
     References:
       Wang, Zhang and Ba (2020). On solving minimax optimization locally: a follow-the-ridge
@@ -92,7 +107,10 @@ def follow_the_ridge(
         if len(players) != 2:
             raise ValueError(f"follow_the_ridge: needs two players, got {len(players)}.")
         return SolverState(
-            players, zero_count(), updater.init(players), tree_zeros_like(players[1])
+            players,
+            zero_count(),
+            updater.init(players),
+            FollowTheRidgeAux(tree_zeros_like(players[1])),
         )
 
     def step(state, game):
@@ -111,7 +129,12 @@ def follow_the_ridge(
         # block (1,0) of J is -H_yx, so rhs = -H_yx grad_x f
         rhs = game.block_jvp(z, 1, 0, v[0])
         u = solve_linear(
-            matvec, rhs, jax.lax.stop_gradient(state.aux), symmetric=True, tol=tol, maxiter=maxiter
+            matvec,
+            rhs,
+            jax.lax.stop_gradient(state.aux.warm_start),
+            symmetric=True,
+            tolerance=tolerance,
+            max_iterations=max_iterations,
         )
 
         def pseudo_inverse():
@@ -123,8 +146,8 @@ def follow_the_ridge(
                 matvec(rhs),
                 tree_zeros_like(rhs),
                 symmetric=True,
-                tol=tol,
-                maxiter=maxiter,
+                tolerance=tolerance,
+                max_iterations=max_iterations,
             )
 
         # conjugate gradients break down (0/0) or return a residual worse than u = 0 when M is
@@ -140,7 +163,7 @@ def follow_the_ridge(
         else:
             d_y = tree_add(v[1], tree_scale(-lr_x / lr_y, u))
             players, opt_states = updater.update(z, (v[0], d_y), state.opt_states, state.count)
-        return SolverState(players, state.count + 1, opt_states, u), StepInfo(
+        return SolverState(players, state.count + 1, opt_states, FollowTheRidgeAux(u)), StepInfo(
             tree_norm(v), updater.valid(2, state.count)
         )
 

@@ -20,22 +20,22 @@ class Trace(NamedTuple):
 
     Attributes:
       grad_norm: ``[num_steps]`` norm of the simultaneous gradient at the start of each step
-        (NaN for steps not taken: after convergence with ``tol`` or after divergence).
+        (NaN for steps not taken: after convergence with ``tolerance`` or after divergence).
       gap: ``[num_steps]`` value of ``gap_fn`` after each step, or ``None`` without ``gap_fn``.
       diverged: true if a step produced a non-finite iterate (the iterates blew up); the
         state returned is then the last finite one and no further step is taken. A learning
         rate found invalid while stepping (a traced or scheduled rate that is negative or NaN)
         is not a divergence: the players returned are NaN, and
         :class:`gmath.config.InvalidParameterError` is raised in checks mode.
-      converged: true if ``tol`` was given and reached.
-      num_steps: steps actually applied.
+      converged: true if ``tolerance`` was given and reached.
+      num_iterations: steps actually applied.
     """
 
     grad_norm: jax.Array
     gap: jax.Array | None
     diverged: jax.Array
     converged: jax.Array
-    num_steps: jax.Array
+    num_iterations: jax.Array
 
 
 def solve(
@@ -44,20 +44,20 @@ def solve(
     players,
     *,
     num_steps: int,
-    tol: float | None = None,
+    tolerance: float | None = None,
     gap_fn: Callable | None = None,
 ) -> tuple[SolverState, Trace]:
     r"""Run ``solver`` on ``game`` from ``players`` for at most ``num_steps`` steps.
 
-    Without ``tol`` the loop is a :func:`jax.lax.scan` (reverse-differentiable); with ``tol`` a
-    :func:`jax.lax.while_loop` stops once the criterion is at most ``tol``: the duality gap if
-    ``gap_fn`` is given, else the norm of the simultaneous gradient. A step that produces a
-    non-finite iterate is not applied: the state stays at the last finite iterate and
-    ``trace.diverged`` is set (never a silent NaN). Works under ``jit`` and ``vmap``.
+    Without ``tolerance`` the loop is a :func:`jax.lax.scan` (reverse-differentiable); with
+    ``tolerance`` a :func:`jax.lax.while_loop` stops once the criterion is at most ``tolerance``:
+    the duality gap if ``gap_fn`` is given, else the norm of the simultaneous gradient. A step
+    that produces a non-finite iterate is not applied: the state stays at the last finite
+    iterate and ``trace.diverged`` is set (never a silent NaN). Works under ``jit`` and ``vmap``.
 
     Called eagerly, the run is compiled once per game, solver, ``gap_fn``, shapes, dtypes,
-    ``num_steps`` and ``tol`` and reused afterwards. The game, the solver and ``gap_fn`` are
-    keys by identity (hash): build them once, not in a fresh ``lambda`` per call, or every call
+    ``num_steps`` and ``tolerance`` and reused afterwards. The game, the solver and ``gap_fn``
+    are keys by identity (hash): build them once, not in a fresh ``lambda`` per call, or every call
     compiles again.
 
     Args:
@@ -66,7 +66,7 @@ def solve(
       players: tuple of the players' initial pytrees, ``(x0, y0)``.
       num_steps: maximum number of steps (static, non-negative); with ``0`` the initial state
         is returned with an empty trace (``converged`` false: nothing was checked).
-      tol: stopping tolerance (optional).
+      tolerance: stopping tolerance (optional).
       gap_fn: ``gap_fn(*players) -> scalar``, a duality gap or any certificate, recorded after
         every step (optional).
 
@@ -84,8 +84,8 @@ def solve(
     if int(num_steps) != num_steps or num_steps < 0:
         raise ValueError(f"solve: num_steps must be a non-negative integer, got {num_steps!r}.")
     num_steps = int(num_steps)
-    if tol is not None and not float(tol) >= 0:
-        raise ValueError(f"solve: tol must be non-negative, got {tol!r}.")
+    if tolerance is not None and not float(tolerance) >= 0:
+        raise ValueError(f"solve: tolerance must be non-negative, got {tolerance!r}.")
     if not isinstance(players, (tuple, list)):
         raise ValueError(
             f"solve: players must be a tuple (x0, y0) of pytrees, got {type(players).__name__}."
@@ -101,12 +101,12 @@ def solve(
         )
         for p in players
     )
-    # compiled once per (game, solver, gap_fn, shapes, num_steps, tol); unhashable user objects
-    # run uncompiled (gmath._jit.cached)
-    return _solve_jit(game, solver, players, num_steps, tol, gap_fn)
+    # compiled once per (game, solver, gap_fn, shapes, num_steps, tolerance); unhashable user
+    # objects run uncompiled (gmath._jit.cached)
+    return _solve_jit(game, solver, players, num_steps, tolerance, gap_fn)
 
 
-def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
+def _solve_impl(game, solver, players, num_steps, tolerance, gap_fn):
     game.check(players)  # at trace time: once per compilation
     state = solver.init(players)
     nan = jnp.asarray(jnp.nan, _norm_dtype(players))
@@ -131,7 +131,7 @@ def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
         return state, diverged_now, invalid_now, gnorm, gap
 
     false = jnp.asarray(False)
-    if tol is None:
+    if tolerance is None:
 
         def body(carry, _):
             state, diverged, invalid, taken = carry
@@ -161,7 +161,7 @@ def _solve_impl(game, solver, players, num_steps, tol, gap_fn):
             criterion = gap
         else:
             criterion = gnorm
-        converged = (criterion <= tol) & ~diverged_now & ~invalid_now
+        converged = (criterion <= tolerance) & ~diverged_now & ~invalid_now
         stepped = ~(diverged_now | invalid_now)
         return (
             state,

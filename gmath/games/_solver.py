@@ -5,7 +5,9 @@ A solver is two pure functions in a :class:`Solver` record (the optax pattern):
 - ``init(players) -> state`` with ``players`` a tuple ``(x, y)`` (or ``(z_1, ..., z_n)``),
 - ``step(state, game) -> (state, info)``.
 
-States are :class:`SolverState` records (``state.x``, ``state.y``, ``state.players``); every
+States are :class:`SolverState` records (``state.x``, ``state.y``, ``state.players``) whose
+``aux`` is the solver's own typed state, a NamedTuple per solver (:class:`NoAux` for solvers
+with none, ``CGDAux``, ``FollowTheRidgeAux``, ``OptimisticAux``, ``LookaheadAux``); every
 solver takes learning rates as floats, schedules ``count -> rate``, or a per-player tuple of
 either (two-time-scale), and a per-player ``optimizer=`` with optax's ``init``/``update`` shape.
 """
@@ -22,7 +24,7 @@ import numpy as np
 from gmath._config import error_if_not
 from gmath.games._tree import tree_add, tree_norm, tree_scale
 
-__all__ = ["Solver", "SolverState", "StepInfo"]
+__all__ = ["NoAux", "Solver", "SolverState", "StepInfo"]
 
 # A learning rate: a number, an array, or a schedule ``count -> rate`` (optax's shape); a
 # solver's ``learning_rate`` also takes one of these per player (a tuple or a list).
@@ -37,13 +39,25 @@ class Solver(NamedTuple):
     step: Callable
 
 
+class NoAux(NamedTuple):
+    """The ``aux`` of a solver that keeps no state beyond the players (an empty record).
+
+    Examples:
+      >>> from gmath import games as gg
+      >>> gg.gda(learning_rate=0.1).init((1.0, 1.0)).aux
+      NoAux()
+    """
+
+
 class SolverState(NamedTuple):
-    """State of a solver: the players, the step count, per-player optimiser states, extras."""
+    """State of a solver: the players, the step count, per-player optimiser states, and the
+    solver's own state ``aux``, a NamedTuple typed per solver (:class:`NoAux` where there is
+    none)."""
 
     players: tuple
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count (a public field)
     opt_states: tuple
-    aux: Any = ()
+    aux: Any = NoAux()
 
     @property
     def x(self) -> Any:
@@ -196,7 +210,7 @@ def simple_solver(name: str, direction_fn, learning_rate, optimizer, extra_rates
 
     def init(players) -> SolverState:
         players = tuple(players)
-        return SolverState(players, zero_count(), updater.init(players), ())
+        return SolverState(players, zero_count(), updater.init(players), NoAux())
 
     def step(state, game) -> tuple[SolverState, StepInfo]:
         n = len(state.players)
@@ -209,6 +223,6 @@ def simple_solver(name: str, direction_fn, learning_rate, optimizer, extra_rates
             state.players, directions, state.opt_states, state.count
         )
         valid = rates_valid(learning_rate, n, state.count, *extra_rates)
-        return SolverState(players, state.count + 1, opt_states, ()), StepInfo(gnorm, valid)
+        return SolverState(players, state.count + 1, opt_states, NoAux()), StepInfo(gnorm, valid)
 
     return Solver(init, step)

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import gmath
@@ -14,7 +14,7 @@ import gmath.testing as gt
 from gmath import games as gg
 
 M, N = 4, 5
-_solve = jax.jit(lambda A: gg.solve_matrix_game(A, tol=1e-12))  # one compile per shape
+_solve = jax.jit(lambda A: gg.solve_matrix_game(A, tolerance=1e-12))  # one compile per shape
 
 
 def _value(A):
@@ -50,6 +50,13 @@ def _atol(A):
 
 
 @given(A=matrices)
+# payoffs 1e-6 apart: a small simplex pivot left the tableau's solution 6e-11 off the
+# equilibrium (gap 6e-11 > 1e-12); the basis re-solved from the data certifies gap 0
+@example(
+    A=np.array(
+        [[0, -1, -1, -1, -1], [0, -1, -1, -1, -1], [-1, 1e-6, -1, -1, -1.0], [-1, 0, -1, -1, -1]]
+    )
+)
 def test_certified_and_agrees_with_linear_programming(A):
     sol = _solve(jnp.asarray(A))
     assert bool(sol.converged)
@@ -118,7 +125,7 @@ def test_known_equilibria():
 
 @pytest.mark.parametrize("method", ["extragradient", "omwu", "rm+", "fictitious_play"])
 def test_iterative_methods_certify_biased_rps(method):
-    sol = gg.solve_matrix_game(BIASED_RPS, method=method, tol=1e-12, max_iters=20_000)
+    sol = gg.solve_matrix_game(BIASED_RPS, method=method, tolerance=1e-12, max_iterations=20_000)
     assert bool(sol.converged) and float(sol.gap) <= 1e-12
     np.testing.assert_allclose(sol.x, np.array([1, 10, 5]) / 16, atol=1e-11)
 
@@ -139,7 +146,7 @@ def test_regret_identity(method):
 def test_danskin_gradient_matches_finite_differences_of_lp():
     A = np.random.default_rng(5).normal(size=(M, N))
     grad = np.asarray(jax.jit(jax.grad(gg.matrix_game_value))(jnp.asarray(A)))
-    sol = gg.solve_matrix_game(A, tol=1e-13)
+    sol = gg.solve_matrix_game(A, tolerance=1e-13)
     np.testing.assert_allclose(grad, np.outer(sol.x, sol.y), rtol=1e-12)
     h = 1e-6
     fd = np.zeros_like(A)
@@ -153,7 +160,7 @@ def test_danskin_gradient_matches_finite_differences_of_lp():
 
 def test_batched_solve_jit_vmap_matches_loop():
     As = jax.random.normal(jax.random.key(1), (3, M, N))
-    batched = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tol=1e-12)))(As)
+    batched = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-12)))(As)
     for i in range(3):
         single = _solve(As[i])
         np.testing.assert_allclose(batched.value[i], single.value, atol=1e-13)
@@ -163,7 +170,7 @@ def test_batched_solve_jit_vmap_matches_loop():
 
 def test_float32_in_float32_out():
     A = jax.random.normal(jax.random.key(2), (M, N), jnp.float32)
-    sol = gg.solve_matrix_game(A, tol=1e-5)
+    sol = gg.solve_matrix_game(A, tolerance=1e-5)
     assert sol.x.dtype == sol.y.dtype == sol.value.dtype == sol.gap.dtype == jnp.float32
     assert float(sol.gap) < 1e-5
 
@@ -173,8 +180,10 @@ def test_float32_certificate_bounds_the_exact_value():
     float64 solve of the same float32 matrix), up to the float32 rounding of x^T A y itself;
     with the re-solved final basis the gap is at float32's rounding floor for almost all."""
     As = jax.random.normal(jax.random.key(7), (200, 20, 20), jnp.float32)
-    sol = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tol=1e-6)))(As)
-    exact = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tol=1e-12)))(As.astype(jnp.float64))
+    sol = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-6)))(As)
+    exact = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-12)))(
+        As.astype(jnp.float64)
+    )
     rounding = 40 * np.finfo(np.float32).eps * np.max(np.abs(np.asarray(As)), axis=(1, 2))
     err = np.abs(np.asarray(sol.value, np.float64) - np.asarray(exact.value))
     assert np.all(err <= np.asarray(sol.gap, np.float64) + rounding)
@@ -339,14 +348,14 @@ def test_rock_paper_scissors_converged_at_default_and_tiny_tolerance(dtype):
     A = jnp.asarray(RPS_NP, dtype)
     eps = float(jnp.finfo(dtype).eps)
     for tol in [None, 1e-8, 0.0]:
-        sol = gg.solve_matrix_game(A) if tol is None else gg.solve_matrix_game(A, tol=tol)
+        sol = gg.solve_matrix_game(A) if tol is None else gg.solve_matrix_game(A, tolerance=tol)
         # the certified gap is at the rounding level of its own evaluation, (m + n) eps max|A|
         assert float(sol.gap) <= 6 * eps
         assert bool(sol.converged)
         np.testing.assert_allclose(np.asarray(sol.x, np.float64), np.full(3, 1 / 3), atol=4 * eps)
     # an iterative method stops there too instead of running to max_iters
     sol = gg.solve_matrix_game(A + jnp.asarray(np.diag([0.3, 0.0, 0.1]), dtype), method="omwu")
-    assert bool(sol.converged) and int(sol.num_iters) < 100_000
+    assert bool(sol.converged) and int(sol.num_iterations) < 100_000
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
@@ -354,6 +363,20 @@ def test_logit_equilibrium_converged_in_both_dtypes(dtype):
     eq = gg.logit_equilibrium(jnp.asarray(A_LOGIT, dtype), temperature=0.3)
     assert bool(eq.converged)
     assert float(eq.residual) <= 100 * float(jnp.finfo(dtype).eps)
+
+
+def test_logit_equilibrium_counts_its_iterations():
+    # the mirror-descent loop stops at the first iterate within tolerance: bounding it by its own
+    # count reproduces the run exactly, and one fewer iteration is reported as such
+    eq = gg.logit_equilibrium(A_LOGIT, temperature=0.3)
+    k = int(eq.num_iterations)
+    assert bool(eq.converged) and 1 < k < 100_000
+    same = gg.logit_equilibrium(A_LOGIT, temperature=0.3, max_iterations=k)
+    assert int(same.num_iterations) == k
+    np.testing.assert_array_equal(same.x, eq.x)
+    np.testing.assert_array_equal(same.y, eq.y)
+    short = gg.logit_equilibrium(A_LOGIT, temperature=0.3, max_iterations=k - 1)
+    assert int(short.num_iterations) == k - 1
 
 
 def test_logit_temperature_validation():
@@ -373,17 +396,19 @@ def test_logit_temperature_validation():
 
 
 def test_tolerance_validation():
-    with pytest.raises(ValueError, match="tol"):
-        gg.solve_matrix_game(RPS_NP, tol=-1e-3)
-    with pytest.raises(ValueError, match="tol"):
-        gg.matrix_game_value(RPS_NP, tol=-1e-3)
-    with pytest.raises(ValueError, match="tol"):
-        gg.logit_equilibrium(RPS_NP, temperature=1.0, tol=-1.0)
-    sol = jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tol=t))(-1.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        gg.solve_matrix_game(RPS_NP, tolerance=-1e-3)
+    with pytest.raises(ValueError, match="tolerance"):
+        gg.matrix_game_value(RPS_NP, tolerance=-1e-3)
+    with pytest.raises(ValueError, match="tolerance"):
+        gg.logit_equilibrium(RPS_NP, temperature=1.0, tolerance=-1.0)
+    sol = jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tolerance=t))(-1.0)
     assert np.isnan(float(sol.value)) and not bool(sol.converged)
     with gmath.config.checks(True):
-        with pytest.raises(Exception, match="tol must be non-negative"):
-            jax.block_until_ready(jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tol=t))(-1.0))
+        with pytest.raises(Exception, match="tolerance must be non-negative"):
+            jax.block_until_ready(
+                jax.jit(lambda t: gg.solve_matrix_game(RPS_NP, tolerance=t))(-1.0)
+            )
     with pytest.raises(ValueError, match="num_steps"):
         gg.play_matrix_game(RPS_NP, num_steps=-1)
     with pytest.raises(ValueError, match="method"):

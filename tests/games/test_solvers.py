@@ -206,7 +206,7 @@ JQ = np.block([[P, BQ], [-BQ.T, Q]])
 )
 def test_quadratic_game_reaches_the_saddle(solver):
     z0 = (jnp.array([1.0, -1.0]), jnp.array([2.0, 0.0, -1.0]))
-    state, trace = gg.solve(QUAD, solver, z0, num_steps=3000, tol=1e-11)
+    state, trace = gg.solve(QUAD, solver, z0, num_steps=3000, tolerance=1e-11)
     np.testing.assert_allclose(np.concatenate(state.players), SADDLE, atol=1e-8)
     assert bool(trace.converged) and not bool(trace.diverged)
 
@@ -307,7 +307,7 @@ def test_divergence_is_reported_not_silent_nan():
     )
     assert bool(trace.diverged)
     assert all(bool(jnp.all(jnp.isfinite(u))) for u in state.players)
-    assert int(trace.num_steps) < 300
+    assert int(trace.num_iterations) < 300
 
 
 def test_pytree_players_and_n_player_game():
@@ -345,8 +345,8 @@ def test_float32_in_float32_out(name):
     solver = {
         "gda": gg.gda(),
         "extragradient": gg.extragradient(),
-        "cgd": gg.cgd(tol=1e-6),
-        "proximal_point": gg.proximal_point(tol=1e-6, inner_steps=1),
+        "cgd": gg.cgd(tolerance=1e-6),
+        "proximal_point": gg.proximal_point(tolerance=1e-6, inner_steps=1),
     }[name]
     z0 = (jnp.ones(2, jnp.float32), jnp.ones(3, jnp.float32))
     game = gg.ZeroSumGame(lambda x, y: 0.5 * x @ x + x @ BQ.astype(jnp.float32) @ y - 0.5 * y @ y)
@@ -397,11 +397,11 @@ def test_trace_gap_and_tolerance():
         gg.extragradient(learning_rate=0.2),
         (jnp.ones(2), jnp.ones(2)),
         num_steps=500,
-        tol=1e-10,
+        tolerance=1e-10,
         gap_fn=gap,
     )
     assert bool(trace.converged) and not bool(trace.diverged)
-    k = int(trace.num_steps)
+    k = int(trace.num_iterations)
     assert 0 < k < 500 and float(trace.gap[k - 1]) <= 1e-10
     assert bool(jnp.all(jnp.isnan(trace.gap[k:]))) and bool(jnp.all(jnp.isnan(trace.grad_norm[k:])))
 
@@ -414,15 +414,20 @@ def test_solve_zero_steps_returns_the_initial_state(tol):
     # reproducer: solve(game, solver, init, num_steps=0) raised IndexError (with tol)
     game = gg.ZeroSumGame(lambda x, y: x * y)
     state, trace = gg.solve(
-        game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=0, tol=tol, gap_fn=lambda x, y: x
+        game,
+        gg.gda(learning_rate=0.1),
+        (1.0, 2.0),
+        num_steps=0,
+        tolerance=tol,
+        gap_fn=lambda x, y: x,
     )
     assert (float(state.x), float(state.y)) == (1.0, 2.0)
     assert trace.grad_norm.shape == (0,) and trace.gap.shape == (0,)
-    assert int(trace.num_steps) == 0 and not bool(trace.diverged) and not bool(trace.converged)
+    assert int(trace.num_iterations) == 0 and not bool(trace.diverged) and not bool(trace.converged)
     with pytest.raises(ValueError, match="num_steps"):
         gg.solve(game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=-1)
-    with pytest.raises(ValueError, match="tol"):
-        gg.solve(game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=1, tol=-1.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        gg.solve(game, gg.gda(learning_rate=0.1), (1.0, 2.0), num_steps=1, tolerance=-1.0)
 
 
 def test_follow_the_ridge_on_singular_hessian_is_not_diverged():
@@ -430,14 +435,14 @@ def test_follow_the_ridge_on_singular_hessian_is_not_diverged():
     # correction uses pinv(H_yy) = 0 there, so one FR step is one GDA step.
     game = gg.ZeroSumGame(lambda x, y: x * y)
     state, trace = gg.solve(game, gg.follow_the_ridge(learning_rate=0.1), (1.0, 1.0), num_steps=1)
-    assert not bool(trace.diverged) and int(trace.num_steps) == 1
+    assert not bool(trace.diverged) and int(trace.num_iterations) == 1
     np.testing.assert_allclose([float(state.x), float(state.y)], [0.9, 1.1], rtol=1e-15)
     # bilinear x^T A y with d = 3: FR is GDA, spiralling out at sqrt(1 + a^2) per mode, with no
     # divergence flag while the iterates stay finite
     z0 = (jnp.ones(3), jnp.ones(3))
     fr, tr = gg.solve(BILINEAR, gg.follow_the_ridge(learning_rate=ETA), z0, num_steps=20)
     gda_state, _ = gg.solve(BILINEAR, gg.gda(learning_rate=ETA), z0, num_steps=20)
-    assert not bool(tr.diverged) and int(tr.num_steps) == 20
+    assert not bool(tr.diverged) and int(tr.num_iterations) == 20
     gt.assert_allclose(fr.players, gda_state.players, rtol=1e-12)
 
 
@@ -468,7 +473,7 @@ def test_divergence_flag_means_blow_up():
     state, trace = gg.solve(
         gg.ZeroSumGame(lambda x, y: x * y), gg.gda(learning_rate=1e100), (1.0, 1.0), num_steps=10
     )
-    assert bool(trace.diverged) and 0 < int(trace.num_steps) < 10
+    assert bool(trace.diverged) and 0 < int(trace.num_iterations) < 10
     assert np.isfinite(float(state.x)) and np.isfinite(float(state.y))
 
 
@@ -479,11 +484,11 @@ def test_traced_negative_learning_rate_is_nan_not_divergence(name):
     run = jax.jit(lambda lr: gg.solve(QUAD, make(learning_rate=lr), z0, num_steps=3))
     state, trace = run(-0.1)
     assert all(bool(jnp.all(jnp.isnan(p))) for p in state.players)
-    assert not bool(trace.diverged) and int(trace.num_steps) == 0
+    assert not bool(trace.diverged) and int(trace.num_iterations) == 0
     # rate 0: the identity step
     state, trace = run(0.0)
     gt.assert_allclose(state.players, z0, rtol=0)
-    assert not bool(trace.diverged) and int(trace.num_steps) == 3
+    assert not bool(trace.diverged) and int(trace.num_iterations) == 3
     with pytest.raises(ValueError, match="learning_rate must be non-negative"):
         make(learning_rate=-0.1)
 
@@ -493,7 +498,7 @@ def test_negative_schedule_value_and_checks_mode():
     state, trace = gg.solve(
         QUAD, gg.gda(learning_rate=lambda c: 0.1 - 0.1 * c.astype(float)), z0, num_steps=4
     )
-    assert int(trace.num_steps) == 2 and not bool(trace.diverged)  # rate < 0 from step 2 on
+    assert int(trace.num_iterations) == 2 and not bool(trace.diverged)  # rate < 0 from step 2 on
     assert bool(jnp.all(jnp.isnan(state.x)))
     assert bool(jnp.all(jnp.isfinite(trace.grad_norm[:2]))) and bool(
         jnp.all(jnp.isnan(trace.grad_norm[2:]))

@@ -147,8 +147,8 @@ def games() -> list[jax.Array]:
     assert_type(state, SolverState)
     assert_type(trace, Trace)
     decaying = gda(lambda count: jnp.where(count < 5, 0.1, 0.05))  # a schedule count -> rate
-    _, trace_gda = solve(game, decaying, state.players, num_steps=10, tol=1e-6)
-    return [value, gap, v, g, converged, qre.value, trace.grad_norm, trace_gda.num_steps]
+    _, trace_gda = solve(game, decaying, state.players, num_steps=10, tolerance=1e-6)
+    return [value, gap, v, g, converged, qre.value, trace.grad_norm, trace_gda.num_iterations]
 
 
 def strategies() -> None:
