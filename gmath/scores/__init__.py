@@ -22,6 +22,9 @@ without time (:func:`explicit_score_matching_loss`, :func:`implicit_score_matchi
 per-example Jacobian (the likelihood, the implicit loss) call the model on one example at a time
 under ``vmap``, so a model must treat the examples of a batch independently. The samplers hold
 a batch of independent chains; the probability-flow likelihood returns one value per example.
+Every sampler is a :class:`SamplerKernel` (``init(x)``, ``step(key, state, t, t_next)``, with
+its public constructor such as :func:`ddim_kernel`) run along its grid by :func:`run_sampler`;
+a new sampler is one kernel, run by the same driver.
 """
 
 from gmath._estimate import Estimate
