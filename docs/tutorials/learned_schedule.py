@@ -18,7 +18,7 @@ and shrink the variance. The schedule that removes the variance due to t puts eq
 loss on equal time steps: its gamma*(t) solves F(e^-gamma) = L (1 - t), with
 F(v) = 1/2 sum_i log((1 + v s_i^2) / (1 + SNR_min s_i^2)); we draw this equal-loss schedule next
 to the learned one (the variance due to x and eps remains). Everything runs in JAX's default float32 under one
-``jax.jit``-compiled ``lax.scan`` of Adam steps (written out: four lines).
+``jax.jit``-compiled ``lax.scan`` of Adam steps (written out by hand, a few lines).
 
 Run ``python docs/tutorials/learned_schedule.py`` (add ``--fast`` for the quick version the tests
 run).
