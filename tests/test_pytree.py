@@ -61,8 +61,8 @@ def test_every_density_family_kernel_and_record_is_covered():
 
 
 def test_no_module_registers_with_register_dataclass():
-    # A record with a leaf layout no other record shares (NoiseSchedule has no leaves) would
-    # pass the pairwise test below even under register_dataclass: scan the sources as well.
+    # A record whose leaf layout no other record shares would pass the pairwise test below even
+    # under register_dataclass: scan the sources as well.
     root = pathlib.Path(gmath.__file__).parent
     offenders = []
     for path in sorted(root.rglob("*.py")):
