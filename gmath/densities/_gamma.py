@@ -50,6 +50,8 @@ def _log_prob(x, a, b):
     )
     c = jnp.where(_valid(a, b), c, jnp.nan)
     s = jnp.where(above, b / k, b)
+    # log s from logarithms: s = b / k is subnormal (flushed to 0) for float32 k = 3e38
+    log_s = jnp.where(above, jnp.log(b) - jnp.log(k), jnp.log(b))
     finfo = jnp.finfo(x.dtype)
     # x outside (0, inf) is set below (and sanitised here, so that no gradient meets inf or 0).
     # Where t = s x leaves the normal range (s x below the smallest normal, which float32
@@ -59,7 +61,7 @@ def _log_prob(x, a, b):
     xs = jnp.where(inside, x, 1.0)
     t = s * xs
     normal = (t >= finfo.tiny) & (t <= finfo.max)
-    lt = jnp.log(jnp.where(normal, t, xs)) + jnp.where(normal, 0.0, jnp.log(s))
+    lt = jnp.log(jnp.where(normal, t, xs)) + jnp.where(normal, 0.0, log_s)
     # a > 1: k (t - 1), which cancels the rounding of t against k log t; a <= 1: t itself (no
     # rounding of t - 1 where t = bx is small)
     u = t - jnp.where(above, 1.0, 0.0)
@@ -115,23 +117,26 @@ def _log_lower_series(a, z):
 def _log_upper_fraction(a, z):
     r""":math:`\log Q(a, z) = a\log z - z - \log\Gamma(a) - \log C` with Legendre's continued
     fraction :math:`C = z + 1 - a - \frac{1(1-a)}{z + 3 - a -}\frac{2(2-a)}{z + 5 - a -}\cdots`
-    (modified Lentz, 80 steps), for the region where :math:`Q` underflows (:math:`z \gg a`)."""
+    (modified Lentz, 80 steps), for the region where :math:`Q` underflows (:math:`z \gg a`).
+    The fraction is evaluated as :math:`C/z` (each partial denominator divided by :math:`z`, each
+    numerator by :math:`z^2`), so that no :math:`1/C` is subnormal (flushed to 0: float32
+    ``Gamma(1, 3e38).log_survival(1)`` was ``+inf``)."""
     tiny = 1e-300 if z.dtype == jnp.float64 else 1e-30
-    b0 = z + 1 - a
+    b0 = (z + (1 - a)) / z
     f = jnp.where(b0 == 0, tiny, b0)
     c, d = f, jnp.zeros_like(f)
 
     def body(n, carry):
         f, c, d = carry
-        an = -n * (n - a)
-        bn = z + 2 * n + 1 - a
+        an = -(n / z) * ((n - a) / z)
+        bn = (z + (2 * n + 1 - a)) / z
         d = bn + an * d
         d = 1 / jnp.where(d == 0, tiny, d)
         c = bn + an / jnp.where(c == 0, tiny, c)
         return f * (c * d), c, d  # c d ~ 1: f c would overflow for z near the largest float
 
     f, _, _ = jax.lax.fori_loop(1, _TAIL_TERMS + 1, body, (f, c, d))
-    return a * jnp.log(z) - z - gammaln(a) - jnp.log(f)
+    return (a - 1) * jnp.log(z) - z - gammaln(a) - jnp.log(f)
 
 
 @jax.jit
@@ -154,7 +159,7 @@ def _log_survival(x, a, b):
     underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
     # x = +inf (-inf) and x < 0 (0) are constants: a and z replaced by 1 there, so that no
     # derivative of Q is taken at z = 0 or at the large-a stand-in (NaN in float32 for a = 1e8)
-    const = (x == jnp.inf) | (x < 0)
+    const = (x == jnp.inf) | (x <= 0)  # log Q(a, 0) = 0: also a constant
     a_e = jnp.where(const, 1.0, a)
     z = jnp.where(const, 1.0, z)
     tiny = (jax.lax.stop_gradient(_q(a_e, z)) < underflow) & (z > a_e + 1)
@@ -162,7 +167,7 @@ def _log_survival(x, a, b):
     p, q = gammainc_pq(a_e, jnp.where(tiny, a_e, z))
     # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
     out = jnp.where(tiny, fraction, jnp.where(p < 0.5, jnp.log1p(-p), jnp.log(q)))
-    out = jnp.where(x == jnp.inf, -jnp.inf, jnp.where(x < 0, 0.0, out))
+    out = jnp.where(x == jnp.inf, -jnp.inf, jnp.where(x <= 0, 0.0, out))
     return jnp.where(_valid(a, b), out, jnp.nan)
 
 

@@ -356,3 +356,47 @@ def _mp_gamma_q(a, x, span):
         lg = mp.loggamma(a)
         pts = [x + span * mp.mpf(i) / 40 for i in range(41)]
         return float(mp.quad(lambda t: mp.exp((a - 1) * mp.log(t) - t - lg), pts))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradients_at_the_ends_for_extreme_parameters(dtype):
+    """At x = 0 and x = +inf log_prob, cdf, log_cdf and log_survival are constants in the
+    parameters (log_prob(0) = log(rate) for concentration 1 excepted: d/drate = 1/rate), so
+    their gradients are 0, also at concentration or rate near the float32 maximum and at 1e-30
+    (float32 Gamma(3e38, 1).log_prob gradients were NaN at x = 0 and inf, its log_survival(0) and
+    Gamma(0.5, 1).log_survival(0) gradients NaN in both dtypes)."""
+    params = [(3e38, 1.0), (1.0, 3e38), (0.5, 1e-30), (1e30, 1e30), (0.5, 1.0), (2.0, 3.0)]
+    a, b = (jnp.asarray(np.array(v, dtype)) for v in zip(*params, strict=True))
+    for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
+        for x in (0.0, np.inf):
+            fn = lambda a, b, m=method, x=x: getattr(Gamma(a, b), m)(jnp.asarray(x, dtype))
+            da, db = jax.jit(jax.vmap(jax.grad(fn, argnums=(0, 1))))(a, b)
+            assert da.dtype == db.dtype == dtype
+            want_db = np.where(np.asarray(a) == 1, 1 / np.asarray(b, np.float64), 0.0)
+            if not (method == "log_prob" and x == 0.0):
+                want_db = np.zeros_like(want_db)
+            np.testing.assert_array_equal(np.asarray(da), np.zeros(len(params)))
+            # 1/3e38 is subnormal in float32, which XLA on CPU flushes to 0
+            tiny = float(np.finfo(dtype).tiny)
+            np.testing.assert_allclose(np.asarray(db, np.float64), want_db, rtol=1e-6, atol=tiny)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_prob_and_log_survival_at_concentration_or_rate_near_the_maximum(dtype):
+    """Gamma(3e38, 1).log_prob(1) overflows to -inf in float32 (-2.6e40), but its gradient is
+    finite: d/da = log(b x) - psi(a), d/db = a/b - x (was NaN, inf: b/(a - 1) is subnormal);
+    log Q(1, z) = -z and log Q(2, z) = log1p(z) - z at z near the maximum (float32
+    Gamma(1, 3e38).log_survival(1) was +inf: 1/z in the continued fraction is subnormal)."""
+    a = np.float64(np.float32(3e38))
+    da, db = jax.grad(lambda a, b: Gamma(a, b).log_prob(dtype(1.0)), argnums=(0, 1))(
+        dtype(a), dtype(1.0)
+    )
+    assert da.dtype == dtype
+    np.testing.assert_allclose(float(da), -float(sp.digamma(a)), rtol=4e-6)
+    np.testing.assert_allclose(float(db), a - 1.0, rtol=4e-6)
+    for conc, rate in ((1.0, 3e38), (2.0, 1e38), (1.0, 1e30)):
+        z = float(dtype(rate))
+        lq = jax.jit(lambda a, b: Gamma(a, b).log_survival(dtype(1.0)))(dtype(conc), dtype(rate))
+        want = -z if conc == 1.0 else np.log1p(z) - z
+        assert lq.dtype == dtype
+        np.testing.assert_allclose(float(lq), want, rtol=4 * float(np.finfo(dtype).eps))
