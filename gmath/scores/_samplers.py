@@ -79,12 +79,19 @@ def _noise_time(schedule):
     start = schedule.t_max
     if not math.isfinite(start):
         return start
-    with jax.ensure_compile_time_eval():
-        # the raw form: a custom_jvp function ignores the compile-time context under vmap
-        alpha_end = float(schedule._alpha_value(jnp.asarray(start)))
-    if alpha_end > 0:
-        return start
-    return start - _NOISE_END_OFFSET
+    vanishes = schedule.zero_terminal_snr
+    if vanishes is None:  # built from traced hyperparameters: alpha at t_max is unknowable here
+        raise ValueError(
+            f"schedule {schedule.name} was built from traced hyperparameters, so whether "
+            "alpha vanishes at t_max is unknown at trace time: build it outside the traced "
+            "function (it can still be passed in as an argument) or pass the grid's noisy end "
+            "explicitly."
+        )
+    return start - _NOISE_END_OFFSET if vanishes else start
+
+
+def _has_traced_parameters(schedule) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(schedule))
 
 
 def _check_grid(owner, schedule, times, direction):
@@ -114,7 +121,12 @@ def _check_grid(owner, schedule, times, direction):
         }[direction]
         if not monotone:
             raise ValueError(f"{owner}: times must be {words[direction]}, got {tn!r}.")
+        if _has_traced_parameters(schedule):  # alpha depends on traced hyperparameters
+            ok = jnp.all(schedule.alpha(jnp.asarray(tn, times.dtype)) > 0)
+            error_if_not(ok, f"{owner}: times must have alpha_t > 0 in schedule {schedule.name}.")
+            return ok
         with jax.ensure_compile_time_eval():
+            # the raw form: a custom_jvp function ignores the compile-time context under vmap
             alpha = np.asarray(schedule._alpha_value(jnp.asarray(tn, times.dtype)))
         if not np.all(alpha > 0):
             bad = tn[~(alpha > 0)]
