@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._estimate import Estimate
+from gmath._estimate import Estimate, mean_and_stderr
 from gmath._numerics import invert_cdf, is_array_like, log1mexp, logsumexp, promote
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._categorical import Categorical
@@ -425,10 +425,7 @@ class MixtureSameFamily(Distribution):
             raise ValueError(
                 f"entropy_estimate: num_samples must be an int >= 2, got {num_samples}."
             )
-        log_p = self.log_prob(self.sample(key, (num_samples,)))
-        value = -jnp.mean(log_p, axis=0)
-        stderr = jnp.std(log_p, axis=0, ddof=1) / jnp.sqrt(num_samples)
-        return Estimate(value=value, stderr=stderr)
+        return mean_and_stderr(-self.log_prob(self.sample(key, (num_samples,))))
 
     def __repr__(self) -> str:
         return (

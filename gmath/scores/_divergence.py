@@ -160,25 +160,3 @@ def jacobian_trace_estimate(
     values = jnp.sum(g * matvec(g), axis=-1)
     mean, stderr = mean_and_stderr(values)
     return Estimate(low_rank + mean, stderr)
-
-
-def divergence(
-    fn: Callable,
-    x,
-    *,
-    method: str = "exact",
-    key=None,
-    num_probes: int = 1,
-    probe: str = "rademacher",
-    probes=None,
-    chunk_size: int | None = None,
-):
-    """Internal shim for the module ``gmath.scores._samplers`` while it is being split (it
-    imports this name): :func:`jacobian_trace` for ``method="exact"``, else
-    :func:`jacobian_trace_estimate`. Not public; to be removed once the samplers call the two
-    functions directly."""
-    if method == "exact":
-        return jacobian_trace(fn, x, chunk_size=chunk_size)
-    return jacobian_trace_estimate(
-        key, fn, x, method=method, num_probes=num_probes, probe=probe, probes=probes
-    )

@@ -42,7 +42,7 @@ import numpy as np
 from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import check_key, promote
-from gmath.scores._divergence import divergence
+from gmath.scores._divergence import jacobian_trace, jacobian_trace_estimate
 from gmath.scores._predictions import _check_batch, _check_kind
 from gmath.scores._sampler_ddim import _ddim_kernel, _stochastic
 from gmath.scores._sampler_driver import SamplerState, scan_kernel, step_keys
@@ -892,9 +892,11 @@ def probability_flow_log_likelihood(
     def one(y, t, p):
         fn = lambda v: field(v[None], t)[0]  # the model on a batch of one example
         if divergence_method == "exact":
-            div = divergence(fn, y)
+            div = jacobian_trace(fn, y)
         else:
-            div = divergence(fn, y, method=divergence_method, num_probes=num_probes, probes=p).value
+            div = jacobian_trace_estimate(
+                None, fn, y, method=divergence_method, num_probes=num_probes, probes=p
+            ).value
         return fn(y), div
 
     def augmented(state, t):
