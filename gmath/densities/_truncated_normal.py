@@ -435,9 +435,13 @@ class TruncatedNormal(Distribution):
         \quad (a \le x \le b), \qquad
         F(x) = \frac{\Phi(z) - \Phi(\alpha)}{Z}.
 
-    :math:`\log Z` and the log-CDFs use ``log_ndtr_diff``, which takes differences in the tail
-    away from the mode (and ``erf`` for intervals around the mode), so an interval 10 or 40 standard deviations from :math:`\mu` keeps its
-    digits. The quantile solves :math:`\log\Phi(z) = \log(\Phi(\alpha) + uZ)` (or the mirrored
+    Where :math:`[a, b]` lies on one side of :math:`\mu`, ``log_prob`` and the CDFs are
+    computed in the interval's own frame, from distances to the end nearer :math:`\mu` and
+    :math:`J(\alpha, w) = \int_0^w e^{-\alpha t - t^2/2} dt` (Gauss-Legendre where the
+    log-density varies by at most 8, else the Mills ratio), so no :math:`\log\Phi(\alpha)` is
+    formed: an interval 40 standard deviations out, however narrow, keeps its digits. Intervals
+    holding :math:`\mu` use ``log_ndtr_diff``. A mass above one half is ``log1p`` of minus the
+    other side's. The quantile solves :math:`\log\Phi(z) = \log(\Phi(\alpha) + uZ)` (or the mirrored
     equation for the upper survival function, whichever side of the median the answer lies)
     with an inverse of :math:`\log\Phi` (``ndtri`` start, Newton polish in log space), so
     sampling by inverse CDF is exact in far tails. Outside :math:`[a, b]` ``log_prob`` is
