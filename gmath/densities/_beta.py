@@ -256,7 +256,23 @@ def _log_lower_tail_jvp(primals, tangents):
 def _log_cdf(x, a, b):
     r""":math:`\log I_x(a, b)`: ``log(betainc)`` where :math:`I_x` is a normal number, the
     log-space fraction (:func:`log_betainc_lower`) where it is below
-    :math:`\sqrt{\text{tiny}}` (below the switch point :math:`(a+1)/(a+b+2)`)."""
+    :math:`\sqrt{\text{tiny}}` (below the switch point :math:`(a+1)/(a+b+2)`).
+
+    At :math:`x = 0` the value is :math:`-\infty` with :math:`d/dx = +\infty` (the limit of
+    :math:`p(x)/I_x \sim a/x`; it was NaN) and zero derivatives in :math:`a, b`; below 0
+    (:math:`-\infty`) and from 1 on (0) constants with zero derivatives."""
+    # outside (0, 1) the values are constants: the formula runs at x = 1/2, a = b = 1 there
+    # (log 0 would make its derivatives NaN, and so would some parameters)
+    below = x <= 0
+    outside = below | (x >= 1)
+    at_zero = jnp.log(jnp.where(x == 0, x, 1.0))  # -inf, with derivative 1/x = +inf
+    edge = jnp.where(x == 0, at_zero, jnp.where(below, -jnp.inf, 0.0))
+    a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
+    inner = _log_cdf_positive(jnp.where(outside, 0.5, x), a, b)
+    return jnp.where(outside, edge, inner)
+
+
+def _log_cdf_positive(x, a, b):
     value = _cdf(x, a, b)
     inside = (x > 0) & (x < 1)
     lower = inside & (x <= (a + 1) / (a + b + 2)) & (value < _TAIL[x.dtype == jnp.float32])
@@ -412,13 +428,22 @@ class Beta(Distribution):
         a, b, x = self._promoted(x, "log_survival")
         # below 1/2, 1 - x would round away information about x: use log1p(-I_x) there.
         # above, log I_{1-x}(b, a) in log space where it underflows (1 - x is exact there)
+        valid = _valid(a, b)
+        # outside (0, 1) constants (0 from x <= 0 down, -inf above 1), and at x = 1 -inf with
+        # d/dx = -inf (the limit of -p(x)/(1 - I_x) ~ -b/(1 - x)); the formulas run at x = 1/2,
+        # a = b = 1 there, so that no derivative of theirs is NaN
+        outside = (x <= 0) | (x >= 1)
+        at_one = jnp.log(jnp.where(x == 1, 1 - x, 1.0))
+        edge = jnp.where(x <= 0, 0.0, jnp.where(x == 1, at_one, -jnp.inf))
+        a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
+        x = jnp.where(outside, 0.5, x)
         lower = x < 0.5
         out = jnp.where(
             lower,
             jnp.log1p(-_cdf(jnp.where(lower, x, 0.0), a, b)),
             _log_cdf(jnp.where(lower, 0.5, 1 - x), b, a),
         )
-        return jnp.where(_valid(a, b), out, jnp.nan)
+        return jnp.where(valid, jnp.where(outside, edge, out), jnp.nan)
 
     def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`I^{-1}_u(\alpha, \beta)`, with implicit derivatives."""

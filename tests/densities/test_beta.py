@@ -306,3 +306,35 @@ def test_entropy_huge_and_tiny_concentrations(dtype):
     # ulps of terms up to ~10 times |H|); float32: 16 ulps of (1 + |H|)
     tol = 1e-12 if dtype == np.float64 else 16 * float(np.finfo(dtype).eps)
     np.testing.assert_array_less(np.abs(out - ref), tol * (1 + np.abs(ref)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_cdf_and_log_survival_derivatives_at_the_ends(dtype):
+    """d/dx log I_x(a, b) = p(x)/I_x ~ a/x -> +inf as x -> 0+, so log_cdf at x = 0 has
+    derivative +inf in x (it was NaN) and 0 in a and b (the value is -inf for every a, b);
+    log_survival at x = 1 mirrors it (d/dx = -inf). Below 0 and above 1 the values are
+    constants with zero derivatives."""
+    params = [(0.5, 2.0), (1.0, 1.0), (2.0, 3.0), (1e-30, 1.0), (30.0, 0.5)]
+    a, b = (jnp.asarray(np.array(v, dtype)) for v in zip(*params, strict=True))
+
+    def grads(method, x):
+        fn = lambda x, a, b: getattr(Beta(a, b), method)(x)
+        value_and_grad = jax.vmap(jax.value_and_grad(fn, argnums=(0, 1, 2)), (None, 0, 0))
+        value, g = jax.jit(value_and_grad)(jnp.asarray(x, dtype), a, b)
+        assert value.dtype == dtype
+        return np.asarray(value), [np.asarray(v) for v in g]
+
+    n = len(params)
+    for method, x, value, dx in (
+        ("log_cdf", 0.0, -np.inf, np.inf),
+        ("log_cdf", -0.5, -np.inf, 0.0),
+        ("log_cdf", 1.5, 0.0, 0.0),
+        ("log_survival", 1.0, -np.inf, -np.inf),
+        ("log_survival", 1.5, -np.inf, 0.0),
+        ("log_survival", -0.5, 0.0, 0.0),
+    ):
+        got, (gx, ga, gb) = grads(method, x)
+        np.testing.assert_array_equal(got, np.full(n, value))
+        np.testing.assert_array_equal(gx, np.full(n, dx))
+        np.testing.assert_array_equal(ga, np.zeros(n))
+        np.testing.assert_array_equal(gb, np.zeros(n))
