@@ -104,15 +104,21 @@ def _standard(loc, scale, low, high):
 @jax.jit
 def _log_prob(loc, scale, low, high, x):
     # outside [low, high] (and at x = +-inf, where the density vanishes) -inf with a zero
-    # gradient: the formulas run at safe points there
+    # gradient: the formulas run at safe points there. The normalisers depend on the parameters
+    # only and are computed on their shape, never once per point of x.
     inside = (x >= low) & (x <= high) & jnp.isfinite(x)
     one = _is_one_sided(loc, low, high)
-    # one side of loc: the frame of _one_sided (no Phi); else log phi(z) - log sigma - log Z
-    p1 = [
-        jnp.where(one & inside, v, d)
-        for v, d in zip((loc, scale, low, high, x), _SAFE_ONE_SIDED, strict=True)
+    # one side of loc: the frame of _one_sided (no Phi), log p = -s (alpha + s/2) - log sigma
+    # - log J(alpha, omega) with s the distance of x from the near end in units of sigma
+    l1, s1, a1, b1 = [
+        jnp.where(one, v, d) for v, d in zip((loc, scale, low, high), _SAFE_ONE_SIDED, strict=False)
     ]
-    lp_one = _one_sided(*p1)[0]
+    up, alpha, omega = _frame(l1, s1, a1, b1)
+    near = jnp.where(up, a1, b1)  # finite: the end nearer loc
+    x1 = jnp.where(one & inside, x, near)
+    dist = jnp.where(up, x1 - near, near - x1) / s1
+    lp_one = -dist * (alpha + 0.5 * dist) - jnp.log(s1) - _log_j(alpha, omega)[0]
+    # straddling loc: log phi(z) - log sigma - log Z
     p2 = [
         jnp.where(one, d, v)
         for v, d in zip((loc, scale, low, high), _SAFE_STRADDLE[:4], strict=True)
@@ -165,6 +171,17 @@ def _log_j(alpha, w):
     return log_j, rel, quad
 
 
+def _frame(loc, scale, low, high):
+    r"""``(up, alpha, omega)`` of an interval on one side of :math:`\mu`: whether it lies above,
+    the distance :math:`\alpha \ge 0` of its near end from :math:`\mu` and its width
+    :math:`\omega` (``inf`` for a half-line), in units of :math:`\sigma`."""
+    up = low >= loc
+    finite = jnp.isfinite(low) & jnp.isfinite(high)
+    alpha = jnp.where(up, low - loc, loc - high) / scale
+    omega = jnp.where(finite, jnp.where(finite, high, 0.0) - jnp.where(finite, low, 0.0), 1.0)
+    return up, alpha, jnp.where(finite, omega / scale, jnp.inf)
+
+
 def _one_sided(loc, scale, low, high, x):
     r"""``(log p(x), log P(X < x), log P(X > x))`` for :math:`[a, b]` on one side of
     :math:`\mu` and :math:`a < x < b` (:math:`a \le x \le b` for ``log p``).
@@ -179,12 +196,9 @@ def _one_sided(loc, scale, low, high, x):
     :math:`[a, b]` itself, not as :math:`\Phi` at :math:`\alpha` (an interval 40 standard
     deviations out keeps every digit, at every width); narrow intervals take the ratios of
     widths :math:`s/\omega`, :math:`\rho/\omega` by one division."""
-    up = low >= loc
+    up, alpha, omega = _frame(loc, scale, low, high)
     finite_a, finite_b = jnp.isfinite(low), jnp.isfinite(high)
     finite = finite_a & finite_b
-    alpha = jnp.where(up, low - loc, loc - high) / scale
-    omega = jnp.where(finite, jnp.where(finite, high, 0.0) - jnp.where(finite, low, 0.0), 1.0)
-    omega = jnp.where(finite, omega / scale, jnp.inf)
     s = jnp.where(up, x - jnp.where(up, low, 0.0), jnp.where(up, 0.0, high) - x) / scale
     far_finite = jnp.where(up, finite_b, finite_a)
     rho = jnp.where(
@@ -247,11 +261,24 @@ def _masses(loc, scale, low, high, x):
         jnp.where(one, d, v)
         for v, d in zip((loc, scale, low, high, x), _SAFE_STRADDLE, strict=True)
     ]
-    _, lower_1, upper_1 = _one_sided(*p1)
-    alpha, beta, log_z = _standard(*p2[:4])
-    z = standardize(p2[4], p2[0], p2[1])
-    lower_2 = log_ndtr_diff(alpha, z) - log_z
-    upper_2 = log_ndtr_diff(z, beta) - log_z
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in (loc, scale, low, high, x)))
+    unused = (jnp.zeros(shape, x.dtype), jnp.zeros(shape, x.dtype))
+
+    def one_sided():
+        _, lower, upper = _one_sided(*p1)
+        return jnp.broadcast_to(lower, shape), jnp.broadcast_to(upper, shape)
+
+    def straddling():
+        alpha, beta, log_z = _standard(*p2[:4])
+        z = standardize(p2[4], p2[0], p2[1])
+        lower = log_ndtr_diff(alpha, z) - log_z
+        upper = log_ndtr_diff(z, beta) - log_z
+        return jnp.broadcast_to(lower, shape), jnp.broadcast_to(upper, shape)
+
+    # each form only where some element needs it (the one-sided frame costs a quadrature per
+    # point); under vmap both run, as selects
+    lower_1, upper_1 = jax.lax.cond(jnp.any(one), one_sided, lambda: unused)
+    lower_2, upper_2 = jax.lax.cond(jnp.all(one), lambda: unused, straddling)
     return jnp.where(one, lower_1, lower_2), jnp.where(one, upper_1, upper_2)
 
 
