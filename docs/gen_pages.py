@@ -95,6 +95,13 @@ def write_accuracy_page() -> None:
                 f"| {row['family']} | `{row['function']}` | {row['domain']} | "
                 f"{row['excess_bits']:.2f} | {row['at']} |"
             )
+    lines += [
+        "",
+        "**Subnormal float32 inputs on CPU.** XLA on CPU treats float32 subnormal numbers (below "
+        "1.18e-38) as 0 on input and output, also in `x > 0` under `jit`: float32 `x = 1e-40` is "
+        "read as `x = 0` by every density method, and results below the smallest normal float "
+        "come out as 0. This is the backend's flush-to-zero, not a formula of gmath.",
+    ]
     (DOCS / "accuracy.md").write_text("\n".join(lines) + "\n")
 
 
