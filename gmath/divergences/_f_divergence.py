@@ -19,6 +19,7 @@ from gmath.divergences._params import (
     bernoulli_log_probs,
     categorical_log_probs,
     check_pair,
+    check_same_categories,
     common_dtype,
     finish,
     params,
@@ -143,12 +144,7 @@ def _windowed_sum(p, q, g):
 
 
 def _categorical(p, q, g):
-    kp, kq = p.num_categories, q.num_categories
-    if kp != kq:
-        raise ValueError(
-            f"f_divergence: Categoricals over {kp} and {kq} categories (p and q must have "
-            "the same number of categories)."
-        )
+    check_same_categories("f_divergence", p.num_categories, q.num_categories)
     dt = common_dtype(p, q)
     lp, lq = jnp.broadcast_arrays(categorical_log_probs(p, dt), categorical_log_probs(q, dt))
     return jnp.sum(_terms(lp, lq, g), -1)

@@ -25,6 +25,7 @@ from gmath.divergences._kl_registry import kl, register_kl
 from gmath.divergences._params import (
     _binet_bregman,
     bernoulli_log_probs,
+    check_same_categories,
     common_dtype,
     expm1_minus,
     lgamma_bregman,
@@ -537,11 +538,7 @@ def _kl_categorical_categorical(p, q):
     of the log-sum-exp at the logits as given (:func:`categorical_bregman`)."""
     dt = common_dtype(p, q)
     a, b, d = pair_log_weights(p, q, dt)
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(
-            f"kl: Categoricals over {a.shape[-1]} and {b.shape[-1]} categories (p and q must "
-            "have the same number of categories)."
-        )
+    check_same_categories("kl", a.shape[-1], b.shape[-1])
     return categorical_kl_logweights(a, b, d)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "check_alpha",
     "check_distribution",
     "check_pair",
+    "check_same_categories",
     "common_dtype",
     "expm1_minus",
     "finish",
@@ -153,6 +154,15 @@ def check_pair(where: str, p, q, *, foreign: bool = False) -> tuple[int, ...]:
             f"{where}: the batch shapes of p ({type(p).__name__}, batch_shape {_batch(p)}) and q "
             f"({type(q).__name__}, batch_shape {_batch(q)}) do not broadcast."
         ) from None
+
+
+def check_same_categories(where: str, kp: int, kq: int) -> None:
+    """``ValueError`` unless two categorical laws have the same number of categories."""
+    if kp != kq:
+        raise ValueError(
+            f"{where}: Categoricals over {kp} and {kq} categories (p and q must have the same "
+            "number of categories)."
+        )
 
 
 def check_alpha(where: str, alpha, dtype) -> jax.Array:

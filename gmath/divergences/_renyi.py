@@ -47,6 +47,7 @@ from gmath.divergences._params import (
     check_alpha,
     check_distribution,
     check_pair,
+    check_same_categories,
     common_dtype,
     expm1_minus,
     finish,
@@ -389,11 +390,7 @@ def _dirichlet_pair_renyi(p, q, alpha):
 def _categorical_pair_renyi(p, q, alpha):
     dt = common_dtype(p, q)
     a, b, d = pair_log_weights(p, q, dt)
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(
-            f"renyi: Categoricals over {a.shape[-1]} and {b.shape[-1]} categories (p and q must "
-            "have the same number of categories)."
-        )
+    check_same_categories("renyi", a.shape[-1], b.shape[-1])
     return _categorical_renyi(a, b, alpha, d)
 
 
@@ -752,12 +749,7 @@ def _tv_bernoulli(p, q):
 
 
 def _tv_categorical(p, q):
-    kp, kq = p.num_categories, q.num_categories
-    if kp != kq:
-        raise ValueError(
-            f"total_variation: Categoricals over {kp} and {kq} categories (p and q must "
-            "have the same number of categories)."
-        )
+    check_same_categories("total_variation", p.num_categories, q.num_categories)
     dt = common_dtype(p, q)
     pp = jnp.exp(categorical_log_probs(p, dt))
     qq = jnp.exp(categorical_log_probs(q, dt))
