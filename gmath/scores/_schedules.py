@@ -890,9 +890,15 @@ def _linear_beta(owner, beta_min, beta_max):
     return params
 
 
+def _affine(p, low, high, t):
+    """``(p[low], p[high] - p[low])`` in the dtype of ``t``: the intercept and slope of a
+    linear function of time on [0, 1]."""
+    start = p[low]
+    return _like(start, t), _like(p[high] - start, t)
+
+
 def _linear(p, t):
-    beta_min = p["beta_min"]
-    return _like(beta_min, t), _like(p["beta_max"] - beta_min, t)
+    return _affine(p, "beta_min", "beta_max", t)
 
 
 def _linear_beta_value(p, t):
@@ -1067,8 +1073,7 @@ def _identity(t):
 
 
 def _vdm(p, t):
-    gamma_min = p["gamma_min"]
-    return _like(gamma_min, t), _like(p["gamma_max"] - gamma_min, t)
+    return _affine(p, "gamma_min", "gamma_max", t)
 
 
 def _vdm_gamma(p, t):
