@@ -225,25 +225,6 @@ def _one_sided(loc, scale, low, high, x):
     return lp, jnp.where(up, near, far), jnp.where(up, far, near)
 
 
-def _log1mexp(x):
-    r""":math:`\log(1 - e^x)` for :math:`\log\tfrac14 \le x < \log\tfrac12`... and beyond.
-
-    As :func:`gmath._numerics.log1mexp` (``log(-expm1(x))`` above :math:`\log\tfrac12`,
-    ``log1p(-exp(x))`` below), except that on :math:`[\log\tfrac14, \log\tfrac12]` it takes
-    ``log(1 - exp(x))`` (1 - e^x in [1/2, 3/4], one rounding): XLA's float64 ``log1p`` on CPU
-    (jaxlib 0.10.2) is up to 120 ulps off for arguments in [-0.415, -0.354]."""
-    small = x > _LOG_HALF
-    mid = ~small & (x >= 2 * _LOG_HALF)
-    x_small = jnp.where(small, x, _LOG_HALF)
-    x_mid = jnp.where(mid, x, _LOG_HALF)
-    x_large = jnp.where(small | mid, 3 * _LOG_HALF, x)
-    return jnp.where(
-        small,
-        jnp.log(-jnp.expm1(x_small)),
-        jnp.where(mid, jnp.log(1.0 - jnp.exp(x_mid)), jnp.log1p(-jnp.exp(x_large))),
-    )
-
-
 def _is_one_sided(loc, low, high):
     return (low >= loc) | (high <= loc)
 
@@ -293,11 +274,11 @@ def _log_mass(loc, scale, low, high, x, *, upper):
     lower, upper_mass = _masses(loc, scale, low, high, x_safe)
     this, other = (upper_mass, lower) if upper else (lower, upper_mass)
     complement = other < _LOG_HALF
-    value = jnp.where(complement, _log1mexp(jnp.where(complement, other, 2 * _LOG_HALF)), this)
-    if upper:
-        edge = jnp.where(x <= low, 0.0, -jnp.inf)
-    else:
-        edge = jnp.where(x <= low, -jnp.inf, 0.0)
+    value = jnp.where(complement, log1mexp(jnp.where(complement, other, 2 * _LOG_HALF)), this)
+    # not strictly inside: at or below the lower end where x <= low or where z rounds onto
+    # alpha (x a few ulps above low), else at or above the upper end
+    below = (x <= low) | (z <= alpha)
+    edge = jnp.where(below, 0.0, -jnp.inf) if upper else jnp.where(below, -jnp.inf, 0.0)
     return jnp.where(strictly, value, edge)
 
 

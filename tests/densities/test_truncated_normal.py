@@ -535,3 +535,17 @@ def test_narrow_and_far_intervals_against_mpmath(dtype):
             # float32) round to subnormals or to 0, which XLA on CPU flushes to
             bound = 4 * eps * (1 + cond) * abs(want) + float(np.finfo(dtype).tiny)
             assert abs(got - want) <= bound, (i, a, b, x, got, want)
+
+
+def test_cdf_a_few_ulps_inside_the_ends():
+    # x one ulp above low (or below high) standardises onto the end itself: the mass there is
+    # below the rounding of x, so cdf is 0 at the lower end and 1 at the upper, never the reverse
+    loc, scale = -3.0, 2.718281828459045
+    low = loc + 1.625 * scale
+    high = low + scale
+    p = TruncatedNormal(loc, scale, low, high)
+    above_low = np.nextafter(low, np.inf)
+    below_high = np.nextafter(high, -np.inf)
+    assert float(p.cdf(above_low)) < 1e-15 and float(p.log_survival(above_low)) > -1e-15
+    assert float(p.cdf(below_high)) > 1 - 1e-15 and float(p.log_cdf(below_high)) > -1e-15
+    assert float(p.cdf(p.icdf(0.0))) == 0.0 and float(p.cdf(p.icdf(1.0))) == 1.0

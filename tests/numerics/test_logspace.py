@@ -72,3 +72,24 @@ def test_weighted_signed_logsumexp(dtype):
     value, sign = logsumexp(a, b=-b, return_sign=True)
     assert float(sign) == -1.0
     gt.assert_allclose(value, np.asarray(ref, dtype))
+
+
+@mp.workdps(60)
+def test_log1mexp_on_the_band_where_xla_log1p_is_weak():
+    # x in [log 1/4, log 1/2] (and either side of the band's edges): log1p(-e^x) would take
+    # log1p at arguments in [-0.5, -0.25], where XLA's float64 log1p on CPU errs by up to 120 ulps
+    x = np.concatenate([np.linspace(-1.45, -0.6, 401), [np.log(0.25), np.log(0.5)]])
+    ref = np.array([float(mp.log(1 - mp.exp(mp.mpf(v)))) for v in x])
+    cond = np.abs(x * np.exp(x) / (-np.expm1(x)) / ref)  # at most about 3 on this band
+    for dtype in (jnp.float64, jnp.float32):
+        out = log1mexp(jnp.asarray(x, dtype))
+        assert out.dtype == dtype
+        eps = np.finfo(dtype).eps
+        # the float32 input is rounded: compare with the reference at the rounded input
+        xr = np.asarray(jnp.asarray(x, dtype), np.float64)
+        ref_r = np.array([float(mp.log(1 - mp.exp(mp.mpf(v)))) for v in xr])
+        err = np.abs(np.asarray(out, np.float64) - ref_r) / (np.abs(ref_r) * np.maximum(1, cond))
+        assert np.max(err) <= 4 * eps, (dtype, float(np.max(err) / eps))
+    # the gradient -e^x / (1 - e^x) across the band's edges, finite on every branch
+    g = jax.vmap(jax.grad(log1mexp))(jnp.asarray(x))
+    gt.assert_allclose(g, -np.exp(x) / -np.expm1(x), rtol=1e-14)
