@@ -30,7 +30,7 @@ __all__ = ["LocationScale"]
 
 class LocationScale:
     r"""Mixin for a record with scalar fields ``loc`` and ``scale``: their event dimensions, the
-    constraint ``scale > 0``, the standardisation :math:`z = (x - \mu)/\sigma`, and every public
+    constraints (``loc`` finite, ``scale`` positive and finite), the standardisation :math:`z = (x - \mu)/\sigma`, and every public
     method derived from the standard law's hooks.
 
     A family defines (as static methods of :math:`z` or :math:`u`, and class constants):
@@ -99,7 +99,12 @@ class LocationScale:
 
     # ------------------------------------------------------------------ machinery
     def _constraints(self):
-        return [(finite_positive(self.scale), "scale must be positive and finite.")]
+        # an infinite loc is no distribution (its log-density would be -inf everywhere, its
+        # mean inf): invalid like an infinite scale
+        return [
+            (jnp.isfinite(jnp.asarray(self.loc)), "loc must be finite."),
+            (finite_positive(self.scale), "scale must be positive and finite."),
+        ]
 
     def _standardize(self, x, method: str | None = None):
         """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype (``method``, by

@@ -241,6 +241,7 @@ class StudentT(Distribution):
     def _constraints(self):
         return [
             (jnp.asarray(self.df) > 0, "df must be positive."),
+            (jnp.isfinite(jnp.asarray(self.loc)), "loc must be finite."),
             (finite_positive(self.scale), "scale must be positive and finite."),
         ]
 

@@ -766,6 +766,13 @@ class FamilyRow:
     passed (``logits`` or ``probs``; the strategy draws which). ``build`` maps the drawn values
     (and the strategy's options) to the constructor's keyword arguments (default: as drawn).
     ``options`` are the strategy's default options (``dim``, ``num_categories``...).
+
+    The oracle columns: ``scipy`` maps a record (float64 parameters) to its float64 reference
+    law, a frozen ``scipy.stats`` distribution or an object with the same methods (``logpdf``
+    or ``logpmf``, ``cdf``, ``logcdf``, ``logsf``, ``ppf``, ``entropy``, ``mean``, ``var``) for
+    the laws scipy has no batched form of; ``methods`` names the methods the family defines
+    beyond ``log_prob``, ``prob``, ``sample`` and the moments (``"score"``, ``"cdf"`` for all
+    three CDF methods, ``"icdf"``).
     """
 
     strategy: str
@@ -775,6 +782,13 @@ class FamilyRow:
     alternatives: tuple[tuple[str, ...], ...] = ()
     build: Callable[..., dict[str, Any]] | None = None
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    scipy: Callable[[Any], Any] | None = None
+    methods: tuple[str, ...] = ("score", "cdf", "icdf")
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the support is discrete (a pmf: no score, no CDF methods here)."""
+        return self.support in _DISCRETE
 
     @property
     def cls(self):
@@ -932,6 +946,181 @@ def _drop_options(v, *, dtype, **options):
     return v
 
 
+# ---------------------------------------------------------------------------- the oracles
+_DISCRETE = ("binary", "counts", "categories")
+_NO_CDF: tuple[str, ...] = ()
+
+
+def _ss():
+    import scipy.stats  # type: ignore[import-untyped]
+
+    return scipy.stats
+
+
+def _np(*values):
+    return [np.asarray(v, np.float64) for v in values]
+
+
+class _Stacked:
+    """A batch of scipy laws, one per member of a record's (flat) batch: each method evaluates
+    member ``b`` at ``x[..., b, :]`` (the event axes after the batch axis) and stacks."""
+
+    def __init__(self, laws, event_ndims: int):
+        self.laws, self.event_ndims = laws, event_ndims
+
+    def _at(self, name, x=None):
+        if x is None:
+            return np.stack([np.asarray(self._moment(law, name)) for law in self.laws])
+        axis = np.ndim(x) - self.event_ndims - 1
+        parts = [getattr(law, name)(np.take(x, b, axis=axis)) for b, law in enumerate(self.laws)]
+        return np.stack([np.asarray(v) for v in parts], axis=axis)
+
+    @staticmethod
+    def _moment(law, name):
+        if name == "var" and not hasattr(law, "var"):  # scipy's multivariate normal
+            return np.diag(law.cov)
+        value = getattr(law, name)
+        return value() if callable(value) else value
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *x: self._at(name, *x)
+
+
+class _NormalMixture:
+    r"""A batch of univariate mixtures of normals (``MixtureSameFamily`` of ``Normal``): the law
+    by its definition, :math:`p = \sum_k w_k \phi((x - \mu_k)/\sigma_k)/\sigma_k` with
+    log-sum-exp, the CDF as the weighted sum of the components' (McLachlan and Peel 2000, ch. 1),
+    the quantile by bisection of that CDF."""
+
+    def __init__(self, logits, loc, scale):
+        w = np.exp(logits - logits.max(-1, keepdims=True))
+        self.w = w / w.sum(-1, keepdims=True)
+        self.loc, self.scale = loc, scale
+
+    def _parts(self, name, x):
+        return getattr(_ss().norm(self.loc, self.scale), name)(np.asarray(x)[..., None])
+
+    def logpdf(self, x):
+        from scipy.special import logsumexp  # type: ignore[import-untyped]
+
+        return logsumexp(self._parts("logpdf", x) + np.log(self.w), axis=-1)
+
+    def pdf(self, x):
+        return np.exp(self.logpdf(x))
+
+    def cdf(self, x):
+        return np.sum(self.w * self._parts("cdf", x), -1)
+
+    def logcdf(self, x):
+        from scipy.special import logsumexp
+
+        return logsumexp(self._parts("logcdf", x) + np.log(self.w), axis=-1)
+
+    def logsf(self, x):
+        from scipy.special import logsumexp
+
+        return logsumexp(self._parts("logsf", x) + np.log(self.w), axis=-1)
+
+    def ppf(self, u):
+        u = np.asarray(u, np.float64)
+        lo = np.broadcast_to(np.min(self.loc - 40 * self.scale, -1), u.shape).copy()
+        hi = np.broadcast_to(np.max(self.loc + 40 * self.scale, -1), u.shape).copy()
+        for _ in range(200):  # bisection to the float64 spacing
+            mid = 0.5 * (lo + hi)
+            below = self.cdf(mid) < u
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    def mean(self):
+        return np.sum(self.w * self.loc, -1)
+
+    def var(self):
+        second = np.sum(self.w * (self.scale**2 + self.loc**2), -1)
+        return second - self.mean() ** 2
+
+
+def _categorical_oracle(p):
+    probs = np.asarray(p.probs_parameter(), np.float64)
+    k = probs.shape[-1]
+    laws = [_ss().rv_discrete(values=(np.arange(k), row / row.sum())) for row in probs]
+    return _Stacked(laws, 0)
+
+
+def _multivariate_normal_oracle(p):
+    loc = np.broadcast_to(np.asarray(p.loc, np.float64), p.batch_shape + p.event_shape)
+    cov = np.broadcast_to(np.asarray(p.covariance(), np.float64), loc.shape + p.event_shape[-1:])
+    laws = [_ss().multivariate_normal(m, c) for m, c in zip(loc, cov, strict=True)]
+    return _Stacked(laws, 1)
+
+
+class _Dirichlet:
+    """scipy's Dirichlet with points on the last axis (scipy reads them on the first)."""
+
+    def __init__(self, alpha):
+        self.law = _ss().dirichlet(alpha)
+
+    def logpdf(self, x):
+        return self.law.logpdf(np.moveaxis(np.asarray(x), -1, 0))
+
+    def __getattr__(self, name):
+        return getattr(self.law, name)
+
+
+def _dirichlet_oracle(p):
+    return _Stacked([_Dirichlet(a) for a in np.asarray(p.concentration, np.float64)], 1)
+
+
+def _mixture_oracle(p):
+    c = p.components
+    return _NormalMixture(*_np(p.mixture_logits, c.loc, c.scale))
+
+
+def _truncated_normal_oracle(p):
+    loc, scale, low, high = _np(p.loc, p.scale, p.low, p.high)
+    return _ss().truncnorm((low - loc) / scale, (high - loc) / scale, loc, scale)
+
+
+_SCIPY: dict[str, Callable[[Any], Any]] = {
+    "Normal": lambda p: _ss().norm(*_np(p.loc, p.scale)),
+    "LogNormal": lambda p: _ss().lognorm(*_np(p.scale), scale=np.exp(_np(p.loc)[0])),
+    "Cauchy": lambda p: _ss().cauchy(*_np(p.loc, p.scale)),
+    "Laplace": lambda p: _ss().laplace(*_np(p.loc, p.scale)),
+    "Logistic": lambda p: _ss().logistic(*_np(p.loc, p.scale)),
+    "Gumbel": lambda p: _ss().gumbel_r(*_np(p.loc, p.scale)),
+    "HalfNormal": lambda p: _ss().halfnorm(scale=_np(p.scale)[0]),
+    "TruncatedNormal": _truncated_normal_oracle,
+    "StudentT": lambda p: _ss().t(*_np(p.df, p.loc, p.scale)),
+    "Exponential": lambda p: _ss().expon(scale=1 / _np(p.rate)[0]),
+    "Gamma": lambda p: _ss().gamma(_np(p.concentration)[0], scale=1 / _np(p.rate)[0]),
+    "Beta": lambda p: _ss().beta(*_np(p.concentration1, p.concentration0)),
+    "Uniform": lambda p: _ss().uniform(_np(p.low)[0], _np(p.high)[0] - _np(p.low)[0]),
+    "VonMises": lambda p: _ss().vonmises(_np(p.concentration)[0], loc=_np(p.loc)[0]),
+    "Bernoulli": lambda p: _ss().bernoulli(*_np(p.probs_parameter())),
+    "Geometric": lambda p: _ss().nbinom(1, *_np(p.probs_parameter())),
+    "Binomial": lambda p: _ss().binom(*_np(p.total_count, p.probs_parameter())),
+    "Poisson": lambda p: _ss().poisson(*_np(p.rate)),
+    "Categorical": _categorical_oracle,
+    "MultivariateNormal": _multivariate_normal_oracle,
+    "MultivariateNormalDiag": _multivariate_normal_oracle,
+    "LowRankMultivariateNormal": _multivariate_normal_oracle,
+    "Dirichlet": _dirichlet_oracle,
+    "MixtureSameFamily": _mixture_oracle,
+}
+_METHODS: dict[str, tuple[str, ...]] = {
+    "Bernoulli": _NO_CDF,
+    "Geometric": _NO_CDF,
+    "Binomial": _NO_CDF,
+    "Poisson": _NO_CDF,
+    "Categorical": _NO_CDF,
+    "MultivariateNormal": ("score",),
+    "MultivariateNormalDiag": ("score",),
+    "LowRankMultivariateNormal": ("score",),
+    "Dirichlet": ("score",),
+}
+
+
 _LOC = Param("loc", -10.0, 10.0)
 _SCALE = Param("scale", 0.1, 10.0, "log")
 _LOGITS_PROBS = (("logits",), ("probs",))
@@ -1084,6 +1273,12 @@ FAMILY_TABLE: tuple[FamilyRow, ...] = (
     ),
 )
 
+FAMILY_TABLE = tuple(
+    dataclasses.replace(
+        row, scipy=_SCIPY[row.family], methods=_METHODS.get(row.family, row.methods)
+    )
+    for row in FAMILY_TABLE
+)
 _ROWS = {row.strategy: row for row in FAMILY_TABLE}
 
 
