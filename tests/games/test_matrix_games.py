@@ -180,10 +180,12 @@ def test_float32_certificate_bounds_the_exact_value():
     float64 solve of the same float32 matrix), up to the float32 rounding of x^T A y itself;
     with the re-solved final basis the gap is at float32's rounding floor for almost all."""
     As = jax.random.normal(jax.random.key(7), (200, 20, 20), jnp.float32)
-    sol = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-6)))(As)
-    exact = jax.jit(jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-12)))(
-        As.astype(jnp.float64)
-    )
+    sol, exact = jax.jit(  # both solves in one compile
+        lambda B: (
+            jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-6))(B),
+            jax.vmap(lambda A: gg.solve_matrix_game(A, tolerance=1e-12))(B.astype(jnp.float64)),
+        )
+    )(As)
     rounding = 40 * np.finfo(np.float32).eps * np.max(np.abs(np.asarray(As)), axis=(1, 2))
     err = np.abs(np.asarray(sol.value, np.float64) - np.asarray(exact.value))
     assert np.all(err <= np.asarray(sol.gap, np.float64) + rounding)
@@ -283,16 +285,21 @@ def test_closed_over_matrix_under_jit():
     # reproducer: jax.jit(lambda: gg.solve_matrix_game(A))() raised TracerBoolConversionError
     # (A as a jit argument and under vmap: test_batched_solve_jit_vmap_matches_loop and
     # test_logit_equilibrium_vmap)
-    sol = jax.jit(lambda: gg.solve_matrix_game(jnp.asarray(RPS_NP)))()
-    np.testing.assert_allclose(sol.x, np.full(3, 1 / 3), atol=1e-15)
     A = RPS_NP
-    np.testing.assert_allclose(
-        float(jax.jit(lambda: gg.solve_matrix_game(A).value)()), 0, atol=1e-15
-    )
-    np.testing.assert_allclose(float(jax.jit(lambda: gg.matrix_game_value(A))()), 0.0, atol=1e-15)
-    eq = jax.jit(lambda: gg.logit_equilibrium(A, temperature=0.5))()
+    # every entry point closing over the matrix, in one jitted function (one compile)
+    sol, value, game_value, eq, (xs, ys) = jax.jit(
+        lambda: (
+            gg.solve_matrix_game(jnp.asarray(RPS_NP)),
+            gg.solve_matrix_game(A).value,
+            gg.matrix_game_value(A),
+            gg.logit_equilibrium(A, temperature=0.5),
+            gg.play_matrix_game(A, num_steps=3),
+        )
+    )()
+    np.testing.assert_allclose(sol.x, np.full(3, 1 / 3), atol=1e-15)
+    np.testing.assert_allclose(float(value), 0, atol=1e-15)
+    np.testing.assert_allclose(float(game_value), 0.0, atol=1e-15)
     np.testing.assert_allclose(eq.x, np.full(3, 1 / 3), atol=1e-15)  # symmetric game
-    xs, ys = jax.jit(lambda: gg.play_matrix_game(A, num_steps=3))()
     np.testing.assert_allclose(xs, np.full((3, 3), 1 / 3), atol=1e-15)  # uniform is a rest point
 
 
