@@ -24,6 +24,7 @@ from gmath.divergences._gaussian import GAUSSIAN_CLASSES, as_gaussian, gaussian_
 from gmath.divergences._kl_registry import kl, register_kl
 from gmath.divergences._params import (
     _binet_bregman,
+    _ratio,
     bernoulli_log_probs,
     check_same_categories,
     common_dtype,
@@ -105,15 +106,132 @@ def _kl_cauchy_cauchy(p, q):
     return jnp.log1p(((sp - sq) ** 2 + (mp - mq) ** 2) / (4 * sp * sq))
 
 
+def _bessel_ratio_derivatives(r, a):
+    r"""First and second derivatives of :math:`A_1 = I_1/I_0` at :math:`r \ge 0`, from the
+    Riccati equation :math:`A_1' = 1 - A_1/r - A_1^2`, :math:`A_1'' = -A_1'/r + A_1/r^2 -
+    2A_1A_1'` (DLMF 10.29.2), with the Maclaurin series below :math:`r = 0.01` and the
+    asymptotic series of :math:`A_1 \sim 1 - 1/(2r) - 1/(8r^2) - 1/(8r^3) - 25/(128r^4)`
+    (DLMF 10.40.1) at large r, where the Riccati form cancels. ``a``: :math:`A_1(r)`."""
+    big_at = 1e3 if r.dtype == jnp.float64 else 30.0
+    small, big = r < 0.01, r > big_at
+    rm = jnp.where(small | big, 1.0, r)
+    d1 = 1 - a / rm - a * a
+    d2 = -d1 / rm + a / (rm * rm) - 2 * a * d1
+    x = jnp.where(small, r, 0.0)
+    x2 = x * x
+    d1_s = 0.5 + x2 * (-3 / 16 + x2 * (5 / 96 - x2 * 77 / 6144))
+    d2_s = x * (-3 / 8 + x2 * (5 / 24 - x2 * 77 / 1024))
+    y = 1 / jnp.where(big, r, 1.0)
+    d1_b = y * y * (0.5 + y * (0.25 + y * (3 / 8 + y * 25 / 32)))
+    d2_b = -(y**3) * (1 + y * (0.75 + y * (1.5 + y * 125 / 32)))
+    return jnp.where(small, d1_s, jnp.where(big, d1_b, d1)), jnp.where(
+        small, d2_s, jnp.where(big, d2_b, d2)
+    )
+
+
+@jax.custom_jvp
+def _log_i0e_ratio(r):
+    r"""``(log i0e(r), I_1(r)/I_0(r))`` at :math:`r \ge 0`, differentiated through the
+    recurrences :math:`(\log I_0 - r)' = A_1 - 1` and :func:`_bessel_ratio_derivatives`: no
+    further Bessel function in the derivatives of any order (and a small trace to compile)."""
+    i0 = i0e(r)
+    return jnp.log(i0), i1e(r) / i0
+
+
+@_log_i0e_ratio.defjvp
+def _log_i0e_ratio_jvp(primals, tangents):
+    (r,), (dr,) = primals, tangents
+    h, a = _log_i0e_ratio(r)
+    a1, _ = _bessel_ratio_derivatives(r, a)
+    return (h, a), ((a - 1) * dr, a1 * dr)
+
+
+@jax.custom_jvp
+def _hypot(x, y):
+    r""":math:`\sqrt{x^2 + y^2}` with the derivative :math:`(x\,dx + y\,dy)/r` as
+    :math:`(x/r)dx + (y/r)dy` (``jnp.hypot``'s is NaN at float32 arguments near 1e-30); 0 at
+    the origin."""
+    return jnp.hypot(x, y)
+
+
+@_hypot.defjvp
+def _hypot_jvp(primals, tangents):
+    (x, y), (dx, dy) = primals, tangents
+    r = _hypot(x, y)
+    pos = r > 0
+    rs = jnp.where(pos, r, 1.0)
+    return r, jnp.where(pos, x / rs * dx + y / rs * dy, 0.0)
+
+
+def von_mises_natural(mp, kp, mq, kq):
+    r"""Natural parameters :math:`\theta = \kappa(\cos\mu, \sin\mu)` of two VonMises laws
+    (last axis) and :math:`\theta_p - \theta_q` from exact differences of the parameters,
+    :math:`(\kappa_p - \kappa_q)\cos\mu_p - 2\kappa_q\sin\frac{\mu_p + \mu_q}2
+    \sin\frac{\mu_p - \mu_q}2` (and the sine likewise): exactly 0 for identical laws, with
+    its derivatives, and relatively accurate for nearby ones."""
+    half, mid = 0.5 * (mp - mq), 0.5 * (mp + mq)
+    dk, sh = kp - kq, 2 * kq * jnp.sin(half)
+    cp, sp = jnp.cos(mp), jnp.sin(mp)
+    theta_p = jnp.stack([kp * cp, kp * sp], -1)
+    theta_q = jnp.stack([kq * jnp.cos(mq), kq * jnp.sin(mq)], -1)
+    delta = jnp.stack([dk * cp - sh * jnp.sin(mid), dk * sp + sh * jnp.cos(mid)], -1)
+    return theta_p, theta_q, delta
+
+
+def von_mises_bregman(theta, d):
+    r""":math:`KL(p_\theta \| p_{\theta + d})` for VonMises laws of natural parameters
+    :math:`\theta = \kappa(\cos\mu, \sin\mu)` (last axis), the Bregman divergence of
+    :math:`A(\theta) = \log 2\pi I_0(|\theta|)`. With :math:`r = |\theta|`,
+    :math:`v = \theta + d`, :math:`s = |v| - r = (2\theta + d)\cdot d / (r + |v|)`,
+    :math:`h = \log I_0 - r` (``log i0e``, :math:`h' = A_1 - 1`) and :math:`A_1 = I_1/I_0`,
+
+    .. math::
+        KL = [h(|v|) - h(r) - h'(r)s] + A_1(r)(|v| - \hat\theta\cdot v),
+
+    the radial Bregman term of the log-Bessel function (no term of size :math:`r`) and the
+    angular one, :math:`|v| - \hat\theta\cdot v = v_\perp^2/(|v| + \hat\theta\cdot v) \ge 0`:
+    both vanish exactly, with their first derivatives, at :math:`d = 0`."""
+    t1, t2 = theta[..., 0], theta[..., 1]
+    d1, d2 = d[..., 0], d[..., 1]
+    r = _hypot(t1, t2)
+    rv = _hypot(t1 + d1, t2 + d2)
+    pos = r > 0
+    rs = jnp.where(pos, r, 1.0)
+    # quotients through _ratio: no 1/r^2 in the derivatives (overflows for tiny concentrations)
+    u1, u2 = jnp.where(pos, _ratio(t1, rs), 1.0), jnp.where(pos, _ratio(t2, rs), 0.0)
+    both = r + rv
+    both_s = jnp.where(both > 0, both, 1.0)
+    s = _ratio(2 * t1 + d1, both_s) * d1 + _ratio(2 * t2 + d2, both_s) * d2
+    par = r + (u1 * d1 + u2 * d2)
+    perp = u1 * d2 - u2 * d1
+    den = jnp.where(par > 0, rv + par, 1.0)
+    angular = jnp.where(par > 0, perp * _ratio(perp, den), rv - par)
+    # the radial term by its Taylor series for small s (relative to max(r, 1)), where the
+    # difference cancels; always there at d = 0 (s = 0), so that the first derivatives vanish
+    # exactly and the second are the Fisher information
+    log_i0_r, ratio = _log_i0e_ratio(r)
+    tau = 1e-4 if r.dtype == jnp.float64 else 1e-2
+    near = jnp.abs(s) <= tau * jnp.maximum(r, 1.0)
+    sn, sf = jnp.where(near, s, 0.0), jnp.where(near, 0.0, s)
+    a1, a2 = _bessel_ratio_derivatives(r, ratio)
+    series = sn * sn * (0.5 * a1 + sn * a2 / 6)
+    direct = _log_i0e_ratio(r + sf)[0] - log_i0_r - (ratio - 1) * sf
+    radial = jnp.where(near, series, direct)
+    return nonnegative(radial + ratio * angular)
+
+
 @register_kl(gd.VonMises, gd.VonMises)
 def _kl_vonmises_vonmises(p, q):
     r""":math:`\log\frac{I_0(\kappa_q)}{I_0(\kappa_p)} + A(\kappa_p)(\kappa_p - \kappa_q
-    \cos(\mu_p - \mu_q))`, :math:`A = I_1/I_0`."""
+    \cos(\mu_p - \mu_q))`, :math:`A = I_1/I_0`, as the Bregman divergence of the
+    log-normaliser (:func:`von_mises_bregman`) from the exact difference of the natural
+    parameters (:func:`von_mises_natural`): exactly 0 with a zero gradient between identical
+    laws, no cancellation of terms of size :math:`\kappa`."""
     dt = common_dtype(p, q)
     mp, kp, mq, kq = params(dt, p.loc, p.concentration, q.loc, q.concentration)
-    log_i0 = lambda k: jnp.log(i0e(k)) + k
-    ratio = i1e(kp) / i0e(kp)
-    return log_i0(kq) - log_i0(kp) + ratio * (kp - kq * jnp.cos(mp - mq))
+    mp, kp, mq, kq = jnp.broadcast_arrays(mp, kp, mq, kq)
+    theta_p, _, delta = von_mises_natural(mp, kp, mq, kq)
+    return von_mises_bregman(theta_p, -delta)
 
 
 @register_kl(gd.Uniform, gd.Uniform)
@@ -593,13 +711,15 @@ def geometric_bregman(log_fail, delta, target=None) -> jax.Array:
     ``target``: :math:`\log(1 - q)` itself when known exactly (used for distant laws)."""
     f = log_fail
     p = -jnp.expm1(f)
-    w = jnp.exp(f) / p
+    fail = jnp.exp(f)
     small = jnp.abs(delta) < 1
     ds = jnp.where(small, delta, 0.0)
     dl = jnp.where(small, 0.0, delta)
     fail_q = jnp.exp(f + dl if target is None else jnp.where(small, 0.0, target))
-    x = jnp.where(small, -w * jnp.expm1(ds), (jnp.exp(f) - fail_q) / p)
-    tail = jnp.where(small, w * _expm1_minus(ds), (fail_q - jnp.exp(f) * (1 + dl)) / p)
+    # every quotient by p through _ratio: its derivative has no 1/p^2, which overflows float32
+    # at p = 1e-30 (an inf times the zero derivative of the terms at identical laws was NaN)
+    x = _ratio(jnp.where(small, -fail * jnp.expm1(ds), fail - fail_q), p)
+    tail = _ratio(jnp.where(small, fail * _expm1_minus(ds), fail_q - fail * (1 + dl)), p)
     return nonnegative(-log1p_minus(x) + tail)
 
 

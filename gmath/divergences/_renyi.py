@@ -21,7 +21,6 @@ from jax.typing import ArrayLike
 import gmath.densities as gd
 from gmath._numerics import betainc, float_dtype, gammaincc, matmul, ndtr
 from gmath.densities import Distribution
-from gmath.divergences._exponential_family import exponential_family_renyi
 from gmath.divergences._gaussian import (
     GAUSSIAN_CLASSES,
     _bcast_batch,
@@ -38,6 +37,8 @@ from gmath.divergences._kl import (
     log_mass_outside,
     pair_log_weights,
     poisson_bregman,
+    von_mises_bregman,
+    von_mises_natural,
 )
 from gmath.divergences._kl_registry import has_kl, kl
 from gmath.divergences._params import (
@@ -442,10 +443,19 @@ def _gaussian_renyi(p, q, alpha):
         raise ValueError(
             f"renyi: multivariate normals of different dimensions {gp.dim} and {gq.dim}."
         )
+    delta = gp.loc - gq.loc
     if {gp.kind, gq.kind} <= {"tril", "diag"}:
         # Lambda_p - Lambda_q = A^T E + E^T B, A = L_p^-1, B = L_q^-1, E = A - B =
-        # -A (L_p - L_q) B: from the exact difference of the factors
+        # -A (L_p - L_q) B: from the exact difference of the factors. The coordinates are first
+        # divided by a power of 2 near the geometric mean of q's scales (exact; the divergence is
+        # invariant): the precisions stay finite for laws of scale 1e-30 in float32.
         lp, lq = _bcast_batch(_tril(gp), _tril(gq), 2, 2)
+        log_scale = jnp.mean(jnp.log2(jnp.diagonal(lq, axis1=-2, axis2=-1)), -1)
+        scale = jax.lax.stop_gradient(
+            jnp.exp2(jnp.round(jnp.where(jnp.isfinite(log_scale), log_scale, 0.0)))
+        )
+        lp, lq = lp / scale[..., None, None], lq / scale[..., None, None]
+        delta = delta / scale[..., None]
         eye = jnp.broadcast_to(jnp.eye(gp.dim, dtype=dt), lp.shape)
         inv_p = jax.lax.linalg.triangular_solve(lp, eye, left_side=True, lower=True)
         inv_q = jax.lax.linalg.triangular_solve(lq, eye, left_side=True, lower=True)
@@ -456,7 +466,6 @@ def _gaussian_renyi(p, q, alpha):
     else:
         lam_p, lam_q = _precision(gp), _precision(gq)
         lam_d = None
-    delta = gp.loc - gq.loc
     batch = jnp.broadcast_shapes(alpha.shape, lam_p.shape[:-2], lam_q.shape[:-2], delta.shape[:-1])
     a = jnp.where((alpha == 1) | jnp.isnan(alpha), 0.5, alpha)
     a = jnp.broadcast_to(a, batch)
@@ -508,8 +517,23 @@ def _gaussians_renyi(p, q, alpha):
 
 
 def _von_mises_renyi(p, q, alpha):
-    """VonMises: the log-normaliser form (:func:`exponential_family_renyi`)."""
-    return nonnegative(exponential_family_renyi(p, q, alpha))
+    r"""VonMises by the Bregman route (:func:`_bregman_renyi`) in the natural parameters
+    :math:`\kappa(\cos\mu, \sin\mu)`, with :func:`von_mises_bregman` and the exact
+    difference of :func:`von_mises_natural`: exactly 0 between identical laws, with the formula's
+    derivatives (the gradient exactly 0 there, the Hessian :math:`\alpha` times the Fisher
+    information), and no division by :math:`\alpha - 1`."""
+    dt = common_dtype(p, q)
+    mp, kp, mq, kq = params(dt, p.loc, p.concentration, q.loc, q.concentration)
+    alpha, (mp, kp, mq, kq) = _broadcast(alpha, mp, kp, mq, kq)
+    theta_p, theta_q, delta = von_mises_natural(mp, kp, mq, kq)
+    return _bregman_renyi(
+        lambda t, d, y: von_mises_bregman(t[0], d[0]),
+        (theta_q,),
+        (delta,),
+        alpha,
+        event_ndims=1,
+        t1=(theta_p,),
+    )
 
 
 for _pair, _fn in (

@@ -30,7 +30,6 @@ from _edges import EdgeGroup, assert_edges, count_edge_cases
 
 MP_DPS = 80
 F64 = {"float64": 0.0}
-BOTH_EXACT = {"float64": 0.0, "float32": 0.0}
 
 
 def _f32(x):
@@ -83,7 +82,6 @@ _TV = {
     "Binomial",
 }
 _EXACT_F = {"Bernoulli", "BernoulliLogits", "Categorical", "CategoricalProbs", "Binomial"}
-_NO_KL = {"VonMises"}  # VonMises: KL closed form, Renyi by the log-normaliser
 
 
 def _split(fam, args):
@@ -95,38 +93,34 @@ def _record(fam, prm):
     return FAMILIES[fam][0](*prm)
 
 
-def _all_divergences(fam, p, q):
-    """Every closed-form divergence of the pair, as a vector (identical-law groups)."""
-    # one trace for the seven orders; bhattacharyya and chi_squared are renyi at 1/2 and 2
-    # (tests/divergences/test_renyi.py checks them at degenerate laws)
-    out = [gv.renyi(p, q, jnp.asarray(ALPHAS)), gv.hellinger_squared(p, q)]
-    if fam not in _NO_KL:
-        out.append(gv.kl(p, q))
-    if fam in _TV:
-        out.append(gv.total_variation(p, q))
-    if fam in _EXACT_F:
-        for g in (gv.generators.kl_forward, gv.generators.squared_hellinger):
-            out.append(gv.f_divergence(p, q, g))
-    return jnp.concatenate([jnp.ravel(jnp.asarray(v)) for v in out])
+def _identical_fn(fam, grad):
+    """``fn(flag, *prm)``: max of |every divergence| between two records of parameters ``prm``
+    and, where ``flag`` is 1 (and ``grad``), of |their gradients in p's parameters|. The values
+    of renyi, hellinger_squared and kl come from the forward pass of the gradient (one trace per
+    family and dtype: the cases with and without a gradient share it)."""
 
+    def smooth(prm, *u):
+        p, q = _record(fam, u), _record(fam, prm)
+        out = [gv.renyi(p, q, jnp.asarray(ALPHAS)), gv.hellinger_squared(p, q), gv.kl(p, q)]
+        vec = jnp.concatenate([jnp.ravel(jnp.asarray(v)) for v in out])
+        return jnp.sum(vec), vec
 
-def _identical_value(fam):
-    def fn(*prm):
-        p = _record(fam, prm)
-        return jnp.max(jnp.abs(_all_divergences(fam, p, _record(fam, prm))))
-
-    return fn
-
-
-def _identical_grad(fam):
-    def smooth(p, q):
-        out = jnp.sum(gv.renyi(p, q, jnp.asarray(ALPHAS))) + gv.hellinger_squared(p, q)
-        return out if fam in _NO_KL else out + gv.kl(p, q)
-
-    def fn(*prm):
-        argnums = tuple(range(len(prm)))
-        g = jax.grad(lambda *u: smooth(_record(fam, u), _record(fam, prm)), argnums=argnums)(*prm)
-        return jnp.max(jnp.abs(jnp.stack(g)))
+    def fn(flag, *prm):
+        argnums = tuple(range(1, len(prm) + 1))
+        if grad:
+            (_, vec), g = jax.value_and_grad(smooth, argnums=argnums, has_aux=True)(prm, *prm)
+            grad_max = jnp.max(jnp.abs(jnp.stack(g)))
+        else:
+            _, vec = smooth(prm, *prm)
+        p, q = _record(fam, prm), _record(fam, prm)
+        out = [vec]
+        if fam in _TV:
+            out.append(gv.total_variation(p, q))
+        if fam in _EXACT_F:
+            for gen in (gv.generators.kl_forward, gv.generators.squared_hellinger):
+                out.append(gv.f_divergence(p, q, gen))
+        value = jnp.max(jnp.abs(jnp.concatenate([jnp.ravel(jnp.asarray(v)) for v in out])))
+        return jnp.where(flag > 0, jnp.maximum(value, grad_max), value) if grad else value
 
     return fn
 
@@ -193,13 +187,10 @@ _GRAD_PARAMS = {  # where the gradient exists (interior of the parameter space, 
 }
 
 
-def _identical_both(fam):
-    """Values and gradients in one trace: max of |divergences| and |gradients|."""
-    value, grad = _identical_value(fam), _identical_grad(fam)
-    return lambda *prm: jnp.maximum(value(*prm), grad(*prm))
-
-
 def _identical_groups():
+    """One group per family and dtype (one trace): values at every case, and gradients too at
+    the cases of ``_GRAD_PARAMS`` (flag 1; all cases where no ``_GRAD_PARAMS`` entry), none for
+    the families of ``_GRAD_SKIP``; float64 adds its own limits (``_IDENTICAL_F64``)."""
     groups = []
     for fam, cases in _IDENTICAL.items():
         cases = [tuple(_f32(v) for v in c) for c in cases]
@@ -208,37 +199,11 @@ def _identical_groups():
         else:
             both = [tuple(_f32(v) for v in c) for c in _GRAD_PARAMS.get(fam, cases)]
             boundary = [c for c in cases if c not in both]  # no gradient there: values only
-        if both:
-            groups.append(
-                EdgeGroup(
-                    f"identical_value_grad_{fam}",
-                    _identical_both(fam),
-                    both,
-                    [0.0] * len(both),
-                    BOTH_EXACT,
-                )
-            )
-        if boundary:
-            groups.append(
-                EdgeGroup(
-                    f"identical_{fam}",
-                    _identical_value(fam),
-                    boundary,
-                    [0.0] * len(boundary),
-                    BOTH_EXACT,
-                )
-            )
-        if fam in _IDENTICAL_F64:
-            extra = _IDENTICAL_F64[fam]
-            groups.append(
-                EdgeGroup(
-                    f"identical_{fam}_f64limits",
-                    _identical_value(fam),
-                    extra,
-                    [0.0] * len(extra),
-                    F64,
-                )
-            )
+        rows = [(1.0, *c) for c in both] + [(0.0, *c) for c in boundary]
+        fn = _identical_fn(fam, grad=bool(both))
+        groups.append(EdgeGroup(f"identical_{fam}", fn, rows, [0.0] * len(rows), {"float32": 0.0}))
+        rows = rows + [(0.0, *c) for c in _IDENTICAL_F64.get(fam, [])]
+        groups.append(EdgeGroup(f"identical_{fam}", fn, rows, [0.0] * len(rows), F64))
     return groups
 
 
@@ -441,16 +406,28 @@ _FAR = {
 }
 
 
-def _far_groups():
+def _far_cases(fam):
+    return tuple(
+        (*(_f32(v) for v in p), *(_f32(v) for v in q), a)
+        for p, q in _FAR[fam]
+        for a in (_f32(1e-6), 0.5, 1.0, 2.0, 10.0)
+    )
+
+
+def _mpmath_groups():
+    """Nearby and far-apart laws against mpmath: one trace per family and dtype, the nearby and
+    far cases together where they share a tolerance (all but float32 Beta and Dirichlet)."""
+    far_rtol = {"float64": 1e-10, "float32": 2e-5}
     out = []
-    for fam, pairs in _FAR.items():
-        cases = tuple(
-            (*(_f32(v) for v in p), *(_f32(v) for v in q), a)
-            for p, q in pairs
-            for a in (_f32(1e-6), 0.5, 1.0, 2.0, 10.0)
-        )
-        out.append((f"far_{fam}", _renyi_fn(fam), fam, cases, {"float64": 1e-10}))
-        out.append((f"far_{fam}_f32", _renyi_fn(fam), fam, cases, {"float32": 2e-5}))
+    for name, fn, fam, cases, rtol in _near_groups():
+        (dtype,) = rtol
+        suffix = "_f32" if dtype == "float32" else ""
+        if rtol[dtype] == far_rtol[dtype]:
+            out.append((f"nearby_far_{fam}{suffix}", fn, fam, cases + _far_cases(fam), rtol))
+        else:
+            out.append((name, fn, fam, cases, rtol))
+            far = {dtype: far_rtol[dtype]}
+            out.append((f"far_{fam}{suffix}", fn, fam, _far_cases(fam), far))
     return out
 
 
@@ -698,7 +675,7 @@ def _grad_groups():
 # ------------------------------------------------------------------------------ the table
 # Groups whose oracles are cheap are built at import; the mpmath tables are built on first use.
 STATIC_GROUPS = _identical_groups() + _degenerate_groups() + _invalid_groups()
-LAZY_GROUPS = _near_groups() + _far_groups()  # (name, fn, family, cases, rtol)
+LAZY_GROUPS = _mpmath_groups()  # (name, fn, family, cases, rtol)
 LAZY_GRAD_GROUPS = _grad_groups()
 
 
@@ -722,20 +699,11 @@ def all_groups():
     )
 
 
-# Open defects: (group, dtype) pairs the library gets wrong, kept out of the run until fixed.
-# Between identical laws the divergences keep the formula's derivatives (so that jax.hessian
-# gives the Fisher information, tests/divergences/test_fisher.py); there the formula's gradient,
-# exactly 0 in theory, is not 0 in these cases:
-# - Geometric(1e-30), float32: the Renyi route's coordinate log(1 - p) rounds to 0 (NaN);
-# - MultivariateNormal with scale 1e-30, float32: the precision 1e60 overflows (NaN);
-# - VonMises, both dtypes: the Renyi formula at alpha = 1 -+ 1e-9 (2^-20 in float32) divides
-#   rounding by |1 - alpha| (gradient 1.6e-8 at (1, 1) in float64; the values are exact).
-OPEN = {
-    ("identical_value_grad_Geometric", "float32"),
-    ("identical_value_grad_MVN", "float32"),
-    ("identical_value_grad_VonMises", "float64"),
-    ("identical_value_grad_VonMises", "float32"),
-}
+# Open defects: (group, dtype) pairs the library gets wrong, kept out of the run until fixed
+# (none at present). Between identical laws the divergences keep the formula's derivatives (so
+# that jax.hessian gives the Fisher information, tests/divergences/test_fisher.py); there the
+# formula's gradient is exactly 0 in every case of the grid.
+OPEN: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize(

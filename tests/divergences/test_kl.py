@@ -458,15 +458,23 @@ _SELF_CASES = {
 _SELF_HERE = [n for n in _SELF_CASES if _available(n)]
 
 
+@jax.jit
+def _kl_and_grads(p, q):
+    """KL and its gradients in both records: one compiled trace per family (eager dispatch of
+    the reverse pass op by op took 3 to 5 times longer)."""
+    return gv.kl(p, q), jax.grad(lambda p, q: jnp.sum(gv.kl(p, q)), argnums=(0, 1))(p, q)
+
+
 @pytest.mark.parametrize("name", _SELF_HERE)
 def test_kl_to_self_is_zero_with_zero_gradient(name):
     p = _SELF_CASES[name]()
     q = _SELF_CASES[name]()
-    value = gv.kl(p, q)
-    np.testing.assert_array_equal(np.asarray(value), 0.0)
     if name == "Uniform":
-        return  # KL(U_p || U_q) = log(len_q / len_p) sits on the kink of nested supports
-    grads = jax.grad(lambda p, q: jnp.sum(gv.kl(p, q)), argnums=(0, 1))(p, q)
+        # KL(U_p || U_q) = log(len_q / len_p) sits on the kink of nested supports: value only
+        np.testing.assert_array_equal(np.asarray(gv.kl(p, q)), 0.0)
+        return
+    value, grads = _kl_and_grads(p, q)
+    np.testing.assert_array_equal(np.asarray(value), 0.0)
     for leaf in jax.tree_util.tree_leaves(grads):
         np.testing.assert_allclose(np.asarray(leaf), 0.0, atol=1e-12)
 
