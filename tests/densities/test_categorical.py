@@ -93,16 +93,6 @@ def test_samples_match_distribution():
         gt.assert_samples_match_cdf(x[:, i], cdf)
 
 
-def test_transforms_agree():
-    logits = jnp.linspace(-3.0, 3.0, 4 * K).reshape(4, K)
-    xs = jnp.array([0, 3, 1, 2])
-    gt.assert_transform_consistent(lambda l, x: Categorical(logits=l).log_prob(x), logits, xs)
-    gt.assert_transform_consistent(
-        lambda p: (p.entropy(), p.mean(), p.variance(), p.mode()),
-        Categorical(probs=jax.nn.softmax(logits, -1)),
-    )
-
-
 @pytest.mark.parametrize("kind", ["logits", "probs"])
 def test_float32_stays_float32(kind):
     p = Categorical(**{kind: jnp.array([0.2, 0.3, 0.5], jnp.float32)})

@@ -85,16 +85,6 @@ def test_samples_match_distribution():
             gt.assert_samples_match_cdf(x[:, i], ss.nbinom(1, float(p.probs_parameter()[i])).cdf)
 
 
-def test_transforms_agree():
-    logits = jnp.linspace(-3.0, 3.0, 4)
-    xs = jnp.array([0.0, 5.0, 1.0, 2.0])
-    gt.assert_transform_consistent(lambda l, x: Geometric(logits=l).log_prob(x), logits, xs)
-    gt.assert_transform_consistent(
-        lambda p: (p.entropy(), p.mean(), p.variance()),
-        Geometric(probs=jnp.linspace(0.1, 1.0, 4)),
-    )
-
-
 @pytest.mark.parametrize("kind", ["logits", "probs"])
 def test_float32_stays_float32(kind):
     p = Geometric(**{kind: jnp.float32(0.3)})
