@@ -183,7 +183,8 @@ def _fraction(a, b, x):
 def _betainc_fraction(a, b, x):
     r""":math:`I_x(a, b)` from :func:`_fraction`, for :math:`x < (a+1)/(a+b+2)`."""
     h = _fraction(a, b, x)
-    return jnp.exp(a * jnp.log(x) + b * jnp.log1p(-x) - betaln(a, b)) / a * h
+    # log a inside the exponential: the derivative of 1/a overflows float32 at a = 1e-30
+    return jnp.exp(a * jnp.log(x) + b * jnp.log1p(-x) - betaln(a, b) - jnp.log(a)) * h
 
 
 def _betainc_differentiable(a, b, x):
@@ -200,9 +201,11 @@ def _betainc_differentiable(a, b, x):
     )
     xf = jnp.where(asym, 0.5 * (a + 1) / (a + b + 2), xs)
     flip = flip & ~asym
-    direct = _betainc_fraction(a, b, jnp.where(flip, 0.5 * (a + 1) / (a + b + 2), xf))
-    flipped = 1 - _betainc_fraction(b, a, jnp.where(flip, 1 - xs, 0.5 * (b + 1) / (a + b + 2)))
-    value = jnp.where(asym, asym_value, jnp.where(flip, flipped, direct))
+    # one fraction, its arguments mirrored per element past the switch point (1 - I_{1-x}(b, a))
+    fraction = _betainc_fraction(
+        jnp.where(flip, b, a), jnp.where(flip, a, b), jnp.where(flip, 1 - xs, xf)
+    )
+    value = jnp.where(asym, asym_value, jnp.where(flip, 1 - fraction, fraction))
     return jnp.where(inside, value, jnp.where(x >= 1, 1.0, 0.0))
 
 
@@ -261,24 +264,144 @@ def _log_cdf(x, a, b):
     At :math:`x = 0` the value is :math:`-\infty` with :math:`d/dx = +\infty` (the limit of
     :math:`p(x)/I_x \sim a/x`; it was NaN) and zero derivatives in :math:`a, b`; below 0
     (:math:`-\infty`) and from 1 on (0) constants with zero derivatives."""
-    # outside (0, 1) the values are constants: the formula runs at x = 1/2, a = b = 1 there
-    # (log 0 would make its derivatives NaN, and so would some parameters)
+    return _log_cdf_and_cdf(x, a, b)[0]
+
+
+def _outside(x):
+    """``x`` outside (0, 1), and the constant ``log I_x`` there (-inf with d/dx = +inf at 0)."""
     below = x <= 0
     outside = below | (x >= 1)
     at_zero = jnp.log(jnp.where(x == 0, x, 1.0))  # -inf, with derivative 1/x = +inf
-    edge = jnp.where(x == 0, at_zero, jnp.where(below, -jnp.inf, 0.0))
+    return outside, jnp.where(x == 0, at_zero, jnp.where(below, -jnp.inf, 0.0))
+
+
+def _log_cdf_and_cdf(x, a, b):
+    """``(log I_x(a, b), I_x(a, b))`` from one betainc evaluation (see :func:`_log_cdf`)."""
+    # outside (0, 1) the values are constants: the formula runs at x = 1/2, a = b = 1 there
+    # (log 0 would make its derivatives NaN, and so would some parameters)
+    outside, edge = _outside(x)
     a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
-    inner = _log_cdf_positive(jnp.where(outside, 0.5, x), a, b)
-    return jnp.where(outside, edge, inner)
-
-
-def _log_cdf_positive(x, a, b):
-    value = _cdf(x, a, b)
-    inside = (x > 0) & (x < 1)
-    lower = inside & (x <= (a + 1) / (a + b + 2)) & (value < _TAIL[x.dtype == jnp.float32])
-    xl = jnp.where(lower, x, 0.5 * (a + 1) / (a + b + 2))
+    xs = jnp.where(outside, 0.5, x)
+    value = _cdf(xs, a, b)
+    lower = xs <= (a + 1) / (a + b + 2)
+    lower = lower & (value < _TAIL[x.dtype == jnp.float32])
+    xl = jnp.where(lower, xs, 0.5 * (a + 1) / (a + b + 2))
     # log(1) off the direct branch: log(0) there would make its (unused) derivative NaN
-    return jnp.where(lower, _log_lower_tail(a, b, xl), jnp.log(jnp.where(lower, 1.0, value)))
+    inner = jnp.where(lower, _log_lower_tail(a, b, xl), jnp.log(jnp.where(lower, 1.0, value)))
+    return jnp.where(outside, edge, inner), jnp.where(outside, jnp.where(x >= 1, 1.0, 0.0), value)
+
+
+_EULER = 0.5772156649015329
+
+
+def _apser(a, b, x):
+    r""":math:`1 - I_x(a, b) = I_{1-x}(b, a)` for :math:`a \le \epsilon\min(1, b)`,
+    :math:`x \le 1/2`, :math:`bx \le 1` (Didonato and Morris 1992, APSER): to first order in
+    :math:`a`,
+
+    .. math::
+        1 - I_x(a, b) = a\int_x^1 t^{-1}(1 - t)^{b-1}\,dt\,(1 + O(a))
+        = -\operatorname{expm1}(a\log x) - a\Bigl[\gamma + \psi(b)
+        + \sum_{j\ge1}\frac{(1-b)_j\,x^j}{j!\,j}\Bigr]
+
+    (:math:`1/B(a, b) = a(1 + O(a))` and
+    :math:`\int_0^1 ((1-t)^{b-1} - 1)/t\,dt = -\gamma - \psi(b)`), so that it keeps its
+    relative accuracy where :math:`I_x` rounds to 1. The terms fall at least by
+    :math:`(j/2 + 1)/(j + 1)` per step; a fixed count (60 float64, 30 float32) in a loop:
+    differentiable in :math:`a`, :math:`b` and :math:`x`."""
+    steps = 60 if x.dtype == jnp.float64 else 30
+
+    def body(j, carry):
+        term, total = carry
+        jf = jnp.asarray(j, x.dtype)
+        term = term * (jf - b) * x / jf
+        return term, total + term / jf
+
+    _, total = jax.lax.fori_loop(1, steps + 1, body, (jnp.ones_like(x), jnp.zeros_like(x)))
+    return -jnp.expm1(a * jnp.log(x)) - a * ((_EULER + digamma(b)) + total)
+
+
+def _small_first(a, b, x):
+    r"""Where :math:`a \le \epsilon\min(1, b)` (the complement :math:`1 - I_x(a, b) \approx
+    a\int_x^1 t^{-1}(1-t)^{b-1}dt` is below the rounding of 1), and where :func:`_apser`
+    applies there; ``(small, apser, 1 - I_x)`` with APSER's value (harmless elsewhere)."""
+    eps = jnp.finfo(x.dtype).eps
+    small = (a <= eps * jnp.minimum(1.0, b)) & (x > 0) & (x < 1)
+    apser = small & (x <= 0.5) & (b * x <= 1)
+    # skipped (a branch, not a select, outside vmap) when no element needs it
+    s = jax.lax.cond(
+        jnp.any(apser),
+        lambda: _apser(
+            jnp.where(apser, a, 0.0), jnp.where(apser, b, 1.0), jnp.where(apser, x, 0.25)
+        ),
+        lambda: jnp.zeros_like(x),
+    )
+    return small, apser, s
+
+
+def _tails(x, a, b):
+    r"""``(log I_x(a, b), log(1 - I_x(a, b)))`` on (0, 1) from one incomplete-beta evaluation,
+    whose arguments are chosen per element: :math:`I_x(a, b)` or :math:`I_{1-x}(b, a)`,
+    whichever keeps the wanted values' relative accuracy; the other value is
+    ``log1p(-exp(.))`` of it. At tiny :math:`a` (:math:`a \le \epsilon\min(1, b)`) the
+    complement :math:`I_{1-x}(b, a) \approx a\int_x^1 t^{-1}(1-t)^{b-1}dt` is taken directly
+    (:func:`_apser` for :math:`x \le 1/2`, :math:`bx \le 1`, else the fraction for
+    :math:`I_{1-x}(b, a)`, below its switch point there), and likewise at tiny :math:`b`
+    (float32 ``Beta(1e-30, 1).log_cdf(0.3)`` was ``+8.3e-7``, ``log_survival`` NaN)."""
+    y = 1 - x
+    small_a, apser_a, s_a = _small_first(a, b, x)
+    small_b, apser_b, s_b = _small_first(b, a, y)
+    # the evaluation in the mirrored arguments (b, a, 1 - x): at tiny a without APSER, and
+    # otherwise from 1/2 up unless b is tiny (then I_x(a, b) itself is small and accurate)
+    mirror = jnp.where(small_a, True, jnp.where(small_b, False, (x > a / (a + b)) & (x >= 0.25)))
+    # where APSER's value is taken, the evaluation runs at (1/2, 1, 1): its derivatives at a
+    # tiny parameter overflow in float32, and 0 times inf would poison the selected gradient
+    series = apser_a | apser_b
+    p, q = jnp.where(mirror, b, a), jnp.where(mirror, a, b)
+    # elsewhere at a tiny parameter it is the second one, q, and the evaluated tail is
+    # q int t^{-1}(1 - t)^{p-1} dt (1 + O(q)): its derivative in q is v/q to relative O(q) (below
+    # the rounding), taken so; automatic differentiation through the fraction overflows float32
+    # there (1/q^2)
+    tiny_q = (small_a | small_b) & ~series
+    q_eval = jnp.where(tiny_q, jax.lax.stop_gradient(q), q)
+    log_v, v = _log_cdf_and_cdf(
+        jnp.where(series, 0.5, jnp.where(mirror, y, x)),
+        jnp.where(series, 1.0, p),
+        jnp.where(series, 1.0, q_eval),
+    )
+    q_safe = jnp.where(tiny_q, q, 1.0)
+    # (q - q) / q with the divisor held: its own derivative, -(q - q)/q^2, is 0 * inf in float32
+    dq = jnp.where(
+        tiny_q, (q_safe - jax.lax.stop_gradient(q_safe)) / jax.lax.stop_gradient(q_safe), 0.0
+    )
+    log_v = log_v + dq
+    v = v * (1 + dq)
+    # log(1 - e^log_v) from v (the value, for v up to 1/2), or from log_v; each formula's
+    # argument sanitised where unused (log 0 there would make the gradient NaN)
+    half = v < 0.5
+    log_w = jnp.where(
+        half,
+        jnp.log1p(-jnp.where(half, v, 0.0)),
+        jnp.log(-jnp.expm1(jnp.where(half, -1.0, log_v))),
+    )
+    log_cdf = jnp.where(mirror, log_w, log_v)
+    log_sf = jnp.where(mirror, log_v, log_w)
+    log_cdf = jnp.where(apser_a, jnp.log1p(-s_a), jnp.where(apser_b, jnp.log(s_b), log_cdf))
+    log_sf = jnp.where(apser_a, jnp.log(s_a), jnp.where(apser_b, jnp.log1p(-s_b), log_sf))
+    return log_cdf, log_sf
+
+
+def _tails_method(x, a, b):
+    """``(log_cdf, log_survival)`` on the real line: outside (0, 1) constants with zero
+    derivatives in the parameters (the formulas run at x = 1/2, a = b = 1 there, so that none
+    of their derivatives is NaN); at x = 0 log_cdf is -inf with d/dx = +inf (the limit of
+    p(x)/I_x ~ a/x), at x = 1 log_survival is -inf with d/dx = -inf."""
+    outside, edge_cdf = _outside(x)
+    at_one = jnp.log(jnp.where(x == 1, 1 - x, 1.0))
+    edge_sf = jnp.where(x <= 0, 0.0, jnp.where(x == 1, at_one, -jnp.inf))
+    a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
+    log_cdf, log_sf = _tails(jnp.where(outside, 0.5, x), a, b)
+    return jnp.where(outside, edge_cdf, log_cdf), jnp.where(outside, edge_sf, log_sf)
 
 
 # I_x below which log_cdf is taken in log space: sqrt(tiny) of the dtype
@@ -418,32 +541,20 @@ class Beta(Distribution):
     def log_cdf(self, x) -> jax.Array:
         r""":math:`\log I_x(\alpha, \beta)`, finite deep in the lower tail where :math:`I_x`
         underflows: there :math:`\log[x^\alpha(1-x)^\beta/B(\alpha,\beta)] + \log r` with
-        :math:`r` the continued fraction (leading term :math:`1/\alpha`, DLMF 8.17.8)."""
+        :math:`r` the continued fraction (leading term :math:`1/\alpha`, DLMF 8.17.8). Above
+        the mean, ``log1p(-I_{1-x}(beta, alpha))``; at tiny :math:`\alpha`
+        (:math:`\le \epsilon\min(1, \beta)`) the complement by Didonato and Morris's
+        APSER (see ``_tails``)."""
         a, b, x = self._promoted(x, "log_cdf")
-        return jnp.where(_valid(a, b), _log_cdf(x, a, b), jnp.nan)
+        return jnp.where(_valid(a, b), _tails_method(x, a, b)[0], jnp.nan)
 
     def log_survival(self, x) -> jax.Array:
-        r""":math:`\log(1 - I_x(\alpha, \beta))`: ``log1p(-I_x(a, b))`` below 1/2,
-        :math:`\log I_{1 - x}(\beta, \alpha)` above (each exact in its input)."""
+        r""":math:`\log(1 - I_x(\alpha, \beta))`: :math:`\log I_{1 - x}(\beta, \alpha)` above
+        the mean (from :math:`x = 1/4` on, where :math:`1 - x` rounds by at most twice
+        :math:`x`'s own rounding), ``log1p(-I_x)`` below; at tiny :math:`\alpha` the
+        complement by APSER (:math:`x \le 1/2`, :math:`\beta x \le 1`)."""
         a, b, x = self._promoted(x, "log_survival")
-        # below 1/2, 1 - x would round away information about x: use log1p(-I_x) there.
-        # above, log I_{1-x}(b, a) in log space where it underflows (1 - x is exact there)
-        valid = _valid(a, b)
-        # outside (0, 1) constants (0 from x <= 0 down, -inf above 1), and at x = 1 -inf with
-        # d/dx = -inf (the limit of -p(x)/(1 - I_x) ~ -b/(1 - x)); the formulas run at x = 1/2,
-        # a = b = 1 there, so that no derivative of theirs is NaN
-        outside = (x <= 0) | (x >= 1)
-        at_one = jnp.log(jnp.where(x == 1, 1 - x, 1.0))
-        edge = jnp.where(x <= 0, 0.0, jnp.where(x == 1, at_one, -jnp.inf))
-        a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
-        x = jnp.where(outside, 0.5, x)
-        lower = x < 0.5
-        out = jnp.where(
-            lower,
-            jnp.log1p(-_cdf(jnp.where(lower, x, 0.0), a, b)),
-            _log_cdf(jnp.where(lower, 0.5, 1 - x), b, a),
-        )
-        return jnp.where(valid, jnp.where(outside, edge, out), jnp.nan)
+        return jnp.where(_valid(a, b), _tails_method(x, a, b)[1], jnp.nan)
 
     def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`I^{-1}_u(\alpha, \beta)`, with implicit derivatives."""

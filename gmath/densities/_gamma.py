@@ -8,7 +8,15 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import finite_positive, gammaln, invert_cdf, promote, stirlerr
-from gmath._numerics._special import gammainc_pq, psi_minus_log
+from gmath._numerics._betainc import _erfcx
+from gmath._numerics._special import (
+    _TEMME_ETA,
+    _TEMME_FROM,
+    _temme_eta,
+    gammainc_pq,
+    psi_minus_log,
+    temme_series,
+)
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._quantile import implicit_quantile
 
@@ -139,16 +147,56 @@ def _log_upper_fraction(a, z):
     return (a - 1) * jnp.log(z) - z - gammaln(a) - jnp.log(f)
 
 
+def _log_temme(a, z, upper):
+    r"""In the region of Temme's expansion (:math:`a \ge 200`, :math:`|\eta| \le 1`, see
+    :func:`gammainc_pq`), the smaller tail in log space: :math:`\log Q(a, z)` where ``upper``
+    (:math:`\eta \ge 0`), else :math:`\log P(a, z)` (:math:`\eta \le 0`). With
+    :math:`\operatorname{erfc}(y) = e^{-y^2}\operatorname{erfcx}(y)` the factor
+    :math:`e^{-a\eta^2/2}` of both terms comes out of the logarithm:
+
+    .. math::
+        \log Q = -\frac{a\eta^2}{2} + \log\Bigl[\tfrac12\operatorname{erfcx}\bigl(\eta
+        \sqrt{a/2}\bigr) + \frac{S(\eta)}{\sqrt{2\pi a}}\Bigr], \quad
+        \log P = -\frac{a\eta^2}{2} + \log\Bigl[\tfrac12\operatorname{erfcx}\bigl(-\eta
+        \sqrt{a/2}\bigr) - \frac{S(\eta)}{\sqrt{2\pi a}}\Bigr]
+
+    (DLMF 8.12.3-8.12.8, :math:`S = \sum_k c_k(\eta) a^{-k}`), finite where :math:`P` or
+    :math:`Q` underflows: at :math:`a = 10^{30}` a relative distance :math:`10^{-10}` from the
+    mean already puts the tail below every float. Plain JAX operations (differentiable in
+    :math:`a` and :math:`z`)."""
+    eta = _temme_eta(a, z)
+    arg = eta * jnp.sqrt(0.5 * a)
+    y = jnp.where(upper, arg, -arg)
+    bracket = 0.5 * _erfcx(y, y * y) + jnp.where(upper, 1.0, -1.0) * temme_series(
+        a, eta
+    ) / jnp.sqrt(2 * jnp.pi * a)
+    return -(arg * arg) + jnp.log(bracket)
+
+
+def _temme_region(a, z):
+    """Where :func:`gammainc_pq` uses Temme's expansion (inputs sanitised), and eta's sign."""
+    ok = (a >= _TEMME_FROM) & (z > 0) & (z < jnp.inf)
+    eta = _temme_eta(jnp.where(ok, a, _TEMME_FROM), jnp.where(ok, z, _TEMME_FROM))
+    return ok & (jnp.abs(eta) <= _TEMME_ETA), eta >= 0
+
+
 @jax.jit
 def _log_cdf(x, a, b):
     z = _finite_z(x, b, a)
     underflow = _UNDERFLOW if z.dtype == jnp.float64 else 1e-30  # 1e-250 is 0 in float32
-    tiny = (jax.lax.stop_gradient(_p(a, z)) < underflow) & (z > 0)
-    series = _log_lower_series(a, jnp.where(tiny, z, 1.0))
+    # large a below the mean: log P from Temme's expansion in log space (the series below
+    # would need ~sqrt(a) terms there)
+    temme, upper = _temme_region(a, z)
+    temme = temme & ~upper
+    tiny = (jax.lax.stop_gradient(_p(a, z)) < underflow) & (z > 0) & ~temme
+    series = _log_lower_series(jnp.where(tiny, a, 1.0), jnp.where(tiny, z, 1.0))
+    log_temme = _log_temme(
+        jnp.where(temme, a, _TEMME_FROM), jnp.where(temme, z, 0.5 * _TEMME_FROM), False
+    )
     # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
     zero = z == 0
-    direct = jnp.log(_p(a, jnp.where(tiny | zero, a, z)))
-    out = jnp.where(tiny, series, jnp.where(zero, -jnp.inf, direct))
+    direct = jnp.log(_p(a, jnp.where(tiny | zero | temme, a, z)))
+    out = jnp.where(tiny, series, jnp.where(temme, log_temme, jnp.where(zero, -jnp.inf, direct)))
     out = jnp.where(x == jnp.inf, 0.0, out)
     return jnp.where(_valid(a, b), out, jnp.nan)
 
@@ -162,11 +210,25 @@ def _log_survival(x, a, b):
     const = (x == jnp.inf) | (x <= 0)  # log Q(a, 0) = 0: also a constant
     a_e = jnp.where(const, 1.0, a)
     z = jnp.where(const, 1.0, z)
-    tiny = (jax.lax.stop_gradient(_q(a_e, z)) < underflow) & (z > a_e + 1)
-    fraction = _log_upper_fraction(a_e, jnp.where(tiny, z, a_e + 2.0))
-    p, q = gammainc_pq(a_e, jnp.where(tiny, a_e, z))
+    # large a above the mean: log Q from Temme's expansion in log space, where Legendre's
+    # fraction below would need ~sqrt(a) steps (Gamma(1e30).log_survival(1.0000000001e30) was
+    # 9e15) and jax's gammaincc has NaN derivatives in a (a = 1e30)
+    temme, upper = _temme_region(a_e, z)
+    temme = temme & upper
+    tiny = (jax.lax.stop_gradient(_q(a_e, z)) < underflow) & (z > a_e + 1) & ~temme
+    # the fraction's stand-in (1, 3) where unused: at (a, a + 2) its derivative in a is NaN for
+    # a = 1e30 (a + 2 rounds to a), and 0 times NaN poisons the selected branch's gradient
+    fraction = _log_upper_fraction(jnp.where(tiny, a_e, 1.0), jnp.where(tiny, z, 3.0))
+    log_temme = _log_temme(
+        jnp.where(temme, a_e, _TEMME_FROM), jnp.where(temme, z, 2 * _TEMME_FROM), True
+    )
+    p, q = gammainc_pq(a_e, jnp.where(tiny | temme, a_e, z))
     # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
-    out = jnp.where(tiny, fraction, jnp.where(p < 0.5, jnp.log1p(-p), jnp.log(q)))
+    out = jnp.where(
+        tiny,
+        fraction,
+        jnp.where(temme, log_temme, jnp.where(p < 0.5, jnp.log1p(-p), jnp.log(q))),
+    )
     out = jnp.where(x == jnp.inf, -jnp.inf, jnp.where(x <= 0, 0.0, out))
     return jnp.where(_valid(a, b), out, jnp.nan)
 

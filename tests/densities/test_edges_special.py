@@ -377,6 +377,100 @@ _add_mp64(
     {"float64": 1e-9},
 )
 
+
+# tiny concentrations (issue 14): at a <= eps min(1, b) the complement 1 - I_x(a, b) ~
+# a int_x^1 t^-1 (1 - t)^(b-1) dt is below the rounding of 1. Regression: float32
+# Beta(1e-30, 1).log_cdf(0.3) was +8.3e-7 (float64 +6.4e-15; exact -1.2e-30), log_survival NaN in
+# both dtypes (exact -68.9), the float32 derivative in concentration1 NaN. One function per
+# group evaluates log_cdf (m = 0) or log_survival (m = 1), and for the gradients the derivative
+# in a, b or x (k = 0, 1, 2): one trace for both methods. Oracle: mpmath at 80 digits (its
+# betainc over [0, x] and [x, 1]), derivatives by mpmath.diff. Bounds: float64 1e-12; float32
+# 32 ulps of the conditioning 1 (the log_cdf ~ -S of the mirrored evaluation, S ~ 1e-31, is
+# exp(log S) with log S ~ -71, whose half-ulp moves S by 2.3e-6 relative: 19 ulps).
+_BETA_TINY = [
+    (1e-30, 1.0, 0.3),  # the reproducer (APSER)
+    (1e-30, 3.0, 0.2),  # APSER, b x <= 1
+    (1e-30, 0.5, 1e-20),
+    (1e-30, 1.0, 1e-30),
+    (1e-30, 3.0, 0.4),  # b x > 1: the fraction for I_{1-x}(b, a)
+    (1e-30, 1.0, 0.7),
+    (1.0, 1e-30, 0.7),  # concentration0 -> 0: the mirror images
+    (3.0, 1e-30, 0.6),
+    (3.0, 1e-30, 0.8),
+    (2.0, 400.0, 0.3),  # above the mean below 1/2: log_survival was -inf (1 - I_x rounds to 0)
+]
+
+
+def _beta_log_tail(a, b, x, m):
+    lo, hi = (0, x) if m == 0 else (x, 1)
+    return mp.log(mp.betainc(a, b, lo, hi, regularized=True))
+
+
+def _mp80(f):
+    with mp.workdps(80):
+        return float(f())
+
+
+def _beta_tails(a, b, x, m):
+    p = Beta(a, b)
+    return jnp.where(m == 0, p.log_cdf(x), p.log_survival(x))
+
+
+def _beta_tails_grad(a, b, x, m, k):
+    g = jax.grad(_beta_tails, argnums=(0, 1, 2))(a, b, x, m)
+    return jnp.where(k == 0, g[0], jnp.where(k == 1, g[1], g[2]))
+
+
+_TINY_TOL = {"float64": 1e-12, "float32": 4 * F32}
+# float32 where the complement comes from the fraction for I_{1-x}(b, a) (b x > 1 or x > 1/2):
+# S ~ 1e-31 is exp(log S), log S ~ -71, whose half-ulp (3.8e-6) is 32 ulps of S; measured 75
+_TINY_FRACTION_TOL = {"float64": 1e-12, "float32": 16 * F32}
+# (log_cdf of Beta(2, 400) at 0.3 is -1.3e-60: below float32's range, so not a case)
+_tiny_args = [r + (m,) for r in _rounded(_BETA_TINY) for m in (0.0, 1.0) if r[1] < 400 or m]
+_tiny_fraction = set(_rounded(_BETA_TINY[4:9]))
+for _name, _args, _tol in (
+    (
+        "beta_tails_tiny_concentration",
+        [r for r in _tiny_args if r[:3] not in _tiny_fraction],
+        _TINY_TOL,
+    ),
+    (
+        "beta_tails_tiny_concentration_fraction",
+        [r for r in _tiny_args if r[:3] in _tiny_fraction],
+        _TINY_FRACTION_TOL,
+    ),
+):
+    EDGE_GROUPS.append(
+        EdgeGroup(
+            _name, _beta_tails, _args, [_mp80(lambda r=r: _beta_log_tail(*r)) for r in _args], _tol
+        )
+    )
+_tiny_grad_args = [
+    r + (k,)
+    for r in _tiny_args
+    if r[:3] in _rounded(_BETA_TINY[:1] + _BETA_TINY[4:8])
+    for k in (0.0, 1.0, 2.0)
+]
+EDGE_GROUPS.append(
+    EdgeGroup(
+        "beta_tails_tiny_concentration_grad",
+        _beta_tails_grad,
+        _tiny_grad_args,
+        [
+            _mp80(
+                lambda r=r: mp.diff(
+                    lambda t: _beta_log_tail(
+                        *[t if i == int(r[4]) else mp.mpf(v) for i, v in enumerate(r[:3])], r[3]
+                    ),
+                    mp.mpf(r[int(r[4])]),
+                )
+            )
+            for r in _tiny_grad_args
+        ],
+        _TINY_FRACTION_TOL,  # the fraction cases (see above); one trace for all
+    )
+)
+
 # entropies: the oracle at float32-rounded parameters, bound 1e-12 (f64) / 16 ulps (f32) of 1 + |H|
 _ENT = {"float64": 1e-12, "float32": 2 * F32}
 _add_mp("beta_entropy", lambda a, b: Beta(a, b).entropy(), _BETA_ENTROPY, _beta_entropy, _ENT, _ENT)
@@ -409,6 +503,80 @@ _add(
     [(_rounded([r])[0], o) for r, o in _GAMMA_LOG_SURVIVAL],
     {"float64": 1e-12, "float32": 4 * F32},
 )
+
+
+# huge concentrations (issue 14): near the mean of Gamma(1e30) a relative distance 1e-10
+# already puts P or Q below every float; log P and log Q there come from Temme's expansion in
+# log space. Regression: float64 Gamma(1e30).log_survival(1.0000000001e30) was 9e15 (exact
+# -5.0e9), log_cdf(0.9999999999e30) +4.4, and the derivative of log_survival in concentration
+# NaN inside the support (float32 also 0 in place of 8e-16 at x = a, 0.19 in place of log 2
+# at x = 2a). Oracle: the leading term of Temme's uniform expansion (DLMF 8.12.3-8.12.8:
+# Q = erfc(eta sqrt(a/2))/2 + e^(-a eta^2/2) (1/(lambda - 1) - 1/eta)/sqrt(2 pi a)), whose
+# relative error O(1/a) is below 1e-19 for a >= 1e20, in mpmath at 50 digits; derivatives
+# (in concentration, m = 0, 1 for log_cdf, log_survival; k = 0, 1 for concentration, rate)
+# by mpmath.diff of it.
+def _temme_log_tail(a, b, x, m):
+    a, z = mp.mpf(a), mp.mpf(b) * mp.mpf(x)
+    with mp.extradps(300):  # 1/(lambda - 1) - 1/eta cancels near lambda = 1 (mpmath.diff's steps)
+        lam = z / a
+        if lam == 1:
+            eta_term = -mp.mpf(1) / 3  # the limit of 1/(lambda - 1) - 1/eta
+            eta = mp.mpf(0)
+        else:
+            eta = mp.sign(lam - 1) * mp.sqrt(2 * (lam - 1 - mp.log(lam)))
+            eta_term = 1 / (lam - 1) - 1 / eta
+    r = mp.exp(-a * eta**2 / 2) / mp.sqrt(2 * mp.pi * a) * eta_term
+    arg = eta * mp.sqrt(a / 2)
+    return mp.log(mp.erfc(-arg) / 2 - r) if m == 0 else mp.log(mp.erfc(arg) / 2 + r)
+
+
+def _gamma_tails(a, b, x, m):
+    p = Gamma(a, b)
+    return jnp.where(m == 0, p.log_cdf(x), p.log_survival(x))
+
+
+def _gamma_tails_grad(a, b, x, m, k):
+    g = jax.grad(_gamma_tails, argnums=(0, 1))(a, b, x, m)
+    return jnp.where(k == 0, g[0], g[1])
+
+
+_gamma_huge = [
+    (a, 1.0, a * r, m)
+    for a in (1e20, 1e30)
+    for r in (1 - 2**-20, 1.0, 1 + 2**-20, 0.5, 1.5, 2.0)
+    for m in (0.0, 1.0)
+]
+_gamma_huge = _rounded(_gamma_huge)
+EDGE_GROUPS.append(
+    EdgeGroup(
+        "gamma_tails_huge_concentration",
+        _gamma_tails,
+        _gamma_huge,
+        [_mp(lambda r=r: _temme_log_tail(*r)) for r in _gamma_huge],
+        {"float64": 1e-12, "float32": 4 * F32},
+    )
+)
+_gamma_huge_grad = [r + (k,) for r in _gamma_huge for k in (0.0, 1.0)]
+EDGE_GROUPS.append(
+    EdgeGroup(
+        "gamma_tails_huge_concentration_grad",
+        _gamma_tails_grad,
+        _gamma_huge_grad,
+        [
+            _mp80(
+                lambda r=r: mp.diff(
+                    lambda t: _temme_log_tail(
+                        *[t if i == int(r[4]) else mp.mpf(v) for i, v in enumerate(r[:3])], r[3]
+                    ),
+                    mp.mpf(r[int(r[4])]),
+                )
+            )
+            for r in _gamma_huge_grad
+        ],
+        {"float64": 1e-12, "float32": 4 * F32},
+    )
+)
+
 # log_prob: conditioning |a - 1| + |b x| + |a log b| relative to |log p| is at most ~10 here
 _add_mp(
     "gamma_log_prob",
