@@ -378,7 +378,7 @@ _add_mp64(
 )
 
 
-# tiny concentrations (issue 14): at a <= eps min(1, b) the complement 1 - I_x(a, b) ~
+# tiny concentrations: at a <= eps min(1, b) the complement 1 - I_x(a, b) ~
 # a int_x^1 t^-1 (1 - t)^(b-1) dt is below the rounding of 1. Regression: float32
 # Beta(1e-30, 1).log_cdf(0.3) was +8.3e-7 (float64 +6.4e-15; exact -1.2e-30), log_survival NaN in
 # both dtypes (exact -68.9), the float32 derivative in concentration1 NaN. One function per
@@ -409,6 +409,16 @@ def _beta_log_tail(a, b, x, m):
 def _mp80(f):
     with mp.workdps(80):
         return float(f())
+
+
+def _partial(log_tail, r):
+    """mpmath derivative of ``log_tail(x, p1, p2, upper)`` in the argument ``r[4]`` of the
+    row ``(x, p1, p2, upper, argument)``."""
+    k = int(r[4])
+    return mp.diff(
+        lambda t: log_tail(*[t if i == k else mp.mpf(v) for i, v in enumerate(r[:3])], r[3]),
+        mp.mpf(r[k]),
+    )
 
 
 def _beta_tails(a, b, x, m):
@@ -456,17 +466,7 @@ EDGE_GROUPS.append(
         "beta_tails_tiny_concentration_grad",
         _beta_tails_grad,
         _tiny_grad_args,
-        [
-            _mp80(
-                lambda r=r: mp.diff(
-                    lambda t: _beta_log_tail(
-                        *[t if i == int(r[4]) else mp.mpf(v) for i, v in enumerate(r[:3])], r[3]
-                    ),
-                    mp.mpf(r[int(r[4])]),
-                )
-            )
-            for r in _tiny_grad_args
-        ],
+        [_mp80(lambda r=r: _partial(_beta_log_tail, r)) for r in _tiny_grad_args],
         _TINY_FRACTION_TOL,  # the fraction cases (see above); one trace for all
     )
 )
@@ -505,7 +505,7 @@ _add(
 )
 
 
-# huge concentrations (issue 14): near the mean of Gamma(1e30) a relative distance 1e-10
+# huge concentrations: near the mean of Gamma(1e30) a relative distance 1e-10
 # already puts P or Q below every float; log P and log Q there come from Temme's expansion in
 # log space. Regression: float64 Gamma(1e30).log_survival(1.0000000001e30) was 9e15 (exact
 # -5.0e9), log_cdf(0.9999999999e30) +4.4, and the derivative of log_survival in concentration
@@ -562,17 +562,7 @@ EDGE_GROUPS.append(
         "gamma_tails_huge_concentration_grad",
         _gamma_tails_grad,
         _gamma_huge_grad,
-        [
-            _mp80(
-                lambda r=r: mp.diff(
-                    lambda t: _temme_log_tail(
-                        *[t if i == int(r[4]) else mp.mpf(v) for i, v in enumerate(r[:3])], r[3]
-                    ),
-                    mp.mpf(r[int(r[4])]),
-                )
-            )
-            for r in _gamma_huge_grad
-        ],
+        [_mp80(lambda r=r: _partial(_temme_log_tail, r)) for r in _gamma_huge_grad],
         {"float64": 1e-12, "float32": 4 * F32},
     )
 )
