@@ -23,9 +23,9 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 # --dist worksteal: a worker that runs out of tests takes half of the other's queue, so a few
 # long tests near the end do not leave one of the two CI cores idle.
 # --reruns 1 with an --only-rerun pattern that matches no error: pytest-rerunfailures re-runs a
-# test once only when its worker process dies (jaxlib 0.10.2 on CPU has segfaulted inside XLA's
-# compiler, at random, about once in three full runs: never the same test, and the test passes
-# when run again). A test that fails or raises is never re-run; rerunfailures reports every rerun.
+# test once only when its worker process dies; a test that fails or raises is never re-run, and
+# rerunfailures reports every rerun. (Workers used to die inside XLA's compiler once they passed
+# Linux's vm.max_map_count; tests/conftest.py now drops compiled code after each module.)
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal \
 		--reruns 1 --only-rerun "^only a crashed worker is re-run$$" $(PYTEST_ARGS)

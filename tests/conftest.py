@@ -12,6 +12,7 @@ Warnings are errors (``filterwarnings = error`` in pyproject.toml). Profiles, ch
 # (both wait in their parallel batch map for threads of the same intra-op pool; reliably with
 # 2 cores). Turning off XLA's concurrency-optimised scheduler avoids it. Set before jax loads,
 # and only where this jaxlib knows the flag (gmath._xla_flags; importing gmath loads no jax).
+import gc
 import os
 
 from gmath._xla_flags import add_xla_flag
@@ -42,3 +43,20 @@ def _isolate_mpmath_precision():
     dps = mpmath.mp.dps
     yield
     mpmath.mp.dps = dps
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Drop every compiled executable when a test module is done.
+
+    Each XLA:CPU executable holds about 20 memory mappings of JIT-compiled code, and jax keeps
+    executables cached for as long as the function objects live (module-level ``jax.jit``
+    functions live for the whole session). Over the suite one worker compiles enough to pass
+    Linux's default ``vm.max_map_count`` of 65530, after which mmap fails: XLA then reports
+    "LLVM compilation error: Cannot allocate memory", raises ``MemoryError`` or segfaults.
+    Clearing per module keeps a worker at the mappings of its largest module.
+    """
+    yield
+    gc.collect()
+    jax.clear_caches()
+    gc.collect()
