@@ -45,18 +45,33 @@ def _isolate_mpmath_precision():
     mpmath.mp.dps = dps
 
 
+def _memory_mappings():
+    """This process's memory mappings and the kernel's limit on them; None where /proc is absent."""
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            count = sum(1 for _ in maps)
+        with open("/proc/sys/vm/max_map_count") as limit:
+            return count, int(limit.read())
+    except (OSError, ValueError):
+        return None
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_code():
-    """Drop every compiled executable when a test module is done.
+    """Drop jax's compiled executables after a test module once mappings pass half the limit.
 
     Each XLA:CPU executable holds about 20 memory mappings of JIT-compiled code, and jax keeps
     executables cached for as long as the function objects live (module-level ``jax.jit``
     functions live for the whole session). Over the suite one worker compiles enough to pass
     Linux's default ``vm.max_map_count`` of 65530, after which mmap fails: XLA then reports
-    "LLVM compilation error: Cannot allocate memory", raises ``MemoryError`` or segfaults.
-    Clearing per module keeps a worker at the mappings of its largest module.
+    "LLVM compilation error: Cannot allocate memory", raises ``MemoryError`` or segfaults. No
+    module adds more than about 10,000 mappings, so clearing at half the limit keeps a worker
+    clear of it while later modules still reuse what earlier ones compiled. Where /proc does not
+    tell, it clears after every module.
     """
     yield
-    gc.collect()
-    jax.clear_caches()
-    gc.collect()
+    mappings = _memory_mappings()
+    if mappings is None or mappings[0] > mappings[1] // 2:
+        gc.collect()
+        jax.clear_caches()
+        gc.collect()
