@@ -61,3 +61,24 @@ def test_stirlerr_float32_against_mpmath():
     assert out.dtype == jnp.float32
     ref = _ref_stirlerr(x.astype(np.float64))
     np.testing.assert_allclose(np.asarray(out, np.float64), ref, rtol=8 * np.finfo(np.float32).eps)
+
+
+@mp.workdps(30)
+def test_stirlerr_float32_step_series_truncation():
+    """The float32 climbing steps sum ``_STEP_TERMS[k]`` terms of sum_j u^(2j)/(2j + 1),
+    u = 1/(2y + 1), at y >= 1/3 (k = 0) and y > k (k >= 1): the truncation, in the value and in
+    its derivative in u, stays below a quarter of float32's ulp over each step's range (mpmath;
+    the closed form is atanh(u)/u - 1)."""
+    from gmath._numerics._special import _RECURRENCE_FROM, _STEP_TERMS
+
+    assert len(_STEP_TERMS) == _RECURRENCE_FROM
+    for k, terms in enumerate(_STEP_TERMS):
+        low = mp.mpf(1) / 3 if k == 0 else mp.mpf(k)
+        for y in mp.linspace(low, _RECURRENCE_FROM, 40):
+            u = 1 / (2 * y + 1)
+            value = mp.atanh(u) / u - 1
+            slope = 1 / (u * (1 - u * u)) - mp.atanh(u) / (u * u)
+            partial = mp.fsum(u ** (2 * j) / (2 * j + 1) for j in range(1, terms + 1))
+            dpartial = mp.fsum(2 * j * u ** (2 * j - 1) / (2 * j + 1) for j in range(1, terms + 1))
+            assert abs(partial / value - 1) < 1.5e-8
+            assert abs(dpartial / slope - 1) < 1.5e-8
