@@ -180,33 +180,54 @@ def _fraction(a, b, x):
     return h
 
 
-def _betainc_fraction(a, b, x):
-    r""":math:`I_x(a, b)` from :func:`_fraction`, for :math:`x < (a+1)/(a+b+2)`."""
-    h = _fraction(a, b, x)
-    # log a inside the exponential: the derivative of 1/a overflows float32 at a = 1e-30
-    return jnp.exp(a * jnp.log(x) + b * jnp.log1p(-x) - betaln(a, b) - jnp.log(a)) * h
+def _if_any(mask, branch, like):
+    """``branch()`` when any element of ``mask`` needs it, else zeros like ``like``: a branch
+    (skipped at run time) under ``jit``, a select (both evaluated) under ``vmap``; ``branch``
+    must give finite values and derivatives at its sanitised inputs either way."""
+    return jax.lax.cond(jnp.any(mask), branch, lambda: jnp.zeros_like(like))
 
 
-def _betainc_differentiable(a, b, x):
+def _differentiable(a, b, x, lower):
+    r"""``(I_x(a, b), log I_x(a, b))`` from one fixed-step fraction (:func:`_fraction`), in
+    JAX operations, for their derivatives in :math:`a` and :math:`b`: :math:`I_x` everywhere
+    (the fraction mirrored past the switch point, the asymptotic expansion where betainc uses
+    it), :math:`\log I_x` where ``lower`` (below the switch point: the log prefactor in
+    Loader's form plus :math:`\log(h/a)`, from the same fraction), 0 elsewhere."""
     inside = (x > 0) & (x < 1)
     xs = jnp.where(inside, x, 0.5)
+    lower = lower & inside
     flip = xs > (a + 1) / (a + b + 2)
     # large a, b near the mean: the asymptotic expansion (betainc's own choice there), where
     # the fraction would need ~sqrt(a) steps; both branches' inputs kept harmless elsewhere
     lam = jnp.where(xs < 0.5, a - (a + b) * xs, (a + b) * (1 - xs) - b)
     asym = inside & _asym_region(a, b, lam, xs.dtype)
     big = jnp.where(asym, a, jnp.maximum(a, _ASYM_FROM))
-    asym_value = _asym(
-        jnp.where(asym, a, big), jnp.where(asym, b, big), jnp.where(asym, lam, 0.0), xs.dtype
+    asym_value = _if_any(
+        asym,
+        lambda: _asym(
+            jnp.where(asym, a, big), jnp.where(asym, b, big), jnp.where(asym, lam, 0.0), xs.dtype
+        ),
+        xs,
     )
-    xf = jnp.where(asym, 0.5 * (a + 1) / (a + b + 2), xs)
+    # the fraction at x itself where its logarithm is wanted (lower excludes flip)
+    xf = jnp.where(asym & ~lower, 0.5 * (a + 1) / (a + b + 2), xs)
     flip = flip & ~asym
     # one fraction, its arguments mirrored per element past the switch point (1 - I_{1-x}(b, a))
-    fraction = _betainc_fraction(
-        jnp.where(flip, b, a), jnp.where(flip, a, b), jnp.where(flip, 1 - xs, xf)
-    )
+    p, q, xp = jnp.where(flip, b, a), jnp.where(flip, a, b), jnp.where(flip, 1 - xs, xf)
+    h = _fraction(p, q, xp)
+    # log p inside the exponential: the derivative of 1/p overflows float32 at p = 1e-30
+    fraction = jnp.exp(p * jnp.log(xp) + q * jnp.log1p(-xp) - betaln(p, q) - jnp.log(p)) * h
     value = jnp.where(asym, asym_value, jnp.where(flip, 1 - fraction, fraction))
-    return jnp.where(inside, value, jnp.where(x >= 1, 1.0, 0.0))
+    value = jnp.where(inside, value, jnp.where(x >= 1, 1.0, 0.0))
+    # log I_x = log[x^a (1 - x)^b / B(a, b)] + log(h / a) where lower; its arguments (1/2, 1, 1)
+    # elsewhere, so that no unused derivative is NaN
+    al, bl, xl = jnp.where(lower, a, 1.0), jnp.where(lower, b, 1.0), jnp.where(lower, xs, 0.5)
+    log_value = _log_prefactor(al, bl, xl) + jnp.log(jnp.where(lower, h, 1.0)) - jnp.log(al)
+    return value, jnp.where(lower, log_value, 0.0)
+
+
+def _betainc_differentiable(a, b, x):
+    return _differentiable(a, b, x, jnp.zeros(jnp.shape(x), bool))[0]
 
 
 @jax.custom_jvp
@@ -232,30 +253,6 @@ def _cdf(x, a, b):
     return _betainc(a, b, jnp.clip(x, 0.0, 1.0))
 
 
-def _log_fraction_differentiable(a, b, x):
-    r""":math:`\log I_x(a, b)` below the switch point from the fixed-step fraction
-    (:func:`_fraction`, so that automatic differentiation gives the derivatives in :math:`a`
-    and :math:`b`): the log prefactor in Loader's form plus :math:`\log(h/a)`."""
-    return _log_prefactor(a, b, x) + jnp.log(_fraction(a, b, x)) - jnp.log(a)
-
-
-@jax.custom_jvp
-def _log_lower_tail(a, b, x):
-    r""":math:`\log I_x(a, b)` for :math:`0 < x \le (a+1)/(a+b+2)`, in log space."""
-    return log_betainc_lower(a, b, x)
-
-
-@_log_lower_tail.defjvp
-def _log_lower_tail_jvp(primals, tangents):
-    a, b, x = primals
-    da, db, dx = tangents
-    value = log_betainc_lower(a, b, x)
-    # d/dx log I = density / I, formed in log space (both underflow in the tail)
-    log_density = _log_prefactor(a, b, x) - jnp.log(x) - jnp.log1p(-x)
-    _, dab = jax.jvp(lambda a, b: _log_fraction_differentiable(a, b, x), (a, b), (da, db))
-    return value, jnp.exp(log_density - value) * dx + dab
-
-
 def _log_cdf(x, a, b):
     r""":math:`\log I_x(a, b)`: ``log(betainc)`` where :math:`I_x` is a normal number, the
     log-space fraction (:func:`log_betainc_lower`) where it is below
@@ -275,20 +272,58 @@ def _outside(x):
     return outside, jnp.where(x == 0, at_zero, jnp.where(below, -jnp.inf, 0.0))
 
 
+def _deep_lower(a, b, x, value):
+    """Where ``log I_x`` is taken in log space: below the switch point and ``I_x`` below
+    ``_TAIL`` (sqrt(tiny) of the dtype)."""
+    return (x <= (a + 1) / (a + b + 2)) & (value < _TAIL[x.dtype == jnp.float32])
+
+
+@jax.custom_jvp
+def _log_and_value(a, b, x):
+    r"""``(log I_x(a, b), I_x(a, b))`` for :math:`0 < x < 1` from one betainc evaluation:
+    ``log(betainc)`` where :math:`I_x` is a normal number, the log-space fraction
+    (:func:`log_betainc_lower`) where it is below :math:`\sqrt{\text{tiny}}` (below the switch
+    point :math:`(a+1)/(a+b+2)`; skipped at run time when no element is there)."""
+    value = betainc(a, b, x)
+    lower = _deep_lower(a, b, x, value)
+    xl = jnp.where(lower, x, 0.5 * (a + 1) / (a + b + 2))
+    log_tail = _if_any(lower, lambda: log_betainc_lower(a, b, xl), x)
+    # log(1) off the direct branch: log(0) there would make its (unused) derivative NaN
+    return jnp.where(lower, log_tail, jnp.log(jnp.where(lower, 1.0, value))), value
+
+
+@_log_and_value.defjvp
+def _log_and_value_jvp(primals, tangents):
+    """Derivatives in x from the density (``d/dx log I = density / I`` formed in log space in
+    the deep lower tail, where both underflow), in a and b from one differentiable fraction
+    (:func:`_differentiable`) for both ``I`` and ``log I``."""
+    a, b, x = primals
+    da, db, dx = tangents
+    log_value, value = _log_and_value(a, b, x)
+    lower = _deep_lower(a, b, x, value)
+    xl = jnp.where(lower, x, 0.5 * (a + 1) / (a + b + 2))
+    log_density = _log_prefactor(a, b, xl) - jnp.log(xl) - jnp.log1p(-xl)
+    density = jnp.exp(xlogy(a - 1, x) + xlog1py(b - 1, -x) - betaln(a, b))
+    _, (d_value, d_log) = jax.jvp(lambda a, b: _differentiable(a, b, x, lower), (a, b), (da, db))
+    d_value = density * dx + d_value
+    # (the exponent 0 off the tail: a discarded overflow there would make the gradient NaN)
+    ratio = jnp.exp(jnp.where(lower, log_density - log_value, 0.0))
+    d_log = jnp.where(lower, ratio * dx + d_log, d_value / jnp.where(lower, 1.0, value))
+    return (log_value, value), (d_log, d_value)
+
+
 def _log_cdf_and_cdf(x, a, b):
     """``(log I_x(a, b), I_x(a, b))`` from one betainc evaluation (see :func:`_log_cdf`)."""
+    x, a, b = jnp.broadcast_arrays(x, a, b)
     # outside (0, 1) the values are constants: the formula runs at x = 1/2, a = b = 1 there
     # (log 0 would make its derivatives NaN, and so would some parameters)
     outside, edge = _outside(x)
     a, b = (jnp.where(outside, 1.0, v) for v in (a, b))
-    xs = jnp.where(outside, 0.5, x)
-    value = _cdf(xs, a, b)
-    lower = xs <= (a + 1) / (a + b + 2)
-    lower = lower & (value < _TAIL[x.dtype == jnp.float32])
-    xl = jnp.where(lower, xs, 0.5 * (a + 1) / (a + b + 2))
-    # log(1) off the direct branch: log(0) there would make its (unused) derivative NaN
-    inner = jnp.where(lower, _log_lower_tail(a, b, xl), jnp.log(jnp.where(lower, 1.0, value)))
-    return jnp.where(outside, edge, inner), jnp.where(outside, jnp.where(x >= 1, 1.0, 0.0), value)
+    log_value, value = _log_and_value(a, b, jnp.where(outside, 0.5, x))
+    return (
+        jnp.where(outside, edge, log_value),
+        jnp.where(outside, jnp.where(x >= 1, 1.0, 0.0), value),
+    )
 
 
 _EULER = 0.5772156649015329
