@@ -202,12 +202,8 @@ def _differentiable(a, b, x, lower):
     lam = jnp.where(xs < 0.5, a - (a + b) * xs, (a + b) * (1 - xs) - b)
     asym = inside & _asym_region(a, b, lam, xs.dtype)
     big = jnp.where(asym, a, jnp.maximum(a, _ASYM_FROM))
-    asym_value = _if_any(
-        asym,
-        lambda: _asym(
-            jnp.where(asym, a, big), jnp.where(asym, b, big), jnp.where(asym, lam, 0.0), xs.dtype
-        ),
-        xs,
+    asym_value = _asym(
+        jnp.where(asym, a, big), jnp.where(asym, b, big), jnp.where(asym, lam, 0.0), xs.dtype
     )
     # the fraction at x itself where its logarithm is wanted (lower excludes flip)
     xf = jnp.where(asym & ~lower, 0.5 * (a + 1) / (a + b + 2), xs)
