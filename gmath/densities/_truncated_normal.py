@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -84,6 +83,26 @@ def _times_ratio(t, log_phi_t, log_z):
     return jnp.where(finite, jnp.where(finite, t, 0.0) * jnp.exp(log_phi_t - log_z), 0.0)
 
 
+def _once(fn, *groups):
+    """``fn`` (elementwise, returning a tuple of arrays) evaluated ONCE on several groups of
+    arguments: each group's arrays broadcast together, are flattened and joined end to end, so
+    one instance of ``fn``'s computation (one trace, one compile, one derivative) serves every
+    group, whatever their shapes. Returns ``fn``'s outputs per group, in the group's shape."""
+    shapes, columns = [], []
+    for args in groups:
+        args = jnp.broadcast_arrays(*args)
+        shapes.append(args[0].shape)
+        columns.append([jnp.ravel(v) for v in args])
+    joined = [jnp.concatenate(c) if len(c) > 1 else c[0] for c in zip(*columns, strict=True)]
+    outs = fn(*joined)
+    ends = np.cumsum([math.prod(shape) for shape in shapes])
+    starts = [0, *ends[:-1]]
+    return [
+        tuple(o[int(a) : int(b)].reshape(shape) for o in outs)
+        for a, b, shape in zip(starts, ends, shapes, strict=True)
+    ]
+
+
 # Kernels on promoted arrays, jitted at module level so that eager calls reuse one compilation.
 
 
@@ -163,8 +182,9 @@ def _log_j(alpha, w):
     rel_q = _LOG_HALF + 0.5 * h * h + _log_quadrature((a_q + h) * h, 0.5 * h * h)
     a_m = jnp.where(quad, 0.0, alpha)
     w_m = jnp.where(quad | ~finite, 8.0, w_f)
-    log_m_a = _mills(a_m)[0]
-    r = -w_m * (a_m + 0.5 * w_m) + _mills(a_m + w_m)[0] - log_m_a
+    log_m = _mills(jnp.stack(jnp.broadcast_arrays(a_m, a_m + w_m)))[0]  # one instance for both ends
+    log_m_a = log_m[0]
+    r = -w_m * (a_m + 0.5 * w_m) + log_m[1] - log_m_a
     log_j_m = log_m_a + jnp.where(finite, log1mexp(jnp.minimum(r, -1.0)), 0.0)
     log_j = jnp.where(quad, jnp.log(w_q) + rel_q, log_j_m)
     rel = jnp.where(quad, rel_q, log_j_m - jnp.log(w_f))
@@ -208,15 +228,17 @@ def _one_sided(loc, scale, low, high, x):
     )
     rho = jnp.where(far_finite, rho / scale, jnp.inf)
     drop = -s * (alpha + 0.5 * s)  # log phi(alpha + s) - log phi(alpha)
-    log_j, rel, quad = _log_j(alpha, omega)
     # the masses are used strictly inside (s, rho > 0); elsewhere at s = rho = omega/2 or 1,
     # so that no logarithm of 0 meets a gradient
     inside = (s > 0) & (rho > 0)
     stand_in = jnp.where(finite, 0.5 * jnp.where(finite, omega, 0.0), 1.0)
     s_m = jnp.where(inside, s, stand_in)
     rho_m = jnp.where(inside, rho, stand_in)
-    log_j_s, rel_s, _ = _log_j(alpha, s_m)
-    log_j_r, rel_r, _ = _log_j(alpha + s_m, rho_m)
+    # J(alpha, omega) (on the parameters' shape), J(alpha, s) and J(alpha + s, rho): one
+    # evaluation of _log_j on the three argument pairs joined
+    (log_j, rel, quad), (log_j_s, rel_s, _), (log_j_r, rel_r, _) = _once(
+        _log_j, (alpha, omega), (alpha, s_m), (alpha + s_m, rho_m)
+    )
     omega_q = jnp.where(quad, omega, 1.0)
     near = jnp.where(quad, jnp.log(s_m / omega_q) + (rel_s - rel), log_j_s - log_j)
     drop_m = -s_m * (alpha + 0.5 * s_m)
@@ -250,11 +272,14 @@ def _masses(loc, scale, low, high, x):
         return jnp.broadcast_to(lower, shape), jnp.broadcast_to(upper, shape)
 
     def straddling():
-        alpha, beta, log_z = _standard(*p2[:4])
+        alpha = _standardize_end(p2[2], p2[0], p2[1])
+        beta = _standardize_end(p2[3], p2[0], p2[1])
         z = standardize(p2[4], p2[0], p2[1])
-        lower = log_ndtr_diff(alpha, z) - log_z
-        upper = log_ndtr_diff(z, beta) - log_z
-        return jnp.broadcast_to(lower, shape), jnp.broadcast_to(upper, shape)
+        # log Z, log(Phi(z) - Phi(alpha)), log(Phi(beta) - Phi(z)): one log_ndtr_diff
+        (log_z,), (lower,), (upper,) = _once(
+            lambda a, b: (log_ndtr_diff(a, b),), (alpha, beta), (alpha, z), (z, beta)
+        )
+        return jnp.broadcast_to(lower - log_z, shape), jnp.broadcast_to(upper - log_z, shape)
 
     # each form only where some element needs it (the one-sided frame costs a quadrature per
     # point); under vmap both run, as selects
@@ -263,23 +288,30 @@ def _masses(loc, scale, low, high, x):
     return jnp.where(one, lower_1, lower_2), jnp.where(one, upper_1, upper_2)
 
 
-@functools.partial(jax.jit, static_argnames="upper")
-def _log_mass(loc, scale, low, high, x, *, upper):
-    # log P(a < X < x) (or log P(x < X < b)), double-where at and beyond the ends; above 1/2
-    # as log1p of minus the other side (which keeps digits as the mass nears 1)
-    alpha, beta, _ = _standard(loc, scale, low, high)
+@jax.jit
+def _log_cdfs(loc, scale, low, high, x):
+    # (log P(X < x), log P(X > x)) from one evaluation of the masses (log_cdf, log_survival
+    # and cdf share this kernel, so a program using several compiles it once); double-where at
+    # and beyond the ends; a mass above 1/2 as log1p of minus the other side (which keeps
+    # digits as the mass nears 1)
+    alpha = _standardize_end(low, loc, scale)
+    beta = _standardize_end(high, loc, scale)
     z = standardize(x, loc, scale)  # no derivative at x = +-inf
     strictly = (x > low) & (x < high) & (z > alpha) & (z < beta)
     x_safe = jnp.where(strictly, x, _interior(low, high))
-    lower, upper_mass = _masses(loc, scale, low, high, x_safe)
-    this, other = (upper_mass, lower) if upper else (lower, upper_mass)
-    complement = other < _LOG_HALF
-    value = jnp.where(complement, log1mexp(jnp.where(complement, other, 2 * _LOG_HALF)), this)
+    lower, upper = _masses(loc, scale, low, high, x_safe)
+    # each side from the other where the other is below 1/2: one log1mexp for both
+    take = (upper < _LOG_HALF, lower < _LOG_HALF)
+    safe = [jnp.where(t, o, 2 * _LOG_HALF) for t, o in zip(take, (upper, lower), strict=True)]
+    complements = log1mexp(jnp.stack(safe))
+    lower = jnp.where(take[0], complements[0], lower)
+    upper = jnp.where(take[1], complements[1], upper)
     # not strictly inside: at or below the lower end where x <= low or where z rounds onto
     # alpha (x a few ulps above low), else at or above the upper end
     below = (x <= low) | (z <= alpha)
-    edge = jnp.where(below, 0.0, -jnp.inf) if upper else jnp.where(below, -jnp.inf, 0.0)
-    return jnp.where(strictly, value, edge)
+    log_cdf = jnp.where(strictly, lower, jnp.where(below, -jnp.inf, 0.0))
+    log_sf = jnp.where(strictly, upper, jnp.where(below, 0.0, -jnp.inf))
+    return log_cdf, log_sf
 
 
 @jax.jit
@@ -402,8 +434,9 @@ def _moments_work(loc, scale, low, high):
     a_t = jnp.where(tail, alpha, 1.0)
     finite_w = ~tail | jnp.isfinite(hi)  # in T the interval may reach +inf
     w_f = jnp.where(tail & finite_w, (hi_f - lo_f) / scale, 1.0)
-    log_m_a, c_a, d_a = _mills(a_t)
-    log_m_b, c_b, d_b = _mills(a_t + w_f)
+    (log_m_a, log_m_b), (c_a, c_b), (d_a, d_b) = _mills(
+        jnp.stack(jnp.broadcast_arrays(a_t, a_t + w_f))
+    )
     log_p = -(a_t * w_f + 0.5 * w_f * w_f) + log_m_b - log_m_a
     p = jnp.where(finite_w, jnp.exp(log_p), 0.0)
     far_mean = jnp.where(finite_w, w_f + c_b, 0.0)
@@ -516,7 +549,8 @@ class TruncatedNormal(Distribution):
     float64 values). The variance is never negative.
 
     Args:
-      loc: mean :math:`\mu` of the parent normal; all four parameters broadcast together.
+      loc: mean :math:`\mu` of the parent normal (finite); all four parameters broadcast
+        together.
       scale: standard deviation :math:`\sigma > 0` of the parent normal.
       low: lower end :math:`a` (may be ``-inf``).
       high: upper end :math:`b > a` (may be ``inf``).
@@ -543,7 +577,10 @@ class TruncatedNormal(Distribution):
     _param_event_ndims = {"loc": 0, "scale": 0, "low": 0, "high": 0}
 
     def _constraints(self):
+        # an infinite loc is no distribution (the parent's mass is at infinity): invalid, as for
+        # the location-scale families
         return [
+            (jnp.isfinite(jnp.asarray(self.loc)), "loc must be finite."),
             (finite_positive(self.scale), "scale must be positive and finite."),
             (jnp.asarray(self.low) < jnp.asarray(self.high), "low must be below high."),
         ]
@@ -562,13 +599,13 @@ class TruncatedNormal(Distribution):
 
     def cdf(self, x) -> jax.Array:
         r""":math:`(\Phi(z) - \Phi(\alpha))/Z`, 0 below :math:`a` and 1 above :math:`b`."""
-        return jnp.exp(_log_mass(*self._promoted(self._check_value(x, "cdf")), upper=False))
+        return jnp.exp(_log_cdfs(*self._promoted(self._check_value(x, "cdf")))[0])
 
     def log_cdf(self, x) -> jax.Array:
-        return _log_mass(*self._promoted(self._check_value(x, "log_cdf")), upper=False)
+        return _log_cdfs(*self._promoted(self._check_value(x, "log_cdf")))[0]
 
     def log_survival(self, x) -> jax.Array:
-        return _log_mass(*self._promoted(self._check_value(x, "log_survival")), upper=True)
+        return _log_cdfs(*self._promoted(self._check_value(x, "log_survival")))[1]
 
     def icdf(self, u) -> jax.Array:
         r"""Quantile: :math:`z = \log\Phi^{-1}(\log(\Phi(\alpha) + uZ))` below the parent median,
