@@ -421,6 +421,13 @@ def _precision(g):
     return g.precision()
 
 
+def _power_of_2_scale(x):
+    """The power of 2 nearest each positive ``x`` (1 where ``x`` is not finite and positive), as
+    a constant: dividing by it is exact and carries no derivative."""
+    e = jnp.round(jnp.log2(jnp.where(jnp.isfinite(x) & (x > 0), x, 1.0)))
+    return jax.lax.stop_gradient(jnp.exp2(e).astype(x.dtype))
+
+
 def _gaussian_renyi(p, q, alpha):
     r"""Multivariate normals (any parameterisation) by the same route, in closed form.
 
@@ -446,11 +453,20 @@ def _gaussian_renyi(p, q, alpha):
     delta = gp.loc - gq.loc
     if {gp.kind, gq.kind} <= {"tril", "diag"}:
         # Lambda_p - Lambda_q = A^T E + E^T B, A = L_p^-1, B = L_q^-1, E = A - B =
-        # -A (L_p - L_q) B: from the exact difference of the factors
+        # -A (L_p - L_q) B: from the exact difference of the factors. Coordinate i is first
+        # divided by s_i, the power of 2 nearest L_q's diagonal entry (exact; D_alpha is
+        # invariant), so that no precision overflows (float32 scales of 1e-30: 1e60); both
+        # inverses come from one batched solve (no two independent LAPACK calls, which can
+        # deadlock jaxlib 0.10.2 on CPU)
         lp, lq = _bcast_batch(_tril(gp), _tril(gq), 2, 2)
+        s = _power_of_2_scale(jnp.diagonal(lq, axis1=-2, axis2=-1))
+        lp, lq = lp / s[..., :, None], lq / s[..., :, None]
+        delta = delta / s
         eye = jnp.broadcast_to(jnp.eye(gp.dim, dtype=dt), lp.shape)
-        inv_p = jax.lax.linalg.triangular_solve(lp, eye, left_side=True, lower=True)
-        inv_q = jax.lax.linalg.triangular_solve(lq, eye, left_side=True, lower=True)
+        inv = jax.lax.linalg.triangular_solve(
+            jnp.stack([lp, lq]), jnp.stack([eye, eye]), left_side=True, lower=True
+        )
+        inv_p, inv_q = inv[0], inv[1]
         e = -matmul(inv_p, matmul(lp - lq, inv_q))
         lam_p = matmul(jnp.swapaxes(inv_p, -1, -2), inv_p)
         lam_q = matmul(jnp.swapaxes(inv_q, -1, -2), inv_q)
