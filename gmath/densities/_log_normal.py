@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import finite_positive, log_ndtr, ndtr, ndtri, promote, standardize
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import loc_is_finite, loc_mask
 
 __all__ = ["LogNormal"]
 
@@ -32,7 +33,7 @@ class LogNormal(Distribution):
     entropy :math:`\mu + \tfrac12 + \log\sigma + \tfrac12\log 2\pi`.
 
     Args:
-      loc: mean :math:`\mu` of :math:`\log X`, any shape broadcasting with ``scale``.
+      loc: mean :math:`\mu` of :math:`\log X`, finite, any shape broadcasting with ``scale``.
       scale: standard deviation :math:`\sigma > 0` of :math:`\log X`.
 
     References:
@@ -54,12 +55,24 @@ class LogNormal(Distribution):
     _param_event_ndims = {"loc": 0, "scale": 0}
 
     def _constraints(self):
-        return [(finite_positive(self.scale), "scale must be positive and finite.")]
+        # an infinite loc is no distribution (its mean would be 0 or inf, its log-density -inf
+        # everywhere): invalid like an infinite scale
+        return [
+            (loc_is_finite(self.loc), "loc must be finite."),
+            (finite_positive(self.scale), "scale must be positive and finite."),
+        ]
+
+    def _promoted(self, *values):
+        """``(loc, scale, *values)`` in one dtype; where ``loc`` is not finite, the parameters
+        are NaN (and so every derivative through them)."""
+        loc, scale, *rest = promote(self.loc, self.scale, *values)
+        m = loc_mask(loc)
+        return (loc * m, scale * m, *rest)
 
     def _standardize(self, x, method):
         # z = (log x - mu) / sigma at the safe point x = 1 outside the support.
         x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale, x)
+        loc, scale, x = self._promoted(x)
         # x = +inf: log x = +inf as a constant (no derivative path), so z = +inf
         inside = x > 0
         finite = inside & (x < jnp.inf)
@@ -94,31 +107,31 @@ class LogNormal(Distribution):
 
     def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\exp(\mu + \sigma\,\Phi^{-1}(u))`."""
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
+        loc, scale, u = self._promoted(self._check_value(u, "icdf"))
         return jnp.exp(loc + scale * ndtri(u))
 
     def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._promoted()
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return jnp.exp(loc + scale * eps)
 
     def entropy(self) -> jax.Array:
         r""":math:`\mu + \tfrac12 + \log\sigma + \tfrac12\log 2\pi`."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._promoted()
         return jnp.broadcast_to(loc + 0.5 + _HALF_LOG_2PI + jnp.log(scale), self.batch_shape)
 
     def mean(self) -> jax.Array:
         r""":math:`e^{\mu + \sigma^2/2}`."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._promoted()
         return jnp.broadcast_to(jnp.exp(loc + 0.5 * scale * scale), self.batch_shape)
 
     def variance(self) -> jax.Array:
         r""":math:`(e^{\sigma^2} - 1)\,e^{2\mu + \sigma^2}`."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._promoted()
         s2 = scale * scale
         return jnp.broadcast_to(jnp.expm1(s2) * jnp.exp(2.0 * loc + s2), self.batch_shape)
 
     def mode(self) -> jax.Array:
         r""":math:`e^{\mu - \sigma^2}`."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._promoted()
         return jnp.broadcast_to(jnp.exp(loc - scale * scale), self.batch_shape)

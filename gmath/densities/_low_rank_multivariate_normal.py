@@ -11,6 +11,7 @@ from jax.scipy.linalg import solve_triangular
 
 from gmath._numerics import finite_positive, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import loc_is_finite, loc_mask
 from gmath.densities._multivariate_normal import _batch_shape, _matvec, _mT, _tril_inverse
 
 __all__ = ["LowRankMultivariateNormal"]
@@ -45,7 +46,7 @@ class LowRankMultivariateNormal(Distribution):
     at :math:`W = 0`.
 
     Args:
-      loc: mean :math:`\mu`, shape ``batch + (d,)``.
+      loc: mean :math:`\mu`, shape ``batch + (d,)``, every coordinate finite.
       cov_factor: :math:`W`, shape ``batch + (d, r)``.
       cov_diag: :math:`\delta > 0`, shape ``batch + (d,)``.
 
@@ -98,8 +99,16 @@ class LowRankMultivariateNormal(Distribution):
 
     def _constraints(self):
         return [
-            (jnp.all(finite_positive(self.cov_diag), -1), "cov_diag must be positive and finite.")
+            (loc_is_finite(self.loc, 1), "loc must be finite."),
+            (jnp.all(finite_positive(self.cov_diag), -1), "cov_diag must be positive and finite."),
         ]
+
+    def _promoted(self):
+        """``(loc, cov_factor, cov_diag)`` in one dtype; where ``loc`` is not finite, ``loc`` is
+        NaN (and so every derivative through it; the factors are not broadcast to ``loc``'s
+        batch, so that one capacitance serves a batch of locations)."""
+        loc, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
+        return loc * loc_mask(loc, 1), w, delta
 
     @property
     def rank(self) -> int:
@@ -108,7 +117,7 @@ class LowRankMultivariateNormal(Distribution):
 
     def _factors(self):
         r"""``(loc, W, delta, A, L_C)``: promoted parameters, whitened factor, capacitance."""
-        loc, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
+        loc, w, delta = self._promoted()
         a = w / jnp.sqrt(delta)[..., :, None]
         r = w.shape[-1]
         capacitance = jnp.eye(r, dtype=a.dtype) + jnp.matmul(_mT(a), a, precision=_HIGHEST)
@@ -165,12 +174,14 @@ class LowRankMultivariateNormal(Distribution):
         Returns:
           Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
         """
-        loc, w, delta = promote(self.loc, self.cov_factor, self.cov_diag)
+        loc, w, delta = self._promoted()
         shape = self._sample_shape(sample_shape)
         key_w, key_d = jax.random.split(key)
         eps_w = jax.random.normal(key_w, shape[:-1] + (w.shape[-1],), loc.dtype)
         eps_d = jax.random.normal(key_d, shape, loc.dtype)
-        return loc + _matvec(w, eps_w) + jnp.sqrt(delta) * eps_d
+        # the mask on the noise, not on the factors: they serve a batch of locations
+        noise = _matvec(w, eps_w) + jnp.sqrt(delta) * eps_d
+        return loc + noise * loc_mask(loc, 1)
 
     def entropy(self) -> jax.Array:
         r""":math:`\tfrac d2(1 + \log 2\pi) + \tfrac12\log\det\Sigma`.
@@ -184,7 +195,7 @@ class LowRankMultivariateNormal(Distribution):
         return jnp.broadcast_to(value, self.batch_shape)
 
     def mean(self) -> jax.Array:
-        loc, _, _ = promote(self.loc, self.cov_factor, self.cov_diag)
+        loc, _, _ = self._promoted()
         return jnp.broadcast_to(loc, self.batch_shape + self.event_shape)
 
     def mode(self) -> jax.Array:

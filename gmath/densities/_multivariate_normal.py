@@ -12,6 +12,7 @@ from jax.scipy.linalg import solve_triangular
 
 from gmath._numerics import finite_positive, is_array_like, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import loc_is_finite, loc_mask
 
 __all__ = ["MultivariateNormal"]
 
@@ -140,7 +141,7 @@ class MultivariateNormal(Distribution):
     (6 against 3 ulps at 10^4, 32 against 11 at 10^6).
 
     Args:
-      loc: mean :math:`\mu`, shape ``batch + (d,)``.
+      loc: mean :math:`\mu`, shape ``batch + (d,)``, every coordinate finite.
       scale_tril: lower-triangular :math:`L` with positive diagonal, shape ``batch + (d, d)``.
         Keyword-only, as are the other two matrices.
       covariance_matrix: symmetric positive definite :math:`\Sigma`, shape ``batch + (d, d)``.
@@ -262,18 +263,27 @@ class MultivariateNormal(Distribution):
     def _constraints(self):
         name, matrix = self._given
         matrix = jnp.asarray(matrix)
+        loc = (loc_is_finite(self.loc, 1), "loc must be finite.")
         if name == "scale_tril":
             ok = jnp.all(finite_positive(_diagonal(matrix)), -1)
             ok = ok & jnp.all(jnp.isfinite(jnp.tril(matrix)), (-2, -1))
-            return [(ok, "scale_tril must have a positive diagonal and finite entries.")]
+            return [loc, (ok, "scale_tril must have a positive diagonal and finite entries.")]
         factor = jnp.linalg.cholesky(_flip(matrix) if name == "precision_matrix" else matrix)
         ok = jnp.all(jnp.isfinite(factor), (-2, -1))
-        return [(ok, f"{name} must be positive definite.")]
+        return [loc, (ok, f"{name} must be positive definite.")]
 
     def _promoted(self):
-        """``(loc, matrix)`` in their common floating dtype."""
+        """``(loc, matrix)`` in their common floating dtype; where ``loc`` is not finite, ``loc``
+        is NaN (and so every derivative through it; ``score`` and ``sample``, where the matrix
+        enters linearly, apply the same mask to it or to its product)."""
         name, matrix = self._given
-        return promote(self.loc, matrix)
+        loc, matrix = promote(self.loc, matrix)
+        return loc * loc_mask(loc, 1), matrix
+
+    def _loc_mask(self, matrix):
+        """``matrix`` (``batch + (d, d)``) times 1, or NaN where ``loc`` is not finite."""
+        loc, _ = promote(self.loc, matrix)
+        return matrix * loc_mask(loc, 1)[..., None].astype(matrix.dtype)
 
     def _precision_factor(self, precision):
         """Lower-triangular :math:`U^\\top` with :math:`P = U U^\\top` (reversed Cholesky)."""
@@ -336,7 +346,7 @@ class MultivariateNormal(Distribution):
         x = self._check_value(x, "score")
         loc, _ = self._promoted()
         loc, x = promote(loc, x)
-        precision = self.precision_matrix().astype(x.dtype)
+        precision = self._loc_mask(self._precision().astype(x.dtype))
         out = -_matvec(precision, x - loc)
         full = jnp.broadcast_shapes(out.shape, x.shape, self.batch_shape + self.event_shape)
         return jnp.broadcast_to(out, full)
@@ -353,7 +363,8 @@ class MultivariateNormal(Distribution):
         """
         loc, _ = self._promoted()
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
-        out = loc + _matvec(self.scale_tril, eps)
+        # the mask on the product, not on L: one L serves a batch of locations
+        out = loc + _matvec(self.scale_tril, eps) * loc_mask(loc, 1)
         return jnp.broadcast_to(out, eps.shape)
 
     def entropy(self) -> jax.Array:
@@ -398,6 +409,10 @@ class MultivariateNormal(Distribution):
         Returns:
           Array of shape ``batch_shape + (d, d)``.
         """
+        return self._precision()
+
+    def _precision(self):
+        # unmasked, for score: the public method's output mask would cut the derivative
         name, _ = self._given
         _, matrix = self._promoted()
         if name == "precision_matrix":

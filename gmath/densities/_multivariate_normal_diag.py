@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from gmath._numerics import finite_positive, promote, standardize
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import loc_is_finite, loc_mask
 from gmath.densities._multivariate_normal import _batch_shape
 
 __all__ = ["MultivariateNormalDiag"]
@@ -30,7 +31,7 @@ class MultivariateNormalDiag(Distribution):
     ``Independent(Normal(loc, scale_diag), 1)``, in :math:`O(d)` per point.
 
     Args:
-      loc: mean :math:`\mu`, shape ``batch + (d,)``.
+      loc: mean :math:`\mu`, shape ``batch + (d,)``, every coordinate finite.
       scale_diag: standard deviations :math:`s_i > 0`, shape ``batch + (d,)``; the last
         dimensions of ``loc`` and ``scale_diag`` broadcast (a size-1 one repeats).
 
@@ -82,15 +83,23 @@ class MultivariateNormalDiag(Distribution):
 
     def _constraints(self):
         return [
+            (loc_is_finite(self.loc, 1), "loc must be finite."),
             (
                 jnp.all(finite_positive(self.scale_diag), -1),
                 "scale_diag must be positive and finite.",
-            )
+            ),
         ]
+
+    def _promoted(self, *values):
+        """``(loc, scale_diag, *values)`` in one dtype; where ``loc`` is not finite, the
+        parameters are NaN (and so every derivative through them)."""
+        loc, scale, *rest = promote(self.loc, self.scale_diag, *values)
+        m = loc_mask(loc, 1)
+        return (loc * m, scale * m, *rest)
 
     def _standardize(self, x, method):
         x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale_diag, x)
+        loc, scale, x = self._promoted(x)
         return standardize(x, loc, scale), scale  # no overflow in d/dscale for tiny scales
 
     def _full(self, value):
@@ -124,7 +133,7 @@ class MultivariateNormalDiag(Distribution):
         Returns:
           Array of shape ``sample_shape + batch_shape + event_shape``, dtype of the parameters.
         """
-        loc, scale = promote(self.loc, self.scale_diag)
+        loc, scale = self._promoted()
         eps = jax.random.normal(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
@@ -134,13 +143,13 @@ class MultivariateNormalDiag(Distribution):
         Returns:
           Array of shape ``batch_shape``.
         """
-        loc, scale = promote(self.loc, self.scale_diag)
+        loc, scale = self._promoted()
         d = self.event_shape[0]
         log_scale = jnp.sum(self._full(jnp.log(scale)), -1)
         return 0.5 * d * (1.0 + _LOG_2PI) + log_scale
 
     def mean(self) -> jax.Array:
-        loc, _ = promote(self.loc, self.scale_diag)
+        loc, _ = self._promoted()
         return self._full(loc)
 
     def mode(self) -> jax.Array:

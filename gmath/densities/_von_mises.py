@@ -11,6 +11,7 @@ import numpy as np
 
 from gmath._numerics import finite_nonnegative, i0e, i1e, invert_cdf, ndtr, promote
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import loc_is_finite, loc_mask
 from gmath.densities._quantile import implicit_quantile
 
 __all__ = ["VonMises"]
@@ -262,7 +263,7 @@ class VonMises(Distribution):
     derivatives in ``u``, ``loc`` and ``concentration``.
 
     Args:
-      loc: mean direction :math:`\mu`, any shape broadcasting with ``concentration``.
+      loc: mean direction :math:`\mu`, finite, any shape broadcasting with ``concentration``.
       concentration: :math:`\kappa \ge 0` (0 is the uniform law on the circle).
 
     References:
@@ -288,16 +289,22 @@ class VonMises(Distribution):
 
     def _constraints(self):
         return [
+            (loc_is_finite(self.loc), "loc must be finite."),
             (
                 finite_nonnegative(self.concentration),
                 "concentration must be nonnegative and finite.",
-            )
+            ),
         ]
 
     def _promoted(self, x=None, method=None):
+        # where loc is not finite, the parameters are NaN (and so every derivative through them)
         if x is None:
-            return promote(self.loc, self.concentration)
-        return promote(self.loc, self.concentration, self._check_value(x, method))
+            loc, k = promote(self.loc, self.concentration)
+            m = loc_mask(loc)
+            return loc * m, k * m
+        loc, k, x = promote(self.loc, self.concentration, self._check_value(x, method))
+        m = loc_mask(loc)
+        return loc * m, k * m, x
 
     def log_prob(self, x) -> jax.Array:
         loc, k, x = self._promoted(x)
@@ -329,20 +336,20 @@ class VonMises(Distribution):
         return _icdf(u, loc, k)
 
     def sample(self, key, sample_shape=()) -> jax.Array:
-        loc, k = promote(self.loc, self.concentration)
+        loc, k = self._promoted()
         shape = self._sample_shape(sample_shape)
         theta = _sample_centred(key, k, shape, loc.dtype)
         return loc + jnp.where(_valid(k), theta, jnp.nan)
 
     def entropy(self) -> jax.Array:
         r""":math:`-\kappa I_1(\kappa)/I_0(\kappa) + \log 2\pi + \log I_0(\kappa)`."""
-        loc, k = promote(self.loc, self.concentration)
+        loc, k = self._promoted()
         h = _kappa_times_one_minus_bessel_ratio(k) + _LOG_2PI + jnp.log(i0e(k))
         return jnp.broadcast_to(jnp.where(_valid(k), h, jnp.nan), self.batch_shape)
 
     def mean(self) -> jax.Array:
         r"""Mean direction :math:`\mu` (circular mean)."""
-        loc, k = promote(self.loc, self.concentration)
+        loc, k = self._promoted()
         return jnp.broadcast_to(jnp.where(_valid(k), loc, jnp.nan), self.batch_shape)
 
     def mode(self) -> jax.Array:
@@ -351,6 +358,6 @@ class VonMises(Distribution):
 
     def variance(self) -> jax.Array:
         r"""Circular variance :math:`1 - I_1(\kappa)/I_0(\kappa)`."""
-        loc, k = promote(self.loc, self.concentration)
+        loc, k = self._promoted()
         var = _one_minus_bessel_ratio(k)
         return jnp.broadcast_to(jnp.where(_valid(k), var, jnp.nan), self.batch_shape)

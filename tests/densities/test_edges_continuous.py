@@ -708,11 +708,11 @@ def _mv_methods(p, x, *, covariance=True):
 
 
 def _mv_all_nan(make):
-    """``_all_nan`` of every multivariate method of ``make(loc, diag)`` at location ``(a, a)``
-    and diagonal ``(b, 1)``: the parameter under test is the first scale entry."""
+    """``_all_nan`` of every multivariate method of ``make(loc, diag)`` at location ``(a, 0)``
+    and diagonal ``(b, 1)``: the parameters under test are the first loc and scale entries."""
 
     def fn(a, b):
-        p = make(jnp.stack([a, a]), jnp.stack([b, 1 + 0 * b]))
+        p = make(jnp.stack([a, jnp.zeros_like(a)]), jnp.stack([b, 1 + 0 * b]))
         return _all_nan(*_mv_methods(p, jnp.array([0.3, 0.1], a.dtype)))
 
     return fn
@@ -738,19 +738,22 @@ def _mixture_methods(p):
 
 _INVALID = {
     # name: (fn of (a, b) -> NaN iff every method is NaN, [invalid (a, b)], [valid (a, b)])
-    "normal": (lambda a, b: _all_nan(*_univariate_methods(Normal(a, b), 0.3, 0.4)), "scale"),
-    "laplace": (lambda a, b: _all_nan(*_univariate_methods(Laplace(a, b), 0.3, 0.4)), "scale"),
-    "logistic": (lambda a, b: _all_nan(*_univariate_methods(Logistic(a, b), 0.3, 0.4)), "scale"),
-    "gumbel": (lambda a, b: _all_nan(*_univariate_methods(Gumbel(a, b), 0.3, 0.4)), "scale"),
+    "normal": (lambda a, b: _all_nan(*_univariate_methods(Normal(a, b), 0.3, 0.4)), "loc_scale"),
+    "laplace": (lambda a, b: _all_nan(*_univariate_methods(Laplace(a, b), 0.3, 0.4)), "loc_scale"),
+    "logistic": (
+        lambda a, b: _all_nan(*_univariate_methods(Logistic(a, b), 0.3, 0.4)),
+        "loc_scale",
+    ),
+    "gumbel": (lambda a, b: _all_nan(*_univariate_methods(Gumbel(a, b), 0.3, 0.4)), "loc_scale"),
     "cauchy": (
         lambda a, b: _all_nan(
             *(m for i, m in enumerate(_univariate_methods(Cauchy(a, b), 0.3, 0.4)) if i != 6)
         ),
-        "scale",
+        "loc_scale",
     ),
     "log_normal": (
         lambda a, b: _all_nan(*_univariate_methods(LogNormal(a, b), 0.3, 0.4)),
-        "scale",
+        "loc_scale",
     ),
     "exponential": (
         lambda a, b: _all_nan(*_univariate_methods(Exponential(b), 0.3, 0.4)),
@@ -771,22 +774,22 @@ _INVALID = {
         lambda a, b: _all_nan(
             *(m for i, m in enumerate(_univariate_methods(VonMises(a, b), 0.3, 0.4)) if i != 10)
         ),
-        "concentration",
+        "loc_concentration",
     ),
-    "mvn_diag": (_mv_all_nan(lambda loc, sd: MultivariateNormalDiag(loc, sd)), "scale"),
+    "mvn_diag": (_mv_all_nan(lambda loc, sd: MultivariateNormalDiag(loc, sd)), "loc_scale"),
     "mvn_tril": (
         _mv_all_nan(lambda loc, sd: MultivariateNormal(loc, scale_tril=jnp.diag(sd))),
-        "scale",
+        "loc_scale",
     ),
     "mvn_covariance": (
         _mv_all_nan(lambda loc, sd: MultivariateNormal(loc, covariance_matrix=jnp.diag(sd))),
-        "scale",
+        "loc_scale",
     ),
     "low_rank_mvn": (
         _mv_all_nan(
             lambda loc, sd: LowRankMultivariateNormal(loc, jnp.ones((2, 1), loc.dtype), sd)
         ),
-        "scale",
+        "loc_scale",
     ),
     "independent_normal": (
         lambda a, b: _all_nan(
@@ -796,7 +799,7 @@ _INVALID = {
                 covariance=False,
             )
         ),
-        "scale",
+        "loc_scale",
     ),
     "mixture_of_normals": (
         lambda a, b: _all_nan(
@@ -804,7 +807,7 @@ _INVALID = {
                 MixtureSameFamily(jnp.stack([0 * a, 0 * a]), Normal(jnp.stack([a, -a]), b))
             )
         ),
-        "scale",
+        "loc_scale",
     ),
 }
 
@@ -831,6 +834,13 @@ _INVALID_ARGS = {
         [(0.0, 1.0)],
     ),
 }
+# a location (the first coordinate of a vector one) that is not finite is no distribution
+_INVALID_LOC = [(INF, 1.0), (-INF, 1.0), (NAN, 1.0)]
+_INVALID_ARGS["loc_scale"] = (_INVALID_ARGS["scale"][0] + _INVALID_LOC, _INVALID_ARGS["scale"][1])
+_INVALID_ARGS["loc_concentration"] = (
+    _INVALID_ARGS["concentration"][0] + _INVALID_LOC,
+    _INVALID_ARGS["concentration"][1],
+)
 
 
 def _invalid_groups():
@@ -844,6 +854,76 @@ def _invalid_groups():
                 _Spec(f"{name}_invalid_parameters_nan", d, fn, rows, None, expected, 0.0, 0.0)
             )
     return specs
+
+
+def _nan_or_finite(*values):
+    """NaN if every value is entirely NaN, 0 if every value is finite, else 1."""
+    nan = jnp.stack([jnp.all(jnp.isnan(v)) for v in values]).all()
+    finite = jnp.stack([jnp.all(jnp.isfinite(v)) for v in values]).all()
+    return jnp.where(nan, jnp.nan, jnp.where(finite, 0.0, 1.0)).astype(values[0].dtype)
+
+
+def _loc_gradients(a):
+    """Derivatives of the methods of LogNormal, VonMises and the multivariate normals with
+    location ``a`` (the first coordinate of a vector one, the other 0): in loc for every method
+    (log_prob, cdf, log_survival, mean, sample; score for a vector), and in the other parameter
+    for the methods into which loc enters nonlinearly. NaN where ``a`` is not finite (the output
+    mask alone would give 0 for a method linear in loc), finite where it is."""
+    dtype = a.dtype
+    x, u, key = jnp.asarray(0.3, dtype), jnp.asarray(0.4, dtype), _KEY
+    xv = jnp.array([0.3, 0.1], dtype)
+
+    def univariate(make, second):
+        methods = [
+            lambda p: p.log_prob(x),
+            lambda p: p.cdf(x),
+            lambda p: p.log_survival(x),
+            lambda p: p.mean(),
+            lambda p: p.sample(key),
+        ]
+        grads = [jax.grad(lambda loc, m=m: m(make(loc, second)))(a) for m in methods]
+        return grads + [jax.grad(lambda o, m=m: m(make(a, o)))(second) for m in methods[:3]]
+
+    def multivariate(make, matrix, select=lambda g: g):
+        methods = [
+            lambda p: p.log_prob(xv),
+            lambda p: jnp.sum(p.score(xv)),
+            lambda p: jnp.sum(p.mean()),
+            lambda p: jnp.sum(p.sample(key)),
+        ]
+        loc = jnp.stack([a, jnp.zeros_like(a)])
+        grads = [jax.grad(lambda v, m=m: m(make(v, matrix)))(loc) for m in methods]
+        # in the matrix (the entries the family reads: scale_tril's lower triangle), for the
+        # methods that read it: log_prob, score, sample
+        return grads + [
+            select(jax.grad(lambda o, m=m: m(make(loc, o)))(matrix))
+            for m in methods[:2] + methods[3:]
+        ]
+
+    one = jnp.asarray(1.0, dtype)
+    eye = jnp.eye(2, dtype=dtype)
+    grads = univariate(LogNormal, one)
+    grads.append(jax.grad(lambda loc: LogNormal(loc, one).icdf(u))(a))
+    grads.append(jax.grad(lambda loc: LogNormal(loc, one).entropy())(a))
+    grads += univariate(VonMises, one)
+    grads += multivariate(
+        lambda loc, m: MultivariateNormal(loc, scale_tril=m), eye, lambda g: g[jnp.tril_indices(2)]
+    )
+    grads += multivariate(lambda loc, m: MultivariateNormal(loc, precision_matrix=m), eye)
+    grads += multivariate(MultivariateNormalDiag, jnp.ones(2, dtype))
+    grads += multivariate(
+        lambda loc, d: LowRankMultivariateNormal(loc, jnp.ones((2, 1), dtype), d),
+        jnp.ones(2, dtype),
+    )
+    return _nan_or_finite(*grads)
+
+
+def _loc_gradient_groups():
+    rows = [(INF,), (-INF,), (NAN,), (0.5,)]
+    return [
+        _Spec("loc_gradients_nan", d, _loc_gradients, rows, None, [NAN, NAN, NAN, 0.0], 0.0, 0.0)
+        for d in ("float64", "float32")
+    ]
 
 
 # ---------------------------------------------------------------- a NaN value
@@ -1049,6 +1129,7 @@ SPECS = {
         + _von_mises_groups()
         + _multivariate_groups()
         + _invalid_groups()
+        + _loc_gradient_groups()
         + _nan_value_groups()
     )
 }
@@ -1116,5 +1197,46 @@ _CHECKED = [
 def test_invalid_parameters_raise_in_checks_mode(make):
     with gmath.config.checks(True):
         with pytest.raises(gmath.config.InvalidParameterError):
+            make()
+    make()  # NaN by default: constructing is fine
+
+
+# a location that is not finite (any coordinate of a vector one): the error names it
+_CHECKED_LOC = [
+    ("LogNormal", lambda: LogNormal(jnp.inf, 1.0)),
+    ("LogNormal", lambda: LogNormal(jnp.nan, 1.0)),
+    ("VonMises", lambda: VonMises(-jnp.inf, 1.0)),
+    ("VonMises", lambda: VonMises(jnp.array([0.0, jnp.nan]), 1.0)),
+    (
+        "MultivariateNormal",
+        lambda: MultivariateNormal(jnp.array([0.0, jnp.inf]), scale_tril=jnp.eye(2)),
+    ),
+    (
+        "MultivariateNormal",
+        lambda: MultivariateNormal(jnp.array([jnp.nan, 0.0]), covariance_matrix=jnp.eye(2)),
+    ),
+    (
+        "MultivariateNormal",
+        lambda: MultivariateNormal(jnp.array([-jnp.inf, 0.0]), precision_matrix=jnp.eye(2)),
+    ),
+    (
+        "MultivariateNormalDiag",
+        lambda: MultivariateNormalDiag(jnp.array([0.0, jnp.inf]), jnp.ones(2)),
+    ),
+    (
+        "LowRankMultivariateNormal",
+        lambda: LowRankMultivariateNormal(
+            jnp.array([[0.0, 0.0], [jnp.nan, 0.0]]), jnp.ones((2, 1)), jnp.ones(2)
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("family", "make"), _CHECKED_LOC)
+def test_non_finite_loc_raises_naming_loc_in_checks_mode(family, make):
+    with gmath.config.checks(True):
+        with pytest.raises(
+            gmath.config.InvalidParameterError, match=f"{family}: loc must be finite"
+        ):
             make()
     make()  # NaN by default: constructing is fine
