@@ -493,20 +493,31 @@ def _tn_groups():
     ]
     fn = lambda *a: TruncatedNormal(*a[:4]).log_prob(a[4])
     groups += _pair("truncated_normal_log_prob", fn, lp_args, lp, 1e-12, 4e-6)
-    for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
-        fn = lambda *a, m=method: sum(
-            jax.grad(lambda *v: getattr(TruncatedNormal(*v[:4]), m)(v[4]), argnums=(0, 1, 2, 3, 4))(
-                *a
+    # one group (one compile) for the four methods: a row (k, loc, scale, low, high, x) takes
+    # the sum of the k-th method's derivatives (the others are computed and not read)
+    methods = ("log_prob", "cdf", "log_cdf", "log_survival")
+
+    def grad_sums(k, *a):
+        sums = [
+            sum(
+                jax.grad(
+                    lambda *v, m=m: getattr(TruncatedNormal(*v[:4]), m)(v[4]),
+                    argnums=(0, 1, 2, 3, 4),
+                )(*a)
             )
-        )
-        grad_args = [
-            (0.3, 1.7, -1.0, 2.0, -3.0),
-            (0.3, 1.7, -1.0, 2.0, INF),
-            (0.3, 1.7, -1.0, 2.0, -INF),
-            (0.3, 1.7, -INF, INF, INF),
-            (0.3, 1.7, -INF, INF, -INF),
+            for m in methods
         ]
-        groups += _zero_gradients(f"truncated_normal_{method}_grad_outside", fn, grad_args)
+        return jnp.stack(sums)[k.astype(jnp.int32)]
+
+    grad_args = [
+        (0.3, 1.7, -1.0, 2.0, -3.0),
+        (0.3, 1.7, -1.0, 2.0, INF),
+        (0.3, 1.7, -1.0, 2.0, -INF),
+        (0.3, 1.7, -INF, INF, INF),
+        (0.3, 1.7, -INF, INF, -INF),
+    ]
+    rows = [(float(k), *a) for k in range(len(methods)) for a in grad_args]
+    groups += _zero_gradients("truncated_normal_methods_of_x_grad_outside", grad_sums, rows)
     return groups
 
 
@@ -764,11 +775,11 @@ _INVALID = {
         "scale",
     ),
     "uniform": (lambda a, b: _all_nan(*_univariate_methods(Uniform(a, b), 0.3, 0.4)), "bounds"),
-    "truncated_normal": (
-        lambda a, b: _all_nan(
-            *_univariate_methods(TruncatedNormal(0 * a, b, -1 + 0 * a, 1 + a), 0.3, 0.4)
+    "truncated_normal": (  # (loc, shift of high, scale)
+        lambda m, a, b: _all_nan(
+            *_univariate_methods(TruncatedNormal(m, b, -1 + 0 * a, 1 + a), 0.3, 0.4)
         ),
-        "scale_and_bounds",
+        "loc_scale_and_bounds",
     ),
     "von_mises": (
         lambda a, b: _all_nan(
@@ -828,7 +839,18 @@ _INVALID_ARGS = {
         [(0.0, 1.0)],
     ),
     "bounds": ([(0.0, 0.0), (1.0, -1.0), (0.0, NAN)], [(0.0, 1.0)]),
-    "scale_and_bounds": ([(0.0, -1.0), (-2.0, 1.0), (0.0, NAN), (0.0, INF)], [(0.0, 1.0)]),
+    "loc_scale_and_bounds": (
+        [
+            (0.0, 0.0, -1.0),
+            (0.0, -2.0, 1.0),
+            (0.0, 0.0, NAN),
+            (0.0, 0.0, INF),
+            (INF, 0.0, 1.0),
+            (-INF, 0.0, 1.0),
+            (NAN, 0.0, 1.0),
+        ],
+        [(0.0, 0.0, 1.0)],
+    ),
     "concentration": (
         [(0.0, -1.0), (0.0, -1e-30), (0.0, NAN), (0.0, INF)],
         [(0.0, 1.0)],
@@ -1167,6 +1189,8 @@ _CHECKED = [
     lambda: HalfNormal(0.0),
     lambda: Uniform(1.0, 0.0),
     lambda: TruncatedNormal(0.0, 1.0, 1.0, -1.0),
+    lambda: TruncatedNormal(jnp.inf, 1.0, -1.0, 1.0),
+    lambda: TruncatedNormal(jnp.array([0.0, jnp.nan]), 1.0, -1.0, 1.0),
     lambda: VonMises(0.0, -1.0),
     lambda: MultivariateNormalDiag(jnp.zeros(2), jnp.array([1.0, -1.0])),
     lambda: MultivariateNormal(jnp.zeros(2), scale_tril=jnp.diag(jnp.array([1.0, -1.0]))),
