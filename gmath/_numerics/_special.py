@@ -381,13 +381,18 @@ def gammainc_pq(a, z):
     z_ok = jnp.where(valid, z, 1.0)
     eta_any = _temme_eta(jnp.where(valid, a_ok, _TEMME_FROM), jnp.where(valid, z_ok, _TEMME_FROM))
     use = valid & (a >= _TEMME_FROM) & (jnp.abs(eta_any) <= _TEMME_ETA) & (z < jnp.inf)
-    at = jnp.where(use, a, _TEMME_FROM)
-    eta = jnp.where(use, _temme_eta(at, jnp.where(use, z, _TEMME_FROM)), 0.0)
-    total = temme_series(at, eta)
-    r = jnp.exp(-0.5 * at * eta * eta) / jnp.sqrt(2 * jnp.pi * at) * total
-    arg = eta * jnp.sqrt(0.5 * at)
-    q_temme = 0.5 * jax.lax.erfc(arg) + r
-    p_temme = 0.5 * jax.lax.erfc(-arg) - r
+
+    def temme():
+        at = jnp.where(use, a, _TEMME_FROM)
+        eta = jnp.where(use, _temme_eta(at, jnp.where(use, z, _TEMME_FROM)), 0.0)
+        total = temme_series(at, eta)
+        r = jnp.exp(-0.5 * at * eta * eta) / jnp.sqrt(2 * jnp.pi * at) * total
+        arg = eta * jnp.sqrt(0.5 * at)
+        return 0.5 * jax.lax.erfc(-arg) - r, 0.5 * jax.lax.erfc(arg) + r
+
+    # skipped (a branch under jit, a select under vmap) when no element is in the region
+    zeros = jnp.zeros(use.shape, jnp.result_type(a, z, float))
+    p_temme, q_temme = jax.lax.cond(jnp.any(use), temme, lambda: (zeros, zeros))
     a_other = jnp.where(use, 1.0, a)
     z_other = jnp.where(use, 1.0, z)
     p = jnp.where(use, p_temme, gammainc(a_other, z_other))

@@ -147,6 +147,13 @@ def _log_upper_fraction(a, z):
     return (a - 1) * jnp.log(z) - z - gammaln(a) - jnp.log(f)
 
 
+def _if_any(mask, branch, like):
+    """``branch()`` when any element of ``mask`` needs it, else zeros like ``like``: a branch
+    (skipped at run time) under ``jit``, a select (both evaluated) under ``vmap``; ``branch``
+    must give finite values and derivatives at its sanitised inputs either way."""
+    return jax.lax.cond(jnp.any(mask), branch, lambda: jnp.zeros_like(like))
+
+
 def _log_temme(a, z, upper):
     r"""In the region of Temme's expansion (:math:`a \ge 200`, :math:`|\eta| \le 1`, see
     :func:`gammainc_pq`), the smaller tail in log space: :math:`\log Q(a, z)` where ``upper``
@@ -189,9 +196,16 @@ def _log_cdf(x, a, b):
     temme, upper = _temme_region(a, z)
     temme = temme & ~upper
     tiny = (jax.lax.stop_gradient(_p(a, z)) < underflow) & (z > 0) & ~temme
-    series = _log_lower_series(jnp.where(tiny, a, 1.0), jnp.where(tiny, z, 1.0))
-    log_temme = _log_temme(
-        jnp.where(temme, a, _TEMME_FROM), jnp.where(temme, z, 0.5 * _TEMME_FROM), False
+    # both skipped (a branch under jit, a select under vmap) when no element needs them
+    series = _if_any(
+        tiny, lambda: _log_lower_series(jnp.where(tiny, a, 1.0), jnp.where(tiny, z, 1.0)), z
+    )
+    log_temme = _if_any(
+        temme,
+        lambda: _log_temme(
+            jnp.where(temme, a, _TEMME_FROM), jnp.where(temme, z, 0.5 * _TEMME_FROM), False
+        ),
+        z,
     )
     # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
     zero = z == 0
@@ -218,9 +232,15 @@ def _log_survival(x, a, b):
     tiny = (jax.lax.stop_gradient(_q(a_e, z)) < underflow) & (z > a_e + 1) & ~temme
     # the fraction's stand-in (1, 3) where unused: at (a, a + 2) its derivative in a is NaN for
     # a = 1e30 (a + 2 rounds to a), and 0 times NaN poisons the selected branch's gradient
-    fraction = _log_upper_fraction(jnp.where(tiny, a_e, 1.0), jnp.where(tiny, z, 3.0))
-    log_temme = _log_temme(
-        jnp.where(temme, a_e, _TEMME_FROM), jnp.where(temme, z, 2 * _TEMME_FROM), True
+    fraction = _if_any(
+        tiny, lambda: _log_upper_fraction(jnp.where(tiny, a_e, 1.0), jnp.where(tiny, z, 3.0)), z
+    )
+    log_temme = _if_any(
+        temme,
+        lambda: _log_temme(
+            jnp.where(temme, a_e, _TEMME_FROM), jnp.where(temme, z, 2 * _TEMME_FROM), True
+        ),
+        z,
     )
     p, q = gammainc_pq(a_e, jnp.where(tiny | temme, a_e, z))
     # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
