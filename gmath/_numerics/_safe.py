@@ -77,7 +77,7 @@ def _standardize_jvp(primals, tangents):
     x, loc, scale = primals
     dx, dloc, dscale = tangents
     z = (x - loc) / scale
-    finite = jnp.isfinite(z)
+    finite = ~jnp.isinf(z)  # a NaN z (a NaN parameter) keeps its NaN tangent
     z_safe = jnp.where(finite, z, 0.0)
     # each term scaled on its own, so that reverse mode never forms (cotangent / scale) * z
     dz = (dx - dloc) / scale - (z_safe / scale) * dscale

@@ -115,6 +115,9 @@ def _masked(fn, name: str, trailing: int):
 
     ``sample`` also validates its key and ``sample_shape``. The mask is one ``where`` on the
     output: where the parameters are valid the value and its gradients are those of ``fn``.
+    The mask multiplies by 1 or NaN rather than selecting, so that every derivative through an
+    invalid member is NaN too (a select would give such a member derivative 0, a plausible wrong
+    number).
     """
 
     @functools.wraps(fn)
@@ -145,7 +148,7 @@ def _masked(fn, name: str, trailing: int):
         if valid is None:
             return out
         valid = valid.reshape(valid.shape + (1,) * (trailing * len(self.event_shape)))
-        return jnp.where(valid, out, jnp.nan)
+        return out * jnp.where(valid, 1.0, jnp.nan).astype(out.dtype)
 
     cast(Any, method)._gmath_masked = True
     return method

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from gmath._numerics import promote, standardize, z_over_1p_square
+from gmath._numerics import standardize, z_over_1p_square
 from gmath.densities._base import Distribution, distribution
 from gmath.densities._location_scale import LocationScale
 
@@ -71,7 +71,7 @@ class Cauchy(LocationScale, Distribution):
 
     def log_prob(self, x) -> jax.Array:
         x = self._check_value(x, "log_prob")
-        loc, scale, x = promote(self.loc, self.scale, x)
+        loc, scale, x = self._loc_scale(x)
         # far out (|z| > 1/eps), log p = log(scale) - 2 log|x - loc| - log(pi), whose scale
         # derivative 1/scale does not pass through dz/dscale = -z/scale (which overflows, e.g.
         # float32 z = 1e24 at scale 1e-30); each branch runs at safe points of the other

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from gmath._numerics import finite_positive, promote, standardize
+from gmath.densities._finite_loc import loc_mask
 
 __all__ = ["LocationScale"]
 
@@ -106,11 +107,18 @@ class LocationScale:
             (finite_positive(self.scale), "scale must be positive and finite."),
         ]
 
+    def _loc_scale(self, *rest):
+        """``(loc, scale, *rest)`` promoted to one dtype; ``loc`` and ``scale`` are NaN, in value and
+        derivative, for a member whose ``loc`` is not finite (see ``loc_mask``)."""
+        loc, scale, *rest = promote(self.loc, self.scale, *rest)
+        mask = loc_mask(loc)
+        return (loc * mask, scale * mask, *rest)
+
     def _standardize(self, x, method: str | None = None):
         """``(z, scale)`` with ``z = (x - loc) / scale``, all promoted to one dtype (``method``, by
         default the public method running, names it in errors)."""
         x = self._check_value(x, method)
-        loc, scale, x = promote(self.loc, self.scale, x)
+        loc, scale, x = self._loc_scale(x)
         # derivatives without overflow for tiny scales and none at x = +-inf (a limit)
         return standardize(x, loc, scale), scale
 
@@ -128,7 +136,7 @@ class LocationScale:
     def _moment(self, std_value, power: int):
         """``loc + std_value * scale`` (``power`` 1) or ``std_value * scale**2`` (``power`` 2),
         broadcast to ``batch_shape``; NaN where ``std_value`` is (no such moment)."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._loc_scale()
         if math.isnan(std_value):
             return jnp.full(self.batch_shape, jnp.nan, loc.dtype)
         if power == 2:
@@ -203,12 +211,12 @@ class LocationScale:
         Returns:
           Array of the broadcast shape.
         """
-        loc, scale, u = promote(self.loc, self.scale, self._check_value(u, "icdf"))
+        loc, scale, u = self._loc_scale(self._check_value(u, "icdf"))
         return loc + scale * self._std_icdf(u)
 
     def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Reparameterised draws :math:`\mu + \sigma Z`."""
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._loc_scale()
         eps = self._std_sample(key, self._sample_shape(sample_shape), loc.dtype)
         return loc + scale * eps
 
@@ -218,7 +226,7 @@ class LocationScale:
         Returns:
           Array of shape ``batch_shape``.
         """
-        loc, scale = promote(self.loc, self.scale)
+        loc, scale = self._loc_scale()
         return jnp.broadcast_to(self._std_entropy + jnp.log(scale), self.batch_shape)
 
     def mean(self) -> jax.Array:

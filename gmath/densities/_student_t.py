@@ -245,14 +245,26 @@ class StudentT(Distribution):
             (finite_positive(self.scale), "scale must be positive and finite."),
         ]
 
+    def _parameters(self, *rest):
+        """``(df, loc, scale, *rest)`` promoted to one dtype; the parameters are NaN, in value and
+        derivative, for an invalid member (the output mask alone would leave a method that reads
+        a parameter linearly, or branches on it, a derivative of 0 there)."""
+        df, loc, scale, *rest = promote(self.df, self.loc, self.scale, *rest)
+        valid = self._valid()
+        if valid is not None:
+            mask = jnp.where(valid, 1.0, jnp.nan).astype(df.dtype)
+            df, loc, scale = df * mask, loc * mask, scale * mask
+        return (df, loc, scale, *rest)
+
     def _standardize(self, x, method):
         x = self._check_value(x, method)
-        df, loc, scale, x = promote(self.df, self.loc, self.scale, x)
+        df, loc, scale, x = self._parameters(x)
         return df, (x - loc) / scale, scale
 
     def log_prob(self, x) -> jax.Array:
         x = self._check_value(x, "log_prob")
-        return _log_prob(*promote(x, self.df, self.loc, self.scale))
+        df, loc, scale, x = self._parameters(x)
+        return _log_prob(x, df, loc, scale)
 
     def score(self, x) -> jax.Array:
         r""":math:`-(\nu + 1) z / (\sigma(\nu + z^2))`, without overflow for large :math:`z`."""
@@ -264,7 +276,7 @@ class StudentT(Distribution):
         """``(df, z, sign)``: ``z`` standardised from ``x`` with infinite ``x`` replaced by
         ``loc`` (so that no derivative meets inf), ``sign`` = +-1 where ``x`` = +-inf, else 0."""
         x = self._check_value(x, method)
-        df, loc, scale, x = promote(self.df, self.loc, self.scale, x)
+        df, loc, scale, x = self._parameters(x)
         infinite = jnp.isinf(x)
         z = (jnp.where(infinite, loc, x) - loc) / scale
         return df, z, jnp.where(infinite, jnp.sign(x), 0.0)
@@ -292,13 +304,13 @@ class StudentT(Distribution):
 
     def icdf(self, u) -> jax.Array:
         r"""Quantile :math:`\mu + \sigma F_\nu^{-1}(u)` by safeguarded Newton (60 iterations)."""
-        df, loc, scale, u = promote(self.df, self.loc, self.scale, self._check_value(u, "icdf"))
+        df, loc, scale, u = self._parameters(self._check_value(u, "icdf"))
         return loc + scale * _standard_icdf(df, u)
 
     def sample(self, key, sample_shape=()) -> jax.Array:
         r"""Draws :math:`\mu + \sigma\,\varepsilon / \sqrt{G/(\nu/2)}`,
         :math:`\varepsilon \sim \mathcal N(0, 1)`, :math:`G \sim \mathrm{Gamma}(\nu/2, 1)`."""
-        df, loc, scale = promote(self.df, self.loc, self.scale)
+        df, loc, scale = self._parameters()
         shape = self._sample_shape(sample_shape)
         key_normal, key_gamma = jax.random.split(key)
         eps = jax.random.normal(key_normal, shape, df.dtype)
@@ -307,7 +319,7 @@ class StudentT(Distribution):
         return loc + scale * eps * jax.lax.rsqrt(g / half_df)
 
     def entropy(self) -> jax.Array:
-        df, loc, scale = promote(self.df, self.loc, self.scale)
+        df, loc, scale = self._parameters()
         # with h = df/2, the log-gammas and digammas in Stirling form (stirlerr, L =
         # psi_minus_log), the large terms cancelled analytically:
         # H = log(2 pi)/2 + 1/2 + log1p(1/(2h))/2 + stirlerr(h) - stirlerr(h + 1/2)
@@ -327,13 +339,13 @@ class StudentT(Distribution):
 
     def mean(self) -> jax.Array:
         r""":math:`\mu` for :math:`\nu > 1`, NaN otherwise."""
-        df, loc, scale = promote(self.df, self.loc, self.scale)
+        df, loc, scale = self._parameters()
         return jnp.broadcast_to(jnp.where((df > 1) & (scale > 0), loc, jnp.nan), self.batch_shape)
 
     def variance(self) -> jax.Array:
         r""":math:`\sigma^2\nu/(\nu - 2)` for :math:`\nu > 2`, :math:`+\infty` for
         :math:`1 < \nu \le 2`, NaN for :math:`\nu \le 1`."""
-        df, loc, scale = promote(self.df, self.loc, self.scale)
+        df, loc, scale = self._parameters()
         finite = df > 2
         value = scale * scale * df / jnp.where(finite, df - 2.0, 1.0)
         value = jnp.where(finite, value, jnp.where(df > 1, jnp.inf, jnp.nan))
@@ -341,5 +353,5 @@ class StudentT(Distribution):
         return jnp.broadcast_to(value, self.batch_shape)
 
     def mode(self) -> jax.Array:
-        df, loc, scale = promote(self.df, self.loc, self.scale)
+        df, loc, scale = self._parameters()
         return jnp.broadcast_to(jnp.where((df > 0) & (scale > 0), loc, jnp.nan), self.batch_shape)

@@ -948,6 +948,61 @@ def _loc_gradient_groups():
     ]
 
 
+def _invalid_parameter_gradients(loc, scale):
+    """Derivatives of the location-scale families, StudentT and TruncatedNormal in each
+    parameter a method reads (log_prob, cdf, sample: loc and scale; mean: loc, and scale where
+    the standard law's mean is not 0; entropy: scale): NaN at an invalid (loc, scale), where the
+    value is NaN (an output select alone gives a method linear in a parameter derivative 0),
+    finite where the parameters are valid."""
+    x, key = jnp.asarray(0.3, loc.dtype), _KEY
+    log_prob, cdf, sample = (
+        (lambda p: p.log_prob(x)),
+        (lambda p: p.cdf(x)),
+        (lambda p: p.sample(key)),
+    )
+    mean, entropy = (lambda p: p.mean()), (lambda p: p.entropy())
+    three, low, high = (jnp.asarray(v, loc.dtype) for v in (3.0, -1.0, 1.0))
+    both, loc_only, scale_only = (0, 1), (0,), (1,)
+    cases = []
+    for make, mean_reads in [
+        (Normal, loc_only),
+        (Laplace, loc_only),
+        (Logistic, loc_only),
+        (Gumbel, both),
+        (Cauchy, ()),  # no mean: NaN whatever the parameters
+        (lambda m, s: StudentT(three, m, s), loc_only),
+    ]:
+        cases += [(make, f, both) for f in (log_prob, cdf, sample)]
+        cases += [(make, mean, mean_reads), (make, entropy, scale_only)]
+    tn = lambda m, s: TruncatedNormal(m, s, low, high)
+    cases += [(tn, log_prob, both), (tn, mean, both)]
+    grads = [
+        jax.grad(lambda m, s, f=f, g=g: g(f(m, s)), argnums=argnums)(loc, scale)
+        for f, g, argnums in cases
+        if argnums
+    ]
+    return _nan_or_finite(*[g for per_case in grads for g in per_case])
+
+
+def _invalid_parameter_gradient_groups():
+    rows = [(INF, 1.0), (-INF, 1.0), (NAN, 1.0), (0.5, -1.0), (0.5, 0.0), (0.5, INF), (0.5, NAN)]
+    rows.append((0.5, 2.0))
+    expected = [NAN] * (len(rows) - 1) + [0.0]
+    return [
+        _Spec(
+            "location_scale_gradients_nan",
+            d,
+            _invalid_parameter_gradients,
+            rows,
+            None,
+            expected,
+            0.0,
+            0.0,
+        )
+        for d in ("float64", "float32")
+    ]
+
+
 # ---------------------------------------------------------------- a NaN value
 
 
@@ -1152,6 +1207,7 @@ SPECS = {
         + _multivariate_groups()
         + _invalid_groups()
         + _loc_gradient_groups()
+        + _invalid_parameter_gradient_groups()
         + _nan_value_groups()
     )
 }
