@@ -384,7 +384,14 @@ def _tails(x, a, b):
     small_b, apser_b, s_b = _small_first(b, a, y)
     # the evaluation in the mirrored arguments (b, a, 1 - x): at tiny a without APSER, and
     # otherwise from 1/2 up unless b is tiny (then I_x(a, b) itself is small and accurate)
-    mirror = jnp.where(small_a, True, jnp.where(small_b, False, (x > a / (a + b)) & (x >= 0.25)))
+    # (the rounding of 1 - x perturbs the mirrored tail w = I_{1-x}(b, a) by eps y p(x) / w
+    # relative, forming 1 - I_x perturbs it by eps / w: below 1/4 the mirror is taken where
+    # y p(x) < 1, deep in the upper tail, where 1 - I_x would round to 0: Beta(2, 1000)'s
+    # log_survival(0.1) was -inf, about -100.75)
+    xs, as_, bs = (jax.lax.stop_gradient(v) for v in (x, a, b))
+    deep_upper = xlogy(as_ - 1, xs) + xlog1py(bs, -xs) - betaln(as_, bs) < 0
+    upper = (x > a / (a + b)) & ((x >= 0.25) | deep_upper)
+    mirror = jnp.where(small_a, True, jnp.where(small_b, False, upper))
     # where APSER's value is taken, the evaluation runs at (1/2, 1, 1): its derivatives at a
     # tiny parameter overflow in float32, and 0 times inf would poison the selected gradient
     series = apser_a | apser_b
