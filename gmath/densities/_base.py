@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from gmath._config import checks_enabled, error_if_not
 from gmath._numerics import broadcast_shapes_named, check_key, is_array_like
 from gmath._pytree import dataclass_transform, register_record, static_field
+from gmath.densities._finite_loc import nan_mask
 
 __all__ = ["Distribution", "distribution", "static_field"]
 
@@ -148,7 +149,7 @@ def _masked(fn, name: str, trailing: int):
         if valid is None:
             return out
         valid = valid.reshape(valid.shape + (1,) * (trailing * len(self.event_shape)))
-        return out * jnp.where(valid, 1.0, jnp.nan).astype(out.dtype)
+        return out * nan_mask(valid, out.dtype)
 
     cast(Any, method)._gmath_masked = True
     return method

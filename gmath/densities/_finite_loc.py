@@ -5,13 +5,19 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["loc_is_finite", "loc_mask"]
+__all__ = ["loc_is_finite", "loc_mask", "nan_mask"]
 
 
 def loc_is_finite(loc, event_ndims: int = 0) -> jax.Array:
     """Whether ``loc`` is finite (a vector location, ``event_ndims=1``: every coordinate)."""
     ok = jnp.isfinite(jnp.asarray(loc))
     return jnp.all(ok, axis=-1) if event_ndims else ok
+
+
+def nan_mask(ok, dtype) -> jax.Array:
+    """1 where ``ok`` and NaN elsewhere, in ``dtype``: a factor that leaves valid members
+    exactly as they are and makes every value and derivative through the others NaN."""
+    return jnp.where(ok, 1.0, jnp.nan).astype(dtype)
 
 
 def loc_mask(loc, event_ndims: int = 0) -> jax.Array:
@@ -28,4 +34,4 @@ def loc_mask(loc, event_ndims: int = 0) -> jax.Array:
     ok = jnp.isfinite(loc)
     if event_ndims:
         ok = jnp.all(ok, axis=-1, keepdims=True)
-    return jnp.where(ok, 1.0, jnp.nan).astype(loc.dtype)
+    return nan_mask(ok, loc.dtype)

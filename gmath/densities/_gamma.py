@@ -180,6 +180,18 @@ def _log_temme(a, z, upper):
     return -(arg * arg) + jnp.log(bracket)
 
 
+def _log_temme_where(mask, a, z, upper):
+    """:func:`_log_temme` where ``mask``, skipped when no element needs it (:func:`_if_any`);
+    elsewhere it runs at a stand-in point in its region (below the mean for ``log P``, above it
+    for ``log Q``)."""
+    stand_in = (2.0 if upper else 0.5) * _TEMME_FROM
+    return _if_any(
+        mask,
+        lambda: _log_temme(jnp.where(mask, a, _TEMME_FROM), jnp.where(mask, z, stand_in), upper),
+        z,
+    )
+
+
 def _temme_region(a, z):
     """Where :func:`gammainc_pq` uses Temme's expansion (inputs sanitised), and eta's sign."""
     ok = (a >= _TEMME_FROM) & (z > 0) & (z < jnp.inf)
@@ -200,13 +212,7 @@ def _log_cdf(x, a, b):
     series = _if_any(
         tiny, lambda: _log_lower_series(jnp.where(tiny, a, 1.0), jnp.where(tiny, z, 1.0)), z
     )
-    log_temme = _if_any(
-        temme,
-        lambda: _log_temme(
-            jnp.where(temme, a, _TEMME_FROM), jnp.where(temme, z, 0.5 * _TEMME_FROM), False
-        ),
-        z,
-    )
+    log_temme = _log_temme_where(temme, a, z, False)
     # z = 0 (x <= 0): -inf, with the logarithm's argument sanitised (a NaN-free gradient)
     zero = z == 0
     direct = jnp.log(_p(a, jnp.where(tiny | zero | temme, a, z)))
@@ -235,13 +241,7 @@ def _log_survival(x, a, b):
     fraction = _if_any(
         tiny, lambda: _log_upper_fraction(jnp.where(tiny, a_e, 1.0), jnp.where(tiny, z, 3.0)), z
     )
-    log_temme = _if_any(
-        temme,
-        lambda: _log_temme(
-            jnp.where(temme, a_e, _TEMME_FROM), jnp.where(temme, z, 2 * _TEMME_FROM), True
-        ),
-        z,
-    )
+    log_temme = _log_temme_where(temme, a_e, z, True)
     p, q = gammainc_pq(a_e, jnp.where(tiny | temme, a_e, z))
     # Q near 1 (small z): log1p(-P), which keeps P's relative accuracy (log Q would round it)
     out = jnp.where(

@@ -23,6 +23,7 @@ from gmath._numerics import (
 )
 from gmath._numerics._special import psi_minus_log
 from gmath.densities._base import Distribution, distribution
+from gmath.densities._finite_loc import nan_mask
 
 __all__ = ["StudentT"]
 
@@ -252,7 +253,7 @@ class StudentT(Distribution):
         df, loc, scale, *rest = promote(self.df, self.loc, self.scale, *rest)
         valid = self._valid()
         if valid is not None:
-            mask = jnp.where(valid, 1.0, jnp.nan).astype(df.dtype)
+            mask = nan_mask(valid, df.dtype)
             df, loc, scale = df * mask, loc * mask, scale * mask
         return (df, loc, scale, *rest)
 
