@@ -296,16 +296,20 @@ def test_log_cdf_and_log_survival_derivatives_at_the_ends(dtype):
     """d/dx log I_x(a, b) = p(x)/I_x ~ a/x -> +inf as x -> 0+, so log_cdf at x = 0 has
     derivative +inf in x (it was NaN) and 0 in a and b (the value is -inf for every a, b);
     log_survival at x = 1 mirrors it (d/dx = -inf). Below 0 and above 1 the values are
-    constants with zero derivatives."""
+    constants with zero derivatives, at +-inf too (the parameter derivatives there were NaN)."""
     params = [(0.5, 2.0), (1.0, 1.0), (2.0, 3.0), (1e-30, 1.0), (30.0, 0.5)]
     a, b = (jnp.asarray(np.array(v, dtype)) for v in zip(*params, strict=True))
     cases = (  # (method, x, value, d/dx); d/da = d/db = 0 in every case
         ("log_cdf", 0.0, -np.inf, np.inf),
         ("log_cdf", -0.5, -np.inf, 0.0),
         ("log_cdf", 1.5, 0.0, 0.0),
+        ("log_cdf", -np.inf, -np.inf, 0.0),
+        ("log_cdf", np.inf, 0.0, 0.0),
         ("log_survival", 1.0, -np.inf, -np.inf),
         ("log_survival", 1.5, -np.inf, 0.0),
         ("log_survival", -0.5, 0.0, 0.0),
+        ("log_survival", np.inf, -np.inf, 0.0),
+        ("log_survival", -np.inf, 0.0, 0.0),
     )
     methods = ("log_cdf", "log_survival")
 

@@ -226,9 +226,11 @@ def _gamma_grads_at_ends(a, b, x):
     return total
 
 
+# Beta: one method's derivatives per group. XLA:CPU compiles a program holding several
+# incomplete-beta gradients superlinearly in their number (the log_cdf and log_survival
+# derivatives together took 80 s in float32, apart 10 s each), so Beta's gradient groups are
+# split by method; a table of rows still shares one trace per method.
 def _beta_grads_at_ends(method):
-    # one method per group: the three incomplete-beta gradients in one module took minutes to
-    # compile
     def grads(a, b, x):
         g = jax.grad(lambda a, b: getattr(Beta(a, b), method)(x), argnums=(0, 1))(a, b)
         return jnp.abs(g[0]) + jnp.abs(g[1])
@@ -431,9 +433,30 @@ def _beta_tails(a, b, x, m):
     return jnp.where(m == 0, p.log_cdf(x), p.log_survival(x))
 
 
-def _beta_tails_grad(a, b, x, m, k):
-    g = jax.grad(_beta_tails, argnums=(0, 1, 2))(a, b, x, m)
-    return jnp.where(k == 0, g[0], jnp.where(k == 1, g[1], g[2]))
+def _tail_grad(family, method):
+    """``(p1, p2, x, k) -> d/d(argument k) family(p1, p2).method(x)`` (k = 0, 1, 2)."""
+
+    def grad(p1, p2, x, k):
+        g = jax.grad(lambda *v: getattr(family(*v[:2]), method)(v[2]), argnums=(0, 1, 2))(p1, p2, x)
+        return jnp.where(k == 0, g[0], jnp.where(k == 1, g[1], g[2]))
+
+    return grad
+
+
+def _add_tail_grads(name, family, rows, expected, rtol):
+    """The rows ``(p1, p2, x, m, k)`` of a log-tail gradient table as one group per method (m = 0:
+    log_cdf, 1: log_survival): see ``_beta_grads_at_ends`` on the cost of one program for both."""
+    for m, method in enumerate(("log_cdf", "log_survival")):
+        picked = [i for i, r in enumerate(rows) if r[3] == m]
+        EDGE_GROUPS.append(
+            EdgeGroup(
+                f"{name}_{method}",
+                _tail_grad(family, method),
+                [rows[i][:3] + rows[i][4:] for i in picked],
+                [expected[i] for i in picked],
+                rtol,
+            )
+        )
 
 
 _TINY_TOL = {"float64": 1e-12, "float32": 4 * F32}
@@ -466,14 +489,12 @@ _tiny_grad_args = [
     if r[:3] in _rounded(_BETA_TINY[:1] + _BETA_TINY[4:8])
     for k in (0.0, 1.0, 2.0)
 ]
-EDGE_GROUPS.append(
-    EdgeGroup(
-        "beta_tails_tiny_concentration_grad",
-        _beta_tails_grad,
-        _tiny_grad_args,
-        [_mp80(lambda r=r: _partial(_beta_log_tail, r)) for r in _tiny_grad_args],
-        _TINY_FRACTION_TOL,  # the fraction cases (see above); one trace for all
-    )
+_add_tail_grads(
+    "beta_tails_tiny_concentration_grad",
+    Beta,
+    _tiny_grad_args,
+    [_mp80(lambda r=r: _partial(_beta_log_tail, r)) for r in _tiny_grad_args],
+    _TINY_FRACTION_TOL,  # the fraction cases (see above); one trace per method for all
 )
 
 # entropies: the oracle at float32-rounded parameters, bound 1e-12 (f64) / 16 ulps (f32) of 1 + |H|
@@ -540,11 +561,6 @@ def _gamma_tails(a, b, x, m):
     return jnp.where(m == 0, p.log_cdf(x), p.log_survival(x))
 
 
-def _gamma_tails_grad(a, b, x, m, k):
-    g = jax.grad(_gamma_tails, argnums=(0, 1))(a, b, x, m)
-    return jnp.where(k == 0, g[0], g[1])
-
-
 _gamma_huge = [
     (a, 1.0, a * r, m)
     for a in (1e20, 1e30)
@@ -562,14 +578,12 @@ EDGE_GROUPS.append(
     )
 )
 _gamma_huge_grad = [r + (k,) for r in _gamma_huge for k in (0.0, 1.0)]
-EDGE_GROUPS.append(
-    EdgeGroup(
-        "gamma_tails_huge_concentration_grad",
-        _gamma_tails_grad,
-        _gamma_huge_grad,
-        [_mp80(lambda r=r: _partial(_temme_log_tail, r)) for r in _gamma_huge_grad],
-        {"float64": 1e-12, "float32": 4 * F32},
-    )
+_add_tail_grads(
+    "gamma_tails_huge_concentration_grad",
+    Gamma,
+    _gamma_huge_grad,
+    [_mp80(lambda r=r: _partial(_temme_log_tail, r)) for r in _gamma_huge_grad],
+    {"float64": 1e-12, "float32": 4 * F32},
 )
 
 # log_prob: conditioning |a - 1| + |b x| + |a log b| relative to |log p| is at most ~10 here
@@ -661,13 +675,13 @@ _add(
     + [((a, b, x), 0.0) for a, b in ((1e8, 1.0), (1e30, 1.0), (1.0, 1e8)) for x in (-INF, INF)],
     _ZERO,
 )
-for _method in ("cdf", "log_cdf", "log_survival"):
-    _add(
-        f"beta_grad_params_at_infinity_{_method}",
-        _beta_grads_at_ends(_method),
-        [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
-        _ZERO,
-    )
+# (log_cdf and log_survival: test_beta.py's derivatives at the ends, x = +-inf included)
+_add(
+    "beta_grad_params_at_infinity_cdf",
+    _beta_grads_at_ends("cdf"),
+    [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
+    _ZERO,
+)
 _add(
     "student_t_grad_params_at_infinity",
     _t_grads_at_ends,
