@@ -405,6 +405,13 @@ _BETA_TINY = [
     (3.0, 1e-30, 0.6),
     (3.0, 1e-30, 0.8),
     (2.0, 400.0, 0.3),  # above the mean below 1/2: log_survival was -inf (1 - I_x rounds to 0)
+    # both tiny (<= eps): float32 Beta(1e-30, 1e-30) erred by 17 ulps, its gradients NaN;
+    # Beta(1e-20, 1e-30)'s derivative in concentration1 was -inf
+    (1e-30, 1e-30, 0.3),
+    (1e-30, 1e-30, 1e-20),
+    (1e-30, 1e-30, 0.999),
+    (1e-20, 1e-30, 0.5),
+    (1e-10, 1e-12, 0.5),
 ]
 
 
@@ -486,7 +493,7 @@ for _name, _args, _tol in (
 _tiny_grad_args = [
     r + (k,)
     for r in _tiny_args
-    if r[:3] in _rounded(_BETA_TINY[:1] + _BETA_TINY[4:8])
+    if r[:3] in _rounded(_BETA_TINY[:1] + _BETA_TINY[4:8] + _BETA_TINY[10:])
     for k in (0.0, 1.0, 2.0)
 ]
 _add_tail_grads(
