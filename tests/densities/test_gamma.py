@@ -329,14 +329,17 @@ def _mp_gamma_q(a, x, span):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gradients_at_the_ends_for_extreme_parameters(dtype):
-    """At x = 0 and x = +inf log_prob, cdf, log_cdf and log_survival are constants in the
+    """At x = 0 and x = +inf (and below 0) log_prob, cdf, log_cdf and log_survival are constants in the
     parameters (log_prob(0) = log(rate) for concentration 1 excepted: d/drate = 1/rate), so
     their gradients are 0, also at concentration or rate near the float32 maximum and at 1e-30
     (float32 Gamma(3e38, 1).log_prob gradients were NaN at x = 0 and inf, its log_survival(0) and
     Gamma(0.5, 1).log_survival(0) gradients NaN in both dtypes)."""
     params = [(3e38, 1.0), (1.0, 3e38), (0.5, 1e-30), (1e30, 1e30), (0.5, 1.0), (2.0, 3.0)]
+    # float32 Gamma(1e8): log_survival's derivative at the stand-in point was NaN
+    params += [(1e6, 1.0), (1e8, 1.0), (1e30, 1.0), (1.0, 1e8)]
     a, b = (jnp.asarray(np.array(v, dtype)) for v in zip(*params, strict=True))
-    ends = jnp.asarray(np.array([0.0, np.inf], dtype))
+    points = (-np.inf, -1.0, 0.0, np.inf)  # beyond the ends too: constants there
+    ends = jnp.asarray(np.array(points, dtype))
     tiny = float(np.finfo(dtype).tiny)
     for method in ("log_prob", "cdf", "log_cdf", "log_survival"):
         # one compile per method: every (a, b) (columns) at both ends (rows)
@@ -344,7 +347,7 @@ def test_gradients_at_the_ends_for_extreme_parameters(dtype):
         grads = jax.vmap(jax.vmap(jax.grad(fn, argnums=(0, 1)), (0, 0, None)), (None, None, 0))
         da, db = jax.jit(grads)(a, b, ends)
         assert da.dtype == db.dtype == dtype
-        for i, x in enumerate((0.0, np.inf)):
+        for i, x in enumerate(points):
             want_db = np.where(np.asarray(a) == 1, 1 / np.asarray(b, np.float64), 0.0)
             if not (method == "log_prob" and x == 0.0):
                 want_db = np.zeros_like(want_db)
