@@ -376,9 +376,9 @@ def _small_first(a, b, x):
 
 
 def _both_tiny(a, b, x):
-    r"""Where both concentrations are at most :math:`\epsilon` (inside (0, 1)), and there
-    ``(log I_x(a, b), log(1 - I_x(a, b)))`` to first order in :math:`a` and :math:`b`
-    (harmless values elsewhere). From :math:`I_x = x^a(1-x)^b\,{}_2F_1(a+b, 1; a+1; x)/(aB(a, b))`
+    r"""``(tiny, log I_x, log(1 - I_x), I_x)``: where both concentrations are at most
+    :math:`\epsilon` (x inside (0, 1)), and there the values to first order in :math:`a` and
+    :math:`b` (harmless values elsewhere). From :math:`I_x = x^a(1-x)^b\,{}_2F_1(a+b, 1; a+1; x)/(aB(a, b))`
     (DLMF 8.17.8), :math:`1/(aB(a, b)) = b/(a+b)\,(1 + O(ab))` and
     :math:`{}_2F_1 = 1 - (a+b)\log(1-x) + O((a+b)^2)`:
 
