@@ -401,12 +401,18 @@ def _tiny_tails(a, b, x):
     """``(log_cdf, log_survival, cdf)`` of :func:`_both_tiny`'s first-order forms, with
     ``log(b / (a + b))`` as ``-log1p(a / b)`` (``log b - log(a + b)`` cancels two logarithms
     near -69 at a, b ~ 1e-30)."""
+    return _tiny_forms(a, b, x)[0]
+
+
+def _tiny_forms(a, b, x):
+    """``((log_cdf, log_sf, cdf), log x, log(1 - x))``: :func:`_tiny_tails` and the logarithms
+    its derivatives reuse."""
     log_x, log_y = jnp.log(x), jnp.log1p(-x)
     common = a * log_x + b * log_y
     s = a + b
     log_cdf = common - jnp.log1p(a / b) + jnp.log1p(-s * log_y)
     log_sf = common - jnp.log1p(b / a) + jnp.log1p(-s * log_x)
-    return log_cdf, log_sf, b / s * jnp.exp(common) * (1 - s * log_y)
+    return (log_cdf, log_sf, b / s * jnp.exp(common) * (1 - s * log_y)), log_x, log_y
 
 
 @_tiny_tails.defjvp
@@ -416,8 +422,7 @@ def _tiny_tails_jvp(primals, tangents):
     (b^2 underflows) and ``a/x - (a + b)/x`` in x."""
     a, b, x = primals
     da, db, dx = tangents
-    log_cdf, log_sf, cdf = _tiny_tails(a, b, x)
-    log_x, log_y = jnp.log(x), jnp.log1p(-x)
+    (log_cdf, log_sf, cdf), log_x, log_y = _tiny_forms(a, b, x)
     s = a + b
     ry, rx = log_y / (1 - s * log_y), log_x / (1 - s * log_x)
     xy = x * (1 - x)

@@ -218,16 +218,9 @@ _T_ICDF = [  # (df, u): Cauchy tan(pi (u - 1/2)), df = 2: (2u - 1)/sqrt(2u(1 - u
 _T_ENTROPY = [1e-3, 0.5, 1.0, 3.0, 15.9, 16.1, 1e3, 1e8, 1e12, 1e30]
 
 
-# Beta: one method's derivatives per group. XLA:CPU compiles a program holding several
-# incomplete-beta gradients superlinearly in their number (the log_cdf and log_survival
-# derivatives together took 80 s in float32, apart 10 s each), so Beta's gradient groups are
-# split by method; a table of rows still shares one trace per method.
-def _beta_grads_at_ends(method):
-    def grads(a, b, x):
-        g = jax.grad(lambda a, b: getattr(Beta(a, b), method)(x), argnums=(0, 1))(a, b)
-        return jnp.abs(g[0]) + jnp.abs(g[1])
-
-    return grads
+def _beta_cdf_grads_at_ends(a, b, x):
+    g = jax.grad(lambda a, b: Beta(a, b).cdf(x), argnums=(0, 1))(a, b)
+    return jnp.abs(g[0]) + jnp.abs(g[1])
 
 
 def _t_grads_at_ends(df, loc, x):
@@ -444,7 +437,9 @@ def _tail_grad(family, method):
 
 def _add_tail_grads(name, family, rows, expected, rtol):
     """The rows ``(p1, p2, x, m, k)`` of a log-tail gradient table as one group per method (m = 0:
-    log_cdf, 1: log_survival): see ``_beta_grads_at_ends`` on the cost of one program for both."""
+    log_cdf, 1: log_survival), a table of rows sharing one trace per method. XLA:CPU compiles a
+    program holding several incomplete-beta gradients superlinearly in their number: Beta's
+    log_cdf and log_survival derivatives together took 80 s in float32, apart 10 s each."""
     for m, method in enumerate(("log_cdf", "log_survival")):
         picked = [i for i, r in enumerate(rows) if r[3] == m]
         EDGE_GROUPS.append(
@@ -665,11 +660,11 @@ _add(
 
 # gradients: 0 (not NaN) in the parameters at +-inf and off the support (constant values there)
 _ZERO = {"float64": 0.0, "float32": 0.0}
-# (Gamma: test_gamma.py's gradients at the ends, every method at -inf, -1, 0 and inf)
-# (log_cdf and log_survival: test_beta.py's derivatives at the ends, x = +-inf included)
+# Gamma's are test_gamma.py's gradients at the ends (every method at -inf, -1, 0 and inf), Beta's
+# log_cdf and log_survival test_beta.py's derivatives at the ends (x = +-inf included)
 _add(
     "beta_grad_params_at_infinity_cdf",
-    _beta_grads_at_ends("cdf"),
+    _beta_cdf_grads_at_ends,
     [((2.0, 3.0, x), 0.0) for x in (-INF, INF, -1.0, 2.0)],
     _ZERO,
 )
