@@ -517,7 +517,7 @@ def betaln(a, b):
 
 def invert_cdf(
     cdf: Callable,
-    pdf: Callable,
+    pdf: Callable | None,
     u,
     lo,
     hi,
@@ -533,8 +533,10 @@ def invert_cdf(
     by the caller through the implicit function theorem (:math:`dx/du = 1/f(x)`).
 
     Args:
-      cdf: elementwise :math:`F`.
-      pdf: elementwise :math:`f = F'`.
+      cdf: elementwise :math:`F`; or, where ``pdf`` is None, elementwise ``(F, f)`` (for laws
+        whose density reuses the work of the CDF: one evaluation per iteration, one copy of it
+        in the compiled loop).
+      pdf: elementwise :math:`f = F'`, or None (above).
       u: target probabilities, broadcastable with ``lo`` and ``hi``.
       lo, hi: finite bracket with :math:`F(lo) \le u \le F(hi)`.
       num_iters: iterations (60 bisections alone reach float64 resolution on any bracket).
@@ -554,10 +556,10 @@ def invert_cdf(
 
     def body(_, carry):
         x, lo, hi = carry
-        err = cdf(x) - u
+        value, density = cdf(x) if pdf is None else (cdf(x), pdf(x))
+        err = value - u
         lo = jnp.where(err < 0, x, lo)
         hi = jnp.where(err >= 0, x, hi)
-        density = pdf(x)
         newton = x - err / jnp.where(density > 0, density, 1.0)
         ok = (density > 0) & (newton > lo) & (newton < hi)
         return jnp.where(ok, newton, 0.5 * (lo + hi)), lo, hi

@@ -532,24 +532,21 @@ def _solve(u, a, b):
     target = jnp.where(upper, -jnp.log1p(-us), jnp.log(us))
     edge = -jnp.log(finfo.tiny)
 
-    def tail(t):
-        return jnp.where(
-            upper,
-            jnp.log(betainc(b, a, jax.nn.sigmoid(-t))),
-            jnp.log(betainc(a, b, jax.nn.sigmoid(t))),
-        )
+    # the tail evaluated, I_x(a, b) or I_{1-x}(b, a), in one call with its arguments selected
+    first, second = jnp.where(upper, b, a), jnp.where(upper, a, b)
+    log_beta = betaln(a, b)
 
-    def g(t):
-        return jnp.where(upper, -tail(t), tail(t))
+    def g_and_dg(t):
+        # g = +-log(tail) and its derivative, the density of logit(X) over the tail
+        tail = jnp.log(betainc(first, second, jax.nn.sigmoid(jnp.where(upper, -t, t))))
+        log_density = -a * log1pexp(-t) - b * log1pexp(t) - log_beta
+        return jnp.where(upper, -tail, tail), jnp.exp(log_density - tail)
 
-    def dg(t):
-        log_density = -a * log1pexp(-t) - b * log1pexp(t) - betaln(a, b)  # density of logit(X)
-        return jnp.exp(log_density - tail(t))
-
-    t = invert_cdf(g, dg, target, jnp.full_like(us, -edge), jnp.full_like(us, edge))
+    t = invert_cdf(g_and_dg, None, target, jnp.full_like(us, -edge), jnp.full_like(us, edge))
+    g_t = g_and_dg(t)[0]
     # quantiles closer to 0 or 1 than the smallest normal float round to 0 or 1.
-    low = (t < -edge + 1) & (g(t) > target + 1)
-    high = (t > edge - 1) & (g(t) < target - 1)
+    low = (t < -edge + 1) & (g_t > target + 1)
+    high = (t > edge - 1) & (g_t < target - 1)
     x = jnp.where((u <= 0) | low, 0.0, jnp.where((u >= 1) | high, 1.0, jax.nn.sigmoid(t)))
     return jnp.where((u < 0) | (u > 1) | ~_valid(a, b), jnp.nan, x)
 

@@ -275,19 +275,19 @@ def _solve(u, a, b):
     hi = jnp.log(2 * (a - jnp.log1p(-us)) + 1)
     lo = jnp.minimum(lo, hi - 1)
 
-    def g(t):
-        z = jnp.exp(t)
-        return jnp.where(upper, -jnp.log(_q(a, z)), jnp.log(_p(a, z)))
+    log_gamma = gammaln(a)
 
-    def dg(t):
+    def g_and_dg(t):
+        # g = log P or -log Q at z = e^t (one evaluation of both) and its derivative, the
+        # density of t = log z over the tail
         z = jnp.exp(t)
-        log_fz = a * t - z - gammaln(a)  # log of the density of t = log z
-        tail = jnp.where(upper, jnp.log(_q(a, z)), jnp.log(_p(a, z)))
-        return jnp.exp(log_fz - tail)
+        p, q = gammainc_pq(a, z)
+        tail = jnp.log(jnp.where(upper, q, p))
+        return jnp.where(upper, -tail, tail), jnp.exp(a * t - z - log_gamma - tail)
 
-    t = invert_cdf(g, dg, target, lo, hi)
+    t = invert_cdf(g_and_dg, None, target, lo, hi)
     # A quantile below the smallest normal float rounds to 0 (the bisection stops at the edge).
-    below = (t < jnp.log(finfo.tiny) + 1) & (g(t) > target + 1)
+    below = (t < jnp.log(finfo.tiny) + 1) & (g_and_dg(t)[0] > target + 1)
     z = jnp.where((u <= 0) | below, 0.0, jnp.where(u >= 1, jnp.inf, jnp.exp(t)))
     z = jnp.where((u < 0) | (u > 1) | ~_valid(a, b), jnp.nan, z)
     return z / b

@@ -123,16 +123,17 @@ def _solve_lower(df, log_q):
     finfo = jnp.finfo(log_q.dtype)
     s_min = -math.log(float(finfo.max))
 
-    def log_cdf(s):
-        return _log_tail(df, jnp.sinh(s))
-
-    def dlog_cdf(s):
+    def log_cdf_and_derivative(s):
+        # log F(sinh s) and its derivative p(z) cosh(s) / F(z), from one evaluation of log F
+        z = jnp.sinh(s)
+        log_f = _log_tail(df, z)
         a = jnp.abs(s)
         log_cosh = a + jnp.log1p(jnp.exp(-2.0 * a)) + _LOG_HALF
-        z = jnp.sinh(s)
-        return jnp.exp(_log_pdf(df, z) + log_cosh - _log_tail(df, z))
+        return log_f, jnp.exp(_log_pdf(df, z) + log_cosh - log_f)
 
-    s = invert_cdf(log_cdf, dlog_cdf, log_q, jnp.full_like(log_q, s_min), jnp.zeros_like(log_q))
+    s = invert_cdf(
+        log_cdf_and_derivative, None, log_q, jnp.full_like(log_q, s_min), jnp.zeros_like(log_q)
+    )
     # where even the most negative float has F(z) > q (tiny df: F(-max) ~ max^-df), the quantile
     # is below every float: -inf, consistent with cdf (StudentT(0.001).icdf(0.001) was -5.7e306)
     beyond = _log_tail(df, jnp.full_like(log_q, -float(finfo.max))) > log_q
