@@ -63,8 +63,15 @@ def log_ndtr(x, *, num_terms: int = 12):
         term = -term * (2 * k - 1) * inv_sq
         series = series + term
     tail_value = -0.5 * x_tail * x_tail - jnp.log(-x_tail) - _HALF_LOG_2PI + jnp.log(series)
+    # one ndtr for both, Phi(x) in the middle and Phi(-x) above (a smaller compiled program);
+    # each logarithm's argument sanitised where unused (Phi(-x) underflows: log 0, NaN gradient)
+    phi = ndtr(jnp.where(middle, x_mid, -x_pos))
     value = jnp.where(
-        tail, tail_value, jnp.where(middle, jnp.log(ndtr(x_mid)), jnp.log1p(-ndtr(-x_pos)))
+        tail,
+        tail_value,
+        jnp.where(
+            middle, jnp.log(jnp.where(middle, phi, 0.5)), jnp.log1p(-jnp.where(middle, 0.5, phi))
+        ),
     )
     value = jnp.where(jnp.isnan(x), jnp.nan, value)  # NaN falls in no branch's test
     return jnp.where(neginf, -jnp.inf, value)
@@ -110,22 +117,32 @@ def log_ndtr_diff(a, b):
     )
     upper_tail = ~straddle & jnp.isposinf(b)  # a > 0
     lower_tail = ~straddle & jnp.isneginf(a)  # b < 0
-    one_sided = log_ndtr(jnp.where(upper_tail, -a, jnp.where(lower_tail, b, 0.0)))
     two_sided = ~(straddle | upper_tail | lower_tail)  # finite ends of one sign
     a_t = jnp.where(two_sided, a, 1.0)
     b_t = jnp.where(two_sided, b, 2.0)
+    # the one-sided log Phi and the two of the one-sign difference: one log_ndtr on the three
+    # arguments stacked (elementwise, so each value is the one a call of its own gives)
+    up = a_t > 0
+    one_sided, log_hi, log_lo = log_ndtr(
+        jnp.stack(
+            jnp.broadcast_arrays(
+                jnp.where(upper_tail, -a, jnp.where(lower_tail, b, 0.0)),
+                jnp.where(up, -a_t, b_t),
+                jnp.where(up, -b_t, a_t),
+            )
+        )
+    )
     return jnp.where(
-        straddle, central, jnp.where(two_sided, _log_ndtr_diff_one_sign(a_t, b_t), one_sided)
+        straddle,
+        central,
+        jnp.where(two_sided, _log_ndtr_diff_one_sign(a_t, b_t, log_hi, log_lo), one_sided),
     )
 
 
-def _log_ndtr_diff_one_sign(a, b):
-    """``log_ndtr_diff`` for finite ``a <= b`` (in the tail on their side, or Taylor if narrow)."""
-    upper = a > 0
-    hi = jnp.where(upper, -a, b)
-    lo = jnp.where(upper, -b, a)
-    log_hi = log_ndtr(hi)
-    log_lo = log_ndtr(lo)
+def _log_ndtr_diff_one_sign(a, b, log_hi, log_lo):
+    """``log_ndtr_diff`` for finite ``a <= b`` (in the tail on their side, or Taylor if narrow),
+    given ``log_hi``, ``log_lo``: ``log_ndtr`` of ``(-a, -b)`` for ``a > 0``, else of
+    ``(b, a)``."""
     general = log_hi + log1mexp(jnp.minimum(log_lo - log_hi, 0.0))
     # Narrow intervals: integrate the Taylor series of phi about the midpoint m, half-width h:
     # Phi(b) - Phi(a) = phi(m) w [1 + (m^2 - 1) w^2 / 24 + (m^4 - 6 m^2 + 3) w^4 / 1920 + ...],

@@ -182,8 +182,8 @@ def _log_j(alpha, w):
     rel_q = _LOG_HALF + 0.5 * h * h + _log_quadrature((a_q + h) * h, 0.5 * h * h)
     a_m = jnp.where(quad, 0.0, alpha)
     w_m = jnp.where(quad | ~finite, 8.0, w_f)
-    log_m_a = _mills(a_m)[0]
-    r = -w_m * (a_m + 0.5 * w_m) + _mills(a_m + w_m)[0] - log_m_a
+    (log_m_a, _, _), (log_m_b, _, _) = _once(_mills, (a_m,), (a_m + w_m,))  # one instance
+    r = -w_m * (a_m + 0.5 * w_m) + log_m_b - log_m_a
     log_j_m = log_m_a + jnp.where(finite, log1mexp(jnp.minimum(r, -1.0)), 0.0)
     log_j = jnp.where(quad, jnp.log(w_q) + rel_q, log_j_m)
     rel = jnp.where(quad, rel_q, log_j_m - jnp.log(w_f))
@@ -323,8 +323,10 @@ def _icdf(loc, scale, low, high, u):
     z = log_ndtri(jnp.minimum(jnp.where(use_lower, log_lower, log_upper), _LOG_HALF))
     z = jnp.clip(jnp.where(use_lower, z, -z), alpha, beta)
     z = jnp.where((u >= 0) & (u <= 1), z, jnp.nan)
-    # loc + scale * alpha can round past low: clip in x too, so samples stay in [low, high]
-    return jnp.clip(loc + scale * z, low, high)
+    # loc + scale * alpha can round past low: clip in x too, so samples stay in [low, high];
+    # u = 0 and u = 1 give the ends themselves (z rounded an ulp inside would not)
+    x = jnp.clip(loc + scale * z, low, high)
+    return jnp.where(u == 0, low, jnp.where(u == 1, high, x))
 
 
 def _mills_levels(t):
@@ -433,8 +435,7 @@ def _moments_work(loc, scale, low, high):
     a_t = jnp.where(tail, alpha, 1.0)
     finite_w = ~tail | jnp.isfinite(hi)  # in T the interval may reach +inf
     w_f = jnp.where(tail & finite_w, (hi_f - lo_f) / scale, 1.0)
-    log_m_a, c_a, d_a = _mills(a_t)
-    log_m_b, c_b, d_b = _mills(a_t + w_f)
+    (log_m_a, c_a, d_a), (log_m_b, c_b, d_b) = _once(_mills, (a_t,), (a_t + w_f,))
     log_p = -(a_t * w_f + 0.5 * w_f * w_f) + log_m_b - log_m_a
     p = jnp.where(finite_w, jnp.exp(log_p), 0.0)
     far_mean = jnp.where(finite_w, w_f + c_b, 0.0)
