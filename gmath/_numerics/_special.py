@@ -343,12 +343,18 @@ def _temme_eta(a, z):
 
 def temme_series(a, eta):
     r""":math:`\sum_{k=0}^{5} c_k(\eta)\,a^{-k}`, the sum in the remainder :math:`R` of Temme's
-    uniform expansion (DLMF 8.12.8; see :func:`gammainc_pq`), for :math:`|\eta| \le 1`."""
+    uniform expansion (DLMF 8.12.8; see :func:`gammainc_pq`), for :math:`|\eta| \le 1`.
+
+    Below float64 only :math:`k \le 3` and 16 Taylor terms of each :math:`c_k` are summed: the
+    sum then errs by at most 2.1e-10 relative for :math:`a \ge 200` (against all six orders
+    and 25 terms, measured on :math:`|\eta| \le 1`), below float32's rounding."""
     total = jnp.zeros_like(eta)
     inv_a = 1 / a
-    for coefs in reversed(_TEMME):
+    wide = jnp.dtype(jnp.result_type(eta)) == jnp.float64
+    orders, terms = (len(_TEMME), None) if wide else (4, 16)
+    for coefs in reversed(_TEMME[:orders]):
         ck = jnp.zeros_like(eta)
-        for c in reversed(coefs):
+        for c in reversed(coefs[:terms]):
             ck = ck * eta + c
         total = total * inv_a + ck
     return total

@@ -90,3 +90,35 @@ def test_stirlerr_float32_polynomial_truncation():
     np.testing.assert_allclose(np.asarray(value), _ref_stirlerr(x), rtol=1e-10)
     slope = jax.jit(jax.vmap(jax.grad(_stirlerr_middle)))(jnp.asarray(x))
     np.testing.assert_allclose(np.asarray(slope), _ref_stirlerr_derivative(x), rtol=5e-8)
+
+
+def test_temme_series_float32_truncation():
+    """Below float64 Temme's sum keeps 4 orders of 16 Taylor terms each: against all six
+    orders and 25 terms (float64) it differs by its rounding only, for a >= 200, |eta| <= 1."""
+    from gmath._numerics._special import temme_series
+
+    eta = np.linspace(-1.0, 1.0, 401)
+    a = np.array([200.0, 1e3, 1e5, 1e30])[:, None]
+    full = np.asarray(temme_series(jnp.asarray(a), jnp.asarray(eta)))
+    short = temme_series(jnp.asarray(a, jnp.float32), jnp.asarray(eta, jnp.float32))
+    assert short.dtype == jnp.float32
+    # Horner in float32: a few roundings of terms below |c_0| ~ 0.3
+    eps = np.finfo(np.float32).eps
+    np.testing.assert_allclose(np.asarray(short, np.float64), full, rtol=8 * eps)
+
+
+def test_expm1_minus_float32_against_mpmath():
+    # e^t - 1 - t: 10 Taylor terms below |t| = 1/2 in float32 (17 in float64), expm1 - t above
+    from gmath.divergences._params import expm1_minus
+
+    t = np.concatenate([np.geomspace(1e-6, 0.499, 100), np.linspace(0.5, 8.0, 30)])
+    t = np.concatenate([-t, t]).astype(np.float32)
+    out = expm1_minus(jnp.asarray(t))
+    assert out.dtype == jnp.float32
+    with mp.workdps(40):
+        ref = np.array([float(mp.expm1(mp.mpf(float(v))) - mp.mpf(float(v))) for v in t])
+    np.testing.assert_allclose(np.asarray(out, np.float64), ref, rtol=4 * np.finfo(np.float32).eps)
+    # float64: expm1(t) - t cancels up to a factor (e^t - 1 + |t|) / (e^t - 1 - t) ~ 4.4 at the
+    # switch |t| = 1/2; a few ulps times that
+    out64 = expm1_minus(jnp.asarray(t, jnp.float64))
+    np.testing.assert_allclose(np.asarray(out64), ref, rtol=8 * np.finfo(np.float64).eps)
