@@ -350,7 +350,7 @@ def temme_series(a, eta):
     and 25 terms, measured on :math:`|\eta| \le 1`), below float32's rounding."""
     total = jnp.zeros_like(eta)
     inv_a = 1 / a
-    wide = jnp.dtype(jnp.result_type(eta)) == jnp.float64
+    wide = jnp.dtype(eta.dtype) == jnp.float64
     orders, terms = (len(_TEMME), None) if wide else (4, 16)
     for coefs in reversed(_TEMME[:orders]):
         ck = jnp.zeros_like(eta)

@@ -10,6 +10,7 @@ import mpmath as mp
 import numpy as np
 
 from gmath._numerics import betaln, stirlerr
+from gmath._numerics._special import temme_series
 
 _betaln = jax.jit(betaln)
 _stirlerr = jax.jit(stirlerr)
@@ -95,8 +96,6 @@ def test_stirlerr_float32_polynomial_truncation():
 def test_temme_series_float32_truncation():
     """Below float64 Temme's sum keeps 4 orders of 16 Taylor terms each: against all six
     orders and 25 terms (float64) it differs by its rounding only, for a >= 200, |eta| <= 1."""
-    from gmath._numerics._special import temme_series
-
     eta = np.linspace(-1.0, 1.0, 401)
     a = np.array([200.0, 1e3, 1e5, 1e30])[:, None]
     full = np.asarray(temme_series(jnp.asarray(a), jnp.asarray(eta)))
