@@ -10,9 +10,11 @@ KSD, precision/recall, mode coverage) reduces a function of the pairwise cost
   :math:`\|x\|^2 + \|y\|^2 - 2x\cdot y` are better conditioned: the cancellation is relative to
   the spread of the clouds, not to their distance from the origin);
 - the cached squared norms :math:`\|x_i\|^2`, :math:`\|y_j\|^2`;
-- the cost (:class:`SquaredEuclidean` by default, :class:`Euclidean`, or a kernel through
-  :class:`KernelCost`): the seam for other costs, a new cost is a new record with ``pairwise``,
-  not a new solver;
+- the cost, a record of :mod:`gmath._numerics._costs` (:class:`SquaredEuclidean` by default,
+  p-norms, Mahalanobis, cosine, a user function of one pair, a precomputed matrix, or a kernel
+  through :class:`KernelCost`): a new cost is a new record with ``pairwise``, not a new solver;
+  a cost that is the squared Euclidean cost of embedded points (Mahalanobis, cosine) is built
+  as exactly that;
 - the one **materialise-or-tile** policy (:func:`materialises`): small problems compute the
   ``[n, m]`` matrix in one piece, the rest stream tiles through the engine of
   :mod:`gmath._numerics._pairwise` with :math:`O((n + m) d)` memory, forward and backward;
@@ -23,8 +25,8 @@ function of the cost block (KSD), and row minima, k smallest values and ball cou
 
 The pairwise distance formulas themselves live in :mod:`gmath._numerics._pairwise`
 (:func:`~gmath._numerics._pairwise.squared_distances` and
-:func:`~gmath._numerics._pairwise.distances`); no other module writes them (a source scan in the
-tests enforces it).
+:func:`~gmath._numerics._pairwise.distances`) and in the cost records; no other module writes
+them (a source scan in the tests enforces it).
 """
 
 from __future__ import annotations
@@ -37,14 +39,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from gmath._numerics._costs import CostMatrix, Euclidean, KernelCost, SquaredEuclidean
 from gmath._numerics._pairwise import (
-    BLOCK_SIZE,
-    DIRECT_DISTANCE_MAX_DIM,
     MATERIALIZE_MAX_ELEMENTS,
-    distances,
     pairwise_logsumexp,
     pairwise_sum,
-    squared_distances,
 )
 from gmath._numerics._precision import matmul
 from gmath._pytree import dataclass_transform, register_record, static_field
@@ -54,6 +53,7 @@ __all__ = [
     "REUSE_DENSE_MAX_ELEMENTS",
     "REUSE_DENSE_MIN_DIM",
     "ROW_BLOCK",
+    "CostMatrix",
     "Euclidean",
     "KernelCost",
     "PointCloud",
@@ -70,94 +70,6 @@ _T = TypeVar("_T")
 def _record(cls: type[_T]) -> type[_T]:
     cls = dataclasses.dataclass(frozen=True)(cls)
     return register_record(cls)
-
-
-# ------------------------------------------------------------------------------------ costs
-@_record
-class SquaredEuclidean:
-    r"""The cost :math:`c(x, y) = \|x - y\|^2`, by the matmul form on centred points."""
-
-    translation_invariant = True
-
-    def pairwise(self, x, y, xx, yy) -> jax.Array:
-        """``[bx, by]`` block from points and their cached squared norms."""
-        return squared_distances(x, y, xx, yy)
-
-    def pair_elements(self, d: int) -> int:
-        """Memory (array elements) one pair of the block costs."""
-        return 1
-
-    def default_block(self, d: int) -> int:
-        return BLOCK_SIZE
-
-    def mean(self, x, y, a, b) -> jax.Array:
-        r"""Mean cost :math:`\sum_{ij}\bar a_i\bar b_j\|x_i - y_j\|^2` (weights normalised) in
-        :math:`O((n + m) d)`: :math:`\|\bar x - \bar y\|^2 + \operatorname{tr}\Sigma_x +
-        \operatorname{tr}\Sigma_y` for the weighted means and covariances."""
-        pa, pb = a / jnp.sum(a), b / jnp.sum(b)
-        mx, my = matmul(pa, x), matmul(pb, y)
-        vx = jnp.sum(pa * jnp.sum((x - mx) ** 2, -1))
-        vy = jnp.sum(pb * jnp.sum((y - my) ** 2, -1))
-        return jnp.sum((mx - my) ** 2) + vx + vy
-
-    def bound(self, xx, yy) -> jax.Array:
-        r""":math:`(\max_i\|x_i\| + \max_j\|y_j\|)^2 \ge \max_{ij}\|x_i - y_j\|^2` (triangle
-        inequality), from the cached squared norms, in :math:`O(n + m)`; not differentiated."""
-        rx, ry = jnp.sqrt(jnp.max(xx)), jnp.sqrt(jnp.max(yy))
-        return lax.stop_gradient((rx + ry) ** 2)
-
-
-@_record
-class Euclidean:
-    r"""The cost :math:`c(x, y) = \|x - y\|` with a zero gradient at coincident points.
-
-    In dimension up to :data:`~gmath._numerics._pairwise.DIRECT_DISTANCE_MAX_DIM` the coordinates
-    are subtracted directly (exact zeros at coincident points, ``[b, b, d]`` blocks), so the
-    materialise-or-tile policy budgets ``d`` elements per pair and shrinks the tiles.
-    """
-
-    translation_invariant = True
-
-    def pairwise(self, x, y, xx, yy) -> jax.Array:
-        del xx, yy
-        return distances(x, y)
-
-    def pair_elements(self, d: int) -> int:
-        return d if d <= DIRECT_DISTANCE_MAX_DIM else 1
-
-    def default_block(self, d: int) -> int:
-        if d > DIRECT_DISTANCE_MAX_DIM:
-            return BLOCK_SIZE
-        return max(64, int((MATERIALIZE_MAX_ELEMENTS / (4 * d)) ** 0.5))
-
-
-@_record
-class KernelCost:
-    r"""A kernel :math:`k(x, y)` of :mod:`gmath.divergences.kernels` as the pairwise function.
-
-    Its Gram blocks are ``kernel.matrix``; translation-invariant kernels let the cloud be centred;
-    a non-smooth radial kernel (Laplace) uses direct coordinate differences, budgeted like
-    :class:`Euclidean`.
-    """
-
-    kernel: Any
-
-    @property
-    def translation_invariant(self) -> bool:
-        return bool(self.kernel.translation_invariant)
-
-    def _direct(self, d: int) -> bool:
-        return not getattr(self.kernel, "smooth", True) and d <= DIRECT_DISTANCE_MAX_DIM
-
-    def pairwise(self, x, y, xx, yy) -> jax.Array:
-        del xx, yy
-        return self.kernel.matrix(x, y)
-
-    def pair_elements(self, d: int) -> int:
-        return d if self._direct(d) else 1
-
-    def default_block(self, d: int) -> int:
-        return Euclidean().default_block(d) if self._direct(d) else BLOCK_SIZE
 
 
 # ----------------------------------------------------------------------------------- policy
@@ -330,12 +242,24 @@ class PointCloud:
         return self.cost.pairwise(self.x, self.y, self.xx, self.yy)
 
     def mean_cost(self, a, b) -> jax.Array:
-        r""":math:`\sum_{ij}\bar a_i\bar b_j C_{ij}` (weights normalised), in linear time."""
-        return self.cost.mean(self.x, self.y, a, b)
+        r""":math:`\sum_{ij}\bar a_i\bar b_j C_{ij}` (weights normalised): in linear time where
+        the cost has a ``mean``, else one pass over all pairs."""
+        if hasattr(self.cost, "mean"):
+            return self.cost.mean(self.x, self.y, a, b)
+        if self.matrix is not None:
+            rows = matmul(self.matrix, b)
+        else:
+            rows = pairwise_sum(
+                _apply_block, self.cost, (self.x, self.xx), (self.y, self.yy, b), **self._engine()
+            )
+        return jnp.sum(a * rows) / (jnp.sum(a) * jnp.sum(b))
 
     def cost_bound(self) -> jax.Array:
-        r"""An upper bound of :math:`\max_{ij} C_{ij}` in linear time (not differentiated)."""
-        return self.cost.bound(self.xx, self.yy)
+        r"""An upper bound of :math:`\max_{ij} C_{ij}` (not differentiated): in linear time where
+        the cost has a ``bound``, else the maximum itself by one pass over all pairs."""
+        if hasattr(self.cost, "bound"):
+            return self.cost.bound(self.xx, self.yy)
+        return lax.stop_gradient(jnp.max(self._row_map(lambda c: jnp.max(c, axis=1))))
 
     def apply(self, v) -> jax.Array:
         r"""``[n]`` products :math:`\sum_j C_{ij} v_j` (the kernel's, for a :class:`KernelCost`)."""
@@ -457,8 +381,10 @@ def point_cloud(
 
     Args:
       x, y: points (already validated, one float dtype).
-      cost: a cost record (default :class:`SquaredEuclidean`).
-      centre: subtract the one :func:`centring_shift` (only for a translation-invariant cost).
+      cost: a cost record (default :class:`SquaredEuclidean`); a cost with ``embed`` is built
+        as the squared Euclidean cost of the embedded points.
+      centre: subtract the one :func:`centring_shift` (only for a translation-invariant cost
+        computed by the matmul form).
       materialize: force or forbid the materialised path (default: :func:`materialises`).
       block_size: tile edge of the tiled path (default: the cost's).
       reuse: the cloud is reduced many times (an iterative solver): a materialised cloud keeps
@@ -466,7 +392,15 @@ def point_cloud(
     """
     cost = SquaredEuclidean() if cost is None else cost
     same = y is None
-    if centre and cost.translation_invariant:
+    if hasattr(cost, "embed"):
+        # a squared Euclidean cost between embedded points (Mahalanobis, cosine)
+        x = cost.embed(x)
+        y = None if same else cost.embed(y)
+        cost = SquaredEuclidean()
+    # Centre only where it helps: the matmul form (one element per pair) cancels relative to the
+    # spread of the clouds after the shift; direct coordinate differences are exact without it,
+    # and a shift would only add its rounding to them.
+    if centre and cost.translation_invariant and cost.pair_elements(x.shape[-1]) == 1:
         shift = centring_shift(x, y)
     else:
         shift = jnp.zeros(x.shape[-1:], x.dtype)

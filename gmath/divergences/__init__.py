@@ -11,7 +11,7 @@ add formulas for new classes; another library's distribution objects raise ``Typ
 naming their type.
 
 Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
-:func:`sinkhorn_divergence`), 1-D, Gaussian and sliced Wasserstein distances, MMD and its
+:func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), 1-D, Gaussian and sliced Wasserstein distances, MMD and its
 permutation test, energy distance, kernel Stein discrepancy, Fréchet distance, KID, precision and
 recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
 name. Every function is pure and works under ``jit``, ``vmap`` and ``grad``;
@@ -20,7 +20,7 @@ the pairwise ones tile large inputs in O((n + m) d) memory.
 
 from gmath._estimate import Estimate
 from gmath.divergences import _kl as _kl  # the module registers the closed forms of kl
-from gmath.divergences import generators, kernels
+from gmath.divergences import costs, generators, kernels
 from gmath.divergences._categorical_logits import (
     categorical_js_from_logits,
     categorical_kl_from_logits,
@@ -85,6 +85,7 @@ __all__ = [
     "categorical_js_from_logits",
     "categorical_kl_from_logits",
     "chi_squared",
+    "costs",
     "donsker_varadhan",
     "energy_distance",
     "exponential_family_kl",

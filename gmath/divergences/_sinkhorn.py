@@ -14,6 +14,7 @@ from jax import lax
 from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import promote
+from gmath._numerics._costs import CostMatrix, as_cost
 from gmath._numerics._geometry import PointCloud, point_cloud
 from gmath._pytree import register_record
 from gmath.divergences._samples import (
@@ -63,10 +64,13 @@ class SinkhornResult(NamedTuple):
     plan: Any = None
 
 
-def _geometry(x, y, materialize, block_size) -> PointCloud:
+def _geometry(x, y, cost, materialize, block_size) -> PointCloud:
     """The point cloud of a solve (``y=None``: self-transport): the geometry's one centring
-    shift, reused by the iterations (a materialised cost matrix is kept with its transpose)."""
-    return point_cloud(x, y, materialize=materialize, block_size=block_size, reuse=True)
+    shift, reused by the iterations (a materialised cost matrix is kept with its transpose; a
+    precomputed one always is)."""
+    if isinstance(cost, CostMatrix):
+        materialize = True
+    return point_cloud(x, y, cost=cost, materialize=materialize, block_size=block_size, reuse=True)
 
 
 # ------------------------------------------------------------------------------ iterations
@@ -293,10 +297,12 @@ def sinkhorn(
     return_plan: bool = False,
     materialize: bool | None = None,
     block_size: int | None = None,
+    cost=None,
 ) -> SinkhornResult:
     r"""Entropic optimal transport between weighted point clouds by log-domain Sinkhorn.
 
-    Solves, for the squared Euclidean cost :math:`C_{ij} = \|x_i - y_j\|^2`,
+    Solves, for the ground cost :math:`C_{ij} = c(x_i, y_j)` (squared Euclidean
+    :math:`\|x_i - y_j\|^2` by default; see ``cost``),
 
     .. math::
         \mathrm{OT}_\varepsilon(a, b) = \min_{P \ge 0,\ P\mathbf 1 = a,\ P^\top\mathbf 1 = b}
@@ -387,6 +393,15 @@ def sinkhorn(
       return_plan: also return the ``[n, m]`` plan (materialises it).
       materialize: force (``True``) or forbid (``False``) the materialised cost matrix.
       block_size: tile edge of the tiled path.
+      cost: the ground cost :math:`c`: ``None`` or ``"sqeuclidean"`` (default), ``"euclidean"``,
+        ``"cosine"``, a record of :mod:`gmath.divergences.costs` (``PNorm(p, q)`` for
+        :math:`\|x - y\|_p^q`, ``Mahalanobis(M)``, ``Cosine()``, ``PairCost(fn)``), a function
+        ``fn(x_i, y_j) -> scalar`` of one pair (vmapped over tiles: the tiled path keeps
+        :math:`O((n + m) d)` memory), or a precomputed ``[n, m]`` cost matrix, in which case
+        ``x`` and ``y`` must be ``None`` (the matrix replaces the points; gradients are then
+        with respect to the matrix). Costs given by points are differentiated with respect to
+        the points. A concrete matrix with NaN or :math:`-\infty` entries raises
+        ``ValueError``; :math:`+\infty` forbids a pair.
 
     Returns:
       A :class:`SinkhornResult`.
@@ -412,11 +427,13 @@ def sinkhorn(
       (True, (30,))
     """
     epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, "sinkhorn")
+    x, y, cost = _resolve_cost("sinkhorn", x, y, cost)
     x, y, a, b = _validate("sinkhorn", x, y, a, b, epsilon, balanced=tau_a == 1 and tau_b == 1)
     return _sinkhorn_jit(
         "sinkhorn",
         x,
         y,
+        cost=cost,
         epsilon=epsilon,
         relative_epsilon=relative_epsilon,
         a=a,
@@ -476,6 +493,47 @@ def _resolve_epsilon(epsilon, relative_epsilon, owner):
     return None, rel
 
 
+def _is_matrix(cost) -> bool:
+    return isinstance(cost, (jax.Array, np.ndarray, list, tuple)) or (
+        hasattr(cost, "shape") and hasattr(cost, "dtype") and not hasattr(cost, "pairwise")
+    )
+
+
+def _resolve_cost(owner, x, y, cost, *, matrix_ok=True):
+    """``(x, y, cost record)``: a precomputed ``[n, m]`` matrix becomes a :class:`CostMatrix`
+    with ``[n, 1]`` and ``[m, 1]`` placeholder points (its dtype), after checks naming ``cost``."""
+    if not _is_matrix(cost):
+        return x, y, as_cost(cost, owner)
+    if not matrix_ok:
+        raise ValueError(
+            f"{owner}: a precomputed cost matrix is not accepted: the divergence also needs the "
+            "costs within each cloud; pass the points and a cost function instead."
+        )
+    if x is not None or y is not None:
+        raise ValueError(
+            f"{owner}: with a precomputed cost matrix, x and y must be None (the matrix "
+            "replaces the points)."
+        )
+    (c,) = promote(jnp.asarray(cost) if not isinstance(cost, jax.Array) else cost)
+    if c.ndim != 2 or 0 in c.shape:
+        raise ValueError(f"{owner}: cost must be an [n, m] matrix with n, m >= 1, got {c.shape}.")
+    if is_concrete(c):
+        bad = np.asarray(np.isnan(c) | (c == -np.inf))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{owner}: the cost matrix has NaN or -inf entries (first at [{i}, {j}]: "
+                f"{float(c[i, j])}); +inf forbids a pair, NaN and -inf are not costs."
+            )
+    else:
+        error_if_not(
+            ~jnp.any(jnp.isnan(c) | (c == -jnp.inf)),
+            f"{owner}: the cost matrix has NaN or -inf entries.",
+        )
+    n, m = c.shape
+    return jnp.zeros((n, 1), c.dtype), jnp.zeros((m, 1), c.dtype), CostMatrix(c)
+
+
 def _validate(owner, x, y, a, b, epsilon, *, balanced):
     """Eager validation before the compiled call (concrete inputs raise ``ValueError`` here, with
     their values; inside the compiled function they are traced). Returns the inputs as arrays."""
@@ -518,7 +576,9 @@ def _sinkhorn(
     return_plan=False,
     materialize=None,
     block_size=None,
+    cost=None,
 ) -> SinkhornResult:
+    cost = as_cost(cost, owner)
     if differentiation not in ("implicit", "unroll"):
         raise ValueError(
             f"{owner}: differentiation must be 'implicit' or 'unroll', got {differentiation!r}."
@@ -528,6 +588,8 @@ def _sinkhorn(
             raise ValueError(f"{owner}: {name} must be in (0, 1], got {tau}.")
     balanced = float(tau_a) == 1.0 and float(tau_b) == 1.0
     x, y, a, b = _prepare(x, y, a, b, owner, balanced=balanced)
+    if isinstance(cost, CostMatrix):
+        cost = CostMatrix(jnp.asarray(cost.matrix, x.dtype))
     if int(max_iterations) < 1:
         raise ValueError(f"{owner}: max_iterations must be >= 1, got {max_iterations}.")
     if not 0.0 < float(epsilon_decay) < 1.0:
@@ -535,7 +597,7 @@ def _sinkhorn(
     dtype = x.dtype
     # The geometry centres both clouds by one shift: the cost is unchanged, the matmul better
     # conditioned.
-    geom = _geometry(x, y, materialize, block_size)
+    geom = _geometry(x, y, cost, materialize, block_size)
     if epsilon is None:
         eps = _relative_epsilon(relative_epsilon, geom, a, b)
     else:
@@ -672,11 +734,16 @@ def sinkhorn_divergence(
         S_\varepsilon(a, b) = \mathrm{OT}_\varepsilon(a, b)
         - \tfrac12 \mathrm{OT}_\varepsilon(a, a) - \tfrac12 \mathrm{OT}_\varepsilon(b, b).
 
-    It is nonnegative, symmetric, metrises weak convergence, interpolates between
-    :math:`W_2^2` (:math:`\varepsilon \to 0`) and :math:`\|\bar x - \bar y\|^2` (MMD with kernel
-    :math:`-\|x - y\|^2`, :math:`\varepsilon \to \infty`), and satisfies
-    :math:`S_\varepsilon(x, x + t) = m\|t\|^2` exactly for every :math:`\varepsilon`
-    (:math:`m` the common mass, 1 for probability weights).
+    For the squared Euclidean cost (the default) it is nonnegative, symmetric, metrises weak
+    convergence, interpolates between :math:`W_2^2` (:math:`\varepsilon \to 0`) and
+    :math:`\|\bar x - \bar y\|^2` (MMD with kernel :math:`-\|x - y\|^2`,
+    :math:`\varepsilon \to \infty`), and satisfies :math:`S_\varepsilon(x, x + t) = m\|t\|^2`
+    exactly for every :math:`\varepsilon` (:math:`m` the common mass, 1 for probability
+    weights). Other costs (``cost=``, as for :func:`sinkhorn`; a function of the points, not a
+    matrix, since the self-transport terms need the costs within each cloud) keep the
+    debiasing (it is zero on equal inputs) and are nonnegative and definite when
+    :math:`e^{-c/\varepsilon}` is a positive universal kernel (Feydy et al. 2019, Theorem 1), as
+    for :math:`c = \|x - y\|^q`, :math:`0 < q \le 2`.
 
     Unbalanced (``tau_a = tau_b = tau < 1``, marginal KL penalty
     :math:`\rho = \varepsilon\tau/(1-\tau)`), it is Séjourné et al.'s divergence
@@ -705,8 +772,9 @@ def sinkhorn_divergence(
         the comparison (towards the energy-distance-like MMD), a smaller one approaches
         :math:`W_2^2` at more iterations (see :func:`sinkhorn`).
       a: ``[n]`` weights (default uniform). b: ``[m]`` weights (default uniform).
-      **kwargs: passed to :func:`sinkhorn` (``tolerance``, ``max_iterations``, ...); unbalanced
-        transport needs ``tau_a == tau_b``.
+      **kwargs: passed to :func:`sinkhorn` (``cost``, ``tolerance``, ``max_iterations``, ...);
+        unbalanced transport needs ``tau_a == tau_b``. The cost must be symmetric (a function
+        of one pair must be declared so, ``PairCost(fn, symmetric=True)``).
 
     Returns:
       Scalar :math:`S_\varepsilon`; differentiable (envelope theorem) in ``x``, ``y``, ``a``,
@@ -778,13 +846,24 @@ def _public_divergence(owner, x, y, epsilon, relative_epsilon, a, b, kwargs):
     kwargs.pop("return_plan", None)
     epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, owner)
     tau_a, tau_b = kwargs.get("tau_a", 1.0), kwargs.get("tau_b", 1.0)
+    x, y, kwargs["cost"] = _resolve_cost(owner, x, y, kwargs.get("cost"), matrix_ok=False)
     x, y, a, b = _validate(owner, x, y, a, b, epsilon, balanced=tau_a == 1 and tau_b == 1)
     return _divergence_jit(
         owner, x, y, epsilon=epsilon, relative_epsilon=relative_epsilon, a=a, b=b, **kwargs
     )
 
 
-def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, **kwargs):
+def _divergence(
+    owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, cost=None, **kwargs
+):
+    cost = as_cost(cost, owner)
+    if not cost.symmetric:
+        # Feydy et al. (2019) assume c(x, y) = c(y, x); the self-transport terms use it
+        raise ValueError(
+            f"{owner}: the Sinkhorn divergence needs a symmetric cost, c(x, y) = c(y, x) (its "
+            "debiasing terms are self-transport problems); a function of one pair is assumed "
+            "asymmetric: declare it with gmath.divergences.costs.PairCost(fn, symmetric=True)."
+        )
     tau_a, tau_b = float(kwargs.get("tau_a", 1.0)), float(kwargs.get("tau_b", 1.0))
     unbalanced = tau_a != 1.0 or tau_b != 1.0
     if unbalanced and tau_a != tau_b:
@@ -797,18 +876,20 @@ def _divergence(owner, x, y, *, epsilon, relative_epsilon=None, a=None, b=None, 
     xp, yp, ap, bp = _prepare(x, y, a, b, owner, balanced=not unbalanced)
     if epsilon is None:
         # one epsilon for the three solves, from the mean cost between x and y
-        eps = _relative_epsilon(relative_epsilon, point_cloud(xp, yp), ap, bp)
+        eps = _relative_epsilon(relative_epsilon, point_cloud(xp, yp, cost=cost), ap, bp)
     else:
         eps = _check_epsilon(epsilon, owner, xp.dtype)
     # default (uniform) weights stay None: nothing to check again
     ap, bp = (None if w is None else v for w, v in ((a, ap), (b, bp)))
-    xy = _sinkhorn(owner, xp, yp, epsilon=eps, a=ap, b=bp, **kwargs)
+    xy = _sinkhorn(owner, xp, yp, epsilon=eps, a=ap, b=bp, cost=cost, **kwargs)
     if unbalanced or kwargs.get("differentiation", "implicit") == "unroll":
-        xx = _sinkhorn(owner, xp, xp, epsilon=eps, a=ap, b=ap, **kwargs)
-        yy = _sinkhorn(owner, yp, yp, epsilon=eps, a=bp, b=bp, **kwargs)
+        xx = _sinkhorn(owner, xp, xp, epsilon=eps, a=ap, b=ap, cost=cost, **kwargs)
+        yy = _sinkhorn(owner, yp, yp, epsilon=eps, a=bp, b=bp, cost=cost, **kwargs)
         parts = [(r.reg_cost, r.converged, r.num_iterations, r.marginal_error) for r in (xx, yy)]
     else:
-        parts = [_self_transport(owner, v, w, eps, **kwargs) for v, w in ((xp, ap), (yp, bp))]
+        parts = [
+            _self_transport(owner, v, w, eps, cost=cost, **kwargs) for v, w in ((xp, ap), (yp, bp))
+        ]
     (vxx, cxx, kxx, exx), (vyy, cyy, kyy, eyy) = parts
     out = xy.reg_cost - 0.5 * (vxx + vyy)
     if unbalanced and not (a is None and b is None):
@@ -869,15 +950,16 @@ def _self_transport(
     max_iterations=2000,
     materialize=None,
     block_size=None,
+    cost=None,
     **unused,
 ):
     """``(value, converged, num_iterations, marginal_error)`` of the symmetric self-transport
-    solve."""
+    solve (a symmetric cost)."""
     del unused
     x, _, a, _ = _prepare(x, x, a, a, owner)
     dtype = x.dtype
     eps = _check_epsilon(epsilon, owner, dtype)
-    geom = _geometry(x, None, materialize, block_size)
+    geom = _geometry(x, None, as_cost(cost, owner), materialize, block_size)
     la = safe_log(a)
     cfg = _Config(_resolve_tolerance(tolerance, dtype, owner), tolerance is None, 0, 0, 1, 1, 0, 0)
     tolerance = _tolerance(cfg, geom, lax.stop_gradient(eps))

@@ -297,7 +297,7 @@ def test_point_cloud_is_a_pytree_with_static_policy():
 
 # ------------------------------------------------------------------------------ source scan
 _GMATH = pathlib.Path(_geometry.__file__).resolve().parents[1]
-_OWNERS = {"_numerics/_pairwise.py", "_numerics/_geometry.py"}
+_OWNERS = {"_numerics/_pairwise.py", "_numerics/_geometry.py", "_numerics/_costs.py"}
 # Patterns on the source with all whitespace removed.
 _FORBIDDEN = {
     "squared-distance matmul form |x|^2 + |y|^2 - 2 x.y": [
