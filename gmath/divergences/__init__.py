@@ -11,11 +11,13 @@ add formulas for new classes; another library's distribution objects raise ``Typ
 naming their type.
 
 Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
-:func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), 1-D, Gaussian and sliced Wasserstein distances, MMD and its
-permutation test, energy distance, kernel Stein discrepancy, Fréchet distance, KID, precision and
-recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
-name. Every function is pure and works under ``jit``, ``vmap`` and ``grad``;
-the pairwise ones tile large inputs in O((n + m) d) memory.
+:func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), exact
+transport between equal-size clouds (:func:`exact_transport`), minibatch couplings for flow
+matching (:func:`ot_coupling`), the entropic transport map (:func:`entropic_map`), 1-D,
+Gaussian and sliced Wasserstein distances, MMD and its permutation test, energy distance, kernel
+Stein discrepancy, Fréchet distance, KID, precision and recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
+name. Every function is pure and works under ``jit``, ``vmap`` and ``grad``; the pairwise ones
+tile large inputs in O((n + m) d) memory.
 """
 
 from gmath._estimate import Estimate
@@ -25,8 +27,11 @@ from gmath.divergences._categorical_logits import (
     categorical_js_from_logits,
     categorical_kl_from_logits,
 )
+from gmath.divergences._coupling import ot_coupling
 from gmath.divergences._energy import energy_distance
+from gmath.divergences._entropic_map import entropic_map
 from gmath.divergences._estimators import jensen_shannon_estimate, kl_estimate
+from gmath.divergences._exact_transport import ExactTransportResult, exact_transport
 from gmath.divergences._exponential_family import (
     exponential_family_kl,
     exponential_family_renyi,
@@ -74,6 +79,7 @@ from gmath.divergences._wasserstein import wasserstein_1d
 
 __all__ = [
     "Estimate",
+    "ExactTransportResult",
     "KLBounds",
     "MMDTestResult",
     "ModeCoverage",
@@ -88,6 +94,8 @@ __all__ = [
     "costs",
     "donsker_varadhan",
     "energy_distance",
+    "entropic_map",
+    "exact_transport",
     "exponential_family_kl",
     "exponential_family_renyi",
     "f_divergence",
@@ -112,6 +120,7 @@ __all__ = [
     "mode_coverage",
     "natural_parameters",
     "nwj",
+    "ot_coupling",
     "precision_recall",
     "register_kl",
     "register_renyi",

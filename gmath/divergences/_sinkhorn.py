@@ -499,15 +499,19 @@ def _is_matrix(cost) -> bool:
     )
 
 
-def _resolve_cost(owner, x, y, cost, *, matrix_ok=True):
+_NEEDS_POINTS = "the divergence also needs the costs within each cloud"
+
+
+def _resolve_cost(owner, x, y, cost, *, matrix_ok=True, needs_points=_NEEDS_POINTS):
     """``(x, y, cost record)``: a precomputed ``[n, m]`` matrix becomes a :class:`CostMatrix`
-    with ``[n, 1]`` and ``[m, 1]`` placeholder points (its dtype), after checks naming ``cost``."""
+    with ``[n, 1]`` and ``[m, 1]`` placeholder points (its dtype), after checks naming ``cost``;
+    where a matrix cannot serve (``matrix_ok=False``), ``needs_points`` says why."""
     if not _is_matrix(cost):
         return x, y, as_cost(cost, owner)
     if not matrix_ok:
         raise ValueError(
-            f"{owner}: a precomputed cost matrix is not accepted: the divergence also needs the "
-            "costs within each cloud; pass the points and a cost function instead."
+            f"{owner}: a precomputed cost matrix is not accepted: {needs_points}; pass the "
+            "points and a cost function instead."
         )
     if x is not None or y is not None:
         raise ValueError(

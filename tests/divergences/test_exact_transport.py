@@ -1,0 +1,133 @@
+"""Exact optimal transport (the assignment problem).
+
+Oracles: the minimum over all n! permutations (n = 6; Birkhoff-von Neumann: the optimum of the
+linear program is attained at a permutation matrix) on random, tied and duplicated costs; the
+returned dual potentials certify optimality (f_i + g_j <= C_ij everywhere, equality on the
+assignment, primal = dual value); in 1-D, with the cost |x - y|^p (p >= 1), the sorted matching
+(wasserstein_1d ** p); the entropic cost sandwich OT <= OT_eps <= OT + eps log n; the envelope
+gradient 2 (x_i - y_sigma(i)) / n of the squared cost; vmap = loop, float32 kept, bad input.
+"""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gmath.testing as gt
+from gmath.divergences import costs, exact_transport, sinkhorn, wasserstein_1d
+
+N = 6
+_PERMS = np.array(list(itertools.permutations(range(N))))
+
+
+def _brute(c):
+    return np.min(c[np.arange(N), _PERMS].sum(1)) / N
+
+
+_by_matrix = jax.jit(lambda c: exact_transport(None, None, cost=c))
+
+
+def _assert_certified(out, c):
+    n = c.shape[0]
+    f, g = (np.asarray(v) for v in out.potentials)
+    sigma = np.asarray(out.assignment)
+    scale = np.max(np.abs(c)) + 1e-300
+    tol = 8 * n * np.finfo(c.dtype).eps * scale
+    assert sorted(sigma.tolist()) == list(range(n))  # a permutation
+    assert np.all(f[:, None] + g[None, :] <= c + tol)  # dual feasibility
+    np.testing.assert_allclose(f + g[sigma], c[np.arange(n), sigma], atol=tol, rtol=0)  # slackness
+    np.testing.assert_allclose(out.cost, (f.sum() + g.sum()) / n, atol=tol, rtol=0)  # no gap
+    plan = np.asarray(out.plan)
+    np.testing.assert_array_equal(plan.sum(1), np.full(n, 1 / n))
+    np.testing.assert_array_equal(plan.sum(0), np.full(n, 1 / n))
+    assert bool(out.optimal)
+
+
+@settings(max_examples=40)
+@given(
+    c=st.one_of(
+        gt.finite_arrays(shape=(N, N), min_value=-1e6, max_value=1e6),
+        # ties everywhere: small integers
+        st.lists(st.integers(0, 3), min_size=N * N, max_size=N * N).map(
+            lambda v: np.array(v, np.float64).reshape(N, N)
+        ),
+    )
+)
+def test_matches_brute_force_and_certifies(c):
+    c = np.asarray(c, np.float64)
+    out = _by_matrix(jnp.asarray(c))
+    np.testing.assert_allclose(out.cost, _brute(c), rtol=1e-12, atol=1e-12 * np.max(np.abs(c)))
+    _assert_certified(out, c)
+
+
+def test_duplicate_points_and_identical_clouds():
+    x = jnp.array([[0.0, 1.0], [0.0, 1.0], [2.0, 0.0], [2.0, 0.0], [5.0, 5.0], [0.0, 1.0]])
+    out = exact_transport(x, x[::-1])
+    assert float(out.cost) == 0.0
+    _assert_certified(out, np.asarray(jnp.sum((x[:, None] - x[::-1][None]) ** 2, -1)))
+    same = exact_transport(x, x, cost="euclidean")
+    assert float(same.cost) == 0.0
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+def test_on_the_line_equals_the_sorted_matching(p):
+    x = jax.random.normal(jax.random.key(0), (12,))
+    y = 2 * jax.random.normal(jax.random.key(1), (12,)) + 1
+    out = exact_transport(x, y, cost=costs.PNorm(p, p))
+    want = float(wasserstein_1d(x, y, p=p)) ** p
+    np.testing.assert_allclose(out.cost, want, rtol=1e-12)
+    assert bool(out.optimal)
+
+
+def test_entropic_cost_sandwich_and_envelope_gradient():
+    n = 40
+    x = jax.random.normal(jax.random.key(2), (n, 2))
+    y = jax.random.normal(jax.random.key(3), (n, 2)) * jnp.array([2.0, 0.5]) + 1
+    out = exact_transport(x, y)
+    _assert_certified(out, np.asarray(jnp.sum((x[:, None] - y[None]) ** 2, -1)))
+    c_max = float(jnp.max(jnp.sum((x[:, None] - y[None]) ** 2, -1)))
+    for eps in (0.5, 0.05):
+        reg = sinkhorn(x, y, epsilon=eps, max_iterations=50_000)
+        assert bool(reg.converged)
+        slack = float(reg.marginal_error) * c_max  # the dual value's error at this marginal error
+        assert float(out.cost) - slack <= float(reg.reg_cost) <= float(out.cost) + eps * np.log(n)
+    g = jax.grad(lambda x: exact_transport(x, y).cost)(x)
+    np.testing.assert_allclose(g, 2 * (x - y[out.assignment]) / n, rtol=1e-12, atol=1e-15)
+    gy = jax.grad(
+        lambda y: exact_transport(None, None, cost=jnp.sum((x[:, None] - y[None]) ** 2, -1)).cost
+    )(y)
+    np.testing.assert_allclose(
+        gy, -2 * (x[jnp.argsort(out.assignment)] - y) / n, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_vmap_equals_a_loop_and_float32_stays_float32():
+    c = jax.random.uniform(jax.random.key(4), (5, 9, 9))
+    batch = jax.vmap(lambda c: exact_transport(None, None, cost=c))(c)
+    for k in range(5):
+        one = exact_transport(None, None, cost=c[k])
+        np.testing.assert_array_equal(batch.assignment[k], one.assignment)
+        np.testing.assert_allclose(batch.cost[k], one.cost, rtol=1e-15)
+    x = jax.random.normal(jax.random.key(5), (9, 3), jnp.float32)
+    out = exact_transport(x, x + 1)
+    assert out.cost.dtype == jnp.float32 and out.potentials[0].dtype == jnp.float32
+    assert bool(out.optimal)
+    np.testing.assert_allclose(out.cost, 3.0, rtol=4e-6)
+
+
+def test_bad_input_raises_naming_the_argument():
+    x = jnp.zeros((4, 2))
+    with pytest.raises(NotImplementedError, match="weights"):
+        exact_transport(x, x, a=jnp.ones(4) / 4)
+    with pytest.raises(NotImplementedError, match="different sizes"):
+        exact_transport(x, jnp.zeros((5, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        exact_transport(None, None, cost=np.full((3, 3), np.inf))
+    with pytest.raises(ValueError, match="NaN or -inf"):
+        exact_transport(None, None, cost=np.full((3, 3), np.nan))
+    with pytest.raises(ValueError, match="shape"):
+        exact_transport(x, jnp.zeros((4, 3)))
