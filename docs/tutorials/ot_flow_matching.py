@@ -131,7 +131,7 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES) -> dict:
         "pair_cost_independent": np.asarray(stats["ot"]["independent"]),
     }
 
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4), sharex=True, sharey=True)
     for ax, (name, k) in zip(
         axes, [("independent", 2), ("ot", 2), ("independent", 20), ("ot", 20)], strict=True
     ):
@@ -145,7 +145,7 @@ def main(*, fast: bool = False, out_dir: Path = FIGURES) -> dict:
             ylim=(-3.2, 3.2),
         )
     fig.tight_layout()
-    fig.savefig(out_dir / "ot_flow_matching.png", dpi=110)
+    fig.savefig(out_dir / "ot_flow_matching.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return results
 

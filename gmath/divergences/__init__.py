@@ -17,7 +17,9 @@ matching (:func:`ot_coupling`), the entropic transport map (:func:`entropic_map`
 Gaussian and sliced Wasserstein distances, MMD and its permutation test, energy distance, kernel
 Stein discrepancy, Fréchet distance, KID, precision and recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
 name. Every function is pure and works under ``jit``, ``vmap`` and ``grad``; the pairwise ones
-tile large inputs in O((n + m) d) memory.
+tile large inputs in O((n + m) d) memory. Optimal transport, entropic and exact, lives here
+rather than in a subpackage of its own: its solvers share this package's pairwise geometry and
+conventions (weights, costs, ``converged`` and certificates).
 """
 
 from gmath._estimate import Estimate

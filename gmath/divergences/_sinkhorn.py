@@ -373,7 +373,9 @@ def sinkhorn(
         ``epsilon=1`` took hundreds to thousands of iterations, 0.05 x the mean cost a few
         dozen. For a distance between measures prefer :func:`sinkhorn_divergence`, which removes
         the entropic bias (zero on equal inputs) so a larger :math:`\varepsilon` is harmless.
-      a: ``[n]`` nonnegative source weights (default uniform :math:`1/n`).
+      a: ``[n]`` nonnegative source weights (default uniform :math:`1/n`). A zero weight
+        removes its point (no mass, a zero gradient): a batch of problems of different sizes is
+        one ``vmap`` over problems padded to a common size with zero-weight points.
       b: ``[m]`` nonnegative target weights (default uniform :math:`1/m`). Balanced transport
         (``tau_a = tau_b = 1``) needs ``a`` and ``b`` of equal total mass (relative difference at
         most :math:`\sqrt{u}`): unequal concrete masses raise ``ValueError``, traced ones give NaN

@@ -540,3 +540,29 @@ def test_epsilon_must_be_a_positive_scalar():
         checked = jax.jit(lambda e: sinkhorn_divergence(x, y, epsilon=e, max_iterations=20))
         with pytest.raises(Exception, match="epsilon must be positive"):
             jax.block_until_ready(checked(0.0))
+
+
+def test_batches_of_different_sizes_by_zero_weight_padding():
+    # Problems of sizes (7, 5), (4, 6) and (9, 3) padded to (9, 6) with zero weights (padding
+    # points anywhere) and solved in one vmapped call equal the unpadded solves; the padding
+    # gets no gradient.
+    sizes = [(7, 5), (4, 6), (9, 3)]
+    xs, ys, as_, bs, want = [], [], [], [], []
+    for k, (n, m) in enumerate(sizes):
+        x = jax.random.normal(jax.random.key(40 + k), (n, 2))
+        y = jax.random.normal(jax.random.key(50 + k), (m, 2)) + 1.0
+        want.append(float(sinkhorn(x, y, epsilon=0.1, **TIGHT).reg_cost))
+        xs.append(jnp.concatenate([x, jnp.full((9 - n, 2), 1e3)]))
+        ys.append(jnp.concatenate([y, jnp.zeros((6 - m, 2))]))
+        as_.append(jnp.concatenate([jnp.full(n, 1.0 / n), jnp.zeros(9 - n)]))
+        bs.append(jnp.concatenate([jnp.full(m, 1.0 / m), jnp.zeros(6 - m)]))
+    stack = [jnp.stack(v) for v in (xs, ys, as_, bs)]
+
+    def reg(x, y, a, b):
+        return sinkhorn(x, y, epsilon=0.1, a=a, b=b, **TIGHT).reg_cost
+
+    got = jax.vmap(reg)(*stack)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    g = jax.vmap(jax.grad(reg))(*stack)
+    for k, (n, _) in enumerate(sizes):
+        np.testing.assert_array_equal(g[k, n:], 0.0)
