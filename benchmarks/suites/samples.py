@@ -10,6 +10,8 @@ implementation.
   ``ot.sinkhorn`` (default method) in float64 numpy on the host, up to n = 10^4.
 - ``mmd``: unbiased RBF MMD^2, d = 16, n = m, beside the naive implementation that materialises the
   three Gram matrices (skipped where they would not fit).
+- ``sinkhorn_l1``, ``sinkhorn_cosine``: the same with the cost ||x - y||_1 (OTT's ``PNormP(1)``,
+  POT's ``cityblock``) and the cosine cost (epsilon 0.01: the costs are about 0.1).
 - ``exact_transport``: batches of 16 exact transport problems between n-point clouds in [0, 1]^3
   (uniform weights, squared Euclidean cost): gmath's ``exact_transport`` under ``vmap`` beside
   POT's ``ot.emd2`` in a loop and optax's Hungarian algorithm under ``vmap``; optimal costs agree
@@ -62,10 +64,31 @@ def _ott_online_compat() -> str | None:
     )
 
 
-def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
+#: Ground costs beyond the squared one: (gmath's cost, OTT's cost function, POT's ``ot.dist``
+#: metric, epsilon). The L1 cost is OTT's ``PNormP(1)``; the cosine cost of points in the positive
+#: orthant is small (about 0.1), hence its smaller epsilon.
+_COSTS = {
+    "sqeuclidean": (None, "SqEuclidean", "sqeuclidean", EPSILON),
+    "l1": ("l1", "PNormP", "cityblock", EPSILON),
+    "cosine": ("cosine", "Cosine", "cosine", 0.01),
+}
+
+
+def _gmath_cost(name):
+    if name == "l1":
+        return require("gmath.divergences.costs", "PNorm")(1.0, 1.0)
+    return name
+
+
+def _ott_cost(costs, name):
+    return costs.PNormP(1.0) if name == "PNormP" else getattr(costs, name)()
+
+
+def _sinkhorn_case(n: int, dtype: str, mode: str, cost: str = "sqeuclidean") -> Case:
     d = 3
     rtol = 2e-3 if dtype == "float32" else 1e-4
     single = n >= SINGLE_CALL_SIZE
+    ours_cost, ott_cost_name, pot_metric, epsilon = _COSTS[cost]
 
     def build():
         import jax.numpy as jnp
@@ -73,9 +96,12 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
 
         sinkhorn = require("gmath.divergences", "sinkhorn")
         x, y = _clouds(n, d, dtype, 20)
+        gmath_cost = _gmath_cost(ours_cost)
 
         def ours(x, y):
-            out = sinkhorn(x, y, epsilon=EPSILON, tolerance=TOLERANCE, max_iterations=5000)
+            out = sinkhorn(
+                x, y, epsilon=epsilon, tolerance=TOLERANCE, max_iterations=5000, cost=gmath_cost
+            )
             return (
                 out.reg_cost,
                 out.transport_cost,
@@ -101,6 +127,7 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
         # ---- OTT-JAX
         try:
             pointcloud = require("ott.geometry.pointcloud")
+            ott_costs = require("ott.geometry.costs")
             linear_problem = require("ott.problems.linear.linear_problem")
             ott_sinkhorn = require("ott.solvers.linear.sinkhorn")
             online = n > 10_000
@@ -111,7 +138,11 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
 
             def ott(x, y):
                 geom = pointcloud.PointCloud(
-                    x, y, epsilon=EPSILON, batch_size=1024 if online else None
+                    x,
+                    y,
+                    cost_fn=_ott_cost(ott_costs, ott_cost_name),
+                    epsilon=epsilon,
+                    batch_size=1024 if online else None,
                 )
                 out = solver(linear_problem.LinearProblem(geom))
                 errs = out.errors
@@ -154,12 +185,12 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                 a = np.full(n, 1.0 / n)
 
                 def pot(x, y):
-                    M = ot.dist(x, y)  # squared Euclidean
+                    M = ot.dist(x, y, metric=pot_metric)
                     P = ot.sinkhorn(
                         a,
                         a,
                         M,
-                        EPSILON,
+                        epsilon,
                         numItermax=20000,
                         stopThr=TOLERANCE / math.sqrt(n),
                         warn=False,
@@ -186,13 +217,15 @@ def _sinkhorn_case(n: int, dtype: str, mode: str) -> Case:
                 impls.append(Impl("pot", skip=str(e)))
         return impls
 
+    name = "sinkhorn" if cost == "sqeuclidean" else f"sinkhorn_{cost}"
+    label = "" if cost == "sqeuclidean" else f", {cost} cost"
     return Case(
         SUITE,
-        "sinkhorn",
+        name,
         n,
         build,
-        title=f"Sinkhorn, d=3, eps={EPSILON}, to L1 marginal error {TOLERANCE:g} ({dtype})",
-        params={"d": d, "epsilon": EPSILON, "tolerance": TOLERANCE},
+        title=f"Sinkhorn{label}, d=3, eps={epsilon}, to L1 marginal error {TOLERANCE:g} ({dtype})",
+        params={"d": d, "epsilon": epsilon, "tolerance": TOLERANCE, "cost": cost},
         dtype=dtype,
         rtol=rtol,
     )
@@ -358,6 +391,9 @@ def cases(mode: str, dtype: str) -> list[Case]:
     out: list[Case] = []
     for n in pick(mode, [64], [300, 1000], [10**3, 10**4, 10**5]):
         out.append(_sinkhorn_case(n, dtype, mode))
+    for cost in ("l1", "cosine"):
+        for n in pick(mode, [64], [1000], [10**3, 10**4]):
+            out.append(_sinkhorn_case(n, dtype, mode, cost))
     for n in pick(mode, [64], [1000, 3000], [10**3, 10**4, 10**5]):
         out.append(_mmd_case(n, 16, dtype))
     for n in pick(mode, [32], [64, 256], [64, 256]):

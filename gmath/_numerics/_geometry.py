@@ -94,14 +94,18 @@ def materialises(n: int, m: int, d: int, cost, materialize: bool | None, *, reus
     path. By default: a cloud reduced once materialises when its ``n m`` pairs, at
     ``cost.pair_elements(d)`` elements each, fit :data:`MATERIALIZE_MAX_ELEMENTS`; a cloud
     reduced many times (``reuse``) keeps its matrix by the rule of
-    :data:`REUSE_DENSE_MAX_ELEMENTS`.
+    :data:`REUSE_DENSE_MAX_ELEMENTS` (in any dimension for a cost of direct coordinate
+    differences: Sinkhorn with the L1 cost, n = m = 1000, d = 3, took 703 ms tiled).
     """
     if materialize is not None:
         return bool(materialize)
     size = n * m
     if reuse:
+        # a cost of direct coordinate differences (p-norms, a user's function) costs far more
+        # than the matmul's 2d flops per pair to recompute: keep its matrix where it fits
+        expensive = d > REUSE_DENSE_MIN_DIM or cost.pair_elements(d) > 1
         return size <= REUSE_DENSE_ALWAYS_ELEMENTS or (
-            size <= REUSE_DENSE_MAX_ELEMENTS and d > REUSE_DENSE_MIN_DIM
+            size <= REUSE_DENSE_MAX_ELEMENTS and expensive
         )
     return size * cost.pair_elements(d) <= MATERIALIZE_MAX_ELEMENTS
 

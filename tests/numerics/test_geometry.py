@@ -151,6 +151,9 @@ def test_policy_rules():
     assert not materialises(1024, 1024, 3, sq, None, reuse=True)
     assert materialises(1024, 1024, 9, sq, None, reuse=True)
     assert not materialises(1025, 1024, 9, sq, None, reuse=True)
+    # ... and in any dimension for costs of direct differences (dear to recompute)
+    assert materialises(1024, 1024, 3, eu, None, reuse=True)
+    assert not materialises(1025, 1024, 3, eu, None, reuse=True)
     # the user's choice wins
     assert materialises(10**6, 10**6, 3, sq, True, reuse=False)
     assert not materialises(2, 2, 3, sq, False, reuse=True)
