@@ -566,3 +566,27 @@ def test_batches_of_different_sizes_by_zero_weight_padding():
     g = jax.vmap(jax.grad(reg))(*stack)
     for k, (n, _) in enumerate(sizes):
         np.testing.assert_array_equal(g[k, n:], 0.0)
+
+
+def test_over_relaxation_reaches_the_same_solution_in_fewer_iterations():
+    # The over-relaxed iteration has the plain one's fixed point: equal costs and gradients to
+    # the tolerance's order (|d reg| <= marginal error x max C); at epsilon = 0.01 on 300 points
+    # in the unit cube omega = 1.7 needs fewer than half the iterations (measured: 174 and 55).
+    k1, k2 = jax.random.split(jax.random.key(20))
+    x = jax.random.uniform(k1, (300, 3))
+    y = jax.random.uniform(k2, (300, 3)) + 0.2
+
+    def solve(x, w):
+        return sinkhorn(x, y, epsilon=0.01, tolerance=1e-7, max_iterations=5000, relaxation=w)
+
+    plain, fast = solve(x, 1.0), solve(x, 1.7)
+    assert bool(plain.converged) and bool(fast.converged)
+    assert 2 * int(fast.num_iterations) < int(plain.num_iterations)
+    c_max = 3 * 1.2**2
+    err = float(plain.marginal_error) + float(fast.marginal_error)
+    assert abs(float(fast.reg_cost) - float(plain.reg_cost)) <= err * c_max
+    g_plain = jax.grad(lambda x: solve(x, 1.0).reg_cost)(x)
+    g_fast = jax.grad(lambda x: solve(x, 1.7).reg_cost)(x)
+    np.testing.assert_allclose(g_fast, g_plain, atol=1e-5 * float(jnp.max(jnp.abs(g_plain))))
+    with pytest.raises(ValueError, match=r"relaxation must be in \(0, 2\)"):
+        sinkhorn(x, y, epsilon=0.01, relaxation=2.0)
