@@ -243,8 +243,9 @@ class Cosine:
 
     It is half the squared Euclidean cost between the unit vectors,
     :math:`\tfrac12\|\hat x - \hat y\|^2`, so the geometry embeds the points as
-    :math:`\hat x/\sqrt2` and keeps the matmul form. The cosine of a zero vector is undefined:
-    its costs are NaN (as scipy's cosine distance).
+    :math:`\hat x/\sqrt2` and keeps the matmul form. The cosine of a zero vector is undefined
+    (scipy's cosine distance is NaN there): a zero vector makes the costs NaN, and, through the
+    cloud's common centring shift, the whole solve.
     """
 
     translation_invariant = False
