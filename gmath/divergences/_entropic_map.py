@@ -2,6 +2,7 @@ r"""The entropic transport map of a Sinkhorn solve, evaluated at any points."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from gmath._numerics import promote
@@ -21,7 +22,9 @@ def _weighted_targets(params, c, zs, ys):
     return w[:, :, None] * y[None, :, :]
 
 
-def entropic_map(z, y, g, *, epsilon, b=None, cost=None, materialize=None, block_size=None):
+def entropic_map(
+    z, y, g, *, epsilon, b=None, cost=None, materialize=None, block_size=None
+) -> jax.Array:
     r"""The entropic transport map :math:`T_\varepsilon(z) = \mathbb E_{P}[y \mid x = z]`.
 
     Given the column potential :math:`g` of an entropic transport problem towards ``y``

@@ -176,7 +176,9 @@ def test_cost_matrix_and_cost_function_give_the_same_solution_and_gradients():
     np.testing.assert_allclose(g_c, by_fn.plan, rtol=1e-9, atol=1e-15)  # envelope: dOT/dC = P
 
 
-@pytest.mark.parametrize("name", ["l1", "pair"])
+# one direct-difference cost through the tiled engine (every cost shares the engine; the values
+# of each cost's blocks are the matrix test's)
+@pytest.mark.parametrize("name", ["pair"])
 def test_tiled_equals_materialised_with_a_cost(name):
     cost, _ = COSTS[name]
     x = jax.random.normal(jax.random.key(7), (21, 3))
