@@ -585,8 +585,13 @@ def test_over_relaxation_reaches_the_same_solution_in_fewer_iterations():
     c_max = 3 * 1.2**2
     err = float(plain.marginal_error) + float(fast.marginal_error)
     assert abs(float(fast.reg_cost) - float(plain.reg_cost)) <= err * c_max
-    g_plain = jax.grad(lambda x: solve(x, 1.0).reg_cost)(x)
-    g_fast = jax.grad(lambda x: solve(x, 1.7).reg_cost)(x)
-    np.testing.assert_allclose(g_fast, g_plain, atol=1e-5 * float(jnp.max(jnp.abs(g_plain))))
+    # gradients (implicit, through the plain iteration's fixed point) on a smaller problem
+    xs, ys = x[:40], y[:40]
+
+    def reg(x, w):
+        return sinkhorn(x, ys, epsilon=0.05, tolerance=1e-9, relaxation=w).reg_cost
+
+    g_plain, g_fast = (jax.grad(reg)(xs, w) for w in (1.0, 1.7))
+    np.testing.assert_allclose(g_fast, g_plain, atol=1e-6 * float(jnp.max(jnp.abs(g_plain))))
     with pytest.raises(ValueError, match=r"relaxation must be in \(0, 2\)"):
         sinkhorn(x, y, epsilon=0.01, relaxation=2.0)
