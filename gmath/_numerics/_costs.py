@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from gmath._config import error_if_not
@@ -338,6 +337,7 @@ class CostMatrix:
 
     translation_invariant = False
     symmetric = False
+    precomputed = True  # the policy always materialises it
 
     def pairwise(self, x, y, xx, yy) -> jax.Array:
         del xx, yy
@@ -387,8 +387,6 @@ def as_cost(cost, owner: str):
         return _NAMES[cost]()
     if isinstance(cost, _COST_TYPES) or hasattr(cost, "pairwise"):
         return cost
-    if isinstance(cost, (jax.Array, np.ndarray)):
-        raise ValueError(f"{owner}: a cost matrix is not accepted here; pass a cost function.")
     if callable(cost):
         return PairCost(cost)
     raise TypeError(

@@ -33,20 +33,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gmath._numerics._costs import CostMatrix, Euclidean, KernelCost, SquaredEuclidean
+from gmath._numerics._costs import CostMatrix, Euclidean, KernelCost, SquaredEuclidean, _record
 from gmath._numerics._pairwise import (
     MATERIALIZE_MAX_ELEMENTS,
     pairwise_logsumexp,
     pairwise_sum,
 )
 from gmath._numerics._precision import matmul
-from gmath._pytree import dataclass_transform, register_record, static_field
+from gmath._pytree import static_field
 
 __all__ = [
     "REUSE_DENSE_ALWAYS_ELEMENTS",
@@ -62,15 +62,6 @@ __all__ = [
     "materialises",
     "point_cloud",
 ]
-
-_T = TypeVar("_T")
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, static_field))
-def _record(cls: type[_T]) -> type[_T]:
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    return register_record(cls)
-
 
 # ----------------------------------------------------------------------------------- policy
 #: A cloud reduced many times (Sinkhorn) keeps its cost matrix only below this many pairs, or ...
@@ -97,6 +88,8 @@ def materialises(n: int, m: int, d: int, cost, materialize: bool | None, *, reus
     :data:`REUSE_DENSE_MAX_ELEMENTS` (in any dimension for a cost of direct coordinate
     differences: Sinkhorn with the L1 cost, n = m = 1000, d = 3, took 703 ms tiled).
     """
+    if getattr(cost, "precomputed", False):
+        return True  # a given matrix is the only form of the cost
     if materialize is not None:
         return bool(materialize)
     size = n * m
@@ -250,13 +243,7 @@ class PointCloud:
         the cost has a ``mean``, else one pass over all pairs."""
         if hasattr(self.cost, "mean"):
             return self.cost.mean(self.x, self.y, a, b)
-        if self.matrix is not None:
-            rows = matmul(self.matrix, b)
-        else:
-            rows = pairwise_sum(
-                _apply_block, self.cost, (self.x, self.xx), (self.y, self.yy, b), **self._engine()
-            )
-        return jnp.sum(a * rows) / (jnp.sum(a) * jnp.sum(b))
+        return jnp.sum(a * self.apply(b)) / (jnp.sum(a) * jnp.sum(b))
 
     def cost_bound(self) -> jax.Array:
         r"""An upper bound of :math:`\max_{ij} C_{ij}` (not differentiated): in linear time where
@@ -266,7 +253,10 @@ class PointCloud:
         return lax.stop_gradient(jnp.max(self._row_map(lambda c: jnp.max(c, axis=1))))
 
     def apply(self, v) -> jax.Array:
-        r"""``[n]`` products :math:`\sum_j C_{ij} v_j` (the kernel's, for a :class:`KernelCost`)."""
+        r"""``[n]`` products :math:`\sum_j C_{ij} v_j` (the kernel's, for a :class:`KernelCost`);
+        a kept matrix is read, not recomputed."""
+        if self.matrix is not None:
+            return matmul(self.matrix, v)
         return pairwise_sum(
             _apply_block, self.cost, (self.x, self.xx), (self.y, self.yy, v), **self._engine()
         )

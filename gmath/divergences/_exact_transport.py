@@ -146,9 +146,7 @@ def _hungarian(c):
 
 def _exact(owner, x, y, *, cost=None) -> ExactTransportResult:
     x, y = check_points(x, y, owner)
-    if isinstance(cost, CostMatrix):
-        cost = CostMatrix(jnp.asarray(cost.matrix, x.dtype))
-    geom = _geometry(x, y, cost, True, None)
+    geom = _geometry(x, y, cost, True, None)  # a given matrix keeps its dtype (no weights)
     c = geom.cost_matrix()
     n = c.shape[0]
     assignment, f, g = _assign(lax.stop_gradient(c))

@@ -66,10 +66,8 @@ class SinkhornResult(NamedTuple):
 
 def _geometry(x, y, cost, materialize, block_size) -> PointCloud:
     """The point cloud of a solve (``y=None``: self-transport): the geometry's one centring
-    shift, reused by the iterations (a materialised cost matrix is kept with its transpose; a
-    precomputed one always is)."""
-    if isinstance(cost, CostMatrix):
-        materialize = True
+    shift, reused by the iterations (a materialised cost matrix, a precomputed one always, is
+    kept with its transpose)."""
     return point_cloud(x, y, cost=cost, materialize=materialize, block_size=block_size, reuse=True)
 
 
