@@ -12,7 +12,9 @@ naming their type.
 
 Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
 :func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), exact
-transport between equal-size clouds (:func:`exact_transport`), minibatch couplings for flow
+transport between equal-size clouds (:func:`exact_transport`), entropic Gromov–Wasserstein
+between spaces that share no coordinates (:func:`gromov_wasserstein`,
+:func:`fused_gromov_wasserstein`), minibatch couplings for flow
 matching (:func:`ot_coupling`), the entropic transport map (:func:`entropic_map`), 1-D,
 Gaussian and sliced Wasserstein distances, MMD and its permutation test, energy distance, kernel
 Stein discrepancy, Fréchet distance, KID, precision and recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
@@ -46,6 +48,11 @@ from gmath.divergences._gaussian_ot import (
     wasserstein_gaussian_from_moments,
     wasserstein_gaussian_squared,
     wasserstein_gaussian_squared_from_moments,
+)
+from gmath.divergences._gromov import (
+    GromovWassersteinResult,
+    fused_gromov_wasserstein,
+    gromov_wasserstein,
 )
 from gmath.divergences._kl_registry import kl, kl_pairs, register_kl
 from gmath.divergences._ksd import ksd_squared
@@ -82,6 +89,7 @@ from gmath.divergences._wasserstein import wasserstein_1d
 __all__ = [
     "Estimate",
     "ExactTransportResult",
+    "GromovWassersteinResult",
     "KLBounds",
     "MMDTestResult",
     "ModeCoverage",
@@ -105,8 +113,10 @@ __all__ = [
     "fgan_bound",
     "frechet_distance",
     "frechet_distance_squared",
+    "fused_gromov_wasserstein",
     "generators",
     "grid_modes",
+    "gromov_wasserstein",
     "hellinger_squared",
     "infonce",
     "jensen_shannon_estimate",
