@@ -14,9 +14,10 @@ Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
 :func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), exact
 transport between equal-size clouds (:func:`exact_transport`), entropic Gromov–Wasserstein
 between spaces that share no coordinates (:func:`gromov_wasserstein`,
-:func:`fused_gromov_wasserstein`), minibatch couplings for flow
+:func:`fused_gromov_wasserstein`), free-support Wasserstein barycenters
+(:func:`free_support_barycenter`), minibatch couplings for flow
 matching (:func:`ot_coupling`), the entropic transport map (:func:`entropic_map`), 1-D,
-Gaussian and sliced Wasserstein distances, MMD and its permutation test, energy distance, kernel
+Gaussian, sliced and max-sliced Wasserstein distances, MMD and its permutation test, energy distance, kernel
 Stein discrepancy, Fréchet distance, KID, precision and recall, and mode coverage. Functions returning a squared distance carry ``_squared`` in their
 name. Every function is pure and works under ``jit``, ``vmap`` and ``grad``; the pairwise ones
 tile large inputs in O((n + m) d) memory. Optimal transport, entropic and exact, lives here
@@ -27,6 +28,7 @@ conventions (weights, costs, ``converged`` and certificates).
 from gmath._estimate import Estimate
 from gmath.divergences import _kl as _kl  # the module registers the closed forms of kl
 from gmath.divergences import costs, generators, kernels
+from gmath.divergences._barycenter import BarycenterResult, free_support_barycenter
 from gmath.divergences._categorical_logits import (
     categorical_js_from_logits,
     categorical_kl_from_logits,
@@ -82,16 +84,18 @@ from gmath.divergences._sinkhorn import (
     sinkhorn_divergence,
     sinkhorn_divergence_result,
 )
-from gmath.divergences._sliced import sliced_wasserstein
+from gmath.divergences._sliced import MaxSlicedResult, max_sliced_wasserstein, sliced_wasserstein
 from gmath.divergences._variational import donsker_varadhan, fgan_bound, infonce, nwj
 from gmath.divergences._wasserstein import wasserstein_1d
 
 __all__ = [
+    "BarycenterResult",
     "Estimate",
     "ExactTransportResult",
     "GromovWassersteinResult",
     "KLBounds",
     "MMDTestResult",
+    "MaxSlicedResult",
     "ModeCoverage",
     "PrecisionRecall",
     "RunningMoments",
@@ -113,6 +117,7 @@ __all__ = [
     "fgan_bound",
     "frechet_distance",
     "frechet_distance_squared",
+    "free_support_barycenter",
     "fused_gromov_wasserstein",
     "generators",
     "grid_modes",
@@ -127,6 +132,7 @@ __all__ = [
     "kl_estimate",
     "kl_pairs",
     "ksd_squared",
+    "max_sliced_wasserstein",
     "mmd_squared",
     "mmd_test",
     "mode_coverage",
