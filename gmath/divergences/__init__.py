@@ -12,7 +12,7 @@ naming their type.
 
 Between samples: entropic optimal transport (:func:`sinkhorn`, the debiased
 :func:`sinkhorn_divergence`, with the ground costs of :mod:`gmath.divergences.costs`), exact
-transport between equal-size clouds (:func:`exact_transport`), entropic Gromov–Wasserstein
+transport (:func:`exact_transport`), entropic Gromov–Wasserstein
 between spaces that share no coordinates (:func:`gromov_wasserstein`,
 :func:`fused_gromov_wasserstein`), free-support Wasserstein barycenters
 (:func:`free_support_barycenter`), minibatch couplings for flow

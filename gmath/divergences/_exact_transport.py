@@ -11,10 +11,16 @@ import numpy as np
 from jax import lax
 
 from gmath._jit import cached
+from gmath._numerics import promote
 from gmath._numerics._costs import CostMatrix
 from gmath._pytree import register_record
-from gmath.divergences._samples import as_arrays, check_points, is_concrete
-from gmath.divergences._sinkhorn import _geometry, _resolve_cost
+from gmath.divergences._samples import (
+    as_arrays,
+    check_points,
+    check_weights,
+    is_concrete,
+)
+from gmath.divergences._sinkhorn import _check_equal_mass, _geometry, _resolve_cost
 
 __all__ = ["ExactTransportResult", "exact_transport"]
 
@@ -28,16 +34,18 @@ class ExactTransportResult:
       cost: the optimal transport cost :math:`\min_P \langle C, P\rangle` (scalar),
         differentiable by the envelope theorem (the optimal plan held fixed).
       assignment: ``[n]`` integer indices :math:`\sigma`: row point :math:`i` is sent to column
-        point :math:`\sigma(i)` (a permutation).
-      plan: the ``[n, n]`` optimal plan :math:`P_{i\sigma(i)} = 1/n`.
-      potentials: ``(f, g)``, dual potentials of shapes ``[n]`` and ``[n]`` in cost units with
-        :math:`f_i + g_j \le C_{ij}` (dual feasibility) and equality on the assignment
+        point :math:`\sigma(i)` (a permutation); ``None`` for the general problem (weights or
+        unequal sizes), whose optimal plan need not be a permutation.
+      plan: the ``[n, m]`` optimal plan (:math:`P_{i\sigma(i)} = 1/n` for the assignment).
+      potentials: ``(f, g)``, dual potentials of shapes ``[n]`` and ``[m]`` in cost units with
+        :math:`f_i + g_j \le C_{ij}` (dual feasibility) and equality where the plan is positive
         (complementary slackness); ``cost`` equals the dual value
-        :math:`\tfrac1n(\sum_i f_i + \sum_j g_j)`.
+        :math:`\sum_i a_i f_i + \sum_j b_j g_j`.
       dual_infeasibility: :math:`\max(0, \max_{ij}(f_i + g_j - C_{ij}))`, zero up to rounding.
       duality_gap: primal minus dual value, zero up to rounding.
       optimal: the certificate: both of the above within the rounding of the costs
-        (:math:`4 n u \max|C|`, :math:`u` the unit roundoff).
+        (:math:`4 n u \max|C|` for the assignment, :math:`4 (n + m) u \max|C|` (times the mass
+        for the gap) for the general problem; :math:`u` the unit roundoff).
     """
 
     cost: Any
@@ -144,10 +152,158 @@ def _hungarian(c):
     return assignment, f[1:], g[1:]
 
 
-def _exact(owner, x, y, *, cost=None) -> ExactTransportResult:
+def _transport(c, a, b):
+    r"""``(plan [n, m], f [n], g [m])`` of the transportation problem with weights ``a``, ``b``.
+
+    Successive shortest paths on the bipartite residual graph (Ford and Fulkerson; Edmonds and
+    Karp 1972), with the potentials of the Hungarian method above: reduced costs
+    :math:`C_{ij} - f_i - g_j \ge 0` on every edge and :math:`= 0` where the plan is positive.
+    Each round runs a dense Dijkstra search from every row with mass left over the rows and
+    columns (a row reaches every column; a column reaches back the rows that send it mass, at
+    reduced cost zero), stops at the first column with room left, updates the potentials by the
+    distances (dual feasibility and complementary slackness are kept), and pushes the largest
+    amount the path allows: the source's mass, the sink's room or the smallest flow it cancels.
+    A round empties a row, fills a column or cancels a flow; with real weights the rounds are
+    about :math:`n + m` in practice. Masses below ``4 (n + m) u \sum a`` count as zero (the
+    rounding of the subtractions).
+    """
+    n, m = c.shape
+    dtype = c.dtype
+    inf = jnp.asarray(jnp.inf, dtype)
+    tiny = 4 * (n + m) * jnp.finfo(dtype).eps * jnp.sum(a)
+    g0 = jnp.min(c, axis=0)
+    f0 = jnp.min(c - g0[None, :], axis=1)
+
+    def has_work(state):
+        _, _, _, sa, sb, k = state
+        return jnp.any(sa > tiny) & jnp.any(sb > tiny) & (k < 4 * (n + m) ** 2)
+
+    def round_(state):
+        plan, f, g, sa, sb, k = state
+        source = sa > tiny
+        # nodes 0..n-1 are rows, n..n+m-1 columns
+        dist = jnp.concatenate([jnp.where(source, 0, inf), jnp.full(m, inf, dtype)])
+        pred = jnp.full(n + m, -1, jnp.int32)  # a column's row; a row's column (-1: source)
+
+        def searching(s):
+            return ~s[3]
+
+        def search(s):
+            dist, done_, pred, _, _ = s
+            open_ = jnp.where(done_, inf, dist)
+            v = jnp.argmin(open_).astype(jnp.int32)
+            dv = open_[v]
+            done_ = done_.at[v].set(True)
+            is_row = v < n
+            i = jnp.minimum(v, n - 1)
+            j = jnp.clip(v - n, 0, m - 1)
+            found = ~is_row & (sb[j] > tiny)
+            # a row reaches every column at its reduced cost
+            col_label = jnp.where(is_row, dv + (c[i] - f[i] - g), inf)
+            # a column that is not a sink reaches back the rows that send it mass
+            row_label = jnp.where(~is_row & ~found & (plan[:, j] > 0), dv, inf)
+            label = jnp.concatenate([row_label, col_label])
+            better = ~done_ & (label < dist)
+            dist = jnp.where(better, label, dist)
+            who = jnp.concatenate([jnp.full(n, j, jnp.int32), jnp.full(m, i, jnp.int32)])
+            pred = jnp.where(better, who, pred)
+            stop = found | ~jnp.isfinite(dv)
+            return dist, done_, pred, stop, v
+
+        s = (dist, jnp.zeros(n + m, bool), pred, jnp.asarray(False), jnp.asarray(0, jnp.int32))
+        dist, done_, pred, _, sink = lax.while_loop(searching, search, s)
+        big_d = dist[sink]
+        shift = jnp.where(done_ & (dist < big_d), big_d - dist, 0)
+        f = f + shift[:n]
+        g = g - shift[n:]
+
+        # the path back from the sink: column -> row (forward edge) -> column (backward edge)...
+        def walk(fn, init):
+            def step(s):
+                j, acc = s
+                i = pred[n + j]
+                acc = fn(acc, i, j, True)
+                back = pred[i]
+                acc = jax.lax.cond(back >= 0, lambda: fn(acc, i, back, False), lambda: acc)
+                return jnp.where(back >= 0, back, -1), acc
+
+            def going(s):
+                return s[0] >= 0
+
+            _, acc = lax.while_loop(going, step, (sink - n, init))
+            return acc
+
+        def source_of(acc, i, j, forward):
+            del j
+            return jnp.where(forward & (pred[i] < 0), i, acc)
+
+        src = walk(source_of, jnp.asarray(0, jnp.int32))
+
+        def bottleneck(acc, i, j, forward):
+            return jnp.where(forward, acc, jnp.minimum(acc, plan[i, j]))
+
+        delta = jnp.minimum(jnp.minimum(sa[src], sb[sink - n]), walk(bottleneck, inf))
+
+        def push(acc, i, j, forward):
+            return acc.at[i, j].add(jnp.where(forward, delta, -delta))
+
+        plan = walk(push, plan)
+        plan = jnp.maximum(plan, 0)  # a cancelled flow is exactly its own bottleneck
+        sa = sa.at[src].add(-delta)
+        sb = sb.at[sink - n].add(-delta)
+        return plan, f, g, sa, sb, k + 1
+
+    state = (jnp.zeros((n, m), dtype), f0, g0, a, b, jnp.asarray(0, jnp.int32))
+    plan, f, g, _, _, _ = lax.while_loop(has_work, round_, state)
+    return plan, f, g
+
+
+@jax.custom_batching.custom_vmap
+def _general(c, a, b):
+    """:func:`_transport`, batched on CPU as a loop over the problems (as :func:`_assign`)."""
+    return _transport(c, a, b)
+
+
+@_general.def_vmap
+def _general_vmap(axis_size, in_batched, c, a, b):
+    if not any(in_batched):
+        return _general(c, a, b), (False, False, False)
+    c, a, b = (
+        v if batched else jnp.broadcast_to(v, (axis_size,) + v.shape)
+        for v, batched in zip((c, a, b), in_batched, strict=True)
+    )
+    if jax.default_backend() == "cpu":
+        out = lax.map(lambda args: _general(*args), (c, a, b))
+    else:
+        out = jax.vmap(_transport)(c, a, b)
+    return out, (True, True, True)
+
+
+def _exact_general(c, a, b):
+    """The result of the transportation problem with weights (no assignment)."""
+    n, m = c.shape
+    cs = lax.stop_gradient(c)
+    plan, f, g = _general(cs, lax.stop_gradient(a), lax.stop_gradient(b))
+    value = jnp.sum(plan * c)  # envelope theorem: the plan held fixed
+    infeasibility = jnp.maximum(jnp.max(f[:, None] + g[None, :] - cs), 0)
+    gap = jnp.sum(plan * cs) - (jnp.dot(a, f) + jnp.dot(b, g))
+    scale = jnp.max(jnp.abs(cs))
+    tol = 4 * (n + m) * jnp.finfo(c.dtype).eps * jnp.where(scale > 0, scale, 1)
+    optimal = (infeasibility <= tol) & (jnp.abs(gap) <= tol * jnp.sum(a))
+    return ExactTransportResult(value, None, plan, (f, g), infeasibility, gap, optimal)
+
+
+def _exact(owner, x, y, a=None, b=None, *, cost=None) -> ExactTransportResult:
     x, y = check_points(x, y, owner)
-    geom = _geometry(x, y, cost, True, None)  # a given matrix keeps its dtype (no weights)
+    geom = _geometry(x, y, cost, True, None)  # a given matrix keeps its dtype
     c = geom.cost_matrix()
+    if a is not None or b is not None or c.shape[0] != c.shape[1]:
+        n, m = c.shape
+        c, a, b = promote(c, a, b)
+        a = check_weights(a, n, owner, "a", c.dtype, probability=False)
+        b = check_weights(b, m, owner, "b", c.dtype, probability=False)
+        a, b = _check_equal_mass(a, b, owner)
+        return _exact_general(c, a, b)
     n = c.shape[0]
     assignment, f, g = _assign(lax.stop_gradient(c))
     rows = jnp.arange(n)
@@ -166,37 +322,41 @@ _exact_jit = cached(_exact, static_argnums=(0,))
 
 
 def exact_transport(x, y, *, a=None, b=None, cost=None) -> ExactTransportResult:
-    r"""Exact optimal transport between two clouds of ``n`` points with uniform weights.
+    r"""Exact optimal transport between two weighted clouds: the Kantorovich linear program.
 
-    Solves the linear program (Kantorovich) for the ground cost :math:`C_{ij} = c(x_i, y_j)`,
+    Solves, for the ground cost :math:`C_{ij} = c(x_i, y_j)`,
 
     .. math::
         \mathrm{OT}(a, b) = \min_{P \ge 0,\ P\mathbf 1 = a,\ P^\top\mathbf 1 = b}
-        \langle C, P\rangle, \qquad a = b = \tfrac1n\mathbf 1,
+        \langle C, P\rangle .
 
-    whose optimum is attained at a permutation matrix (Birkhoff–von Neumann), by the
+    With uniform weights and equal sizes (the assignment problem, the minibatch case) the
+    optimum is attained at a permutation matrix (Birkhoff–von Neumann) and is found by the
     shortest-augmenting-path Hungarian method (Kuhn 1955; Jonker and Volgenant 1987) in
-    :math:`O(n^3)`. Returns the optimal assignment as indices, the plan, the cost, and the dual
-    potentials with a certificate of optimality (dual feasibility and complementary slackness,
-    checked on the returned numbers). It runs under ``jit`` and ``vmap`` (a batch of minibatch
-    problems is one call) and is compiled once per shape eagerly.
+    :math:`O(n^3)`, returning the assignment as indices. With weights or unequal sizes (the
+    transportation problem) it is found by successive shortest paths with the same potentials
+    (about :math:`n + m` Dijkstra searches of :math:`O((n + m)^2)` each). Either way it returns the
+    plan, the cost, and dual potentials with a certificate of optimality (dual feasibility and
+    complementary slackness, checked on the returned numbers). It runs under ``jit`` and
+    ``vmap`` (a batch of minibatch problems is one call) and is compiled once per shape
+    eagerly.
 
     Gradients of ``cost`` with respect to the points (or the cost matrix) follow the envelope
-    theorem: the optimal plan is held fixed, :math:`\nabla \mathrm{OT} = \tfrac1n\sum_i
-    \nabla c(x_i, y_{\sigma(i)})` (a subgradient where the optimal plan is not unique).
-
-    Unequal weights or sizes (the general transportation problem) are not supported yet and
-    raise ``NotImplementedError``.
+    theorem: the optimal plan is held fixed, :math:`\nabla \mathrm{OT} = \sum_{ij} P_{ij}
+    \nabla c(x_i, y_j)` (a subgradient where the optimal plan is not unique). Gradients with
+    respect to the weights are not defined through this function (the weights enter the plan
+    only).
 
     Args:
       x: ``[n, d]`` points (a 1-D array is ``n`` points on the line); ``None`` with a cost
         matrix.
-      y: ``[n, d]`` points; ``None`` with a cost matrix.
-      a: must be ``None`` (uniform weights).
-      b: must be ``None`` (uniform weights).
+      y: ``[m, d]`` points; ``None`` with a cost matrix.
+      a: ``[n]`` nonnegative weights (default uniform :math:`1/n`).
+      b: ``[m]`` nonnegative weights (default uniform :math:`1/m`), of the same total mass as
+        ``a`` (balanced transport; unequal masses raise ``ValueError``).
       cost: the ground cost, as for :func:`~gmath.divergences.sinkhorn`: ``None`` (squared
         Euclidean), a name, a record of :mod:`gmath.divergences.costs`, a function of one pair,
-        or an ``[n, n]`` cost matrix (with ``x = y = None``). Costs must be finite.
+        or an ``[n, m]`` cost matrix (with ``x = y = None``). Costs must be finite.
 
     Returns:
       An :class:`ExactTransportResult`.
@@ -216,21 +376,16 @@ def exact_transport(x, y, *, a=None, b=None, cost=None) -> ExactTransportResult:
       ([2, 1, 0], 0.25, True)
     """
     owner = "exact_transport"
-    if a is not None or b is not None:
-        raise NotImplementedError(
-            f"{owner}: weights are not supported yet (uniform weights only: the assignment "
-            "problem); use sinkhorn with a small epsilon for weighted clouds."
-        )
     x, y, cost = _resolve_cost(owner, x, y, cost)
-    x, y = as_arrays(x, y)
+    x, y, a, b = as_arrays(x, y, a, b)
     xp, yp = check_points(x, y, owner)
-    n, m = xp.shape[0], yp.shape[0]
-    if n != m:
-        raise NotImplementedError(
-            f"{owner}: clouds of different sizes ({n} and {m}) are not supported yet (the "
-            "assignment problem needs equal sizes); use sinkhorn with a small epsilon."
-        )
     if isinstance(cost, CostMatrix) and is_concrete(cost.matrix):
         if not np.all(np.isfinite(np.asarray(cost.matrix))):
             raise ValueError(f"{owner}: cost must be a finite matrix (got inf entries).")
-    return _exact_jit(owner, x, y, cost=cost)
+    if a is not None or b is not None:
+        if all(is_concrete(v) for v in (a, b) if v is not None):
+            n, m = xp.shape[0], yp.shape[0]
+            wa = check_weights(a, n, owner, "a", xp.dtype, probability=False)
+            wb = check_weights(b, m, owner, "b", xp.dtype, probability=False)
+            _check_equal_mass(wa, wb, owner)
+    return _exact_jit(owner, x, y, a, b, cost=cost)
