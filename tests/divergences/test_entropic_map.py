@@ -4,7 +4,7 @@ Oracles: at the solve's own points it is the row-normalised plan applied to y (a
 that holds for any potentials, f cancels); as epsilon -> 0 it tends to the exact assignment
 (exact_transport) on a problem whose optimal plan is unique, within max|y| times the plan's
 mass off the assignment; tiled = materialised; with a cost (Euclidean); zero weights drop
-points; bad input.
+points; the Jacobian (2 / eps) Cov_w(y) of the squared cost; bad input.
 """
 
 import jax
@@ -60,9 +60,19 @@ def test_small_epsilon_tends_to_the_exact_assignment():
 def test_gradients_and_bad_input():
     x, y = _clouds()
     g = sinkhorn(x, y, epsilon=0.3).potentials[1]
-    z = jnp.zeros((3, 2))
-    jac = jax.jacobian(lambda z: entropic_map(z, y, g, epsilon=0.3))(z)
-    assert np.all(np.isfinite(np.asarray(jac)))
+    z = jnp.array([[0.0, 0.0], [1.0, -2.0], [3.0, 1.0]])
+    # for the squared cost, dT/dz = (2 / eps) Cov_w(y) with w_j(z) the map's weights (the map
+    # is the gradient of a convex function: a symmetric positive semi-definite Jacobian)
+    jac = jax.jit(jax.jacrev(lambda z: entropic_map(z, y, g, epsilon=0.3)))(z)
+    yn, gn = np.asarray(y), np.asarray(g)
+    for k, zk in enumerate(np.asarray(z)):
+        logw = (gn - np.sum((zk - yn) ** 2, -1)) / 0.3
+        w = np.exp(logw - logw.max())
+        w /= w.sum()
+        mean = w @ yn
+        cov = (yn - mean).T @ (w[:, None] * (yn - mean))
+        np.testing.assert_allclose(jac[k, :, k, :], 2 / 0.3 * cov, rtol=1e-10, atol=1e-13)
+        np.testing.assert_array_equal(np.asarray(jac[k, :, (k + 1) % 3, :]), 0.0)
     with pytest.raises(ValueError, match=r"g must have shape \(15,\)"):
         entropic_map(z, y, g[:3], epsilon=0.3)
     with pytest.raises(ValueError, match="epsilon"):
