@@ -213,6 +213,7 @@ def _solve(
     inner_tolerance,
     max_iterations,
     sinkhorn_iterations,
+    relaxation,
     sym,
 ):
     dtype = a.dtype
@@ -249,6 +250,7 @@ def _solve(
             epsilon_init="auto" if anneal else None,
             init=potentials,
             return_plan=True,
+            relaxation=relaxation,
         )
         change = jnp.sum(jnp.abs(out.plan - plan))
         return out.plan, out.potentials, out.num_iterations, out.converged, change
@@ -305,6 +307,7 @@ def _gw(
     tolerance,
     max_iterations,
     sinkhorn_iterations,
+    relaxation,
     fused,
     symmetric,
 ):
@@ -333,6 +336,7 @@ def _gw(
         inner_tolerance=tolerance,
         max_iterations=max_iterations,
         sinkhorn_iterations=sinkhorn_iterations,
+        relaxation=relaxation,
         sym=symmetric,
     )
 
@@ -345,6 +349,7 @@ _STATIC = (
     "tolerance",
     "max_iterations",
     "sinkhorn_iterations",
+    "relaxation",
     "fused",
     "symmetric",
 )
@@ -369,6 +374,7 @@ def _prepare(
     tolerance,
     max_iterations,
     sinkhorn_iterations,
+    relaxation,
     alpha,
 ):
     """Eager validation; returns the arrays and the static options of :func:`_gw_jit`."""
@@ -451,6 +457,7 @@ def _prepare(
         tolerance=None if tolerance is None else _resolve_tolerance(tolerance, dtype, owner),
         max_iterations=int(max_iterations),
         sinkhorn_iterations=int(sinkhorn_iterations),
+        relaxation=float(relaxation),
         fused=fused,
         symmetric=_known_symmetric(cost_x) and _known_symmetric(cost_y),
     )
@@ -491,6 +498,7 @@ def gromov_wasserstein(
     tolerance: float | None = None,
     max_iterations: int = 1000,
     sinkhorn_iterations: int = 100,
+    relaxation: float = 1.5,
     init=None,
 ) -> GromovWassersteinResult:
     r"""Entropic Gromov–Wasserstein transport between two metric-measure spaces (square loss).
@@ -543,6 +551,11 @@ def gromov_wasserstein(
         error at least its rounding floor).
       max_iterations: cap on the outer iterations.
       sinkhorn_iterations: cap on the Sinkhorn iterations of each outer iteration.
+      relaxation: over-relaxation :math:`\omega` of the inner Sinkhorn solves (as for
+        :func:`~gmath.divergences.sinkhorn`; same fixed points). Default 1.5: on 500 points in
+        :math:`[0, 1]^3` against 500 in :math:`[0, 1]^2` (:math:`\varepsilon = 0.01`, float64)
+        it took 3,506 Sinkhorn iterations in all against 6,021 plain, 1.2 s against 2.1 s,
+        objectives equal to 1e-10.
       init: an optional ``[n, m]`` starting plan (default :math:`a \otimes b`).
 
     Returns:
@@ -580,6 +593,7 @@ def gromov_wasserstein(
         tolerance=tolerance,
         max_iterations=max_iterations,
         sinkhorn_iterations=sinkhorn_iterations,
+        relaxation=relaxation,
         alpha=1.0,
     )
 
@@ -601,6 +615,7 @@ def fused_gromov_wasserstein(
     tolerance: float | None = None,
     max_iterations: int = 1000,
     sinkhorn_iterations: int = 100,
+    relaxation: float = 1.5,
     init=None,
 ) -> GromovWassersteinResult:
     r"""Entropic fused Gromov–Wasserstein transport (Vayer et al. 2019): structure and features.
@@ -627,7 +642,7 @@ def fused_gromov_wasserstein(
       cost: the feature cost (as ``cost`` of :func:`~gmath.divergences.sinkhorn`), or the
         ``[n, m]`` matrix :math:`M`.
       epsilon, relative_epsilon, a, b, cost_x, cost_y, tolerance, max_iterations,
-        sinkhorn_iterations, init: as for :func:`gromov_wasserstein`.
+        sinkhorn_iterations, relaxation, init: as for :func:`gromov_wasserstein`.
 
     Returns:
       A :class:`GromovWassersteinResult` (``cost`` is the fused objective above).
@@ -663,5 +678,6 @@ def fused_gromov_wasserstein(
         tolerance=tolerance,
         max_iterations=max_iterations,
         sinkhorn_iterations=sinkhorn_iterations,
+        relaxation=relaxation,
         alpha=alpha,
     )

@@ -129,7 +129,8 @@ def test_asymmetric_costs_and_non_euclidean_costs():
     by_fn = gromov_wasserstein(pts, None, cost_x=directed, cost_y=c2, epsilon=0.2, **TIGHT)
     c_fn = np.asarray(jax.vmap(lambda p: jax.vmap(lambda q: _directed(p, q))(pts))(pts))
     by_matrix = gromov_wasserstein(None, None, cost_x=c_fn, cost_y=c2, epsilon=0.2, **TIGHT)
-    np.testing.assert_allclose(by_fn.plan, by_matrix.plan, rtol=0, atol=1e-13)
+    # the same fixed point, each solve within its L1 tolerance (1e-12) of it
+    np.testing.assert_allclose(by_fn.plan, by_matrix.plan, rtol=0, atol=2e-12)
     # a materialised cost (Euclidean, not squared) and an embedded one (cosine)
     x, y = rng.normal(size=(N, 2)), rng.normal(size=(M, 3)) + 3
     for cost, fn in (
