@@ -753,8 +753,8 @@ def _gaussian_potential(x, y, a, b):
     root, inv_root = _sqrtm_psd(sx)
     middle, _ = _sqrtm_psd(root @ sy @ root)
     amap = inv_root @ middle @ inv_root
-    quad = jnp.sum(matmul(xc, amap) * xc, axis=1)
-    return jnp.sum(xc * xc, axis=1) - quad - 2 * matmul(xc, my - mx)
+    # f(x) = (x - m_x)^T (I - A) (x - m_x) - 2 (m_y - m_x)^T (x - m_x), one point at a time
+    return jnp.sum(xc * (xc - matmul(xc, amap)), axis=1) - matmul(xc, 2 * (my - mx))
 
 
 def _converged(k, marginal_error, tolerance, cfg):
