@@ -641,8 +641,9 @@ def fused_gromov_wasserstein(
         recompile; ``reg_cost`` is differentiable in it).
       cost: the feature cost (as ``cost`` of :func:`~gmath.divergences.sinkhorn`), or the
         ``[n, m]`` matrix :math:`M`.
-      epsilon, relative_epsilon, a, b, cost_x, cost_y, tolerance, max_iterations,
-        sinkhorn_iterations, relaxation, init: as for :func:`gromov_wasserstein`.
+      epsilon: as for :func:`gromov_wasserstein`, as are ``relative_epsilon``, ``a``, ``b``,
+        ``cost_x``, ``cost_y``, ``tolerance``, ``max_iterations``, ``sinkhorn_iterations``,
+        ``relaxation`` and ``init``.
 
     Returns:
       A :class:`GromovWassersteinResult` (``cost`` is the fused objective above).
