@@ -53,7 +53,9 @@ def _images(method, x, ys, bs, eps, options, potentials=None):
     for y, b, init in zip(ys, bs, potentials, strict=True):
         if method == "exact":
             out = exact_transport(x, y)
-            images.append(y[out.assignment])
+            # an invalid problem (non-finite points) has assignment -1: NaN images, not y[-1]
+            valid = (out.assignment >= 0)[:, None]
+            images.append(jnp.where(valid, y[out.assignment], jnp.nan))
             costs.append(out.cost)
             ok = ok & out.optimal
             pots.append(out.potentials)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from gmath._config import error_if_not
 from gmath._jit import cached
 from gmath._numerics import promote
 from gmath._numerics._costs import CostMatrix
@@ -279,10 +280,34 @@ def _general_vmap(axis_size, in_batched, c, a, b):
     return out, (True, True, True)
 
 
-def _exact_general(c, a, b):
+def _finite_costs(owner, c):
+    """``(c with non-finite entries zeroed, whether all were finite)``: the solvers' loops run
+    on a finite matrix (a NaN cost would never be settled: the search looped forever), and the
+    caller marks the results NaN; in checks mode a non-finite cost raises."""
+    ok = jnp.all(jnp.isfinite(c))
+    error_if_not(ok, f"{owner}: the costs must be finite (NaN or infinite points or costs).")
+    return jnp.where(jnp.isfinite(c), c, 0), ok
+
+
+def _invalid(result: ExactTransportResult, ok) -> ExactTransportResult:
+    """``result`` with every floating field NaN (and the assignment -1) where not ``ok``."""
+
+    def mark(v):
+        if v is None:
+            return None
+        if jnp.issubdtype(v.dtype, jnp.floating):
+            return jnp.where(ok, v, jnp.nan)
+        if jnp.issubdtype(v.dtype, jnp.integer):
+            return jnp.where(ok, v, -1)
+        return v & ok
+
+    return jax.tree_util.tree_map(mark, result)
+
+
+def _exact_general(owner, c, a, b):
     """The result of the transportation problem with weights (no assignment)."""
     n, m = c.shape
-    cs = lax.stop_gradient(c)
+    cs, ok = _finite_costs(owner, lax.stop_gradient(c))
     plan, f, g = _general(cs, lax.stop_gradient(a), lax.stop_gradient(b))
     value = jnp.sum(plan * c)  # envelope theorem: the plan held fixed
     infeasibility = jnp.maximum(jnp.max(f[:, None] + g[None, :] - cs), 0)
@@ -290,7 +315,8 @@ def _exact_general(c, a, b):
     scale = jnp.max(jnp.abs(cs))
     tol = 4 * (n + m) * jnp.finfo(c.dtype).eps * jnp.where(scale > 0, scale, 1)
     optimal = (infeasibility <= tol) & (jnp.abs(gap) <= tol * jnp.sum(a))
-    return ExactTransportResult(value, None, plan, (f, g), infeasibility, gap, optimal)
+    result = ExactTransportResult(value, None, plan, (f, g), infeasibility, gap, optimal)
+    return _invalid(result, ok)
 
 
 def _exact(owner, x, y, a=None, b=None, *, cost=None) -> ExactTransportResult:
@@ -303,19 +329,20 @@ def _exact(owner, x, y, a=None, b=None, *, cost=None) -> ExactTransportResult:
         a = check_weights(a, n, owner, "a", c.dtype, probability=False)
         b = check_weights(b, m, owner, "b", c.dtype, probability=False)
         a, b = _check_equal_mass(a, b, owner)
-        return _exact_general(c, a, b)
+        return _exact_general(owner, c, a, b)
     n = c.shape[0]
-    assignment, f, g = _assign(lax.stop_gradient(c))
+    cs, ok = _finite_costs(owner, lax.stop_gradient(c))
+    assignment, f, g = _assign(cs)
     rows = jnp.arange(n)
     value = jnp.mean(c[rows, assignment])  # envelope theorem: the plan held fixed
     plan = jnp.zeros_like(c).at[rows, assignment].set(1.0 / n)
-    cs = lax.stop_gradient(c)
     infeasibility = jnp.maximum(jnp.max(f[:, None] + g[None, :] - cs), 0)
     gap = jnp.mean(cs[rows, assignment]) - (jnp.sum(f) + jnp.sum(g)) / n
     scale = jnp.max(jnp.abs(cs))
     tol = 4 * n * jnp.finfo(c.dtype).eps * jnp.where(scale > 0, scale, 1)
     optimal = (infeasibility <= tol) & (jnp.abs(gap) <= tol)
-    return ExactTransportResult(value, assignment, plan, (f, g), infeasibility, gap, optimal)
+    result = ExactTransportResult(value, assignment, plan, (f, g), infeasibility, gap, optimal)
+    return _invalid(result, ok)
 
 
 _exact_jit = cached(_exact, static_argnums=(0,))
@@ -356,7 +383,9 @@ def exact_transport(x, y, *, a=None, b=None, cost=None) -> ExactTransportResult:
         ``a`` (balanced transport; unequal masses raise ``ValueError``).
       cost: the ground cost, as for :func:`~gmath.divergences.sinkhorn`: ``None`` (squared
         Euclidean), a name, a record of :mod:`gmath.divergences.costs`, a function of one pair,
-        or an ``[n, m]`` cost matrix (with ``x = y = None``). Costs must be finite.
+        or an ``[n, m]`` cost matrix (with ``x = y = None``). Costs must be finite: a given
+        matrix with NaN or infinite entries raises ``ValueError``; NaN or infinite points give
+        NaN results and an assignment of -1 (an ``InvalidParameterError`` in checks mode).
 
     Returns:
       An :class:`ExactTransportResult`.

@@ -91,18 +91,20 @@ def _relax(old, new, w):
     return new if isinstance(w, float) and w == 1.0 else (1 - w) * old + w * new
 
 
-def _safeguard(cfg, w, err, prev):
+def _safeguard(cfg, w, err, prev, target):
     """The relaxation of this iteration: ``cfg.relaxation`` until the marginal error first stops
     falling, plain steps (1) from then on. Over-relaxation multiplies the rounding noise of the
     fixed point by about omega / (2 - omega): near the fixed point in float32, omega = 1.7
     stalled above a 1e-5 tolerance the plain iteration reaches; the switch keeps the fast
-    approach and the plain iteration's floor. Returns ``(carried w, step's w)``; the plain
+    approach and the plain iteration's floor. The last step (the iterate within ``target``)
+    is plain too: an over-relaxed step from a converged iterate overshoots, and the loop
+    returns the iterate after that step. Returns ``(carried w, step's w)``; the plain
     iteration (``relaxation = 1``) steps with the Python float 1 (no extra operations)."""
     if cfg.relaxation == 1.0:
         return w, 1.0
     stalled = jnp.isfinite(prev) & (err >= prev)
     w = jnp.where(stalled, jnp.asarray(1.0, w.dtype), w)
-    return w, w
+    return w, jnp.where(err <= target, jnp.asarray(1.0, w.dtype), w)
 
 
 def _sweep(geom, f, g, la, lb, eps, cfg):
@@ -183,7 +185,7 @@ def _solve_loop(cfg, geom, la, lb, eps, eps_init, f0, g0):
         f_new = _update(geom, f, g, lb, e, cfg.tau_a, rows=True)
         err = _residual(f, f_new, la, e)  # the marginal error of the iterate (f, g)
         err = jnp.where(k > k_anneal, err, jnp.inf)
-        w, step = _safeguard(cfg, w, err, prev)
+        w, step = _safeguard(cfg, w, err, prev, target)
         f_new = _relax(f, f_new, step)
         g_new = _relax(g, _update(geom, g, f_new, la, e, cfg.tau_b, rows=False), step)
         return f_new, g_new, k + 1, err, w
@@ -205,7 +207,7 @@ def _solve_unrolled(cfg, geom, la, lb, eps, eps_init, f0, g0):
         e = _schedule(eps, eps_init, cfg.epsilon_decay, k)
         f_new = -cfg.tau_a * e * geom.row_logsumexp(g + e * lb, e)
         err_new = jnp.where(k > k_anneal, _residual(f, f_new, la, e), jnp.inf)
-        w_new, step = _safeguard(cfg, w, err_new, err)
+        w_new, step = _safeguard(cfg, w, err_new, err, target)
         f_new = _relax(f, f_new, step)
         g_new = _relax(g, -cfg.tau_b * e * geom.col_logsumexp(f_new + e * la, e), step)
         state = (

@@ -120,3 +120,12 @@ def test_max_sliced_float32_and_bad_input():
         max_sliced_wasserstein(jax.random.key(0), x, x, num_starts=0)
     with pytest.raises(TypeError, match="key"):
         max_sliced_wasserstein(0, x, x)
+
+
+def test_a_nan_cloud_gives_a_nan_barycenter():
+    y = np.random.default_rng(3).normal(size=(5, 2))
+    bad = y.copy()
+    bad[2, 1] = np.nan
+    for method in ("exact", "sinkhorn"):
+        out = free_support_barycenter(y, [y, bad], method=method)
+        assert np.all(np.isnan(np.asarray(out.points))) and not bool(out.converged)

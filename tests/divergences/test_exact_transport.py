@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import gmath.testing as gt
+from gmath import config
 from gmath.divergences import costs, exact_transport, sinkhorn, wasserstein_1d
 
 NW, MW = 6, 4  # the weighted problems' shape: one compiled solver for all of them
@@ -221,3 +222,21 @@ def test_unequal_sizes_duplicates_vmap_and_envelope_gradient():
     for k in range(3):
         np.testing.assert_allclose(batch.cost[k], _linprog(cs[k], a, b), rtol=1e-12)
     assert bool(jnp.all(batch.optimal))
+
+
+def test_non_finite_points_give_nan_not_a_hang():
+    # a NaN cost is never settled by the searches: they used to loop forever
+    x = np.random.default_rng(10).normal(size=(NW, 2))
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    for y, a in ((x, None), (x[:MW], None), (x, np.full(NW, 1 / NW))):
+        out = exact_transport(bad, y, a=a)
+        assert np.isnan(float(out.cost)) and not bool(out.optimal)
+        assert np.all(np.isnan(np.asarray(out.plan)))
+        if out.assignment is not None:
+            assert np.all(np.asarray(out.assignment) == -1)
+    inf = x.copy()
+    inf[1] = np.inf
+    assert np.isnan(float(exact_transport(inf, x).cost))
+    with config.checks(True), pytest.raises(config.InvalidParameterError, match="finite"):
+        exact_transport(bad, x)

@@ -640,3 +640,13 @@ def test_over_relaxation_reaches_a_float32_tolerance_the_plain_iteration_reaches
     assert all(bool(r.converged) for r in runs)
     assert all(float(r.marginal_error) <= 1e-5 for r in runs)
     assert int(runs[1].num_iterations) < int(runs[0].num_iterations)
+
+
+def test_over_relaxation_ends_on_a_plain_step():
+    # a cost that depends on the column only is solved by one plain half-iteration; an
+    # over-relaxed step from there overshoots, so the loop's last step must be plain for the
+    # returned plan to be the converged one (reported not converged before)
+    h = jnp.linspace(0.0, 3.0, 7)
+    out = sinkhorn(None, None, cost=jnp.tile(h, (5, 1)), epsilon=0.5, relaxation=1.5)
+    assert bool(out.converged) and float(out.marginal_error) <= 1e-12
+    np.testing.assert_allclose(out.reg_cost, jnp.mean(h), rtol=1e-12)
