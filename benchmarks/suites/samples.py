@@ -549,7 +549,9 @@ def _gw_case(n: int, dtype: str) -> Case:
         title=f"entropic Gromov-Wasserstein, n x n, d = 3 against d = 2, eps = 0.01 ({dtype})",
         params={"d_x": 3, "d_y": 2, "epsilon": 0.01},
         dtype=dtype,
-        rtol=1e-4 if dtype == "float32" else 1e-6,
+        # float32: the inner solves stop at a marginal error of 1e-4 (Sinkhorn's float32
+        # default), which moves the objective by about that much relative to float64 POT
+        rtol=1e-3 if dtype == "float32" else 1e-6,
     )
 
 
