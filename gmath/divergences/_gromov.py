@@ -66,17 +66,17 @@ class GromovWassersteinResult(NamedTuple):
 
 # ------------------------------------------------------------------------- one metric space
 class _Space(NamedTuple):
-    """The cost within one space: ``C = A B^T`` (factors of the squared Euclidean cost between
-    embedded points, rank ``d + 2``) or a materialised ``[n, n]`` matrix."""
+    r"""The cost within one space: a materialised ``[n, n]`` matrix, or the squared Euclidean
+    cost between centred (embedded) points ``u``, :math:`C = s 1^T + 1 s^T - 2 u u^T` with
+    :math:`s = \|u\|^2`, never formed."""
 
     matrix: Any  # [n, n] or None
-    factors: Any  # (A [n, k], B [n, k]) or None
-    points: Any  # the centred embedded points of a factored space, else None
+    points: Any  # [n, k] or None
 
 
-def _within(owner, name, z, cost) -> tuple[_Space, jax.Array]:
-    """The :class:`_Space` of ``z`` under ``cost`` (a record, or an ``[n, n]`` matrix with ``z``
-    None) and a placeholder ``[n, 1]`` array of its dtype."""
+def _within(owner, name, z, cost):
+    """``(points, cost record, matrix)`` of one space: the points and their record, or, for a
+    precomputed ``[n, n]`` matrix (``z`` None), the matrix alone."""
     if _is_matrix(cost):
         if z is not None:
             raise ValueError(
@@ -92,47 +92,40 @@ def _within(owner, name, z, cost) -> tuple[_Space, jax.Array]:
             )
         if is_concrete(c) and bool(np.any(np.isinf(np.asarray(c)))):
             raise ValueError(f"{owner}: cost_{name} must be finite (GW compares every pair).")
-        return _Space(c, None, None), jnp.zeros((c.shape[0], 1), c.dtype)
+        return None, None, c
     if z is None:
         raise ValueError(f"{owner}: {name} is None; give points, or a cost matrix as cost_{name}.")
-    (z,) = as_arrays(z)
     z = jnp.asarray(z)
     if z.ndim == 1:
         z = z[:, None]
     if z.ndim != 2 or 0 in z.shape:
         raise ValueError(f"{owner}: {name} must have shape [n, d] with n, d >= 1, got {z.shape}.")
-    return as_cost(cost, owner), z
+    return z, as_cost(cost, owner), None
 
 
-def _space(z, rec) -> _Space:
-    """The :class:`_Space` of validated points ``z`` under the cost record ``rec``."""
+def _space(z, rec, matrix) -> _Space:
+    """The :class:`_Space` of a matrix, or of validated points ``z`` under the record ``rec``."""
+    if matrix is not None:
+        return _Space(matrix, None)
     if isinstance(rec, SquaredEuclidean) or hasattr(rec, "embed"):
         u = rec.embed(z) if hasattr(rec, "embed") else z
         # each space may be translated on its own: GW sees only the costs within it
-        u = u - jnp.mean(u, axis=0)
-        s = jnp.sum(u * u, axis=1, keepdims=True)
-        ones = jnp.ones_like(s)
-        return _Space(
-            None, (jnp.concatenate([s, ones, -2 * u], 1), jnp.concatenate([ones, s, u], 1)), u
-        )
-    geom = point_cloud(z, cost=rec, materialize=True)
-    return _Space(geom.cost_matrix(), None, None)
+        return _Space(None, u - jnp.mean(u, axis=0))
+    return _Space(point_cloud(z, cost=rec, materialize=True).cost_matrix(), None)
 
 
 def _lmul(space: _Space, v):
-    """``C @ v`` for ``v`` of shape ``[n, k]``."""
+    """``C @ v`` for ``v`` of shape ``[n, k]``: :math:`O(nkd)` for points."""
     if space.matrix is not None:
         return matmul(space.matrix, v)
-    a, b = space.factors
-    return matmul(a, matmul(b.T, v))
+    u = space.points
+    s = jnp.sum(u * u, axis=1)
+    return s[:, None] * jnp.sum(v, axis=0) + matmul(s, v)[None, :] - 2 * matmul(u, matmul(u.T, v))
 
 
-def _rmul_t(space: _Space, v):
-    """``v @ C^T`` for ``v`` of shape ``[k, n]``."""
-    if space.matrix is not None:
-        return matmul(v, space.matrix.T)
-    a, b = space.factors
-    return matmul(matmul(v, b), a.T)
+def _transposed(space: _Space) -> _Space:
+    r"""The space of :math:`C^\top` (the points' cost is symmetric)."""
+    return space if space.matrix is None else _Space(space.matrix.T, None)
 
 
 def _square_block(params, c, xs, ys):
@@ -141,21 +134,19 @@ def _square_block(params, c, xs, ys):
 
 
 def _squares(space: _Space, w):
-    r"""``[n]`` :math:`\sum_k C_{ik}^2 w_k`, tiled for a factored space."""
+    r"""``[n]`` :math:`\sum_k C_{ik}^2 w_k`, tiled for points."""
     if space.matrix is not None:
         return matmul(space.matrix * space.matrix, w)
     geom = point_cloud(space.points, centre=False)
     return geom.row_sum(_square_block, (), (), (w,))
 
 
-def _known_symmetric(c) -> bool:
-    """Whether the cost matrix ``c`` (or a cost record, None) is known to be symmetric before
-    compiling: records say so (``symmetric``), concrete matrices are checked; the others take the
-    general gradient."""
-    if not isinstance(c, CostMatrix):
-        return bool(getattr(c, "symmetric", False))
-    m = c.matrix
-    return is_concrete(m) and bool(np.array_equal(np.asarray(m), np.asarray(m).T))
+def _known_symmetric(rec, matrix) -> bool:
+    """Whether a space's cost is known to be symmetric before compiling: records say so
+    (``symmetric``), concrete matrices are checked; the others take the general gradient."""
+    if matrix is None:
+        return bool(getattr(rec, "symmetric", False))
+    return is_concrete(matrix) and bool(np.array_equal(np.asarray(matrix), np.asarray(matrix).T))
 
 
 # ------------------------------------------------------------------------- the objective
@@ -165,15 +156,15 @@ def _tensor(s1, s2, plan, sym):
     :math:`\nabla E(P) = L\otimes P + L^\top\otimes P` (twice the first for symmetric costs).
     Cost :math:`O(nm(n + m))` for matrices, :math:`O(nmd)` for factored spaces."""
     rows, cols = jnp.sum(plan, axis=1), jnp.sum(plan, axis=0)
-    cross = _rmul_t(s2, _lmul(s1, plan))  # C1 P C2^T
-    tens = _squares(s1, rows)[:, None] + _squares(s2, cols)[None, :] - 2 * cross
+
+    def tensor(s1, s2):
+        cross = _lmul(s2, _lmul(s1, plan).T).T  # C1 P C2^T
+        return _squares(s1, rows)[:, None] + _squares(s2, cols)[None, :] - 2 * cross
+
+    tens = tensor(s1, s2)
     if sym:
         return tens, 2 * tens
-    t1 = _Space(s1.matrix.T, None, None) if s1.matrix is not None else s1
-    t2 = _Space(s2.matrix.T, None, None) if s2.matrix is not None else s2
-    cross_t = _rmul_t(t2, _lmul(t1, plan))
-    tens_t = _squares(t1, rows)[:, None] + _squares(t2, cols)[None, :] - 2 * cross_t
-    return tens, tens + tens_t
+    return tens, tens + tensor(_transposed(s1), _transposed(s2))
 
 
 def _objective(s1, s2, linear, alpha, plan, sym):
@@ -298,6 +289,9 @@ def _gw(
     b,
     init,
     alpha,
+    mx,
+    my,
+    ml,
     *,
     epsilon,
     relative_epsilon,
@@ -311,20 +305,14 @@ def _gw(
     fused,
     symmetric,
 ):
-    s1 = cost_x if isinstance(cost_x, CostMatrix) else None
-    s2 = cost_y if isinstance(cost_y, CostMatrix) else None
-    space1 = _Space(s1.matrix, None, None) if s1 is not None else _space(x, cost_x)
-    space2 = _Space(s2.matrix, None, None) if s2 is not None else _space(y, cost_y)
-    linear = None
-    if fused:
-        if isinstance(cost, CostMatrix):
-            linear = cost.matrix
-        else:
-            linear = point_cloud(u, v, cost=cost, materialize=True).cost_matrix()
+    # cost matrices travel as array arguments (mx, my, ml), cost records as static options
+    linear = ml
+    if fused and linear is None:
+        linear = point_cloud(u, v, cost=cost, materialize=True).cost_matrix()
     return _solve(
         owner,
-        space1,
-        space2,
+        _space(x, cost_x, mx),
+        _space(y, cost_y, my),
         linear,
         a,
         b,
@@ -341,21 +329,25 @@ def _gw(
     )
 
 
-_STATIC = (
-    "relative_epsilon",
-    "cost_x",
-    "cost_y",
-    "cost",
-    "tolerance",
-    "max_iterations",
-    "sinkhorn_iterations",
-    "relaxation",
-    "fused",
-    "symmetric",
+_gw_jit = cached(
+    _gw,
+    static_argnums=(0,),
+    static_argnames=(
+        "relative_epsilon",
+        "cost_x",
+        "cost_y",
+        "cost",
+        "tolerance",
+        "max_iterations",
+        "sinkhorn_iterations",
+        "relaxation",
+        "fused",
+        "symmetric",
+    ),
 )
 
 
-def _prepare(
+def _call(
     owner,
     x,
     y,
@@ -377,58 +369,44 @@ def _prepare(
     relaxation,
     alpha,
 ):
-    """Eager validation; returns the arrays and the static options of :func:`_gw_jit`."""
+    """Eager validation, then the compiled solve."""
     epsilon, relative_epsilon = _resolve_epsilon(epsilon, relative_epsilon, owner)
-    rec_x, x = _within(owner, "x", x, cost_x)
-    rec_y, y = _within(owner, "y", y, cost_y)
-    if isinstance(rec_x, _Space):
-        x, cost_x = None, CostMatrix(rec_x.matrix)
+    x, y, u, v, a, b, init = as_arrays(x, y, u, v, a, b, init)
+    x, cost_x, mx = _within(owner, "x", x, cost_x)
+    y, cost_y, my = _within(owner, "y", y, cost_y)
+    n = (x if mx is None else mx).shape[0]
+    m = (y if my is None else my).shape[0]
+    ml = None
+    if not fused:
+        cost = None
+    elif _is_matrix(cost):
+        u, v, rec = _resolve_cost(owner, u, v, cost)
+        u = v = cost = None
+        ml = rec.matrix
+        if ml.shape != (n, m):
+            raise ValueError(
+                f"{owner}: the feature cost matrix must have shape ({n}, {m}) (one row per "
+                f"point of x, one column per point of y), got {ml.shape}."
+            )
     else:
-        cost_x = rec_x
-    if isinstance(rec_y, _Space):
-        y, cost_y = None, CostMatrix(rec_y.matrix)
-    else:
-        cost_y = rec_y
-    n = x.shape[0] if x is not None else cost_x.matrix.shape[0]
-    m = y.shape[0] if y is not None else cost_y.matrix.shape[0]
-    lin_cost = None
-    if fused:
-        if _is_matrix(cost):
-            u, v, lin_cost = _resolve_cost(owner, u, v, cost)
-            if lin_cost.matrix.shape != (n, m):
-                raise ValueError(
-                    f"{owner}: the feature cost matrix must have shape ({n}, {m}) (one row per "
-                    f"point of x, one column per point of y), got {lin_cost.matrix.shape}."
-                )
-            u = v = None
-        else:
-            u, v = as_arrays(u, v)
-            if u is None or v is None:
-                raise ValueError(f"{owner}: give features u and v, or a feature cost matrix.")
-            u, v = check_points(u, v, owner, names=("u", "v"))
-            if u.shape[0] != n or v.shape[0] != m:
-                raise ValueError(
-                    f"{owner}: u must have one row per point of x ({n}) and v one per point "
-                    f"of y ({m}), got shapes {u.shape} and {v.shape}."
-                )
-            lin_cost = as_cost(cost, owner)
-        if is_concrete(alpha):
-            if not 0.0 <= float(alpha) <= 1.0:
-                raise ValueError(f"{owner}: alpha must be in [0, 1], got {alpha}.")
-        else:
-            ok = (alpha >= 0) & (alpha <= 1)
-            error_if_not(ok, f"{owner}: alpha must be in [0, 1].")
-            alpha = jnp.where(ok, alpha, jnp.nan)
-    mats = [c.matrix for c in (cost_x, cost_y, lin_cost) if isinstance(c, CostMatrix)]
-    x, y, u, v, a, b, init, *mats = promote(x, y, u, v, a, b, init, *mats)
-    it = iter(mats)
-    if isinstance(cost_x, CostMatrix):
-        cost_x = CostMatrix(next(it))
-    if isinstance(cost_y, CostMatrix):
-        cost_y = CostMatrix(next(it))
-    if isinstance(lin_cost, CostMatrix):
-        lin_cost = CostMatrix(next(it))
-    dtype = (x if x is not None else cost_x.matrix).dtype
+        if u is None or v is None:
+            raise ValueError(f"{owner}: give features u and v, or a feature cost matrix.")
+        u, v = check_points(u, v, owner, names=("u", "v"))
+        if u.shape[0] != n or v.shape[0] != m:
+            raise ValueError(
+                f"{owner}: u must have one row per point of x ({n}) and v one per point "
+                f"of y ({m}), got shapes {u.shape} and {v.shape}."
+            )
+        cost = as_cost(cost, owner)
+    if fused and is_concrete(alpha):
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"{owner}: alpha must be in [0, 1], got {alpha}.")
+    elif fused:
+        ok = (alpha >= 0) & (alpha <= 1)
+        error_if_not(ok, f"{owner}: alpha must be in [0, 1].")
+        alpha = jnp.where(ok, alpha, jnp.nan)
+    x, y, u, v, a, b, init, mx, my, ml = promote(x, y, u, v, a, b, init, mx, my, ml)
+    dtype = (x if mx is None else mx).dtype
     alpha = jnp.asarray(alpha, dtype)
     if alpha.shape != ():
         raise ValueError(f"{owner}: alpha must be a scalar, got shape {alpha.shape}.")
@@ -437,10 +415,8 @@ def _prepare(
     b = check_weights(b, m, owner, "b", dtype, probability=False)
     if not uniform:
         a, b = _check_equal_mass(a, b, owner)
-    if init is not None:
-        init = jnp.asarray(init, dtype)
-        if init.shape != (n, m):
-            raise ValueError(f"{owner}: init must be an [{n}, {m}] plan, got shape {init.shape}.")
+    if init is not None and init.shape != (n, m):
+        raise ValueError(f"{owner}: init must be an [{n}, {m}] plan, got shape {init.shape}.")
     if epsilon is not None and is_concrete(epsilon):
         _check_epsilon(epsilon, owner, dtype)
     if int(max_iterations) < 1 or int(sinkhorn_iterations) < 1:
@@ -448,41 +424,31 @@ def _prepare(
             f"{owner}: max_iterations and sinkhorn_iterations must be >= 1, got "
             f"{max_iterations} and {sinkhorn_iterations}."
         )
-    options = dict(
+    return _gw_jit(
+        owner,
+        x,
+        y,
+        u,
+        v,
+        a,
+        b,
+        init,
+        alpha,
+        mx,
+        my,
+        ml,
         epsilon=epsilon,
         relative_epsilon=relative_epsilon,
-        cost_x=cost_x if not isinstance(cost_x, CostMatrix) else None,
-        cost_y=cost_y if not isinstance(cost_y, CostMatrix) else None,
-        cost=lin_cost if not isinstance(lin_cost, CostMatrix) else None,
+        cost_x=cost_x,
+        cost_y=cost_y,
+        cost=cost,
         tolerance=None if tolerance is None else _resolve_tolerance(tolerance, dtype, owner),
         max_iterations=int(max_iterations),
         sinkhorn_iterations=int(sinkhorn_iterations),
         relaxation=float(relaxation),
         fused=fused,
-        symmetric=_known_symmetric(cost_x) and _known_symmetric(cost_y),
+        symmetric=_known_symmetric(cost_x, mx) and _known_symmetric(cost_y, my),
     )
-    return (x, y, u, v, a, b, init, alpha, cost_x, cost_y, lin_cost), options
-
-
-def _call(owner, x, y, u, v, a, b, init, **kw):
-    (x, y, u, v, a, b, init, alpha, cx, cy, cl), options = _prepare(
-        owner, x, y, u, v, a, b, init, **kw
-    )
-    # a cost matrix travels as an array argument, a cost record as a static option
-    mx = cx.matrix if isinstance(cx, CostMatrix) else None
-    my = cy.matrix if isinstance(cy, CostMatrix) else None
-    ml = cl.matrix if isinstance(cl, CostMatrix) else None
-    return _gw_matrices(owner, x, y, u, v, a, b, init, alpha, mx, my, ml, **options)
-
-
-def _with_matrices(owner, x, y, u, v, a, b, init, alpha, mx, my, ml, *, cost_x, cost_y, cost, **kw):
-    cost_x = CostMatrix(mx) if mx is not None else cost_x
-    cost_y = CostMatrix(my) if my is not None else cost_y
-    cost = CostMatrix(ml) if ml is not None else cost
-    return _gw(owner, x, y, u, v, a, b, init, alpha, cost_x=cost_x, cost_y=cost_y, cost=cost, **kw)
-
-
-_gw_matrices = cached(_with_matrices, static_argnums=(0,), static_argnames=_STATIC)
 
 
 def gromov_wasserstein(
