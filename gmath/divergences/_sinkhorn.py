@@ -18,6 +18,7 @@ from gmath._numerics._costs import CostMatrix, SquaredEuclidean, as_cost
 from gmath._numerics._geometry import PointCloud, point_cloud
 from gmath._numerics._precision import matmul
 from gmath._pytree import register_record
+from gmath.divergences._gaussian_ot import sqrtm_psd
 from gmath.divergences._samples import (
     as_arrays,
     check_points,
@@ -731,9 +732,9 @@ def _sinkhorn(
     return SinkhornResult(reg_cost, transport, (f, g), converged, k, marginal_error, plan)
 
 
-def _sqrtm_psd(s):
-    """``(S^{1/2}, S^{-1/2})`` of a symmetric positive semi-definite matrix, eigenvalues floored
-    at ``eps * max`` (a singular covariance: too few points, or points in a subspace)."""
+def _root_and_inverse(s):
+    """``(S^{1/2}, S^{-1/2})`` of a covariance, eigenvalues floored at ``eps * max`` (a singular
+    covariance: too few points, or points in a subspace)."""
     w, v = jnp.linalg.eigh(0.5 * (s + s.T))
     w = jnp.maximum(w, jnp.finfo(s.dtype).eps * jnp.maximum(jnp.max(w), jnp.finfo(s.dtype).tiny))
     return (v * jnp.sqrt(w)) @ v.T, (v / jnp.sqrt(w)) @ v.T
@@ -752,9 +753,8 @@ def _gaussian_potential(x, y, a, b):
     xc, yc = x - mx, y - my
     sx = matmul((xc * wa[:, None]).T, xc)
     sy = matmul((yc * wb[:, None]).T, yc)
-    root, inv_root = _sqrtm_psd(sx)
-    middle, _ = _sqrtm_psd(root @ sy @ root)
-    amap = inv_root @ middle @ inv_root
+    root, inv_root = _root_and_inverse(sx)
+    amap = inv_root @ sqrtm_psd(root @ sy @ root) @ inv_root
     # f(x) = (x - m_x)^T (I - A) (x - m_x) - 2 (m_y - m_x)^T (x - m_x), one point at a time
     return jnp.sum(xc * (xc - matmul(xc, amap)), axis=1) - matmul(xc, 2 * (my - mx))
 
