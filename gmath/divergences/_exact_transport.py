@@ -58,27 +58,34 @@ class ExactTransportResult:
     optimal: Any
 
 
-@jax.custom_batching.custom_vmap
-def _assign(c):
-    """:func:`_hungarian`, batched on CPU as a loop over the problems (see :func:`_assign_vmap`)."""
-    return _hungarian(c)
+def _looped_on_cpu(solver):
+    """``solver`` (arrays in, a tuple of arrays out), batched under ``vmap`` on a CPU as a loop
+    over the problems. Each search step of these solvers is a handful of length-n vector
+    operations: on a CPU the loop's per-iteration overhead dominates, and a batched while_loop
+    (run to the longest search of the batch, with batched gathers and scatters) took 2.7x as
+    long per problem as one problem at a time (Hungarian, 256 x 256, 2-core CPU).
+    Accelerators keep the batched loop."""
 
+    @jax.custom_batching.custom_vmap
+    def looped(*args):
+        return solver(*args)
 
-@_assign.def_vmap
-def _assign_vmap(axis_size, in_batched, c):
-    # Each search step is a handful of length-n vector operations: on a CPU the loop's
-    # per-iteration overhead dominates, and a batched while_loop (run to the longest search of
-    # the batch, with batched gathers and scatters) took 2.7x as long per problem as one problem
-    # at a time (256 x 256, 2-core CPU). Accelerators keep the batched loop.
-    del axis_size
-    (batched,) = in_batched
-    if not batched:
-        return _assign(c), (False, False, False)
-    if jax.default_backend() == "cpu":
-        out = lax.map(_assign, c)
-    else:
-        out = jax.vmap(_hungarian)(c)
-    return out, (True, True, True)
+    @looped.def_vmap
+    def _batched(axis_size, in_batched, *args):
+        if not any(in_batched):
+            out = looped(*args)
+            return out, jax.tree_util.tree_map(lambda _: False, out)
+        args = tuple(
+            v if batched else jnp.broadcast_to(v, (axis_size,) + v.shape)
+            for v, batched in zip(args, in_batched, strict=True)
+        )
+        if jax.default_backend() == "cpu":
+            out = lax.map(lambda xs: looped(*xs), args)
+        else:
+            out = jax.vmap(solver)(*args)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    return looped
 
 
 def _hungarian(c):
@@ -259,25 +266,8 @@ def _transport(c, a, b):
     return plan, f, g
 
 
-@jax.custom_batching.custom_vmap
-def _general(c, a, b):
-    """:func:`_transport`, batched on CPU as a loop over the problems (as :func:`_assign`)."""
-    return _transport(c, a, b)
-
-
-@_general.def_vmap
-def _general_vmap(axis_size, in_batched, c, a, b):
-    if not any(in_batched):
-        return _general(c, a, b), (False, False, False)
-    c, a, b = (
-        v if batched else jnp.broadcast_to(v, (axis_size,) + v.shape)
-        for v, batched in zip((c, a, b), in_batched, strict=True)
-    )
-    if jax.default_backend() == "cpu":
-        out = lax.map(lambda args: _general(*args), (c, a, b))
-    else:
-        out = jax.vmap(_transport)(c, a, b)
-    return out, (True, True, True)
+_assign = _looped_on_cpu(_hungarian)
+_general = _looped_on_cpu(_transport)
 
 
 def _finite_costs(owner, c):
