@@ -45,7 +45,7 @@ class BarycenterResult(NamedTuple):
 def _images(method, x, ys, bs, eps, options, potentials=None):
     """``([k] barycentric images T_k(x) [m, d], [k] costs, all converged, [k] potentials)`` of
     the plans from the uniform support ``x`` to each cloud (Sinkhorn warm-started from
-    ``potentials`` where given, else from the epsilon schedule)."""
+    ``potentials`` where given, else from its epsilon schedule; the exact plans need none)."""
     m = x.shape[0]
     images, costs, ok, pots = [], [], jnp.asarray(True), []
     if potentials is None:
@@ -58,12 +58,12 @@ def _images(method, x, ys, bs, eps, options, potentials=None):
             images.append(jnp.where(valid, y[out.assignment], jnp.nan))
             costs.append(out.cost)
             ok = ok & out.optimal
-            pots.append(out.potentials)
+            pots.append(None)
         else:
             a = jnp.full((m,), 1.0 / m, x.dtype)
             out = _sinkhorn(
                 "free_support_barycenter", x, y, epsilon=eps, a=a, b=b, return_plan=True,
-                init=init, epsilon_init="auto" if init is None else None, **options,
+                init=init, **options,
             )  # fmt: skip
             images.append(m * (out.plan @ y))
             costs.append(out.transport_cost)

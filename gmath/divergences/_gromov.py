@@ -226,7 +226,7 @@ def _solve(
     eps = stop(eps)
     px, py = jnp.zeros((n, 1), dtype), jnp.zeros((m, 1), dtype)
 
-    def inner(plan, potentials, anneal):
+    def inner(plan, potentials):
         _, grad = _objective(c1, c2, lin, s_alpha, plan, sym)
         out = _sinkhorn(
             owner,
@@ -238,7 +238,6 @@ def _solve(
             b=sb,
             tolerance=inner_tolerance,
             max_iterations=sinkhorn_iterations,
-            epsilon_init="auto" if anneal else None,
             init=potentials,
             return_plan=True,
             relaxation=relaxation,
@@ -247,8 +246,8 @@ def _solve(
         return out.plan, out.potentials, out.num_iterations, out.converged, change
 
     # the first linearisation from zero potentials, with the Sinkhorn epsilon schedule; then
-    # warm starts from the previous potentials
-    first = inner(plan0, None, True)
+    # warm starts from the previous potentials (which skip the schedule)
+    first = inner(plan0, None)
 
     def cond(state):
         _, _, k, _, ok, change = state
@@ -256,7 +255,7 @@ def _solve(
 
     def body(state):
         plan, pots, k, total, _, _ = state
-        plan, pots, it, ok, change = inner(plan, pots, False)
+        plan, pots, it, ok, change = inner(plan, pots)
         return plan, pots, k + 1, total + it, ok, change
 
     plan, pots, its, ok, change = first
