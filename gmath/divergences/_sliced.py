@@ -192,7 +192,7 @@ def _max_sliced(key, x, y, a, b, *, p, num_starts, num_steps):
     def objective(theta):
         return wasserstein_1d_power(matmul(xs, theta), matmul(ys, theta), p, sa, sb)
 
-    value_and_grad = jax.value_and_grad(objective)
+    grad = jax.grad(objective)
     mean_x = xs.mean(0) if sa is None else matmul(sa, xs)
     mean_y = ys.mean(0) if sb is None else matmul(sb, ys)
     diff = mean_y - mean_x
@@ -205,7 +205,7 @@ def _max_sliced(key, x, y, a, b, *, p, num_starts, num_steps):
     def ascend(theta):
         def step(carry, t):
             theta, val = carry
-            _, g = value_and_grad(theta)
+            g = grad(theta)
             g = g - jnp.dot(g, theta) * theta  # tangent to the sphere
             gn = jnp.linalg.norm(g)
             u = jnp.where(gn > 0, g / jnp.where(gn > 0, gn, 1), 0)
@@ -224,8 +224,7 @@ def _max_sliced(key, x, y, a, b, *, p, num_starts, num_steps):
     thetas, vals = jax.vmap(ascend)(starts)
     best = jnp.argmax(vals)
     theta = lax.stop_gradient(thetas[best])
-    # the value at the fixed direction: Danskin's theorem gives its gradient in x, y, a, b
-    px, py = matmul(x - shift, theta), matmul(y - shift, theta)
-    s = power_of_two_scale(px[None], py[None])
-    value = s * root(wasserstein_1d_power(px / s, py / s, p, a, b), p)
+    # the sliced distance along the fixed direction: Danskin's theorem gives its gradient in
+    # x, y, a, b
+    value = _sliced(None, x, y, a, b, theta[:, None], num_projections=1, p=p)
     return MaxSlicedResult(value, theta)
