@@ -54,16 +54,18 @@ def _assert_certified(out, c):
     assert bool(out.optimal)
 
 
-@settings(max_examples=40)
-@given(
-    c=st.one_of(
-        gt.finite_arrays(shape=(N, N), min_value=-1e6, max_value=1e6),
-        # ties everywhere: small integers
-        st.lists(st.integers(0, 3), min_size=N * N, max_size=N * N).map(
-            lambda v: np.array(v, np.float64).reshape(N, N)
+def _cost_matrices(n, m, bound, top):
+    """Random costs in [-bound, bound], or small integers 0..top (ties everywhere)."""
+    return st.one_of(
+        gt.finite_arrays(shape=(n, m), min_value=-bound, max_value=bound),
+        st.lists(st.integers(0, top), min_size=n * m, max_size=n * m).map(
+            lambda v: np.array(v, np.float64).reshape(n, m)
         ),
     )
-)
+
+
+@settings(max_examples=40)
+@given(c=_cost_matrices(N, N, 1e6, 3))
 def test_matches_brute_force_and_certifies(c):
     c = np.asarray(c, np.float64)
     out = _by_matrix(jnp.asarray(c))
@@ -159,12 +161,7 @@ _weighted = jax.jit(lambda c, a, b: exact_transport(None, None, cost=c, a=a, b=b
 
 @settings(max_examples=30)
 @given(
-    c=st.one_of(
-        gt.finite_arrays(shape=(NW, MW), min_value=-1e3, max_value=1e3),
-        st.lists(st.integers(0, 2), min_size=NW * MW, max_size=NW * MW).map(
-            lambda v: np.array(v, np.float64).reshape(NW, MW)
-        ),
-    ),
+    c=_cost_matrices(NW, MW, 1e3, 2),
     a=st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.7, 3.0]), min_size=NW, max_size=NW).filter(
         lambda v: sum(v) > 0
     ),
