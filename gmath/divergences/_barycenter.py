@@ -42,14 +42,12 @@ class BarycenterResult(NamedTuple):
     movement: Any
 
 
-def _images(method, x, ys, bs, eps, options, potentials=None):
+def _images(method, x, ys, bs, eps, options, potentials):
     """``([k] barycentric images T_k(x) [m, d], [k] costs, all converged, [k] potentials)`` of
     the plans from the uniform support ``x`` to each cloud (Sinkhorn warm-started from
-    ``potentials`` where given, else from its epsilon schedule; the exact plans need none)."""
+    ``potentials``; the exact plans need none)."""
     m = x.shape[0]
     images, costs, ok, pots = [], [], jnp.asarray(True), []
-    if potentials is None:
-        potentials = [None] * len(ys)
     for y, b, init in zip(ys, bs, potentials, strict=True):
         if method == "exact":
             out = exact_transport(x, y)
@@ -107,11 +105,15 @@ def _barycenter(
         new, ok, pots = update(x, pots)
         return new, pots, k + 1, jnp.max(jnp.abs(new - x)), ok
 
-    # the first iteration from the epsilon schedule, the others warm-started from the last
-    # potentials (Sinkhorn's iterations then accumulate across the outer iterations)
+    # every iteration warm-starts from the last potentials (zero at first): Sinkhorn's
+    # iterations accumulate across the outer iterations, and the loop holds one copy of a solve
     x0 = stop(init)
-    x1, ok, pots = update(x0, None)
-    state = (x1, pots, jnp.asarray(1, jnp.int32), jnp.max(jnp.abs(x1 - x0)), ok)
+    m, dtype = x0.shape[0], x0.dtype
+    pots0 = [
+        None if method == "exact" else (jnp.zeros(m, dtype), jnp.zeros(y.shape[0], dtype))
+        for y in sys_
+    ]
+    state = (x0, pots0, jnp.asarray(0, jnp.int32), jnp.asarray(jnp.inf, dtype), jnp.asarray(False))
     x, pots, k, move, ok = lax.while_loop(cond, body, state)
     converged = (move <= tolerance * spread) & ok
     # the costs at the final support, differentiable in the clouds and the support (envelope)

@@ -245,21 +245,20 @@ def _solve(
         change = jnp.sum(jnp.abs(out.plan - plan))
         return out.plan, out.potentials, out.num_iterations, out.converged, change
 
-    # the first linearisation from zero potentials, with the Sinkhorn epsilon schedule; then
-    # warm starts from the previous potentials (which skip the schedule)
-    first = inner(plan0, None)
-
     def cond(state):
         _, _, k, _, ok, change = state
-        return (k < max_iterations) & ~(ok & (change <= tolerance)) & jnp.isfinite(change)
+        return (k < max_iterations) & ~(ok & (change <= tolerance)) & ~jnp.isnan(change)
 
     def body(state):
         plan, pots, k, total, _, _ = state
         plan, pots, it, ok, change = inner(plan, pots)
         return plan, pots, k + 1, total + it, ok, change
 
-    plan, pots, its, ok, change = first
-    state = (plan, pots, jnp.asarray(1, jnp.int32), its, ok, change)
+    # every linearisation warm-starts from the last potentials (zero at first): one copy of
+    # the inner solve in the compiled loop
+    zero = jnp.asarray(0, jnp.int32)
+    pots0 = (jnp.zeros(n, dtype), jnp.zeros(m, dtype))
+    state = (plan0, pots0, zero, zero, jnp.asarray(False), jnp.asarray(jnp.inf, dtype))
     plan, (f, g), k, total, ok, change = lax.while_loop(cond, body, state)
     converged = ok & (change <= tolerance)
     marginal_error = jnp.sum(jnp.abs(jnp.sum(plan, 1) - sa)) + jnp.sum(
