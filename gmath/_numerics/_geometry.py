@@ -261,6 +261,16 @@ class PointCloud:
             _apply_block, self.cost, (self.x, self.xx), (self.y, self.yy, v), **self._engine()
         )
 
+    def apply_matrix(self, v) -> jax.Array:
+        r"""``[n, k]`` products :math:`C V` for ``V`` of shape ``[m, k]``. The squared Euclidean
+        cost is never formed: :math:`C V = \|x\|^2 (\mathbf 1^\top V) + \mathbf 1 (\|y\|^{2\top}
+        V) - 2 x (y^\top V)`, :math:`O((n + m) d k)`; other costs use a kept matrix or form
+        :math:`C` once."""
+        if self.matrix is None and isinstance(self.cost, SquaredEuclidean):
+            xv = self.xx[:, None] * jnp.sum(v, axis=0) + matmul(self.yy, v)[None, :]
+            return xv - 2 * matmul(self.x, matmul(self.y.T, v))
+        return matmul(self.cost_matrix(), v)
+
     def row_sum(self, fn: Callable, params=(), x_features=(), y_features=()) -> jax.Array:
         r"""Row sums :math:`s_i = \sum_j M_{ij}` of a function of the cost block.
 

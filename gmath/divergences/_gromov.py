@@ -66,12 +66,11 @@ class GromovWassersteinResult(NamedTuple):
 
 # ------------------------------------------------------------------------- one metric space
 class _Space(NamedTuple):
-    r"""The cost within one space: a materialised ``[n, n]`` matrix, or the squared Euclidean
-    cost between centred (embedded) points ``u``, :math:`C = s 1^T + 1 s^T - 2 u u^T` with
-    :math:`s = \|u\|^2`, never formed."""
+    """The cost within one space: a materialised ``[n, n]`` matrix, or the point cloud of the
+    squared Euclidean cost between (embedded) points, which is never formed."""
 
     matrix: Any  # [n, n] or None
-    points: Any  # [n, k] or None
+    cloud: Any  # PointCloud or None
 
 
 def _within(owner, name, z, cost):
@@ -104,27 +103,24 @@ def _within(owner, name, z, cost):
 
 
 def _space(z, rec, matrix) -> _Space:
-    """The :class:`_Space` of a matrix, or of validated points ``z`` under the record ``rec``."""
+    """The :class:`_Space` of a matrix, or of validated points ``z`` under the record ``rec``
+    (a cost that embeds into the squared Euclidean one is embedded by the geometry)."""
     if matrix is not None:
         return _Space(matrix, None)
     if isinstance(rec, SquaredEuclidean) or hasattr(rec, "embed"):
-        u = rec.embed(z) if hasattr(rec, "embed") else z
-        # each space may be translated on its own: GW sees only the costs within it
-        return _Space(None, u - jnp.mean(u, axis=0))
+        return _Space(None, point_cloud(z, cost=rec))
     return _Space(point_cloud(z, cost=rec, materialize=True).cost_matrix(), None)
 
 
 def _lmul(space: _Space, v):
-    """``C @ v`` for ``v`` of shape ``[n, k]``: :math:`O(nkd)` for points."""
+    """``C @ v`` for ``v`` of shape ``[n, k]``: :math:`O(nkd)` for a cloud."""
     if space.matrix is not None:
         return matmul(space.matrix, v)
-    u = space.points
-    s = jnp.sum(u * u, axis=1)
-    return s[:, None] * jnp.sum(v, axis=0) + matmul(s, v)[None, :] - 2 * matmul(u, matmul(u.T, v))
+    return space.cloud.apply_matrix(v)
 
 
 def _transposed(space: _Space) -> _Space:
-    r"""The space of :math:`C^\top` (the points' cost is symmetric)."""
+    r"""The space of :math:`C^\top` (a cloud's cost is symmetric)."""
     return space if space.matrix is None else _Space(space.matrix.T, None)
 
 
@@ -134,11 +130,10 @@ def _square_block(params, c, xs, ys):
 
 
 def _squares(space: _Space, w):
-    r"""``[n]`` :math:`\sum_k C_{ik}^2 w_k`, tiled for points."""
+    r"""``[n]`` :math:`\sum_k C_{ik}^2 w_k`, tiled for a cloud."""
     if space.matrix is not None:
         return matmul(space.matrix * space.matrix, w)
-    geom = point_cloud(space.points, centre=False)
-    return geom.row_sum(_square_block, (), (), (w,))
+    return space.cloud.row_sum(_square_block, (), (), (w,))
 
 
 def _known_symmetric(rec, matrix) -> bool:

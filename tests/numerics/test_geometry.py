@@ -346,3 +346,14 @@ def test_no_module_outside_the_geometry_writes_pairwise_distances():
     assert not offenders, (
         f"pairwise geometry written outside gmath/_numerics/_geometry: {offenders}"
     )
+
+
+def test_apply_matrix_equals_the_formed_product():
+    # the squared Euclidean cost through its expansion, any other cost through its matrix
+    rng = np.random.default_rng(11)
+    x, y = jnp.asarray(rng.normal(size=(7, 3)) + 5.0), jnp.asarray(rng.normal(size=(4, 3)))
+    v = jnp.asarray(rng.normal(size=(4, 2)))
+    for cost in (None, Euclidean()):
+        cloud = point_cloud(x, y, cost=cost)
+        want = np.asarray(cloud.cost_matrix()) @ np.asarray(v)
+        np.testing.assert_allclose(cloud.apply_matrix(v), want, rtol=1e-12, atol=1e-12)
