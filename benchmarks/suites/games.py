@@ -18,6 +18,9 @@ second.
   ``f(x, y) = x^T A y + 0.05 (|x|^2 - |y|^2)`` with x, y in R^d, d = 64, 1000 steps in
   ``gmath.games.solve``; beside a hand-written ``lax.scan`` of simultaneous gradient descent-ascent
   (what a user writes without a library) and the same loop with ``optax.sgd`` for each player.
+  The solvers run with ``record="none"`` (no trace, divergence checked once per block of 32
+  steps), like the hand-written loops, which record nothing either; ``gmath gda (record="full")``
+  is the default, which records the gradient norm and checks for divergence at every step.
 """
 
 from __future__ import annotations
@@ -204,11 +207,11 @@ def _solver_case(d: int, steps: int, dtype: str) -> Case:
         lr = 0.05
         game = ZeroSumGame(f)
 
-        def run(make):
+        def run(make, record="none"):
             solver = make(learning_rate=lr)
 
             def go(x0, y0):
-                state, _ = solve(game, solver, (x0, y0), num_steps=steps)
+                state, _ = solve(game, solver, (x0, y0), num_steps=steps, record=record)
                 return state.x, state.y
 
             return go
@@ -227,6 +230,16 @@ def _solver_case(d: int, steps: int, dtype: str) -> Case:
                 )
                 continue
             impls.append(Impl(label, run(make), (x0, y0), role="gmath" if i == 0 else "variant"))
+            if i == 0:
+                impls.append(
+                    Impl(
+                        f'{label} (record="full")',
+                        run(make, "full"),
+                        (x0, y0),
+                        role="variant",
+                        note="the default: gradient norm recorded, divergence checked every step",
+                    )
+                )
 
         def by_hand(x, y):
             gx = jax.grad(f, 0)

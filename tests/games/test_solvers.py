@@ -516,3 +516,72 @@ def test_gradient_penalty_checks_its_key():
     x = jnp.zeros((2, 2))
     with pytest.raises(TypeError, match="gradient_penalty: key"):
         gg.gradient_penalty(0, lambda u: u.sum(-1), x, x + 1)
+
+
+# --- record: thinned traces and the blocked fast path agree with "full" -----------------------
+
+_RECORD_GAME = gg.ZeroSumGame(lambda x, y: x @ A3 @ y + 0.1 * x @ x - 0.1 * y @ y)
+_RECORD_CASES = {
+    # converging, blowing up (the iterates overflow at step 439 of 500), and a schedule that
+    # turns invalid at step 77 (NaN players, not a divergence)
+    "converges": (0.1, 100),
+    "diverges": (5.0, 500),
+    "invalid_rate": (lambda count: jnp.where(count < 77, 0.1, -1.0), 100),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_RECORD_CASES))
+def test_record_modes_agree_with_the_full_trace(case):
+    lr, n = _RECORD_CASES[case]
+    solver = gg.gda(learning_rate=lr)
+    z0 = (jnp.array([1.0, 2.0, -0.5]), jnp.array([0.5, -1.0, 0.25]))
+
+    def gap(x, y):
+        return x @ x + y @ y
+
+    full, trace = gg.solve(_RECORD_GAME, solver, z0, num_steps=n, gap_fn=gap)
+    assert bool(trace.diverged) == (case == "diverges")
+    for record in ("none", 3, 32, 2 * n):
+        state, thin = gg.solve(_RECORD_GAME, solver, z0, num_steps=n, gap_fn=gap, record=record)
+        # the same steps in the same order (compiled in other fusions: a few ulps)
+        gt.assert_allclose(state.players, full.players, rtol=1e-13)
+        assert int(thin.num_iterations) == int(trace.num_iterations)
+        assert bool(thin.diverged) == bool(trace.diverged) and not bool(thin.converged)
+        k = 0 if record == "none" else record
+        kept = np.arange(k - 1, n, k) if k else np.arange(0)
+        np.testing.assert_allclose(thin.grad_norm, trace.grad_norm[kept], rtol=1e-13)
+        np.testing.assert_allclose(thin.gap, trace.gap[kept], rtol=1e-13)
+
+
+def test_record_with_tolerance_thins_the_trace_only():
+    z0 = (jnp.ones(3), -jnp.ones(3))
+    solver = gg.extragradient(learning_rate=0.3)
+    full, trace = gg.solve(_RECORD_GAME, solver, z0, num_steps=400, tolerance=1e-8)
+    k = int(trace.num_iterations)
+    assert bool(trace.converged) and 0 < k < 400 and float(trace.grad_norm[k - 1]) <= 1e-8
+    for record, kept in (("none", np.arange(0)), (5, np.arange(4, 400, 5))):
+        state, thin = gg.solve(
+            _RECORD_GAME, solver, z0, num_steps=400, tolerance=1e-8, record=record
+        )
+        np.testing.assert_array_equal(state.x, full.x)
+        assert int(thin.num_iterations) == k and bool(thin.converged)
+        np.testing.assert_array_equal(thin.grad_norm, trace.grad_norm[kept])
+
+
+def test_record_none_gradient_float32_and_bad_input():
+    def final_x(x0, record):
+        state, _ = gg.solve(
+            _RECORD_GAME, gg.gda(learning_rate=0.1), (x0, jnp.ones(3)), num_steps=50, record=record
+        )
+        return jnp.sum(state.x)
+
+    x0 = jnp.array([1.0, 2.0, -0.5])
+    gt.assert_allclose(jax.grad(final_x)(x0, "none"), jax.grad(final_x)(x0, "full"), rtol=1e-14)
+    z32 = (jnp.ones(3, jnp.float32), jnp.ones(3, jnp.float32))
+    game32 = gg.ZeroSumGame(lambda x, y: x @ A3.astype(jnp.float32) @ y)
+    state, trace = gg.solve(game32, gg.gda(learning_rate=0.1), z32, num_steps=40, record=8)
+    assert state.x.dtype == jnp.float32 and trace.grad_norm.dtype == jnp.float32
+    assert trace.grad_norm.shape == (5,)
+    for bad in ("some", 0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="record"):
+            gg.solve(_RECORD_GAME, gg.gda(), (x0, x0), num_steps=2, record=bad)
