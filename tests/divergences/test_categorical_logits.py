@@ -7,6 +7,7 @@ preserved; the compiled temporary memory of forward and backward passes stays be
 vocabulary-sized array (XLA's memory analysis on CPU).
 """
 
+import functools
 import math
 
 import jax
@@ -60,8 +61,9 @@ _B = _logits(1, (3, 1000))
 _W = jnp.array([1.0, -0.5, 2.0])
 
 
-@pytest.mark.parametrize("chunk_size", [1000, 128, 7, 4096])
+@pytest.mark.parametrize("chunk_size", [None, 1000, 128, 7, 4096])
 def test_values_and_gradients_match_naive(chunk_size):
+    # None: the default, one chunk here (3 x 1000 elements, below ONE_CHUNK_MAX_ELEMENTS)
     vals, grads = jax.jit(_chunked_impl, static_argnums=2)(_A, _B, chunk_size)
     vals_ref, grads_ref = _naive_both(_A, _B)
     for v, r in zip(vals, vals_ref, strict=True):
@@ -69,6 +71,31 @@ def test_values_and_gradients_match_naive(chunk_size):
     for g, g_ref in zip(grads, grads_ref, strict=True):
         for x, y in zip(g, g_ref, strict=True):
             np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-15)
+
+
+def test_default_chunk_follows_the_crossover_and_float32_paths_agree():
+    from gmath.divergences._categorical_logits import ONE_CHUNK_MAX_ELEMENTS, _auto_chunk
+
+    assert _auto_chunk(1, ONE_CHUNK_MAX_ELEMENTS) == ONE_CHUNK_MAX_ELEMENTS
+    assert _auto_chunk(2, ONE_CHUNK_MAX_ELEMENTS) == 8192
+    # float32: one pass and the chunked online log-sum-exp agree to rounding (values ~0.1-10,
+    # 1000 terms: a few ulps times the sum's condition)
+    a, b = _A.astype(jnp.float32), _B.astype(jnp.float32)
+
+    @functools.partial(jax.jit, static_argnums=2)
+    def both(a, b, chunk_size):
+        fns = (gv.categorical_kl_from_logits, gv.categorical_js_from_logits)
+        return [
+            jax.value_and_grad(lambda a, b, f=f: jnp.sum(f(a, b, chunk_size=chunk_size)), (0, 1))(
+                a, b
+            )
+            for f in fns
+        ]
+
+    one, chunked = both(a, b, None), both(a, b, 128)
+    for u, v in zip(jax.tree.leaves(one), jax.tree.leaves(chunked), strict=True):
+        assert u.dtype == jnp.float32
+        np.testing.assert_allclose(u, v, rtol=2e-5, atol=1e-7)
 
 
 def test_matches_exact_sums_and_finite_differences():
