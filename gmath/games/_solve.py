@@ -161,7 +161,7 @@ def _solve_impl(game, solver, players, num_steps, tolerance, gap_fn, every):
     def advance(state, diverged, invalid):
         new_state, info = solver.step(state, game)
         # an invalid traced learning rate (StepInfo.valid false): NaN players, not a divergence
-        invalid_now = invalid | ~jnp.asarray(getattr(info, "valid", True))
+        invalid_now = invalid | ~_valid(info)
         bad = ~(tree_all_finite(new_state.players) & jnp.isfinite(info.grad_norm))
         diverged_now = diverged | (bad & ~invalid_now)
         state = tree_select(diverged_now, state, new_state)
@@ -189,7 +189,7 @@ def _solve_impl(game, solver, players, num_steps, tolerance, gap_fn, every):
             return state, Trace(gnorms, gaps, diverged, false, taken)
         return _blocked(solver, game, body, init, num_steps, every, gap_fn, nan)
 
-    num_records = num_steps if every == 1 else (0 if every == 0 else num_steps // every)
+    num_records = num_steps // every if every else 0
     gnorms0 = jnp.full((num_records,), jnp.nan, nan.dtype)
     gaps0 = None if gap_fn is None else jnp.full((num_records,), jnp.nan, nan.dtype)
 
@@ -239,7 +239,7 @@ def _blocked(solver, game, checked_step, init, num_steps, every, gap_fn, nan):
         def plain(carry, _):
             state, valid = carry
             state, info = solver.step(state, game)
-            return (state, valid & jnp.asarray(getattr(info, "valid", True))), None
+            return (state, valid & _valid(info)), None
 
         (state, valid), _ = jax.lax.scan(plain, (state, jnp.asarray(True)), None, length=length)
         return state, valid
@@ -250,7 +250,7 @@ def _blocked(solver, game, checked_step, init, num_steps, every, gap_fn, nan):
         gnorm = gap = None
         if recorded:
             state, info = solver.step(state, game)
-            valid = valid & jnp.asarray(getattr(info, "valid", True))
+            valid = valid & _valid(info)
             gnorm = info.grad_norm.astype(nan.dtype)
             if gap_fn is not None:
                 gap = jnp.asarray(gap_fn(*state.players)).astype(nan.dtype)
@@ -263,8 +263,9 @@ def _blocked(solver, game, checked_step, init, num_steps, every, gap_fn, nan):
 
         def rerun():
             carry, (gnorms, gaps) = jax.lax.scan(checked_step, carry0, None, length=length)
-            last = None if gaps is None else gaps[-1]
-            return carry, (gnorms[-1] if recorded else None, last if recorded else None)
+            if not recorded:
+                return carry, (None, None)
+            return carry, (gnorms[-1], None if gaps is None else gaps[-1])
 
         carry0 = (state0, diverged, invalid, taken)
         return jax.lax.cond(ok, accept, rerun)
@@ -285,6 +286,11 @@ def _blocked(solver, game, checked_step, init, num_steps, every, gap_fn, nan):
         gnorms = empty
         gaps = None if gap_fn is None else empty
     return state, Trace(gnorms, gaps, diverged, jnp.asarray(False), taken)
+
+
+def _valid(info) -> jax.Array:
+    """``StepInfo.valid`` as an array (true for a solver whose info has no such field)."""
+    return jnp.asarray(getattr(info, "valid", True))
 
 
 def _nan_like(tree):
